@@ -1,0 +1,56 @@
+"""Analyzers (layer 3): pure functions from an `AnalysisContext` to `Finding`s.
+
+Each module names its public codes in `CODES` and exposes `analyze(ctx)`. `run_all` runs every
+analyzer behind its own guard, so a bug in one costs that analyzer's findings, not the run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Iterable
+
+from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
+from sst_lsp.model.types import Finding
+
+log = logging.getLogger(__name__)
+
+#: Analyzer modules, in the order their findings are reported.
+ANALYZER_MODULES = ("handlers", "structure", "stateful")
+
+
+def _modules() -> list[object]:
+    mods = []
+    for name in ANALYZER_MODULES:
+        try:
+            mods.append(importlib.import_module(f"sst_lsp.analyzers.{name}"))
+        except ImportError:  # A module not written yet must not break the others.
+            log.debug("analyzer module %s not available", name, exc_info=True)
+    return mods
+
+
+def all_codes() -> dict[str, CodeInfo]:
+    """Every public diagnostic code with its description."""
+    codes: dict[str, CodeInfo] = {}
+    for m in _modules():
+        codes.update(getattr(m, "CODES", {}))
+    return codes
+
+
+def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Finding]:
+    """Runs every analyzer (or those named in `only`) and returns their findings, sorted."""
+    wanted = set(only) if only is not None else None
+    out: list[Finding] = []
+    for m in _modules():
+        name = m.__name__.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
+        if wanted is not None and name not in wanted:
+            continue
+        try:
+            out.extend(m.analyze(ctx))  # type: ignore[attr-defined]
+        except Exception:
+            log.error("analyzer %s failed; its findings are skipped", name, exc_info=True)
+    out.sort(key=Finding.sort_key)
+    return out
+
+
+__all__ = ["AnalysisContext", "CodeInfo", "run_all", "all_codes"]

@@ -1,0 +1,39 @@
+"""What every analyzer shares (layer 3): the context it reads and how codes are described."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from sst_lsp.model.types import AppSnapshot, Finding, Severity
+
+if TYPE_CHECKING:
+    from sst_lsp.baseline import Baseline
+    from sst_lsp.model.resolve import HandlerResolver
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    """A public diagnostic code: its default severity, a one-line rule and a longer doc
+    (rule, example, fix) that the README's table and hovers are made from."""
+
+    code: str
+    severity: Severity
+    summary: str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """The inputs of one analysis run. Immutable; shared by all analyzers of the run."""
+
+    snapshot: AppSnapshot
+    resolver: HandlerResolver
+    stage: str = "dev"
+    #: The "before" state for the stateful-change analyzer (None: no baseline available).
+    baseline: Baseline | None = None
+    #: Per-app baselines when they differ by app (git baseline of an app in a subfolder).
+    baselines: dict[object, Baseline | None] = field(default_factory=dict)
+
+
+Analyzer = Callable[[AnalysisContext], Iterable[Finding]]

@@ -1,0 +1,124 @@
+"""The one way the model reads files (layer 2's only IO boundary).
+
+`FileSource` overlays open editor buffers on the disk, caches directory listings, and refuses
+what is not source text: binary files, invalid UTF-8 (decoded with replacement), files above a
+size limit. Analyzers and ide/ never touch the disk; they get a `FileSource` or a snapshot.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+#: Directories never entered when looking for apps or files.
+SKIP_DIRS = frozenset(
+    {"node_modules", ".build", ".sst", "cdk.out", ".git", "dist", ".venv", "venv", "__pycache__", ".sst-lsp",
+     ".next", ".open-next", ".turbo", ".cache"}
+)
+
+#: Files larger than this are not read as source (a generated 10 MB stack file still is).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class FileSource:
+    """Reads texts: open buffers first, then the disk. Thread-safe for reads."""
+
+    def __init__(self) -> None:
+        self._overlay: dict[Path, str] = {}
+        self._listing: dict[Path, dict[str, str] | None] = {}
+        self._lock = threading.Lock()
+
+    # Overlay (open buffers).
+    def set_overlay(self, path: Path, text: str | None) -> None:
+        with self._lock:
+            if text is None:
+                self._overlay.pop(path, None)
+            else:
+                self._overlay[path] = text
+
+    def overlay_paths(self) -> list[Path]:
+        return list(self._overlay)
+
+    def invalidate(self, path: Path | None = None) -> None:
+        """Forgets cached directory listings (all, or the one holding `path`)."""
+        with self._lock:
+            if path is None:
+                self._listing.clear()
+            else:
+                self._listing.pop(path.parent, None)
+                self._listing.pop(path, None)
+
+    # Reads.
+    def read_text(self, path: Path) -> str | None:
+        """The text of a file, or None if it is missing, a directory, binary or too large."""
+        text = self._overlay.get(path)
+        if text is not None:
+            return text
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+                return None
+            with open(path, "rb") as f:
+                data = f.read()
+        except (OSError, ValueError):
+            return None
+        if b"\x00" in data[:8192]:
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def _names(self, directory: Path) -> dict[str, str] | None:
+        """Entries of a directory: name -> "f" (file) / "d" (directory), cached."""
+        got = self._listing.get(directory, False)
+        if got is not False:
+            return got  # type: ignore[return-value]
+        names: dict[str, str] | None
+        try:
+            names = {}
+            with os.scandir(directory) as it:
+                for e in it:
+                    try:
+                        names[e.name] = "d" if e.is_dir() else "f"
+                    except OSError:
+                        continue
+        except (OSError, ValueError):
+            names = None
+        with self._lock:
+            self._listing[directory] = names
+        return names
+
+    def list_dir(self, directory: Path) -> dict[str, str]:
+        """Entry name -> "f"/"d" (open buffers not yet on disk included)."""
+        names = dict(self._names(directory) or {})
+        for p in self._overlay:
+            if p.parent == directory:
+                names.setdefault(p.name, "f")
+        return names
+
+    def is_file(self, path: Path) -> bool:
+        if path in self._overlay:
+            return True
+        names = self._names(path.parent)
+        return names is not None and names.get(path.name) == "f"
+
+    def is_dir(self, path: Path) -> bool:
+        names = self._names(path.parent)
+        if names is not None and names.get(path.name) == "d":
+            return True
+        return any(p.parent == path for p in self._overlay)
+
+    def exists(self, path: Path) -> bool:
+        return self.is_file(path) or self.is_dir(path)
+
+    def case_insensitive_match(self, path: Path) -> Path | None:
+        """The existing file whose name differs from `path` only in letter case, if any.
+
+        Only the last component is compared; callers resolve directories first.
+        """
+        names = self.list_dir(path.parent)
+        want = path.name.lower()
+        for n, kind in names.items():
+            if n.lower() == want and n != path.name and kind == "f":
+                return path.parent / n
+        return None

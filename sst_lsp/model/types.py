@@ -1,0 +1,345 @@
+"""The SST app model (layer 2): frozen, tree-sitter-free facts about apps.
+
+Flow: each file's text -> `FileFacts` (model/extract.py, cached per content) -> `App`s
+(model/index.py assembles discovered app roots with the facts of the files their entry
+reaches) -> `AppSnapshot` (immutable; what analyzers and ide/ see).
+
+Paths are absolute `Path`s. Ranges are `TextRange`s (code-point columns) in the file named
+beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Literal
+
+from sst_lsp.syntax.text import Pos, TextRange
+
+Generation = Literal["v0", "v1", "v2", "v3"]
+Severity = Literal["error", "warning", "information", "hint"]
+
+# ----------------------------------------------------------------------------------------------
+# Values: a small static evaluation of JS expressions, kept with their ranges.
+# ----------------------------------------------------------------------------------------------
+
+ValueKind = Literal[
+    "string",  # value: str (after same-file constant folding of templates/concatenation)
+    "number",  # value: float
+    "bool",  # value: bool
+    "null",  # null / undefined
+    "object",  # entries
+    "array",  # items
+    "ref",  # a reference we could not evaluate: `text` holds its source, e.g. "RemovalPolicy.RETAIN"
+    "unknown",  # anything else (calls, functions, ...): `text` holds its source
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A statically evaluated JS expression with its source range.
+
+    For strings, `range` covers the string's content (inside the quotes) when it comes from one
+    literal; for values folded from several pieces, it covers the whole expression.
+    """
+
+    kind: ValueKind
+    range: TextRange
+    value: str | float | bool | None = None
+    entries: tuple[Entry, ...] = ()
+    items: tuple[Value, ...] = ()
+    text: str = ""
+    literal: bool = True
+    """False when the value was reached through a variable or folded from several pieces."""
+
+    def get(self, key: str) -> Value | None:
+        """The value of `key` in an object (last one wins, as in JS), else None."""
+        found = None
+        for e in self.entries:
+            if e.key == key:
+                found = e.value
+        return found
+
+    def entry(self, key: str) -> Entry | None:
+        found = None
+        for e in self.entries:
+            if e.key == key:
+                found = e
+        return found
+
+    @property
+    def str_value(self) -> str | None:
+        return self.value if self.kind == "string" and isinstance(self.value, str) else None
+
+    def to_python(self) -> object:
+        """Plain Python data (dicts, lists, scalars; refs/unknown become their source text)."""
+        if self.kind == "object":
+            return {e.key: e.value.to_python() for e in self.entries}
+        if self.kind == "array":
+            return [i.to_python() for i in self.items]
+        if self.kind in ("ref", "unknown"):
+            return {"$ref": self.text} if self.kind == "ref" else {"$unknown": self.text}
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One `key: value` of an object literal (computed keys that fold to a string included)."""
+
+    key: str
+    key_range: TextRange
+    value: Value
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-file facts.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    """`import {a as b} from "./x"`, `import * as ns from "./x"`, `export * from "./x"`, ..."""
+
+    specifier: str
+    range: TextRange  # of the specifier string's content
+    #: local name -> imported name ("default", "*" for a namespace, or the exported name).
+    names: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StackDef:
+    """A stack definition: a v1/v2 function taking a StackContext, or a v0 class."""
+
+    name: str  # the function or class name ("ApiStack"); "default" for an anonymous default export
+    path: Path
+    name_range: TextRange
+    range: TextRange  # the whole definition
+    form: Literal["function", "class"]
+    #: `stack.setDefaultFunctionProps({...})` calls inside it, in source order.
+    default_function_props: tuple[Value, ...] = ()
+    #: Names of other stacks this one `use()`s (v1/v2) — dependencies.
+    uses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StackRegistration:
+    """A place that adds a stack to the app: `app.stack(X, {id})`, `new X(app, "id")`."""
+
+    target: str  # the local name used (function/class identifier), "" for an inline arrow function
+    path: Path
+    range: TextRange  # of the target expression
+    explicit_id: str | None = None  # v0's id argument, v2's `{ id }`
+    id_range: TextRange | None = None
+    stack_name: str | None = None  # v2's `{ stackName }`
+    #: For inline wrappers `.stack((ctx) => ApiStack({...ctx}))`, the wrapped function's name.
+    wrapped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Construct:
+    """`new X(scope, "id", props)` for an SST construct or a raw CDK stateful construct."""
+
+    kind: str  # "Table", "Bucket", "Api", "Function", ... (the class name as SST/CDK spells it)
+    #: Where the class comes from: "sst" (v0-v2 constructs), "sst3" (v3 `sst.aws.*`), or the CDK
+    #: module such as "aws-dynamodb", "aws-s3", "aws-rds", "aws-cognito", "aws-lambda".
+    origin: str
+    id: str
+    id_range: TextRange
+    path: Path
+    range: TextRange  # the whole `new` expression
+    stack: str | None  # the StackDef name it is created in (None: outside any stack, or v3)
+    scope: str = ""  # source text of the scope argument ("stack", "this", "props.stack", ...)
+    props: Value | None = None
+    var_name: str | None = None  # `const table = new Table(...)` -> "table"
+    #: True when the id is computed (loop variable, call): such constructs never produce
+    #: structure or stateful findings.
+    dynamic_id: bool = False
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return (self.stack, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerRef:
+    """A handler string in a place SST accepts a function.
+
+    `runtime`/`src_path`/`bundle` are the values from the function's own props and the
+    construct's defaults as seen in this file; the app model fills in stack and app defaults
+    (SST's order: function props > construct defaults > stack defaults > app defaults).
+    """
+
+    handler: str
+    path: Path
+    range: TextRange  # the string content (inside the quotes), or the whole expression if folded
+    position: str  # human description: 'route "GET /notes"', 'Cron "job"', 'Function', ...
+    stack: str | None
+    construct_id: str | None = None
+    construct_kind: str | None = None
+    route: str | None = None  # route key for Api-like constructs
+    runtime: str | None = None
+    src_path: str | None = None
+    runtime_range: TextRange | None = None
+    literal: bool = True  # False when the string came through a constant or was folded
+    #: The props object the handler sits in (for hover/synth), if any.
+    function_props: Value | None = None
+    #: True when `runtime`/`src_path` were given on the function itself or its construct's
+    #: defaults (so stack/app defaults must not override them).
+    has_local_runtime: bool = False
+    has_local_src_path: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteKey:
+    """A route key of an Api-like construct (checked by the route-invalid analyzer)."""
+
+    key: str
+    range: TextRange  # the key's string content
+    path: Path
+    construct_kind: str
+    construct_id: str | None
+    stack: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFacts:
+    """What an `sst.config.ts/js` says: v2 `config()`/`stacks(app)`, or v3 `app()`/`run()`."""
+
+    name: str | None = None
+    name_range: TextRange | None = None
+    region: str | None = None
+    generation: Generation = "v2"
+    #: For v3: `app(input)` may set `home`, `removal`, ...
+    removal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything one file contributes to the model. Compared by value: an edit that leaves the
+    facts equal does not invalidate the app model."""
+
+    path: Path
+    lang: str
+    imports: tuple[ImportFact, ...] = ()
+    stacks: tuple[StackDef, ...] = ()
+    registrations: tuple[StackRegistration, ...] = ()
+    constructs: tuple[Construct, ...] = ()
+    handlers: tuple[HandlerRef, ...] = ()
+    routes: tuple[RouteKey, ...] = ()
+    #: `app.setDefaultFunctionProps({...})` calls (entry files).
+    app_default_function_props: tuple[Value, ...] = ()
+    config: ConfigFacts | None = None
+    #: Handler positions whose value could not be resolved statically (counted by --stats).
+    unresolved: int = 0
+    syntax_errors: tuple[TextRange, ...] = ()
+    #: True when the file defines `main(app)`/`default function(app)`/`stacks(app)`/`run()`.
+    is_entry: bool = False
+
+
+# ----------------------------------------------------------------------------------------------
+# Apps.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigError:
+    path: Path
+    range: TextRange
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """A stack of an app: a definition and (usually) its registration."""
+
+    id: str  # the construct id SST uses ("ApiStack", or v0's "my-stack")
+    definition: StackDef | None
+    registration: StackRegistration | None
+    stack_name: str | None = None  # an explicit CloudFormation stack name (v2 `stackName`)
+
+    def physical_name(self, stage: str, app: str) -> str:
+        """The CloudFormation stack name: `{stage}-{app}-{id}` unless given explicitly."""
+        return self.stack_name or f"{stage}-{app}-{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """One SST app: a root with a config, its stacks and what they contain."""
+
+    root: Path
+    config_path: Path
+    generation: Generation
+    name: str | None
+    region: str | None
+    entry: Path | None  # stacks/index.ts (v0/v1), sst.config.ts (v2/v3)
+    files: tuple[Path, ...]  # every source file reached from the entry (entry first)
+    stacks: tuple[Stack, ...]
+    constructs: tuple[Construct, ...]
+    handlers: tuple[HandlerRef, ...]  # runtime/src_path filled with stack and app defaults
+    routes: tuple[RouteKey, ...] = ()
+    #: v0/v1 `sst.json` `srcPath`-like settings do not exist; but v1 default runtime does.
+    default_runtime: str = "nodejs"
+    config_errors: tuple[ConfigError, ...] = ()
+    unresolved: int = 0
+    #: Stack definitions found in the app's files (registered or not).
+    stack_defs: tuple[StackDef, ...] = ()
+
+    def stack(self, stack_def_name: str | None) -> Stack | None:
+        for s in self.stacks:
+            if s.definition is not None and s.definition.name == stack_def_name:
+                return s
+        return None
+
+    def stack_id_for(self, stack_def_name: str | None) -> str | None:
+        """The stack id of the stack whose definition has this name (None if unregistered)."""
+        s = self.stack(stack_def_name)
+        return s.id if s else None
+
+
+@dataclass(frozen=True)
+class AppSnapshot:
+    """An immutable view of every app in the workspace at one revision."""
+
+    revision: int
+    apps: tuple[App, ...]
+    #: Facts for every file known to the index (stack files and parsed handler files).
+    facts: dict[Path, FileFacts] = field(default_factory=dict)
+
+    def app_for(self, path: Path) -> App | None:
+        """The app whose files include `path`, else the innermost app whose root holds it."""
+        for app in self.apps:
+            if path in app.files:
+                return app
+        best: App | None = None
+        for app in self.apps:
+            if path.is_relative_to(app.root) and (best is None or len(app.root.parts) > len(best.root.parts)):
+                best = app
+        return best
+
+    def handlers(self) -> Iterator[tuple[App, HandlerRef]]:
+        for app in self.apps:
+            for h in app.handlers:
+                yield app, h
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    path: Path
+    range: TextRange
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A diagnostic in editor terms (no LSP types). `data` carries what quick fixes need."""
+
+    path: Path
+    range: TextRange
+    severity: Severity
+    code: str
+    message: str
+    related: tuple[Related, ...] = ()
+    data: dict[str, object] | None = None
+
+    def sort_key(self) -> tuple[str, Pos, str]:
+        return (str(self.path), self.range.start, self.code)

@@ -1,0 +1,191 @@
+"""Tree-sitter parsing (layer 1: syntax).
+
+`parse(text, lang)` never raises: syntax errors are data (`ParsedFile.errors`), and the tree
+still holds everything outside the broken region. `reparse(old, text)` reuses the old tree
+(tree-sitter's incremental parsing), finding the edited region by the common prefix and suffix
+of the two texts, so callers need not track LSP change ranges.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Iterator
+
+from tree_sitter import Language, Node, Parser, Tree
+
+from sst_lsp.syntax.text import LineIndex, Pos, TextRange
+
+#: File suffix -> grammar name.
+SUFFIX_LANG: dict[str, str] = {
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".py": "python",
+    ".go": "go",
+    ".cs": "csharp",
+    ".java": "java",
+}
+
+JS_LANGS = frozenset({"typescript", "tsx", "javascript"})
+
+
+def lang_for_path(path: str | PurePath) -> str | None:
+    """The grammar for a file name, or None when we do not parse that kind of file."""
+    name = str(path)
+    dot = name.rfind(".")
+    if dot == -1:
+        return None
+    return SUFFIX_LANG.get(name[dot:].lower())
+
+
+@functools.cache
+def language(lang: str) -> Language:
+    """The tree-sitter Language object for a grammar name (loaded once)."""
+    if lang == "typescript":
+        import tree_sitter_typescript as m
+
+        return Language(m.language_typescript())
+    if lang == "tsx":
+        import tree_sitter_typescript as m
+
+        return Language(m.language_tsx())
+    if lang == "javascript":
+        import tree_sitter_javascript as mjs
+
+        return Language(mjs.language())
+    if lang == "python":
+        import tree_sitter_python as mpy
+
+        return Language(mpy.language())
+    if lang == "go":
+        import tree_sitter_go as mgo
+
+        return Language(mgo.language())
+    if lang == "csharp":
+        import tree_sitter_c_sharp as mcs
+
+        return Language(mcs.language())
+    if lang == "java":
+        import tree_sitter_java as mjava
+
+        return Language(mjava.language())
+    raise ValueError(f"unknown grammar {lang!r}")
+
+
+@functools.cache
+def _parser(lang: str) -> Parser:
+    return Parser(language(lang))
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """A parsed text: the tree, its text, and the syntax errors found as data."""
+
+    lang: str
+    text: str
+    data: bytes
+    tree: Tree
+    index: LineIndex
+    _errors: list[TextRange] | None = field(default=None)
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    @property
+    def errors(self) -> list[TextRange]:
+        """Ranges of ERROR and MISSING nodes (computed on first use)."""
+        if self._errors is None:
+            self._errors = _collect_errors(self)
+        return self._errors
+
+    def node_text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def node_range(self, node: Node) -> TextRange:
+        return TextRange(
+            self.index.pos_from_point(*node.start_point), self.index.pos_from_point(*node.end_point)
+        )
+
+    def node_start(self, node: Node) -> Pos:
+        return self.index.pos_from_point(*node.start_point)
+
+
+def parse(text: str, lang: str) -> ParsedFile:
+    """Parses `text` with the named grammar. Never raises on any text."""
+    data = text.encode("utf-8", errors="surrogatepass")
+    tree = _parser(lang).parse(data)
+    return ParsedFile(lang, text, data, tree, LineIndex(text))
+
+
+def reparse(old: ParsedFile, text: str) -> ParsedFile:
+    """Parses `text` incrementally from `old` (same grammar)."""
+    if text == old.text:
+        return old
+    data = text.encode("utf-8", errors="surrogatepass")
+    a, b = old.data, data
+    n = min(len(a), len(b))
+    start = 0
+    # Common prefix, compared in chunks for speed on large files.
+    step = 4096
+    while start + step <= n and a[start : start + step] == b[start : start + step]:
+        start += step
+    while start < n and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    tree = old.tree
+    tree.edit(
+        start_byte=start,
+        old_end_byte=end_a,
+        new_end_byte=end_b,
+        start_point=_point(a, start),
+        old_end_point=_point(a, end_a),
+        new_end_point=_point(b, end_b),
+    )
+    new_tree = _parser(old.lang).parse(data, tree)
+    return ParsedFile(old.lang, text, data, new_tree, LineIndex(text))
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, offset)
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return (row, offset - line_start)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node below `node` (pre-order), iteratively: deep trees cannot overflow the stack."""
+    cursor = node.walk()
+    visited_children = False
+    while True:
+        if not visited_children:
+            yield cursor.node  # type: ignore[misc]
+            if cursor.goto_first_child():
+                continue
+        if cursor.goto_next_sibling():
+            visited_children = False
+            continue
+        if not cursor.goto_parent():
+            return
+        visited_children = True
+        if cursor.node == node:
+            return
+
+
+def _collect_errors(pf: ParsedFile) -> list[TextRange]:
+    if not pf.root.has_error:
+        return []
+    out: list[TextRange] = []
+    for n in walk(pf.root):
+        if n.is_error or n.is_missing:
+            out.append(pf.node_range(n))
+    return out
