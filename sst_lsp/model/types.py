@@ -103,7 +103,10 @@ class ImportFact:
     specifier: str
     range: TextRange  # of the specifier string's content
     #: local name -> imported name ("default", "*" for a namespace, or the exported name).
+    #: For re-exports (`export {a as b} from`), exported name -> original name; ("*", "*") for
+    #: `export * from`.
     names: tuple[tuple[str, str], ...] = ()
+    reexport: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,10 @@ class FileFacts:
     syntax_errors: tuple[TextRange, ...] = ()
     #: True when the file defines `main(app)`/`default function(app)`/`stacks(app)`/`run()`.
     is_entry: bool = False
+    #: The local name the file exports as default (`export default function ApiStack`), if any.
+    default_export: str | None = None
+    #: Local names exported under another name: exported -> local (`export { A as B }`).
+    export_aliases: tuple[tuple[str, str], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,3 @@
+export async function main(): Promise<void> {
+  console.log("removing notes older than 90 days");
+}

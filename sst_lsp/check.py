@@ -1,0 +1,261 @@
+"""`sst-lsp check`: the analyzers over files on disk, rendered as text, JSON or SARIF.
+
+Sits beside the server (it uses the model and analyzers, never pygls). Paths in the output are
+relative to the current directory; columns in JSON and SARIF are UTF-16 code units, as in LSP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from sst_lsp import __version__
+from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
+from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.types import Finding
+from sst_lsp.syntax.text import LineIndex, TextRange
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding]
+    apps: int = 0
+    stacks: int = 0
+    constructs: int = 0
+    handlers: int = 0
+    unresolved: int = 0
+    files: int = 0
+    baseline: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+
+def run_check(
+    paths: Iterable[Path],
+    baseline: str | None = None,
+    severity_overrides: dict[str, str] | None = None,
+    stage: str = "dev",
+    exclude: Iterable[str] = (),
+) -> CheckResult:
+    """Analyzes every SST app under `paths` (directories, or files inside apps)."""
+    roots: list[Path] = []
+    only_files: set[Path] = set()
+    for p in paths:
+        p = Path(os.path.abspath(p))
+        if p.is_file():
+            only_files.add(p)
+            roots.append(_app_dir_of(p) or p.parent)
+        else:
+            roots.append(p)
+    index = WorkspaceIndex(roots, exclude=exclude)
+    snap = index.snapshot()
+    notes: list[str] = []
+    base_obj = None
+    baselines: dict[object, object] = {}
+    if baseline and baseline != "off":
+        try:
+            from sst_lsp.baseline import load_baselines
+
+            base_obj, baselines, notes_b = load_baselines(baseline, snap, index.fs)
+            notes.extend(notes_b)
+        except ImportError:
+            notes.append("Baselines are not available in this build.")
+    ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
+                          baselines=baselines)  # type: ignore[arg-type]
+    findings = apply_severity(run_all(ctx), severity_overrides or {})
+    if only_files:
+        findings = [f for f in findings if f.path in only_files]
+    res = CheckResult(
+        findings=findings,
+        apps=len(snap.apps),
+        stacks=sum(len(a.stacks) for a in snap.apps),
+        constructs=sum(len(a.constructs) for a in snap.apps),
+        handlers=sum(len(a.handlers) for a in snap.apps),
+        unresolved=sum(a.unresolved for a in snap.apps),
+        files=len(snap.facts),
+        baseline=baseline,
+        notes=notes,
+    )
+    return res
+
+
+def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
+    """Per-code severity overrides ("off" drops the code)."""
+    if not overrides:
+        return findings
+    out = []
+    for f in findings:
+        o = overrides.get(f.code)
+        if o == "off":
+            continue
+        if o in SEVERITY_RANK and o != f.severity:
+            from dataclasses import replace
+
+            f = replace(f, severity=o)  # type: ignore[arg-type]
+        out.append(f)
+    return out
+
+
+def _app_dir_of(p: Path) -> Path | None:
+    from sst_lsp.model.discover import CONFIG_NAMES
+
+    for d in p.parents:
+        if (d / "sst.json").is_file() or any((d / n).is_file() for n in CONFIG_NAMES):
+            return d
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering.
+class _Lines:
+    """UTF-16 conversion per file, reading each file once."""
+
+    def __init__(self) -> None:
+        self._idx: dict[Path, LineIndex] = {}
+
+    def index(self, path: Path) -> LineIndex:
+        li = self._idx.get(path)
+        if li is None:
+            try:
+                text = path.read_bytes().decode("utf-8", errors="replace")
+            except OSError:
+                text = ""
+            li = self._idx[path] = LineIndex(text)
+        return li
+
+    def utf16(self, path: Path, r: TextRange) -> dict[str, dict[str, int]]:
+        li = self.index(path)
+        return {
+            "start": {"line": r.start.line, "character": li.to_utf16(r.start)},
+            "end": {"line": r.end.line, "character": li.to_utf16(r.end)},
+        }
+
+
+def _rel(p: Path) -> str:
+    try:
+        return os.path.relpath(p)
+    except ValueError:
+        return str(p)
+
+
+def render_text(res: CheckResult, stats: bool = False) -> str:
+    lines = []
+    for f in res.findings:
+        lines.append(
+            f"{_rel(f.path)}:{f.range.start.line + 1}:{f.range.start.col + 1}: {f.severity} {f.code}: {f.message}"
+        )
+    for n in res.notes:
+        lines.append(f"note: {n}")
+    errors = res.errors
+    warnings = sum(1 for f in res.findings if f.severity == "warning")
+    summary = f"{res.apps} app(s), {res.stacks} stack(s), {res.handlers} handler(s): {errors} error(s), {warnings} warning(s)"
+    if res.baseline:
+        summary += f" (baseline {res.baseline})"
+    lines.append(summary)
+    if stats:
+        lines.append(
+            f"stats: files={res.files} constructs={res.constructs} handlers={res.handlers} "
+            f"unresolved={res.unresolved} (handler positions skipped: not statically resolvable)"
+        )
+    return "\n".join(lines)
+
+
+def render_json(res: CheckResult, stats: bool = False) -> str:
+    li = _Lines()
+    items = [
+        {
+            "path": _rel(f.path),
+            "range": li.utf16(f.path, f.range),
+            "severity": f.severity,
+            "code": f.code,
+            "message": f.message,
+            "source": "sst-lsp",
+        }
+        for f in res.findings
+    ]
+    if stats:
+        return json.dumps(
+            {
+                "diagnostics": items,
+                "stats": {
+                    "apps": res.apps, "stacks": res.stacks, "constructs": res.constructs,
+                    "handlers": res.handlers, "unresolved": res.unresolved, "files": res.files,
+                },
+            },
+            indent=2,
+        )
+    return json.dumps(items, indent=2)
+
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "information": "note", "hint": "note"}
+
+
+def render_sarif(res: CheckResult) -> str:
+    """SARIF 2.1.0 for code scanning (columns 1-based, UTF-16 as GitHub expects)."""
+    li = _Lines()
+    codes = all_codes()
+    used = sorted({f.code for f in res.findings} | set(codes))
+    rules = []
+    for c in used:
+        info = codes.get(c)
+        rules.append(
+            {
+                "id": c,
+                "name": c,
+                "shortDescription": {"text": info.summary if info else c},
+                "fullDescription": {"text": (info.doc or info.summary) if info else c},
+                "defaultConfiguration": {"level": _SARIF_LEVEL[info.severity] if info else "warning"},
+            }
+        )
+    rule_index = {c: i for i, c in enumerate(used)}
+    results = []
+    for f in res.findings:
+        r = li.utf16(f.path, f.range)
+        results.append(
+            {
+                "ruleId": f.code,
+                "ruleIndex": rule_index[f.code],
+                "level": _SARIF_LEVEL[f.severity],
+                "message": {"text": f.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": Path(_rel(f.path)).as_posix()},
+                            "region": {
+                                "startLine": r["start"]["line"] + 1,
+                                "startColumn": r["start"]["character"] + 1,
+                                "endLine": r["end"]["line"] + 1,
+                                "endColumn": r["end"]["character"] + 1,
+                            },
+                        }
+                    }
+                ],
+            }
+        )
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sst-lsp",
+                        "version": __version__,
+                        "informationUri": "https://github.com/sst-lsp/sst-lsp",
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "utf16CodeUnits",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,133 @@
+"""The `sst-lsp` command line: serve | check | synth | diff | deploy | remove.
+
+Thin: parse arguments, call the layers, print. Exit codes: 0 success (check: no errors),
+1 findings or a failed/refused operation, 2 usage or internal error. No traceback reaches the
+user: unexpected errors print one line (the traceback goes to the log with --verbose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from sst_lsp import __version__
+
+log = logging.getLogger("sst_lsp")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"sst-lsp: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _add_cloud_args(p: argparse.ArgumentParser, deploy: bool = False) -> None:
+    p.add_argument("app", nargs="?", default=".", help="the app directory (default: current directory)")
+    p.add_argument("--stage", required=True, help="the stage to work on, e.g. dev")
+    p.add_argument("--region", help="AWS region (default: the app's region, then the AWS config)")
+    p.add_argument("--profile", help="AWS profile from ~/.aws/config")
+    ep = p.add_mutually_exclusive_group()
+    ep.add_argument("--endpoint-url", help="a CloudFormation-compatible endpoint (e.g. a local moto server)")
+    ep.add_argument("--local", action="store_true", help="start a local AWS endpoint (moto) on 127.0.0.1")
+    p.add_argument("--keep", action="store_true", help="with --local: keep the local endpoint running")
+    p.add_argument("--synth-mode", choices=["embedded", "project"], default=None,
+                   help="embedded (default): sst-lsp's own synth; project: run the app's own toolchain")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    if deploy:
+        p.add_argument("--stacks", nargs="+", help="only these stacks (ids or full names)")
+        p.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
+        p.add_argument("--allow-data-loss", action="store_true",
+                       help="deploy even when stateful resources would be removed or replaced")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sst-lsp", description="Language server, checker and deploy tool for SST apps.")
+    parser.add_argument("--version", action="version", version=f"sst-lsp {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    s = sub.add_parser("serve", help="run the language server (stdio by default)")
+    s.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    s.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
+
+    c = sub.add_parser("check", help="report problems in SST apps (exit 1 when errors are found)")
+    c.add_argument("paths", nargs="*", default=["."], help="directories or files (default: .)")
+    c.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    c.add_argument("--stats", action="store_true", help="print counts, including unresolvable handlers")
+    c.add_argument("--baseline", default=None,
+                   help="compare stateful constructs with git:REF, assembly:PATH or stage:NAME")
+    c.add_argument("--stage", default="dev", help="stage used for physical names in messages")
+    c.add_argument("--exclude", action="append", default=[], help="glob of directories to skip")
+
+    sy = sub.add_parser("synth", help="synthesize CloudFormation templates (a cloud assembly)")
+    sy.add_argument("app", nargs="?", default=".")
+    sy.add_argument("--stage", required=True)
+    sy.add_argument("--out", help="output directory (default: <app>/.sst-lsp/cdk.out/<stage>)")
+    sy.add_argument("--synth-mode", choices=["embedded", "project"], default=None)
+    sy.add_argument("--format", choices=["text", "json"], default="text")
+
+    d = sub.add_parser("diff", help="compare the synthesized app with a deployed stage")
+    _add_cloud_args(d)
+    dp = sub.add_parser("deploy", help="deploy a stage (change sets, data-loss gate)")
+    _add_cloud_args(dp, deploy=True)
+    rm = sub.add_parser("remove", help="remove a stage's stacks")
+    _add_cloud_args(rm)
+    rm.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "serve":
+            from sst_lsp.server.server import run_server
+
+            return run_server(tcp=args.tcp)
+        if args.command == "check":
+            return _check(args)
+        from sst_lsp.cloud import cli_ops
+
+        return int(cli_ops.run(args))
+    except KeyboardInterrupt:
+        print("sst-lsp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # The last guard: one line, no traceback (unless --verbose).
+        log.debug("internal error", exc_info=True)
+        print(f"sst-lsp: internal error: {e.__class__.__name__}: {e}", file=sys.stderr)
+        return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sst_lsp.check import render_json, render_sarif, render_text, run_check
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"sst-lsp: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    res = run_check(paths, baseline=args.baseline, stage=args.stage, exclude=args.exclude)
+    if args.format == "json":
+        out = render_json(res, stats=args.stats)
+    elif args.format == "sarif":
+        out = render_sarif(res)
+    else:
+        out = render_text(res, stats=args.stats)
+    print(out)
+    if res.apps == 0 and args.format == "text":
+        print("note: no SST app found (looked for sst.json and sst.config.ts/js/mjs)", file=sys.stderr)
+    return 1 if res.errors else 0

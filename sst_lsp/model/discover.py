@@ -1,0 +1,146 @@
+"""Finding SST apps and reading their config (layer 2: model).
+
+An app root is a directory holding `sst.json` (v0/v1) or `sst.config.ts/.js/.mjs` (v2/v3).
+Discovery walks below a directory, skipping dependency and build folders and never following
+a symlinked directory twice (loops end). Config reading never raises: problems become
+`ConfigError`s placed at the config file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.types import ConfigError
+from sst_lsp.syntax.text import Pos, TextRange
+
+CONFIG_NAMES = ("sst.config.ts", "sst.config.js", "sst.config.mjs")
+ENTRY_CANDIDATES = ("stacks/index.ts", "stacks/index.js", "stacks/index.tsx", "stacks/index.mjs")
+#: Stop walking after this many directories (a safety bound for huge trees).
+MAX_DIRS = 200_000
+
+_ZERO = TextRange(Pos(0, 0), Pos(0, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class AppRoot:
+    root: Path
+    config_path: Path
+    kind: str  # "sst.json" | "sst.config"
+
+
+def discover_apps(top: Path, exclude: tuple[str, ...] = ()) -> list[AppRoot]:
+    """Every SST app root at or below `top` (sorted by path)."""
+    found: list[AppRoot] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [top]
+    count = 0
+    while stack and count < MAX_DIRS:
+        d = stack.pop()
+        count += 1
+        try:
+            st = os.stat(d)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        cfg = next((n for n in CONFIG_NAMES if n in names), None)
+        if cfg is not None:
+            found.append(AppRoot(d, d / cfg, "sst.config"))
+        elif "sst.json" in names:
+            found.append(AppRoot(d, d / "sst.json", "sst.json"))
+        for e in entries:
+            if e.name in SKIP_DIRS or e.name.startswith("."):
+                continue
+            try:
+                if e.is_dir():
+                    p = Path(e.path)
+                    if exclude and _excluded(p, top, exclude):
+                        continue
+                    stack.append(p)
+            except OSError:
+                continue
+    found.sort(key=lambda a: str(a.root))
+    return found
+
+
+def _excluded(p: Path, top: Path, globs: tuple[str, ...]) -> bool:
+    try:
+        rel = p.relative_to(top)
+    except ValueError:
+        return False
+    return any(rel.match(g) or rel.full_match(g) if hasattr(rel, "full_match") else rel.match(g) for g in globs)
+
+
+@dataclass(frozen=True, slots=True)
+class SstJson:
+    """What an `sst.json` says."""
+
+    name: str | None
+    region: str | None
+    entry: Path | None
+    errors: tuple[ConfigError, ...]
+
+
+def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
+    """Reads `sst.json`: name, region and the entry file (`main`, default stacks/index.{ts,js})."""
+    path = app.config_path
+    text = fs.read_text(path)
+    errors: list[ConfigError] = []
+    if text is None:
+        return SstJson(None, None, None, (ConfigError(path, _ZERO, "sst.json cannot be read (missing or not text)"),))
+    try:
+        data = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError as e:
+        r = TextRange(Pos(max(e.lineno - 1, 0), max(e.colno - 1, 0)), Pos(max(e.lineno - 1, 0), max(e.colno, 1)))
+        return SstJson(None, None, None, (ConfigError(path, r, f"sst.json is not valid JSON: {e.msg}"),))
+    if not isinstance(data, dict):
+        return SstJson(None, None, None, (ConfigError(path, _ZERO, "sst.json must hold a JSON object"),))
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(ConfigError(path, _key_range(text, "name"), 'sst.json has no "name": SST needs the app name'))
+        name = None
+    region = data.get("region") if isinstance(data.get("region"), str) else None
+    main = data.get("main")
+    entry: Path | None = None
+    if isinstance(main, str) and main.strip():
+        entry = app.root / main
+        if not fs.is_file(entry):
+            errors.append(
+                ConfigError(path, _key_range(text, "main"), f'The entry file "{main}" named by "main" does not exist')
+            )
+            entry = None
+    else:
+        for cand in ENTRY_CANDIDATES:
+            if fs.is_file(app.root / cand):
+                entry = app.root / cand
+                break
+        if entry is None:
+            errors.append(
+                ConfigError(
+                    path,
+                    _ZERO,
+                    'No entry file: sst.json has no "main" and neither stacks/index.ts nor stacks/index.js exists',
+                )
+            )
+    return SstJson(name, region, entry, tuple(errors))
+
+
+def _key_range(text: str, key: str) -> TextRange:
+    """The range of `"key"` in a JSON text (line-based; JSON is not JS, so no parser needed)."""
+    needle = f'"{key}"'
+    for i, line in enumerate(text.split("\n")):
+        col = line.find(needle)
+        if col != -1:
+            return TextRange(Pos(i, col), Pos(i, col + len(needle)))
+    return _ZERO

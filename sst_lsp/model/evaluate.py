@@ -1,0 +1,367 @@
+"""A small static evaluator of JS/TS expressions (layer 2: model).
+
+It turns literals, object and array literals, same-file constants, template strings built only
+from such constants, `+` concatenation and object spreads into `Value`s with source ranges.
+Everything else (calls, parameters, loop variables, imports) becomes a `ref`/`unknown` value:
+never an exception. Depth is bounded, so pathological nesting costs nothing but precision.
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from sst_lsp.model.types import Entry, Value
+from sst_lsp.syntax.parser import ParsedFile
+from sst_lsp.syntax.text import Pos, TextRange
+
+#: Nesting beyond this is reported as "unknown" rather than evaluated.
+MAX_DEPTH = 64
+
+_WRAPPERS = frozenset(
+    {
+        "parenthesized_expression",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+        "type_assertion",
+        "await_expression",
+    }
+)
+_SCOPES = frozenset({"program", "statement_block", "class_body", "switch_body"})
+_DECLS = frozenset({"lexical_declaration", "variable_declaration"})
+_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition",
+     "generator_function_declaration", "function"}
+)
+_LOOPS = frozenset({"for_in_statement", "for_statement"})
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def unwrap(node: Node | None) -> Node | None:
+    """Strips parentheses, `as`, `satisfies`, `!` and `await` around an expression."""
+    while node is not None and node.type in _WRAPPERS:
+        inner = node.named_children[0] if node.named_children else None
+        if inner is None:
+            return node
+        node = inner
+    return node
+
+
+def string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange] | None:
+    """The value and content range (inside the quotes) of a `string` node."""
+    if node.type != "string":
+        return None
+    parts: list[str] = []
+    for ch in node.named_children:
+        if ch.type == "string_fragment":
+            parts.append(pf.node_text(ch))
+        elif ch.type == "escape_sequence":
+            parts.append(_unescape(pf.node_text(ch)))
+    r = pf.node_range(node)
+    inner = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
+    return "".join(parts), inner
+
+
+def _unescape(seq: str) -> str:
+    if len(seq) >= 2:
+        c = seq[1]
+        if c in _ESCAPES:
+            return _ESCAPES[c]
+        if c == "u" and len(seq) >= 6:
+            try:
+                return chr(int(seq[2:].strip("{}"), 16))
+            except ValueError:
+                return seq
+        if c == "x" and len(seq) == 4:
+            try:
+                return chr(int(seq[2:], 16))
+            except ValueError:
+                return seq
+        return c
+    return seq
+
+
+class Evaluator:
+    """Evaluates expressions of one parsed file, resolving same-file constants by scope."""
+
+    def __init__(self, pf: ParsedFile) -> None:
+        self.pf = pf
+        # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
+        self._scopes: dict[int, dict[str, Node | None]] = {}
+
+    # Public API.
+    def value(self, node: Node | None, depth: int = 0) -> Value:
+        """The static value of an expression node."""
+        if node is None:
+            return Value("unknown", TextRange(Pos(0, 0), Pos(0, 0)))
+        if depth > MAX_DEPTH:
+            return self._unknown(node)
+        try:
+            return self._value(node, depth)
+        except RecursionError:
+            return self._unknown(node)
+
+    def lookup(self, ident: Node) -> Node | None:
+        """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
+        name = self.pf.node_text(ident)
+        scope = ident.parent
+        while scope is not None:
+            if scope.type in _SCOPES:
+                table = self._scope_table(scope)
+                if name in table:
+                    return table[name]
+            elif scope.type in _FUNCTIONS or scope.type in _LOOPS or scope.type == "catch_clause":
+                if self._binds_param(scope, name):
+                    return None
+            scope = scope.parent
+        return None
+
+    # Internals.
+    def _unknown(self, node: Node, kind: str = "unknown") -> Value:
+        text = self.pf.node_text(node)
+        if len(text) > 200:
+            text = text[:200] + "…"
+        return Value(kind, self.pf.node_range(node), text=text)  # type: ignore[arg-type]
+
+    def _scope_table(self, scope: Node) -> dict[str, Node | None]:
+        key = scope.id
+        table = self._scopes.get(key)
+        if table is not None:
+            return table
+        table = {}
+        for st in scope.named_children:
+            decl = st
+            if st.type == "export_statement":
+                decl = st.child_by_field_name("declaration") or st
+            if decl.type in _DECLS:
+                for d in decl.named_children:
+                    if d.type != "variable_declarator":
+                        continue
+                    name_node = d.child_by_field_name("name")
+                    if name_node is None:
+                        continue
+                    if name_node.type == "identifier":
+                        table[self.pf.node_text(name_node)] = d.child_by_field_name("value")
+                    else:  # Destructuring binds names we do not evaluate.
+                        for n in _pattern_names(name_node):
+                            table[self.pf.node_text(n)] = None
+            elif decl.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
+                name_node = decl.child_by_field_name("name")
+                if name_node is not None:
+                    table[self.pf.node_text(name_node)] = None
+        self._scopes[key] = table
+        return table
+
+    def _binds_param(self, fn: Node, name: str) -> bool:
+        if fn.type in _LOOPS:
+            left = fn.child_by_field_name("left") or fn.child_by_field_name("initializer")
+            return left is not None and any(self.pf.node_text(n) == name for n in _pattern_names(left))
+        if fn.type == "catch_clause":
+            p = fn.child_by_field_name("parameter")
+            return p is not None and any(self.pf.node_text(n) == name for n in _pattern_names(p))
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        if params is None:
+            return False
+        return any(self.pf.node_text(n) == name for n in _pattern_names(params))
+
+    def _value(self, node: Node, depth: int) -> Value:
+        pf = self.pf
+        node = unwrap(node) or node
+        t = node.type
+        if t == "string":
+            got = string_content(pf, node)
+            assert got is not None
+            return Value("string", got[1], value=got[0])
+        if t == "template_string":
+            return self._template(node, depth)
+        if t == "number":
+            try:
+                num = float(pf.node_text(node).replace("_", ""))
+            except ValueError:
+                return self._unknown(node)
+            return Value("number", pf.node_range(node), value=num)
+        if t in ("true", "false"):
+            return Value("bool", pf.node_range(node), value=(t == "true"))
+        if t in ("null", "undefined"):
+            return Value("null", pf.node_range(node))
+        if t == "object":
+            return self._object(node, depth)
+        if t == "array":
+            items: list[Value] = []
+            for ch in node.named_children:
+                if ch.type == "spread_element":
+                    inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
+                    if inner.kind == "array":
+                        items.extend(inner.items)
+                    else:
+                        items.append(inner)
+                elif ch.type != "comment":
+                    items.append(self.value(ch, depth + 1))
+            return Value("array", pf.node_range(node), items=tuple(items))
+        if t == "identifier":
+            if pf.node_text(node) == "undefined":
+                return Value("null", pf.node_range(node))
+            target = self.lookup(node)
+            if target is None:
+                return self._unknown(node, "ref")
+            v = self.value(target, depth + 1)
+            return _not_literal(v)
+        if t == "member_expression":
+            obj = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            if obj is not None and prop is not None and prop.type == "property_identifier":
+                base = self.value(obj, depth + 1)
+                if base.kind == "object":
+                    got = base.get(pf.node_text(prop))
+                    if got is not None:
+                        return _not_literal(got)
+            return self._unknown(node, "ref")
+        if t == "subscript_expression":
+            obj = node.child_by_field_name("object")
+            idx = node.child_by_field_name("index")
+            if obj is not None and idx is not None:
+                base = self.value(obj, depth + 1)
+                key = self.value(idx, depth + 1)
+                if base.kind == "object" and key.kind == "string":
+                    got = base.get(str(key.value))
+                    if got is not None:
+                        return _not_literal(got)
+            return self._unknown(node, "ref")
+        if t == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and pf.node_text(op) == "+":
+                left = self.value(node.child_by_field_name("left"), depth + 1)
+                right = self.value(node.child_by_field_name("right"), depth + 1)
+                if left.kind in ("string", "number") and right.kind in ("string", "number") and (
+                    left.kind == "string" or right.kind == "string"
+                ):
+                    return Value(
+                        "string", pf.node_range(node), value=_str(left) + _str(right), literal=False
+                    )
+            return self._unknown(node)
+        return self._unknown(node)
+
+    def _template(self, node: Node, depth: int) -> Value:
+        pf = self.pf
+        parts: list[str] = []
+        subs = False
+        for ch in node.named_children:
+            if ch.type == "string_fragment":
+                parts.append(pf.node_text(ch))
+            elif ch.type == "escape_sequence":
+                parts.append(_unescape(pf.node_text(ch)))
+            elif ch.type == "template_substitution":
+                subs = True
+                inner = ch.named_children[0] if ch.named_children else None
+                v = self.value(inner, depth + 1)
+                if v.kind not in ("string", "number"):
+                    return self._unknown(node)
+                parts.append(_str(v))
+        r = pf.node_range(node)
+        if not subs:
+            inner_r = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
+            return Value("string", inner_r, value="".join(parts))
+        return Value("string", r, value="".join(parts), literal=False)
+
+    def _object(self, node: Node, depth: int) -> Value:
+        pf = self.pf
+        entries: list[Entry] = []
+        for ch in node.named_children:
+            t = ch.type
+            if t == "pair":
+                k = ch.child_by_field_name("key")
+                v = ch.child_by_field_name("value")
+                if k is None:
+                    continue
+                key = self._key(k, depth)
+                if key is None:
+                    continue
+                key_text, key_range = key
+                entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
+            elif t == "shorthand_property_identifier":
+                name = pf.node_text(ch)
+                r = pf.node_range(ch)
+                target = self.lookup(ch)
+                val = (
+                    _not_literal(self.value(target, depth + 1))
+                    if target is not None
+                    else Value("ref", r, text=name)
+                )
+                entries.append(Entry(name, r, val))
+            elif t == "spread_element":
+                inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
+                if inner.kind == "object":
+                    entries.extend(inner.entries)
+            elif t == "method_definition":
+                k = ch.child_by_field_name("name")
+                if k is not None:
+                    key = self._key(k, depth)
+                    if key is not None:
+                        entries.append(Entry(key[0], key[1], self._unknown(ch)))
+        return Value("object", pf.node_range(node), entries=tuple(entries))
+
+    def _key(self, k: Node, depth: int) -> tuple[str, TextRange] | None:
+        pf = self.pf
+        if k.type in ("property_identifier", "private_property_identifier"):
+            return pf.node_text(k), pf.node_range(k)
+        if k.type == "string":
+            got = string_content(pf, k)
+            return got if got else None
+        if k.type == "number":
+            return pf.node_text(k), pf.node_range(k)
+        if k.type == "computed_property_name":
+            inner = k.named_children[0] if k.named_children else None
+            v = self.value(inner, depth + 1)
+            if v.kind == "string" and isinstance(v.value, str):
+                return v.value, pf.node_range(k)
+        return None
+
+
+def _str(v: Value) -> str:
+    if v.kind == "number" and isinstance(v.value, float) and v.value.is_integer():
+        return str(int(v.value))
+    return str(v.value)
+
+
+def _not_literal(v: Value) -> Value:
+    if not v.literal:
+        return v
+    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False)
+
+
+def _pattern_names(node: Node) -> list[Node]:
+    """Identifiers bound by a pattern (parameters, destructuring, loop heads), iteratively."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        t = n.type
+        if t in ("identifier", "shorthand_property_identifier_pattern"):
+            out.append(n)
+            continue
+        if t == "pair_pattern":
+            v = n.child_by_field_name("value")
+            if v is not None:
+                stack.append(v)
+            continue
+        if t in ("type_annotation", "predefined_type", "type_identifier"):
+            continue
+        if t in ("required_parameter", "optional_parameter"):
+            p = n.child_by_field_name("pattern")
+            if p is not None:
+                stack.append(p)
+            continue
+        if t == "assignment_pattern" or t == "object_assignment_pattern":
+            left = n.child_by_field_name("left")
+            if left is not None:
+                stack.append(left)
+            continue
+        if t in ("lexical_declaration", "variable_declaration"):
+            for d in n.named_children:
+                nm = d.child_by_field_name("name")
+                if nm is not None:
+                    stack.append(nm)
+            continue
+        stack.extend(n.named_children)
+    return out

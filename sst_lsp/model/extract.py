@@ -1,0 +1,1087 @@
+"""Per-file fact extraction (layer 2: model): `ParsedFile` -> `FileFacts`.
+
+What a JS/TS file says about an SST app: its imports, stack definitions (v0 classes, v1/v2
+functions taking a StackContext), stack registrations (`app.stack(X)`, `new X(app, "id")`),
+constructs (`new X(scope, "id", props)` for SST and CDK classes, `new sst.aws.X("id", props)`
+for v3), handler strings in every position SST accepts a function, route keys, default function
+props and the app config of `sst.config.*`.
+
+Extraction never raises on user code: an unknown shape is skipped (and counted in
+`unresolved` when it sits where a handler belongs).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tree_sitter import Node, Query, QueryCursor
+
+from sst_lsp.model.evaluate import Evaluator, string_content, unwrap
+from sst_lsp.model.types import (
+    ConfigFacts,
+    Construct,
+    FileFacts,
+    HandlerRef,
+    ImportFact,
+    RouteKey,
+    StackDef,
+    StackRegistration,
+    Value,
+)
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language
+from sst_lsp.syntax.text import TextRange
+
+#: Methods whose calls we look at (everything else is skipped in C, by the query).
+_METHODS = (
+    "stack|setDefaultFunctionProps|addRoutes|addConsumer|addConsumers|addSubscribers|subscribe|"
+    "addNotifications|addResolvers|addDataSources|addRules|addTargets|route|notify"
+)
+_QUERY_SRC = f"""
+(new_expression) @new
+(call_expression
+  function: (member_expression property: (property_identifier) @method)
+  (#match? @method "^({_METHODS})$")) @call
+(call_expression function: (identifier) @fn (#eq? @fn "use")) @use
+"""
+
+#: API-like constructs whose `routes` map keys to functions.
+API_KINDS = frozenset({"Api", "ApiGatewayV1Api", "WebSocketApi", "GraphQLApi", "HttpApi"})
+APPSYNC_KINDS = frozenset({"AppSyncApi"})
+#: v3 components whose `.route()` takes a handler.
+V3_ROUTERS = frozenset({"ApiGatewayV2", "ApiGatewayV1", "ApiGatewayWebSocket"})
+
+
+@functools.cache
+def _query(lang: str) -> Query:
+    return Query(language(lang), _QUERY_SRC)
+
+
+def is_sst_module(spec: str) -> bool:
+    return spec in ("@serverless-stack/resources", "sst/constructs") or spec.startswith(
+        ("@serverless-stack/resources/", "sst/constructs/")
+    )
+
+
+def cdk_module(spec: str) -> str | None:
+    """ "aws-cdk-lib/aws-dynamodb" -> "aws-dynamodb"; "aws-cdk-lib" -> ""; else None."""
+    if spec == "aws-cdk-lib":
+        return ""
+    if spec.startswith("aws-cdk-lib/"):
+        return spec[len("aws-cdk-lib/") :]
+    if spec.startswith("@aws-cdk/"):
+        return spec[len("@aws-cdk/") :]
+    return None
+
+
+@dataclass
+class _Defaults:
+    """Function defaults from a construct's `defaults.function` / `defaultFunctionProps`."""
+
+    runtime: Value | None = None
+    src_path: Value | None = None
+
+
+@dataclass
+class _Target:
+    """Where a handler found inside a construct belongs."""
+
+    stack: str | None
+    construct: Construct | None
+    defaults: _Defaults = field(default_factory=_Defaults)
+
+
+def extract(pf: ParsedFile, path: Path) -> FileFacts:
+    """The facts of one JS/TS file. Never raises on any text."""
+    if pf.lang not in JS_LANGS:
+        return FileFacts(path=path, lang=pf.lang)
+    return _Extractor(pf, path).run()
+
+
+class _Extractor:
+    def __init__(self, pf: ParsedFile, path: Path) -> None:
+        self.pf = pf
+        self.path = path
+        self.ev = Evaluator(pf)
+        self.imports: list[ImportFact] = []
+        # Local names bound to SST classes / namespaces, and to CDK modules / classes.
+        self.sst_names: dict[str, str] = {}
+        self.sst_ns: set[str] = set()
+        self.cdk_names: dict[str, tuple[str, str]] = {}
+        self.cdk_ns: dict[str, str] = {}
+        self.local_names: set[str] = set()
+        # Stack definition nodes (by node id) -> (name, form, node, name node).
+        self.stack_nodes: dict[int, tuple[str, str, Node, Node]] = {}
+        self.stack_defaults: dict[str, list[Value]] = {}
+        self.stack_uses: dict[str, list[str]] = {}
+        self.entry_params: set[int] = set()  # ids of function nodes that are app entries
+        self.constructs: list[Construct] = []
+        self.by_var: dict[tuple[str | None, str], Construct] = {}
+        self.handlers: list[HandlerRef] = []
+        self.routes: list[RouteKey] = []
+        self.registrations: list[StackRegistration] = []
+        self.app_defaults: list[Value] = []
+        self.unresolved = 0
+        self.default_export: str | None = None
+        self.export_aliases: list[tuple[str, str]] = []
+        self.config: ConfigFacts | None = None
+        self.is_entry = False
+        self.v3 = False
+
+    # ------------------------------------------------------------------------------------------
+    def run(self) -> FileFacts:
+        root = self.pf.root
+        for st in root.named_children:
+            try:
+                self._top_level(st)
+            except RecursionError:
+                continue
+        cursor = QueryCursor(_query(self.pf.lang))
+        news: list[Node] = []
+        calls: list[Node] = []
+        uses: list[Node] = []
+        for _, caps in cursor.matches(root):
+            if "new" in caps:
+                news.extend(caps["new"])
+            elif "call" in caps:
+                calls.extend(caps["call"])
+            elif "use" in caps:
+                uses.extend(caps["use"])
+        news.sort(key=lambda n: n.start_byte)
+        calls.sort(key=lambda n: n.start_byte)
+        # Registrations first: an inline `app.stack(function Site({ stack }) {...})` is a stack
+        # definition the constructs inside it belong to.
+        reg_calls = [c for c in calls if self._method_name(c) == "stack"]
+        for c in reg_calls:
+            self._guard(self._call, c)
+        for n in news:
+            self._guard(self._new, n)
+        for c in calls:
+            if self._method_name(c) != "stack":
+                self._guard(self._call, c)
+        for u in uses:
+            self._guard(self._use, u)
+        stacks = tuple(
+            StackDef(
+                name=name,
+                path=self.path,
+                name_range=self.pf.node_range(name_node),
+                range=self.pf.node_range(node),
+                form=form,  # type: ignore[arg-type]
+                default_function_props=tuple(self.stack_defaults.get(name, ())),
+                uses=tuple(dict.fromkeys(self.stack_uses.get(name, ()))),
+            )
+            for name, form, node, name_node in sorted(self.stack_nodes.values(), key=lambda s: s[2].start_byte)
+        )
+        return FileFacts(
+            path=self.path,
+            lang=self.pf.lang,
+            imports=tuple(self.imports),
+            stacks=stacks,
+            registrations=tuple(self.registrations),
+            constructs=tuple(self.constructs),
+            handlers=tuple(self.handlers),
+            routes=tuple(self.routes),
+            app_default_function_props=tuple(self.app_defaults),
+            config=self.config,
+            unresolved=self.unresolved,
+            syntax_errors=tuple(self.pf.errors),
+            is_entry=self.is_entry,
+            default_export=self.default_export,
+            export_aliases=tuple(self.export_aliases),
+        )
+
+    def _method_name(self, call: Node) -> str:
+        fn = call.child_by_field_name("function")
+        prop = fn.child_by_field_name("property") if fn is not None else None
+        return self.text(prop) if prop is not None else ""
+
+    def _guard(self, fn: object, node: Node) -> None:
+        try:
+            fn(node)  # type: ignore[operator]
+        except RecursionError:
+            pass
+
+    def text(self, node: Node) -> str:
+        return self.pf.node_text(node)
+
+    # ------------------------------------------------------------------------------------------
+    # Top level: imports, exports, stack definitions, entry functions, config.
+    def _top_level(self, st: Node) -> None:
+        t = st.type
+        if t == "import_statement":
+            self._import(st)
+        elif t == "export_statement":
+            self._export(st)
+        elif t in ("function_declaration", "class_declaration"):
+            self._definition(st, exported_default=False)
+        elif t in ("lexical_declaration", "variable_declaration"):
+            self._declaration(st)
+        elif t == "expression_statement":
+            self._commonjs(st)
+
+    def _import(self, st: Node) -> None:
+        src = st.child_by_field_name("source")
+        if src is None:
+            return
+        got = string_content(self.pf, src)
+        if got is None:
+            return
+        spec, spec_range = got
+        names: list[tuple[str, str]] = []
+        for clause in st.named_children:
+            if clause.type != "import_clause":
+                continue
+            for c in clause.named_children:
+                if c.type == "identifier":
+                    names.append((self.text(c), "default"))
+                elif c.type == "namespace_import":
+                    ids = [x for x in c.named_children if x.type == "identifier"]
+                    if ids:
+                        names.append((self.text(ids[0]), "*"))
+                elif c.type == "named_imports":
+                    for s in c.named_children:
+                        if s.type != "import_specifier":
+                            continue
+                        name = s.child_by_field_name("name")
+                        alias = s.child_by_field_name("alias")
+                        if name is None:
+                            continue
+                        names.append((self.text(alias or name), self.text(name)))
+        self._bind_module(spec, names)
+        self.imports.append(ImportFact(spec, spec_range, tuple(names)))
+
+    def _bind_module(self, spec: str, names: list[tuple[str, str]]) -> None:
+        if is_sst_module(spec):
+            for local, imported in names:
+                if imported in ("*", "default"):
+                    self.sst_ns.add(local)
+                else:
+                    self.sst_names[local] = imported
+            return
+        mod = cdk_module(spec)
+        if mod is None:
+            return
+        for local, imported in names:
+            if imported in ("*", "default"):
+                self.cdk_ns[local] = mod
+            elif mod == "" and imported.startswith("aws_"):
+                # `import { aws_dynamodb as dynamodb } from "aws-cdk-lib"`.
+                self.cdk_ns[local] = imported.replace("_", "-")
+            else:
+                self.cdk_names[local] = (mod or "core", imported)
+
+    def _commonjs(self, st: Node) -> None:
+        # `module.exports = ...` / `exports.x = ...` matter only for handler files (exports.py).
+        return
+
+    def _declaration(self, st: Node, exported: bool = False) -> None:
+        for d in st.named_children:
+            if d.type != "variable_declarator":
+                continue
+            name = d.child_by_field_name("name")
+            value = unwrap(d.child_by_field_name("value"))
+            if name is None or value is None:
+                continue
+            # `const sst = require("@serverless-stack/resources")` and destructured requires.
+            if value.type == "call_expression":
+                fn = value.child_by_field_name("function")
+                args = value.child_by_field_name("arguments")
+                if fn is not None and self.text(fn) == "require" and args is not None and args.named_children:
+                    got = string_content(self.pf, args.named_children[0])
+                    if got is not None:
+                        spec, spec_range = got
+                        names: list[tuple[str, str]] = []
+                        if name.type == "identifier":
+                            names.append((self.text(name), "*"))
+                        elif name.type == "object_pattern":
+                            for p in name.named_children:
+                                if p.type == "shorthand_property_identifier_pattern":
+                                    names.append((self.text(p), self.text(p)))
+                                elif p.type == "pair_pattern":
+                                    k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
+                                    if k is not None and v is not None:
+                                        names.append((self.text(v), self.text(k)))
+                        self._bind_module(spec, names)
+                        self.imports.append(ImportFact(spec, spec_range, tuple(names)))
+                        continue
+            if name.type == "identifier" and value.type in ("arrow_function", "function_expression", "function"):
+                self._maybe_stack_function(value, name)
+
+    def _export(self, st: Node) -> None:
+        decl = st.child_by_field_name("declaration")
+        is_default = any(c.type == "default" for c in st.children)
+        src = st.child_by_field_name("source")
+        if src is not None:
+            # Re-exports: `export * from "./x"`, `export { A as B } from "./x"`.
+            got = string_content(self.pf, src)
+            if got is None:
+                return
+            names: list[tuple[str, str]] = []
+            clause = next((c for c in st.named_children if c.type == "export_clause"), None)
+            if clause is None:
+                names.append(("*", "*"))
+            else:
+                for s in clause.named_children:
+                    if s.type == "export_specifier":
+                        n = s.child_by_field_name("name")
+                        a = s.child_by_field_name("alias")
+                        if n is not None:
+                            names.append((self.text(a or n), self.text(n)))
+            self.imports.append(ImportFact(got[0], got[1], tuple(names), reexport=True))
+            return
+        if decl is not None:
+            if decl.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
+                self._definition(decl, exported_default=is_default)
+            elif decl.type in ("lexical_declaration", "variable_declaration"):
+                self._declaration(decl, exported=True)
+            return
+        clause = next((c for c in st.named_children if c.type == "export_clause"), None)
+        if clause is not None:
+            for s in clause.named_children:
+                if s.type == "export_specifier":
+                    n = s.child_by_field_name("name")
+                    a = s.child_by_field_name("alias")
+                    if n is not None and a is not None:
+                        self.export_aliases.append((self.text(a), self.text(n)))
+                        if self.text(a) == "default":
+                            self.default_export = self.text(n)
+            return
+        value = st.child_by_field_name("value")
+        if is_default and value is not None:
+            self._default_value(value)
+
+    def _default_value(self, value: Node) -> None:
+        v = unwrap(value)
+        if v is None:
+            return
+        if v.type == "identifier":
+            self.default_export = self.text(v)
+        elif v.type in ("function_expression", "function", "arrow_function", "class"):
+            name_node = v.child_by_field_name("name")
+            if v.type == "class":
+                self._definition(v, exported_default=True)
+            else:
+                self._maybe_stack_function(v, name_node, default=True)
+        elif v.type == "object":
+            self._v2_config(v)
+        elif v.type == "call_expression":
+            fn = v.child_by_field_name("function")
+            args = v.child_by_field_name("arguments")
+            if fn is not None and self.text(fn) == "$config" and args is not None and args.named_children:
+                obj = unwrap(args.named_children[0])
+                if obj is not None and obj.type == "object":
+                    self._v3_config(obj)
+
+    def _definition(self, decl: Node, exported_default: bool) -> None:
+        name_node = decl.child_by_field_name("name")
+        if decl.type in ("function_declaration", "generator_function_declaration", "function_expression"):
+            self._maybe_stack_function(decl, name_node, default=exported_default)
+            return
+        # Classes: v0 stacks extend sst.Stack / Stack (imported from SST).
+        heritage = next((c for c in decl.named_children if c.type == "class_heritage"), None)
+        if heritage is None:
+            return
+        sup = heritage.named_children[0] if heritage.named_children else None
+        if sup is not None and sup.type == "extends_clause":
+            sup = sup.child_by_field_name("value") or (sup.named_children[0] if sup.named_children else None)
+        if sup is None:
+            return
+        if self._is_sst_class(sup, "Stack"):
+            name = self.text(name_node) if name_node is not None else "default"
+            self.stack_nodes[decl.id] = (name, "class", decl, name_node or decl)
+            if exported_default:
+                self.default_export = name
+
+    def _is_sst_class(self, node: Node, cls: str) -> bool:
+        if node.type == "identifier":
+            return self.sst_names.get(self.text(node)) == cls
+        if node.type == "member_expression":
+            obj = node.child_by_field_name("object")
+            prop = node.child_by_field_name("property")
+            return (
+                obj is not None
+                and prop is not None
+                and self.text(obj) in self.sst_ns
+                and self.text(prop) == cls
+            )
+        return False
+
+    def _maybe_stack_function(self, fn: Node, name_node: Node | None, default: bool = False) -> None:
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        name = self.text(name_node) if name_node is not None else "default"
+        if default:
+            self.default_export = name
+        first = None
+        if params is not None:
+            if params.type == "identifier":
+                first = params
+            else:
+                first = next((p for p in params.named_children if p.type != "comment"), None)
+        if name in ("main",) or (default and self._looks_like_app_param(first)):
+            self.entry_params.add(fn.id)
+            self.is_entry = True
+            return
+        if first is None:
+            return
+        if self._is_stack_param(first):
+            self.stack_nodes[fn.id] = (name, "function", fn, name_node or fn)
+
+    def _looks_like_app_param(self, first: Node | None) -> bool:
+        if first is None:
+            return False
+        txt = self.text(first)
+        return txt.startswith("app") or ": App" in txt or ":App" in txt
+
+    def _is_stack_param(self, p: Node) -> bool:
+        pattern = p
+        type_text = ""
+        if p.type in ("required_parameter", "optional_parameter"):
+            pattern = p.child_by_field_name("pattern") or p
+            ty = p.child_by_field_name("type")
+            type_text = self.text(ty) if ty is not None else ""
+        elif p.type == "assignment_pattern":
+            pattern = p.child_by_field_name("left") or p
+        if "StackContext" in type_text:
+            return True
+        if pattern.type == "object_pattern":
+            for c in pattern.named_children:
+                if c.type == "shorthand_property_identifier_pattern" and self.text(c) == "stack":
+                    return True
+                if c.type == "pair_pattern":
+                    k = c.child_by_field_name("key")
+                    if k is not None and self.text(k) == "stack":
+                        return True
+                if c.type == "object_assignment_pattern":
+                    left = c.child_by_field_name("left")
+                    if left is not None and self.text(left) == "stack":
+                        return True
+        return False
+
+    # Config files.
+    def _v2_config(self, obj: Node) -> None:
+        name = region = None
+        name_range: TextRange | None = None
+        for ch in obj.named_children:
+            key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
+            if key_node is None:
+                continue
+            key = self.text(key_node)
+            if key == "config":
+                ret = self._returned_object(ch)
+                if ret is not None:
+                    v = self.ev.value(ret)
+                    n = v.get("name")
+                    if n is not None and n.kind == "string":
+                        name, name_range = n.str_value, n.range
+                    r = v.get("region")
+                    if r is not None and r.kind == "string":
+                        region = r.str_value
+            elif key == "stacks":
+                fn = ch if ch.type == "method_definition" else unwrap(ch.child_by_field_name("value"))
+                if fn is not None:
+                    self.entry_params.add(fn.id)
+                    self.is_entry = True
+        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2")
+
+    def _v3_config(self, obj: Node) -> None:
+        self.v3 = True
+        name = removal = None
+        name_range: TextRange | None = None
+        region = None
+        for ch in obj.named_children:
+            key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
+            if key_node is None:
+                continue
+            key = self.text(key_node)
+            if key == "app":
+                ret = self._returned_object(ch)
+                if ret is not None:
+                    v = self.ev.value(ret)
+                    n = v.get("name")
+                    if n is not None and n.kind == "string":
+                        name, name_range = n.str_value, n.range
+                    rm = v.get("removal")
+                    if rm is not None and rm.kind == "string":
+                        removal = rm.str_value
+                    prov = v.get("providers")
+                    aws = prov.get("aws") if prov is not None and prov.kind == "object" else None
+                    if aws is not None and aws.kind == "object":
+                        rg = aws.get("region")
+                        if rg is not None and rg.kind == "string":
+                            region = rg.str_value
+            elif key == "run":
+                self.is_entry = True
+        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v3", removal=removal)
+
+    def _returned_object(self, member: Node) -> Node | None:
+        """The object literal a method / arrow property returns, if it is one."""
+        fn = member if member.type == "method_definition" else unwrap(member.child_by_field_name("value"))
+        if fn is None:
+            return None
+        body = fn.child_by_field_name("body")
+        if body is None:
+            return None
+        b = unwrap(body)
+        if b is not None and b.type == "object":
+            return b
+        if body.type == "statement_block":
+            for st in body.named_children:
+                if st.type == "return_statement" and st.named_children:
+                    r = unwrap(st.named_children[0])
+                    if r is not None and r.type == "object":
+                        return r
+        return None
+
+    # ------------------------------------------------------------------------------------------
+    # Scopes.
+    def _enclosing_stack(self, node: Node) -> str | None:
+        p = node.parent
+        while p is not None:
+            got = self.stack_nodes.get(p.id)
+            if got is not None:
+                return got[0]
+            p = p.parent
+        return None
+
+    def _enclosing_entry(self, node: Node) -> Node | None:
+        p = node.parent
+        while p is not None:
+            if p.id in self.entry_params:
+                return p
+            p = p.parent
+        return None
+
+    def _entry_param_name(self, fn: Node) -> str | None:
+        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        if params is None:
+            return None
+        if params.type == "identifier":
+            return self.text(params)
+        for p in params.named_children:
+            if p.type in ("required_parameter", "optional_parameter"):
+                pat = p.child_by_field_name("pattern")
+                return self.text(pat) if pat is not None else None
+            if p.type == "identifier":
+                return self.text(p)
+            return None
+        return None
+
+    # ------------------------------------------------------------------------------------------
+    # `new X(...)`.
+    def _classify(self, ctor: Node) -> tuple[str, str] | None:
+        """(kind, origin) of a constructor expression, or None when it is not ours."""
+        ctor = unwrap(ctor) or ctor
+        if ctor.type == "identifier":
+            name = self.text(ctor)
+            if name in self.sst_names:
+                kind = self.sst_names[name]
+                return None if kind in ("App", "Stack") else (kind, "sst")
+            if name in self.cdk_names:
+                mod, cls = self.cdk_names[name]
+                return (cls, mod)
+            return None
+        if ctor.type == "member_expression":
+            obj = ctor.child_by_field_name("object")
+            prop = ctor.child_by_field_name("property")
+            if obj is None or prop is None:
+                return None
+            cls = self.text(prop)
+            obj_text = self.text(obj)
+            if obj_text in self.sst_ns:
+                return None if cls in ("App", "Stack") else (cls, "sst")
+            if obj.type == "identifier" and self.text(obj) in self.sst_names:
+                # `new Config.Secret(stack, "X")`.
+                return (f"{self.sst_names[obj_text]}.{cls}", "sst")
+            if obj.type == "identifier" and obj_text in self.cdk_ns:
+                return (cls, self.cdk_ns[obj_text] or "core")
+            if obj.type == "member_expression":
+                o2 = obj.child_by_field_name("object")
+                p2 = obj.child_by_field_name("property")
+                if o2 is not None and p2 is not None:
+                    o2t = self.text(o2)
+                    if o2t in self.cdk_ns and self.cdk_ns[o2t] == "" and self.text(p2).startswith("aws_"):
+                        return (cls, self.text(p2).replace("_", "-"))
+                    if o2t == "sst" and self.text(p2) == "aws" and "sst" not in self.sst_ns:
+                        return (cls, "sst3")
+        return None
+
+    def _new(self, node: Node) -> None:
+        ctor = node.child_by_field_name("constructor")
+        args_node = node.child_by_field_name("arguments")
+        if ctor is None or args_node is None:
+            return
+        args = [a for a in args_node.named_children if a.type != "comment"]
+        cls = self._classify(ctor)
+        if cls is None:
+            self._maybe_v0_registration(node, ctor, args)
+            return
+        kind, origin = cls
+        if origin == "sst3":
+            if not args:
+                return
+            scope_text, id_node, props_node = "", args[0], args[1] if len(args) > 1 else None
+        else:
+            if len(args) < 2:
+                return
+            scope_text, id_node, props_node = self.text(args[0]), args[1], args[2] if len(args) > 2 else None
+        idv = self.ev.value(id_node)
+        dynamic = idv.kind != "string"
+        cid = str(idv.value) if not dynamic else self.text(id_node)
+        stack = self._enclosing_stack(node)
+        props = self.ev.value(props_node) if props_node is not None else None
+        c = Construct(
+            kind=kind,
+            origin=origin,
+            id=cid,
+            id_range=idv.range if not dynamic else self.pf.node_range(id_node),
+            path=self.path,
+            range=self.pf.node_range(node),
+            stack=stack,
+            scope=scope_text,
+            props=props,
+            var_name=self._var_name(node),
+            dynamic_id=dynamic,
+        )
+        self.constructs.append(c)
+        if c.var_name:
+            self.by_var[(stack, c.var_name)] = c
+        if origin == "sst":
+            self._sst_handlers(c, props)
+        elif origin == "sst3":
+            self._v3_handlers(c, props)
+
+    def _var_name(self, node: Node) -> str | None:
+        p = node.parent
+        while p is not None and p.type in ("parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"):
+            p = p.parent
+        if p is None:
+            return None
+        if p.type == "variable_declarator":
+            n = p.child_by_field_name("name")
+            return self.text(n) if n is not None and n.type == "identifier" else None
+        if p.type == "assignment_expression":
+            left = p.child_by_field_name("left")
+            return self.text(left) if left is not None else None
+        if p.type in ("public_field_definition", "field_definition"):
+            n = p.child_by_field_name("name") or p.child_by_field_name("property")
+            return f"this.{self.text(n)}" if n is not None else None
+        return None
+
+    def _maybe_v0_registration(self, node: Node, ctor: Node, args: list[Node]) -> None:
+        entry = self._enclosing_entry(node)
+        if entry is None or ctor.type != "identifier" or len(args) < 2:
+            return
+        param = self._entry_param_name(entry)
+        if param is None or self.text(args[0]) != param:
+            return
+        idv = self.ev.value(args[1])
+        self.registrations.append(
+            StackRegistration(
+                target=self.text(ctor),
+                path=self.path,
+                range=self.pf.node_range(ctor),
+                explicit_id=idv.str_value,
+                id_range=idv.range if idv.kind == "string" else None,
+            )
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Handlers inside constructs.
+    def _defaults_of(self, props: Value | None) -> _Defaults:
+        d = _Defaults()
+        if props is None or props.kind != "object":
+            return d
+        for fp in (props.get("defaultFunctionProps"), _get(props.get("defaults"), "function")):
+            if fp is not None and fp.kind == "object":
+                if fp.get("runtime") is not None:
+                    d.runtime = fp.get("runtime")
+                if fp.get("srcPath") is not None:
+                    d.src_path = fp.get("srcPath")
+        return d
+
+    def _sst_handlers(self, c: Construct, props: Value | None) -> None:
+        tgt = _Target(c.stack, c, self._defaults_of(props))
+        kind = c.kind
+        if kind == "Function":
+            if props is not None:
+                self._fn(props, tgt, "Function")
+            return
+        if props is None or props.kind != "object":
+            return
+        if kind in API_KINDS:
+            self._routes(props.get("routes"), tgt)
+            if kind == "GraphQLApi":
+                self._fn(props.get("server"), tgt, "GraphQL server")
+        elif kind in APPSYNC_KINDS:
+            self._appsync(props, tgt)
+        elif kind == "Cron":
+            self._fn(props.get("job"), tgt, "Cron job")
+        elif kind == "Queue":
+            self._fn(props.get("consumer"), tgt, "Queue consumer")
+        elif kind == "Topic":
+            self._named_fns(props.get("subscribers"), tgt, "Topic subscriber")
+        elif kind == "Bucket":
+            self._named_fns(props.get("notifications"), tgt, "Bucket notification")
+        elif kind == "EventBus":
+            self._rules(props.get("rules"), tgt)
+        elif kind in ("KinesisStream", "Table"):
+            self._named_fns(props.get("consumers"), tgt, f"{kind} consumer")
+        elif kind in ("Auth", "Cognito"):
+            self._named_fns(props.get("triggers"), tgt, "trigger")
+            cog = props.get("cognito")
+            if cog is not None and cog.kind == "object":
+                self._named_fns(cog.get("triggers"), tgt, "trigger")
+        elif kind == "Script":
+            for key in ("onCreate", "onUpdate", "onDelete"):
+                self._fn(props.get(key), tgt, f"Script {key}")
+        elif kind == "Job":
+            if props.get("handler") is not None:
+                self._fn(props, tgt, "Job")
+
+    def _v3_handlers(self, c: Construct, props: Value | None) -> None:
+        tgt = _Target(None, c, _Defaults())
+        if props is None or props.kind != "object":
+            return
+        if c.kind == "Function":
+            self._fn(props, tgt, "Function")
+        elif c.kind == "Cron":
+            self._fn(props.get("job") or props.get("function"), tgt, "Cron job")
+        elif c.kind == "CognitoUserPool":
+            self._named_fns(props.get("triggers"), tgt, "trigger")
+
+    def _routes(self, routes: Value | None, tgt: _Target) -> None:
+        if routes is None:
+            return
+        if routes.kind != "object":
+            if routes.kind in ("ref", "unknown"):
+                self.unresolved += 1
+            return
+        for e in routes.entries:
+            self._route_key(e.key, e.key_range, tgt)
+            self._fn(e.value, tgt, f'route "{e.key}"', route=e.key)
+
+    def _route_key(self, key: str, key_range: TextRange, tgt: _Target) -> None:
+        c = tgt.construct
+        self.routes.append(
+            RouteKey(
+                key=key,
+                range=key_range,
+                path=self.path,
+                construct_kind=c.kind if c else "Api",
+                construct_id=c.id if c else None,
+                stack=tgt.stack,
+            )
+        )
+
+    def _appsync(self, props: Value, tgt: _Target) -> None:
+        ds = props.get("dataSources")
+        if ds is not None and ds.kind == "object":
+            for e in ds.entries:
+                self._fn(e.value, tgt, f'data source "{e.key}"')
+        rs = props.get("resolvers")
+        if rs is not None and rs.kind == "object":
+            for e in rs.entries:
+                self._route_key(e.key, e.key_range, tgt)
+                v = e.value
+                if v.kind == "object" and v.get("dataSource") is not None and v.get("function") is None:
+                    continue
+                self._fn(v, tgt, f'resolver "{e.key}"', route=e.key)
+
+    def _rules(self, rules: Value | None, tgt: _Target) -> None:
+        if rules is None or rules.kind != "object":
+            return
+        for e in rules.entries:
+            if e.value.kind == "object":
+                self._named_fns(e.value.get("targets"), tgt, f'rule "{e.key}" target')
+
+    def _named_fns(self, v: Value | None, tgt: _Target, position: str) -> None:
+        """A map (v1+) or array (v0) of function definitions."""
+        if v is None:
+            return
+        if v.kind == "object":
+            for e in v.entries:
+                self._fn(e.value, tgt, f'{position} "{e.key}"')
+        elif v.kind == "array":
+            for i, item in enumerate(v.items):
+                self._fn(item, tgt, f"{position} #{i + 1}")
+        elif v.kind in ("ref", "unknown"):
+            self.unresolved += 1
+
+    def _fn(self, v: Value | None, tgt: _Target, position: str, route: str | None = None) -> None:
+        """A function definition: a handler string, `{ handler }` props, or `{ function }`."""
+        if v is None:
+            return
+        if v.kind == "string":
+            self._emit(v, None, tgt, position, route)
+        elif v.kind == "object":
+            fn = v.get("function")
+            if fn is not None:
+                self._fn(fn, tgt, position, route)
+                return
+            h = v.get("handler")
+            if h is None:
+                return
+            if h.kind == "string":
+                self._emit(h, v, tgt, position, route)
+            elif h.kind in ("ref", "unknown"):
+                self.unresolved += 1
+        elif v.kind == "ref":
+            if (tgt.stack, v.text) in self.by_var or (None, v.text) in self.by_var:
+                return  # A Function construct held in a variable: extracted where it was built.
+            self.unresolved += 1
+        elif v.kind == "unknown":
+            self.unresolved += 1
+
+    def _emit(self, h: Value, props: Value | None, tgt: _Target, position: str, route: str | None) -> None:
+        runtime_v = props.get("runtime") if props is not None else None
+        src_v = props.get("srcPath") if props is not None else None
+        has_rt = runtime_v is not None or tgt.defaults.runtime is not None
+        has_src = src_v is not None or tgt.defaults.src_path is not None
+        runtime_v = runtime_v or tgt.defaults.runtime
+        src_v = src_v or tgt.defaults.src_path
+        if (runtime_v is not None and runtime_v.kind != "string") or (src_v is not None and src_v.kind != "string"):
+            # A computed runtime or srcPath: we cannot know where the handler points.
+            self.unresolved += 1
+            return
+        c = tgt.construct
+        self.handlers.append(
+            HandlerRef(
+                handler=str(h.value),
+                path=self.path,
+                range=h.range,
+                position=position,
+                stack=tgt.stack,
+                construct_id=c.id if c else None,
+                construct_kind=c.kind if c else None,
+                route=route,
+                runtime=runtime_v.str_value if runtime_v is not None else None,
+                src_path=src_v.str_value if src_v is not None else None,
+                runtime_range=runtime_v.range if runtime_v is not None else None,
+                literal=h.literal,
+                function_props=props,
+                has_local_runtime=has_rt,
+                has_local_src_path=has_src,
+            )
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Method calls: registrations, defaults, `add*` methods, v3 `.route()` and friends.
+    def _call(self, node: Node) -> None:
+        fn = node.child_by_field_name("function")
+        args_node = node.child_by_field_name("arguments")
+        if fn is None or args_node is None:
+            return
+        recv = fn.child_by_field_name("object")
+        prop = fn.child_by_field_name("property")
+        if recv is None or prop is None:
+            return
+        method = self.text(prop)
+        args = [a for a in args_node.named_children if a.type != "comment"]
+        if method == "stack":
+            self._registration(node, recv, args)
+            return
+        if method == "setDefaultFunctionProps":
+            if not args:
+                return
+            v = self._props_arg(args[-1])
+            recv_text = self.text(recv)
+            stack = self._enclosing_stack(node)
+            if stack is not None and recv_text in ("stack", "this", "ctx.stack", "props.stack"):
+                self.stack_defaults.setdefault(stack, []).append(v)
+            elif recv_text == "app" or recv_text.endswith(".app") or self._enclosing_entry(node) is not None:
+                self.app_defaults.append(v)
+            elif stack is not None:
+                self.stack_defaults.setdefault(stack, []).append(v)
+            return
+        stack = self._enclosing_stack(node)
+        c = self.by_var.get((stack, self.text(recv))) or self.by_var.get((None, self.text(recv)))
+        if c is None:
+            return
+        if c.origin == "sst3":
+            self._v3_method(c, method, args)
+            return
+        if c.origin != "sst":
+            return
+        tgt = _Target(c.stack, c, self._defaults_of(c.props))
+        # v1/v2 add* methods take the scope first: `api.addRoutes(stack, {...})`.
+        rest = [self.ev.value(a) for a in args]
+        obj_args = [v for v in rest if v.kind in ("object", "array", "string", "ref", "unknown")]
+        if method == "addRoutes" and c.kind in API_KINDS:
+            if rest:
+                self._routes(rest[-1], tgt)
+        elif method in ("addResolvers",) and c.kind in APPSYNC_KINDS:
+            if rest:
+                self._appsync(Value("object", rest[-1].range, entries=(
+                    _entry("resolvers", rest[-1]),)), tgt)
+        elif method in ("addDataSources",) and c.kind in APPSYNC_KINDS:
+            if rest:
+                self._appsync(Value("object", rest[-1].range, entries=(
+                    _entry("dataSources", rest[-1]),)), tgt)
+        elif method == "addConsumer" and c.kind == "Queue":
+            if rest:
+                self._fn(rest[-1], tgt, "Queue consumer")
+        elif method == "addSubscribers" and c.kind == "Topic":
+            if rest:
+                self._named_fns(rest[-1], tgt, "Topic subscriber")
+        elif method == "addConsumers" and c.kind in ("Table", "KinesisStream"):
+            if rest:
+                self._named_fns(rest[-1], tgt, f"{c.kind} consumer")
+        elif method == "addNotifications" and c.kind == "Bucket":
+            if rest:
+                self._named_fns(rest[-1], tgt, "Bucket notification")
+        elif method == "addRules" and c.kind == "EventBus":
+            if rest:
+                self._rules(rest[-1], tgt)
+        elif method == "addTargets" and c.kind == "EventBus":
+            if rest:
+                self._named_fns(rest[-1], tgt, "rule target")
+        elif method == "subscribe" and c.kind == "EventBus":
+            # v2: `bus.subscribe([scope,] "type" | ["types"], target, props?)`.
+            for i, v in enumerate(rest):
+                if v.kind == "string" or (v.kind == "array" and v.items and all(x.kind == "string" for x in v.items)):
+                    if i + 1 < len(rest):
+                        self._fn(rest[i + 1], tgt, f'subscriber "{v.value if v.kind == "string" else "…"}"')
+                    break
+        del obj_args
+
+    def _v3_method(self, c: Construct, method: str, args: list[Node]) -> None:
+        tgt = _Target(None, c, _Defaults())
+        vals = [self.ev.value(a) for a in args]
+        if method == "route" and c.kind in V3_ROUTERS and len(vals) >= 2:
+            key = vals[0]
+            if key.kind == "string":
+                self._route_key(str(key.value), key.range, tgt)
+            self._fn(vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
+                     route=str(key.value) if key.kind == "string" else None)
+        elif method == "subscribe" and vals:
+            # `queue.subscribe(subscriber)`, `topic.subscribe(name, subscriber)`.
+            if len(vals) >= 2 and vals[0].kind == "string" and vals[1].kind in ("string", "object"):
+                self._fn(vals[1], tgt, f'subscriber "{vals[0].value}"')
+            else:
+                self._fn(vals[0], tgt, "subscriber")
+        elif method == "notify" and vals and vals[0].kind == "object":
+            ns = vals[0].get("notifications")
+            if ns is not None and ns.kind == "array":
+                for i, n in enumerate(ns.items):
+                    label = n.get("name") if n.kind == "object" else None
+                    self._fn(n, tgt, f'notification "{label.value}"' if label is not None else f"notification #{i + 1}")
+
+    def _props_arg(self, node: Node) -> Value:
+        """`{...}` or `(stack) => ({...})` (SST accepts both for default function props)."""
+        n = unwrap(node)
+        if n is not None and n.type == "arrow_function":
+            body = n.child_by_field_name("body")
+            b = unwrap(body)
+            if b is not None and b.type == "object":
+                return self.ev.value(b)
+        return self.ev.value(node)
+
+    def _registration(self, node: Node, recv: Node, args: list[Node]) -> None:
+        # The chain's root must be the app: `app.stack(A).stack(B)`.
+        root = recv
+        while root.type in ("call_expression", "member_expression", "parenthesized_expression"):
+            if root.type == "call_expression":
+                f = root.child_by_field_name("function")
+                if f is None or f.type != "member_expression":
+                    return
+                root = f.child_by_field_name("object") or root
+                if root is f:
+                    return
+            elif root.type == "member_expression":
+                obj = root.child_by_field_name("object")
+                if obj is None:
+                    return
+                root = obj
+            else:
+                inner = root.named_children[0] if root.named_children else None
+                if inner is None:
+                    return
+                root = inner
+        if root.type != "identifier":
+            return
+        entry = self._enclosing_entry(node)
+        root_name = self.text(root)
+        if not (root_name == "app" or (entry is not None and self._entry_param_name(entry) == root_name)):
+            return
+        if not args:
+            return
+        target = unwrap(args[0]) or args[0]
+        opts = self.ev.value(args[1]) if len(args) > 1 else None
+        explicit_id = stack_name = None
+        id_range = None
+        if opts is not None and opts.kind == "object":
+            idv = opts.get("id")
+            if idv is not None and idv.kind == "string":
+                explicit_id, id_range = idv.str_value, idv.range
+            sn = opts.get("stackName")
+            if sn is not None and sn.kind == "string":
+                stack_name = sn.str_value
+        wrapped = None
+        target_name = ""
+        if target.type == "identifier":
+            target_name = self.text(target)
+        elif target.type in ("arrow_function", "function_expression", "function"):
+            params = target.child_by_field_name("parameters") or target.child_by_field_name("parameter")
+            first = None
+            if params is not None:
+                first = params if params.type == "identifier" else next(iter(params.named_children), None)
+            name_node = target.child_by_field_name("name")
+            if first is not None and self._is_stack_param(first) and (name_node is not None or explicit_id):
+                # An inline stack definition.
+                target_name = self.text(name_node) if name_node is not None else str(explicit_id)
+                self.stack_nodes[target.id] = (target_name, "function", target, name_node or target)
+            else:
+                wrapped = self._wrapped_call(target)
+                if wrapped is None:
+                    self.unresolved += 1
+        elif target.type == "member_expression":
+            target_name = self.text(target)
+        self.registrations.append(
+            StackRegistration(
+                target=target_name,
+                path=self.path,
+                range=self.pf.node_range(target),
+                explicit_id=explicit_id,
+                id_range=id_range,
+                stack_name=stack_name,
+                wrapped=wrapped,
+            )
+        )
+
+    def _wrapped_call(self, fn: Node) -> str | None:
+        body = fn.child_by_field_name("body")
+        b = unwrap(body)
+        call = None
+        if b is not None and b.type == "call_expression":
+            call = b
+        elif body is not None and body.type == "statement_block":
+            for st in body.named_children:
+                if st.type == "return_statement" and st.named_children:
+                    r = unwrap(st.named_children[0])
+                    if r is not None and r.type == "call_expression":
+                        call = r
+        if call is None:
+            return None
+        f = call.child_by_field_name("function")
+        return self.text(f) if f is not None and f.type == "identifier" else None
+
+    def _use(self, node: Node) -> None:
+        stack = self._enclosing_stack(node)
+        args = node.child_by_field_name("arguments")
+        if stack is None or args is None or not args.named_children:
+            return
+        a = args.named_children[0]
+        if a.type == "identifier":
+            self.stack_uses.setdefault(stack, []).append(self.text(a))
+
+
+def _get(v: Value | None, key: str) -> Value | None:
+    return v.get(key) if v is not None and v.kind == "object" else None
+
+
+def _entry(key: str, v: Value) -> object:
+    from sst_lsp.model.types import Entry
+
+    return Entry(key, v.range, v)

@@ -1,0 +1,420 @@
+"""The workspace index (layer 2: model): inputs -> cached facts -> immutable snapshots.
+
+Inputs are the workspace roots, the texts of open buffers (overlaid on the disk by the
+`FileSource`) and the exclusion globs. Derived, memoised state: app roots (rediscovered only
+when a config file appears or goes), a `ParsedFile` and `FileFacts` per source file (recomputed
+only when its text changes; parsing is incremental from the previous tree), and the `App`s.
+`snapshot()` returns an immutable `AppSnapshot` that handlers and analyzers read while edits
+go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
+from sst_lsp.model.extract import extract
+from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.types import (
+    App,
+    AppSnapshot,
+    ConfigError,
+    FileFacts,
+    Generation,
+    HandlerRef,
+    Stack,
+    StackDef,
+    StackRegistration,
+    Value,
+)
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
+
+log = logging.getLogger(__name__)
+
+#: Suffixes tried for a relative import, in TypeScript's order.
+IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+#: Files per app followed from the entry at most (a safety bound).
+MAX_APP_FILES = 5000
+
+
+class WorkspaceIndex:
+    """Holds everything known about the SST apps under some roots. Thread-safe."""
+
+    def __init__(self, roots: Iterable[Path] = (), fs: FileSource | None = None, exclude: Iterable[str] = ()) -> None:
+        from sst_lsp.model.resolve import HandlerResolver
+
+        self.fs = fs or FileSource()
+        self.roots: list[Path] = [Path(r) for r in roots]
+        self.exclude: tuple[str, ...] = tuple(exclude)
+        self.revision = 0
+        self.resolver = HandlerResolver(self.fs)
+        self._lock = threading.RLock()
+        self._app_roots: list[AppRoot] | None = None
+        self._parsed: dict[Path, ParsedFile] = {}
+        self._facts: dict[Path, tuple[str, FileFacts]] = {}
+        self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
+        self._snapshot: AppSnapshot | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # Inputs.
+    def set_roots(self, roots: Iterable[Path], exclude: Iterable[str] | None = None) -> None:
+        with self._lock:
+            self.roots = [Path(r) for r in roots]
+            if exclude is not None:
+                self.exclude = tuple(exclude)
+            self._app_roots = None
+            self._bump()
+
+    def set_text(self, path: Path, text: str | None) -> None:
+        """An open buffer's text (None: the buffer closed, read the disk again)."""
+        with self._lock:
+            self.fs.set_overlay(path, text)
+            self._changed(path)
+
+    def file_changed(self, path: Path) -> None:
+        """A file changed, appeared or went away on disk (watched files, saves, renames)."""
+        with self._lock:
+            self.fs.invalidate(path)
+            self._changed(path)
+
+    def _changed(self, path: Path) -> None:
+        self._facts.pop(path, None)
+        self.resolver.invalidate(path)
+        if path.name in CONFIG_NAMES or path.name == "sst.json":
+            self._app_roots = None
+        self._bump()
+
+    def _bump(self) -> None:
+        self.revision += 1
+        self._snapshot = None
+
+    # ------------------------------------------------------------------------------------------
+    # Derived state.
+    def app_roots(self) -> list[AppRoot]:
+        with self._lock:
+            if self._app_roots is None:
+                found: dict[Path, AppRoot] = {}
+                for r in self.roots:
+                    for a in discover_apps(r, self.exclude):
+                        found.setdefault(a.root, a)
+                self._app_roots = sorted(found.values(), key=lambda a: str(a.root))
+            return self._app_roots
+
+    def parsed(self, path: Path) -> ParsedFile | None:
+        """The parse of a file's current text (None if it is not a parseable text file)."""
+        lang = lang_for_path(path)
+        if lang is None:
+            return None
+        text = self.fs.read_text(path)
+        if text is None:
+            return None
+        with self._lock:
+            old = self._parsed.get(path)
+            if old is not None and old.text is text:
+                return old
+            if old is not None and old.lang == lang:
+                pf = reparse(old, text)
+            else:
+                pf = parse(text, lang)
+            self._parsed[path] = pf
+            return pf
+
+    def facts(self, path: Path) -> FileFacts | None:
+        """The facts of a JS/TS file (cached until its text changes)."""
+        lang = lang_for_path(path)
+        if lang not in JS_LANGS:
+            return None
+        text = self.fs.read_text(path)
+        if text is None:
+            return None
+        with self._lock:
+            cached = self._facts.get(path)
+            if cached is not None and cached[0] == text:
+                return cached[1]
+            pf = self.parsed(path)
+            if pf is None:
+                return None
+            try:
+                facts = extract(pf, path)
+            except Exception:  # A bug must not cost the whole index: log, return empty facts.
+                log.error("extracting facts from %s failed", path, exc_info=True)
+                facts = FileFacts(path=path, lang=pf.lang)
+            if cached is not None and cached[1] == facts:
+                facts = cached[1]  # Keep identity: apps built from it stay valid.
+            self._facts[path] = (text, facts)
+            return facts
+
+    def snapshot(self) -> AppSnapshot:
+        """An immutable view of every app at the current revision."""
+        with self._lock:
+            if self._snapshot is not None:
+                return self._snapshot
+            apps: list[App] = []
+            all_facts: dict[Path, FileFacts] = {}
+            for ar in self.app_roots():
+                try:
+                    app, facts = self._app(ar)
+                except Exception:
+                    log.error("building the model of %s failed", ar.root, exc_info=True)
+                    continue
+                apps.append(app)
+                all_facts.update(facts)
+            self._snapshot = AppSnapshot(self.revision, tuple(apps), all_facts)
+            return self._snapshot
+
+    # ------------------------------------------------------------------------------------------
+    # App assembly.
+    def _app(self, ar: AppRoot) -> tuple[App, dict[Path, FileFacts]]:
+        errors: list[ConfigError] = []
+        name = region = None
+        entry: Path | None = None
+        generation: Generation = "v1"
+        config_facts: FileFacts | None = None
+        if ar.kind == "sst.json":
+            cfg = read_sst_json(ar, self.fs)
+            name, region, entry = cfg.name, cfg.region, cfg.entry
+            errors.extend(cfg.errors)
+        else:
+            config_facts = self.facts(ar.config_path)
+            entry = ar.config_path
+            if config_facts is None:
+                errors.append(ConfigError(ar.config_path, _zero(), f"{ar.config_path.name} cannot be read"))
+            elif config_facts.config is None:
+                errors.append(
+                    ConfigError(
+                        ar.config_path,
+                        _zero(),
+                        f"{ar.config_path.name} has no `export default {{ config, stacks }}` "
+                        "(v2) or `export default $config({...})` (v3)",
+                    )
+                )
+            else:
+                name, region = config_facts.config.name, config_facts.config.region
+                generation = config_facts.config.generation
+                if name is None:
+                    errors.append(
+                        ConfigError(ar.config_path, _zero(), f"{ar.config_path.name} sets no app name")
+                    )
+        files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
+        # Stack files not reached from the entry still count for `stack-not-registered`.
+        stack_defs: list[StackDef] = [s for p in files for s in facts[p].stacks]
+        extra_dir = ar.root / "stacks"
+        if self.fs.is_dir(extra_dir):
+            for nm, kind in sorted(self.fs.list_dir(extra_dir).items()):
+                p = extra_dir / nm
+                if kind != "f" or p in facts or lang_for_path(p) not in JS_LANGS or _is_test_file(nm):
+                    continue
+                f = self.facts(p)
+                if f is not None and f.stacks:
+                    facts[p] = f
+                    stack_defs.extend(f.stacks)
+        key: tuple[object, ...] = (ar, name, region, tuple(errors), tuple(id(facts[p]) for p in files),
+                                   tuple(stack_defs))
+        cached = self._apps.get(ar.root)
+        if cached is not None and cached[0] == key:
+            return cached[1], facts
+        if ar.kind == "sst.json" and any(s.form == "class" for s in stack_defs):
+            generation = "v0"
+        app = _assemble(ar, name, region, entry, generation, files, facts, stack_defs, errors, self.fs)
+        self._apps[ar.root] = (key, app)
+        return app, facts
+
+    def _follow(self, entry: Path, root: Path) -> tuple[list[Path], dict[Path, FileFacts]]:
+        """The entry and every file its relative imports reach (breadth first, cycle-safe)."""
+        files: list[Path] = []
+        facts: dict[Path, FileFacts] = {}
+        queue = [entry]
+        seen = {entry}
+        while queue and len(files) < MAX_APP_FILES:
+            p = queue.pop(0)
+            f = self.facts(p)
+            if f is None:
+                continue
+            files.append(p)
+            facts[p] = f
+            for imp in f.imports:
+                target = resolve_import(self.fs, p, imp.specifier)
+                if target is not None and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        return files, facts
+
+
+def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
+    """The file a relative import specifier names (TypeScript's resolution, simplified)."""
+    if not spec.startswith("."):
+        return None
+    base = (importer.parent / spec)
+    base = Path(_normalize(base))
+    if any(part in SKIP_DIRS for part in base.parts):
+        return None
+    if lang_for_path(base) in JS_LANGS and fs.is_file(base):
+        return base
+    # ESM-style TypeScript imports name the compiled file: "./Api.js" means Api.ts.
+    if base.suffix in (".js", ".mjs", ".cjs", ".jsx"):
+        stem = base.with_suffix("")
+        for suf in (".ts", ".tsx", ".mts", ".cts"):
+            if fs.is_file(stem.with_suffix(suf)):
+                return stem.with_suffix(suf)
+    for suf in IMPORT_SUFFIXES:
+        cand = base.parent / (base.name + suf)
+        if fs.is_file(cand):
+            return cand
+    for suf in IMPORT_SUFFIXES:
+        cand = base / ("index" + suf)
+        if fs.is_file(cand):
+            return cand
+    return None
+
+
+def _normalize(p: Path) -> str:
+    import os.path
+
+    return os.path.normpath(str(p))
+
+
+def _is_test_file(name: str) -> bool:
+    return ".test." in name or ".spec." in name
+
+
+def _zero():  # type: ignore[no-untyped-def]
+    from sst_lsp.syntax.text import Pos, TextRange
+
+    return TextRange(Pos(0, 0), Pos(0, 0))
+
+
+def _assemble(
+    ar: AppRoot,
+    name: str | None,
+    region: str | None,
+    entry: Path | None,
+    generation: Generation,
+    files: list[Path],
+    facts: dict[Path, FileFacts],
+    stack_defs: list[StackDef],
+    errors: list[ConfigError],
+    fs: FileSource,
+) -> App:
+    # Stack definitions by (file, name) and each file's export table for linking.
+    defs_by_file: dict[Path, dict[str, StackDef]] = {}
+    for s in stack_defs:
+        defs_by_file.setdefault(s.path, {})[s.name] = s
+
+    def find_def(path: Path, name: str, depth: int = 0) -> StackDef | None:
+        """The StackDef that `name` (as exported by `path`) refers to, following re-exports."""
+        if depth > 8:
+            return None
+        f = facts.get(path)
+        local = defs_by_file.get(path, {})
+        if name == "default" and f is not None and f.default_export:
+            name = f.default_export
+        if f is not None:
+            for exported, loc in f.export_aliases:
+                if exported == name:
+                    name = loc
+        if name in local:
+            return local[name]
+        if f is None:
+            return None
+        for imp in f.imports:
+            for local_name, imported in imp.names:
+                if local_name == name or (imp.reexport and local_name == "*"):
+                    tgt = resolve_import(fs, path, imp.specifier)
+                    if tgt is None:
+                        continue
+                    if tgt not in facts:
+                        continue
+                    got = find_def(tgt, imported if local_name == name else name, depth + 1)
+                    if got is not None:
+                        return got
+        return None
+
+    stacks: list[Stack] = []
+    regs: list[StackRegistration] = [r for p in files for r in facts[p].registrations]
+    for r in regs:
+        target = r.wrapped or r.target
+        d: StackDef | None = None
+        if target:
+            if "." in target:
+                ns, _, member = target.partition(".")
+                f = facts.get(r.path)
+                for imp in f.imports if f else ():
+                    if (ns, "*") in imp.names:
+                        tgt = resolve_import(fs, r.path, imp.specifier)
+                        if tgt is not None:
+                            d = find_def(tgt, member)
+            else:
+                d = find_def(r.path, target)
+        sid = r.explicit_id or (d.name if d is not None else (target.rsplit(".", 1)[-1] if target else None))
+        if not sid:
+            continue
+        stacks.append(Stack(id=sid, definition=d, registration=r, stack_name=r.stack_name))
+
+    # Constructs, handlers and routes carry the stack *id* in an App.
+    def_to_id: dict[str, str] = {}
+    for s in stacks:
+        if s.definition is not None:
+            def_to_id.setdefault(s.definition.name, s.id)
+    stack_defaults: dict[str, list[Value]] = {}
+    for sd in stack_defs:
+        stack_defaults.setdefault(def_to_id.get(sd.name, sd.name), []).extend(sd.default_function_props)
+    app_defaults: list[Value] = [v for p in files for v in facts[p].app_default_function_props]
+
+    constructs = []
+    handlers: list[HandlerRef] = []
+    routes = []
+    unresolved = 0
+    for p in files:
+        f = facts[p]
+        unresolved += f.unresolved
+        for c in f.constructs:
+            sid = def_to_id.get(c.stack, c.stack) if c.stack else None
+            constructs.append(c if sid == c.stack else dataclasses.replace(c, stack=sid))
+        for rk in f.routes:
+            sid = def_to_id.get(rk.stack, rk.stack) if rk.stack else None
+            routes.append(rk if sid == rk.stack else dataclasses.replace(rk, stack=sid))
+        for h in f.handlers:
+            sid = def_to_id.get(h.stack, h.stack) if h.stack else None
+            handlers.append(_with_defaults(h, sid, stack_defaults.get(sid or "", []), app_defaults))
+    return App(
+        root=ar.root,
+        config_path=ar.config_path,
+        generation=generation,
+        name=name,
+        region=region,
+        entry=entry,
+        files=tuple(files),
+        stacks=tuple(stacks) if generation != "v3" else (),
+        constructs=tuple(constructs),
+        handlers=tuple(handlers),
+        routes=tuple(routes),
+        config_errors=tuple(errors),
+        unresolved=unresolved,
+        stack_defs=tuple(stack_defs),
+    )
+
+
+def _with_defaults(h: HandlerRef, stack_id: str | None, stack_defaults: list[Value], app_defaults: list[Value]) -> HandlerRef:
+    """Applies SST's default order: function props > construct defaults > stack > app."""
+    runtime, src_path = h.runtime, h.src_path
+    runtime_range = h.runtime_range
+    if not h.has_local_runtime or not h.has_local_src_path:
+        for layer in (stack_defaults, app_defaults):
+            for v in reversed(layer):
+                if v.kind != "object":
+                    continue
+                if not h.has_local_runtime and runtime is None:
+                    rt = v.get("runtime")
+                    if rt is not None and rt.kind == "string":
+                        runtime, runtime_range = rt.str_value, rt.range
+                if not h.has_local_src_path and src_path is None:
+                    sp = v.get("srcPath")
+                    if sp is not None and sp.kind == "string":
+                        src_path = sp.str_value
+    if stack_id == h.stack and runtime == h.runtime and src_path == h.src_path:
+        return h
+    return dataclasses.replace(h, stack=stack_id, runtime=runtime, src_path=src_path, runtime_range=runtime_range)
