@@ -1,0 +1,570 @@
+"""Deploying a cloud assembly to a stage (cloud layer): ``deploy_assembly``.
+
+Steps: validate the stage and stack names; confirm a protected stage; open the AWS session
+(credentials checked); make sure the CDK bootstrap exists (sst-lsp's minimal one after asking;
+seeded on the local endpoint); assess data loss for every stack from the deployed templates
+(one question for all stacks, before anything is published); publish the file assets; then per
+stack in dependency order: CreateChangeSet (CREATE or UPDATE), wait, assess its changes again
+(the change set's ``Replacement`` where the endpoint fills it), ExecuteChangeSet, poll stack
+events until a terminal status, streaming every event; then the outputs, printed and written
+to ``.sst-lsp/outputs/{stage}.json``.
+
+Nothing here raises for an operational failure: every outcome is a ``DeployResult``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import botocore.exceptions
+
+from sst_lsp.cloud.assembly import AssemblyError, CloudAssembly, StackArtifact, read_assembly
+from sst_lsp.cloud.assets import PublishedAsset, publish_assets, substitute
+from sst_lsp.cloud.aws import CloudError, CloudSession, Connection, describe_error, open_session
+from sst_lsp.cloud.bootstrap import ensure_bootstrap
+from sst_lsp.cloud.naming import (
+    DEFAULT_PROTECTED_STAGES,
+    is_protected,
+    stack_name_problem,
+    stage_name_problem,
+)
+from sst_lsp.cloud.outputs import format_outputs, outputs_path, write_outputs_file
+from sst_lsp.cloud.reporter import Reporter
+from sst_lsp.cloud.stacks import (
+    UPDATABLE,
+    EventStream,
+    StackEvent,
+    change_set_entries,
+    describe_stack,
+    get_template,
+    is_no_change,
+    is_terminal,
+    outputs_of,
+    safe,
+    stack_parameters,
+    wait_change_set,
+    wait_stack,
+)
+from sst_lsp.model.cfn import ChangeSetEntry, Hazard, assess, resources_of
+
+_log = logging.getLogger(__name__)
+
+DeployStatus = Literal["deployed", "no-changes", "refused", "failed", "cancelled"]
+StackStatus = Literal["deployed", "no-changes", "refused", "failed", "cancelled", "skipped"]
+
+#: CloudFormation's limit for an inline TemplateBody; larger templates go through S3.
+TEMPLATE_BODY_LIMIT = 51_200
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+DATA_LOSS_ACTIONS = ["Deploy anyway", "Cancel"]
+
+
+@dataclass(slots=True)
+class DeployOptions:
+    connection: Connection = field(default_factory=Connection)
+    #: Stack names (full, artifact id, or SST short name); their dependencies come along.
+    stacks: list[str] | None = None
+    #: Non-interactive consent to generic questions (protected stage, bootstrap creation).
+    #: It never implies data-loss consent: with ``yes`` and without ``allow_data_loss`` a
+    #: data-losing deploy is refused without asking.
+    yes: bool = False
+    allow_data_loss: bool = False
+    protected_stages: tuple[str, ...] = DEFAULT_PROTECTED_STAGES
+    #: The app root: outputs go to ``<root>/.sst-lsp/outputs/{stage}.json``; None: no file.
+    outputs_root: Path | None = None
+    #: Seconds to wait for one stack operation.
+    timeout: float = 3600.0
+
+
+@dataclass(slots=True)
+class StackResult:
+    stack: str
+    status: StackStatus
+    message: str = ""
+    #: The final CloudFormation status (``UPDATE_COMPLETE``, ``ROLLBACK_COMPLETE``, ...).
+    stack_status: str | None = None
+    changes: list[ChangeSetEntry] = field(default_factory=list)
+    hazards: list[Hazard] = field(default_factory=list)
+    events: list[StackEvent] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "status": self.status,
+            "message": self.message,
+            "stackStatus": self.stack_status,
+            "changes": [c.to_json() for c in self.changes],
+            "hazards": [h.to_json() for h in self.hazards],
+            "events": [e.to_json() for e in self.events],
+            "outputs": self.outputs,
+        }
+
+
+@dataclass(slots=True)
+class DeployResult:
+    status: DeployStatus
+    message: str
+    stacks: list[StackResult] = field(default_factory=list)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    hazards: list[Hazard] = field(default_factory=list)
+    assets: list[PublishedAsset] = field(default_factory=list)
+    outputs_file: Path | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("deployed", "no-changes")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "message": self.message,
+            "region": self.region,
+            "endpointUrl": self.endpoint_url,
+            "stacks": [s.to_json() for s in self.stacks],
+            "outputs": self.outputs,
+            "hazards": [h.to_json() for h in self.hazards],
+            "assets": [dataclasses.asdict(a) for a in self.assets],
+            "outputsFile": str(self.outputs_file) if self.outputs_file else None,
+        }
+
+
+def check_stage(stage: str, stacks: list[StackArtifact]) -> str | None:
+    """A message when the stage name or a stack name is invalid."""
+    problem = stage_name_problem(stage)
+    if problem:
+        return problem
+    for s in stacks:
+        problem = stack_name_problem(s.stack_name)
+        if problem:
+            return problem
+    return None
+
+
+def confirm_protected(
+    stage: str, verb: str, protected: tuple[str, ...], yes: bool, reporter: Reporter
+) -> bool:
+    if not is_protected(stage, protected) or yes:
+        return True
+    return reporter.confirm_typed(f"'{stage}' is a protected stage: type its name to {verb} it", stage)
+
+
+class DataLossGate:
+    """Asks once per hazard; remembers consent across stacks."""
+
+    def __init__(self, options: DeployOptions, reporter: Reporter) -> None:
+        self.options = options
+        self.reporter = reporter
+        self.consented: set[tuple[str, str]] = set()
+        self.noted: set[tuple[str, str]] = set()
+
+    def allow(self, hazards: list[Hazard]) -> bool:
+        for h in hazards:
+            if not h.blocks and (h.stack, h.logical_id) not in self.noted:
+                self.noted.add((h.stack, h.logical_id))
+                self.reporter.log(f"note: {h.describe()}")
+        pending = [h for h in hazards if h.blocks and (h.stack, h.logical_id) not in self.consented]
+        if not pending:
+            return True
+        if self.options.allow_data_loss:
+            for h in pending:
+                self.reporter.log(f"data loss allowed (--allow-data-loss): {h.describe()}")
+        elif self.options.yes:
+            return False
+        else:
+            answer = self.reporter.confirm(
+                f"This deploy destroys data in {len(pending)} stateful resource(s). Deploy anyway?",
+                [h.describe() for h in pending],
+                DATA_LOSS_ACTIONS,
+            )
+            if answer != DATA_LOSS_ACTIONS[0]:
+                return False
+        self.consented.update((h.stack, h.logical_id) for h in pending)
+        return True
+
+
+def refusal_message(hazards: list[Hazard]) -> str:
+    lines = [h.describe() for h in hazards if h.blocks]
+    return (
+        "Refused: the deploy would destroy data (pass --allow-data-loss or confirm in the editor):\n  "
+        + "\n  ".join(lines)
+    )
+
+
+def annotate_moves(hazards: list[Hazard], adds: dict[tuple[str, str], str]) -> list[Hazard]:
+    """Say "moved to stack X" for a removed stateful resource added to another stack."""
+    out: list[Hazard] = []
+    for h in hazards:
+        target = adds.get((h.logical_id, h.resource_type))
+        if h.kind == "remove" and target and target != h.stack:
+            h = dataclasses.replace(
+                h, reason=f"moved to stack {target}: a new, empty resource is created there"
+            )
+        out.append(h)
+    return out
+
+
+class Deployer:
+    def __init__(
+        self, assembly_dir: Path, stage: str, app_name: str, options: DeployOptions, reporter: Reporter
+    ):
+        self.assembly_dir = Path(assembly_dir)
+        self.stage = stage
+        self.app_name = app_name
+        self.options = options
+        self.reporter = reporter
+        self.gate = DataLossGate(options, reporter)
+        self.session: CloudSession | None = None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _cf(self) -> Any:
+        assert self.session is not None
+        return self.session.client("cloudformation")
+
+    def _template_url(self, stack: StackArtifact) -> str | None:
+        assert self.session is not None
+        url = stack.template_asset_url
+        if not url or not url.startswith("s3://"):
+            return None
+        s = self.session
+        bucket, _, key = substitute(url[5:], s.account, s.region, s.partition).partition("/")
+        return f"https://{bucket}.s3.{s.region}.amazonaws.com/{key}"
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self) -> DeployResult:
+        reporter, options = self.reporter, self.options
+        problem = stage_name_problem(self.stage)
+        if problem:
+            return DeployResult("failed", problem)
+        reporter.progress("Reading the cloud assembly", 0)
+        assembly = read_assembly(self.assembly_dir)
+        stacks = assembly.select(options.stacks, self.stage, self.app_name)
+        if not stacks:
+            return DeployResult("failed", f"The cloud assembly in {self.assembly_dir} has no stacks")
+        problem = check_stage(self.stage, stacks)
+        if problem:
+            return DeployResult("failed", problem)
+        if not confirm_protected(self.stage, "deploy", options.protected_stages, options.yes, reporter):
+            return DeployResult(
+                "refused", f"Refused: '{self.stage}' is a protected stage and was not confirmed"
+            )
+        default_region = next((s.region for s in stacks if s.region), None)
+        self.session = open_session(options.connection, default_region)
+        session = self.session
+        result = DeployResult(
+            "deployed", "", region=session.region, endpoint_url=options.connection.endpoint_url
+        )
+        target = options.connection.endpoint_url or f"account {session.account}"
+        reporter.progress(
+            f"Deploying {len(stacks)} stack(s) of stage '{self.stage}' to {session.region} ({target})", 2
+        )
+
+        reporter.progress("Checking the CDK bootstrap", 4)
+        declined = ensure_bootstrap(session, stacks, reporter, yes=options.yes)
+        if declined:
+            result.status, result.message = "refused", declined
+            return result
+        if reporter.cancelled:
+            result.status, result.message = "cancelled", "Cancelled before anything was deployed"
+            return result
+
+        # Data loss, judged from the deployed templates, before anything is published.
+        reporter.progress("Comparing with the deployed stacks", 6)
+        hazards = self._assess_all(assembly, stacks)
+        result.hazards = hazards
+        if not self.gate.allow(hazards):
+            result.status, result.message = "refused", refusal_message(hazards)
+            result.stacks = [
+                StackResult(
+                    s.stack_name,
+                    "refused" if any(h.stack == s.stack_name and h.blocks for h in hazards) else "skipped",
+                )
+                for s in stacks
+            ]
+            return result
+
+        reporter.progress("Publishing assets", 8)
+        result.assets = publish_assets(session, [m for s in stacks for m in s.asset_manifests], reporter)
+
+        for i, stack in enumerate(stacks):
+            if reporter.cancelled:
+                result.stacks.append(StackResult(stack.stack_name, "cancelled", "Cancelled"))
+                continue
+            if result.stacks and result.stacks[-1].status in ("failed", "refused", "cancelled"):
+                result.stacks.append(
+                    StackResult(stack.stack_name, "skipped", "An earlier stack did not deploy")
+                )
+                continue
+            base = 10 + int(85 * i / len(stacks))
+            sr = self._deploy_stack(stack, base, int(85 / len(stacks)))
+            result.stacks.append(sr)
+            if sr.status in ("deployed", "no-changes"):
+                result.outputs[stack.stack_name] = sr.outputs
+            for h in sr.hazards:
+                if h not in result.hazards:
+                    result.hazards.append(h)
+
+        statuses = [s.status for s in result.stacks]
+        if "failed" in statuses:
+            failed = next(s for s in result.stacks if s.status == "failed")
+            result.status, result.message = "failed", failed.message
+        elif "refused" in statuses:
+            refused = next(s for s in result.stacks if s.status == "refused")
+            result.status, result.message = "refused", refused.message
+        elif "cancelled" in statuses:
+            result.status, result.message = (
+                "cancelled",
+                "Cancelled: " + ", ".join(f"{s.stack} {s.status}" for s in result.stacks),
+            )
+        elif all(s == "no-changes" for s in statuses):
+            result.status, result.message = "no-changes", "No changes: every stack is up to date"
+        else:
+            n = statuses.count("deployed")
+            result.status, result.message = "deployed", f"Deployed {n} stack(s) to stage '{self.stage}'"
+        if result.outputs and options.outputs_root is not None:
+            result.outputs_file = write_outputs_file(
+                outputs_path(options.outputs_root, self.stage), result.outputs
+            )
+        for line in format_outputs(result.outputs):
+            reporter.log(line)
+        reporter.progress(result.message.splitlines()[0], 100)
+        return result
+
+    def _assess_all(self, assembly: CloudAssembly, stacks: list[StackArtifact]) -> list[Hazard]:
+        cf = self._cf()
+        hazards: list[Hazard] = []
+        adds: dict[tuple[str, str], str] = {}
+        for stack in stacks:
+            existing = describe_stack(cf, stack.stack_name)
+            old = (
+                get_template(cf, stack.stack_name)
+                if existing and existing["StackStatus"] in UPDATABLE
+                else {}
+            )
+            old_res, new_res = resources_of(old), resources_of(stack.template)
+            for lid, res in new_res.items():
+                if lid not in old_res:
+                    adds[(lid, str(res.get("Type")))] = stack.stack_name
+            hazards.extend(assess(stack.stack_name, old, stack.template))
+        return annotate_moves(hazards, adds)
+
+    def _deploy_stack(self, stack: StackArtifact, base: int, span: int) -> StackResult:
+        cf, reporter, options = self._cf(), self.reporter, self.options
+        name = stack.stack_name
+        sr = StackResult(name, "deployed")
+        reporter.progress(f"{name}: creating a change set", base)
+        try:
+            existing = describe_stack(cf, name)
+            status = existing["StackStatus"] if existing else None
+            if status == "ROLLBACK_COMPLETE":
+                # A stack whose creation failed cannot be updated: CloudFormation wants it deleted.
+                reporter.log(f"{name}: deleting the stack left in ROLLBACK_COMPLETE by a failed creation")
+                cf.delete_stack(StackName=name)
+                wait_stack(
+                    cf,
+                    name,
+                    EventStream(cf, name),
+                    lambda e: None,
+                    self.session.interval(),
+                    options.timeout,
+                    stack_id=existing["StackId"],
+                )  # type: ignore[union-attr]
+                existing, status = None, None
+            if status is not None and not is_terminal(status) and status != "REVIEW_IN_PROGRESS":
+                sr.status, sr.message = (
+                    "failed",
+                    f"{name} is busy ({status}): wait for it to finish and deploy again",
+                )
+                return sr
+            if status is not None and status not in UPDATABLE and status != "REVIEW_IN_PROGRESS":
+                sr.status, sr.message = "failed", f"{name} is in {status}: fix or delete the stack first"
+                return sr
+            update = status in UPDATABLE
+            old_template = get_template(cf, name) if update else {}
+            new_template = stack.template
+            tags = [{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())]
+            if update and existing is not None:
+                old_tags = sorted((t["Key"], t["Value"]) for t in existing.get("Tags") or [])
+                if old_template == new_template and old_tags == sorted((t["Key"], t["Value"]) for t in tags):
+                    # Same template, same tags (assets are content-addressed in the template):
+                    # nothing to do, as the CDK CLI also decides.
+                    sr.status, sr.message, sr.stack_status = "no-changes", f"{name}: no changes", status
+                    sr.outputs = outputs_of(existing)
+                    reporter.log(sr.message)
+                    return sr
+            return self._change_set(stack, sr, update, existing, old_template, new_template, tags, base, span)
+        except CloudError as exc:
+            sr.status, sr.message = "failed", f"{name}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - an AWS failure is a result, not a traceback.
+            sr.status, sr.message = "failed", f"{name}: {describe_error(exc)}"
+        reporter.log(sr.message)
+        return sr
+
+    def _change_set(
+        self,
+        stack: StackArtifact,
+        sr: StackResult,
+        update: bool,
+        existing: dict[str, Any] | None,
+        old_template: dict[str, Any],
+        new_template: dict[str, Any],
+        tags: list[dict[str, str]],
+        base: int,
+        span: int,
+    ) -> StackResult:
+        cf, reporter, options = self._cf(), self.reporter, self.options
+        assert self.session is not None
+        interval = self.session.interval()
+        name = stack.stack_name
+        cs_name = f"sst-lsp-{int(time.time() * 1000)}"
+        created_review_stack = not update and existing is None
+        kwargs: dict[str, Any] = {
+            "StackName": name,
+            "ChangeSetName": cs_name,
+            "ChangeSetType": "UPDATE" if update else "CREATE",
+            "Capabilities": CAPABILITIES,
+            "Tags": tags,
+            "Parameters": stack_parameters(new_template, existing),
+            "Description": f"sst-lsp deploy of stage {self.stage}",
+        }
+        text = stack.template_text
+        url = self._template_url(stack) if len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT else None
+        if url:
+            kwargs["TemplateURL"] = url
+        else:
+            kwargs["TemplateBody"] = text
+
+        def cleanup() -> None:
+            safe(lambda: cf.delete_change_set(StackName=name, ChangeSetName=cs_name))
+            if created_review_stack or (existing and existing.get("StackStatus") == "REVIEW_IN_PROGRESS"):
+                # An empty REVIEW_IN_PROGRESS stack is what an unexecuted CREATE change set leaves.
+                safe(lambda: cf.delete_stack(StackName=name))
+
+        try:
+            cf.create_change_set(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            sr.status, sr.message = "failed", f"{name}: the change set was rejected: {describe_error(exc)}"
+            reporter.log(sr.message)
+            return sr
+        desc = wait_change_set(cf, name, cs_name, interval, options.timeout)
+        if desc.get("Status") == "FAILED":
+            cleanup()
+            if is_no_change(desc):
+                sr.status, sr.message = "no-changes", f"{name}: no changes"
+                sr.stack_status = existing.get("StackStatus") if existing else None
+                sr.outputs = outputs_of(existing)
+            else:
+                sr.status = "failed"
+                sr.message = f"{name}: the change set failed: {desc.get('StatusReason') or 'no reason given'}"
+            reporter.log(sr.message)
+            return sr
+        sr.changes = change_set_entries(cf, name, cs_name, desc)
+        if not sr.changes:
+            cleanup()
+            sr.status, sr.message = "no-changes", f"{name}: no changes"
+            sr.outputs = outputs_of(existing)
+            reporter.log(sr.message)
+            return sr
+        for c in sr.changes:
+            repl = f" (replacement: {c.replacement})" if c.replacement else ""
+            reporter.log(f"{name}: {c.action} {c.resource_type} {c.logical_id}{repl}")
+        sr.hazards = assess(name, old_template, new_template, sr.changes)
+        if not self.gate.allow(sr.hazards):
+            cleanup()
+            sr.status, sr.message = "refused", refusal_message(sr.hazards)
+            return sr
+        if self.reporter.cancelled:
+            cleanup()
+            sr.status, sr.message = "cancelled", f"{name}: cancelled before execution"
+            return sr
+
+        events = EventStream(cf, name)
+        events.prime()
+        reporter.progress(f"{name}: executing {len(sr.changes)} change(s)", base + span // 4)
+        cancel_sent = False
+
+        def on_event(e: StackEvent) -> None:
+            sr.events.append(e)
+            reporter.log(e.line())
+            reporter.progress(f"{name}: {e.logical_id} {e.status}", base + span // 2)
+
+        def on_tick(status: str) -> None:
+            nonlocal cancel_sent
+            if self.reporter.cancelled and not cancel_sent and status == "UPDATE_IN_PROGRESS":
+                cancel_sent = True
+                reporter.log(f"{name}: cancelling the update (CloudFormation rolls it back)")
+                safe(lambda: cf.cancel_update_stack(StackName=name))
+
+        try:
+            cf.execute_change_set(StackName=name, ChangeSetName=cs_name)
+        except Exception as exc:  # noqa: BLE001
+            # Real CloudFormation reports resource failures as events; a local endpoint may
+            # answer the execute call itself with the error.
+            for e in events.poll():
+                on_event(e)
+            sr.status = "failed"
+            sr.message = f"{name}: the endpoint rejected the deployment: {describe_error(exc)}"
+            st = describe_stack(cf, name)
+            sr.stack_status = st.get("StackStatus") if st else None
+            reporter.log(sr.message)
+            return sr
+        final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick)
+        sr.stack_status = final
+        if final in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
+            sr.status = "deployed"
+            sr.message = f"{name}: {final}"
+            sr.outputs = outputs_of(describe_stack(cf, name))
+            if not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
+                reporter.log(
+                    f"{name}: the endpoint reported no outputs although the template declares "
+                    f"{len(new_template['Outputs'])}"
+                )
+        else:
+            first = next(
+                (
+                    e
+                    for e in sr.events
+                    if e.failed and e.logical_id != name and "cancelled" not in e.reason.lower()
+                ),
+                None,
+            )
+            first = first or next((e for e in sr.events if e.failed), None)
+            why = (
+                f"first failure: {first.resource_type} {first.logical_id}: {first.reason}"
+                if first
+                else "no failure event"
+            )
+            sr.status = "cancelled" if cancel_sent else "failed"
+            sr.message = f"{name}: {final} ({why})"
+        reporter.log(sr.message)
+        return sr
+
+
+def deploy_assembly(
+    assembly_dir: Path, stage: str, app_name: str, options: DeployOptions, reporter: Reporter
+) -> DeployResult:
+    """Deploy the cloud assembly in ``assembly_dir`` as ``stage`` of ``app_name``.
+
+    Never raises for user or AWS errors: the result's ``status`` is "deployed", "no-changes",
+    "refused" (protected stage or data loss not confirmed, bootstrap declined), "failed" (with
+    the reason: the first failed resource and the rollback state) or "cancelled".
+    """
+    try:
+        return Deployer(assembly_dir, stage, app_name, options, reporter).run()
+    except (CloudError, AssemblyError) as exc:
+        reporter.progress(str(exc), 100)
+        return DeployResult("failed", str(exc), endpoint_url=options.connection.endpoint_url)
+    except Exception as exc:  # noqa: BLE001 - last guard: a bug is reported, not raised at the user.
+        _log.exception("deploy failed")
+        reporter.log(f"internal error: {type(exc).__name__}: {exc}")
+        return DeployResult(
+            "failed", f"Deploy failed: {describe_error(exc)}", endpoint_url=options.connection.endpoint_url
+        )

@@ -1,0 +1,168 @@
+"""The embedded local AWS endpoint for ``--local`` (cloud layer): a moto server subprocess.
+
+``LocalEndpoint`` runs ``python -m moto.server -H 127.0.0.1 -p PORT`` (argv list, no shell, its
+own process group) on a free loopback port, waits until it answers HTTP (a bounded poll), and
+stops it on exit unless ``keep=True``. Deploying there needs no credentials (moto accepts any;
+real ones are never sent to it) and the CDK bootstrap is seeded without asking.
+
+What the local endpoint does NOT emulate (moto 5.2 server mode, measured):
+
+* CloudFormation does not create ``AWS::ApiGatewayV2::*`` resources (a warning only; listed as
+  placeholder rows with no id or type, which sst-lsp drops). Other unsupported types are skipped
+  the same way, so an API's URL output is missing.
+* Change sets report Add/Modify/Remove but leave ``Replacement``, ``Scope`` and ``Details``
+  empty: replacements are known only from sst-lsp's own template diff (create-only properties).
+  Every S3 bucket shows a spurious Modify, and unchanged resources that moto rewrote may too.
+* Executing a Modify on a DynamoDB table corrupts moto's state; avoid updating a table there.
+* ``DeletionPolicy: Retain`` is ignored when an update removes a resource (moto deletes it),
+  although sst-lsp still reports it as retained, as real CloudFormation would.
+* Stack events are stack-level only (no per-resource events), and a failing resource makes
+  ExecuteChangeSet itself answer the error instead of a rollback.
+* Stacks have no Outputs (and no exports, so ``Fn::ImportValue`` between stacks fails) after
+  ExecuteChangeSet; an output with GetAtt on an unsupported resource makes DescribeStacks fail.
+* Template rules (``CheckBootstrapVersion``) and ``AWS::CDK::Metadata`` are ignored; IAM is not
+  enforced; Lambda functions are created but not run.
+* State lives in the server process: it is gone when the endpoint stops (use ``--keep`` and
+  ``--endpoint-url`` to deploy again to the same one).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from sst_lsp.cloud.aws import CloudError, Connection
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_ready(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Poll ``url`` until it answers HTTP; raises ``CloudError`` on timeout or process exit."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            raise CloudError(f"The local endpoint exited at startup (exit code {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=1.0) as resp:
+                if resp.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise CloudError(f"The local endpoint did not answer within {timeout:.0f} s ({url})")
+        time.sleep(0.05)
+
+
+class LocalEndpoint:
+    """A moto server subprocess on 127.0.0.1 (a context manager).
+
+    >>> with LocalEndpoint() as local:                             # doctest: +SKIP
+    ...     deploy_assembly(cdk_out, "dev", "app", DeployOptions(connection=local.connection()), r)
+    """
+
+    def __init__(self, *, port: int | None = None, keep: bool = False, startup_timeout: float = 60.0) -> None:
+        self.port = port or free_port()
+        self.keep = keep
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)]
+
+    def start(self) -> Self:
+        if self.process is not None:
+            return self
+        # The child writes to the file after this function returns: no context manager here.
+        log = tempfile.NamedTemporaryFile(prefix="sst-lsp-moto-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log_path = Path(log.name)
+        try:
+            # A new session: Ctrl-C in the terminal reaches sst-lsp, which then stops the server
+            # itself (or leaves it running with keep=True).
+            self.process = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise CloudError(f"Cannot start the local endpoint: {exc}") from None
+        finally:
+            log.close()
+        try:
+            wait_until_ready(f"{self.endpoint_url}/moto-api/", self.startup_timeout, self.process)
+        except CloudError as exc:
+            tail = self.log_tail()
+            self.stop()
+            raise CloudError(f"{exc}{': ' + tail if tail else ''}") from None
+        return self
+
+    def log_tail(self, lines: int = 5) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        try:
+            return " | ".join(self.log_path.read_text(errors="replace").strip().splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+            self.log_path = None
+
+    def reset(self) -> None:
+        """Forget every resource (moto's ``POST /moto-api/reset``)."""
+        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+
+    def connection(self, region: str = "us-east-1", poll_interval: float | None = None) -> Connection:
+        return Connection(
+            region=region, endpoint_url=self.endpoint_url, local=True, poll_interval=poll_interval
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.keep:
+            # The caller prints the endpoint (and pid) so the user can reuse and later stop it.
+            return
+        self.stop()
