@@ -12,7 +12,6 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
   State,
-  TransportKind,
 } from "vscode-languageclient/node";
 
 import { APP_GLOB, EXCLUDE_GLOB, appForFile, appLabel, appRootsFromConfigFiles, orderApps } from "./apps";
@@ -498,10 +497,11 @@ class SstExtension implements vscode.Disposable {
   }
 
   private createClient(launch: LaunchOk): SstLanguageClient {
+    // stdio, but `transport` left unset on purpose: TransportKind.stdio would make
+    // vscode-languageclient append `--stdio` to the arguments (`sst-lsp serve --stdio`).
     const serverOptions: ServerOptions = {
       command: launch.command,
       args: launch.args,
-      transport: TransportKind.stdio,
       options: { env: launch.env, cwd: launch.cwd, shell: launch.shell },
     };
     const clientOptions: LanguageClientOptions = {

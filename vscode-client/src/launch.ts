@@ -46,7 +46,11 @@ export interface LaunchOk {
   source: LaunchSource;
   command: string;
   args: string[];
-  /** Extra variables for the server process (merged over process.env by the client). */
+  /**
+   * The server's complete environment. vscode-languageclient passes an
+   * Executable's `options.env` to spawn as is (it does NOT merge it with
+   * process.env), so this is the inherited environment plus our additions.
+   */
   env: Record<string, string>;
   cwd?: string;
   /** Windows batch files cannot be spawned without a shell. */
@@ -169,14 +173,23 @@ function needsShell(command: string, platform: NodeJS.Platform): boolean {
   return platform === "win32" && /\.(bat|cmd)$/i.test(command);
 }
 
+/** The inherited environment (PATH, HOME, AWS_* ...) plus unbuffered UTF-8 Python I/O. */
+export function serverEnv(base: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  // The server's stderr log reaches the output channel at once, in UTF-8.
+  env.PYTHONUNBUFFERED = "1";
+  env.PYTHONIOENCODING = "utf-8";
+  return env;
+}
+
 function ok(source: LaunchSource, command: string, args: string[], ctx: LaunchContext, platform: NodeJS.Platform): LaunchOk {
   return {
     ok: true,
     source,
     command,
     args,
-    // Unbuffered Python I/O: the server's stderr log reaches the output channel at once.
-    env: { PYTHONUNBUFFERED: "1", PYTHONIOENCODING: "utf-8" },
+    env: serverEnv(ctx.env ?? process.env),
     cwd: ctx.workspaceFolder,
     shell: needsShell(command, platform),
   };

@@ -46,6 +46,16 @@ describe("resolveLaunch", () => {
     assert.equal(r.env.PYTHONUNBUFFERED, "1");
   });
 
+  test("the server environment is the inherited one plus additions (spawn does not merge)", () => {
+    const r = resolveLaunch({ path: sstLsp, python: "" }, { env: { PATH: emptyDir, HOME: "/home/u", AWS_PROFILE: "work" } });
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    assert.equal(r.env.PATH, emptyDir);
+    assert.equal(r.env.AWS_PROFILE, "work");
+    assert.equal(r.env.HOME, "/home/u");
+    assert.equal(r.env.PYTHONIOENCODING, "utf-8");
+  });
+
   test("sst.server.path wins over sst.server.python", () => {
     const r = resolveLaunch({ path: sstLsp, python }, { env: { PATH: "" } });
     assert.ok(r.ok);
