@@ -52,13 +52,17 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], dflt: T): T 
   return typeof v === "string" && (allowed as readonly string[]).includes(v) ? (v as T) : dflt;
 }
 
+/** Other spellings the server also accepts for a severity. */
+export const SEVERITY_ALIASES: Readonly<Record<string, Severity>> = { warn: "warning", info: "information", none: "off", disabled: "off" };
+
 function severityMap(v: unknown): Record<string, Severity> {
   const out: Record<string, Severity> = {};
   if (v === null || typeof v !== "object" || Array.isArray(v)) return out;
   for (const [code, sev] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof sev === "string" && (SEVERITIES as readonly string[]).includes(sev.toLowerCase())) {
-      out[code] = sev.toLowerCase() as Severity;
-    }
+    if (typeof sev !== "string") continue;
+    const s = sev.trim().toLowerCase();
+    const canonical = (SEVERITIES as readonly string[]).includes(s) ? (s as Severity) : SEVERITY_ALIASES[s];
+    if (canonical !== undefined) out[code] = canonical;
   }
   return out;
 }

@@ -25,7 +25,7 @@ describe("readSstSettings", () => {
         "aws.profile": "work",
         aws: { region: "eu-west-1", endpointUrl: "http://127.0.0.1:5000" },
         protectedStages: ["live", 3, ""],
-        diagnostics: { severity: { SST101: "Warning", SST102: "bogus", SST103: "off" }, debounceMs: -5 },
+        diagnostics: { severity: { SST101: "Warning", SST102: "bogus", SST103: "off", SST104: "info", SST105: 1 }, debounceMs: -5 },
         exclude: "not-an-array",
       }),
     );
@@ -34,7 +34,7 @@ describe("readSstSettings", () => {
     assert.equal(s.synth.mode, "project");
     assert.deepEqual(s.aws, { profile: "work", region: "eu-west-1", endpointUrl: "http://127.0.0.1:5000" });
     assert.deepEqual(s.protectedStages, ["live"]);
-    assert.deepEqual(s.diagnostics, { severity: { SST101: "warning", SST103: "off" }, debounceMs: 150 });
+    assert.deepEqual(s.diagnostics, { severity: { SST101: "warning", SST103: "off", SST104: "information" }, debounceMs: 150 });
     assert.deepEqual(s.exclude, []);
   });
 
