@@ -1,0 +1,208 @@
+"""Quick fixes for handler findings (layer 3: ide).
+
+Built from what the handler analyzer puts in `Finding.data` (see analyzers/handlers.py):
+
+- handler-not-found: create the file with a stub handler (TS, JS or Python; stubs.py);
+- handler-export-missing: (a) add a stub export at the end of the file; (b) change the
+  string's export part to the closest existing export (preferred when it is close, i.e.
+  `closest` is set); a handler naming no export at all (`src/list`) gets `.name` appended;
+  .NET/Java handlers get their method part changed when the class exists;
+- handler-case-mismatch: rewrite the string with the letter case as on disk.
+
+Edits on a handler string touch only the characters that change, in the literal tail of the
+string as written: a template such as `${NOTES}/list.handler` is fixed in place without
+expanding `${NOTES}`. When the changed part lies inside an interpolation, there is no fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from sst_lsp.ide.stubs import append_text, language_of, stub
+from sst_lsp.ide.targets import export_span, handler_text, relative
+from sst_lsp.ide.types import FILE_START, CodeAction, TextEdit
+from sst_lsp.model.files import FileSource
+from sst_lsp.model.types import App, AppSnapshot, Finding, HandlerRef
+from sst_lsp.syntax.text import LineIndex, TextRange
+
+CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch")
+
+
+def code_actions(
+    snap: AppSnapshot, findings_at_range: list[Finding], path: Path, fs: FileSource | None = None
+) -> list[CodeAction]:
+    """Quick fixes for the findings of `path` the editor asked about.
+
+    Args:
+        snap: the snapshot the findings were computed from.
+        findings_at_range: findings overlapping the requested range (others are ignored).
+        path: the document.
+        fs: where to read texts (pass the index's `FileSource` so open buffers count); the disk
+            when None.
+    """
+    fs = fs or FileSource()
+    out: list[CodeAction] = []
+    for f in findings_at_range:
+        if f.path != path or f.code not in CODES or not isinstance(f.data, dict):
+            continue
+        try:
+            out.extend(_for_finding(snap, f, fs))
+        except Exception:  # One malformed finding must not cost the others their fixes.
+            import logging
+
+            logging.getLogger(__name__).error("quick fixes for %s failed", f.code, exc_info=True)
+    return out
+
+
+def _for_finding(snap: AppSnapshot, f: Finding, fs: FileSource) -> list[CodeAction]:
+    data = f.data or {}
+    app, ref = _handler_of(snap, f)
+    if f.code == "handler-not-found":
+        return _create_file(f, data, app)
+    if f.code == "handler-export-missing":
+        return _export_missing(f, data, app, ref, fs)
+    return _case_mismatch(f, data, ref, fs)
+
+
+def _handler_of(snap: AppSnapshot, f: Finding) -> tuple[App | None, HandlerRef | None]:
+    for app in snap.apps:
+        for h in app.handlers:
+            if h.path == f.path and h.range == f.range:
+                return app, h
+    return snap.app_for(f.path), None
+
+
+def _str(data: dict[str, object], key: str) -> str | None:
+    v = data.get(key)
+    return v if isinstance(v, str) and v else None
+
+
+def _action(f: Finding, title: str, edits: dict[Path, list[TextEdit]], creates: list[Path] | None = None,
+            preferred: bool = False) -> CodeAction:
+    return CodeAction(
+        title=title,
+        kind="quickfix",
+        edits=edits,
+        creates=creates or [],
+        is_preferred=preferred,
+        fixes_codes=(f.code,),
+        diagnostic_range=f.range,
+    )
+
+
+def _rel(app: App | None, p: Path) -> str:
+    return relative(p, app.root) if app is not None else p.name
+
+
+# ----------------------------------------------------------------------------------------------
+# handler-not-found.
+def _create_file(f: Finding, data: dict[str, object], app: App | None) -> list[CodeAction]:
+    file = _str(data, "file")
+    if file is None:
+        return []
+    target = Path(file)
+    if not target.is_absolute() and app is not None:
+        target = app.root / target
+    lang = language_of(target, _str(data, "language"))
+    export = _str(data, "export") or ("handler" if lang == "python" else "main")
+    code = stub(lang, export)
+    if code is None:
+        return []
+    return [
+        _action(
+            f,
+            f"Create {_rel(app, target)} with `{export}`",
+            {target: [TextEdit(FILE_START, code)]},
+            creates=[target],
+            preferred=True,
+        )
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# handler-export-missing.
+def _export_missing(f: Finding, data: dict[str, object], app: App | None, ref: HandlerRef | None,
+                    fs: FileSource) -> list[CodeAction]:
+    out: list[CodeAction] = []
+    file = _str(data, "file")
+    export = _str(data, "export")
+    runtime = _str(data, "runtime") or "node"
+    available = [a for a in data.get("available") or [] if isinstance(a, str)]  # type: ignore[union-attr]
+    closest = _str(data, "closest")
+    # (b) Point the string at an export that exists.
+    suggestion = closest or (available[0] if available else None)
+    if ref is not None and suggestion is not None:
+        fix = _rename_export(ref, app, runtime, export, suggestion, fs)
+        if fix is not None:
+            rng, new_text = fix
+            shown = suggestion.partition("::")[2] if "::" in suggestion else suggestion
+            out.append(
+                _action(f, f"Change handler to `{shown}`", {ref.path: [TextEdit(rng, new_text)]},
+                        preferred=closest is not None)
+            )
+    # (a) Add the export the string asks for.
+    if file is not None and export is not None:
+        target = Path(file)
+        text = fs.read_text(target)
+        lang = language_of(target, _str(data, "language"))
+        code = stub(lang, export)
+        if text is not None and code is not None:
+            end = LineIndex(text).pos_at(len(text))
+            out.append(
+                _action(f, f"Add `{export}` to {_rel(app, target)}",
+                        {target: [TextEdit(TextRange(end, end), append_text(text, code))]})
+            )
+    return out
+
+
+def _rename_export(ref: HandlerRef, app: App | None, runtime: str, export: str | None, new: str,
+                   fs: FileSource) -> tuple[TextRange, str] | None:
+    """The edit that makes the handler string name `new` instead of `export`."""
+    ht = handler_text(fs, ref)
+    if ht is None:
+        return None
+    h = ref.handler
+    if runtime in ("dotnet", "java"):
+        if export is None or "::" not in h or "::" not in new:
+            return None
+        if export.partition("::")[0] != new.partition("::")[0]:
+            return None  # The class is missing: renaming a method cannot help.
+        start = h.rfind("::") + 2
+        span: tuple[int, int] | None = (start, len(h))
+        new = new.partition("::")[2]
+    elif export is None:
+        # `src/list` names no export: append one.
+        span, new = (len(h), len(h)), "." + new
+    else:
+        first = runtime == "node" and app is not None and app.generation in ("v0", "v1")
+        span = export_span(h, export, first)
+    if span is None:
+        return None
+    rng = ht.range_of(*span)
+    return (rng, new) if rng is not None else None
+
+
+# ----------------------------------------------------------------------------------------------
+# handler-case-mismatch.
+def _case_mismatch(f: Finding, data: dict[str, object], ref: HandlerRef | None,
+                   fs: FileSource) -> list[CodeAction]:
+    fixed = _str(data, "fixedHandler")
+    if fixed is None or ref is None or fixed == ref.handler:
+        return []
+    ht = handler_text(fs, ref)
+    if ht is None:
+        return []
+    # Replace only the characters that differ, so an interpolated prefix stays as written.
+    sm = difflib.SequenceMatcher(None, ref.handler, fixed, autojunk=False)
+    blocks = [op for op in sm.get_opcodes() if op[0] != "equal"]
+    if not blocks:
+        return []
+    # A plain string is rewritten whole; a template from its first changed character on.
+    a0, b0 = (0, 0) if ht.editable_from == 0 else (blocks[0][1], blocks[0][3])
+    rng = ht.range_of(a0, len(ref.handler))
+    if rng is None:
+        return []
+    return [
+        _action(f, f'Fix letter case: "{fixed}"', {ref.path: [TextEdit(rng, fixed[b0:])]}, preferred=True)
+    ]
