@@ -8,10 +8,12 @@ never an exception. Depth is bounded, so pathological nesting costs nothing but 
 
 from __future__ import annotations
 
-from tree_sitter import Node
+import functools
+
+from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp.model.types import Entry, Value
-from sst_lsp.syntax.parser import ParsedFile
+from sst_lsp.syntax.parser import ParsedFile, language
 from sst_lsp.syntax.text import Pos, TextRange
 
 #: Nesting beyond this is reported as "unknown" rather than evaluated.
@@ -89,6 +91,11 @@ class Evaluator:
         self.pf = pf
         # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
         self._scopes: dict[int, dict[str, Node | None]] = {}
+        # Values of declarator value nodes reached through identifiers, memoised: without it a
+        # chain of constants that each use the previous one twice costs 2^depth evaluations.
+        # `None` marks a value being computed (a reference cycle such as `const a = {...a}`).
+        self._memo: dict[int, Value | None] = {}
+        self._assigned: frozenset[str] | None = None
 
     # Public API.
     def value(self, node: Node | None, depth: int = 0) -> Value:
@@ -142,7 +149,11 @@ class Evaluator:
                     if name_node is None:
                         continue
                     if name_node.type == "identifier":
-                        table[self.pf.node_text(name_node)] = d.child_by_field_name("value")
+                        name = self.pf.node_text(name_node)
+                        value = d.child_by_field_name("value")
+                        if value is not None and not _is_const(decl) and name in self._reassigned():
+                            value = None  # `let h = "a"; ... h = "b"`: which one is unknowable.
+                        table[name] = value
                     else:  # Destructuring binds names we do not evaluate.
                         for n in _pattern_names(name_node):
                             table[self.pf.node_text(n)] = None
@@ -152,6 +163,16 @@ class Evaluator:
                     table[self.pf.node_text(name_node)] = None
         self._scopes[key] = table
         return table
+
+    def _reassigned(self) -> frozenset[str]:
+        """Names assigned anywhere in the file (`x = `, `x += `, `x++`), found once by a query."""
+        if self._assigned is None:
+            names: set[str] = set()
+            cursor = QueryCursor(_assign_query(self.pf.lang))
+            for nodes in cursor.captures(self.pf.root).values():
+                names.update(self.pf.node_text(n) for n in nodes)
+            self._assigned = frozenset(names)
+        return self._assigned
 
     def _binds_param(self, fn: Node, name: str) -> bool:
         if fn.type in _LOOPS:
@@ -189,24 +210,26 @@ class Evaluator:
             return self._object(node, depth)
         if t == "array":
             items: list[Value] = []
+            partial = False
             for ch in node.named_children:
                 if ch.type == "spread_element":
                     inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
                     if inner.kind == "array":
                         items.extend(inner.items)
+                        partial = partial or inner.partial
                     else:
                         items.append(inner)
+                        partial = True
                 elif ch.type != "comment":
                     items.append(self.value(ch, depth + 1))
-            return Value("array", pf.node_range(node), items=tuple(items))
+            return Value("array", pf.node_range(node), items=tuple(items), partial=partial)
         if t == "identifier":
             if pf.node_text(node) == "undefined":
                 return Value("null", pf.node_range(node))
             target = self.lookup(node)
             if target is None:
                 return self._unknown(node, "ref")
-            v = self.value(target, depth + 1)
-            return _not_literal(v)
+            return self._through(target, node, depth)
         if t == "member_expression":
             obj = node.child_by_field_name("object")
             prop = node.child_by_field_name("property")
@@ -267,6 +290,7 @@ class Evaluator:
     def _object(self, node: Node, depth: int) -> Value:
         pf = self.pf
         entries: list[Entry] = []
+        partial = False
         for ch in node.named_children:
             t = ch.type
             if t == "pair":
@@ -276,6 +300,7 @@ class Evaluator:
                     continue
                 key = self._key(k, depth)
                 if key is None:
+                    partial = True  # A computed key we could not fold.
                     continue
                 key_text, key_range = key
                 entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
@@ -283,23 +308,40 @@ class Evaluator:
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)
                 target = self.lookup(ch)
-                val = (
-                    _not_literal(self.value(target, depth + 1))
-                    if target is not None
-                    else Value("ref", r, text=name)
-                )
+                val = self._through(target, ch, depth) if target is not None else Value("ref", r, text=name)
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
                 if inner.kind == "object":
                     entries.extend(inner.entries)
+                    partial = partial or inner.partial
+                elif inner.kind != "null":
+                    # `...props` we cannot see into: keys may be missing from `entries`.
+                    partial = True
             elif t == "method_definition":
                 k = ch.child_by_field_name("name")
                 if k is not None:
                     key = self._key(k, depth)
                     if key is not None:
                         entries.append(Entry(key[0], key[1], self._unknown(ch)))
-        return Value("object", pf.node_range(node), entries=tuple(entries))
+        return Value("object", pf.node_range(node), entries=tuple(entries), partial=partial)
+
+    def _through(self, target: Node, use: Node, depth: int) -> Value:
+        """The value of a constant's initialiser, reached from a use of its name."""
+        key = target.id
+        if key in self._memo:
+            got = self._memo[key]
+            if got is None:  # A cycle: the constant refers to itself.
+                return self._unknown(use, "ref")
+            return got
+        self._memo[key] = None
+        v = _not_literal(self.value(target, depth + 1))
+        if v.kind == "unknown" and depth + 1 > MAX_DEPTH:
+            # Cut off by depth, not by what the constant is: do not remember it.
+            del self._memo[key]
+            return v
+        self._memo[key] = v
+        return v
 
     def _key(self, k: Node, depth: int) -> tuple[str, TextRange] | None:
         pf = self.pf
@@ -318,6 +360,24 @@ class Evaluator:
         return None
 
 
+_ASSIGN_QUERY = """
+(assignment_expression left: (identifier) @name)
+(augmented_assignment_expression left: (identifier) @name)
+(update_expression argument: (identifier) @name)
+"""
+
+
+@functools.cache
+def _assign_query(lang: str) -> Query:
+    return Query(language(lang), _ASSIGN_QUERY)
+
+
+def _is_const(decl: Node) -> bool:
+    """True for `const` declarations (`let`/`var` may be reassigned)."""
+    first = decl.children[0] if decl.children else None
+    return first is not None and first.type == "const"
+
+
 def _str(v: Value) -> str:
     if v.kind == "number" and isinstance(v.value, float) and v.value.is_integer():
         return str(int(v.value))
@@ -327,7 +387,7 @@ def _str(v: Value) -> str:
 def _not_literal(v: Value) -> Value:
     if not v.literal:
         return v
-    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False)
+    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial)
 
 
 def _pattern_names(node: Node) -> list[Node]:

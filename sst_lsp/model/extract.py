@@ -30,7 +30,7 @@ from sst_lsp.model.types import (
     StackRegistration,
     Value,
 )
-from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language, walk
 from sst_lsp.syntax.text import TextRange
 
 #: Methods whose calls we look at (everything else is skipped in C, by the query).
@@ -44,7 +44,18 @@ _QUERY_SRC = f"""
   function: (member_expression property: (property_identifier) @method)
   (#match? @method "^({_METHODS})$")) @call
 (call_expression function: (identifier) @fn (#eq? @fn "use")) @use
+(call_expression function: (import) arguments: (arguments . (string) @dynimport))
+(call_expression function: (identifier) @callee)
 """
+
+#: Nodes whose bodies run conditionally or repeatedly (see `_Extractor._branch`).
+_BRANCH_FUNCTIONS = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition",
+     "generator_function_declaration", "function", "class_declaration", "class"}
+)
+_BRANCH_LOOPS = frozenset(
+    {"for_statement", "for_in_statement", "while_statement", "do_statement"}
+)
 
 #: API-like constructs whose `routes` map keys to functions.
 API_KINDS = frozenset({"Api", "ApiGatewayV1Api", "WebSocketApi", "GraphQLApi", "HttpApi"})
@@ -128,6 +139,9 @@ class _Extractor:
         self.config: ConfigFacts | None = None
         self.is_entry = False
         self.v3 = False
+        self.default_anchor: TextRange | None = None
+        # Constructs by the id of their `new` node (for chained calls on `new X(...)`).
+        self.by_node: dict[int, Construct] = {}
 
     # ------------------------------------------------------------------------------------------
     def run(self) -> FileFacts:
@@ -141,6 +155,7 @@ class _Extractor:
         news: list[Node] = []
         calls: list[Node] = []
         uses: list[Node] = []
+        called: set[str] = set()
         for _, caps in cursor.matches(root):
             if "new" in caps:
                 news.extend(caps["new"])
@@ -148,6 +163,14 @@ class _Extractor:
                 calls.extend(caps["call"])
             elif "use" in caps:
                 uses.extend(caps["use"])
+            elif "callee" in caps:
+                called.update(self.text(n) for n in caps["callee"])
+            elif "dynimport" in caps:
+                # `await import("./infra/api")` (v3 `run()` bodies): the file is part of the app.
+                for spec_node in caps["dynimport"]:
+                    got = string_content(self.pf, spec_node)
+                    if got is not None:
+                        self.imports.append(ImportFact(got[0], got[1], ()))
         news.sort(key=lambda n: n.start_byte)
         calls.sort(key=lambda n: n.start_byte)
         # Registrations first: an inline `app.stack(function Site({ stack }) {...})` is a stack
@@ -190,6 +213,7 @@ class _Extractor:
             is_entry=self.is_entry,
             default_export=self.default_export,
             export_aliases=tuple(self.export_aliases),
+            called=tuple(sorted(called)),
         )
 
     def _method_name(self, call: Node) -> str:
@@ -312,6 +336,9 @@ class _Extractor:
     def _export(self, st: Node) -> None:
         decl = st.child_by_field_name("declaration")
         is_default = any(c.type == "default" for c in st.children)
+        if is_default and self.default_anchor is None:
+            kw = next(c for c in st.children if c.type == "default")
+            self.default_anchor = self.pf.node_range(kw)
         src = st.child_by_field_name("source")
         if src is not None:
             # Re-exports: `export * from "./x"`, `export { A as B } from "./x"`.
@@ -358,6 +385,10 @@ class _Extractor:
             return
         if v.type == "identifier":
             self.default_export = self.text(v)
+            # `const config = {...} satisfies SSTConfig; export default config;`
+            target = unwrap(self.ev.lookup(v))
+            if target is not None and target.type == "object" and self.path.name.startswith("sst.config."):
+                self._v2_config(target)
         elif v.type in ("function_expression", "function", "arrow_function", "class"):
             name_node = v.child_by_field_name("name")
             if v.type == "class":
@@ -425,7 +456,7 @@ class _Extractor:
             return
         if first is None:
             return
-        if self._is_stack_param(first):
+        if self._is_stack_param(first) or self._param_used_as_context(fn, first):
             self.stack_nodes[fn.id] = (name, "function", fn, name_node or fn)
 
     def _looks_like_app_param(self, first: Node | None) -> bool:
@@ -433,6 +464,46 @@ class _Extractor:
             return False
         txt = self.text(first)
         return txt.startswith("app") or ": App" in txt or ":App" in txt
+
+    def _param_used_as_context(self, fn: Node, p: Node) -> bool:
+        """`function ApiStack(ctx) { new Api(ctx.stack, ...) }`: an untyped, undestructured
+        StackContext, recognised by `ctx.stack` (or `const { stack } = ctx`) in the body."""
+        pattern = p
+        if p.type in ("required_parameter", "optional_parameter"):
+            if p.child_by_field_name("type") is not None:
+                return False  # Typed as something other than StackContext.
+            pattern = p.child_by_field_name("pattern") or p
+        if pattern.type != "identifier":
+            return False
+        name = self.text(pattern)
+        body = fn.child_by_field_name("body")
+        if body is None:
+            return False
+        for n in walk(body):
+            if n.type == "member_expression":
+                obj = n.child_by_field_name("object")
+                prop = n.child_by_field_name("property")
+                if (
+                    obj is not None
+                    and prop is not None
+                    and obj.type == "identifier"
+                    and self.text(obj) == name
+                    and self.text(prop) == "stack"
+                ):
+                    return True
+            elif n.type == "variable_declarator":
+                left = n.child_by_field_name("name")
+                value = n.child_by_field_name("value")
+                if (
+                    left is not None
+                    and value is not None
+                    and left.type == "object_pattern"
+                    and value.type == "identifier"
+                    and self.text(value) == name
+                    and any(self.text(x) == "stack" for x in left.named_children)
+                ):
+                    return True
+        return False
 
     def _is_stack_param(self, p: Node) -> bool:
         pattern = p
@@ -463,12 +534,14 @@ class _Extractor:
     def _v2_config(self, obj: Node) -> None:
         name = region = None
         name_range: TextRange | None = None
+        anchor = self.default_anchor
         for ch in obj.named_children:
             key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
             if key_node is None:
                 continue
             key = self.text(key_node)
             if key == "config":
+                anchor = self.pf.node_range(key_node)
                 ret = self._returned_object(ch)
                 if ret is not None:
                     v = self.ev.value(ret)
@@ -483,19 +556,21 @@ class _Extractor:
                 if fn is not None:
                     self.entry_params.add(fn.id)
                     self.is_entry = True
-        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2")
+        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2", anchor=anchor)
 
     def _v3_config(self, obj: Node) -> None:
         self.v3 = True
         name = removal = None
         name_range: TextRange | None = None
         region = None
+        anchor = self.default_anchor
         for ch in obj.named_children:
             key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
             if key_node is None:
                 continue
             key = self.text(key_node)
             if key == "app":
+                anchor = self.pf.node_range(key_node)
                 ret = self._returned_object(ch)
                 if ret is not None:
                     v = self.ev.value(ret)
@@ -513,7 +588,9 @@ class _Extractor:
                             region = rg.str_value
             elif key == "run":
                 self.is_entry = True
-        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v3", removal=removal)
+        self.config = ConfigFacts(
+            name=name, name_range=name_range, region=region, generation="v3", removal=removal, anchor=anchor
+        )
 
     def _returned_object(self, member: Node) -> Node | None:
         """The object literal a method / arrow property returns, if it is one."""
@@ -643,8 +720,10 @@ class _Extractor:
             props=props,
             var_name=self._var_name(node),
             dynamic_id=dynamic,
+            branch=self._branch(node),
         )
         self.constructs.append(c)
+        self.by_node[node.id] = c
         if c.var_name:
             self.by_var[(stack, c.var_name)] = c
         if origin == "sst":
@@ -684,8 +763,44 @@ class _Extractor:
                 range=self.pf.node_range(ctor),
                 explicit_id=idv.str_value,
                 id_range=idv.range if idv.kind == "string" else None,
+                branch=self._branch(node),
             )
         )
+
+    def _branch(self, node: Node) -> tuple[tuple[int, int], ...]:
+        """The conditionals and nested functions around `node` up to its stack or entry body
+        (outermost first): (start byte of the if/ternary/switch/`&&`/function, branch taken)."""
+        out: list[tuple[int, int]] = []
+        child = node
+        p = node.parent
+        while p is not None:
+            if p.id in self.stack_nodes or p.id in self.entry_params:
+                break
+            t = p.type
+            if t in ("if_statement", "ternary_expression"):
+                cons = p.child_by_field_name("consequence")
+                alt = p.child_by_field_name("alternative")
+                if cons is not None and cons.id == child.id:
+                    out.append((p.start_byte, 0))
+                elif alt is not None and alt.id == child.id:
+                    out.append((p.start_byte, 1))
+            elif t in ("switch_case", "switch_default"):
+                body = p.parent
+                if body is not None:
+                    idx = next((i for i, c in enumerate(body.named_children) if c.id == p.id), 0)
+                    out.append((body.start_byte, idx))
+            elif t == "binary_expression":
+                right = p.child_by_field_name("right")
+                op = p.child_by_field_name("operator")
+                if right is not None and right.id == child.id and op is not None and op.type in ("&&", "||", "??"):
+                    out.append((p.start_byte, 1))
+            elif t in _BRANCH_FUNCTIONS or t in _BRANCH_LOOPS:
+                # A callback or loop body may run any number of times, or never.
+                out.append((p.start_byte, 0))
+            child = p
+            p = p.parent
+        out.reverse()
+        return tuple(out)
 
     # ------------------------------------------------------------------------------------------
     # Handlers inside constructs.
@@ -758,6 +873,8 @@ class _Extractor:
             if routes.kind in ("ref", "unknown"):
                 self.unresolved += 1
             return
+        if routes.partial:
+            self.unresolved += 1  # `...moreRoutes` we cannot see into.
         for e in routes.entries:
             self._route_key(e.key, e.key_range, tgt)
             self._fn(e.value, tgt, f'route "{e.key}"', route=e.key)
@@ -780,14 +897,27 @@ class _Extractor:
         if ds is not None and ds.kind == "object":
             for e in ds.entries:
                 self._fn(e.value, tgt, f'data source "{e.key}"')
+        # Data source names: SST takes a resolver string that names one (or that has no dot at
+        # all) as a data source reference, not as a handler.
+        ds_names = {e.key for e in ds.entries} if ds is not None and ds.kind == "object" else set()
+        c = tgt.construct
+        own = _get(c.props, "dataSources") if c is not None else None
+        if own is not None and own.kind == "object":
+            ds_names.update(e.key for e in own.entries)
         rs = props.get("resolvers")
         if rs is not None and rs.kind == "object":
+            if rs.partial:
+                self.unresolved += 1
             for e in rs.entries:
                 self._route_key(e.key, e.key_range, tgt)
                 v = e.value
                 if v.kind == "object" and v.get("dataSource") is not None and v.get("function") is None:
                     continue
+                if v.kind == "string" and (str(v.value) in ds_names or "." not in str(v.value)):
+                    continue
                 self._fn(v, tgt, f'resolver "{e.key}"', route=e.key)
+        elif rs is not None and rs.kind in ("ref", "unknown"):
+            self.unresolved += 1
 
     def _rules(self, rules: Value | None, tgt: _Target) -> None:
         if rules is None or rules.kind != "object":
@@ -896,7 +1026,12 @@ class _Extractor:
                 self.stack_defaults.setdefault(stack, []).append(v)
             return
         stack = self._enclosing_stack(node)
-        c = self.by_var.get((stack, self.text(recv))) or self.by_var.get((None, self.text(recv)))
+        inner = unwrap(recv)
+        if inner is not None and inner.type == "new_expression":
+            # `new sst.aws.ApiGatewayV2("Api").route("GET /", "src/get.handler")`.
+            c = self.by_node.get(inner.id)
+        else:
+            c = self.by_var.get((stack, self.text(recv))) or self.by_var.get((None, self.text(recv)))
         if c is None:
             return
         if c.origin == "sst3":
@@ -1047,6 +1182,7 @@ class _Extractor:
                 id_range=id_range,
                 stack_name=stack_name,
                 wrapped=wrapped,
+                branch=self._branch(node),
             )
         )
 

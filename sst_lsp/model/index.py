@@ -196,8 +196,13 @@ class WorkspaceIndex:
                 name, region = config_facts.config.name, config_facts.config.region
                 generation = config_facts.config.generation
                 if name is None:
+                    where = "config()" if generation == "v2" else "app()"
                     errors.append(
-                        ConfigError(ar.config_path, _zero(), f"{ar.config_path.name} sets no app name")
+                        ConfigError(
+                            ar.config_path,
+                            config_facts.config.anchor or _zero(),
+                            f"{ar.config_path.name} sets no app name: {where} must return {{ name: \"...\" }}",
+                        )
                     )
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
         # Stack files not reached from the entry still count for `stack-not-registered`.

@@ -51,6 +51,9 @@ class Value:
     text: str = ""
     literal: bool = True
     """False when the value was reached through a variable or folded from several pieces."""
+    partial: bool = False
+    """True when an object or array holds spreads (or items) we could not evaluate, so its
+    entries are not all there: checks that need every key (table fields) must skip it."""
 
     def get(self, key: str) -> Value | None:
         """The value of `key` in an object (last one wins, as in JS), else None."""
@@ -136,6 +139,8 @@ class StackRegistration:
     stack_name: str | None = None  # v2's `{ stackName }`
     #: For inline wrappers `.stack((ctx) => ApiStack({...ctx}))`, the wrapped function's name.
     wrapped: str | None = None
+    #: Where the registration sits among conditionals: see `Construct.branch`.
+    branch: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,11 @@ class Construct:
     #: True when the id is computed (loop variable, call): such constructs never produce
     #: structure or stateful findings.
     dynamic_id: bool = False
+    #: The conditionals and nested functions between the construct and its stack (or file)
+    #: body, outermost first, as (byte offset of the if/ternary/switch/function, branch taken).
+    #: Two constructs clash only when one path is a prefix of the other: `if (a) X else X`
+    #: never runs both, `X; if (a) X` does when `a` holds.
+    branch: tuple[tuple[int, int], ...] = ()
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -214,6 +224,8 @@ class ConfigFacts:
     generation: Generation = "v2"
     #: For v3: `app(input)` may set `home`, `removal`, ...
     removal: str | None = None
+    #: Where config problems are reported: the `config`/`app` key, else `export default`.
+    anchor: TextRange | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +253,9 @@ class FileFacts:
     default_export: str | None = None
     #: Local names exported under another name: exported -> local (`export { A as B }`).
     export_aliases: tuple[tuple[str, str], ...] = ()
+    #: Names called as plain functions anywhere in the file (`ApiRoutes(ctx)`), sorted: a stack
+    #: function called by another stack is a helper, not an unregistered stack.
+    called: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------
