@@ -116,12 +116,14 @@ class Resolution:
 
 
 class _Deps:
-    """The paths one computation looked at (files read, directories listed)."""
+    """The paths one computation looked at (files read, directories listed), and the export
+    tables it read (so one computation reads each file once)."""
 
-    __slots__ = ("paths",)
+    __slots__ = ("paths", "tables")
 
     def __init__(self) -> None:
         self.paths: set[Path] = set()
+        self.tables: dict[Path, ExportTable | None] = {}
 
 
 class _Unknown:
@@ -139,7 +141,12 @@ def _norm(p: Path) -> Path:
 
 
 def _inside(p: Path, root: Path) -> bool:
-    return p == root or p.is_relative_to(root)
+    ps, rs = str(p), str(root)
+    return ps == rs or ps.startswith(rs.rstrip(os.sep) + os.sep)
+
+
+def _paths(candidates: list[tuple[Path, str]]) -> tuple[Path, ...]:
+    return tuple(d / n for d, n in candidates)
 
 
 def _rank(wanted: str | None, names: set[str] | list[str]) -> tuple[str, ...]:
@@ -173,6 +180,10 @@ class HandlerResolver:
         #: Memoized results (resolutions and directory walks) with the paths they depend on.
         self._memo: dict[tuple[object, ...], tuple[object, frozenset[Path]]] = {}
         self._rdeps: dict[Path, set[tuple[object, ...]]] = {}
+        #: Directory listings (name -> "f"/"d", open buffers included) and their lower-case
+        #: index, read once per directory: checking a candidate is then a dict lookup.
+        self._listings: dict[Path, dict[str, str]] = {}
+        self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
 
     # ------------------------------------------------------------------------------------------
     # Public API.
@@ -209,8 +220,13 @@ class HandlerResolver:
                 self._exports.clear()
                 self._memo.clear()
                 self._rdeps.clear()
+                self._listings.clear()
+                self._lowers.clear()
                 return
             self._exports.pop(path, None)
+            for d in (path, path.parent):
+                self._listings.pop(d, None)
+                self._lowers.pop(d, None)
             keys = self._rdeps.pop(path, set()) | self._rdeps.pop(path.parent, set())
             for k in keys:
                 self._memo.pop(k, None)
@@ -239,22 +255,49 @@ class HandlerResolver:
         return value
 
     # Tracked file system access.
+    def _list(self, d: Path, deps: _Deps) -> dict[str, str]:
+        deps.paths.add(d)
+        got = self._listings.get(d)
+        if got is None:
+            got = self._fs.list_dir(d)
+            with self._lock:
+                self._listings[d] = got
+        return got
+
+    def _lower(self, d: Path, deps: _Deps) -> dict[str, list[tuple[str, str]]]:
+        """The listing of `d` indexed by lower-case name (sorted, for stable answers)."""
+        got = self._lowers.get(d)
+        if got is None:
+            got = {}
+            for name, kind in sorted(self._list(d, deps).items()):
+                got.setdefault(name.lower(), []).append((name, kind))
+            with self._lock:
+                self._lowers[d] = got
+        else:
+            deps.paths.add(d)
+        return got
+
     def _is_file(self, p: Path, deps: _Deps) -> bool:
-        deps.paths.add(p.parent)
-        return self._fs.is_file(p)
+        return self._list(p.parent, deps).get(p.name) == "f"
 
     def _is_dir(self, p: Path, deps: _Deps) -> bool:
-        deps.paths.add(p.parent)
+        if self._list(p.parent, deps).get(p.name) == "d":
+            return True
+        # A folder that only holds open, unsaved buffers.
         deps.paths.add(p)
         return self._fs.is_dir(p)
 
-    def _list(self, d: Path, deps: _Deps) -> dict[str, str]:
-        deps.paths.add(d)
-        return self._fs.list_dir(d)
-
     def _exports_tracked(self, path: Path, deps: _Deps | None) -> ExportTable | None:
         if deps is not None:
+            if path in deps.tables:
+                return deps.tables[path]
             deps.paths.add(path)
+        table = self._read_exports(path)
+        if deps is not None:
+            deps.tables[path] = table
+        return table
+
+    def _read_exports(self, path: Path) -> ExportTable | None:
         text = self._fs.read_text(path)
         if text is None:
             return None
@@ -282,35 +325,38 @@ class HandlerResolver:
         cur = root
         parts = path.relative_to(root).parts
         for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            want = kind if last else "d"
-            nxt = cur / part
-            if (self._is_dir(nxt, deps) if want == "d" else self._is_file(nxt, deps) if want == "f"
-                    else self._is_file(nxt, deps) or self._is_dir(nxt, deps)):
-                cur = nxt
+            want = kind if i == len(parts) - 1 else "d"
+            found = self._list(cur, deps).get(part)
+            if found is not None and (not want or found == want):
+                cur = cur / part
                 continue
-            low = part.lower()
-            names = self._list(cur, deps)
-            match = next(
-                (n for n in sorted(names) if n.lower() == low and (not want or names[n] == want)), None
-            )
+            match = next((n for n, k in self._lower(cur, deps).get(part.lower(), ()) if not want or k == want),
+                         None)
             if match is None:
                 return None
             cur = cur / match
         return cur
 
-    def _find_candidates(self, candidates: list[Path], root: Path, kind: str,
-                         deps: _Deps) -> tuple[Path | None, bool]:
-        """The first candidate that exists (exact, True), else the first that exists in another
-        letter case (the real path, False), else (None, False)."""
-        for c in candidates:
-            if (self._is_file(c, deps) if kind == "f" else self._is_dir(c, deps)):
-                return c, True
-        for c in candidates:
-            real = self._locate_ci(c, root, kind, deps)
-            if real is not None:
-                return real, False
-        return None, False
+    def _find_candidates(self, candidates: list[tuple[Path, str]], root: Path,
+                         deps: _Deps) -> tuple[Path | None, bool, int]:
+        """Among files `(directory, name)`: the first that exists (exact: True), else the first
+        that exists in another letter case (its real path, False), else None; and how many
+        candidates were tried."""
+        for i, (d, name) in enumerate(candidates):
+            if self._list(d, deps).get(name) == "f":
+                return d / name, True, i + 1
+        # Letter case: find each distinct directory once, then the names in its listing.
+        real_dirs: dict[Path, Path | None] = {}
+        for d, name in candidates:
+            if d not in real_dirs:
+                real_dirs[d] = d if d == root else self._locate_ci(d, root, "d", deps)
+            real_d = real_dirs[d]
+            if real_d is None:
+                continue
+            match = next((n for n, k in self._lower(real_d, deps).get(name.lower(), ()) if k == "f"), None)
+            if match is not None:
+                return real_d / match, False, len(candidates)
+        return None, False, len(candidates)
 
     # ------------------------------------------------------------------------------------------
     # Resolution per runtime.
@@ -345,25 +391,28 @@ class HandlerResolver:
         v0/v1 join with `path.join(srcPath, handler)`, which treats a leading "/" as relative;
         v2/v3 resolve the handler on its own (an absolute path stays absolute).
         """
-        if v1:
-            return _norm(base / path_part.lstrip("/"))
-        return _norm(base / path_part)
+        # String operations: this runs once per handler, and pathlib's joins are slow.
+        part = path_part.lstrip("/") if v1 else path_part
+        return Path(os.path.normpath(os.path.join(str(base), part)))
 
     def _resolve_node(self, app: App, handler: str, v1: bool, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_node(handler, v1)
         target = self._target(res.base, split.path_part, v1)
         if not _inside(target, app.root):
             return res.make("outside-app", target=target, export=split.export)
-        candidates = [target.parent / (target.name + ext) for ext in NODE_EXTENSIONS]
+        parent, stem = target.parent, target.name
+        candidates = [(parent, stem + ext) for ext in NODE_EXTENSIONS]
         if not split.path_part or split.path_part.endswith("/"):
-            return res.make("file-missing", target=target, export=split.export, tried=tuple(candidates))
-        found, exact = self._find_candidates(candidates, app.root, "f", deps)
+            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
+        found, exact, n = self._find_candidates(candidates, app.root, deps)
         if found is None:
-            return res.make("file-missing", target=target, export=split.export, tried=tuple(candidates))
-        ext = next((e for e in NODE_EXTENSIONS if found.name.lower().endswith(e)), "")
-        real_target = found.parent / found.name[: len(found.name) - len(ext)]
-        return self._check_export(app, handler, split, target, real_target, found, exact, res,
-                                  tuple(candidates), deps)
+            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
+        real_target = target
+        if not exact:
+            ext = next((e for e in NODE_EXTENSIONS if found.name.lower().endswith(e)), "")
+            real_target = found.parent / found.name[: len(found.name) - len(ext)]
+        tried = (found,) if n == 1 and exact else _paths(candidates[:n])
+        return self._check_export(app, handler, split, target, real_target, found, exact, res, tried, deps)
 
     def _resolve_python(self, app: App, handler: str, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_last(handler)
@@ -371,18 +420,18 @@ class HandlerResolver:
         target = self._target(res.base, split.path_part, v1)
         if not _inside(target, app.root):
             return res.make("outside-app", target=target, export=split.export)
-        candidates = [target.parent / (target.name + ".py"), target / "__init__.py"]
+        candidates = [(target.parent, target.name + ".py"), (target, "__init__.py")]
         if not split.path_part or split.path_part.endswith("/"):
-            return res.make("file-missing", target=target, export=split.export, tried=tuple(candidates))
-        found, exact = self._find_candidates(candidates, app.root, "f", deps)
+            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
+        found, exact, n = self._find_candidates(candidates, app.root, deps)
         if found is None:
-            return res.make("file-missing", target=target, export=split.export, tried=tuple(candidates))
+            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
         if found.name == "__init__.py" or (not exact and found.name.lower() == "__init__.py"):
             real_target = found.parent
         else:
             real_target = found.parent / found.name[: -len(".py")]
         return self._check_export(app, handler, split, target, real_target, found, exact, res,
-                                  tuple(candidates), deps)
+                                  _paths(candidates[:n]), deps)
 
     def _check_export(self, app: App, handler: str, split: _Split, target: Path, real_target: Path,
                       found: Path, exact: bool, res: _Builder, tried: tuple[Path, ...],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sst_lsp.model.types import App, Generation, HandlerRef
 from sst_lsp.syntax.text import LineIndex, TextRange
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> None:
+def write(root: Path, files: Mapping[str, str | bytes]) -> None:
     for rel, content in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -34,7 +35,7 @@ def ref(handler: str, root: Path, runtime: str | None = None, src_path: str | No
     )
 
 
-def make_app(root: Path, handlers: list[HandlerRef] = (), generation: Generation = "v2",  # type: ignore[assignment]
+def make_app(root: Path, handlers: Sequence[HandlerRef] = (), generation: Generation = "v2",
              default_runtime: str = "nodejs") -> App:
     entry = root / ("sst.config.ts" if generation in ("v2", "v3") else "stacks/index.ts")
     return App(
