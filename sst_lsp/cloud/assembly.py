@@ -49,6 +49,8 @@ class AssetManifest:
     docker_images: tuple[str, ...] = ()
     bootstrap_parameter: str | None = None
     required_bootstrap_version: int | None = None
+    #: True when the manifest names this file but the assembly lacks it (publishing fails).
+    missing: bool = False
 
 
 @dataclass(slots=True)
@@ -198,6 +200,9 @@ def _load_json(path: Path, what: str) -> Any:
 
 
 def read_asset_manifest(path: Path, props: Mapping[str, Any] | None = None) -> AssetManifest:
+    if not path.exists():
+        # Reading, diffing and removing do not need it; publishing reports it.
+        return AssetManifest(path=path, files=(), missing=True)
     data = _load_json(path, "asset manifest")
     if not isinstance(data, Mapping):
         raise AssemblyError(f"asset manifest {path.name} is not a JSON object")

@@ -110,6 +110,8 @@ def publish_assets(
     done: list[PublishedAsset] = []
     seen: set[tuple[str, str]] = set()
     for manifest in manifests:
+        if manifest.missing:
+            raise CloudError(f"The asset manifest {manifest.path.name} is missing from the cloud assembly")
         if manifest.docker_images:
             raise CloudError(
                 f"{manifest.path.name} has container image assets ({len(manifest.docker_images)}): "

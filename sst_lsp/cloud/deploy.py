@@ -308,9 +308,9 @@ class Deployer:
             result.stacks.append(sr)
             if sr.status in ("deployed", "no-changes"):
                 result.outputs[stack.stack_name] = sr.outputs
-            for h in sr.hazards:
-                if h not in result.hazards:
-                    result.hazards.append(h)
+            # The change set's view replaces the template-only view of the same resource.
+            keys = {(h.stack, h.logical_id) for h in sr.hazards}
+            result.hazards = [h for h in result.hazards if (h.stack, h.logical_id) not in keys] + sr.hazards
 
         statuses = [s.status for s in result.stacks]
         if "failed" in statuses:

@@ -165,7 +165,8 @@ def _remove(stage: str, app_name: str, options: RemoveOptions, reporter: Reporte
             f"Refused: '{stage}' is a protected stage and was not confirmed",
         )
         return result
-    stateful = [f for f in result.destroyed if f.stateful]
+    # Data stores only: a destroyed queue or log group is listed but not counted here.
+    stateful = [f for f in result.destroyed if f.stateful == "block"]
     title = f"Remove stage '{stage}': delete {len(order)} stack(s)" + (
         f", destroying {len(stateful)} stateful resource(s)?" if stateful else "?"
     )

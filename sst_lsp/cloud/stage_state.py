@@ -179,6 +179,8 @@ def list_stage_stacks(session: CloudSession, app_name: str, stage: str) -> list[
                 continue
             if belongs_to_stage(st, app_name, stage):
                 rows.append(dict(st))
+    # Creation order: without exports to go by, dependents were created after what they use.
+    rows.sort(key=lambda r: str(r.get("CreationTime", "")))
     return rows
 
 

@@ -176,3 +176,36 @@ def write_assembly(out: Path, stacks: list[StackSpec]) -> Path:
 
 def asset_id(files: dict[str, str]) -> str:
     return folder_hash(files)
+
+
+class ScriptedReporter:
+    """A Reporter for tests: records everything, answers from a script."""
+
+    def __init__(
+        self, confirm: str | None = None, typed: str | None = None, cancel_after_progress: int | None = None
+    ) -> None:
+        self.answer = confirm
+        self.typed = typed
+        self.progresses: list[tuple[str, int | None]] = []
+        self.lines: list[str] = []
+        self.questions: list[tuple[str, list[str], list[str]]] = []
+        self.typed_prompts: list[tuple[str, str]] = []
+        self.cancel_after_progress = cancel_after_progress
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_after_progress is not None and len(self.progresses) >= self.cancel_after_progress
+
+    def progress(self, message: str, percent: int | None = None) -> None:
+        self.progresses.append((message, percent))
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+
+    def confirm(self, title: str, items: list[str], actions: list[str]) -> str | None:
+        self.questions.append((title, items, actions))
+        return self.answer
+
+    def confirm_typed(self, prompt: str, expected: str) -> bool:
+        self.typed_prompts.append((prompt, expected))
+        return self.typed == expected
