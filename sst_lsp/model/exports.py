@@ -72,16 +72,21 @@ def exports_of(text: str, lang: str) -> ExportTable:
 
     Returns an empty table for a grammar we do not know. Never raises on any text.
     """
-    if lang in JS_LANGS:
-        return _JsExports(parse(text, lang)).table()
-    if lang == "python":
-        return _python_exports(parse(text, lang))
-    if lang == "go":
-        return _go_exports(parse(text, lang))
-    if lang == "csharp":
-        return _csharp_exports(parse(text, lang))
-    if lang == "java":
-        return _java_exports(parse(text, lang))
+    try:
+        if lang in JS_LANGS:
+            return _JsExports(parse(text, lang)).table()
+        if lang == "python":
+            return _python_exports(parse(text, lang))
+        if lang == "go":
+            return _go_exports(parse(text, lang))
+        if lang == "csharp":
+            return _csharp_exports(parse(text, lang))
+        if lang == "java":
+            return _java_exports(parse(text, lang))
+    except RecursionError:
+        # Pathological nesting (thousands of levels) in user code: say "unknown" rather than
+        # report names as missing.
+        return ExportTable(dynamic=True)
     return EMPTY
 
 
@@ -96,9 +101,14 @@ def _statements(node: Node) -> Iterator[Node]:
     Tree-sitter wraps the statements around a syntax error in an ERROR node; their well-formed
     parts are still statements of the enclosing block, so they still count.
     """
-    for c in node.named_children:
-        if c.type == "ERROR":
-            yield from _statements(c)
+    # Iterative: errors can nest deeply in garbage input.
+    stack = [iter(node.named_children)]
+    while stack:
+        c = next(stack[-1], None)
+        if c is None:
+            stack.pop()
+        elif c.type == "ERROR":
+            stack.append(iter(c.named_children))
         else:
             yield c
 
@@ -548,21 +558,24 @@ class _JsExports:
 
 
 def _pattern_names(node: Node) -> Iterator[Node]:
-    """The identifiers a destructuring pattern binds (`{ a, b: c, ...d }`, `[e, f = 1]`)."""
-    t = node.type
-    if t in ("identifier", "shorthand_property_identifier_pattern"):
-        yield node
-    elif t == "pair_pattern":
-        v = node.child_by_field_name("value")
-        if v is not None:
-            yield from _pattern_names(v)
-    elif t in ("assignment_pattern", "object_assignment_pattern"):
-        left = node.child_by_field_name("left")
-        if left is not None:
-            yield from _pattern_names(left)
-    elif t in ("object_pattern", "array_pattern", "rest_pattern"):
-        for c in node.named_children:
-            yield from _pattern_names(c)
+    """The identifiers a destructuring pattern binds (`{ a, b: c, ...d }`, `[e, f = 1]`), in
+    source order; iterative, as patterns can nest deeply."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        t = n.type
+        if t in ("identifier", "shorthand_property_identifier_pattern"):
+            yield n
+        elif t == "pair_pattern":
+            v = n.child_by_field_name("value")
+            if v is not None:
+                stack.append(v)
+        elif t in ("assignment_pattern", "object_assignment_pattern"):
+            left = n.child_by_field_name("left")
+            if left is not None:
+                stack.append(left)
+        elif t in ("object_pattern", "array_pattern", "rest_pattern"):
+            stack.extend(reversed(n.named_children))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -576,6 +589,10 @@ _PY_COMPOUND = frozenset(
 _PY_CLAUSES = frozenset(
     {"elif_clause", "else_clause", "except_clause", "except_group_clause", "finally_clause"}
 )
+_PY_TARGET_LISTS = frozenset(
+    {"pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern", "tuple", "list",
+     "parenthesized_expression"}
+)
 
 
 def _python_exports(pf: ParsedFile) -> ExportTable:
@@ -585,21 +602,26 @@ def _python_exports(pf: ParsedFile) -> ExportTable:
     dynamic = False
 
     def bind(node: Node) -> None:
+        # The first binding in the file wins (blocks are visited out of order).
         name = pf.node_text(node)
-        if name and name not in names:
-            names[name] = pf.node_range(node)
+        rng = pf.node_range(node)
+        old = names.get(name)
+        if name and (old is None or rng.start < old.start):
+            names[name] = rng
 
     def targets(node: Node) -> None:
-        if node.type == "identifier":
-            bind(node)
-        elif node.type in ("pattern_list", "tuple_pattern", "list_pattern", "list_splat_pattern",
-                           "tuple", "list", "parenthesized_expression"):
-            for c in node.named_children:
-                targets(c)
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type == "identifier":
+                bind(n)
+            elif n.type in _PY_TARGET_LISTS:
+                stack.extend(n.named_children)
 
-    def visit(block: Node) -> None:
-        nonlocal dynamic
-        for s in _statements(block):
+    # Iterative over nested blocks: user code may nest deeply.
+    pending = [pf.root]
+    while pending:
+        for s in _statements(pending.pop()):
             t = s.type
             if t == "decorated_definition":
                 d = s.child_by_field_name("definition")
@@ -652,17 +674,10 @@ def _python_exports(pf: ParsedFile) -> ExportTable:
                         if relative:
                             nm = pf.node_text(n.named_children[-1])
                             reexports.append((nm, spec, nm))
-            elif t in _PY_COMPOUND:
-                visit_compound(s)
-
-    def visit_compound(node: Node) -> None:
-        for c in node.named_children:
-            if c.type == "block":
-                visit(c)
-            elif c.type in _PY_CLAUSES:
-                visit_compound(c)
-
-    visit(pf.root)
+            elif t == "block":  # A clause's body.
+                pending.append(s)
+            elif t in _PY_COMPOUND or t in _PY_CLAUSES:
+                pending.extend(c for c in s.named_children if c.type == "block" or c.type in _PY_CLAUSES)
     return ExportTable(names=names, star_from=tuple(dict.fromkeys(star)), reexports=tuple(reexports),
                        dynamic=dynamic)
 

@@ -292,3 +292,27 @@ def test_java_names() -> None:
 def test_java_without_package() -> None:
     t = exports_of("class H { void run() {} }", "java")
     assert set(t.names) == {"H", "H::run"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "src", "expect_main"),
+    [
+        pytest.param("typescript", "export const " + "{a:" * 3000 + "main" + "}" * 3000 + " = o;", True,
+                     id="deep-destructuring"),
+        pytest.param("python", "".join(" " * i + "if x:\n" for i in range(1500)) + " " * 1500 + "main = 1\n",
+                     True, id="deep-python-blocks"),
+        pytest.param("javascript", "module.exports.a = " * 3000 + "1;", False, id="long-assignment-chain"),
+        pytest.param("csharp", "namespace A {" * 3000, False, id="deep-namespaces"),
+        pytest.param("typescript", "export { " + "(" * 5000, False, id="deep-error"),
+    ],
+)
+def test_pathological_nesting_never_raises(lang: str, src: str, expect_main: bool) -> None:
+    table = exports_of(src, lang)
+    assert ("main" in table.names) is expect_main
+
+
+def test_python_first_binding_wins() -> None:
+    src = "main = make()\nif DEBUG:\n    main = debug(main)\n"
+    assert exports_of(src, "python").names["main"] == TextRange.of(0, 0, 0, 4)
+    src = "if DEBUG:\n    def main(): pass\nmain = wrap(main)\n"
+    assert exports_of(src, "python").names["main"] == TextRange.of(1, 8, 1, 12)
