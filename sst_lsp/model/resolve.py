@@ -196,9 +196,17 @@ class HandlerResolver:
         src_path = None if v2plus else (ref.src_path or ".")
         container_file = _container_file(ref)
         key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file)
-        return self._memoized(
-            key, lambda deps: self._resolve(app, ref.handler, runtime, src_path, container_file, deps)
-        )
+
+        def compute(deps: _Deps) -> Resolution:
+            try:
+                return self._resolve(app, ref.handler, runtime, src_path, container_file, deps)
+            except RecursionError:
+                # A re-export chain hundreds of files long: give up quietly, report nothing.
+                family = runtime_family(runtime)
+                return _Builder(family, app.root, runtime, src_path).make(
+                    "unchecked", message="re-exports nest too deeply to follow")
+
+        return self._memoized(key, compute)
 
     def exports(self, path: Path) -> ExportTable | None:
         """The export table of a file (cached per text), or None when it cannot be read."""
@@ -212,9 +220,12 @@ class HandlerResolver:
     def invalidate(self, path: Path | None = None) -> None:
         """Forgets what depends on `path` (a file changed, was created or deleted; None: all).
 
-        Also drops the `FileSource`'s cached listing of its directory, so a new file is seen.
+        Also drops the `FileSource`'s cached listings of its directory and the one above (a
+        renamed folder shows in its parent's listing, which case-insensitive lookups read).
         """
         self._fs.invalidate(path)
+        if path is not None:
+            self._fs.invalidate(path.parent)
         with self._lock:
             if path is None:
                 self._exports.clear()
@@ -224,10 +235,11 @@ class HandlerResolver:
                 self._lowers.clear()
                 return
             self._exports.pop(path, None)
-            for d in (path, path.parent):
+            keys: set[tuple[object, ...]] = set()
+            for d in (path, path.parent, path.parent.parent):
                 self._listings.pop(d, None)
                 self._lowers.pop(d, None)
-            keys = self._rdeps.pop(path, set()) | self._rdeps.pop(path.parent, set())
+                keys |= self._rdeps.pop(d, set())
             for k in keys:
                 self._memo.pop(k, None)
 

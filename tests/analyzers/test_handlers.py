@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ from sst_lsp.model.files import FileSource
 from sst_lsp.model.resolve import HandlerResolver
 from sst_lsp.model.types import App, AppSnapshot, Finding, Generation, HandlerRef
 from sst_lsp.syntax.text import TextRange
+
+if TYPE_CHECKING:
+    from sst_lsp.model.index import WorkspaceIndex
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -227,3 +231,75 @@ def test_run_all_includes_handlers(tmp_path: Path) -> None:
     app = make_app(tmp_path, [h(tmp_path, "src/a.main")])
     ctx = AnalysisContext(snapshot=AppSnapshot(revision=1, apps=(app,)), resolver=HandlerResolver(FileSource()))
     assert "handler-not-found" in [f.code for f in run_all(ctx, only=["handlers"])]
+
+
+# ----------------------------------------------------------------------------------------------
+# Through the real workspace index (extraction + app model + resolver).
+
+
+def _index_findings(index: WorkspaceIndex) -> list[Finding]:
+    ctx = AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver)
+    return run_all(ctx, only=["handlers"])
+
+
+def test_v1_app_through_the_index(tmp_path: Path) -> None:
+    from sst_lsp.model.index import WorkspaceIndex
+
+    write(tmp_path, {
+        "sst.json": '{ "name": "v1app", "region": "us-east-1", "main": "stacks/index.ts" }',
+        "stacks/index.ts": (
+            'import { App } from "@serverless-stack/resources";\n'
+            'import { ApiStack } from "./ApiStack";\n'
+            "export default function main(app: App) {\n  app.stack(ApiStack);\n}\n"
+        ),
+        "stacks/ApiStack.ts": (
+            'import { Api, Function, StackContext } from "@serverless-stack/resources";\n'
+            "export function ApiStack({ stack }: StackContext) {\n"
+            '  new Api(stack, "Api", {\n'
+            '    defaults: { function: { srcPath: "services" } },\n'
+            '    routes: { "GET /a": "fns/list.main", "GET /b": "fns/list.mian" },\n'
+            "  });\n"
+            '  new Function(stack, "Py", { handler: "functions/get.handle", runtime: "python3.9", srcPath: "src" });\n'
+            "}\n"
+        ),
+        "services/fns/list.ts": "export const main = async () => ({});\n",
+        "src/functions/get.py": "def handler(event, context):\n    return {}\n",
+    })
+    index = WorkspaceIndex([tmp_path])
+    got = _index_findings(index)
+    assert [(f.code, f.range.start.line) for f in got] == [
+        ("handler-export-missing", 4), ("handler-export-missing", 6)]
+    assert "has no export \"mian\"" in got[0].message
+    assert 'has no function "handle"' in got[1].message
+    # Fixing the Python file in an open buffer clears its finding.
+    index.set_text(tmp_path / "src/functions/get.py", "def handle(event, context):\n    return {}\n")
+    assert [f.range.start.line for f in _index_findings(index)] == [4]
+
+
+def test_v2_example_shape_through_the_index(tmp_path: Path) -> None:
+    from sst_lsp.model.index import WorkspaceIndex
+
+    write(tmp_path, {
+        "sst.config.ts": (
+            'import { SSTConfig } from "sst";\nimport { Api } from "./stacks/Api";\n'
+            'export default {\n  config() { return { name: "n", region: "us-east-1" }; },\n'
+            "  stacks(app) { app.stack(Api); },\n} satisfies SSTConfig;\n"
+        ),
+        "stacks/Api.ts": (
+            'import { Function, StackContext } from "sst/constructs";\n'
+            "export function Api({ stack }: StackContext) {\n"
+            '  new Function(stack, "Fn", { handler: "packages/functions/src/Notes/get.main" });\n'
+            "}\n"
+        ),
+        "packages/functions/src/notes/get.ts": "export const main = 1;\n",
+    })
+    index = WorkspaceIndex([tmp_path])
+    got = _index_findings(index)
+    assert [f.code for f in got] == ["handler-case-mismatch"]
+    assert got[0].data is not None
+    assert got[0].data["fixedHandler"] == "packages/functions/src/notes/get.main"
+    # Renaming the folder on disk (and telling the index) makes the handler right.
+    (tmp_path / "packages/functions/src/notes").rename(tmp_path / "packages/functions/src/Notes")
+    index.file_changed(tmp_path / "packages/functions/src/notes")
+    index.file_changed(tmp_path / "packages/functions/src/Notes")
+    assert _index_findings(index) == []

@@ -722,3 +722,18 @@ def test_dotnet_walk_sees_new_source(tmp_path: Path) -> None:
     resolver.invalidate(tmp_path / "svc" / "sub")
     resolver.invalidate(tmp_path / "svc" / "sub" / "B.cs")
     assert resolver.resolve(app, h).status == "ok"
+
+
+def test_renamed_folder_seen_through_file_events(tmp_path: Path) -> None:
+    # Editors report the files of a renamed folder, not the folder's parent.
+    write(tmp_path, {"src/Notes/get.ts": "export const main = 1;"})
+    resolver = HandlerResolver(FileSource())
+    app = make_app(tmp_path)
+    h = ref("src/notes/get.main", tmp_path)
+    assert resolver.resolve(app, h).status == "case-mismatch"
+    (tmp_path / "src/Notes").rename(tmp_path / "src/NOTES")
+    resolver.invalidate(tmp_path / "src/Notes/get.ts")
+    resolver.invalidate(tmp_path / "src/NOTES/get.ts")
+    r = resolver.resolve(app, h)
+    assert r.status == "case-mismatch"
+    assert r.case_match == tmp_path / "src/NOTES/get.ts"
