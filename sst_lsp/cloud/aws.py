@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import boto3
 import botocore.exceptions
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 NO_CREDENTIALS = "No AWS credentials found: set AWS_PROFILE or run `aws sso login`, or use --local"
 
@@ -189,7 +190,7 @@ def describe_error(exc: BaseException) -> str:
         return f"{op}: {code}: {msg}" if op else f"{code}: {msg}"
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return f"Cannot reach the AWS endpoint ({exc.kwargs.get('endpoint_url', '?')})"
-    if isinstance(exc, botocore.exceptions.ResponseParserError):
+    if isinstance(exc, ResponseParserError):
         # botocore puts the raw body after the first line of its message.
         raw = str(exc).split("\n", 1)
         body = raw[1] if len(raw) > 1 else raw[0]
