@@ -1,0 +1,238 @@
+"""Completion inside handler strings and route keys (layer 3: ide).
+
+Handler strings (any string in a handler position, even half typed, is a `HandlerRef`):
+
+- Path segments: the folders (`notes/`) and handler files of the directory typed so far,
+  relative to the effective base directory (the function's srcPath in v0/v1, the app root in
+  v2/v3). Node and Python files are offered without extension (`list`, not `list.ts`), Go files
+  with it (a Go handler names the file or its folder), containers offer folders only.
+- Exports: once the name of an existing file is followed by a dot (`src/notes/list.`), the
+  names it exports (JS/TS exports; Python top-level functions). Right after a complete file
+  name (`src/notes/list`), `.name` items are offered too, so a file and its export can be
+  picked in turn.
+
+Each item replaces the segment typed so far (from its start to the cursor). Inside a template,
+only the literal part after the last `${...}` is completed.
+
+Route keys: at the method part of an Api route key, the HTTP methods (and `$default` for HTTP
+APIs); `$connect`/`$disconnect`/`$default` for WebSocket APIs; `Query`/`Mutation`/
+`Subscription` for AppSync resolvers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sst_lsp.ide.lookup import file_source, hit_at
+from sst_lsp.ide.targets import HandlerText, handler_text
+from sst_lsp.ide.types import CompletionItem, CompletionKind
+from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey
+from sst_lsp.syntax.parser import parse
+from sst_lsp.syntax.text import Pos, TextRange
+
+if TYPE_CHECKING:
+    from sst_lsp.model.resolve import HandlerResolver
+
+#: Node handler file extensions, in SST's order (kept in sync with model/resolve.py).
+_NODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
+#: Route key prefixes per construct kind: (items, whether `$default` is offered).
+_ROUTE_WORDS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "Api": (HTTP_METHODS, True),
+    "HttpApi": (HTTP_METHODS, True),
+    "ApiGatewayV2": (HTTP_METHODS, True),
+    "ApiGatewayV1Api": (HTTP_METHODS, False),
+    "ApiGatewayV1": (HTTP_METHODS, False),
+    "GraphQLApi": (HTTP_METHODS, False),
+    "WebSocketApi": (("$connect", "$disconnect"), True),
+    "ApiGatewayWebSocket": (("$connect", "$disconnect"), True),
+    "AppSyncApi": (("Query", "Mutation", "Subscription"), False),
+}
+
+
+def complete(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> list[CompletionItem] | None:
+    """Completions at `pos`, or None when the cursor is in no handler string or route key."""
+    hit = hit_at(snap, path, pos)
+    if hit is None:
+        return None
+    if isinstance(hit.target, RouteKey):
+        return _route_items(hit.target, pos)
+    if isinstance(hit.target, HandlerRef) and hit.app is not None:
+        return _handler_items(resolver, hit.app, hit.target, pos)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Route keys.
+def _route_items(key: RouteKey, pos: Pos) -> list[CompletionItem] | None:
+    words = _ROUTE_WORDS.get(key.construct_kind)
+    r = key.range
+    if words is None or r.start.line != r.end.line or r.end.col - r.start.col != len(key.key):
+        return None
+    typed = key.key[: pos.col - r.start.col]
+    if " " in typed:
+        return None  # The cursor is in the path part.
+    space = key.key.find(" ")
+    word_end = space if space != -1 else len(key.key)
+    rng = TextRange(r.start, Pos(r.start.line, r.start.col + word_end))
+    has_path = space != -1
+    names, with_default = words
+    items: list[CompletionItem] = []
+    for i, m in enumerate(names):
+        # A method needs a path after it: leave the cursor after a space when none is there yet.
+        insert = m + " " if not has_path and not m.startswith("$") else m
+        items.append(CompletionItem(m, "keyword", _route_detail(key.construct_kind, m), insert, rng, f"{i:02d}"))
+    if with_default:
+        items.append(CompletionItem("$default", "keyword", "catch-all route", "$default", rng, "99"))
+    return items
+
+
+def _route_detail(kind: str, word: str) -> str:
+    if kind == "AppSyncApi":
+        return f"{word} type field"
+    if word == "ANY":
+        return "any HTTP method"
+    if word.startswith("$"):
+        return "WebSocket route"
+    return "HTTP method"
+
+
+# ----------------------------------------------------------------------------------------------
+# Handler strings.
+def _handler_items(resolver: HandlerResolver, app: App, ref: HandlerRef, pos: Pos) -> list[CompletionItem] | None:
+    fs = file_source(resolver)
+    ht = handler_text(fs, ref)
+    if ht is None:
+        return None
+    idx = ht.index_of(pos)
+    if idx is None:
+        return None  # Inside `${...}`: the value there is not ours to complete.
+    res = resolver.resolve(app, ref)
+    family = res.runtime_family
+    if family not in ("node", "python", "go", "container"):
+        return None
+    typed = ref.handler[:idx]
+    seg = typed.rfind("/") + 1
+    name = typed[seg:]
+    directory = Path(os.path.normpath(res.base_dir / typed[:seg])) if typed[:seg] else res.base_dir
+    if family in ("node", "python") and "." in name.lstrip("."):
+        got = _export_items(fs, resolver, ht, directory, name, seg, pos, family)
+        if got is not None:
+            return got
+    start = ht.pos_of(seg)
+    if start is None:
+        return None
+    items = _path_items(fs, directory, family, TextRange(start, pos))
+    if family in ("node", "python") and name:
+        module = _module(fs, directory, name, family)
+        if module is not None:
+            items.extend(_exports_of(fs, resolver, module, family, TextRange(pos, pos), dot=True))
+    return items
+
+
+def _export_items(fs: FileSource, resolver: HandlerResolver, ht: HandlerText, directory: Path, name: str,
+                  seg: int, pos: Pos, family: str) -> list[CompletionItem] | None:
+    """Exports of the file named before a dot of `name` (the longest name that exists wins)."""
+    for dot in sorted((i for i, ch in enumerate(name) if ch == "." and i > 0), reverse=True):
+        module = _module(fs, directory, name[:dot], family)
+        if module is None:
+            continue
+        start = ht.pos_of(seg + dot + 1)
+        if start is None:
+            return None
+        return _exports_of(fs, resolver, module, family, TextRange(start, pos), dot=False)
+    return None
+
+
+def _module(fs: FileSource, directory: Path, stem: str, family: str) -> Path | None:
+    """The handler file `directory/stem` names, as SST looks it up."""
+    if family == "node":
+        for ext in _NODE_EXTENSIONS:
+            p = directory / (stem + ext)
+            if fs.is_file(p):
+                return p
+        return None
+    for p in (directory / (stem + ".py"), directory / stem / "__init__.py"):
+        if fs.is_file(p):
+            return p
+    return None
+
+
+def _exports_of(fs: FileSource, resolver: HandlerResolver, module: Path, family: str, rng: TextRange,
+                dot: bool) -> list[CompletionItem]:
+    table = resolver.exports(module)
+    if table is None:
+        return []
+    names = list(table.names)
+    if family == "python":
+        names = _python_functions(fs, module) or names
+    items: list[CompletionItem] = []
+    kind: CompletionKind = "function"
+    for n in names:
+        prefix = "." if dot else ""
+        # `default` works (esbuild's CommonJS output has `exports.default`) but is rarely meant.
+        sort = ("9" if n == "default" else "1") + n
+        detail = f"{'def' if family == 'python' else 'export'} in {module.name}"
+        items.append(CompletionItem(prefix + n, kind, detail, prefix + n, rng, sort))
+    return items
+
+
+def _python_functions(fs: FileSource, module: Path) -> list[str]:
+    """Top-level `def`s of a Python file (decorated ones included), in source order."""
+    text = fs.read_text(module)
+    if text is None:
+        return []
+    pf = parse(text, "python")
+    out: list[str] = []
+    for node in pf.root.named_children:
+        if node.type == "decorated_definition":
+            node = node.child_by_field_name("definition") or node
+        if node.type == "function_definition":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                out.append(pf.node_text(name))
+    return out
+
+
+def _path_items(fs: FileSource, directory: Path, family: str, rng: TextRange) -> list[CompletionItem]:
+    items: list[CompletionItem] = []
+    seen: set[str] = set()
+    entries = fs.list_dir(directory) if fs.is_dir(directory) else {}
+    for entry, kind in sorted(entries.items()):
+        if entry.startswith(".") or entry in SKIP_DIRS:
+            continue
+        if kind == "d":
+            label = entry + "/"
+            items.append(CompletionItem(label, "folder", None, label, rng, "0" + entry))
+            continue
+        stem = _handler_stem(entry, family)
+        if stem is None or stem in seen:
+            continue
+        seen.add(stem)
+        commit = (".",) if family in ("node", "python") else ()
+        items.append(CompletionItem(stem, "file", entry, stem, rng, "1" + stem, commit))
+    return items
+
+
+def _handler_stem(entry: str, family: str) -> str | None:
+    """How a file is written in a handler (None: it cannot be a handler of this runtime)."""
+    if ".test." in entry or ".spec." in entry:
+        return None
+    if family == "node":
+        if entry.endswith(".d.ts"):
+            return None
+        for ext in _NODE_EXTENSIONS:
+            if entry.endswith(ext) and len(entry) > len(ext):
+                return entry[: -len(ext)]
+        return None
+    if family == "python":
+        if entry.endswith(".py") and entry != "__init__.py":
+            return entry[:-3]
+        return None
+    if family == "go":
+        return entry if entry.endswith(".go") and not entry.endswith("_test.go") else None
+    return None
