@@ -41,6 +41,7 @@ from sst_lsp.cloud.stacks import (
     StackEvent,
     change_set_entries,
     describe_stack,
+    failure_summary,
     get_template,
     is_no_change,
     is_terminal,
@@ -364,7 +365,8 @@ class Deployer:
         try:
             existing = describe_stack(cf, name)
             status = existing["StackStatus"] if existing else None
-            if status == "ROLLBACK_COMPLETE":
+            if existing is not None and status == "ROLLBACK_COMPLETE":
+                assert self.session is not None
                 # A stack whose creation failed cannot be updated: CloudFormation wants it deleted.
                 reporter.log(f"{name}: deleting the stack left in ROLLBACK_COMPLETE by a failed creation")
                 cf.delete_stack(StackName=name)
@@ -376,7 +378,7 @@ class Deployer:
                     self.session.interval(),
                     options.timeout,
                     stack_id=existing["StackId"],
-                )  # type: ignore[union-attr]
+                )
                 existing, status = None, None
             if status is not None and not is_terminal(status) and status != "REVIEW_IN_PROGRESS":
                 sr.status, sr.message = (
@@ -438,6 +440,9 @@ class Deployer:
         text = stack.template_text
         url = self._template_url(stack) if len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT else None
         if url:
+            reporter.log(
+                f"{name}: the template is too large to pass inline: CloudFormation reads it from {url}"
+            )
             kwargs["TemplateURL"] = url
         else:
             kwargs["TemplateBody"] = text
@@ -528,22 +533,8 @@ class Deployer:
                     f"{len(new_template['Outputs'])}"
                 )
         else:
-            first = next(
-                (
-                    e
-                    for e in sr.events
-                    if e.failed and e.logical_id != name and "cancelled" not in e.reason.lower()
-                ),
-                None,
-            )
-            first = first or next((e for e in sr.events if e.failed), None)
-            why = (
-                f"first failure: {first.resource_type} {first.logical_id}: {first.reason}"
-                if first
-                else "no failure event"
-            )
             sr.status = "cancelled" if cancel_sent else "failed"
-            sr.message = f"{name}: {final} ({why})"
+            sr.message = failure_summary(name, final, sr.events)
         reporter.log(sr.message)
         return sr
 

@@ -19,7 +19,7 @@ from sst_lsp.cloud.deploy import confirm_protected
 from sst_lsp.cloud.naming import DEFAULT_PROTECTED_STAGES, stage_name_problem
 from sst_lsp.cloud.outputs import drop_from_outputs_file, outputs_path
 from sst_lsp.cloud.reporter import Reporter
-from sst_lsp.cloud.stacks import EventStream, StackEvent, wait_stack
+from sst_lsp.cloud.stacks import EventStream, StackEvent, failure_summary, wait_stack
 from sst_lsp.cloud.stage_state import DeployedStack, read_deployed_stage
 from sst_lsp.model.cfn import OUTCOME_TEXT, Outcome, deletion_outcome, resources_of, stateful_level
 
@@ -202,14 +202,7 @@ def _remove(stage: str, app_name: str, options: RemoveOptions, reporter: Reporte
                 rs.message = f"{s.name}: deleted"
                 removed.append(s.name)
             else:
-                first = next((e for e in rs.events if e.failed and e.logical_id != s.name), None)
-                first = first or next((e for e in rs.events if e.failed), None)
-                why = (
-                    f"{first.resource_type} {first.logical_id}: {first.reason}"
-                    if first
-                    else "no failure event"
-                )
-                rs.status, rs.message = "failed", f"{s.name}: {final} ({why})"
+                rs.status, rs.message = "failed", failure_summary(s.name, final, rs.events)
         except CloudError as exc:
             rs.status, rs.message = "failed", f"{s.name}: {exc}"
         except Exception as exc:  # noqa: BLE001

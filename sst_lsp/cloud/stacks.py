@@ -58,7 +58,8 @@ def describe_stack(cf: Any, name: str) -> dict[str, Any] | None:
 def parse_template_body(body: Any) -> dict[str, Any]:
     """A GetTemplate ``TemplateBody`` (botocore gives a dict for JSON, a str for YAML)."""
     if isinstance(body, Mapping):
-        return json.loads(json.dumps(body))
+        plain: dict[str, Any] = json.loads(json.dumps(body))
+        return plain
     text = str(body)
     try:
         data = json.loads(text)
@@ -121,6 +122,24 @@ class StackEvent:
             "reason": self.reason,
             "timestamp": self.timestamp.isoformat() if self.timestamp else None,
         }
+
+
+def failure_summary(stack: str, final_status: str, events: list[StackEvent]) -> str:
+    """``stack: ROLLBACK_COMPLETE (first failure: AWS::X::Y Id: reason)``.
+
+    The first failed *resource* (chronologically) is the cause; the stack's own failure event
+    and the "Resource creation cancelled" failures that follow the cause are not."""
+
+    def is_cause(e: StackEvent) -> bool:
+        return e.failed and e.logical_id != stack and "cancelled" not in e.reason.lower()
+
+    first = next((e for e in events if is_cause(e)), None) or next((e for e in events if e.failed), None)
+    why = (
+        f"first failure: {first.resource_type} {first.logical_id}: {first.reason}"
+        if first
+        else "no failure event"
+    )
+    return f"{stack}: {final_status} ({why})"
 
 
 class EventStream:

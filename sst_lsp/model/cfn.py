@@ -167,7 +167,7 @@ def _pointer_changed(old_props: Mapping[str, Any], new_props: Mapping[str, Any],
         return False
     if old is _MISSING or new is _MISSING:
         return True
-    return normalize(old) != normalize(new)
+    return bool(normalize(old) != normalize(new))
 
 
 # ----------------------------------------------------------------------------------------------

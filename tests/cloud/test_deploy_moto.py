@@ -271,3 +271,25 @@ def test_missing_bootstrap_is_created_only_after_asking(moto: LocalEndpoint, tmp
 def test_remove_of_an_empty_stage(moto: LocalEndpoint) -> None:
     result = remove_stage("dev", APP, RemoveOptions(connection=moto.connection()), ScriptedReporter())
     assert result.status == "nothing" and "Nothing is deployed" in result.message
+
+
+def test_a_large_template_goes_through_s3(moto: LocalEndpoint, tmp_path: Path) -> None:
+    big = k.StackSpec("dev-notes-Big", {"Q": {**k.queue(), "Metadata": {"pad": "x" * 60_000}}})
+    asm = k.write_assembly(tmp_path / "big", [big])
+    rep = ScriptedReporter()
+    result = deploy_assembly(asm, "dev", APP, options(moto, tmp_path), rep)
+    assert result.status == "deployed", result.message
+    assert any("too large to pass inline" in line and BUCKET in line for line in rep.lines)
+    assert "Q" in stack_resources(moto, "dev-notes-Big")
+
+
+def test_a_missing_asset_folder_is_reported(moto: LocalEndpoint, tmp_path: Path) -> None:
+    asm = k.write_assembly(tmp_path / "v1", [data_stack(), api_stack()])
+    folder = asm / f"asset.{k.asset_id(CODE_V1)}"
+    for f in folder.iterdir():
+        f.unlink()
+    folder.rmdir()
+    result = deploy_assembly(asm, "dev", APP, options(moto, tmp_path), ScriptedReporter())
+    assert result.status == "failed"
+    assert "Asset folder not found" in result.message
+    assert live_stacks(moto) == set()
