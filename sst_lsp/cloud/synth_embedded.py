@@ -225,7 +225,14 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
     ctx = _Ctx(app_name=str(spec["app"]), stage=str(spec["stage"]), cdk=cdk)
     ctx.skipped.extend(spec.get("skipped", []))
     ctx.warnings.extend(spec.get("warnings", []))
-    app = cdk.App(outdir=str(out), analytics_reporting=False, auto_synth=False)
+    # The CDK CLI sets these context keys for every synth; SST's templates carry both kinds of
+    # metadata (construct paths, and asset paths for local tooling).
+    app = cdk.App(
+        outdir=str(out),
+        analytics_reporting=False,
+        auto_synth=False,
+        context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True},
+    )
     cdk.Tags.of(app).add("sst:app", ctx.app_name)
     cdk.Tags.of(app).add("sst:stage", ctx.stage)
     region = spec.get("region")

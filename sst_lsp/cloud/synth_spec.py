@@ -162,7 +162,7 @@ class _SpecBuilder:
                 names.add(fid)
         spec["functions"] = functions
         if c.kind == "Topic" and props is not None:
-            spec["queue_subscribers"] = _queue_subscribers(props)
+            spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
         if c.kind in ("Function", "Cron") and not functions:
             if not any(s["id"] == c.id for s in self.skipped):
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
@@ -252,12 +252,39 @@ class _SpecBuilder:
                 ref = entry
                 if ref is not None and ref.kind == "object":
                     ref = ref.get("function")
-                if ref is not None and ref.kind == "ref" and re.fullmatch(r"[A-Za-z_$][\w$]*", ref.text):
-                    r["fn_ref"] = ref.text
+                var = self.var_of(ref, c.path)
+                if var is not None:
+                    r["fn_ref"] = var
                 else:
                     self.skip("Api route", label, c.stack, "its function cannot be evaluated statically")
                     continue
             out.append(r)
+        return out
+
+    def var_of(self, v: Value | None, path: Path) -> str | None:
+        """The variable a value names when it holds a construct: `fn` or, followed through a
+        `const`, the `new Function(...)` expression of a construct we know."""
+        if v is None:
+            return None
+        if v.kind == "ref" and re.fullmatch(r"[A-Za-z_$][\w$]*", v.text):
+            return v.text
+        if v.kind == "unknown":
+            for c in self.app.constructs:
+                if c.path == path and c.range == v.range and c.var_name:
+                    return c.var_name
+        return None
+
+    def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
+        """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
+        out = []
+        subs = props.get("subscribers")
+        if subs is None or subs.kind != "object":
+            return out
+        for e in subs.entries:
+            v = e.value.get("queue") if e.value.kind == "object" else e.value
+            var = self.var_of(v, path)
+            if var is not None:
+                out.append({"name": e.key, "var": var})
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -467,19 +494,6 @@ def _first_duration(layers: list[Value], key: str, default: int) -> int:
         if m and m.group(2) in _UNITS:
             return int(m.group(1)) * _UNITS[m.group(2)]
     return default
-
-
-def _queue_subscribers(props: Value) -> list[dict[str, str]]:
-    """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
-    out = []
-    subs = props.get("subscribers")
-    if subs is None or subs.kind != "object":
-        return out
-    for e in subs.entries:
-        v = e.value.get("queue") if e.value.kind == "object" else e.value
-        if v is not None and v.kind == "ref" and re.fullmatch(r"[A-Za-z_$][\w$]*", v.text):
-            out.append({"name": e.key, "var": v.text})
-    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,263 @@
+"""The warm synth worker (cloud layer): a child process that keeps aws-cdk-lib (jsii) loaded.
+
+`python -m sst_lsp.cloud.synth_worker` reads one JSON request per line on stdin and answers one
+JSON line on stdout:
+
+    {"id": 1, "op": "synth", "spec": {...}, "out_dir": "/abs/dir"}
+      -> {"id": 1, "ok": true, "result": {...}}  |  {"id": 1, "ok": false, "error": "message"}
+    {"id": 2, "op": "warm"}   -> imports aws-cdk-lib and synthesizes a one-resource app
+    {"id": 3, "op": "ping"}   -> {"id": 3, "ok": true, "result": {"pid": ...}}
+
+Everything else the process or its node child prints goes to stderr: the protocol owns the
+real stdout file descriptor, and fd 1 is pointed at stderr before jsii starts.
+
+`SynthWorker` is the parent's handle (the language server keeps one): it starts the process
+with an argv list (no shell), sends one request at a time, restarts the process when it died,
+and turns every failure into `SynthError` with a readable message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any, Callable
+
+log = logging.getLogger(__name__)
+
+#: A synth that takes longer than this is considered stuck: the worker is killed and restarted.
+DEFAULT_TIMEOUT_S = 300.0
+
+
+class SynthWorker:
+    """A long-lived `python -m sst_lsp.cloud.synth_worker` process. Thread-safe (one request at
+    a time); `close()` ends the process."""
+
+    def __init__(
+        self,
+        python: str | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        on_stderr: Callable[[str], None] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.python = python or sys.executable
+        self.timeout_s = timeout_s
+        self.on_stderr = on_stderr
+        self.env = env
+        self.restarts = 0
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._stderr_tail: list[str] = []
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """Starts the process if it is not running (called lazily by every request)."""
+        if self.alive():
+            return
+        if self._proc is not None:
+            self.restarts += 1
+            self._reap()
+        from sst_lsp.cloud.synth_embedded import prepare_jsii_environment
+
+        env = dict(os.environ if self.env is None else self.env)
+        prepare_jsii_environment(env)
+        # The worker must import this very package, wherever it is installed or checked out.
+        pkg_parent = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONUNBUFFERED"] = "1"
+        self._stderr_tail = []
+        self._proc = subprocess.Popen(
+            [self.python, "-m", "sst_lsp.cloud.synth_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            shell=False,
+            bufsize=1,
+        )
+        threading.Thread(target=self._drain, args=(self._proc.stderr,), daemon=True).start()
+
+    def _drain(self, stream: IO[str] | None) -> None:
+        if stream is None:
+            return
+        for line in stream:
+            line = line.rstrip("\n")
+            self._stderr_tail = (self._stderr_tail + [line])[-20:]
+            if self.on_stderr is not None:
+                try:
+                    self.on_stderr(line)
+                except Exception:  # A logging callback must not kill the drain thread.
+                    pass
+            else:
+                log.debug("synth worker: %s", line)
+
+    def close(self) -> None:
+        """Ends the worker (closing stdin lets it exit on its own; it is killed if it lingers)."""
+        with self._lock:
+            self._reap()
+
+    def _reap(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        for s in (proc.stdout, proc.stderr):
+            try:
+                if s is not None:
+                    s.close()
+            except OSError:
+                pass
+
+    def __enter__(self) -> SynthWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------
+    def request(self, op: str, **payload: Any) -> dict[str, Any]:
+        """Sends one request and waits for its answer; restarts a dead worker once."""
+        from sst_lsp.cloud.synth import SynthError
+
+        with self._lock:
+            for attempt in (1, 2):
+                self.start()
+                try:
+                    return self._roundtrip(op, payload)
+                except _WorkerDied as e:
+                    self._reap()
+                    if attempt == 2:
+                        raise SynthError(f"The synth worker stopped: {e}") from None
+            raise AssertionError("unreachable")
+
+    def _roundtrip(self, op: str, payload: dict[str, Any]) -> dict[str, Any]:
+        from sst_lsp.cloud.synth import SynthError
+
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        self._next_id += 1
+        rid = self._next_id
+        try:
+            proc.stdin.write(json.dumps({"id": rid, "op": op, **payload}) + "\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError) as e:
+            raise _WorkerDied(str(e)) from None
+        answer: list[str] = []
+        reader = threading.Thread(target=lambda: answer.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(self.timeout_s)
+        if reader.is_alive():
+            proc.kill()
+            raise SynthError(f"The synth took longer than {self.timeout_s:.0f} s; the worker was restarted")
+        line = answer[0] if answer else ""
+        if not line:
+            tail = " / ".join(self._stderr_tail[-3:])
+            raise _WorkerDied(f"exit code {proc.poll()}{': ' + tail if tail else ''}")
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            raise _WorkerDied(f"unreadable answer {line[:200]!r}") from None
+        if msg.get("id") != rid:
+            raise _WorkerDied("answer out of order")
+        if not msg.get("ok"):
+            raise SynthError(str(msg.get("error") or "synth failed"))
+        result = msg.get("result")
+        return result if isinstance(result, dict) else {}
+
+    def synth(self, spec: dict[str, Any], out_dir: Path | str) -> dict[str, Any]:
+        """The engine's raw result for `spec` (see `synth_embedded.synthesize`)."""
+        return self.request("synth", spec=spec, out_dir=str(out_dir))
+
+    def warm(self) -> float:
+        """Starts the worker and runs a tiny synth so the next real one is fast; returns seconds."""
+        t0 = time.perf_counter()
+        self.request("warm")
+        return time.perf_counter() - t0
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------------------------
+# The worker process.
+# ----------------------------------------------------------------------------------------------
+
+
+def _warm() -> dict[str, Any]:
+    from sst_lsp.cloud.synth_embedded import synthesize
+
+    spec = {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [{"id": "W", "name": "warm-W",
+                                                                                "constructs": [], "outputs": []}]}
+    with tempfile.TemporaryDirectory(prefix="sst-lsp-warm-") as d:
+        synthesize(spec, d)
+    return {"pid": os.getpid()}
+
+
+def main() -> int:
+    # Keep the real stdout for the protocol; anything else writing to fd 1 (jsii's node child
+    # inherits it) lands on stderr instead.
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    from sst_lsp.cloud.synth_embedded import SpecError, prepare_jsii_environment, synthesize
+
+    prepare_jsii_environment()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        rid: Any = None
+        try:
+            req = json.loads(line)
+            rid = req.get("id")
+            op = req.get("op")
+            if op == "synth":
+                result = synthesize(req["spec"], req["out_dir"])
+            elif op == "warm":
+                result = _warm()
+            elif op == "ping":
+                result = {"pid": os.getpid()}
+            else:
+                raise SpecError(f"unknown request {op!r}")
+            answer = {"id": rid, "ok": True, "result": result}
+        except SpecError as e:
+            answer = {"id": rid, "ok": False, "error": str(e)}
+        except Exception as e:  # The parent shows one line; the traceback goes to stderr (its log).
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            answer = {"id": rid, "ok": False, "error": f"internal error in the synth worker: {e.__class__.__name__}: {e}"}
+        proto.write(json.dumps(answer) + "\n")
+        proto.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+export async function main(event: unknown) {
+  return { statusCode: 200, body: "audit" };
+}
