@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sst_lsp.cloud.deploy import DeployOptions, deploy_assembly  # noqa: E402
-from sst_lsp.cloud.local import LocalEndpoint  # noqa: E402
-from sst_lsp.cloud.remove import RemoveOptions, remove_stage  # noqa: E402
-from sst_lsp.cloud.reporter import NullReporter  # noqa: E402
+from sst_lsp.cloud.deploy import DeployOptions, deploy_assembly
+from sst_lsp.cloud.local import LocalEndpoint
+from sst_lsp.cloud.remove import RemoveOptions, remove_stage
+from sst_lsp.cloud.reporter import NullReporter
 
 BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
 PARAM = "/cdk-bootstrap/hnb659fds/version"
@@ -167,12 +167,16 @@ def main() -> None:
                     ("deploy (no changes)", v1),
                     ("deploy (update)", v2),
                 ):
-                    r = timed(label, lambda asm=asm: deploy_assembly(asm, "dev", APP, opts, rep))
+                    r = timed(
+                        label, lambda asm=asm, opts=opts, rep=rep: deploy_assembly(asm, "dev", APP, opts, rep)
+                    )
                     if not r.ok:
                         print(f"  {r.message}")
                 timed(
                     "remove",
-                    lambda: remove_stage("dev", APP, RemoveOptions(connection=local.connection()), rep),
+                    lambda rep=rep: remove_stage(
+                        "dev", APP, RemoveOptions(connection=local.connection()), rep
+                    ),
                 )
                 print(f"{'log lines':<28} {rep.lines:9d}")
         finally:
