@@ -17,6 +17,7 @@ expanding `${NOTES}`. When the changed part lies inside an interpolation, there 
 from __future__ import annotations
 
 import difflib
+import logging
 from pathlib import Path
 
 from sst_lsp.ide.stubs import append_text, language_of, stub
@@ -25,6 +26,8 @@ from sst_lsp.ide.types import FILE_START, CodeAction, TextEdit
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.types import App, AppSnapshot, Finding, HandlerRef
 from sst_lsp.syntax.text import LineIndex, TextRange
+
+log = logging.getLogger(__name__)
 
 CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch")
 
@@ -49,9 +52,7 @@ def code_actions(
         try:
             out.extend(_for_finding(snap, f, fs))
         except Exception:  # One malformed finding must not cost the others their fixes.
-            import logging
-
-            logging.getLogger(__name__).error("quick fixes for %s failed", f.code, exc_info=True)
+            log.exception("quick fixes for %s failed", f.code)
     return out
 
 
@@ -128,7 +129,8 @@ def _export_missing(f: Finding, data: dict[str, object], app: App | None, ref: H
     file = _str(data, "file")
     export = _str(data, "export")
     runtime = _str(data, "runtime") or "node"
-    available = [a for a in data.get("available") or [] if isinstance(a, str)]  # type: ignore[union-attr]
+    raw = data.get("available")
+    available = [a for a in raw if isinstance(a, str)] if isinstance(raw, (list, tuple)) else []
     closest = _str(data, "closest")
     # (b) Point the string at an export that exists.
     suggestion = closest or (available[0] if available else None)

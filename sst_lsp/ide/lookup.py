@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.types import (
@@ -31,7 +31,7 @@ from sst_lsp.syntax.text import Pos
 if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver
 
-Target = Union[HandlerRef, RouteKey, Construct, StackRegistration, StackDef]
+Target = HandlerRef | RouteKey | Construct | StackRegistration | StackDef
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,12 @@ def _in_app(app: App, path: Path, pos: Pos) -> Target | None:
 
 
 def _in_facts(facts: FileFacts, pos: Pos) -> Target | None:
-    groups: tuple[tuple[Target, ...], ...] = (facts.handlers, facts.routes)
-    for group in groups:
-        for obj in group:
-            if obj.range.contains(pos):  # type: ignore[union-attr]
-                return obj
+    for h in facts.handlers:
+        if h.range.contains(pos):
+            return h
+    for rk in facts.routes:
+        if rk.range.contains(pos):
+            return rk
     for c in facts.constructs:
         if c.id_range.contains(pos):
             return c

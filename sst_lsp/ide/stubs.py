@@ -34,10 +34,13 @@ TEMPLATES = {"ts": TS_STUB, "js": JS_STUB, "cjs": CJS_STUB, "python": PYTHON_STU
 
 #: Words JS reserves (a function cannot be named so).
 _JS_RESERVED = frozenset(
-    "break case catch class const continue debugger default delete do else enum export extends false "
-    "finally for function if import in instanceof new null return super switch this throw true try "
-    "typeof var void while with yield let static implements interface package private protected "
-    "public await".split()
+    {
+        "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do",
+        "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in",
+        "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try",
+        "typeof", "var", "void", "while", "with", "yield", "let", "static", "implements", "interface",
+        "package", "private", "protected", "public", "await",
+    }
 )
 
 

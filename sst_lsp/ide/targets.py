@@ -13,9 +13,10 @@ can be edited in place; `HandlerText` knows how long that tail is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from sst_lsp.ide.types import FILE_START, Location
 from sst_lsp.model.files import FileSource
@@ -69,7 +70,7 @@ def sites(snap: AppSnapshot, resolver: HandlerResolver) -> Iterator[Site]:
             res = resolver.resolve(app, ref)
             target = target_location(resolver, res)
         except Exception:
-            log.error("resolving %r in %s failed", ref.handler, ref.path, exc_info=True)
+            log.exception("resolving %r in %s failed", ref.handler, ref.path)
             continue
         yield Site(app, ref, res, target)
 

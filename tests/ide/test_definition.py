@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from ide_fixtures import V2_CONFIG
 
 from sst_lsp.ide.definition import goto_definition
-
-from ide_fixtures import V2_CONFIG
 
 STORAGE = """
 //- stacks/StorageStack.ts
