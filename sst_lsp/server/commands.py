@@ -1,0 +1,301 @@
+"""workspace/executeCommand commands (layer 4: server; the only server module that calls cloud/).
+
+- `sst.listStages` `{app?}` -> `{stages, current}`;
+- `sst.synth`, `sst.diff`, `sst.deploy`, `sst.remove`, each with ONE argument object
+  `{app?, stage, stacks?}`: the cloud engines run in a worker thread (they are synchronous,
+  boto3) behind a work-done progress the user can cancel; questions go to
+  `window/showMessageRequest`; the result is a JSON object the client summarises.
+- `sst.showReferences` `(uri, position, locations?)` -> locations: the target of the
+  references code lens, for clients that execute it on the server.
+
+Ops failures (no credentials, a failed synth, a rollback) are results with a `status`, never
+JSON-RPC errors; bad arguments are JSON-RPC errors with a clear message (pygls answers
+InvalidParams when the argument does not structure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+from lsprotocol import types
+
+from sst_lsp.model.types import App, AppSnapshot
+
+# A runtime import (not TYPE_CHECKING): pygls evaluates command handlers' annotations.
+from sst_lsp.server.server import SstLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+@attrs.define
+class AppArgs:
+    """`sst.listStages`' argument."""
+
+    app: str | None = None
+    """The app root (a path or a file: URI); omitted when the workspace has one app."""
+
+
+@attrs.define
+class CloudArgs:
+    """The one argument of `sst.synth` / `sst.diff` / `sst.deploy` / `sst.remove`."""
+
+    stage: str
+    """The stage to work on."""
+
+    app: str | None = None
+    """The app root (a path or a file: URI); omitted when the workspace has one app."""
+
+    stacks: list[str] | None = None
+    """Only these stacks (deploy)."""
+
+
+class CommandError(Exception):
+    """A problem with the command's input, answered as a JSON-RPC error with this message."""
+
+
+def pick_app(snap: AppSnapshot, app: str | None) -> App:
+    """The app a command argument names (a root path or URI), or the only app."""
+    if app:
+        from sst_lsp.server.convert import uri_to_path
+
+        p = uri_to_path(app) if "://" in app else Path(app)
+        if p is None:
+            raise CommandError(f"not a file URI: {app}")
+        for a in snap.apps:
+            if a.root == p or a.config_path == p:
+                return a
+        inner = snap.app_for(p)
+        if inner is not None and p.is_relative_to(inner.root):
+            return inner
+        raise CommandError(f"no SST app at {p}")
+    if len(snap.apps) == 1:
+        return snap.apps[0]
+    if not snap.apps:
+        raise CommandError("no SST app in the workspace")
+    raise CommandError(
+        f"{len(snap.apps)} SST apps in the workspace: name one with `app` ({', '.join(str(a.root) for a in snap.apps)})"
+    )
+
+
+def _structure(ls: SstLanguageServer, raw: object, cls: type[Any]) -> Any:
+    try:
+        return ls.protocol._converter.structure(raw if raw is not None else {}, cls)
+    except Exception as e:
+        raise CommandError(f"invalid argument: {e}") from e
+
+
+# ----------------------------------------------------------------------------------------------
+# Progress, questions and cancellation for the cloud engines.
+# ----------------------------------------------------------------------------------------------
+
+
+class ServerReporter:
+    """The cloud engines' `Reporter` (sst_lsp/cloud/reporter.py) over LSP. Called from the
+    engine's worker thread: every call hops to the event loop."""
+
+    def __init__(self, ls: SstLanguageServer, loop: asyncio.AbstractEventLoop, token: str | None) -> None:
+        self.ls = ls
+        self.loop = loop
+        self.token = token
+        self._cancelled = False
+        self.lines: list[str] = []
+
+    @property
+    def cancelled(self) -> bool:
+        if self._cancelled:
+            return True
+        fut = self.ls.work_done_progress.tokens.get(self.token) if self.token is not None else None
+        return fut is not None and fut.cancelled()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def _call(self, fn: Callable[[], Any]) -> None:
+        self.loop.call_soon_threadsafe(fn)
+
+    def progress(self, message: str, percent: int | None = None) -> None:
+        if self.token is None:
+            return
+        token = self.token
+        self._call(
+            lambda: self.ls.work_done_progress.report(
+                token, types.WorkDoneProgressReport(message=message, percentage=percent, cancellable=True)
+            )
+        )
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+        self._call(lambda: self.ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=line)))
+
+    def _ask(self, message: str, actions: list[str], kind: types.MessageType) -> str | None:
+        async def ask() -> str | None:
+            got = await self.ls.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=kind, message=message, actions=[types.MessageActionItem(title=a) for a in actions]
+                )
+            )
+            return got.title if got is not None else None
+
+        fut: Future[str | None] = asyncio.run_coroutine_threadsafe(ask(), self.loop)
+        while True:
+            try:
+                return fut.result(timeout=0.5)
+            except TimeoutError:
+                if self.cancelled:
+                    fut.cancel()
+                    return None
+            except Exception:
+                log.warning("window/showMessageRequest failed: treated as no", exc_info=True)
+                return None
+
+    def confirm(self, title: str, items: list[str], actions: list[str]) -> str | None:
+        text = title if not items else title + "\n" + "\n".join(f"- {i}" for i in items[:20])
+        if len(items) > 20:
+            text += f"\n- and {len(items) - 20} more (see the log)"
+        for i in items:
+            self.log(f"  {i}")
+        got = self._ask(text, actions, types.MessageType.Warning)
+        return got if got in actions else None
+
+    def confirm_typed(self, prompt: str, expected: str) -> bool:
+        # LSP has no input box: a protected stage is confirmed by choosing a button that
+        # spells the stage name out, next to a plain "Cancel".
+        action = f"Yes, {expected}"
+        return self._ask(f"{prompt} (stage \"{expected}\")", [action, "Cancel"], types.MessageType.Warning) == action
+
+
+async def _with_progress(
+    ls: SstLanguageServer, title: str, work: Callable[[ServerReporter], Any]
+) -> Any:
+    """Runs `work(reporter)` in a thread behind a cancellable work-done progress."""
+    loop = asyncio.get_running_loop()
+    token: str | None = None
+    if ls.client_supports("window.work_done_progress", False):
+        token = f"sst-cmd-{uuid.uuid4()}"
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True, percentage=0))
+        except Exception:
+            log.debug("work-done progress refused", exc_info=True)
+            token = None
+    reporter = ServerReporter(ls, loop, token)
+    try:
+        return await asyncio.to_thread(work, reporter)
+    except asyncio.CancelledError:
+        # The request was cancelled: tell the engine, which stops at its next safe point.
+        reporter.cancel()
+        raise
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+            ls.work_done_progress.tokens.pop(token, None)
+
+
+# ----------------------------------------------------------------------------------------------
+# Cloud commands: the seam to sst_lsp/cloud.
+# ----------------------------------------------------------------------------------------------
+
+#: Engine runners by command: (server, app, args, reporter) -> JSON result. Filled by
+#: `_cloud_runner` from sst_lsp.cloud when the engine is available.
+CloudRunner = Callable[["SstLanguageServer", App, CloudArgs, ServerReporter], dict[str, Any]]
+
+
+def _cloud_runner(kind: str) -> CloudRunner | None:
+    try:
+        from sst_lsp.server import cloud_ops
+    except ImportError:
+        return None
+    return getattr(cloud_ops, f"run_{kind}", None)
+
+
+async def _cloud_command(ls: SstLanguageServer, kind: str, raw: object) -> dict[str, Any]:
+    args = _structure(ls, raw, CloudArgs)
+    stage = args.stage.strip()
+    if not stage:
+        raise CommandError("`stage` is required")
+    snap = await asyncio.to_thread(ls.index.snapshot)
+    app = pick_app(snap, args.app)
+    runner = _cloud_runner(kind)
+    if runner is None:
+        return {"status": "failed", "message": f"sst.{kind} is not available in this build"}
+    title = {"synth": "SST: synth", "diff": "SST: diff", "deploy": "SST: deploy", "remove": "SST: remove"}[kind]
+
+    def work(reporter: ServerReporter) -> dict[str, Any]:
+        try:
+            return runner(ls, app, args, reporter)
+        except Exception as e:  # The engines return results; a bug still must not escape raw.
+            log.error("sst.%s failed", kind, exc_info=True)
+            return {"status": "failed", "message": f"internal error: {type(e).__name__}: {e}"}
+
+    return await _with_progress(ls, f"{title} {stage}", work)  # type: ignore[no-any-return]
+
+
+# ----------------------------------------------------------------------------------------------
+# Registration.
+# ----------------------------------------------------------------------------------------------
+
+
+def list_stages(ls: SstLanguageServer, snap: AppSnapshot, app_arg: str | None) -> dict[str, Any]:
+    app = pick_app(snap, app_arg)
+    setting = ls.settings_for(app.root).stage
+    current = ls.stage_for(app.root)
+    stages: list[str] = []
+    try:
+        from sst_lsp.ide.stage import known_stages
+
+        stages = list(known_stages(app.root, ls.index.fs, setting))
+    except ImportError:
+        stages = [current]
+    if current not in stages:
+        stages.insert(0, current)
+    return {"stages": stages, "current": current}
+
+
+def register(server: SstLanguageServer) -> None:
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        async def handler(ls: SstLanguageServer, *args: Any) -> Any:
+            try:
+                return await fn(ls, *args)
+            except CommandError as e:
+                from pygls.exceptions import JsonRpcInvalidParams
+
+                raise JsonRpcInvalidParams(str(e)) from None
+
+        handler.__name__ = fn.__name__
+        return handler
+
+    async def on_list_stages(ls: SstLanguageServer, *args: Any) -> dict[str, Any]:
+        if len(args) > 1:
+            raise CommandError("sst.listStages takes one argument object {app?}")
+        a = _structure(ls, args[0] if args else None, AppArgs)
+        snap = await asyncio.to_thread(ls.index.snapshot)
+        return await asyncio.to_thread(list_stages, ls, snap, a.app)
+
+    server.command("sst.listStages")(wrap(on_list_stages))
+
+    for kind in ("synth", "diff", "deploy", "remove"):
+
+        def make(k: str) -> Callable[..., Any]:
+            async def on_cloud(ls: SstLanguageServer, *args: Any) -> dict[str, Any]:
+                if len(args) != 1:
+                    raise CommandError(f"sst.{k} takes one argument object {{app?, stage, stacks?}}")
+                return await _cloud_command(ls, k, args[0])
+
+            on_cloud.__name__ = f"on_{k}"
+            return on_cloud
+
+        server.command(f"sst.{kind}")(wrap(make(kind)))
+
+    async def on_show_references(ls: SstLanguageServer, *args: Any) -> list[Any]:
+        # The lens already carries the locations: (uri, position, locations).
+        if len(args) >= 3 and isinstance(args[2], list):
+            return args[2]
+        return []
+
+    server.command("sst.showReferences")(wrap(on_show_references))

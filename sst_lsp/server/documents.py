@@ -1,0 +1,351 @@
+"""Documents and diagnostics (layer 4: server).
+
+Text sync handlers only feed the index (`set_text` for open buffers, `file_changed` for what the
+disk says) and schedule a diagnostics run; the run happens off the event loop.
+
+The diagnostics engine (one per server):
+- debounces: each change cancels the pending run and schedules a new one after
+  `sst.diagnostics.debounceMs` (opens, saves and closes run at once);
+- analyses the whole workspace snapshot (so a change to a handler file re-validates every stack
+  file that references it, open or not) in one worker thread, serialised;
+- drops a result when the index revision (or the settings) moved while it was computed: a
+  newer run is already scheduled;
+- publishes per file only when its diagnostics changed, `[]` for files that no longer have any,
+  with the document version of open files; severity overrides and `off` apply here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from lsprotocol import types
+
+from sst_lsp.analyzers import AnalysisContext, run_all
+from sst_lsp.model.discover import AppRoot, read_sst_json
+from sst_lsp.model.index import WorkspaceIndex, resolve_import
+from sst_lsp.model.types import App, AppSnapshot, Finding
+from sst_lsp.syntax.parser import lang_for_path
+
+if TYPE_CHECKING:
+    from sst_lsp.model.resolve import HandlerResolver
+    from sst_lsp.server.server import SstLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------------------------
+# Analysis.
+# ----------------------------------------------------------------------------------------------
+
+
+class BaselineCache:
+    """Loaded baselines by (setting, app roots): loading one reads git or an assembly, far too
+    slow for every keystroke. Cleared on settings changes and saves."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, tuple[Path, ...]], tuple[Any, dict[object, Any]]] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def get(self, setting: str, snap: AppSnapshot, index: WorkspaceIndex) -> tuple[Any, dict[object, Any]]:
+        if not setting or setting == "off" or not snap.apps:
+            return None, {}
+        key = (setting, tuple(a.root for a in snap.apps))
+        got = self._cache.get(key)
+        if got is not None:
+            return got
+        try:
+            from sst_lsp.baseline import load_baselines  # type: ignore[attr-defined]
+        except ImportError:
+            return None, {}
+        try:
+            base, baselines, notes = load_baselines(setting, snap, index.fs)
+            for n in notes:
+                log.info("baseline %s: %s", setting, n)
+        except Exception:
+            log.error("loading the baseline %s failed; stateful checks are skipped", setting, exc_info=True)
+            base, baselines = None, {}
+        self._cache[key] = (base, baselines)
+        return base, baselines
+
+
+def analyze(
+    ls: SstLanguageServer, snap: AppSnapshot, resolver: HandlerResolver, index: WorkspaceIndex,
+    baselines: BaselineCache,
+) -> list[Finding]:
+    """Every finding of the snapshot. Apps are grouped by (stage, baseline) since both come
+    from per-folder settings and per-app `.sst/stage` files."""
+    groups: dict[tuple[str, str], list[App]] = {}
+    for app in snap.apps:
+        s = ls.settings_for(app.root)
+        groups.setdefault((ls.stage_for(app.root), s.baseline), []).append(app)
+    out: list[Finding] = []
+    for (stage, baseline), apps in groups.items():
+        sub = snap if len(groups) == 1 else dataclasses.replace(snap, apps=tuple(apps))
+        base, per_app = baselines.get(baseline, sub, index)
+        ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app)
+        out.extend(run_all(ctx))  # run_all guards each analyzer.
+    return out
+
+
+def warm_app(index: WorkspaceIndex, ar: AppRoot) -> None:
+    """Computes the facts of an app's files (its entry and what it imports), so the snapshot
+    that follows only assembles. Mirrors the index's own walk, through its public API."""
+    try:
+        entry = read_sst_json(ar, index.fs).entry if ar.kind == "sst.json" else ar.config_path
+        if entry is None:
+            return
+        seen = {entry}
+        queue = [entry]
+        while queue and len(seen) < 5000:
+            p = queue.pop(0)
+            f = index.facts(p)
+            if f is None:
+                continue
+            for imp in f.imports:
+                t = resolve_import(index.fs, p, imp.specifier)
+                if t is not None and t not in seen:
+                    seen.add(t)
+                    queue.append(t)
+    except Exception:
+        log.error("indexing %s failed", ar.root, exc_info=True)
+
+
+@dataclass
+class _Result:
+    revision: int
+    generation: int
+    #: Findings after severity overrides (`off` removed), by file.
+    findings: dict[Path, list[Finding]]
+    diagnostics: dict[Path, list[types.Diagnostic]]
+
+
+class DiagnosticsEngine:
+    """Schedules analyses and publishes their diagnostics (see the module docstring)."""
+
+    def __init__(self, ls: SstLanguageServer) -> None:
+        self.ls = ls
+        self._open: dict[Path, str] = {}
+        self._task: asyncio.Task[bool] | None = None
+        self._published: dict[Path, list[types.Diagnostic]] = {}
+        self._last: _Result | None = None
+        #: Bumped by settings changes: results computed under older settings are dropped.
+        self._generation = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sst-analysis")
+        self.baselines = BaselineCache()
+
+    # Documents.
+    def opened(self, path: Path, uri: str) -> None:
+        self._open[path] = uri
+
+    def closed(self, path: Path) -> None:
+        self._open.pop(path, None)
+
+    def open_paths(self) -> list[Path]:
+        return list(self._open)
+
+    def versions(self) -> dict[Path, int | None]:
+        out: dict[Path, int | None] = {}
+        for p, uri in self._open.items():
+            try:
+                out[p] = self.ls.workspace.get_text_document(uri).version
+            except Exception:
+                out[p] = None
+        return out
+
+    # Scheduling.
+    def schedule(self, path: Path | None = None, immediate: bool = False) -> None:
+        """Cancels the pending run and schedules a new one (after the debounce delay)."""
+        delay = 0.0 if immediate else self.ls.settings_for(path).diagnostics.debounce_ms / 1000
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = asyncio.ensure_future(self._run(delay))
+
+    def settings_changed(self) -> None:
+        self._generation += 1
+        self.baselines.clear()
+        try:
+            self.schedule(immediate=True)
+        except RuntimeError:  # No event loop (settings applied before the server runs).
+            pass
+
+    async def run_now(self) -> bool:
+        """Runs an analysis at once (replacing a pending one) and publishes it."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        return await self._run(0.0)
+
+    async def _run(self, delay: float) -> bool:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        rev, gen = self.ls.index.revision, self._generation
+        versions = self.versions()
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._executor, self._compute, rev, gen)
+        if result is None or self.ls.index.revision != rev or self._generation != gen:
+            return False  # Stale: a newer run is scheduled.
+        self._last = result
+        self._publish(result.diagnostics, versions)
+        return True
+
+    def _compute(self, rev: int, gen: int, index: WorkspaceIndex | None = None) -> _Result | None:
+        main = index is None
+        idx = self.ls.index if index is None else index
+        try:
+            if main and (idx.revision != rev or self._generation != gen):
+                return None
+            snap = idx.snapshot()
+            if main and snap.revision != rev:
+                return None
+            findings = analyze(self.ls, snap, idx.resolver, idx, self.baselines)
+            by_path: dict[Path, list[Finding]] = {}
+            diags: dict[Path, list[types.Diagnostic]] = {}
+            conv = self.ls.converter
+            for f in findings:
+                override = self.ls.settings_for(f.path).diagnostics.severity.get(f.code)
+                if override == "off":
+                    continue
+                if override is not None and override != f.severity:
+                    f = dataclasses.replace(f, severity=override)
+                by_path.setdefault(f.path, []).append(f)
+                diags.setdefault(f.path, []).append(conv.diagnostic(f))
+            return _Result(rev, gen, by_path, diags)
+        except Exception:
+            log.error("analysis failed; diagnostics are not updated", exc_info=True)
+            return None
+
+    def _publish(
+        self, diags: dict[Path, list[types.Diagnostic]], versions: dict[Path, int | None],
+        scope: Iterable[Path] | None = None,
+    ) -> None:
+        roots = list(scope) if scope is not None else None
+        paths = set(diags) | set(self._published)
+        for path in sorted(paths, key=str):
+            if roots is not None and not any(path.is_relative_to(r) for r in roots):
+                continue
+            new = diags.get(path, [])
+            if self._published.get(path, []) == new:
+                continue
+            if new:
+                self._published[path] = new
+            else:
+                self._published.pop(path, None)
+            self.ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=self.ls.uris.uri(path), diagnostics=new, version=versions.get(path))
+            )
+
+    async def publish_apps_first(self, roots: list[Path]) -> None:
+        """Analyses only the apps at `roots` (in an index of their own over the same files) and
+        publishes their diagnostics, before the whole workspace is indexed."""
+        idx = WorkspaceIndex(roots, fs=self.ls.index.fs, exclude=self.ls.index.exclude)
+        rev, gen = self.ls.index.revision, self._generation
+        versions = self.versions()
+        result = await asyncio.to_thread(self._compute, rev, gen, idx)
+        if result is None or self.ls.index.revision != rev or self._generation != gen:
+            return
+        self._publish(result.diagnostics, versions, scope=roots)
+
+    async def findings_for(self, path: Path) -> list[Finding]:
+        """The current findings of a file (after severity overrides), for quick fixes."""
+        last = self._last
+        if last is None or last.revision != self.ls.index.revision or last.generation != self._generation:
+            loop = asyncio.get_running_loop()
+            got = await loop.run_in_executor(self._executor, self._compute, self.ls.index.revision, self._generation)
+            if got is None:
+                return []
+            last = got
+        return list(last.findings.get(path, []))
+
+    def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Handlers.
+# ----------------------------------------------------------------------------------------------
+
+
+def _disk_changed(index: WorkspaceIndex, path: Path) -> None:
+    index.file_changed(path)
+    if lang_for_path(path) is None:
+        # A folder (or a file the resolver lists rather than parses: Dockerfile, *.csproj): the
+        # cached listings below it may all be stale.
+        index.fs.invalidate(None)
+        index.resolver.invalidate(None)
+
+
+def register(server: SstLanguageServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_did_open(ls: SstLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return
+        ls.diagnostics.opened(path, params.text_document.uri)
+        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        ls.diagnostics.schedule(path, immediate=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_did_change(ls: SstLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return
+        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        ls.diagnostics.schedule(path)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_did_save(ls: SstLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return
+        # The buffer already holds the text; the disk now agrees. Listings may have changed (a
+        # first save creates the file) and a commit may follow: refresh both.
+        ls.index.fs.invalidate(path)
+        ls.diagnostics.baselines.clear()
+        ls.diagnostics.schedule(path, immediate=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_did_close(ls: SstLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        path = ls.path_of(params.text_document.uri)
+        if path is None:
+            return
+        ls.diagnostics.closed(path)
+        ls.index.set_text(path, None)  # Back to the disk's text.
+        ls.diagnostics.schedule(path, immediate=True)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_did_change_watched_files(ls: SstLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        last: Path | None = None
+        for change in params.changes:
+            path = ls.path_of(change.uri)
+            if path is None:
+                continue
+            _disk_changed(ls.index, path)
+            last = path
+        if last is not None:
+            ls.diagnostics.schedule(last)
+
+    @server.feature(
+        types.WORKSPACE_DID_RENAME_FILES,
+        types.FileOperationRegistrationOptions(
+            filters=[types.FileOperationFilter(scheme="file", pattern=types.FileOperationPattern(glob="**/*"))]
+        ),
+    )
+    def on_did_rename_files(ls: SstLanguageServer, params: types.RenameFilesParams) -> None:
+        last: Path | None = None
+        for f in params.files:
+            for uri in (f.old_uri, f.new_uri):
+                path = ls.path_of(uri)
+                if path is not None:
+                    _disk_changed(ls.index, path)
+                    last = path
+        if last is not None:
+            ls.diagnostics.schedule(last)

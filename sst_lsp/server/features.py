@@ -1,0 +1,307 @@
+"""Editor features (layer 4: server): thin adapters from LSP requests to `sst_lsp.ide`.
+
+Each handler converts the request's URI and position (convert.py), takes one
+`index.snapshot()`, calls the pure ide/ function in a worker thread, and converts the POD answer
+back. `_guarded` runs that: a bug (or an ide/ module not installed) costs that one answer, logged,
+never an error response; a `$/cancelRequest` cancels the awaiting task and the answer is
+dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from lsprotocol import types
+
+from sst_lsp.model.types import Finding
+
+if TYPE_CHECKING:
+    from sst_lsp.server.server import SstLanguageServer
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Characters that open completion: path segments, handler exports, a new string.
+TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
+
+
+def _ide(module: str) -> Any:
+    """An ide/ module, or None when it is not available (logged once per call site)."""
+    try:
+        return importlib.import_module(f"sst_lsp.ide.{module}")
+    except ImportError:
+        log.debug("sst_lsp.ide.%s is not available", module, exc_info=True)
+        return None
+
+
+async def _guarded(name: str, fn: Callable[[], T], default: T) -> T:
+    try:
+        return await asyncio.to_thread(fn)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.error("%s failed", name, exc_info=True)
+        return default
+
+
+def _baseline_arg(ls: SstLanguageServer, path: Path) -> Any:
+    """What ide.hover gets as `baseline`: the loaded baseline of the app (None: none)."""
+    setting = ls.settings_for(path).baseline
+    snap = ls.index.snapshot()
+    app = snap.app_for(path)
+    if app is None:
+        return None
+    import dataclasses
+
+    base, per_app = ls.diagnostics.baselines.get(setting, dataclasses.replace(snap, apps=(app,)), ls.index)
+    return per_app.get(app.root, base) if isinstance(per_app, dict) else base
+
+
+def register(server: SstLanguageServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def on_definition(ls: SstLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("definition")
+        if path is None or mod is None:
+            return None
+
+        def run() -> list[types.Location] | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            got = mod.goto_definition(snap, ls.index.resolver, path, conv.pos(path, params.position))
+            return conv.locations(got) or None
+
+        return await _guarded("definition", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def on_references(ls: SstLanguageServer, params: types.ReferenceParams) -> list[types.Location] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("references")
+        if path is None or mod is None:
+            return None
+
+        def run() -> list[types.Location] | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            got = mod.find_references(
+                snap, ls.index.resolver, path, conv.pos(path, params.position), params.context.include_declaration
+            )
+            return conv.locations(got) or None
+
+        return await _guarded("references", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: SstLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("hover")
+        if path is None or mod is None:
+            return None
+        formats = ls.client_supports("text_document.hover.content_format", None)
+        markdown = not formats or types.MarkupKind.Markdown in formats
+
+        def run() -> types.Hover | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            app = snap.app_for(path)
+            stage = ls.stage_for(app.root if app else None, path)
+            got = mod.hover(snap, ls.index.resolver, path, conv.pos(path, params.position), stage, _baseline_arg(ls, path))
+            return conv.hover(path, got, markdown) if got is not None else None
+
+        return await _guarded("hover", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS))
+    async def on_completion(ls: SstLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("completion")
+        if path is None or mod is None:
+            return None
+
+        def run() -> types.CompletionList | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            got = mod.complete(snap, ls.index.resolver, path, conv.pos(path, params.position))
+            if got is None:
+                return None
+            return types.CompletionList(is_incomplete=False, items=[conv.completion_item(path, i) for i in got])
+
+        return await _guarded("completion", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    async def on_code_lens(ls: SstLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("code_lens")
+        if path is None or mod is None:
+            return None
+
+        def run() -> list[types.CodeLens] | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            app = snap.app_for(path)
+            stage = ls.stage_for(app.root if app else None, path)
+            lenses = []
+            for lens in mod.code_lenses(snap, ls.index.resolver, path, stage):
+                cmd = None
+                if lens.command:
+                    cmd = types.Command(
+                        title=lens.title, command=lens.command, arguments=conv.json_argument(path, list(lens.arguments))
+                    )
+                else:
+                    # A lens without a command is a label; clients want a command to show a title.
+                    cmd = types.Command(title=lens.title, command="")
+                lenses.append(types.CodeLens(range=conv.range(path, lens.range), command=cmd))
+            return lenses or None
+
+        return await _guarded("codeLens", run, None)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
+    )
+    async def on_code_action(
+        ls: SstLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("code_actions")
+        if path is None or mod is None:
+            return None
+        only = params.context.only
+        if only and not any(str(k).startswith("quickfix") or k == types.CodeActionKind.QuickFix for k in only):
+            return None
+        try:
+            findings = await ls.diagnostics.findings_for(path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.error("codeAction: computing findings failed", exc_info=True)
+            return None
+        resource_ops = ls.client_supports("workspace.workspace_edit.resource_operations", None) or []
+        can_create = types.ResourceOperationKind.Create in resource_ops
+        doc_changes = bool(ls.client_supports("workspace.workspace_edit.document_changes", False))
+        versions = ls.diagnostics.versions()
+
+        def run() -> list[types.CodeAction] | None:
+            conv = ls.converter
+            want = conv.text_range(path, params.range)
+            here = [f for f in findings if _overlaps(f, want)]
+            if not here:
+                return None
+            snap = ls.index.snapshot()
+            out: list[types.CodeAction] = []
+            for a in mod.code_actions(snap, here, path):
+                action = _to_lsp_action(ls, path, a, params.context.diagnostics, can_create, doc_changes, versions)
+                if action is not None:
+                    out.append(action)
+            return out or None
+
+        return await _guarded("codeAction", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def on_document_symbol(
+        ls: SstLanguageServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("symbols")
+        if path is None or mod is None:
+            return None
+        hierarchical = ls.client_supports("text_document.document_symbol.hierarchical_document_symbol_support", False)
+
+        def run() -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+            conv = ls.converter
+            got = mod.document_symbols(ls.index.snapshot(), path)
+            if not got:
+                return None
+            if hierarchical:
+                return [conv.document_symbol(s) for s in got]
+            return [info for s in got for info in conv.symbol_information(s)]
+
+        return await _guarded("documentSymbol", run, None)
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def on_workspace_symbol(
+        ls: SstLanguageServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol] | None:
+        mod = _ide("symbols")
+        if mod is None:
+            return None
+
+        def run() -> list[types.WorkspaceSymbol] | None:
+            conv = ls.converter
+            got = mod.workspace_symbols(ls.index.snapshot(), params.query)
+            return [conv.workspace_symbol(s) for s in got] or None
+
+        return await _guarded("workspace/symbol", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))
+    async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("symbols")
+        if path is None or mod is None:
+            return None
+
+        def run() -> list[types.DocumentLink] | None:
+            conv = ls.converter
+            got = mod.document_links(ls.index.snapshot(), ls.index.resolver, path)
+            return [conv.document_link(path, link) for link in got] or None
+
+        return await _guarded("documentLink", run, None)
+
+
+def _overlaps(f: Finding, want: Any) -> bool:
+    return not (f.range.end < want.start or want.end < f.range.start)
+
+
+def _to_lsp_action(
+    ls: SstLanguageServer,
+    path: Path,
+    a: Any,
+    context_diags: list[types.Diagnostic],
+    can_create: bool,
+    doc_changes: bool,
+    versions: dict[Path, int | None],
+) -> types.CodeAction | None:
+    """A quick fix as a WorkspaceEdit: file creations need the client's
+    `resourceOperations: create`; without it such a fix is skipped."""
+    conv = ls.converter
+    creates: list[Path] = list(a.creates)
+    if creates and not can_create:
+        return None
+    edit: types.WorkspaceEdit
+    # Resource operations only exist inside documentChanges: a client that lists `create`
+    # takes documentChanges even when it does not say so (Neovim).
+    if doc_changes or creates:
+        changes: list[Any] = [
+            types.CreateFile(uri=conv.uri_of(p), options=types.CreateFileOptions(ignore_if_exists=True)) for p in creates
+        ]
+        for p, edits in a.edits.items():
+            new_file = p in creates
+            changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=conv.uri_of(p), version=None if new_file else versions.get(p)
+                    ),
+                    # A created file is empty: its edits sit at (0, 0) and convert as such.
+                    edits=[conv.text_edit(p, e) for e in edits],
+                )
+            )
+        edit = types.WorkspaceEdit(document_changes=changes)
+    else:
+        edit = types.WorkspaceEdit(changes={conv.uri_of(p): [conv.text_edit(p, e) for e in edits] for p, edits in a.edits.items()})
+    # Attach the client's diagnostics this action fixes (same code, and same range if given).
+    diags = [
+        d for d in context_diags
+        if d.code in a.fixes_codes
+        and (a.diagnostic_range is None or conv.text_range(path, d.range) == a.diagnostic_range)
+    ]
+    return types.CodeAction(
+        title=a.title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=diags or None,
+        is_preferred=a.is_preferred or None,
+        edit=edit,
+    )
+

@@ -1,0 +1,406 @@
+"""The sst-lsp language server (layer 4: server): lifecycle, settings, background indexing.
+
+`create_server()` builds a fresh `SstLanguageServer` (no module-level singleton: tests make as
+many as they like) and registers the handlers of `documents` (text sync, watched files,
+diagnostics), `features` (definition, hover, ...) and `commands` (sst.listStages, sst.synth,
+...). `run_server(tcp)` is what `sst-lsp serve` calls.
+
+State lives on the server object: one `WorkspaceIndex` over every workspace folder (multi-root,
+each folder may hold many apps), the settings by folder, and the diagnostics engine. Handlers
+read `index.snapshot()` once per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+
+from sst_lsp import __version__
+from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.server.config import SettingsStore
+from sst_lsp.server.convert import Converter, UriMap, encoding_of, uri_to_path
+from sst_lsp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Files whose creation, change or deletion the client reports (workspace/didChangeWatchedFiles):
+#: sources of every runtime SST resolves handlers for, the app configs, and what the resolver
+#: and the stage lookup read besides sources.
+WATCHED_GLOBS = (
+    "**/*.{ts,tsx,js,jsx,mjs,cjs,py,go,cs,java}",
+    "**/sst.config.*",
+    "**/sst.json",
+    "**/{Dockerfile,*.csproj}",
+    "**/.sst/stage",
+)
+
+
+class SstLanguageServer(LanguageServer):
+    """The language server: owns the index, the settings and the diagnostics engine."""
+
+    def __init__(self) -> None:
+        super().__init__("sst-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        from sst_lsp.server.documents import DiagnosticsEngine
+
+        self.index = WorkspaceIndex()
+        self.uris = UriMap()
+        self.settings = SettingsStore()
+        self.diagnostics = DiagnosticsEngine(self)
+        self._converter: Converter | None = None
+        self._shown_settings_errors: tuple[str, ...] = ()
+        self.index_task: asyncio.Task[None] | None = None
+        #: Set once the first full analysis after startup has been published.
+        self.indexed: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # Helpers for handlers.
+    @property
+    def converter(self) -> Converter:
+        """Converts for this client's position encoding against the index's current texts."""
+        if self._converter is None:
+            try:
+                enc = encoding_of(self.workspace.position_encoding)
+            except RuntimeError:  # Not initialized yet.
+                enc = "utf-16"
+            self._converter = Converter(self.index.fs.read_text, self.uris.uri, enc)
+        return self._converter
+
+    def path_of(self, uri: str) -> Path | None:
+        """The path of a client URI (remembering the client's spelling for replies)."""
+        return self.uris.remember(uri)
+
+    def settings_for(self, path: Path | None) -> Settings:
+        return self.settings.for_path(path)
+
+    def client_supports(self, field: str, default: Any = False) -> Any:
+        """A client capability by dotted snake_case path, e.g. "window.work_done_progress"."""
+        try:
+            return get_capability(self.client_capabilities, field, default)
+        except Exception:  # Not initialized, or an odd capabilities object.
+            return default
+
+    def stage_for(self, app_root: Path | None, path: Path | None = None) -> str:
+        """The stage of an app: the setting, else `.sst/stage`, else the default."""
+        setting = self.settings_for(path or app_root).stage
+        if app_root is None:
+            return setting or "dev"
+        try:
+            from sst_lsp.ide.stage import current_stage
+        except ImportError:
+            return setting or "dev"
+        try:
+            return current_stage(app_root, self.index.fs, setting)
+        except Exception:
+            log.error("reading the stage of %s failed", app_root, exc_info=True)
+            return setting or "dev"
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls' default shows "Error in server" popups, possibly one per keystroke: log instead.
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+
+    # ------------------------------------------------------------------------------------------
+    # Settings.
+    def apply_settings(self) -> None:
+        """After a settings change: exclusions to the index, one message for bad values,
+        diagnostics re-published (severity overrides apply at publish)."""
+        excludes: list[str] = []
+        for s in self.settings.all():
+            excludes.extend(g for g in s.exclude if g not in excludes)
+        if tuple(excludes) != self.index.exclude:
+            self.index.set_roots(self.index.roots, excludes)
+        errors = tuple(self.settings.errors)
+        if errors and errors != self._shown_settings_errors:
+            for e in errors:
+                log.warning("settings: %s", e)
+            shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more (see the log)" if len(errors) > 3 else "")
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"sst-lsp: invalid settings ignored, defaults used: {shown}",
+                )
+            )
+        self._shown_settings_errors = errors
+        self.diagnostics.settings_changed()
+
+    async def pull_settings(self) -> None:
+        """Pulls section `sst` for every folder (and globally) through workspace/configuration."""
+        if not self.client_supports("workspace.configuration", False):
+            return
+        folders = self.settings.folders
+        items = [types.ConfigurationItem(section="sst")]
+        items += [types.ConfigurationItem(scope_uri=self.uris.uri(f), section="sst") for f in folders]
+        try:
+            result = await self.workspace_configuration_async(types.ConfigurationParams(items=items))
+        except Exception:
+            log.warning("workspace/configuration failed; keeping the current settings", exc_info=True)
+            return
+        result = list(result or [])
+        result += [None] * (len(items) - len(result))
+        self.settings.set_pulled(result[0], dict(zip(folders, result[1:])))
+        self.apply_settings()
+
+    # ------------------------------------------------------------------------------------------
+    # Workspace folders.
+    def set_folders(self, folders: list[Path]) -> None:
+        self.settings.set_folders(folders)
+        self.index.set_roots(folders)
+
+    def shutdown(self) -> None:
+        self.diagnostics.close()
+        if self.index_task is not None:
+            self.index_task.cancel()
+        super().shutdown()
+
+
+# ----------------------------------------------------------------------------------------------
+# Lifecycle handlers.
+# ----------------------------------------------------------------------------------------------
+
+
+def _register_lifecycle(server: SstLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: SstLanguageServer, params: types.InitializeParams) -> None:
+        folders: list[Path] = []
+        for f in params.workspace_folders or []:
+            p = ls.path_of(f.uri)
+            if p is not None:
+                folders.append(p)
+        if not folders:
+            root = params.root_uri and ls.path_of(params.root_uri)
+            if not root and params.root_path:
+                root = Path(params.root_path)
+            if root:
+                folders.append(Path(root))
+        ls._converter = None  # The encoding is known now.
+        ls.settings.set_initialization_options(params.initialization_options)
+        ls.set_folders(folders)
+        log.info("sst-lsp %s: folders %s, encoding %s", __version__, [str(f) for f in folders], ls.converter.encoding)
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: SstLanguageServer, params: types.InitializedParams) -> None:
+        ls.indexed = asyncio.Event()
+        await _register_dynamic(ls)
+        await ls.pull_settings()
+        if not ls.client_supports("workspace.configuration", False):
+            ls.apply_settings()
+        ls.index_task = asyncio.ensure_future(index_workspace(ls))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_did_change_configuration(ls: SstLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        if ls.client_supports("workspace.configuration", False):
+            await ls.pull_settings()
+            return
+        raw = params.settings
+        if isinstance(raw, dict):
+            section = raw.get("sst", raw)
+            ls.settings.set_pulled(section, {})
+            ls.apply_settings()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def on_did_change_workspace_folders(
+        ls: SstLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        folders = list(ls.settings.folders)
+        for f in params.event.removed:
+            p = uri_to_path(f.uri)
+            if p in folders:
+                folders.remove(p)
+        for f in params.event.added:
+            p = ls.path_of(f.uri)
+            if p is not None and p not in folders:
+                folders.append(p)
+        ls.set_folders(folders)
+        await ls.pull_settings()
+        if ls.index_task is not None:
+            ls.index_task.cancel()
+        ls.index_task = asyncio.ensure_future(index_workspace(ls))
+
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: SstLanguageServer, params: None) -> None:
+        ls.diagnostics.close()
+        if ls.index_task is not None:
+            ls.index_task.cancel()
+
+
+async def _register_dynamic(ls: SstLanguageServer) -> None:
+    """Registers file watching and configuration changes where the client allows it."""
+    regs: list[types.Registration] = []
+    if ls.client_supports("workspace.did_change_watched_files.dynamic_registration", False):
+        regs.append(
+            types.Registration(
+                id=f"sst-watch-{uuid.uuid4()}",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[types.FileSystemWatcher(glob_pattern=g) for g in WATCHED_GLOBS]
+                ),
+            )
+        )
+    if ls.client_supports("workspace.did_change_configuration.dynamic_registration", False):
+        regs.append(
+            types.Registration(
+                id=f"sst-config-{uuid.uuid4()}",
+                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                register_options=types.DidChangeConfigurationRegistrationOptions(section="sst"),
+            )
+        )
+    if not regs:
+        return
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=regs))
+    except Exception:
+        log.warning("client/registerCapability failed: file changes outside open buffers go unseen", exc_info=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Background indexing.
+# ----------------------------------------------------------------------------------------------
+
+
+async def index_workspace(ls: SstLanguageServer) -> None:
+    """Finds and indexes every app with work-done progress: the apps of open files first (their
+    diagnostics are published as soon as they are known), then the rest, then one full analysis."""
+    from sst_lsp.server.documents import warm_app
+
+    token: str | None = None
+    if ls.client_supports("window.work_done_progress", False):
+        token = f"sst-index-{uuid.uuid4()}"
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="SST: indexing", message="finding apps", percentage=0)
+            )
+        except Exception:
+            log.debug("work-done progress refused", exc_info=True)
+            token = None
+
+    def report(message: str, percentage: int) -> None:
+        if token is not None:
+            ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=message, percentage=percentage))
+
+    try:
+        roots = await asyncio.to_thread(ls.index.app_roots)
+        open_paths = ls.diagnostics.open_paths()
+        first = [ar for ar in roots if any(p.is_relative_to(ar.root) for p in open_paths)]
+        rest = [ar for ar in roots if ar not in first]
+        if first and rest:
+            # The apps being edited: analyse them alone so their diagnostics do not wait for
+            # the whole monorepo.
+            report(f"{len(roots)} apps: open files first", 1)
+            await ls.diagnostics.publish_apps_first([ar.root for ar in first])
+        total = max(len(roots), 1)
+        for i, ar in enumerate(first + rest):
+            report(f"{ar.root.name} ({i + 1}/{len(roots)})", int(100 * i / total))
+            await asyncio.to_thread(warm_app, ls.index, ar)
+        report("checking handlers", 99)
+        await ls.diagnostics.run_now()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.error("indexing failed", exc_info=True)
+    finally:
+        if ls.indexed is not None:
+            ls.indexed.set()
+        if token is not None:
+            try:
+                ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+            except Exception:
+                log.debug("ending progress failed", exc_info=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Construction and entry point.
+# ----------------------------------------------------------------------------------------------
+
+
+def create_server() -> SstLanguageServer:
+    """A new server with every handler registered."""
+    from sst_lsp.server import commands, documents, features
+
+    server = SstLanguageServer()
+    _register_lifecycle(server)
+    documents.register(server)
+    features.register(server)
+    commands.register(server)
+    return server
+
+
+class _LspLogHandler(logging.Handler):
+    """Forwards sst_lsp's log records to the client's output (window/logMessage)."""
+
+    _TYPES = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: SstLanguageServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = self.format(record)
+            kind = self._TYPES.get(record.levelno, types.MessageType.Log)
+            if record.levelno >= logging.ERROR:
+                kind = types.MessageType.Error
+            params = types.LogMessageParams(type=kind, message=msg)
+            loop = self.loop
+            if loop is None:
+                try:
+                    loop = self.loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    return
+            if loop.is_closed():
+                return
+            loop.call_soon_threadsafe(self._send, params)
+        except Exception:  # Logging must never raise.
+            pass
+
+    def _send(self, params: types.LogMessageParams) -> None:
+        try:
+            self.server.window_log_message(params)
+        except Exception:
+            pass
+
+
+def run_server(tcp: str | None = None) -> int:
+    """Serves LSP on stdio (default) or on `HOST:PORT`. Returns the exit code."""
+    host = port = None
+    if tcp:
+        host, _, port_s = tcp.rpartition(":")
+        try:
+            port = int(port_s)
+            if not (0 < port < 65536):
+                raise ValueError
+        except ValueError:
+            print(f"sst-lsp: error: --tcp wants HOST:PORT, got {tcp!r}", file=sys.stderr)
+            return 2
+        host = host or "127.0.0.1"
+    server = create_server()
+    handler = _LspLogHandler(server)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    pkg_log = logging.getLogger("sst_lsp")
+    pkg_log.addHandler(handler)
+    propagate = pkg_log.propagate
+    if pkg_log.getEffectiveLevel() > logging.DEBUG:
+        # Without --verbose the client's output channel is the log: stderr would repeat it.
+        pkg_log.setLevel(logging.INFO)
+        pkg_log.propagate = False
+    try:
+        if host is not None and port is not None:
+            server.start_tcp(host, port)
+        else:
+            server.start_io()
+    finally:
+        pkg_log.removeHandler(handler)
+        pkg_log.propagate = propagate
+    return 0 if getattr(server.protocol, "_shutdown", False) else 1
