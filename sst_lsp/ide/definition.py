@@ -6,9 +6,10 @@
 - On a route key: the same as on its handler string.
 - On a stack registration target (`app.stack(ApiStack)`, `new ApiStack(app, "api")`): the name
   of the stack definition.
+- On the argument of `use(StorageStack)` in a stack: the stack definition of that name in the
+  file's app (found by parsing the file around the cursor; the TypeScript server answers too,
+  with the import, and editors show both).
 - On a construct id or a stack definition's name: nothing (find references covers the other way).
-
-`use(StorageStack)` identifiers are left to the TypeScript server, which resolves them better.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sst_lsp.ide.lookup import hit_at
+from sst_lsp.ide.lookup import apps_of, file_source, hit_at
 from sst_lsp.ide.targets import site_for
 from sst_lsp.ide.types import Location
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey, StackRegistration
+from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
 from sst_lsp.syntax.text import Pos
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ def goto_definition(snap: AppSnapshot, resolver: HandlerResolver, path: Path, po
     """Where the SST object under `pos` is defined, or None when there is nothing to go to."""
     hit = hit_at(snap, path, pos)
     if hit is None:
-        return None
+        return _used_stack(snap, resolver, path, pos)
     target, app = hit.target, hit.app
     if isinstance(target, RouteKey):
         ref = route_handler(app, target)
@@ -64,3 +66,33 @@ def route_handler(app: App | None, key: RouteKey) -> HandlerRef | None:
         ):
             best = h
     return best
+
+
+def _used_stack(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> list[Location] | None:
+    """The definition of the stack named by `use(Name)` under the cursor, if that is where it is."""
+    facts = snap.facts.get(path)
+    if facts is None or not any(sd.uses for sd in facts.stacks) or lang_for_path(path) not in JS_LANGS:
+        return None
+    text = file_source(resolver).read_text(path)
+    lang = lang_for_path(path)
+    if text is None or lang is None:
+        return None
+    pf = parse(text, lang)
+    node = None
+    # A cursor right after the name (`use(Name|)`) touches it from the end.
+    for p in (pos, Pos(pos.line, pos.col - 1)) if pos.col > 0 else (pos,):
+        point = pf.index.point_from_pos(p)
+        node = pf.root.named_descendant_for_point_range(point, point)
+        if node is not None and node.type == "identifier":
+            break
+    if node is None or node.type != "identifier":
+        return None
+    args = node.parent
+    call = args.parent if args is not None else None
+    fn = call.child_by_field_name("function") if call is not None else None
+    if args is None or args.type != "arguments" or fn is None or pf.node_text(fn) != "use":
+        return None
+    name = pf.node_text(node)
+    apps = apps_of(snap, path) or [a for a in [snap.app_for(path)] if a is not None]
+    found = [Location(sd.path, sd.name_range) for a in apps for sd in a.stack_defs if sd.name == name]
+    return list(dict.fromkeys(found)) or None

@@ -179,6 +179,46 @@ export function ApiStack({ stack }: StackContext) {
 """,
         id="construct-id-nothing",
     ),
+    pytest.param(
+        V2_CONFIG
+        + STORAGE.replace("export function StorageStack", "export function [[StorageStack]]")
+        + """
+//- stacks/ApiStack.ts
+import { Api, StackContext, use } from "sst/constructs";
+import { StorageStack } from "./StorageStack";
+export function ApiStack({ stack }: StackContext) {
+  const { table } = use(Storage$0Stack);
+}
+""",
+        id="use-to-stack-definition",
+    ),
+    pytest.param(
+        V2_CONFIG
+        + STORAGE.replace("export function StorageStack", "export function [[StorageStack]]")
+        + """
+//- stacks/ApiStack.ts
+import { Api, StackContext, use } from "sst/constructs";
+import { StorageStack } from "./StorageStack";
+export function ApiStack({ stack }: StackContext) {
+  const { table } = use(StorageStack$0);
+}
+""",
+        id="use-cursor-after-name",
+    ),
+    pytest.param(
+        V2_CONFIG
+        + STORAGE
+        + """
+//- stacks/ApiStack.ts
+import { Api, StackContext, use } from "sst/constructs";
+import { StorageStack } from "./StorageStack";
+export function ApiStack({ stack }: StackContext) {
+  const { table } = use(StorageStack);
+  console.log(Storage$0Stack);
+}
+""",
+        id="other-identifier-nothing",
+    ),
 ]
 
 
