@@ -13,7 +13,11 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sst_lsp.cloud.deploy import DeployOptions
+    from sst_lsp.cloud.local import LocalEndpoint
 
 BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
 PARAM = "/cdk-bootstrap/hnb659fds/version"
@@ -209,3 +213,48 @@ class ScriptedReporter:
     def confirm_typed(self, prompt: str, expected: str) -> bool:
         self.typed_prompts.append((prompt, expected))
         return self.typed == expected
+
+
+# -- The notes app of the moto tests ---------------------------------------------------------
+
+APP = "notes"
+TABLE = "dev-notes-Notes"
+CODE_V1 = {"index.py": "def main(e, c):\n    return 'v1'\n"}
+BUCKET_RESOLVED = "cdk-hnb659fds-assets-123456789012-us-east-1"
+# The stack builders take flags named like these resource builders.
+_table, _queue = table, queue
+
+
+def data_stack(
+    stage: str = "dev", table: bool = True, queue: bool = False, policy: str | None = None
+) -> StackSpec:
+    res: dict[str, Any] = {}
+    if table:
+        res["Notes"] = _table(f"{stage}-notes-Notes", policy=policy, path=f"{stage}-notes-Data/Notes/Table")
+    if queue:
+        res["Jobs"] = _queue()
+    return StackSpec(f"{stage}-notes-Data", res, tags={"sst:app": APP, "sst:stage": stage})
+
+
+def api_stack(stage: str = "dev", env: str = "1", table: bool = False) -> StackSpec:
+    res: dict[str, Any] = {
+        "FnRole": role(),
+        "Fn": function(asset_id(CODE_V1), "FnRole", {"TABLE": TABLE, "V": env}),
+    }
+    if table:
+        # Moved here from the Data stack: same logical id, same table name.
+        res["Notes"] = _table(f"{stage}-notes-Notes", path=f"{stage}-notes-Api/Notes/Table")
+    return StackSpec(
+        f"{stage}-notes-Api",
+        res,
+        outputs={"FnName": {"Value": {"Ref": "Fn"}}},
+        depends_on=[f"{stage}-notes-Data"],
+        code={"fn": CODE_V1},
+        tags={"sst:app": APP, "sst:stage": stage},
+    )
+
+
+def options(local: LocalEndpoint, tmp_path: Path, **kw: Any) -> DeployOptions:
+    from sst_lsp.cloud.deploy import DeployOptions
+
+    return DeployOptions(connection=local.connection(), outputs_root=tmp_path / "app", **kw)

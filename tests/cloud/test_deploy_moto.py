@@ -11,7 +11,8 @@ from typing import Any
 import asmkit as k
 import boto3
 import pytest
-from asmkit import ScriptedReporter
+from asmkit import APP, CODE_V1, TABLE, ScriptedReporter, api_stack, data_stack, options
+from asmkit import BUCKET_RESOLVED as BUCKET
 
 from sst_lsp.cloud.aws import Connection
 from sst_lsp.cloud.deploy import DeployOptions, deploy_assembly
@@ -19,44 +20,6 @@ from sst_lsp.cloud.local import LocalEndpoint
 from sst_lsp.cloud.remove import RemoveOptions, remove_stage
 
 pytestmark = pytest.mark.slow
-
-APP = "notes"
-TABLE = "dev-notes-Notes"
-CODE_V1 = {"index.py": "def main(e, c):\n    return 'v1'\n"}
-BUCKET = "cdk-hnb659fds-assets-123456789012-us-east-1"
-
-
-def data_stack(
-    stage: str = "dev", table: bool = True, queue: bool = False, policy: str | None = None
-) -> k.StackSpec:
-    res: dict[str, Any] = {}
-    if table:
-        res["Notes"] = k.table(f"{stage}-notes-Notes", policy=policy, path=f"{stage}-notes-Data/Notes/Table")
-    if queue:
-        res["Jobs"] = k.queue()
-    return k.StackSpec(f"{stage}-notes-Data", res, tags={"sst:app": APP, "sst:stage": stage})
-
-
-def api_stack(stage: str = "dev", env: str = "1", table: bool = False) -> k.StackSpec:
-    res: dict[str, Any] = {
-        "FnRole": k.role(),
-        "Fn": k.function(k.asset_id(CODE_V1), "FnRole", {"TABLE": TABLE, "V": env}),
-    }
-    if table:
-        # Moved here from the Data stack: same logical id, same table name.
-        res["Notes"] = k.table(f"{stage}-notes-Notes", path=f"{stage}-notes-Api/Notes/Table")
-    return k.StackSpec(
-        f"{stage}-notes-Api",
-        res,
-        outputs={"FnName": {"Value": {"Ref": "Fn"}}},
-        depends_on=[f"{stage}-notes-Data"],
-        code={"fn": CODE_V1},
-        tags={"sst:app": APP, "sst:stage": stage},
-    )
-
-
-def options(local: LocalEndpoint, tmp_path: Path, **kw: Any) -> DeployOptions:
-    return DeployOptions(connection=local.connection(), outputs_root=tmp_path / "app", **kw)
 
 
 def client(local: LocalEndpoint, service: str) -> Any:

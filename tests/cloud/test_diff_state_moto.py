@@ -9,8 +9,7 @@ from typing import Any
 import asmkit as k
 import boto3
 import pytest
-from asmkit import ScriptedReporter
-from test_deploy_moto import APP, api_stack, data_stack, options
+from asmkit import APP, ScriptedReporter, api_stack, data_stack, options
 
 from sst_lsp.cloud.aws import open_session
 from sst_lsp.cloud.deploy import deploy_assembly
