@@ -189,6 +189,11 @@ class HandlerResolver:
     # Public API.
     # ------------------------------------------------------------------------------------------
 
+    @property
+    def fs(self) -> FileSource:
+        """The file source the resolver reads through (open buffers over the disk)."""
+        return self._fs
+
     def resolve(self, app: App, ref: HandlerRef) -> Resolution:
         """Where `ref`'s handler leads in `app` (memoized; see `invalidate`)."""
         runtime = ref.runtime or app.default_runtime or "nodejs"
