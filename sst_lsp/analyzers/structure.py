@@ -172,6 +172,8 @@ def route_problem(key: str, kind: str) -> str | None:
         return None
     parts = _JS_WS.split(key)
     if len(parts) != 2 or not parts[0]:
+        if key == "$default":
+            return 'A REST API (ApiGatewayV1Api) has no "$default" route: write "ANY /{proxy+}".'
         if key.startswith("$"):
             return f'Route "{key}" is not valid: the only special route is "$default".'
         example = '"GET /notes"' + ("" if rest else ' or "$default"')

@@ -69,6 +69,20 @@ def _query(lang: str) -> Query:
     return Query(language(lang), _QUERY_SRC)
 
 
+_RECOVER_SRC = """
+(function_declaration) @fn
+(function_expression) @fn
+(generator_function_declaration) @fn
+(class_declaration) @cls
+(import_statement) @imp
+"""
+
+
+@functools.cache
+def _recover_query(lang: str) -> Query:
+    return Query(language(lang), _RECOVER_SRC)
+
+
 def is_sst_module(spec: str) -> bool:
     return spec in ("@serverless-stack/resources", "sst/constructs") or spec.startswith(
         ("@serverless-stack/resources/", "sst/constructs/")
@@ -140,6 +154,9 @@ class _Extractor:
         self.is_entry = False
         self.v3 = False
         self.default_anchor: TextRange | None = None
+        # Stack definitions recovered from loose tokens inside ERROR nodes:
+        # (name, start byte, end byte, name range, range).
+        self.loose: list[tuple[str, int, int, TextRange, TextRange]] = []
         # Constructs by the id of their `new` node (for chained calls on `new X(...)`).
         self.by_node: dict[int, Construct] = {}
 
@@ -148,7 +165,10 @@ class _Extractor:
         root = self.pf.root
         for st in root.named_children:
             try:
-                self._top_level(st)
+                if st.type == "ERROR":
+                    self._recover(st)
+                else:
+                    self._top_level(st)
             except RecursionError:
                 continue
         cursor = QueryCursor(_query(self.pf.lang))
@@ -185,17 +205,23 @@ class _Extractor:
                 self._guard(self._call, c)
         for u in uses:
             self._guard(self._use, u)
+        found = [
+            (node.start_byte, name, form, self.pf.node_range(name_node), self.pf.node_range(node))
+            for name, form, node, name_node in self.stack_nodes.values()
+        ]
+        found.extend((start, name, "function", name_range, rng) for name, start, _end, name_range, rng in self.loose)
+        found.sort(key=lambda s: s[0])
         stacks = tuple(
             StackDef(
                 name=name,
                 path=self.path,
-                name_range=self.pf.node_range(name_node),
-                range=self.pf.node_range(node),
+                name_range=name_range,
+                range=rng,
                 form=form,  # type: ignore[arg-type]
                 default_function_props=tuple(self.stack_defaults.get(name, ())),
                 uses=tuple(dict.fromkeys(self.stack_uses.get(name, ()))),
             )
-            for name, form, node, name_node in sorted(self.stack_nodes.values(), key=lambda s: s[2].start_byte)
+            for _start, name, form, name_range, rng in found
         )
         return FileFacts(
             path=self.path,
@@ -470,7 +496,8 @@ class _Extractor:
         StackContext, recognised by `ctx.stack` (or `const { stack } = ctx`) in the body."""
         pattern = p
         if p.type in ("required_parameter", "optional_parameter"):
-            if p.child_by_field_name("type") is not None:
+            ty = p.child_by_field_name("type")
+            if ty is not None and self.text(ty).lstrip(": ").strip() not in ("any", "unknown"):
                 return False  # Typed as something other than StackContext.
             pattern = p.child_by_field_name("pattern") or p
         if pattern.type != "identifier":
@@ -615,12 +642,54 @@ class _Extractor:
     # Scopes.
     def _enclosing_stack(self, node: Node) -> str | None:
         p = node.parent
+        in_error = False
         while p is not None:
             got = self.stack_nodes.get(p.id)
             if got is not None:
                 return got[0]
+            in_error = in_error or p.type == "ERROR"
             p = p.parent
+        if in_error:
+            for name, start, end, _nr, _r in self.loose:
+                if start <= node.start_byte < end:
+                    return name
         return None
+
+    # ------------------------------------------------------------------------------------------
+    # Syntax errors: tree-sitter keeps the statements around a broken region, but a top-level
+    # definition holding the error may come apart into loose tokens inside an ERROR node.
+    def _recover(self, error: Node) -> None:
+        """Finds stack definitions inside a top-level ERROR node."""
+        cursor = QueryCursor(_recover_query(self.pf.lang))
+        for _, caps in cursor.matches(error):
+            for n in caps.get("fn", ()):
+                name_node = n.child_by_field_name("name")
+                if name_node is not None:
+                    self._maybe_stack_function(n, name_node)
+            for n in caps.get("cls", ()):
+                self._definition(n, exported_default=False)
+            for n in caps.get("imp", ()):
+                self._import(n)
+        # `export function ApiStack({ stack }: StackContext) {` whose body holds the error: the
+        # tokens `function`, name and parameters are children of the ERROR node itself.
+        kids = error.children
+        starts: list[tuple[int, Node, Node]] = []
+        for i in range(len(kids) - 2):
+            if kids[i].type == "function" and kids[i + 1].type == "identifier" and kids[i + 2].type == "formal_parameters":
+                first = next((p for p in kids[i + 2].named_children if p.type != "comment"), None)
+                if first is not None and self._is_stack_param(first):
+                    starts.append((i, kids[i], kids[i + 1]))
+        for j, (_i, kw, name_node) in enumerate(starts):
+            end_node = starts[j + 1][1] if j + 1 < len(starts) else None
+            end_byte = end_node.start_byte if end_node is not None else error.end_byte
+            end_pos = (
+                self.pf.node_start(end_node) if end_node is not None
+                else self.pf.index.pos_from_point(*error.end_point)
+            )
+            self.loose.append(
+                (self.text(name_node), kw.start_byte, end_byte, self.pf.node_range(name_node),
+                 TextRange(self.pf.node_start(kw), end_pos))
+            )
 
     def _enclosing_entry(self, node: Node) -> Node | None:
         p = node.parent
@@ -1077,7 +1146,8 @@ class _Extractor:
             for i, v in enumerate(rest):
                 if v.kind == "string" or (v.kind == "array" and v.items and all(x.kind == "string" for x in v.items)):
                     if i + 1 < len(rest):
-                        self._fn(rest[i + 1], tgt, f'subscriber "{v.value if v.kind == "string" else "…"}"')
+                        label = v.value if v.kind == "string" else ", ".join(str(x.value) for x in v.items)
+                        self._fn(rest[i + 1], tgt, f'subscriber "{label}"')
                     break
         del obj_args
 
