@@ -51,7 +51,9 @@ class SynthWorker:
         self.timeout_s = timeout_s
         self.on_stderr = on_stderr
         self.env = env
+        #: How many times the process was started again after the first start.
         self.restarts = 0
+        self._started = False
         self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self._next_id = 0
@@ -70,8 +72,10 @@ class SynthWorker:
         if self.alive():
             return
         if self._proc is not None:
-            self.restarts += 1
             self._reap()
+        if self._started:
+            self.restarts += 1
+        self._started = True
         from sst_lsp.cloud.synth_embedded import prepare_jsii_environment
 
         env = dict(os.environ if self.env is None else self.env)

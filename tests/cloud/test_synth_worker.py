@@ -1,0 +1,81 @@
+"""The warm synth worker: JSON lines over a child process, restarts, errors as messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sst_lsp.cloud.synth import SynthError, synth_app
+from sst_lsp.cloud.synth_worker import SynthWorker
+from sst_lsp.model.index import WorkspaceIndex
+
+pytestmark = pytest.mark.slow
+
+APPS = Path(__file__).parent / "synth_data" / "apps"
+
+
+@pytest.fixture(scope="module")
+def worker() -> SynthWorker:
+    lines: list[str] = []
+    w = SynthWorker(on_stderr=lines.append)
+    w.stderr_lines = lines  # type: ignore[attr-defined]
+    yield w
+    w.close()
+
+
+def test_worker_synthesizes_repeatedly_in_one_process(worker: SynthWorker, tmp_path: Path) -> None:
+    [app] = WorkspaceIndex([APPS / "rest-api-python"]).snapshot().apps
+    worker.warm()
+    pid = worker.pid
+    assert pid is not None and pid != os.getpid()
+    first = synth_app(app, "dev", tmp_path / "a", worker=worker)
+    second = synth_app(app, "dev", tmp_path / "b", worker=worker)
+    assert worker.pid == pid  # the same warm process served both
+    for r in (first, second):
+        assert [s.name for s in r.stacks] == ["dev-rest-api-python-MyStack"]
+        assert r.stacks[0].resources == 22
+    assert first.stacks[0].template_path.read_text() == second.stacks[0].template_path.read_text()
+    # Nothing of jsii's chatter reached the protocol or the log.
+    assert not any("jsii" in line.lower() or "node" in line.lower() for line in worker.stderr_lines)  # type: ignore[attr-defined]
+
+
+def test_worker_restarts_after_it_died(worker: SynthWorker, tmp_path: Path) -> None:
+    [app] = WorkspaceIndex([APPS / "rest-api-python"]).snapshot().apps
+    worker.request("ping")
+    old = worker.pid
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    restarts = worker.restarts
+    result = synth_app(app, "dev", tmp_path / "c", worker=worker)
+    assert result.stacks[0].resources == 22
+    assert worker.pid not in (None, old) and worker.restarts == restarts + 1
+
+
+def test_worker_errors_are_messages(worker: SynthWorker, tmp_path: Path) -> None:
+    with pytest.raises(SynthError, match="unknown request 'nope'"):
+        worker.request("nope")
+    with pytest.raises(SynthError, match="internal error in the synth worker: KeyError"):
+        worker.synth({"stage": "dev"}, tmp_path / "d")
+    # The worker survives a bad request.
+    assert worker.request("ping")["pid"] == worker.pid
+
+
+def test_worker_protocol_by_hand(tmp_path: Path) -> None:
+    """The raw protocol: one JSON line in, one JSON line out, nothing else on stdout."""
+    from sst_lsp.cloud.synth_embedded import prepare_jsii_environment
+
+    env = prepare_jsii_environment(dict(os.environ))
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    reqs = [{"id": 1, "op": "ping"}, {"id": 2, "op": "warm"}]
+    proc = subprocess.run([sys.executable, "-m", "sst_lsp.cloud.synth_worker"],
+                          input="".join(json.dumps(r) + "\n" for r in reqs), capture_output=True, text=True,
+                          env=env, timeout=300)
+    answers = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [a["id"] for a in answers] == [1, 2] and all(a["ok"] for a in answers)
+    assert proc.returncode == 0
