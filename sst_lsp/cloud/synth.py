@@ -144,6 +144,7 @@ def synth_app(
         reporter.progress(f"Synthesizing {app.name} ({stage})")
     if esbuild is not None:
         _bundle(spec, esbuild, out, reporter)
+    _exclude_output_folders(spec, out)
     if worker is not None:
         raw = worker.synth(spec, out)
     else:
@@ -190,6 +191,17 @@ def _prepare_out_dir(out: Path) -> None:
         # A stale template of a stack that went away must not look current.
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _exclude_output_folders(spec: dict[str, Any], out: Path) -> None:
+    """An asset folder that holds the output folder must not ship (or copy into) itself."""
+    for fs in iter_functions(spec):
+        asset = Path(fs["asset"]) if fs.get("asset") else None
+        if asset is None:
+            continue
+        for d in (out, out.parent / f"{out.name}.bundles"):
+            if d.resolve().is_relative_to(asset.resolve()):
+                fs.setdefault("exclude", []).append(d.resolve().relative_to(asset.resolve()).as_posix())
 
 
 def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter | None) -> None:

@@ -309,3 +309,53 @@ def test_reference_copy_is_kept_in_sync() -> None:
             shutil.copyfile(REFERENCE / "dev-rest-api-python-MyStack.template.json", copy)
         assert json.loads(copy.read_text()) == reference_template()
     assert copy.is_file()
+
+
+# ----------------------------------------------------------------------------------------------
+# esbuild from the app's own node_modules (a stand-in here: the wiring is what is tested).
+
+FAKE_ESBUILD = r'''
+import json, pathlib, sys
+args = sys.argv[1:]
+log = pathlib.Path.cwd() / "esbuild-calls.json"
+calls = json.loads(log.read_text()) if log.exists() else []
+calls.append(args)
+log.write_text(json.dumps(calls))
+entry = args[0]
+if "fail" in entry:
+    print("✘ [ERROR] Could not resolve \"left-pad\"", file=sys.stderr)
+    sys.exit(1)
+out = pathlib.Path(next(a for a in args if a.startswith("--outfile="))[len("--outfile="):])
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_text("exports.main = async () => ({ bundled: true });\n")
+'''
+
+
+def test_node_handlers_are_bundled_with_the_apps_esbuild(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "kitchen-v1", root)
+    (root / "src" / "fail.ts").write_text("export const main = async () => ({});\n")
+    stack = root / "stacks" / "ApiStack.ts"
+    stack.write_text(stack.read_text().replace('"$default": "src/fallback.main"', '"$default": "src/fail.main"'))
+    esbuild = root / "node_modules" / ".bin" / "esbuild"
+    esbuild.parent.mkdir(parents=True)
+    esbuild.write_text(f"#!{sys.executable}\n{FAKE_ESBUILD}")
+    esbuild.chmod(0o755)
+    result = synth_app(load(root), "dev", tmp_path / "out")
+    calls = json.loads((root / "esbuild-calls.json").read_text())
+    list_call = next(c for c in calls if c[0].endswith("src/list.ts"))
+    assert "--bundle" in list_call and "--platform=node" in list_call
+    api = template(result, "ApiStack")
+    fn = api["Resources"]["ApiLambdaGETnotesA3E56CF7"]
+    assert fn["Properties"]["Handler"] == "src/list.main"
+    staged = result.out_dir / fn["Metadata"]["aws:asset:path"]
+    # The asset is the bundle: one file at the handler's path, no sources.
+    assert sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()) == ["src/list.js"]
+    # A failing bundle falls back to the app folder (Handler still resolves) with a warning.
+    assert any("esbuild failed" in w and "fail.ts" in w for w in result.warnings)
+    fallback = api["Resources"]["ApiLambdadefaultE8FAA9EC"]
+    assert fallback["Properties"]["Handler"] == "src/fail.main"
+    assert (result.out_dir / fallback["Metadata"]["aws:asset:path"] / "src" / "fail.ts").is_file()
+    # Python functions are never bundled.
+    assert not any(c[0].endswith(".py") for c in calls)
+

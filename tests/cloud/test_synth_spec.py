@@ -159,3 +159,16 @@ def test_outputs_only_from_calls_inside_the_stack(tmp_path: Path) -> None:
     f.write_text(f.read_text() + '\nfunction other(stack: any) { stack.addOutputs({ Nope: "x" }); }\n')
     outs = stack_outputs(load(root))
     assert outs == {"MyStack": [{"key": "ApiEndpoint", "value": {"$ref": "api.url"}}]}
+
+
+def test_output_folder_inside_an_asset_is_excluded_from_it(tmp_path: Path) -> None:
+    from sst_lsp.cloud.synth import _exclude_output_folders
+
+    root = copy_app("kitchen-v1", tmp_path)
+    spec = app_to_spec(load(root), "dev")
+    _exclude_output_folders(spec, root / "build" / "synth-out")
+    by_id = {f["id"]: f for f in iter_functions(spec)}
+    # The api functions ship the app root, which holds the output folder and its bundles.
+    assert {"build/synth-out", "build/synth-out.bundles"} <= set(by_id["Lambda_GET_/notes"]["exclude"])
+    # The Python job ships py/, which does not.
+    assert not any("synth-out" in e for e in by_id["Job"]["exclude"])
