@@ -203,8 +203,9 @@ class Converter:
         kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
         return types.Hover(contents=types.MarkupContent(kind=kind, value=h.markdown), range=self.range(path, h.range))
 
-    def completion_item(self, path: Path, item: Any) -> types.CompletionItem:
+    def completion_item(self, path: Path, item: Any, commit_characters: bool = True) -> types.CompletionItem:
         rng = self.range(path, item.replace_range)
+        chars = list(getattr(item, "commit_characters", ()) or ()) if commit_characters else []
         return types.CompletionItem(
             label=item.label,
             kind=_COMPLETION_KIND.get(item.kind, types.CompletionItemKind.Text),
@@ -212,7 +213,7 @@ class Converter:
             sort_text=item.sort_text,
             filter_text=item.insert_text if item.insert_text != item.label else None,
             text_edit=types.TextEdit(range=rng, new_text=item.insert_text),
-            commit_characters=list(getattr(item, "commit_characters", ()) or ()) or None,
+            commit_characters=chars or None,
         )
 
     def text_edit(self, path: Path, e: Any) -> types.TextEdit:
@@ -250,13 +251,15 @@ class Converter:
             container_name=s.detail,
         )
 
-    def document_link(self, path: Path, link: Any) -> types.DocumentLink:
+    def document_link(self, path: Path, link: Any, tooltip: bool = True) -> types.DocumentLink:
         target = self.uri_of(link.target)
         if link.target_range is not None:
             # VS Code opens `file:///x.ts#L12,5` at line 12, column 5 (1-based); others ignore it.
             p = self.position(link.target, link.target_range.start)
             target += f"#L{p.line + 1},{p.character + 1}"
-        return types.DocumentLink(range=self.range(path, link.range), target=target, tooltip=link.tooltip)
+        return types.DocumentLink(
+            range=self.range(path, link.range), target=target, tooltip=link.tooltip if tooltip else None
+        )
 
     def json_argument(self, path: Path, value: Any) -> Any:
         """Command arguments from ide/ (plain data with code-point columns) for the client:

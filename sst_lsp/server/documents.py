@@ -185,6 +185,7 @@ class DiagnosticsEngine:
     async def _run(self, delay: float) -> bool:
         if delay > 0:
             await asyncio.sleep(delay)
+        await self.ls.ready()
         rev, gen = self.ls.index.revision, self._generation
         versions = self.versions()
         loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from lsprotocol import types
 
 from sst_lsp.model.types import Finding
+from sst_lsp.syntax.text import Pos
 
 if TYPE_CHECKING:
     from sst_lsp.server.server import SstLanguageServer
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: The command of the references lens (ide/code_lens.py), also a server command (commands.py).
+SHOW_REFERENCES = "sst.showReferences"
 
 #: Characters that open completion: path segments, handler exports, a new string.
 TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
@@ -39,8 +43,9 @@ def _ide(module: str) -> Any:
         return None
 
 
-async def _guarded(name: str, fn: Callable[[], T], default: T) -> T:
+async def _guarded(ls: SstLanguageServer, name: str, fn: Callable[[], T], default: T) -> T:
     try:
+        await ls.ready()
         return await asyncio.to_thread(fn)
     except asyncio.CancelledError:
         raise
@@ -49,17 +54,41 @@ async def _guarded(name: str, fn: Callable[[], T], default: T) -> T:
         return default
 
 
-def _baseline_arg(ls: SstLanguageServer, path: Path) -> Any:
-    """What ide.hover gets as `baseline`: the loaded baseline of the app (None: none)."""
-    setting = ls.settings_for(path).baseline
-    snap = ls.index.snapshot()
+def _baseline_description(ls: SstLanguageServer, snap: Any, path: Path) -> str | None:
+    """What ide.hover shows as the baseline ("git:HEAD (a1b2c3d)"), or None when there is none."""
     app = snap.app_for(path)
     if app is None:
         return None
     import dataclasses
 
-    base, per_app = ls.diagnostics.baselines.get(setting, dataclasses.replace(snap, apps=(app,)), ls.index)
-    return per_app.get(app.root, base) if isinstance(per_app, dict) else base
+    base, per_app = ls.diagnostics.baselines.get(
+        ls.settings_for(path).baseline, dataclasses.replace(snap, apps=(app,)), ls.index
+    )
+    got = per_app.get(app.root, base) if isinstance(per_app, dict) else base
+    return getattr(got, "description", None)
+
+
+def _lens_command(ls: SstLanguageServer, path: Path, lens: Any) -> types.Command:
+    conv = ls.converter
+    if not lens.command:
+        # A lens without a command is a label; clients want a command object to show a title.
+        return types.Command(title=lens.title, command="")
+    args = list(lens.arguments)
+    if lens.command == SHOW_REFERENCES and len(args) == 4 and isinstance(args[0], str):
+        # (path, line, col, locations) -> (uri, position, locations): the arguments of VS Code's
+        # `editor.action.showReferences` in LSP JSON, as rust-analyzer's lenses carry them.
+        target = Path(args[0])
+        pos = conv.position(target, Pos(int(args[1]), int(args[2])))
+        return types.Command(
+            title=lens.title,
+            command=SHOW_REFERENCES,
+            arguments=[
+                conv.uri_of(target),
+                {"line": pos.line, "character": pos.character},
+                conv.json_argument(target, args[3]),
+            ],
+        )
+    return types.Command(title=lens.title, command=lens.command, arguments=conv.json_argument(path, args))
 
 
 def register(server: SstLanguageServer) -> None:
@@ -76,7 +105,7 @@ def register(server: SstLanguageServer) -> None:
             got = mod.goto_definition(snap, ls.index.resolver, path, conv.pos(path, params.position))
             return conv.locations(got) or None
 
-        return await _guarded("definition", run, None)
+        return await _guarded(ls, "definition", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     async def on_references(ls: SstLanguageServer, params: types.ReferenceParams) -> list[types.Location] | None:
@@ -93,7 +122,7 @@ def register(server: SstLanguageServer) -> None:
             )
             return conv.locations(got) or None
 
-        return await _guarded("references", run, None)
+        return await _guarded(ls, "references", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: SstLanguageServer, params: types.HoverParams) -> types.Hover | None:
@@ -109,10 +138,11 @@ def register(server: SstLanguageServer) -> None:
             conv = ls.converter
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
-            got = mod.hover(snap, ls.index.resolver, path, conv.pos(path, params.position), stage, _baseline_arg(ls, path))
+            pos = conv.pos(path, params.position)
+            got = mod.hover(snap, ls.index.resolver, path, pos, stage, _baseline_description(ls, snap, path))
             return conv.hover(path, got, markdown) if got is not None else None
 
-        return await _guarded("hover", run, None)
+        return await _guarded(ls, "hover", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS))
     async def on_completion(ls: SstLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
@@ -120,6 +150,7 @@ def register(server: SstLanguageServer) -> None:
         mod = _ide("completion")
         if path is None or mod is None:
             return None
+        commit = bool(ls.client_supports("text_document.completion.completion_item.commit_characters_support", False))
 
         def run() -> types.CompletionList | None:
             snap = ls.index.snapshot()
@@ -127,9 +158,9 @@ def register(server: SstLanguageServer) -> None:
             got = mod.complete(snap, ls.index.resolver, path, conv.pos(path, params.position))
             if got is None:
                 return None
-            return types.CompletionList(is_incomplete=False, items=[conv.completion_item(path, i) for i in got])
+            return types.CompletionList(is_incomplete=False, items=[conv.completion_item(path, i, commit) for i in got])
 
-        return await _guarded("completion", run, None)
+        return await _guarded(ls, "completion", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     async def on_code_lens(ls: SstLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens] | None:
@@ -143,20 +174,13 @@ def register(server: SstLanguageServer) -> None:
             conv = ls.converter
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
-            lenses = []
-            for lens in mod.code_lenses(snap, ls.index.resolver, path, stage):
-                cmd = None
-                if lens.command:
-                    cmd = types.Command(
-                        title=lens.title, command=lens.command, arguments=conv.json_argument(path, list(lens.arguments))
-                    )
-                else:
-                    # A lens without a command is a label; clients want a command to show a title.
-                    cmd = types.Command(title=lens.title, command="")
-                lenses.append(types.CodeLens(range=conv.range(path, lens.range), command=cmd))
+            lenses = [
+                types.CodeLens(range=conv.range(path, lens.range), command=_lens_command(ls, path, lens))
+                for lens in mod.code_lenses(snap, ls.index.resolver, path, stage)
+            ]
             return lenses or None
 
-        return await _guarded("codeLens", run, None)
+        return await _guarded(ls, "codeLens", run, None)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -192,13 +216,13 @@ def register(server: SstLanguageServer) -> None:
                 return None
             snap = ls.index.snapshot()
             out: list[types.CodeAction] = []
-            for a in mod.code_actions(snap, here, path):
+            for a in mod.code_actions(snap, here, path, ls.index.fs):
                 action = _to_lsp_action(ls, path, a, params.context.diagnostics, can_create, doc_changes, versions)
                 if action is not None:
                     out.append(action)
             return out or None
 
-        return await _guarded("codeAction", run, None)
+        return await _guarded(ls, "codeAction", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def on_document_symbol(
@@ -219,7 +243,7 @@ def register(server: SstLanguageServer) -> None:
                 return [conv.document_symbol(s) for s in got]
             return [info for s in got for info in conv.symbol_information(s)]
 
-        return await _guarded("documentSymbol", run, None)
+        return await _guarded(ls, "documentSymbol", run, None)
 
     @server.feature(types.WORKSPACE_SYMBOL)
     async def on_workspace_symbol(
@@ -234,7 +258,7 @@ def register(server: SstLanguageServer) -> None:
             got = mod.workspace_symbols(ls.index.snapshot(), params.query)
             return [conv.workspace_symbol(s) for s in got] or None
 
-        return await _guarded("workspace/symbol", run, None)
+        return await _guarded(ls, "workspace/symbol", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))
     async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
@@ -242,13 +266,14 @@ def register(server: SstLanguageServer) -> None:
         mod = _ide("symbols")
         if path is None or mod is None:
             return None
+        tooltip = bool(ls.client_supports("text_document.document_link.tooltip_support", False))
 
         def run() -> list[types.DocumentLink] | None:
             conv = ls.converter
             got = mod.document_links(ls.index.snapshot(), ls.index.resolver, path)
-            return [conv.document_link(path, link) for link in got] or None
+            return [conv.document_link(path, link, tooltip) for link in got] or None
 
-        return await _guarded("documentLink", run, None)
+        return await _guarded(ls, "documentLink", run, None)
 
 
 def _overlaps(f: Finding, want: Any) -> bool:

@@ -43,6 +43,10 @@ WATCHED_GLOBS = (
 )
 
 
+#: Seconds requests wait for the client's answer to the first settings pull.
+SETTINGS_WAIT = 5.0
+
+
 class SstLanguageServer(LanguageServer):
     """The language server: owns the index, the settings and the diagnostics engine."""
 
@@ -59,6 +63,8 @@ class SstLanguageServer(LanguageServer):
         self.index_task: asyncio.Task[None] | None = None
         #: Set once the first full analysis after startup has been published.
         self.indexed: asyncio.Event | None = None
+        #: Set once the settings of `initialized` (the workspace/configuration pull) are in.
+        self.settings_loaded = asyncio.Event()
 
     # ------------------------------------------------------------------------------------------
     # Helpers for handlers.
@@ -101,6 +107,17 @@ class SstLanguageServer(LanguageServer):
         except Exception:
             log.error("reading the stage of %s failed", app_root, exc_info=True)
             return setting or "dev"
+
+    async def ready(self) -> None:
+        """Waits (briefly, at startup only) for the first settings pull, so early requests
+        and diagnostics use the user's stage and severities rather than the defaults."""
+        if self.settings_loaded.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT)
+        except TimeoutError:
+            log.warning("no settings after %.0f s: using what is known", SETTINGS_WAIT)
+            self.settings_loaded.set()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls' default shows "Error in server" popups, possibly one per keystroke: log instead.
@@ -187,10 +204,13 @@ def _register_lifecycle(server: SstLanguageServer) -> None:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: SstLanguageServer, params: types.InitializedParams) -> None:
         ls.indexed = asyncio.Event()
-        await _register_dynamic(ls)
-        await ls.pull_settings()
-        if not ls.client_supports("workspace.configuration", False):
-            ls.apply_settings()
+        try:
+            await _register_dynamic(ls)
+            await ls.pull_settings()
+            if not ls.client_supports("workspace.configuration", False):
+                ls.apply_settings()
+        finally:
+            ls.settings_loaded.set()
         ls.index_task = asyncio.ensure_future(index_workspace(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -73,11 +73,13 @@ async def start(
     folders: Sequence[Path],
     initialization_options: Any = None,
     configuration: dict[str, Any] | None = None,
+    capabilities: types.ClientCapabilities | None = None,
 ) -> types.InitializeResult:
-    """Initializes the session with the client's capabilities and these workspace folders."""
+    """Initializes the session with the client's capabilities (or `capabilities`) and these
+    workspace folders."""
     if configuration is not None:
         client.set_configuration(configuration, section="sst")
-    caps = client_capabilities(client.kind)  # type: ignore[attr-defined]
+    caps = capabilities or client_capabilities(client.kind)  # type: ignore[attr-defined]
     result = await client.initialize_session(
         types.InitializeParams(
             capabilities=caps,
