@@ -228,12 +228,16 @@ def model_snapshot(root: Path) -> dict[str, object]:
     return {"apps": [app_model(a, snap, root) for a in snap.apps]}
 
 
+#: Ranges ([line, col, line, col]) on one line keep expected_model.json readable.
+_RANGE_JSON = re.compile(r"\[\s+(-?\d+),\s+(-?\d+),\s+(-?\d+),\s+(-?\d+)\s+\]")
+
+
 def compare_with_expected_model(root: Path) -> None:
     """Compares the model of the app at `root` with `expected_model.json` beside it
     (UPDATE_EXPECT=1 rewrites the file instead)."""
     expected_path = root / "expected_model.json"
     actual = model_snapshot(root)
-    text = json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    text = _RANGE_JSON.sub(r"[\1, \2, \3, \4]", json.dumps(actual, indent=1, ensure_ascii=False)) + "\n"
     if os.environ.get("UPDATE_EXPECT") == "1" or not expected_path.exists():
         expected_path.write_text(text, encoding="utf-8")
         if os.environ.get("UPDATE_EXPECT") != "1":
