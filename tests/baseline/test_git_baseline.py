@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sst_lsp.baseline import BaselineCache
-from sst_lsp.baseline.git import GitTree
+import pytest
 from gitkit import Repo, git, range_of, run
 
-import pytest
+from sst_lsp.baseline import BaselineCache
+from sst_lsp.baseline.git import GitTree
 
 # ----------------------------------------------------------------------------------------------
 # Apps.
