@@ -50,6 +50,7 @@ V1_APP = {
           return { api };
         }
     """,
+    "functions/list.ts": "export const main = async () => ({ statusCode: 200 });\n",
 }
 
 
