@@ -80,11 +80,11 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
 
 #: What a construct given in `permissions`/`bind` lets a function do (SST v1's permission.ts).
 _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
-    "Table": ("dynamodb:*", lambda b: [b.table.table_arn, f"{b.table.table_arn}/*"]),
-    "Bucket": ("s3:*", lambda b: [b.bucket.bucket_arn, f"{b.bucket.bucket_arn}/*"]),
-    "Queue": ("sqs:*", lambda b: [b.queue.queue_arn]),
-    "Topic": ("sns:*", lambda b: [b.topic.topic_arn]),
-    "Function": ("lambda:*", lambda b: [b.function.function_arn]),
+    "Table": ("dynamodb:*", lambda b: [b.attr("tableArn"), f"{b.attr('tableArn')}/*"]),
+    "Bucket": ("s3:*", lambda b: [b.attr("bucketArn"), f"{b.attr('bucketArn')}/*"]),
+    "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
+    "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
+    "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
 }
 
 #: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
@@ -156,6 +156,13 @@ class _Built:
     function: Any = None
     rule: Any = None
     var: str | None = None
+    #: Attribute tokens already fetched (each fetch is a round trip to the node process).
+    tokens: dict[str, Any] = field(default_factory=dict)
+
+    def attr(self, name: str) -> Any:
+        if name not in self.tokens:
+            self.tokens[name] = _ATTRS[self.kind][name](self)
+        return self.tokens[name]
 
 
 @dataclass
@@ -165,6 +172,9 @@ class _Ctx:
     cdk: Any
     stacks: dict[str, Any] = field(default_factory=dict)
     built: list[_Built] = field(default_factory=list)
+    #: One AssetCode per (stack, folder, excludes): an AssetCode belongs to one stack, and CDK
+    #: stages a folder once however many functions of that stack use it.
+    codes: dict[tuple[str, str, tuple[str, ...]], Any] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -197,9 +207,8 @@ class _Ctx:
             if len(parts) == 2:
                 b = self.lookup(parts[0], stack)
                 if b is not None:
-                    getter = _ATTRS.get(b.kind, {}).get(parts[1])
-                    if getter is not None:
-                        return getter(b)
+                    if parts[1] in _ATTRS.get(b.kind, {}):
+                        return b.attr(parts[1])
             raise SpecError(f"cannot evaluate `{text}`")
         raise SpecError(f"cannot evaluate `{_source_text(value)}`")
 
@@ -269,7 +278,7 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
     for st in spec.get("stacks", []):
         stack = ctx.stacks[st["id"]]
         _outputs(ctx, stack, st)
-        if not stack.node.children or not _has_resources(stack):
+        if not any(b.stack == st["id"] for b in ctx.built):
             # CloudFormation refuses a template without resources: keep the stack deployable.
             cdk.CfnResource(stack, "SstLspPlaceholder", type="AWS::CloudFormation::WaitConditionHandle")
             ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
@@ -299,12 +308,6 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
         "warnings": ctx.warnings,
         "duration_ms": int((time.perf_counter() - t0) * 1000),
     }
-
-
-def _has_resources(stack: Any) -> bool:
-    import aws_cdk as cdk
-
-    return any(isinstance(c, cdk.CfnResource) for c in stack.node.find_all())
 
 
 def _remove(scope: Any, cid: str) -> None:
@@ -356,22 +359,39 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
         b = ctx.lookup(str(item["$ref"]), stack_id) if isinstance(item, dict) and "$ref" in item else None
         if b is not None and b.kind in _BINDING:
             prop, attr = _BINDING[b.kind]
-            env[f"SST_{b.kind}_{prop}_{b.id}"] = _ATTRS[b.kind][attr](b)
+            env[f"SST_{b.kind}_{prop}_{b.id}"] = b.attr(attr)
+    code_key = (stack_id, str(fs["asset"]), tuple(fs.get("exclude") or ()))
+    code = ctx.codes.get(code_key)
+    if code is None:
+        code = ctx.codes[code_key] = lam.Code.from_asset(fs["asset"], exclude=fs.get("exclude") or None)
     fn = lam.Function(
         scope,
         fs["id"],
-        runtime=lam.Runtime(fs["runtime"], family),
+        runtime=_value(("runtime", fs["runtime"]), lambda: lam.Runtime(fs["runtime"], family)),
         handler=fs["handler"],
-        code=lam.Code.from_asset(fs["asset"], exclude=fs.get("exclude") or None),
+        code=code,
         memory_size=int(fs.get("memory", 1024)),
-        timeout=cdk.Duration.seconds(int(fs.get("timeout", 10))),
+        timeout=_value(("seconds", int(fs.get("timeout", 10))),
+                       lambda: cdk.Duration.seconds(int(fs.get("timeout", 10)))),
         tracing=lam.Tracing.ACTIVE,
         environment=env,
-        ephemeral_storage_size=cdk.Size.mebibytes(512),
+        ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
     )
     for action, resources in grants:
         fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=resources))
     return fn
+
+
+#: Immutable jsii values (runtimes, durations, sizes) reused across synths: each one built costs
+#: a round trip to the node process, and a warm worker synthesizes many times.
+_VALUES: dict[tuple[str, object], Any] = {}
+
+
+def _value(key: tuple[str, object], make: Callable[[], Any]) -> Any:
+    v = _VALUES.get(key)
+    if v is None:
+        v = _VALUES[key] = make()
+    return v
 
 
 def _maybe_function(
@@ -521,7 +541,7 @@ def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         )
         if fn is not None:
             fn.add_event_source(les.DynamoEventSource(b.table, starting_position=lam.StartingPosition.LATEST))
-    _parameter(ctx, b, b.table.table_name)
+    _parameter(ctx, b, b.attr("tableName"))
 
 
 def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -756,6 +776,7 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     from aws_cdk import aws_apigatewayv2_authorizers as auth
     from aws_cdk import aws_apigatewayv2_integrations as integ
 
+    authorizers: dict[str, Any] = {}
     for r in c.get("routes", []):
         scope = _scope(stack, b, r.get("scope"))
         if r.get("function") is not None:
@@ -785,6 +806,10 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         else:
             key = apig.HttpRouteKey.with_(r["path"], getattr(apig.HttpMethod, r["method"]))
         iam = r.get("auth") == "iam"
+        if iam and "iam" not in authorizers:
+            authorizers["iam"] = auth.HttpIamAuthorizer()
+        if not iam and "none" not in authorizers:
+            authorizers["none"] = apig.HttpNoneAuthorizer()
         try:
             route = apig.HttpRoute(
                 scope,
@@ -792,14 +817,14 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                 http_api=b.http_api,
                 route_key=key,
                 integration=integration,
-                authorizer=auth.HttpIamAuthorizer() if iam else apig.HttpNoneAuthorizer(),
+                authorizer=authorizers["iam" if iam else "none"],
             )
         except Exception as e:
             ctx.skip("Api route", f"{c['id']}/{r['key']}", b.stack, _reason(e))
             continue
         # SST sets NONE explicitly so that removing IAM auth later really updates the route.
         route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
-    _parameter(ctx, b, b.http_api.api_endpoint)
+    _parameter(ctx, b, b.attr("url"))
 
 
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
@@ -852,7 +877,7 @@ def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
         key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"
         if (var and f"ref:{var}" in used) or key in used:
             continue
-        cdk.CfnOutput(stack, key, value=b.http_api.api_endpoint)
+        cdk.CfnOutput(stack, key, value=b.attr("url"))
         used.add(key)
 
 

@@ -1,0 +1,157 @@
+"""Benchmark: embedded synth of a 10-stack app, cold process and warm worker (prints figures).
+
+Generates an SST v1 app with N stacks (default 10), each holding a Table with a stream consumer,
+an Api with 3 routes, a Queue with a consumer and a Cron (about 55 resources per stack), then:
+
+1. cold: a fresh Python process loads the model and synthesizes in-process (what the CLI does),
+   timed from process start to exit, with the child's peak RSS;
+2. worker: a `SynthWorker` is started and warmed (the language server does this once), then the
+   same app is synthesized several times in that warm process; the median is reported, split
+   into the parent's spec building and the worker's CDK time.
+
+Target from the issue: repeated synths in the warm worker take well under a second.
+
+Usage: python benchmarks/bench_synth.py [--stacks N] [--runs N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+STACK = """import {{ Api, Cron, Queue, StackContext, Table }} from "@serverless-stack/resources";
+
+export function Stack{i}({{ stack }}: StackContext) {{
+  const table = new Table(stack, "Table{i}", {{
+    fields: {{ pk: "string", sk: "string" }},
+    primaryIndex: {{ partitionKey: "pk", sortKey: "sk" }},
+    stream: true,
+    consumers: {{ indexer: "src/handler.main" }},
+  }});
+  const api = new Api(stack, "Api{i}", {{
+    defaults: {{ function: {{ environment: {{ TABLE: table.tableName }}, permissions: [table] }} }},
+    routes: {{
+      "GET /items": "src/handler.main",
+      "POST /items": "src/handler.main",
+      "GET /items/{{id}}": "src/handler.main",
+    }},
+  }});
+  new Queue(stack, "Queue{i}", {{ consumer: "src/handler.main" }});
+  new Cron(stack, "Cron{i}", {{ schedule: "rate(1 hour)", job: "src/handler.main" }});
+  stack.addOutputs({{ Url: api.url }});
+}}
+"""
+
+
+def generate(root: Path, stacks: int) -> None:
+    (root / "stacks").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "sst.json").write_text('{"name": "bench", "region": "us-east-1", "main": "stacks/index.ts"}\n')
+    (root / "src" / "handler.ts").write_text("export const main = async () => ({ statusCode: 200 });\n")
+    imports = "\n".join(f'import {{ Stack{i} }} from "./Stack{i}";' for i in range(stacks))
+    chain = "".join(f".stack(Stack{i})" for i in range(stacks))
+    (root / "stacks" / "index.ts").write_text(
+        f'{imports}\n\nexport default function main(app) {{\n'
+        f'  app.setDefaultFunctionProps({{ runtime: "nodejs22.x" }});\n  app{chain};\n}}\n'
+    )
+    for i in range(stacks):
+        (root / "stacks" / f"Stack{i}.ts").write_text(STACK.format(i=i))
+
+
+COLD = """
+import sys
+from pathlib import Path
+from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.cloud.synth import synth_app
+app = WorkspaceIndex([Path(sys.argv[1])]).snapshot().apps[0]
+r = synth_app(app, "dev", Path(sys.argv[2]))
+print(len(r.stacks), sum(s.resources for s in r.stacks), len(r.skipped))
+"""
+
+
+def cold_run(app: Path, out: Path) -> tuple[float, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", COLD, str(app), str(out)], capture_output=True, text=True,
+                          env=env, check=False)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"cold synth failed:\n{proc.stderr}")
+    return elapsed, proc.stdout.strip()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stacks", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keep", action="store_true", help="keep the generated app and outputs")
+    args = ap.parse_args()
+
+    from sst_lsp.cloud.synth import synth_app
+    from sst_lsp.cloud.synth_spec import app_to_spec
+    from sst_lsp.cloud.synth_worker import SynthWorker
+    from sst_lsp.model.index import WorkspaceIndex
+
+    tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-synth-"))
+    try:
+        app_dir = tmp / "app"
+        generate(app_dir, args.stacks)
+        print(f"app: {args.stacks} stacks in {app_dir}")
+
+        # 1. Cold processes.
+        cold: list[float] = []
+        summary = ""
+        for i in range(max(1, args.runs // 2)):
+            t, summary = cold_run(app_dir, tmp / f"cold{i}")
+            cold.append(t)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        n_stacks, n_res, n_skipped = summary.split()
+        print(f"result: {n_stacks} stacks, {n_res} resources, {n_skipped} skipped")
+        print(f"cold process (model + jsii start + synth + exit): "
+              f"median {statistics.median(cold):.2f} s, runs {', '.join(f'{x:.2f}' for x in cold)}; "
+              f"peak RSS of a child {rss_mb:.0f} MB")
+
+        # 2. The warm worker.
+        [app] = WorkspaceIndex([app_dir]).snapshot().apps
+        with SynthWorker() as worker:
+            t0 = time.perf_counter()
+            worker.warm()
+            print(f"worker start + warm-up: {time.perf_counter() - t0:.2f} s")
+            t0 = time.perf_counter()
+            synth_app(app, "dev", tmp / "first", worker=worker)
+            print(f"first synth in the worker: {time.perf_counter() - t0:.2f} s")
+            spec_times, totals, engine = [], [], []
+            for i in range(args.runs):
+                t0 = time.perf_counter()
+                app_to_spec(app, "dev")
+                spec_times.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                r = synth_app(app, "dev", tmp / f"warm{i}", worker=worker)
+                totals.append(time.perf_counter() - t0)
+                engine.append(r.duration_ms / 1000)
+            print(f"warm synth (spec + worker + result): median {statistics.median(totals) * 1000:.0f} ms, "
+                  f"runs {', '.join(f'{x * 1000:.0f}' for x in totals)} ms")
+            print(f"  of which spec building in the parent: median {statistics.median(spec_times) * 1000:.0f} ms")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
