@@ -203,6 +203,8 @@ def replacement_causes(o: TrackedConstruct, n: TrackedConstruct, stage: str | No
             if isinstance(ov, str) and isinstance(nv, str) and (STAGE in ov) != (STAGE in nv):
                 old_p.pop(k, None)
                 new_p.pop(k, None)
+    if old_p == new_p:
+        return []  # Nothing changed (and cfn-lint's schemas need not even be loaded).
     causes = cfn_causes(n.cfn.resource_type, old_p, new_p)
     for rtype, prop in EXTRA_REPLACEMENTS:
         if (rtype == n.cfn.resource_type and prop in keys and prop not in causes

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sst_lsp.baseline.git import GitError, GitTree, git_app_state, resolve_commit, toplevel, worktree_base
 from sst_lsp.baseline.state import AppState, CfnView, Policy, StackState, TrackedConstruct
@@ -196,7 +196,7 @@ def load_baselines(
         return None, {a.root: None for a in snapshot.apps}, [parsed]
     kind, arg = parsed
     loader = {"git": _load_git, "assembly": _load_assembly, "stage": _load_stage}[kind]
-    sources: dict[object, Baseline] = {}
+    sources: dict[object, Any] = {}
     for app in snapshot.apps:
         if app.generation == "v3":
             per_app[app.root] = None  # v3 deploys through Pulumi: no stacks to compare.
@@ -216,17 +216,24 @@ def _note(notes: list[str], msg: str) -> None:
         notes.append(msg)
 
 
-def _load_git(ref: str, app: App, snapshot: AppSnapshot, cache: BaselineCache, sources: dict[object, Baseline],
+def _load_git(ref: str, app: App, snapshot: AppSnapshot, cache: BaselineCache, sources: dict[object, Any],
               notes: list[str], stage_reader: StageReader | None, cwd: Path | None) -> Baseline | None:
     top = cache.toplevel(app.root)
     if top is None:
         _note(notes, f"No baseline: {app.root} is not in a git repository")
         return None
-    try:
-        sha = resolve_commit(top, ref)
-    except GitError as e:
-        _note(notes, f"No baseline: {e}")
+    # One `rev-parse` per repository and load, however many apps it holds.
+    sha_or_error = sources.get(("sha", top))
+    if sha_or_error is None:
+        try:
+            sha_or_error = resolve_commit(top, ref)
+        except GitError as e:
+            sha_or_error = e
+        sources[("sha", top)] = sha_or_error
+    if isinstance(sha_or_error, GitError):
+        _note(notes, f"No baseline: {sha_or_error}")
         return None
+    sha = str(sha_or_error)
     state = cache.git_state(top, sha, app.root)
     b = sources.get((top, sha))
     if b is None:
@@ -238,7 +245,7 @@ def _load_git(ref: str, app: App, snapshot: AppSnapshot, cache: BaselineCache, s
 
 
 def _load_assembly(arg: str, app: App, snapshot: AppSnapshot, cache: BaselineCache,
-                   sources: dict[object, Baseline], notes: list[str], stage_reader: StageReader | None,
+                   sources: dict[object, Any], notes: list[str], stage_reader: StageReader | None,
                    cwd: Path | None) -> Baseline | None:
     p = Path(os.path.expanduser(arg))
     candidates = [p] if p.is_absolute() else [app.root / p, (cwd or Path.cwd()) / p]
@@ -267,7 +274,7 @@ def _load_assembly(arg: str, app: App, snapshot: AppSnapshot, cache: BaselineCac
 
 
 def _load_stage(name: str, app: App, snapshot: AppSnapshot, cache: BaselineCache,
-                sources: dict[object, Baseline], notes: list[str], stage_reader: StageReader | None,
+                sources: dict[object, Any], notes: list[str], stage_reader: StageReader | None,
                 cwd: Path | None) -> Baseline | None:
     if stage_reader is None:
         _note(notes, f"No baseline: stage:{name} needs the deployed stage, which this run cannot read")

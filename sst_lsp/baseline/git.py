@@ -23,13 +23,17 @@ from pathlib import Path
 from sst_lsp.baseline.kinds import app_state
 from sst_lsp.baseline.state import AppState
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot
-from sst_lsp.model.files import MAX_FILE_BYTES, FileSource
+from sst_lsp.model.files import MAX_FILE_BYTES, SKIP_DIRS, FileSource
 from sst_lsp.model.index import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
 #: Seconds a git command may take (a huge repository's ls-tree included).
 GIT_TIMEOUT = 60
+#: What one batch read of an app's sources may take at most.
+PREFETCH_FILES = 2000
+PREFETCH_BYTES = 16 * 1024 * 1024
+_SOURCE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", "sst.json")
 
 
 class GitError(Exception):
@@ -44,13 +48,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_git(cwd: Path, *args: str, binary: bool = False) -> bytes:
+def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     """Runs `git args...` in `cwd` and returns its stdout; raises GitError with git's message."""
     try:
         proc = subprocess.run(
             ["git", *args],
             cwd=cwd,
             env=_env(),
+            input=stdin if stdin is not None else b"",
             capture_output=True,
             timeout=GIT_TIMEOUT,
             shell=False,
@@ -130,6 +135,47 @@ class GitTree:
                 self.dirs.setdefault(parent, {})[segs[i]] = entry_kind
                 if entry_kind == "d":
                     self.dirs.setdefault("/".join(segs[: i + 1]), {})
+
+    def prefetch(self, prefix: str) -> None:
+        """Reads every JS/TS source (and sst.json) below `prefix` with one `git cat-file --batch`,
+        instead of one process per file: an app's stack files are all needed anyway."""
+        want: list[tuple[str, _Blob]] = []
+        total = 0
+        head = prefix + "/" if prefix else ""
+        with self._lock:
+            # Shallow files first: configs and stack folders before deep frontend trees.
+            for rel, blob in sorted(self.blobs.items(), key=lambda kv: kv[0].count("/")):
+                if not rel.startswith(head) or rel in self._texts:
+                    continue
+                if not rel.endswith(_SOURCE_SUFFIXES) or any(p in SKIP_DIRS for p in rel.split("/")[:-1]):
+                    continue
+                if blob.size > MAX_FILE_BYTES or total + blob.size > PREFETCH_BYTES or len(want) >= PREFETCH_FILES:
+                    continue
+                total += blob.size
+                want.append((rel, blob))
+        if not want:
+            return
+        try:
+            out = run_git(self.top, "cat-file", "--batch", stdin=b"".join(b.oid.encode() + b"\n" for _, b in want))
+        except GitError:
+            log.debug("batch read below %s at %s failed", prefix, self.sha, exc_info=True)
+            return
+        texts: dict[str, str | None] = {}
+        pos = 0
+        for rel, _ in want:
+            nl = out.find(b"\n", pos)
+            if nl < 0:
+                break
+            header = out[pos:nl].split()
+            pos = nl + 1
+            if len(header) != 3:
+                continue  # "<oid> missing"
+            size = int(header[2])
+            data = out[pos:pos + size]
+            pos += size + 1
+            texts[rel] = None if b"\x00" in data[:8192] else data.decode("utf-8", errors="replace")
+        with self._lock:
+            self._texts.update(texts)
 
     def text(self, rel: str) -> str | None:
         with self._lock:
@@ -215,6 +261,9 @@ def worktree_base(app_root: Path, top: Path) -> Path | None:
 def git_app_state(tree: GitTree, base: Path, app_root: Path) -> AppState:
     """The state of the app at `app_root` in the commit `tree` holds."""
     fs = GitTreeSource(tree, base)
+    rel_root = fs._rel(app_root)
+    if rel_root is not None:
+        tree.prefetch(rel_root)
     ar = _app_root_in(fs, app_root)
     if ar is None:
         return AppState(root=app_root, name=None, stacks={}, constructs=(), exists=False)
