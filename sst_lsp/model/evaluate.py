@@ -54,14 +54,18 @@ def string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange] | None:
     """The value and content range (inside the quotes) of a `string` node."""
     if node.type != "string":
         return None
+    text = pf.node_text(node)
+    r = pf.node_range(node)
+    inner = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "\\" not in text and not node.has_error:
+        # The common case, without visiting the children: no escapes, both quotes present.
+        return text[1:-1], inner
     parts: list[str] = []
     for ch in node.named_children:
         if ch.type == "string_fragment":
             parts.append(pf.node_text(ch))
         elif ch.type == "escape_sequence":
             parts.append(_unescape(pf.node_text(ch)))
-    r = pf.node_range(node)
-    inner = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
     return "".join(parts), inner
 
 
@@ -227,7 +231,8 @@ class Evaluator:
             if pf.node_text(node) == "undefined":
                 return Value("null", pf.node_range(node))
             target = self.lookup(node)
-            if target is None:
+            if target is None or target.type == "new_expression":
+                # An instance (`const table = new Table(...)`) is known by its name.
                 return self._unknown(node, "ref")
             return self._through(target, node, depth)
         if t == "member_expression":

@@ -1031,6 +1031,8 @@ class _Extractor:
                 return  # A Function construct held in a variable: extracted where it was built.
             self.unresolved += 1
         elif v.kind == "unknown":
+            if v.text.startswith("new "):
+                return  # `new Function(...)` in place: extracted as a construct of its own.
             self.unresolved += 1
 
     def _emit(self, h: Value, props: Value | None, tgt: _Target, position: str, route: str | None) -> None:

@@ -82,7 +82,8 @@ class WorkspaceIndex:
             self._changed(path)
 
     def _changed(self, path: Path) -> None:
-        self._facts.pop(path, None)
+        # The cached facts stay: `facts()` compares texts, and when the new text yields equal
+        # facts it keeps the old object, so the apps built from it stay valid.
         self.resolver.invalidate(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
             self._app_roots = None
