@@ -137,6 +137,7 @@ _PROP_LABELS = {
     "UsernameAttributes": "the sign-in attributes (UsernameAttributes)",
     "AliasAttributes": "the sign-in aliases (AliasAttributes)",
     "Type": "the resource type",
+    "construct": "the construct class (the resource's construct path, so its logical id)",
 }
 
 
@@ -185,6 +186,8 @@ def replacement_causes(o: TrackedConstruct, n: TrackedConstruct, stage: str | No
         return []
     if o.cfn.resource_type != n.cfn.resource_type:
         return ["Type"]
+    if _shape(o) != _shape(n):
+        return ["construct"]
     if o.cfn.known is None and n.cfn.known is None:
         keys = set(o.cfn.props) | set(n.cfn.props)
     elif o.cfn.known is None:
@@ -211,6 +214,15 @@ def replacement_causes(o: TrackedConstruct, n: TrackedConstruct, stage: str | No
                 and old_p.get(prop) != new_p.get(prop)):
             causes.append(prop)
     return causes
+
+
+def _shape(t: TrackedConstruct) -> str:
+    """Where the resource sits below the construct id: SST wraps it (`<id>/Table/Resource`), a
+    CDK L2 construct holds it (`<id>/Resource`), an L1 construct is it (`<id>`). Another shape
+    is another construct path, so another logical id."""
+    if t.origin == "sst":
+        return "sst"
+    return "l1" if t.kind.startswith("Cfn") else "l2"
 
 
 #: Replacements neither cfn-lint's schemas nor model/cfn.py's SUPPLEMENT list yet, with

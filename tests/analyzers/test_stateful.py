@@ -209,6 +209,17 @@ def test_replacement_causes_use_the_schema_and_the_supplement() -> None:
     assert replacement_causes(e1, e2, None) == ["Engine"]
 
 
+def test_switching_between_sst_and_cdk_classes_changes_the_logical_id() -> None:
+    view = CfnView("AWS::S3::Bucket", {}, frozenset({"BucketName"}), "BucketName")
+    sst = _t("s3-bucket", view, "Files")
+    raw = TrackedConstruct(family="s3-bucket", kind="Bucket", origin="aws-s3", id="Files", cdk_id="Files",
+                           stack="S", cfn=view, path=PATH, range=TextRange.of(90, 1, 90, 6))
+    assert replacement_causes(sst, raw, None) == ["construct"]
+    got = compare(state(sst), state(raw), "git:HEAD")
+    assert [f.code for f in got] == ["stateful-construct-replaced"]
+    assert "construct class" in got[0].message
+
+
 def test_stage_placeholder_against_a_template() -> None:
     code = _t("dynamodb-table", CfnView("AWS::DynamoDB::Table", {"TableName": f"{STAGE}-notes-Notes"},
                                         frozenset({"TableName"}), "TableName"))
