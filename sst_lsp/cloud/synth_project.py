@@ -207,7 +207,7 @@ def _read_assembly(result: SynthResult, assembly: Path, stage: str, app_name: st
             tpl: dict[str, Any] = json.loads(tpath.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             tpl = {}
-        sid = name[len(prefix):] if name.startswith(prefix) else name
+        sid = name.removeprefix(prefix)
         result.stacks.append(
             StackResult(sid, name, tpath, len(tpl.get("Resources", {})), sorted(tpl.get("Outputs", {})))
         )

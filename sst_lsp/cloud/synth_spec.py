@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sst_lsp.model.types import App, Construct, HandlerRef, StackDef, Value
 
@@ -242,9 +243,9 @@ class _SpecBuilder:
                 "key": key, "method": method, "path": path, "postfix": postfix,
                 "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
             }
-            h = by_key.get(key)
-            if h is not None:
-                fs = self.function(h, f"Lambda_{postfix}", r["scope"], cdefaults, stack_defaults, c)
+            hr = by_key.get(key)
+            if hr is not None:
+                fs = self.function(hr, f"Lambda_{postfix}", r["scope"], cdefaults, stack_defaults, c)
                 if fs is None:
                     continue
                 r["function"] = fs
@@ -276,7 +277,7 @@ class _SpecBuilder:
 
     def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
-        out = []
+        out: list[dict[str, str]] = []
         subs = props.get("subscribers")
         if subs is None or subs.kind != "object":
             return out
@@ -476,7 +477,7 @@ def _first_size(layers: list[Value], key: str, default: int) -> int:
     if v is not None and v.kind == "number" and isinstance(v.value, float):
         return int(v.value)
     if v is not None and v.kind == "string":
-        m = re.fullmatch(r"\s*(\d+)\s*(MB|GB)\s*", str(v.value), re.I)
+        m = re.fullmatch(r"\s*(\d+)\s*(MB|GB)\s*", str(v.value), re.IGNORECASE)
         if m:
             return int(m.group(1)) * (1024 if m.group(2).upper() == "GB" else 1)
     return default
@@ -557,10 +558,10 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
             if v.kind != "object":
                 continue
             for e in v.entries:
-                val = e.value
-                if val.kind == "object" and val.get("value") is not None:
-                    val = val.get("value")  # `{ value, exportName }`
-                assert val is not None
+                val: Value = e.value
+                inner = val.get("value") if val.kind == "object" else None
+                if inner is not None:
+                    val = inner  # `{ value, exportName }`
                 out.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
     return out
 

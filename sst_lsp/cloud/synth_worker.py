@@ -26,8 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,8 @@ class SynthWorker:
             if self.on_stderr is not None:
                 try:
                     self.on_stderr(line)
-                except Exception:  # A logging callback must not kill the drain thread.
-                    pass
+                except Exception:
+                    log.debug("synth worker stderr callback failed", exc_info=True)
             else:
                 log.debug("synth worker: %s", line)
 
@@ -138,7 +139,7 @@ class SynthWorker:
             except OSError:
                 pass
 
-    def __enter__(self) -> SynthWorker:
+    def __enter__(self) -> SynthWorker:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -253,7 +254,7 @@ def main() -> int:
             answer = {"id": rid, "ok": True, "result": result}
         except SpecError as e:
             answer = {"id": rid, "ok": False, "error": str(e)}
-        except Exception as e:  # The parent shows one line; the traceback goes to stderr (its log).
+        except Exception as e:  # noqa: BLE001 - the parent shows one line; the traceback goes to its log.
             import traceback
 
             traceback.print_exc(file=sys.stderr)
