@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sst_lsp.check import render_json, render_sarif, render_text, run_check
+    from sst_lsp.check import render_json, render_sarif, render_stats, render_text, run_check
 
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -122,12 +122,15 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     res = run_check(paths, baseline=args.baseline, stage=args.stage, exclude=args.exclude)
     if args.format == "json":
-        out = render_json(res, stats=args.stats)
+        out = render_json(res)
     elif args.format == "sarif":
         out = render_sarif(res)
     else:
         out = render_text(res, stats=args.stats)
     print(out)
-    if res.apps == 0 and args.format == "text":
+    if args.stats and args.format != "text":
+        # JSON and SARIF stay machine-readable on stdout; the counts go to stderr.
+        print(render_stats(res), file=sys.stderr)
+    if res.apps == 0:
         print("note: no SST app found (looked for sst.json and sst.config.ts/js/mjs)", file=sys.stderr)
     return 1 if res.errors else 0

@@ -1,0 +1,1 @@
+"""Test package root: makes top-level test modules importable as `tests.*` (unique names)."""
