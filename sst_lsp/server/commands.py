@@ -198,37 +198,138 @@ async def _with_progress(
 
 
 # ----------------------------------------------------------------------------------------------
-# Cloud commands: the seam to sst_lsp/cloud.
+# Cloud commands: the only place the server calls sst_lsp/cloud (through cloud/ops.py, which the
+# CLI shares). The runners are synchronous and run in a worker thread.
 # ----------------------------------------------------------------------------------------------
 
-#: Engine runners by command: (server, app, args, reporter) -> JSON result. Filled by
-#: `_cloud_runner` from sst_lsp.cloud when the engine is available.
-CloudRunner = Callable[["SstLanguageServer", App, CloudArgs, ServerReporter], dict[str, Any]]
+CloudRunner = Callable[[SstLanguageServer, App, CloudArgs, ServerReporter], dict[str, Any]]
 
 
-def _cloud_runner(kind: str) -> CloudRunner | None:
-    try:
-        from sst_lsp.server import cloud_ops
-    except ImportError:
-        return None
-    return getattr(cloud_ops, f"run_{kind}", None)
+def _connection(ls: SstLanguageServer, app: App) -> Any:
+    from sst_lsp.cloud.aws import Connection
+
+    aws = ls.settings_for(app.root).aws
+    return Connection(
+        profile=aws.profile or None, region=aws.region or app.region or None, endpoint_url=aws.endpoint_url or None
+    )
+
+
+def _target(ls: SstLanguageServer, app: App, stage: str) -> Any:
+    from sst_lsp.cloud import ops
+
+    s = ls.settings_for(app.root)
+    return ops.Target(stage=stage, connection=_connection(ls, app), protected_stages=tuple(s.protected_stages))
+
+
+def synth_worker(ls: SstLanguageServer) -> Any:
+    """The server's warm synth worker (a child process keeping aws-cdk-lib loaded), started on
+    the first synth and ended at shutdown."""
+    worker = getattr(ls, "_synth_worker", None)
+    if worker is None:
+        from sst_lsp.cloud.synth_worker import SynthWorker
+
+        worker = SynthWorker(on_stderr=lambda line: log.debug("synth worker: %s", line))
+        ls._synth_worker = worker  # type: ignore[attr-defined]
+    return worker
+
+
+def close_synth_worker(ls: SstLanguageServer) -> None:
+    worker = getattr(ls, "_synth_worker", None)
+    if worker is not None:
+        try:
+            worker.close()
+        except Exception:
+            log.debug("closing the synth worker failed", exc_info=True)
+
+
+def _synth_json(app: App, res: Any) -> dict[str, Any]:
+    return {
+        "app": app.name or str(app.root),
+        "root": str(app.root),
+        "outDir": str(res.out_dir),
+        "mode": res.mode,
+        "stacks": [{"id": s.id, "name": s.name, "resources": s.resources} for s in res.stacks],
+        "skipped": [f"{k.kind} {k.id}" + (f" ({k.stack})" if k.stack else "") + f": {k.reason}" for k in res.skipped],
+        "warnings": list(res.warnings),
+        "durationMs": res.duration_ms,
+        "ok": res.ok,
+        "error": res.error,
+    }
+
+
+def run_synth(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
+    from sst_lsp.cloud import ops
+
+    mode = ls.settings_for(app.root).synth.mode
+    res = ops.synth(app, args.stage, mode=mode, reporter=reporter, worker=synth_worker(ls) if mode == "embedded" else None)
+    status = "ok" if res.ok else "failed"
+    return {"status": status, "message": res.error or "", "apps": [_synth_json(app, res)]}
+
+
+def run_diff(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
+    from sst_lsp.cloud import ops
+
+    mode = ls.settings_for(app.root).synth.mode
+    _, res = ops.diff(app, _target(ls, app, args.stage), reporter, mode=mode,
+                      worker=synth_worker(ls) if mode == "embedded" else None)
+    return {**res.to_json(), "text": res.to_text()}
+
+
+def run_deploy(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
+    from sst_lsp.cloud import ops
+
+    mode = ls.settings_for(app.root).synth.mode
+    # No `yes`, no `allow_data_loss`: the engine asks (protected stage, data loss, bootstrap)
+    # through the reporter, i.e. window/showMessageRequest.
+    _, res = ops.deploy(app, _target(ls, app, args.stage), reporter, stacks=args.stacks, mode=mode,
+                        worker=synth_worker(ls) if mode == "embedded" else None)
+    ls.diagnostics.stage_changed()
+    return res.to_json()  # type: ignore[no-any-return]
+
+
+def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
+    from sst_lsp.cloud import ops
+
+    res = ops.remove(app, _target(ls, app, args.stage), reporter)
+    ls.diagnostics.stage_changed()
+    return res.to_json()  # type: ignore[no-any-return]
+
+
+RUNNERS: dict[str, CloudRunner] = {"synth": run_synth, "diff": run_diff, "deploy": run_deploy, "remove": run_remove}
+
+
+def stage_reader(ls: SstLanguageServer) -> Callable[[App, str], Any]:
+    """Reads a deployed stage's stacks for the `stage:NAME` baseline (sst_lsp/baseline)."""
+
+    def read(app: App, stage: str) -> Any:
+        from sst_lsp.cloud.aws import open_session
+        from sst_lsp.cloud.stage_state import read_deployed_stage
+
+        session = open_session(_connection(ls, app), app.region)
+        return read_deployed_stage(session, app.name or "", stage).stacks
+
+    return read
 
 
 async def _cloud_command(ls: SstLanguageServer, kind: str, raw: object) -> dict[str, Any]:
     args = _structure(ls, raw, CloudArgs)
-    stage = args.stage.strip()
+    stage = args.stage = args.stage.strip()
     if not stage:
         raise CommandError("`stage` is required")
     snap = await asyncio.to_thread(ls.index.snapshot)
     app = pick_app(snap, args.app)
-    runner = _cloud_runner(kind)
-    if runner is None:
-        return {"status": "failed", "message": f"sst.{kind} is not available in this build"}
+    runner = RUNNERS[kind]
     title = {"synth": "SST: synth", "diff": "SST: diff", "deploy": "SST: deploy", "remove": "SST: remove"}[kind]
 
     def work(reporter: ServerReporter) -> dict[str, Any]:
+        from sst_lsp.cloud import ops
+
         try:
             return runner(ls, app, args, reporter)
+        except (ops.OpsError, ops.CloudError) as e:
+            # What the user must fix (no credentials, a bad stage, a config error): a result.
+            reporter.log(f"sst.{kind} {stage}: {e}")
+            return {"status": "failed", "message": str(e)}
         except Exception as e:  # The engines return results; a bug still must not escape raw.
             log.error("sst.%s failed", kind, exc_info=True)
             return {"status": "failed", "message": f"internal error: {type(e).__name__}: {e}"}

@@ -45,16 +45,21 @@ log = logging.getLogger(__name__)
 
 
 class BaselineCache:
-    """Loaded baselines by (setting, app roots): loading one reads git or an assembly, far too
-    slow for every keystroke. Cleared on settings changes and saves."""
+    """Loaded baselines by (setting, app roots): loading one reads git or an assembly (or a
+    deployed stage), far too slow for every keystroke. Cleared on settings changes and saves;
+    deployed stages also after a deploy or remove."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, tuple[Path, ...]], tuple[Any, dict[object, Any]]] = {}
+    def __init__(self, ls: SstLanguageServer) -> None:
+        self.ls = ls
+        self._cache: dict[tuple[str, tuple[Path, ...]], tuple[Any, dict[Any, Any]]] = {}
+        self._states: Any = None  # sst_lsp.baseline.BaselineCache: git states per commit, ...
 
-    def clear(self) -> None:
+    def clear(self, stages: bool = False) -> None:
         self._cache.clear()
+        if stages and self._states is not None:
+            self._states.invalidate()
 
-    def get(self, setting: str, snap: AppSnapshot, index: WorkspaceIndex) -> tuple[Any, dict[object, Any]]:
+    def get(self, setting: str, snap: AppSnapshot, index: WorkspaceIndex) -> tuple[Any, dict[Any, Any]]:
         if not setting or setting == "off" or not snap.apps:
             return None, {}
         key = (setting, tuple(a.root for a in snap.apps))
@@ -62,11 +67,23 @@ class BaselineCache:
         if got is not None:
             return got
         try:
-            from sst_lsp.baseline import load_baselines  # type: ignore[attr-defined]
+            from sst_lsp.baseline import BaselineCache as States
+            from sst_lsp.baseline import load_baselines
         except ImportError:
             return None, {}
+        if self._states is None:
+            self._states = States()
+        reader = None
+        if setting.strip().startswith("stage:"):
+            # Only this baseline talks to AWS; the reader lives with the other cloud calls.
+            from sst_lsp.server.commands import stage_reader
+
+            reader = stage_reader(self.ls)
         try:
-            base, baselines, notes = load_baselines(setting, snap, index.fs)
+            base, baselines, notes = load_baselines(
+                setting, snap, index.fs, cache=self._states, stage_reader=reader, cwd=self.ls.settings.folders[0]
+                if self.ls.settings.folders else None,
+            )
             for n in notes:
                 log.info("baseline %s: %s", setting, n)
         except Exception:
@@ -139,7 +156,9 @@ class DiagnosticsEngine:
         #: Bumped by settings changes: results computed under older settings are dropped.
         self._generation = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sst-analysis")
-        self.baselines = BaselineCache()
+        self.baselines = BaselineCache(ls)
+        #: The server's event loop (known once a run was scheduled), for calls from threads.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # Documents.
     def opened(self, path: Path, uri: str) -> None:
@@ -168,6 +187,20 @@ class DiagnosticsEngine:
             self._task.cancel()
         self._task = asyncio.ensure_future(self._run(delay))
 
+    def stage_changed(self) -> None:
+        """A deploy or remove changed what is deployed: `stage:` baselines are stale."""
+        self.baselines.clear(stages=True)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            # Called from a command's worker thread: schedule on the server's loop.
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(lambda: self.schedule(immediate=True))
+        else:
+            self.schedule(immediate=True)
+
     def settings_changed(self) -> None:
         self._generation += 1
         self.baselines.clear()
@@ -183,13 +216,17 @@ class DiagnosticsEngine:
         return await self._run(0.0)
 
     async def _run(self, delay: float) -> bool:
+        self._loop = asyncio.get_running_loop()
         if delay > 0:
             await asyncio.sleep(delay)
         await self.ls.ready()
         rev, gen = self.ls.index.revision, self._generation
         versions = self.versions()
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._compute, rev, gen)
+        try:
+            result = await loop.run_in_executor(self._executor, self._compute, rev, gen)
+        except RuntimeError:  # The executor is shut down: the server is exiting.
+            return False
         if result is None or self.ls.index.revision != rev or self._generation != gen:
             return False  # Stale: a newer run is scheduled.
         self._last = result

@@ -171,6 +171,9 @@ class SstLanguageServer(LanguageServer):
         self.index.set_roots(folders)
 
     def shutdown(self) -> None:
+        from sst_lsp.server.commands import close_synth_worker
+
+        close_synth_worker(self)
         self.diagnostics.close()
         if self.index_task is not None:
             self.index_task.cancel()
@@ -245,6 +248,9 @@ def _register_lifecycle(server: SstLanguageServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: SstLanguageServer, params: None) -> None:
+        from sst_lsp.server.commands import close_synth_worker
+
+        close_synth_worker(ls)
         ls.diagnostics.close()
         if ls.index_task is not None:
             ls.index_task.cancel()

@@ -29,6 +29,17 @@ TIMEOUT = 30.0
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    # The cloud commands only ever reach the moto server on 127.0.0.1 (set per test through
+    # sst.aws.endpointUrl): fake credentials, and no profile or config from this machine.
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(key, None)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
     return env
 
 
@@ -53,7 +64,10 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> 
     @lsp_client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def on_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         lsp_client.message_requests.append(params)  # type: ignore[attr-defined]
+        # `message_answer`: None (dismiss), a title, or "first" (the first action offered).
         answer = lsp_client.message_answer  # type: ignore[attr-defined]
+        if answer == "first":
+            answer = params.actions[0].title if params.actions else None
         return types.MessageActionItem(title=answer) if answer else None
 
     yield

@@ -1,0 +1,121 @@
+"""Server commands end to end: the cloud commands against a moto server on 127.0.0.1 (slow:
+real aws-cdk-lib synth in the server's warm worker), with work-done progress and questions
+through window/showMessageRequest; bad arguments answered with clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from sst_lsp.cloud.local import LocalEndpoint
+from tests.e2e.conftest import start
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[LocalEndpoint]:
+    endpoint = LocalEndpoint()
+    endpoint.start()
+    try:
+        yield endpoint
+    finally:
+        endpoint.stop()
+
+
+@pytest.fixture
+def moto_url(moto_server: LocalEndpoint) -> str:
+    """A freshly reset moto server's URL (each test deploys into an empty account)."""
+    moto_server.reset()
+    return moto_server.endpoint_url
+
+
+def complete_app(workspace: Path) -> Path:
+    """The SST v1 app with every handler present (synth bundles what the handlers name).
+
+    The v1 app, not the v2 one: v2 constructs add `AWS::SSM::Parameter`s with a Tags map, on
+    which moto's CloudFormation answers HTTP 500.
+    """
+    legacy = workspace / "legacy"
+    nightly = legacy / "services" / "functions" / "nightly.py"
+    nightly.write_text(nightly.read_text(encoding="utf-8") + "\n\ndef run(event, context):\n    return None\n", encoding="utf-8")
+    return legacy
+
+
+async def run(client: LanguageClient, command: str, arg: Any) -> Any:
+    return await client.workspace_execute_command_async(types.ExecuteCommandParams(command=command, arguments=[arg]))
+
+
+@pytest.mark.slow
+async def test_deploy_diff_synth_remove_against_moto(client: LanguageClient, workspace: Path, moto_url: str) -> None:
+    app_dir = complete_app(workspace)
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": moto_url, "region": "us-east-1"}, "stage": "e2e"})
+    # Say yes to every question (the bootstrap of the fresh moto account, the removal).
+    client.message_answer = "first"  # type: ignore[attr-defined]
+    deployed = await run(client, "sst.deploy", {"stage": "e2e"})
+    assert deployed["status"] == "deployed", deployed
+    assert {s["stack"] for s in deployed["stacks"]} == {"e2e-legacy-Jobs"}
+    # The deploy ran behind a work-done progress that began and ended.
+    kinds = [[v.kind for v in reports] for token, reports in client.progress_reports.items() if str(token).startswith("sst-cmd-")]
+    assert any(k and k[0] == "begin" and k[-1] == "end" for k in kinds), client.progress_reports
+
+    diff = await run(client, "sst.diff", {"stage": "e2e"})
+    assert diff["status"] == "ok", diff
+    assert "e2e-legacy-Jobs" in diff["text"]
+    assert diff["hasChanges"] is False
+
+    synth = await run(client, "sst.synth", {"stage": "e2e"})
+    assert synth["status"] == "ok", synth
+    (app,) = synth["apps"]
+    assert {s["name"] for s in app["stacks"]} == {"e2e-legacy-Jobs"}
+    assert Path(app["outDir"], "manifest.json").is_file()
+
+    stages = await run(client, "sst.listStages", {})
+    assert stages["current"] == "e2e"
+
+    removed = await run(client, "sst.remove", {"stage": "e2e"})
+    assert removed["status"] == "removed", removed
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="cloud/synth_worker.py: a second synth of the same stage in one warm worker loses the "
+    "staged asset folders (aws-cdk-lib's asset staging cache outlives the cleared out dir)",
+)
+async def test_synth_then_deploy_in_one_server(client: LanguageClient, workspace: Path, moto_url: str) -> None:
+    app_dir = complete_app(workspace)
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": moto_url}})
+    client.message_answer = "first"  # type: ignore[attr-defined]
+    assert (await run(client, "sst.synth", {"stage": "twice"}))["status"] == "ok"
+    deployed = await run(client, "sst.deploy", {"stage": "twice"})
+    assert deployed["status"] == "deployed", deployed
+
+
+@pytest.mark.slow
+async def test_protected_stage_asks_and_cancel_refuses(client: LanguageClient, workspace: Path, moto_url: str) -> None:
+    app_dir = complete_app(workspace)
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": moto_url}, "protectedStages": ["live"]})
+    client.message_answer = "Cancel"  # type: ignore[attr-defined]
+    got = await run(client, "sst.deploy", {"stage": "live"})
+    assert got["status"] in ("refused", "cancelled"), got
+    asked = client.message_requests  # type: ignore[attr-defined]
+    protected = [m for m in asked if "live" in m.message]
+    assert protected, [m.message for m in asked]
+    assert [a.title for a in protected[0].actions or []] == ["Yes, live", "Cancel"]
+
+
+async def test_bad_command_arguments(client: LanguageClient, workspace: Path) -> None:
+    await start(client, [workspace / "notes"])
+    with pytest.raises(Exception, match="stage"):
+        await run(client, "sst.deploy", {"stage": ""})
+    with pytest.raises(Exception, match="one argument object"):
+        await client.workspace_execute_command_async(types.ExecuteCommandParams(command="sst.diff", arguments=[]))
+    with pytest.raises(Exception, match="invalid argument"):
+        await run(client, "sst.synth", {"app": 3})
+    # An invalid stage name is an ops problem: a result, not a JSON-RPC error.
+    got = await run(client, "sst.synth", {"stage": "not a stage"})
+    assert got["status"] == "failed" and "stage" in got["message"].lower()
