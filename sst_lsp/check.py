@@ -9,9 +9,9 @@ from __future__ import annotations
 import gc
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from sst_lsp import __version__
 from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
@@ -78,7 +78,7 @@ def _run_check(
     snap = index.snapshot()
     notes: list[str] = []
     base_obj = None
-    baselines: dict[object, object] = {}
+    baselines: dict[object, object] = {}  # App root -> Baseline (typed loosely: optional module).
     if baseline and baseline != "off":
         try:
             from sst_lsp.baseline import load_baselines
@@ -100,7 +100,7 @@ def _run_check(
         handlers=sum(len(a.handlers) for a in snap.apps),
         unresolved=sum(a.unresolved for a in snap.apps),
         files=len(snap.facts),
-        baseline=baseline,
+        baseline=_describe_baseline(baseline, base_obj, baselines),
         notes=notes,
     )
     return res
@@ -274,3 +274,14 @@ def render_sarif(res: CheckResult) -> str:
         ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _describe_baseline(spec: str | None, base: object, per_app: dict[object, object]) -> str | None:
+    """The baseline as the user should see it: its description (with the resolved commit)."""
+    if not spec or spec == "off":
+        return None
+    descs = {getattr(b, "description", None) for b in [base, *per_app.values()] if b is not None}
+    descs.discard(None)
+    if len(descs) == 1:
+        return str(descs.pop())
+    return spec
