@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from gen_monorepo import generate  # noqa: E402
+from gen_monorepo import generate
 
 
 def run_once(target: Path) -> tuple[float, int, str]:

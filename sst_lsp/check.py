@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sst_lsp import __version__
 from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
@@ -78,7 +79,7 @@ def _run_check(
     snap = index.snapshot()
     notes: list[str] = []
     base_obj = None
-    baselines: dict[object, object] = {}  # App root -> Baseline (typed loosely: optional module).
+    baselines: dict[Any, Any] = {}  # App root -> Baseline (typed loosely: an optional module).
     if baseline and baseline != "off":
         try:
             from sst_lsp.baseline import load_baselines

@@ -30,9 +30,7 @@ from sst_lsp.model.types import (
     Construct,
     Finding,
     Related,
-    RouteKey,
     Stack,
-    StackDef,
     Value,
 )
 from sst_lsp.syntax.text import TextRange
@@ -211,9 +209,8 @@ def _http_path_problem(key: str, path: str) -> str | None:
 def _rest_path_problem(key: str, path: str) -> str | None:
     # CDK's `resourceForPath`: an optional leading "/", then parts split on "/", a trailing "/"
     # ignored; an empty part in the middle is refused.
-    body = path[1:] if path.startswith("/") else path
-    if body.endswith("/"):
-        body = body[:-1]
+    body = path.removeprefix("/")
+    body = body.removesuffix("/")
     if not body:
         return None
     segments = body.split("/")
@@ -454,6 +451,8 @@ def _tables(app: App) -> Iterator[Finding]:
         props = c.props
         if props is None or props.kind != "object":
             continue
+        keys: tuple[str, ...]
+        index_props: tuple[tuple[str, tuple[str, ...]], ...]
         if c.origin == "sst" and c.kind == "Table":
             keys = ("partitionKey", "sortKey")
             index_props = (("globalIndexes", keys), ("secondaryIndexes", keys), ("localIndexes", ("sortKey",)))
@@ -467,12 +466,12 @@ def _tables(app: App) -> Iterator[Finding]:
             continue
         declared = {e.key for e in fields.entries}
         where: list[tuple[str, Value | None, tuple[str, ...]]] = [("primary index", props.get("primaryIndex"), keys)]
-        for prop, wanted in index_props:
+        for prop, index_keys in index_props:
             idx = props.get(prop)
             if idx is None or idx.kind != "object":
                 continue
             for e in idx.entries:
-                where.append((f'index "{e.key}"', e.value, wanted))
+                where.append((f'index "{e.key}"', e.value, index_keys))
         for label, index, wanted in where:
             if index is None or index.kind != "object":
                 continue

@@ -122,9 +122,10 @@ class Evaluator:
                 table = self._scope_table(scope)
                 if name in table:
                     return table[name]
-            elif scope.type in _FUNCTIONS or scope.type in _LOOPS or scope.type == "catch_clause":
-                if self._binds_param(scope, name):
-                    return None
+            elif (
+                scope.type in _FUNCTIONS or scope.type in _LOOPS or scope.type == "catch_clause"
+            ) and self._binds_param(scope, name):
+                return None
             scope = scope.parent
         return None
 
@@ -241,9 +242,9 @@ class Evaluator:
             if obj is not None and prop is not None and prop.type == "property_identifier":
                 base = self.value(obj, depth + 1)
                 if base.kind == "object":
-                    got = base.get(pf.node_text(prop))
-                    if got is not None:
-                        return _not_literal(got)
+                    member = base.get(pf.node_text(prop))
+                    if member is not None:
+                        return _not_literal(member)
             return self._unknown(node, "ref")
         if t == "subscript_expression":
             obj = node.child_by_field_name("object")
@@ -252,9 +253,9 @@ class Evaluator:
                 base = self.value(obj, depth + 1)
                 key = self.value(idx, depth + 1)
                 if base.kind == "object" and key.kind == "string":
-                    got = base.get(str(key.value))
-                    if got is not None:
-                        return _not_literal(got)
+                    item = base.get(str(key.value))
+                    if item is not None:
+                        return _not_literal(item)
             return self._unknown(node, "ref")
         if t == "binary_expression":
             op = node.child_by_field_name("operator")

@@ -22,6 +22,7 @@ from sst_lsp.model.evaluate import Evaluator, string_content, unwrap
 from sst_lsp.model.types import (
     ConfigFacts,
     Construct,
+    Entry,
     FileFacts,
     HandlerRef,
     ImportFact,
@@ -920,9 +921,8 @@ class _Extractor:
         elif kind == "Script":
             for key in ("onCreate", "onUpdate", "onDelete"):
                 self._fn(props.get(key), tgt, f"Script {key}")
-        elif kind == "Job":
-            if props.get("handler") is not None:
-                self._fn(props, tgt, "Job")
+        elif kind == "Job" and props.get("handler") is not None:
+            self._fn(props, tgt, "Job")
 
     def _v3_handlers(self, c: Construct, props: Value | None) -> None:
         tgt = _Target(None, c, _Defaults())
@@ -1289,7 +1289,5 @@ def _get(v: Value | None, key: str) -> Value | None:
     return v.get(key) if v is not None and v.kind == "object" else None
 
 
-def _entry(key: str, v: Value) -> object:
-    from sst_lsp.model.types import Entry
-
+def _entry(key: str, v: Value) -> Entry:
     return Entry(key, v.range, v)

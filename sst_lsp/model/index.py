@@ -13,8 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
 from sst_lsp.model.extract import extract
@@ -142,7 +142,7 @@ class WorkspaceIndex:
             try:
                 facts = extract(pf, path)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
-                log.error("extracting facts from %s failed", path, exc_info=True)
+                log.exception("extracting facts from %s failed", path)
                 facts = FileFacts(path=path, lang=pf.lang)
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
@@ -160,7 +160,7 @@ class WorkspaceIndex:
                 try:
                     app, facts = self._app(ar)
                 except Exception:
-                    log.error("building the model of %s failed", ar.root, exc_info=True)
+                    log.exception("building the model of %s failed", ar.root)
                     continue
                 apps.append(app)
                 all_facts.update(facts)
@@ -362,9 +362,9 @@ def _assemble(
 
     # Constructs, handlers and routes carry the stack *id* in an App.
     def_to_id: dict[str, str] = {}
-    for s in stacks:
-        if s.definition is not None:
-            def_to_id.setdefault(s.definition.name, s.id)
+    for st in stacks:
+        if st.definition is not None:
+            def_to_id.setdefault(st.definition.name, st.id)
     stack_defaults: dict[str, list[Value]] = {}
     for sd in stack_defs:
         stack_defaults.setdefault(def_to_id.get(sd.name, sd.name), []).extend(sd.default_function_props)

@@ -226,8 +226,10 @@ def test_duplicate_construct_id_reports_the_second_with_the_first_related(tmp_pa
         # Exclusive branches of an if/else, a ternary and a switch.
         '  if (app.stage === "prod") {\n    new Bucket(stack, "F");\n  } else {\n    new Bucket(stack, "F");\n  }',
         '  const b = app.local ? new Bucket(stack, "F") : new Bucket(stack, "F", { cors: true });',
-        '  switch (app.stage) {\n    case "a": new Bucket(stack, "F"); break;\n'
-        '    default: new Bucket(stack, "F");\n  }',
+        (
+            '  switch (app.stage) {\n    case "a": new Bucket(stack, "F"); break;\n'
+            '    default: new Bucket(stack, "F");\n  }'
+        ),
         # Different callbacks, different scopes, dynamic ids.
         '  ["a"].forEach(() => new Bucket(stack, "F"));\n  ["b"].forEach(() => new Bucket(stack, "F"));',
         '  const api = new Bucket(stack, "F");\n  new Bucket(api, "F");',

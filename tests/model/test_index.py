@@ -11,8 +11,8 @@ import pytest
 from sst_lsp.analyzers import run_all
 from sst_lsp.analyzers.base import AnalysisContext
 from sst_lsp.check import run_check
-from sst_lsp.model.index import MAX_APP_FILES, WorkspaceIndex, resolve_import
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.index import MAX_APP_FILES, WorkspaceIndex, resolve_import
 from sst_lsp.model.types import App
 
 
