@@ -10,9 +10,10 @@ beside them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from sst_lsp.syntax.text import Pos, TextRange
 
