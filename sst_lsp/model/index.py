@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 #: Files per app followed from the entry at most (a safety bound).
 MAX_APP_FILES = 5000
+#: Files of the stack folders read for stacks that nothing imports (a safety bound).
+MAX_STACK_DIR_FILES = 2000
+#: Folders of tests inside stack folders (tests build stacks too; they are not the app's).
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__"})
 
 
 class WorkspaceIndex:
@@ -208,11 +213,9 @@ class WorkspaceIndex:
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
         # Stack files not reached from the entry still count for `stack-not-registered`.
         stack_defs: list[StackDef] = [s for p in files for s in facts[p].stacks]
-        extra_dir = ar.root / "stacks"
-        if self.fs.is_dir(extra_dir):
-            for nm, kind in sorted(self.fs.list_dir(extra_dir).items()):
-                p = extra_dir / nm
-                if kind != "f" or p in facts or lang_for_path(p) not in JS_LANGS or _is_test_file(nm):
+        if generation != "v3":
+            for p in self._stack_dir_files(ar.root, entry):
+                if p in facts:
                     continue
                 f = self.facts(p)
                 if f is not None and f.stacks:
@@ -228,6 +231,30 @@ class WorkspaceIndex:
         app = _assemble(ar, name, region, entry, generation, files, facts, stack_defs, errors, self.fs)
         self._apps[ar.root] = (key, app)
         return app, facts
+
+    def _stack_dir_files(self, root: Path, entry: Path | None) -> list[Path]:
+        """JS/TS files of the app's stack folders (`stacks/`, and the entry's own folder when it
+        is not the app root, like v0's `lib/`), recursively, tests and build output left out."""
+        dirs = [root / "stacks"]
+        if entry is not None and entry.parent != root and entry.parent not in dirs:
+            dirs.append(entry.parent)
+        out: list[Path] = []
+        seen: set[str] = set()
+        queue = [d for d in dirs if self.fs.is_dir(d)]
+        while queue and len(out) < MAX_STACK_DIR_FILES:
+            d = queue.pop(0)
+            real = os.path.realpath(d)  # A symlinked folder is visited once (loops end).
+            if real in seen:
+                continue
+            seen.add(real)
+            for nm, kind in sorted(self.fs.list_dir(d).items()):
+                p = d / nm
+                if kind == "d":
+                    if nm not in SKIP_DIRS and nm not in _TEST_DIRS and not nm.startswith("."):
+                        queue.append(p)
+                elif lang_for_path(p) in JS_LANGS and not _is_test_file(nm) and not nm.endswith(".d.ts"):
+                    out.append(p)
+        return out[:MAX_STACK_DIR_FILES]
 
     def _follow(self, entry: Path, root: Path) -> tuple[list[Path], dict[Path, FileFacts]]:
         """The entry and every file its relative imports reach (breadth first, cycle-safe)."""

@@ -468,3 +468,22 @@ def test_v2_config_name_anchor_is_the_config_key(tmp_path: Path) -> None:
     write(tmp_path, {"sst.config.ts": "export default {\n  config() {\n    return {};\n  },\n};\n"})
     (f,) = structure(tmp_path)
     assert (f.range.start.line, f.range.start.col, f.range.end.col) == (1, 2, 8)
+
+
+def test_stack_folders_are_searched_recursively_for_unregistered_stacks(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "sst.json": '{ "name": "x", "main": "lib/index.js" }',
+        "lib/index.js": 'import A from "./A";\nexport default function main(app) { new A(app, "a"); }\n',
+        "lib/A.js": 'import * as sst from "@serverless-stack/resources";\nexport default class A extends sst.Stack {}\n',
+        "lib/nested/Old.js": 'import * as sst from "@serverless-stack/resources";\nexport class Old extends sst.Stack {}\n',
+        "lib/__tests__/T.js": 'import * as sst from "@serverless-stack/resources";\nexport class T extends sst.Stack {}\n',
+        "lib/A.test.js": 'import * as sst from "@serverless-stack/resources";\nexport class U extends sst.Stack {}\n',
+        "stacks/deep/er/Fn.ts": "export function Fn({ stack }) {}\n",
+        "stacks/types.d.ts": "export declare function D({ stack }): void;\n",
+    })
+    findings = structure(tmp_path)
+    assert [(f.code, f.path.relative_to(tmp_path).as_posix()) for f in findings] == [
+        ("stack-not-registered", "lib/nested/Old.js"),
+        ("stack-not-registered", "stacks/deep/er/Fn.ts"),
+    ]
+    assert "new Old(app, \"id\")" in findings[0].message
