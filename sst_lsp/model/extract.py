@@ -324,8 +324,21 @@ class _Extractor:
                 self.cdk_names[local] = (mod or "core", imported)
 
     def _commonjs(self, st: Node) -> None:
-        # `module.exports = ...` / `exports.x = ...` matter only for handler files (exports.py).
-        return
+        """CommonJS entries and stacks (v0 JavaScript apps): `module.exports = function main(app)`,
+        `exports.default = ...`, `module.exports = class MyStack extends sst.Stack {...}`."""
+        expr = st.named_children[0] if st.named_children else None
+        if expr is None or expr.type != "assignment_expression":
+            return
+        left = expr.child_by_field_name("left")
+        right = unwrap(expr.child_by_field_name("right"))
+        if left is None or right is None or self.text(left) not in ("module.exports", "exports.default"):
+            return
+        if right.type in ("function_expression", "function", "arrow_function"):
+            self._maybe_stack_function(right, right.child_by_field_name("name"), default=True)
+        elif right.type == "class":
+            self._definition(right, exported_default=True)
+        elif right.type == "identifier":
+            self.default_export = self.text(right)
 
     def _declaration(self, st: Node, exported: bool = False) -> None:
         for d in st.named_children:

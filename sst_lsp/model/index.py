@@ -343,7 +343,8 @@ def _assemble(
             return None
         f = facts.get(path)
         local = defs_by_file.get(path, {})
-        if name == "default" and f is not None and f.default_export:
+        if name in ("default", "*") and f is not None and f.default_export:
+            # `import X from` and CommonJS `const X = require(...)` both see the default export.
             name = f.default_export
         if f is not None:
             for exported, loc in f.export_aliases:

@@ -324,3 +324,24 @@ def test_config_file_names(tmp_path: Path, name: str) -> None:
     write(tmp_path, {name: 'export default { config() { return { name: "n" }; }, stacks(app) {} };\n'})
     _index, app = only_app(tmp_path)
     assert (app.name, app.generation, app.config_path.name) == ("n", "v2", name)
+
+
+def test_commonjs_v0_app(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "sst.json": '{ "name": "cjs", "main": "lib/index.js" }',
+        "lib/index.js": (
+            'const MyStack = require("./MyStack");\nconst { Other } = require("./Other");\n'
+            'module.exports = function main(app) {\n  new MyStack(app, "my-stack");\n  new Other(app, "other");\n};\n'
+        ),
+        "lib/MyStack.js": (
+            'const sst = require("@serverless-stack/resources");\n'
+            "module.exports = class MyStack extends sst.Stack {\n"
+            '  constructor(scope, id, props) {\n    super(scope, id, props);\n'
+            '    new sst.Function(this, "F", { handler: "src/a.main" });\n  }\n};\n'
+        ),
+        "lib/Other.js": 'const { Stack } = require("@serverless-stack/resources");\nclass Other extends Stack {}\nmodule.exports = { Other };\n',
+    })
+    _index, app = only_app(tmp_path)
+    assert app.generation == "v0"
+    assert [(s.id, s.definition and s.definition.name) for s in app.stacks] == [("my-stack", "MyStack"), ("other", "Other")]
+    assert [(h.handler, h.stack) for h in app.handlers] == [("src/a.main", "my-stack")]
