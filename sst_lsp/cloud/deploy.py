@@ -365,15 +365,16 @@ class Deployer:
         try:
             existing = describe_stack(cf, name)
             status = existing["StackStatus"] if existing else None
-            if existing is not None and status == "ROLLBACK_COMPLETE":
+            if existing is not None and status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
                 assert self.session is not None
                 # A stack whose creation failed cannot be updated: CloudFormation wants it deleted.
-                reporter.log(f"{name}: deleting the stack left in ROLLBACK_COMPLETE by a failed creation")
+                # A REVIEW_IN_PROGRESS one is an empty shell left by an unexecuted change set.
+                reporter.log(f"{name}: deleting the stack left in {status} by an earlier creation")
                 cf.delete_stack(StackName=name)
                 wait_stack(
                     cf,
                     name,
-                    EventStream(cf, name),
+                    EventStream(cf, existing["StackId"], name),
                     lambda e: None,
                     self.session.interval(),
                     options.timeout,
@@ -449,12 +450,12 @@ class Deployer:
 
         def cleanup() -> None:
             safe(lambda: cf.delete_change_set(StackName=name, ChangeSetName=cs_name))
-            if created_review_stack or (existing and existing.get("StackStatus") == "REVIEW_IN_PROGRESS"):
+            if created_review_stack:
                 # An empty REVIEW_IN_PROGRESS stack is what an unexecuted CREATE change set leaves.
                 safe(lambda: cf.delete_stack(StackName=name))
 
         try:
-            cf.create_change_set(**kwargs)
+            stack_id = cf.create_change_set(**kwargs).get("StackId") or name
         except botocore.exceptions.ClientError as exc:
             sr.status, sr.message = "failed", f"{name}: the change set was rejected: {describe_error(exc)}"
             reporter.log(sr.message)
@@ -491,7 +492,8 @@ class Deployer:
             sr.status, sr.message = "cancelled", f"{name}: cancelled before execution"
             return sr
 
-        events = EventStream(cf, name)
+        # By id: a stack of the same name may be deleted and recreated meanwhile.
+        events = EventStream(cf, stack_id, name)
         events.prime()
         reporter.progress(f"{name}: executing {len(sr.changes)} change(s)", base + span // 4)
         cancel_sent = False
@@ -506,7 +508,7 @@ class Deployer:
             if self.reporter.cancelled and not cancel_sent and status == "UPDATE_IN_PROGRESS":
                 cancel_sent = True
                 reporter.log(f"{name}: cancelling the update (CloudFormation rolls it back)")
-                safe(lambda: cf.cancel_update_stack(StackName=name))
+                safe(lambda: cf.cancel_update_stack(StackName=stack_id))
 
         try:
             cf.execute_change_set(StackName=name, ChangeSetName=cs_name)
@@ -517,16 +519,19 @@ class Deployer:
                 on_event(e)
             sr.status = "failed"
             sr.message = f"{name}: the endpoint rejected the deployment: {describe_error(exc)}"
-            st = describe_stack(cf, name)
+            st = describe_stack(cf, stack_id)
             sr.stack_status = st.get("StackStatus") if st else None
+            if sr.stack_status == "REVIEW_IN_PROGRESS":
+                # Nothing was created: leave no empty stack behind for the next deploy.
+                safe(lambda: cf.delete_stack(StackName=stack_id))
             reporter.log(sr.message)
             return sr
-        final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick)
+        final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick, stack_id=stack_id)
         sr.stack_status = final
         if final in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
             sr.status = "deployed"
             sr.message = f"{name}: {final}"
-            sr.outputs = outputs_of(describe_stack(cf, name))
+            sr.outputs = outputs_of(describe_stack(cf, stack_id))
             if not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
                 reporter.log(
                     f"{name}: the endpoint reported no outputs although the template declares "

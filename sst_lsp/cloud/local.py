@@ -28,6 +28,7 @@ What the local endpoint does NOT emulate (moto 5.2 server mode, measured):
 
 from __future__ import annotations
 
+import atexit
 import socket
 import subprocess
 import sys
@@ -99,15 +100,18 @@ class LocalEndpoint:
         log = tempfile.NamedTemporaryFile(prefix="sst-lsp-moto-", suffix=".log", delete=False)  # noqa: SIM115
         self.log_path = Path(log.name)
         try:
-            # A new session: Ctrl-C in the terminal reaches sst-lsp, which then stops the server
-            # itself (or leaves it running with keep=True).
+            # A kept server gets its own session so that Ctrl-C in the terminal does not stop it;
+            # otherwise it shares sst-lsp's process group and goes with it, and atexit stops it
+            # on any normal exit (a SIGKILL of sst-lsp alone would leave it running).
             self.process = subprocess.Popen(
                 self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=self.keep,
             )
+            if not self.keep:
+                atexit.register(self.stop)
         except OSError as exc:
             raise CloudError(f"Cannot start the local endpoint: {exc}") from None
         finally:
@@ -129,6 +133,7 @@ class LocalEndpoint:
             return ""
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         proc, self.process = self.process, None
         if proc is not None and proc.poll() is None:
             proc.terminate()

@@ -186,7 +186,7 @@ def _remove(stage: str, app_name: str, options: RemoveOptions, reporter: Reporte
         rs = RemovedStack(s.name, "removed")
         reporter.progress(f"Deleting {s.name}", int(100 * i / len(order)))
         try:
-            events = EventStream(cf, s.stack_id)
+            events = EventStream(cf, s.stack_id, s.name)
             events.prime()
             cf.delete_stack(StackName=s.stack_id)
 

@@ -145,9 +145,11 @@ def failure_summary(stack: str, final_status: str, events: list[StackEvent]) -> 
 class EventStream:
     """New stack events since ``prime()``, oldest first."""
 
-    def __init__(self, cf: Any, stack: str) -> None:
+    def __init__(self, cf: Any, stack: str, name: str | None = None) -> None:
         self.cf = cf
+        #: Stack name or id to query; ``name`` is what events show (default: ``stack``).
         self.stack = stack
+        self.name = name or stack
         self.seen: set[str] = set()
 
     def prime(self) -> None:
@@ -166,7 +168,7 @@ class EventStream:
                     events.append(
                         StackEvent(
                             eid,
-                            self.stack,
+                            self.name,
                             str(e.get("LogicalResourceId", "")),
                             str(e.get("ResourceType", "")),
                             str(e.get("ResourceStatus", "")),

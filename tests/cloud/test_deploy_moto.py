@@ -189,6 +189,13 @@ def test_a_template_the_endpoint_rejects_is_reported_with_its_reason(
     assert result.status == "failed"
     assert "dev-notes-Bad" in result.message
     assert "Queue name must end in .fifo" in result.message
+    # Nothing is left behind that would stop the fixed template from deploying.
+    fixed = k.StackSpec("dev-notes-Bad", {"Q": k.queue(FifoQueue=True, QueueName="jobs.fifo")})
+    result = deploy_assembly(
+        k.write_assembly(tmp_path / "fixed", [fixed]), "dev", APP, options(moto, tmp_path), ScriptedReporter()
+    )
+    assert result.status == "deployed", result.message
+    assert live_stacks(moto) == {"dev-notes-Bad"}
 
 
 def test_dependents_are_skipped_after_a_failure(moto: LocalEndpoint, tmp_path: Path) -> None:
