@@ -186,8 +186,14 @@ class ScriptedReporter:
     """A Reporter for tests: records everything, answers from a script."""
 
     def __init__(
-        self, confirm: str | None = None, typed: str | None = None, cancel_after_progress: int | None = None
+        self,
+        confirm: str | None = None,
+        typed: str | None = None,
+        cancel_after_progress: int | None = None,
+        cancel_on: str | None = None,
     ) -> None:
+        self.cancel_on = cancel_on
+        self._cancel_seen = False
         self.answer = confirm
         self.typed = typed
         self.progresses: list[tuple[str, int | None]] = []
@@ -198,10 +204,14 @@ class ScriptedReporter:
 
     @property
     def cancelled(self) -> bool:
+        if self._cancel_seen:
+            return True
         return self.cancel_after_progress is not None and len(self.progresses) >= self.cancel_after_progress
 
     def progress(self, message: str, percent: int | None = None) -> None:
         self.progresses.append((message, percent))
+        if self.cancel_on is not None and self.cancel_on in message:
+            self._cancel_seen = True
 
     def log(self, line: str) -> None:
         self.lines.append(line)

@@ -263,3 +263,22 @@ def test_a_missing_asset_folder_is_reported(moto: LocalEndpoint, tmp_path: Path)
     assert result.status == "failed"
     assert "Asset folder not found" in result.message
     assert live_stacks(moto) == set()
+
+
+def test_cancelled_after_the_change_set_leaves_nothing_behind(moto: LocalEndpoint, tmp_path: Path) -> None:
+    v1 = k.write_assembly(tmp_path / "v1", [data_stack(), api_stack()])
+    assert deploy_assembly(v1, "dev", APP, options(moto, tmp_path), ScriptedReporter()).status == "deployed"
+    v2 = k.write_assembly(tmp_path / "v2", [data_stack(queue=True), api_stack(env="2")])
+    # The user cancels while the Data stack's change set is being made.
+    rep = ScriptedReporter(cancel_on="dev-notes-Data: creating a change set")
+    result = deploy_assembly(v2, "dev", APP, options(moto, tmp_path), rep)
+    assert result.status == "cancelled"
+    assert [s.status for s in result.stacks] == ["cancelled", "cancelled"]
+    assert "Jobs" not in stack_resources(moto, "dev-notes-Data")
+    cf = client(moto, "cloudformation")
+    pending = [
+        c
+        for c in cf.list_change_sets(StackName="dev-notes-Data")["Summaries"]
+        if c["ExecutionStatus"] == "AVAILABLE"
+    ]
+    assert pending == [], "the unexecuted change set is deleted"
