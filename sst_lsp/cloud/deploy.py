@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import botocore.exceptions
 
-from sst_lsp.cloud.assembly import AssemblyError, CloudAssembly, StackArtifact, read_assembly
+from sst_lsp.cloud.assembly import AssemblyError, CloudAssembly, StackArtifact, order_stacks, read_assembly
 from sst_lsp.cloud.assets import PublishedAsset, publish_assets, substitute
 from sst_lsp.cloud.aws import CloudError, CloudSession, Connection, describe_error, open_session
 from sst_lsp.cloud.bootstrap import ensure_bootstrap
@@ -211,6 +211,40 @@ def annotate_moves(hazards: list[Hazard], adds: dict[tuple[str, str], str]) -> l
     return out
 
 
+def order_for_moves(stacks: list[StackArtifact], moves: set[tuple[str, str]]) -> list[StackArtifact]:
+    """Deploy the stack a resource leaves before the stack it joins, where dependencies allow:
+    a named resource (SST names tables ``{stage}-{app}-{id}``) must be deleted before a
+    resource of the same name can be created."""
+    if not moves:
+        return stacks
+    by_name = {s.stack_name: s for s in stacks}
+    extra: dict[str, set[str]] = {s.artifact_id: set() for s in stacks}
+    by_id = {s.artifact_id: s for s in stacks}
+
+    def depends(a: str, b: str) -> bool:
+        todo, seen = [a], set()
+        while todo:
+            cur = todo.pop()
+            if cur == b:
+                return True
+            if cur in seen or cur not in by_id:
+                continue
+            seen.add(cur)
+            todo.extend(by_id[cur].depends_on)
+            todo.extend(extra[cur])
+        return False
+
+    for src, dst in sorted(moves):
+        if src in by_name and dst in by_name:
+            s, d = by_name[src].artifact_id, by_name[dst].artifact_id
+            if not depends(s, d):
+                extra[d].add(s)
+    augmented = [
+        dataclasses.replace(s, depends_on=s.depends_on + tuple(sorted(extra[s.artifact_id]))) for s in stacks
+    ]
+    return [by_id[s.artifact_id] for s in order_stacks(augmented)]
+
+
 class Deployer:
     def __init__(
         self, assembly_dir: Path, stage: str, app_name: str, options: DeployOptions, reporter: Reporter
@@ -279,8 +313,9 @@ class Deployer:
 
         # Data loss, judged from the deployed templates, before anything is published.
         reporter.progress("Comparing with the deployed stacks", 6)
-        hazards = self._assess_all(assembly, stacks)
+        hazards, moves = self._assess_all(assembly, stacks)
         result.hazards = hazards
+        stacks = order_for_moves(stacks, moves)
         if not self.gate.allow(hazards):
             result.status, result.message = "refused", refusal_message(hazards)
             result.stacks = [
@@ -339,10 +374,15 @@ class Deployer:
         reporter.progress(result.message.splitlines()[0], 100)
         return result
 
-    def _assess_all(self, assembly: CloudAssembly, stacks: list[StackArtifact]) -> list[Hazard]:
+    def _assess_all(
+        self, assembly: CloudAssembly, stacks: list[StackArtifact]
+    ) -> tuple[list[Hazard], set[tuple[str, str]]]:
+        """Hazards from the deployed templates, and the (from, to) stack pairs between which a
+        resource moves (same logical id and type removed from one, added to the other)."""
         cf = self._cf()
         hazards: list[Hazard] = []
         adds: dict[tuple[str, str], str] = {}
+        removes: dict[tuple[str, str], str] = {}
         for stack in stacks:
             existing = describe_stack(cf, stack.stack_name)
             old = (
@@ -354,8 +394,12 @@ class Deployer:
             for lid, res in new_res.items():
                 if lid not in old_res:
                     adds[(lid, str(res.get("Type")))] = stack.stack_name
+            for lid, res in old_res.items():
+                if lid not in new_res:
+                    removes[(lid, str(res.get("Type")))] = stack.stack_name
             hazards.extend(assess(stack.stack_name, old, stack.template))
-        return annotate_moves(hazards, adds)
+        moves = {(src, adds[key]) for key, src in removes.items() if key in adds and adds[key] != src}
+        return annotate_moves(hazards, adds), moves
 
     def _deploy_stack(self, stack: StackArtifact, base: int, span: int) -> StackResult:
         cf, reporter, options = self._cf(), self.reporter, self.options

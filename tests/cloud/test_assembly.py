@@ -103,3 +103,16 @@ def test_invalid_template_is_reported_on_use(tmp_path: Path) -> None:
     assert stack is not None
     with pytest.raises(AssemblyError, match="not valid JSON"):
         _ = stack.template
+
+
+def test_order_for_moves_respects_dependencies(tmp_path: Path) -> None:
+    from sst_lsp.cloud.deploy import order_for_moves
+
+    asm = read_assembly(_two_stacks(tmp_path))  # Api depends on Data.
+    stacks = asm.ordered()
+    # A resource moving from Api to Data cannot put Api first: Data is its dependency.
+    assert [s.stack_name for s in order_for_moves(stacks, {("dev-app-Api", "dev-app-Data")})] == [
+        "dev-app-Data",
+        "dev-app-Api",
+    ]
+    assert order_for_moves(stacks, set()) == stacks

@@ -282,3 +282,21 @@ def test_cancelled_after_the_change_set_leaves_nothing_behind(moto: LocalEndpoin
         if c["ExecutionStatus"] == "AVAILABLE"
     ]
     assert pending == [], "the unexecuted change set is deleted"
+
+
+def test_the_stack_a_table_leaves_deploys_before_the_one_it_joins(
+    moto: LocalEndpoint, tmp_path: Path
+) -> None:
+    tags = {"sst:app": APP, "sst:stage": "dev"}
+    # Two independent stacks; the one the table joins comes first in the manifest.
+    web_v1 = k.StackSpec("dev-notes-Web", {"Jobs": k.queue()}, tags=tags)
+    v1 = k.write_assembly(tmp_path / "v1", [web_v1, data_stack()])
+    assert deploy_assembly(v1, "dev", APP, options(moto, tmp_path), ScriptedReporter()).status == "deployed"
+    web_v2 = k.StackSpec("dev-notes-Web", {"Jobs": k.queue(), "Notes": k.table(TABLE)}, tags=tags)
+    v2 = k.write_assembly(tmp_path / "v2", [web_v2, data_stack(table=False, queue=True)])
+    result = deploy_assembly(
+        v2, "dev", APP, options(moto, tmp_path, allow_data_loss=True), ScriptedReporter()
+    )
+    assert result.status == "deployed", result.message
+    assert [s.stack for s in result.stacks] == ["dev-notes-Data", "dev-notes-Web"]
+    assert "Notes" in stack_resources(moto, "dev-notes-Web") and table_exists(moto)
