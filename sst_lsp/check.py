@@ -89,7 +89,7 @@ def _run_check(
         except ImportError:
             notes.append("Baselines are not available in this build.")
     ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
-                          baselines=baselines)  # type: ignore[arg-type]
+                          baselines=baselines)
     findings = apply_severity(run_all(ctx), severity_overrides or {})
     if only_files:
         findings = [f for f in findings if f.path in only_files]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Iterable
+from collections.abc import Iterable
+from types import ModuleType
 
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.types import Finding
@@ -19,8 +20,8 @@ log = logging.getLogger(__name__)
 ANALYZER_MODULES = ("handlers", "structure", "stateful")
 
 
-def _modules() -> list[object]:
-    mods = []
+def _modules() -> list[ModuleType]:
+    mods: list[ModuleType] = []
     for name in ANALYZER_MODULES:
         try:
             mods.append(importlib.import_module(f"sst_lsp.analyzers.{name}"))
@@ -42,15 +43,15 @@ def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Fin
     wanted = set(only) if only is not None else None
     out: list[Finding] = []
     for m in _modules():
-        name = m.__name__.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
+        name = m.__name__.rsplit(".", 1)[-1]
         if wanted is not None and name not in wanted:
             continue
         try:
-            out.extend(m.analyze(ctx))  # type: ignore[attr-defined]
+            out.extend(m.analyze(ctx))
         except Exception:
-            log.error("analyzer %s failed; its findings are skipped", name, exc_info=True)
+            log.exception("analyzer %s failed; its findings are skipped", name)
     out.sort(key=Finding.sort_key)
     return out
 
 
-__all__ = ["AnalysisContext", "CodeInfo", "run_all", "all_codes"]
+__all__ = ["AnalysisContext", "CodeInfo", "all_codes", "run_all"]

@@ -33,6 +33,7 @@ from sst_lsp.model.types import (
     Value,
 )
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
+from sst_lsp.syntax.text import Pos, TextRange
 
 log = logging.getLogger(__name__)
 
@@ -314,9 +315,7 @@ def _is_test_file(name: str) -> bool:
     return ".test." in name or ".spec." in name
 
 
-def _zero():  # type: ignore[no-untyped-def]
-    from sst_lsp.syntax.text import Pos, TextRange
-
+def _zero() -> TextRange:
     return TextRange(Pos(0, 0), Pos(0, 0))
 
 
