@@ -170,6 +170,26 @@ class ServerReporter:
         return self._ask(f"{prompt} (stage \"{expected}\")", [action, "Cancel"], types.MessageType.Warning) == action
 
 
+def _cancel_with_request(ls: SstLanguageServer, loop: asyncio.AbstractEventLoop) -> None:
+    """Makes `$/cancelRequest` reach this command's task.
+
+    pygls runs commands behind its own executeCommand handler: a cancel request cancels that
+    outer future (and answers RequestCancelled), not the task running the command. Follow the
+    outer future and cancel the current task with it.
+    """
+    task = asyncio.current_task()
+    msg_id = ls.protocol.msg_id
+    outer = getattr(ls.protocol, "_request_futures", {}).get(msg_id) if msg_id is not None else None
+    if task is None or outer is None:
+        return
+
+    def on_done(fut: Any) -> None:
+        if fut.cancelled() and not task.done():
+            loop.call_soon_threadsafe(task.cancel)
+
+    outer.add_done_callback(on_done)
+
+
 async def _with_progress(
     ls: SstLanguageServer, title: str, work: Callable[[ServerReporter], Any]
 ) -> Any:
@@ -185,6 +205,7 @@ async def _with_progress(
             log.debug("work-done progress refused", exc_info=True)
             token = None
     reporter = ServerReporter(ls, loop, token)
+    _cancel_with_request(ls, loop)
     try:
         return await asyncio.to_thread(work, reporter)
     except asyncio.CancelledError:

@@ -4,6 +4,7 @@ through window/showMessageRequest; bad arguments answered with clear errors."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from sst_lsp.cloud.local import LocalEndpoint
-from tests.e2e.conftest import start
+from tests.e2e.conftest import TIMEOUT, start, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +120,37 @@ async def test_bad_command_arguments(client: LanguageClient, workspace: Path) ->
     # An invalid stage name is an ops problem: a result, not a JSON-RPC error.
     got = await run(client, "sst.synth", {"stage": "not a stage"})
     assert got["status"] == "failed" and "stage" in got["message"].lower()
+
+
+@pytest.mark.slow
+async def test_cancel_a_deploy_waiting_for_an_answer(client: LanguageClient, workspace: Path, moto_url: str) -> None:
+    from pygls.exceptions import JsonRpcRequestCancelled
+
+    app_dir = complete_app(workspace)
+    asked, release = asyncio.Event(), asyncio.Event()
+
+    # This client does not answer until the test ends: the user walked away from the question.
+    async def hold(params: types.ShowMessageRequestParams) -> None:
+        asked.set()
+        await release.wait()
+
+    client.protocol.fm.features[types.WINDOW_SHOW_MESSAGE_REQUEST] = hold
+
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": moto_url}, "protectedStages": ["live"]})
+    fut = client.protocol.send_request(
+        types.WORKSPACE_EXECUTE_COMMAND,
+        types.ExecuteCommandParams(command="sst.deploy", arguments=[{"stage": "live"}]),
+        msg_id="deploy-1",
+    )
+    await asyncio.wait_for(asked.wait(), TIMEOUT)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="deploy-1"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(asyncio.wrap_future(fut), TIMEOUT)
+    # The command's progress ended, and the server still answers.
+    def ended() -> bool:
+        return any(r and r[-1].kind == "end" for t, r in client.progress_reports.items() if str(t).startswith("sst-cmd-"))
+
+    await wait_until(client, ended, "the deploy progress end", method=types.PROGRESS)
+    got = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="sst.listStages", arguments=[{}]))
+    assert got["current"] == "dev"
+    release.set()
