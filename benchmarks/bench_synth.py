@@ -1,7 +1,8 @@
 """Benchmark: embedded synth of a 10-stack app, cold process and warm worker (prints figures).
 
 Generates an SST v1 app with N stacks (default 10), each holding a Table with a stream consumer,
-an Api with 3 routes, a Queue with a consumer and a Cron (about 55 resources per stack), then:
+an Api with 3 routes, a Queue with a consumer and a Cron (39 resources per stack), its handlers
+under `srcPath: "services"` as SST v1's starter had them, then:
 
 1. cold: a fresh Python process loads the model and synthesizes in-process (what the CLI does),
    timed from process start to exit, with the child's peak RSS;
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -57,14 +59,14 @@ export function Stack{i}({{ stack }}: StackContext) {{
 
 def generate(root: Path, stacks: int) -> None:
     (root / "stacks").mkdir(parents=True)
-    (root / "src").mkdir()
+    (root / "services" / "src").mkdir(parents=True)
     (root / "sst.json").write_text('{"name": "bench", "region": "us-east-1", "main": "stacks/index.ts"}\n')
-    (root / "src" / "handler.ts").write_text("export const main = async () => ({ statusCode: 200 });\n")
+    (root / "services" / "src" / "handler.ts").write_text("export const main = async () => ({ statusCode: 200 });\n")
     imports = "\n".join(f'import {{ Stack{i} }} from "./Stack{i}";' for i in range(stacks))
     chain = "".join(f".stack(Stack{i})" for i in range(stacks))
     (root / "stacks" / "index.ts").write_text(
         f'{imports}\n\nexport default function main(app) {{\n'
-        f'  app.setDefaultFunctionProps({{ runtime: "nodejs22.x" }});\n  app{chain};\n}}\n'
+        f'  app.setDefaultFunctionProps({{ runtime: "nodejs22.x", srcPath: "services" }});\n  app{chain};\n}}\n'
     )
     for i in range(stacks):
         (root / "stacks" / f"Stack{i}.ts").write_text(STACK.format(i=i))
@@ -124,27 +126,53 @@ def main() -> int:
               f"median {statistics.median(cold):.2f} s, runs {', '.join(f'{x:.2f}' for x in cold)}; "
               f"peak RSS of a child {rss_mb:.0f} MB")
 
-        # 2. The warm worker.
-        [app] = WorkspaceIndex([app_dir]).snapshot().apps
+        # 2. The warm worker, synthesizing one stage into one folder as the server does.
+        index = WorkspaceIndex([app_dir])
+        [app] = index.snapshot().apps
+        out = tmp / "warm"
         with SynthWorker() as worker:
             t0 = time.perf_counter()
             worker.warm()
             print(f"worker start + warm-up: {time.perf_counter() - t0:.2f} s")
             t0 = time.perf_counter()
-            synth_app(app, "dev", tmp / "first", worker=worker)
+            synth_app(app, "dev", out, worker=worker)
             print(f"first synth in the worker: {time.perf_counter() - t0:.2f} s")
-            spec_times, totals, engine = [], [], []
-            for i in range(args.runs):
+            spec_times = []
+            for _ in range(args.runs):
                 t0 = time.perf_counter()
                 app_to_spec(app, "dev")
                 spec_times.append(time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                r = synth_app(app, "dev", tmp / f"warm{i}", worker=worker)
-                totals.append(time.perf_counter() - t0)
-                engine.append(r.duration_ms / 1000)
-            print(f"warm synth (spec + worker + result): median {statistics.median(totals) * 1000:.0f} ms, "
-                  f"runs {', '.join(f'{x * 1000:.0f}' for x in totals)} ms")
-            print(f"  of which spec building in the parent: median {statistics.median(spec_times) * 1000:.0f} ms")
+
+            def timed(label: str, prepare: Callable[[int], None], folder: Callable[[int], Path]) -> None:
+                nonlocal app
+                totals, reused = [], []
+                for i in range(args.runs):
+                    prepare(i)
+                    [app] = index.snapshot().apps
+                    t0 = time.perf_counter()
+                    r = synth_app(app, "dev", folder(i), worker=worker)
+                    totals.append(time.perf_counter() - t0)
+                    reused.append(len(r.reused))
+                print(f"warm synth, {label}: median {statistics.median(totals) * 1000:.0f} ms, "
+                      f"runs {', '.join(f'{x * 1000:.0f}' for x in totals)} ms "
+                      f"(stacks reused: {', '.join(map(str, reused))})")
+
+            def edit_stack(i: int) -> None:
+                path = app_dir / "stacks" / f"Stack{i % args.stacks}.ts"
+                text = path.read_text()
+                path.write_text(text.replace('rate(1 hour)', 'rate(2 hours)') if 'rate(1 hour)' in text
+                                else text.replace('rate(2 hours)', 'rate(1 hour)'))
+                index.file_changed(path)
+
+            def touch_handler(i: int) -> None:
+                handler = app_dir / "services" / "src" / "handler.ts"
+                handler.write_text(handler.read_text() + f"// edit {i}\n")
+
+            timed("nothing changed", lambda i: None, lambda i: out)
+            timed("one stack edited", edit_stack, lambda i: out)
+            timed("the shared handler edited (every stack rebuilt)", touch_handler, lambda i: out)
+            timed("a new folder each time (every stack rebuilt)", lambda i: None, lambda i: tmp / f"fresh{i}")
+            print(f"  spec building in the parent: median {statistics.median(spec_times) * 1000:.0f} ms")
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -86,6 +85,8 @@ class SynthResult:
     #: False when project mode's toolchain failed (diagnostics/log say why).
     ok: bool = True
     error: str | None = None
+    #: Ids of the stacks taken unchanged from the previous synth into the same folder.
+    reused: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -134,7 +135,7 @@ def synth_app(
         return synth_project(app, stage, out_dir, reporter)
     t0 = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else default_out_dir(app, stage)
-    _prepare_out_dir(out)
+    _check_out_dir(out)
     esbuild = esbuild_binary(app.root)
     try:
         spec = app_to_spec(app, stage, esbuild=str(esbuild) if esbuild else None)
@@ -177,31 +178,39 @@ def result_from_raw(app_name: str, out: Path, raw: dict[str, Any]) -> SynthResul
         skipped=[SkippedConstruct(s["kind"], s["id"], s.get("stack"), s["reason"]) for s in raw.get("skipped", [])],
         duration_ms=int(raw.get("duration_ms", 0)),
         warnings=list(raw.get("warnings", [])),
+        reused=[str(r) for r in raw.get("reused", [])],
     )
 
 
-def _prepare_out_dir(out: Path) -> None:
-    """Empties a previous assembly; refuses to touch a folder that is something else."""
-    if out.exists():
-        if not out.is_dir():
-            raise SynthError(f"{out} exists and is not a directory")
-        entries = list(out.iterdir())
-        if entries and not (out / "manifest.json").is_file():
-            raise SynthError(f"{out} is not empty and holds no cloud assembly: refusing to overwrite it")
-        # A stale template of a stack that went away must not look current.
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+def _check_out_dir(out: Path) -> None:
+    """Refuses to touch a folder that is something other than a cloud assembly. The engine
+    writes a fresh assembly next to it and swaps it in (a stale template of a stack that went
+    away cannot survive, and a failed synth keeps the previous assembly)."""
+    from sst_lsp.cloud.synth_embedded import SpecError, check_out_dir
+
+    try:
+        check_out_dir(out)
+    except SpecError as e:
+        raise SynthError(str(e)) from None
 
 
 def _exclude_output_folders(spec: dict[str, Any], out: Path) -> None:
-    """An asset folder that holds the output folder must not ship (or copy into) itself."""
+    """An asset folder that holds the output folder must not ship (or copy into) itself, nor the
+    esbuild bundles and the synth's temporary siblings next to it."""
+    from sst_lsp.cloud.synth_cache import sibling_patterns
+
     for fs in iter_functions(spec):
         asset = Path(fs["asset"]) if fs.get("asset") else None
         if asset is None:
             continue
-        for d in (out, out.parent / f"{out.name}.bundles"):
-            if d.resolve().is_relative_to(asset.resolve()):
-                fs.setdefault("exclude", []).append(d.resolve().relative_to(asset.resolve()).as_posix())
+        parent = out.parent.resolve()
+        if not parent.is_relative_to(asset.resolve()):
+            continue
+        rel = parent.relative_to(asset.resolve())
+        names = (out.name, f"{out.name}.bundles", *sibling_patterns(out.name))
+        excludes = fs.setdefault("exclude", [])
+        for n in names:
+            excludes.append((rel / n).as_posix())
 
 
 def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter | None) -> None:

@@ -25,12 +25,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sst_lsp.cloud import synth_cache
 
 #: The access log format SST v1.18 sets on an Api's default stage (copied from its output).
 ACCESS_LOG_FORMAT = (
@@ -177,6 +180,13 @@ class _Ctx:
     codes: dict[tuple[str, str, tuple[str, ...]], Any] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Every construct held in a variable, app-wide (`synth_cache.declarations`).
+    decls: synth_cache.Decls = field(default_factory=dict)
+    by_key: dict[tuple[str, str], _Built] = field(default_factory=dict)
+
+    def add(self, b: _Built) -> None:
+        self.built.append(b)
+        self.by_key[(b.stack, b.id)] = b
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -186,12 +196,11 @@ class _Ctx:
         return f"{self.stage}-{self.app_name}-{cid}"
 
     def lookup(self, var: str, stack: str) -> _Built | None:
-        """The construct held in variable `var`: same stack first, else the only one app-wide."""
-        same = [b for b in self.built if b.var == var and b.stack == stack]
-        if len(same) == 1:
-            return same[0]
-        anywhere = [b for b in self.built if b.var == var]
-        return anywhere[0] if len(anywhere) == 1 else None
+        """The built construct held in variable `var` as seen from `stack` (the stack's own
+        first, else the only one app-wide: `synth_cache.resolve_var`, which also decides which
+        stacks are built together)."""
+        key = synth_cache.resolve_var(self.decls, var, stack)
+        return self.by_key.get(key) if key is not None else None
 
     def resolve(self, value: Any, stack: str) -> Any:
         """A spec value for CDK: strings pass, numbers become strings, refs become tokens."""
@@ -218,41 +227,166 @@ def _source_text(v: Any) -> str:
     return json.dumps(v)[:60]
 
 
+def check_out_dir(out: Path) -> None:
+    """Refuses an output folder that is something other than a cloud assembly (or empty)."""
+    if out.exists():
+        if not out.is_dir():
+            raise SpecError(f"{out} exists and is not a directory")
+        if not (out / "manifest.json").is_file() and any(out.iterdir()):
+            raise SpecError(f"{out} is not empty and holds no cloud assembly: refusing to overwrite it")
+
+
 def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
     """Builds the app the spec describes and writes its cloud assembly to `out_dir`.
 
     Returns {"stacks": [{id, name, template, resources, outputs}], "skipped": [...],
-    "warnings": [...], "duration_ms": int}. Problems in one construct skip that construct; a
-    failure of CDK's synthesis itself raises `SpecError` with CDK's message.
+    "warnings": [...], "reused": [stack ids], "duration_ms": int}. Problems in one construct
+    skip that construct; a failure of CDK's synthesis itself raises `SpecError` with CDK's
+    message and leaves the folder as it was.
+
+    Stacks whose group (see `synth_cache`) is unchanged since this process last wrote `out_dir`
+    are taken from that assembly instead of being built again; they are listed in `reused`.
     """
     t0 = time.perf_counter()
     prepare_jsii_environment()
+    out = Path(out_dir)
+    check_out_dir(out)
+    stacks = list(spec.get("stacks", []))
+    groups = [[stacks[i] for i in g] for g in synth_cache.stack_groups(stacks)]
+    signatures = synth_cache.Signatures()
+    keys = [synth_cache.group_key(spec, g, signatures) for g in groups]
+    cache = synth_cache.cache_for(out)
+    reuse = {k for k in keys if k in cache.pieces and cache.pieces[k].present_in(out)}
+    if reuse and keys == cache.keys and len(reuse) == len(set(keys)):
+        # Nothing changed since this process wrote the folder: it is the answer as it stands.
+        return _answer(spec, out, [cache.pieces[k] for k in keys], t0)
+    stage = synth_cache.staging_dir(out)
+    if stage.exists():
+        shutil.rmtree(stage)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pieces, fresh = _build_groups(spec, groups, keys, reuse, cache, stage)
+        if reuse:
+            synth_cache.merge_into(stage, out, pieces, reuse, fresh)
+        synth_cache.swap(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    fresh.manifest_digest = synth_cache.digest(out / "manifest.json")
+    fresh.keys = keys
+    fresh.pieces = {p.key: p for p in pieces}
+    synth_cache.remember(out, fresh)
+    return _answer(spec, out, pieces, t0, reused={k for k in keys if k in reuse})
+
+
+def _answer(spec: dict[str, Any], out: Path, pieces: list[synth_cache.Piece], t0: float,
+            reused: set[str] | None = None) -> dict[str, Any]:
+    reused = {p.key for p in pieces} if reused is None else reused
+    skipped = list(spec.get("skipped", []))
+    warnings = list(spec.get("warnings", []))
+    by_id: dict[str, dict[str, Any]] = {}
+    for p in pieces:
+        skipped.extend(p.skipped)
+        warnings.extend(p.warnings)
+        for s in p.stacks:
+            by_id[s["id"]] = {**s, "template": str(out / s["template"])}
+    return {
+        "stacks": [by_id[st["id"]] for st in spec.get("stacks", []) if st["id"] in by_id],
+        "skipped": skipped,
+        "warnings": warnings,
+        "reused": [s["id"] for p in pieces if p.key in reused for s in p.stacks],
+        "duration_ms": int((time.perf_counter() - t0) * 1000),
+    }
+
+
+def _build_groups(
+    spec: dict[str, Any],
+    groups: list[list[dict[str, Any]]],
+    keys: list[str],
+    reuse: set[str],
+    cache: synth_cache.FolderCache,
+    stage: Path,
+) -> tuple[list[synth_cache.Piece], synth_cache.FolderCache]:
+    """Builds the groups not in `reuse` with aws-cdk-lib into `stage`; returns every group's
+    piece (reused ones from `cache`) and the new folder record (without digest and keys)."""
+    fresh = synth_cache.FolderCache(
+        base_manifest=cache.base_manifest, base_tree=cache.base_tree, version_file=cache.version_file
+    )
+    todo = [i for i, k in enumerate(keys) if k not in reuse]
+    pieces: dict[int, synth_cache.Piece] = {i: cache.pieces[k] for i, k in enumerate(keys) if k in reuse}
+    if not todo and pieces:
+        stage.mkdir(parents=True)
+        return [pieces[i] for i in range(len(groups))], fresh
     import aws_cdk as cdk
 
-    out = Path(out_dir)
-    ctx = _Ctx(app_name=str(spec["app"]), stage=str(spec["stage"]), cdk=cdk)
-    ctx.skipped.extend(spec.get("skipped", []))
-    ctx.warnings.extend(spec.get("warnings", []))
+    # aws-cdk-lib remembers staged assets per process by source folder and output folder, not
+    # by content: without this, an edited handler would keep its old hash in a warm worker.
+    cdk.AssetStaging.clear_asset_hash_cache()
     # The CDK CLI sets these context keys for every synth; SST's templates carry both kinds of
-    # metadata (construct paths, and asset paths for local tooling).
+    # metadata (construct paths, and asset paths for local tooling). Creation stack traces are
+    # of no use here and cost time for every construct.
     app = cdk.App(
-        outdir=str(out),
+        outdir=str(stage),
         analytics_reporting=False,
         auto_synth=False,
-        context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True},
+        context={
+            "aws:cdk:enable-path-metadata": True,
+            "aws:cdk:enable-asset-metadata": True,
+            "aws:cdk:disable-stack-trace": True,
+        },
     )
-    cdk.Tags.of(app).add("sst:app", ctx.app_name)
-    cdk.Tags.of(app).add("sst:stage", ctx.stage)
+    app_name, stage_name = str(spec["app"]), str(spec["stage"])
+    cdk.Tags.of(app).add("sst:app", app_name)
+    cdk.Tags.of(app).add("sst:stage", stage_name)
     region = spec.get("region")
     env = cdk.Environment(region=region) if region else None
-    for st in spec.get("stacks", []):
-        stack = cdk.Stack(app, st["name"], stack_name=st["name"], env=env)
-        ctx.stacks[st["id"]] = stack
+    decls = synth_cache.declarations(spec.get("stacks", []))
+    ctxs: dict[int, _Ctx] = {}
+    for i in todo:
+        ctx = ctxs[i] = _Ctx(app_name=app_name, stage=stage_name, cdk=cdk, decls=decls)
+        for st in groups[i]:
+            ctx.stacks[st["id"]] = cdk.Stack(app, st["name"], stack_name=st["name"], env=env)
+    for i in todo:
+        _build_constructs(ctxs[i], groups[i])
+    try:
+        app.synth()
+    except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+        raise SpecError(f"CDK synthesis failed: {_reason(e)}") from None
+    names = [st["name"] for st in spec.get("stacks", [])]
+    manifest, tree, version = synth_cache.read_assembly(stage)
+    fresh.base_manifest, fresh.base_tree = synth_cache.bases(manifest, tree, names)
+    fresh.version_file = version
+    for i in todo:
+        ctx = ctxs[i]
+        piece = synth_cache.Piece(key=keys[i], stacks=[_stack_result(stage, st) for st in groups[i]],
+                                  skipped=ctx.skipped, warnings=ctx.warnings)
+        synth_cache.fill_piece(piece, stage, manifest, tree)
+        pieces[i] = piece
+    return [pieces[i] for i in range(len(groups))], fresh
 
+
+def _stack_result(folder: Path, st: dict[str, Any]) -> dict[str, Any]:
+    name = f"{st['name']}.template.json"
+    try:
+        tpl = json.loads((folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tpl = {}
+    return {
+        "id": st["id"],
+        "name": st["name"],
+        "template": name,
+        "resources": len(tpl.get("Resources", {})),
+        "outputs": sorted(tpl.get("Outputs", {})),
+    }
+
+
+def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
+    """Builds one group's constructs into its stacks (`ctx.stacks`)."""
+    cdk = ctx.cdk
     # Pass 1: the primary resources (tables, buckets, ...), so that pass 2's functions can refer
     # to any of them, across stacks too (CDK turns those into exports/imports).
     plans: list[tuple[dict[str, Any], dict[str, Any], _Built]] = []
-    for st in spec.get("stacks", []):
+    for st in stacks:
         stack = ctx.stacks[st["id"]]
         # Standalone Function constructs first: Api routes may point at them.
         ordered = sorted(st.get("constructs", []), key=lambda c: 0 if c["kind"] == "Function" else 1)
@@ -264,7 +398,7 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
                 _remove(stack, c["id"])
                 ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
                 continue
-            ctx.built.append(b)
+            ctx.add(b)
             plans.append((st, c, b))
     # Pass 2: functions, routes, consumers, subscriptions, notifications, parameters.
     for st, c, b in plans:
@@ -274,39 +408,13 @@ def synthesize(spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
     # Pass 3: outputs.
-    for st in spec.get("stacks", []):
+    for st in stacks:
         stack = ctx.stacks[st["id"]]
         _outputs(ctx, stack, st)
         if not any(b.stack == st["id"] for b in ctx.built):
             # CloudFormation refuses a template without resources: keep the stack deployable.
             cdk.CfnResource(stack, "SstLspPlaceholder", type="AWS::CloudFormation::WaitConditionHandle")
             ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
-    try:
-        app.synth()
-    except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
-        raise SpecError(f"CDK synthesis failed: {_reason(e)}") from None
-    stacks = []
-    for st in spec.get("stacks", []):
-        tpath = out / f"{st['name']}.template.json"
-        try:
-            tpl = json.loads(tpath.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            tpl = {}
-        stacks.append(
-            {
-                "id": st["id"],
-                "name": st["name"],
-                "template": str(tpath),
-                "resources": len(tpl.get("Resources", {})),
-                "outputs": sorted(tpl.get("Outputs", {})),
-            }
-        )
-    return {
-        "stacks": stacks,
-        "skipped": ctx.skipped,
-        "warnings": ctx.warnings,
-        "duration_ms": int((time.perf_counter() - t0) * 1000),
-    }
 
 
 def _remove(scope: Any, cid: str) -> None:

@@ -46,7 +46,8 @@ def load(root: Path) -> App:
 def template(result: SynthResult, stack_id: str) -> dict[str, Any]:
     s = result.stack(stack_id)
     assert s is not None, [x.id for x in result.stacks]
-    return json.loads(s.template_path.read_text())
+    data: dict[str, Any] = json.loads(s.template_path.read_text())
+    return data
 
 
 def lint_errors(path: Path) -> list[str]:
@@ -75,7 +76,8 @@ def reference_template() -> dict[str, Any]:
     if not p.is_file():
         # The reference lives beside the repository (shared/); keep a copy in the test data.
         p = DATA / "reference" / "dev-rest-api-python-MyStack.template.json"
-    return json.loads(p.read_text())
+    data: dict[str, Any] = json.loads(p.read_text())
+    return data
 
 
 def test_logical_ids_and_paths_match_sst_v1_reference(tmp_path: Path) -> None:

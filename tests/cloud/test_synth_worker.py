@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ APPS = Path(__file__).parent / "synth_data" / "apps"
 
 
 @pytest.fixture(scope="module")
-def worker() -> SynthWorker:
+def worker() -> Iterator[SynthWorker]:
     lines: list[str] = []
     w = SynthWorker(on_stderr=lines.append)
     w.stderr_lines = lines  # type: ignore[attr-defined]
@@ -79,3 +80,51 @@ def test_worker_protocol_by_hand(tmp_path: Path) -> None:
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [a["id"] for a in answers] == [1, 2] and all(a["ok"] for a in answers)
     assert proc.returncode == 0
+
+
+def _missing_asset_folders(out: Path) -> list[str]:
+    """Asset folders named in the assembly's `*.assets.json` files that are not on disk."""
+    missing = []
+    manifests = sorted(out.glob("*.assets.json"))
+    assert manifests, f"no asset manifests in {out}"
+    for manifest in manifests:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        for asset in files.values():
+            source = asset["source"]["path"]
+            if not (out / source).exists():
+                missing.append(f"{manifest.name}: {source}")
+    return missing
+
+
+def test_second_synth_into_the_same_folder_keeps_the_staged_assets(worker: SynthWorker, tmp_path: Path) -> None:
+    """The server synthesizes a stage into the same folder again and again: every synth must
+    leave a complete assembly (aws-cdk-lib caches staged assets per process)."""
+    [app] = WorkspaceIndex([APPS / "rest-api-python"]).snapshot().apps
+    out = tmp_path / "same"
+    first = synth_app(app, "dev", out, worker=worker)
+    assert not _missing_asset_folders(out)
+    second = synth_app(app, "dev", out, worker=worker)
+    assert not _missing_asset_folders(out)
+    assert first.stacks[0].template_path.read_text() == second.stacks[0].template_path.read_text()
+
+
+def test_changed_handler_code_changes_the_asset_in_a_warm_worker(worker: SynthWorker, tmp_path: Path) -> None:
+    """Editing a handler between two synths in one warm worker gives a new asset hash (a cached
+    fingerprint would deploy the old code)."""
+    import shutil
+
+    src = tmp_path / "app"
+    shutil.copytree(APPS / "rest-api-python", src)
+    index = WorkspaceIndex([src])
+    [app] = index.snapshot().apps
+    out = tmp_path / "out"
+    synth_app(app, "dev", out, worker=worker)
+    before = {p.name for p in out.glob("asset.*")}
+    handler = src / "services" / "functions" / "list.py"
+    handler.write_text(handler.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    synth_app(app, "dev", out, worker=worker)
+    after = {p.name for p in out.glob("asset.*")}
+    assert before and after and before != after
+    assert not _missing_asset_folders(out)
+    staged = out / next(iter(after)) / "functions" / "list.py"
+    assert staged.read_text(encoding="utf-8").endswith("# edited\n")
