@@ -77,16 +77,21 @@ def resolve_var(decls: Decls, var: str, stack: str) -> tuple[str, str] | None:
     return found[0] if len(found) == 1 else None
 
 
-def referenced_vars(stack: Mapping[str, Any]) -> set[str]:
-    """Every variable a stack's spec refers to (`{"$ref": "table.tableName"}`, a route's
-    `fn_ref`, a topic's queue subscriber)."""
+def references(stack: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The variables a stack's spec refers to (`{"$ref": "table.tableName"}`, a route's
+    `fn_ref`, a topic's queue subscriber) and the stacks of the constructs it names directly
+    (`{"$construct": {"stack": ...}}`, a construct created inside a `bind` list)."""
     names: set[str] = set()
+    stacks: set[str] = set()
 
     def walk(v: Any) -> None:
         if isinstance(v, dict):
             ref = v.get("$ref")
             if isinstance(ref, str):
                 names.add(ref.split(".")[0])
+            made = v.get("$construct")
+            if isinstance(made, dict) and made.get("stack") is not None:
+                stacks.add(str(made["stack"]))
             fn_ref = v.get("fn_ref")
             if isinstance(fn_ref, str):
                 names.add(fn_ref)
@@ -103,7 +108,7 @@ def referenced_vars(stack: Mapping[str, Any]) -> set[str]:
             if isinstance(q, dict) and isinstance(q.get("var"), str):
                 names.add(q["var"])
     walk(stack.get("outputs", []))
-    return names
+    return names, stacks
 
 
 def stack_groups(stacks: Sequence[Mapping[str, Any]]) -> list[list[int]]:
@@ -118,19 +123,24 @@ def stack_groups(stacks: Sequence[Mapping[str, Any]]) -> list[list[int]]:
             i = parent[i]
         return i
 
+    def join(i: int, j: int | None) -> None:
+        if j is not None:
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+
     index = {str(st["id"]): i for i, st in enumerate(stacks)}
     decls = declarations(stacks)
     for i, st in enumerate(stacks):
-        for var in referenced_vars(st):
+        names, direct = references(st)
+        for var in names:
             found = decls.get(var, ())
             if any(sid == str(st["id"]) for sid, _ in found):
                 continue
             for sid, _ in found:
-                j = index.get(sid)
-                if j is not None:
-                    ri, rj = find(i), find(j)
-                    if ri != rj:
-                        parent[max(ri, rj)] = min(ri, rj)
+                join(i, index.get(sid))
+        for sid in direct:
+            join(i, index.get(sid))
     groups: dict[int, list[int]] = {}
     for i in range(len(stacks)):
         groups.setdefault(find(i), []).append(i)

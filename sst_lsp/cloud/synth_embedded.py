@@ -81,14 +81,22 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
     },
 }
 
-#: What a construct given in `permissions`/`bind` lets a function do (SST v1's permission.ts).
+#: What a construct given in `permissions` lets a function do (SST's permission.ts).
 _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
+    "Api": (
+        "execute-api:Invoke",
+        lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
+    ),
     "Table": ("dynamodb:*", lambda b: [b.attr("tableArn"), f"{b.attr('tableArn')}/*"]),
     "Bucket": ("s3:*", lambda b: [b.attr("bucketArn"), f"{b.attr('bucketArn')}/*"]),
     "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
     "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
     "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
 }
+
+#: The kinds whose binding also grants access (the same statement as `permissions`); an Api's
+#: binding is only its URL (SST's `getFunctionBinding`).
+_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function"})
 
 #: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
 _BINDING: dict[str, tuple[str, str]] = {
@@ -97,6 +105,7 @@ _BINDING: dict[str, tuple[str, str]] = {
     "Bucket": ("bucketName", "bucketName"),
     "Queue": ("queueUrl", "queueUrl"),
     "Topic": ("topicArn", "topicArn"),
+    "Function": ("functionName", "functionName"),
 }
 
 _ENV_READY = False
@@ -202,6 +211,19 @@ class _Ctx:
         key = synth_cache.resolve_var(self.decls, var, stack)
         return self.by_key.get(key) if key is not None else None
 
+    def construct(self, item: Any, stack: str) -> _Built | None:
+        """The built construct a `permissions`/`bind` item names: a variable (`{"$ref": "queue"}`)
+        or a construct created in place (`{"$construct": {"stack": ..., "id": ...}}`)."""
+        if not isinstance(item, dict):
+            return None
+        ref = item.get("$ref")
+        if isinstance(ref, str) and "." not in ref:
+            return self.lookup(ref, stack)
+        c = item.get("$construct")
+        if isinstance(c, dict):
+            return self.by_key.get((str(c.get("stack")), str(c.get("id"))))
+        return None
+
     def resolve(self, value: Any, stack: str) -> Any:
         """A spec value for CDK: strings pass, numbers become strings, refs become tokens."""
         if isinstance(value, str):
@@ -217,14 +239,18 @@ class _Ctx:
                 b = self.lookup(parts[0], stack)
                 if b is not None and parts[1] in _ATTRS.get(b.kind, {}):
                     return b.attr(parts[1])
-            raise SpecError(f"cannot evaluate `{text}`")
-        raise SpecError(f"cannot evaluate `{_source_text(value)}`")
+            raise SpecError(f'"{text}" is not an attribute of a construct the embedded synth built')
+        raise SpecError("its value cannot be evaluated statically")
 
 
 def _source_text(v: Any) -> str:
+    """A value the spec could not evaluate, as a short one-line hint for a message."""
     if isinstance(v, dict) and ("$unknown" in v or "$ref" in v):
-        return str(v.get("$unknown", v.get("$ref")))
-    return json.dumps(v)[:60]
+        text = str(v.get("$unknown", v.get("$ref")))
+    else:
+        text = json.dumps(v)
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def check_out_dir(out: Path) -> None:
@@ -436,41 +462,25 @@ def _reason(e: BaseException) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
-    """A lambda.Function as SST v1's Function builds it (1024 MB, 10 s, X-Ray tracing)."""
+def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, connect: bool = True) -> Any:
+    """A lambda.Function as SST v1's Function builds it (1024 MB, 10 s, X-Ray tracing).
+
+    `connect=False` leaves out what refers to other constructs (environment values, grants,
+    bindings): a standalone Function is built in pass 1, before the constructs it binds exist,
+    and `_connect` adds them in pass 2.
+    """
     import aws_cdk as cdk
-    from aws_cdk import aws_iam as iam
     from aws_cdk import aws_lambda as lam
 
     family = lam.RuntimeFamily.NODEJS if fs["runtime"].startswith("nodejs") else lam.RuntimeFamily.PYTHON
-    env: dict[str, Any] = {"SST_APP": ctx.app_name, "SST_STAGE": ctx.stage}
-    for k, v in fs.get("environment", {}).items():
-        try:
-            env[k] = ctx.resolve(v, stack_id)
-        except SpecError as e:
-            ctx.warnings.append(f"function {fs['id']}: environment variable {k} left out: {e}")
-    grants: list[tuple[str, list[Any]]] = []
-    for item in list(fs.get("permissions", [])) + list(fs.get("bind", [])):
-        if isinstance(item, str):
-            grants.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
-            continue
-        b = None
-        if isinstance(item, dict) and "$ref" in item and "." not in str(item["$ref"]):
-            b = ctx.lookup(str(item["$ref"]), stack_id)
-        if b is None or b.kind not in _GRANTS:
-            ctx.warnings.append(f"function {fs['id']}: permission {_source_text(item)} left out")
-            continue
-        action, arns_of = _GRANTS[b.kind]
-        grants.append((action, arns_of(b)))
-    for item in fs.get("bind", []):
-        b = ctx.lookup(str(item["$ref"]), stack_id) if isinstance(item, dict) and "$ref" in item else None
-        if b is not None and b.kind in _BINDING:
-            prop, attr = _BINDING[b.kind]
-            env[f"SST_{b.kind}_{prop}_{b.id}"] = b.attr(attr)
     code_key = (stack_id, str(fs["asset"]), tuple(fs.get("exclude") or ()))
     code = ctx.codes.get(code_key)
     if code is None:
         code = ctx.codes[code_key] = lam.Code.from_asset(fs["asset"], exclude=fs.get("exclude") or None)
+    env: dict[str, Any] = {"SST_APP": ctx.app_name, "SST_STAGE": ctx.stage}
+    statements: list[tuple[str, list[Any]]] = []
+    if connect:
+        env.update(_connections(ctx, fs, stack_id, statements))
     fn = lam.Function(
         scope,
         fs["id"],
@@ -484,9 +494,92 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str) -> Any:
         environment=env,
         ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
     )
-    for action, arns in grants:
-        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=arns))
+    _add_statements(fn, statements)
     return fn
+
+
+def _connect(ctx: _Ctx, fn: Any, fs: dict[str, Any], stack_id: str) -> None:
+    """Pass 2 for a function built with `connect=False`."""
+    statements: list[tuple[str, list[Any]]] = []
+    for k, v in _connections(ctx, fs, stack_id, statements).items():
+        fn.add_environment(k, v)
+    _add_statements(fn, statements)
+
+
+def _add_statements(fn: Any, statements: list[tuple[str, list[Any]]]) -> None:
+    from aws_cdk import aws_iam as iam
+
+    for action, arns in statements:
+        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=arns))
+
+
+def _connections(
+    ctx: _Ctx, fs: dict[str, Any], stack_id: str, statements: list[tuple[str, list[Any]]]
+) -> dict[str, Any]:
+    """A function's environment values, `permissions` and `bind` (SST's permission.ts and
+    functionBinding.ts): returns the environment to add and appends IAM statements. What
+    cannot be built is a warning naming the item briefly (`bind "queue"`), never its source."""
+    env: dict[str, Any] = {}
+    fid = fs["id"]
+    for k, v in fs.get("environment", {}).items():
+        try:
+            env[k] = ctx.resolve(v, stack_id)
+        except SpecError as e:
+            ctx.warnings.append(f"function {fid}: environment variable {k} left out: {e}")
+    for item in fs.get("permissions", []):
+        if isinstance(item, str):
+            statements.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
+            continue
+        b = ctx.construct(item, stack_id)
+        grant = _GRANTS.get(b.kind) if b is not None else None
+        if b is None:
+            ctx.warnings.append(f"function {fid}: {_label('permissions', item)} left out: {_why(item)}")
+        elif grant is None:
+            ctx.warnings.append(
+                f"function {fid}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}"
+            )
+        else:
+            statements.append((grant[0], grant[1](b)))
+    for item in fs.get("bind", []):
+        b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
+        if b is None or b.kind not in _BINDING:
+            why = _why(item) if b is None else f"a {b.kind} cannot be bound"
+            ctx.warnings.append(f"function {fid}: {_label('bind', item)} left out: {why}")
+            continue
+        prop, attr = _BINDING[b.kind]
+        env[f"SST_{b.kind}_{prop}_{b.id}"] = b.attr(attr)
+        if b.kind == "Function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
+            # Other kinds always carry their parameter; SST adds a function's when it is bound.
+            _parameter(ctx, b, b.attr(attr))
+        if b.kind in _BIND_GRANTS:
+            action, arns_of = _GRANTS[b.kind]
+            statements.append((action, arns_of(b)))
+    return env
+
+
+def _label(where: str, item: Any) -> str:
+    """A short name for a permissions/bind item: `bind "queue"`, `bind entry 3`."""
+    if isinstance(item, dict):
+        if isinstance(item.get("$ref"), str):
+            return f'{where} "{item["$ref"]}"'
+        c = item.get("$construct")
+        if isinstance(c, dict):
+            return f'{where} {c.get("kind", "construct")} "{c.get("id")}"'
+        if isinstance(item.get("label"), str):
+            return f"{where} {item['label']}"
+    if isinstance(item, str):
+        return f'{where} "{item}"'
+    return f"a {where} entry"
+
+
+def _why(item: Any) -> str:
+    if isinstance(item, dict) and ("$ref" in item or "$construct" in item):
+        return "not a construct the embedded synth built"
+    if isinstance(item, dict) and isinstance(item.get("$value"), str):
+        return f"{item['$value']} is not a construct"
+    if isinstance(item, dict) and "$unknown" in item:
+        return "it cannot be evaluated statically"
+    return "not a construct"
 
 
 #: Immutable jsii values (runtimes, durations, sizes) reused across synths: each one built costs
@@ -817,12 +910,12 @@ def _function_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> No
     fns = c.get("functions", [])
     if not fns:
         raise SpecError("no handler")
-    b.function = _function(ctx, stack, fns[0], b.stack)
+    b.function = _function(ctx, stack, fns[0], b.stack, connect=False)
     b.node = b.function
 
 
-def _nothing(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    return None
+def _function_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    _connect(ctx, b.function, c["functions"][0], b.stack)
 
 
 def _api_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -950,7 +1043,7 @@ _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Queue": _queue_rest,
     "Topic": _topic_rest,
     "Cron": _cron_rest,
-    "Function": _nothing,
+    "Function": _function_rest,
 }
 
 #: The kinds this engine builds.

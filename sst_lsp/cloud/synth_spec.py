@@ -40,6 +40,11 @@ NODE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
 
 
+#: How a message names a value that is not a construct.
+_VALUE_NAMES = {"number": "a number", "bool": "a boolean", "object": "an object", "array": "an array",
+                "null": "null", "undefined": "undefined"}
+
+
 class SpecBuildError(Exception):
     """The app cannot be synthesized at all (message meant for the user)."""
 
@@ -275,6 +280,54 @@ class _SpecBuilder:
                     return c.var_name
         return None
 
+    def grant_items(self, layers: list[Value], key: str, c: Construct) -> list[Any]:
+        """`permissions` or `bind` merged from every layer (SST concatenates them), each item as
+        the engine takes it: a string, `{"$ref": var}` for a construct held in a variable,
+        `{"$construct": {stack, id, kind}}` for one created in place, else
+        `{"$unknown": ..., "label": "entry N"}` (a short name for messages, not source text)."""
+        out: list[Any] = []
+        for layer in reversed(layers):
+            v = layer.get(key)
+            if v is None:
+                continue
+            if v.kind == "string":
+                out.append(v.value)
+                continue
+            if v.kind != "array":
+                name = f'"{v.text}" ' if v.kind == "ref" else ""
+                out.append({"$unknown": v.kind, "label": f"{name}(not an array)"})
+                continue
+            for i, item in enumerate(v.items, 1):
+                out.append(self.grant_item(item, i, c))
+        return out
+
+    def grant_item(self, v: Value, index: int, c: Construct) -> Any:
+        if v.kind == "string":
+            return v.value
+        if v.kind == "ref":
+            return {"$ref": v.text}
+        if v.kind == "unknown":
+            made = self.construct_at(v, c)
+            if made is not None and made.var_name:
+                return {"$ref": made.var_name}
+            if made is not None:
+                return {"$construct": {"stack": made.stack, "id": made.id, "kind": made.kind}}
+        if v.kind in _VALUE_NAMES:
+            return {"$value": _VALUE_NAMES[v.kind], "label": f"entry {index}"}
+        return {"$unknown": v.kind, "label": f"entry {index}"}
+
+    def construct_at(self, v: Value, c: Construct) -> Construct | None:
+        """The construct whose `new X(...)` expression `v` is (in the file of `c` or of its
+        stack's definition), if any."""
+        paths = {c.path}
+        for s in self.app.stacks:
+            if s.id == c.stack and s.definition is not None:
+                paths.add(s.definition.path)
+        for other in self.app.constructs:
+            if other.range == v.range and other.path in paths:
+                return other
+        return None
+
     def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
         out: list[dict[str, str]] = []
@@ -332,8 +385,8 @@ class _SpecBuilder:
             "scope": where,
             "runtime": runtime,
             "environment": _merged_env(layers),
-            "permissions": _merged_list(layers, "permissions"),
-            "bind": _merged_list(layers, "bind"),
+            "permissions": self.grant_items(layers, "permissions", c),
+            "bind": self.grant_items(layers, "bind", c),
             "memory": _first_size(layers, "memorySize", 1024),
             "timeout": _first_duration(layers, "timeout", 10),
             "source": {"path": str(h.path), "handler": h.handler},
@@ -451,17 +504,6 @@ def _merged_env(layers: list[Value]) -> dict[str, Any]:
             for entry in e.entries:
                 env[entry.key] = _scalar(entry.value)
     return env
-
-
-def _merged_list(layers: list[Value], key: str) -> list[Any]:
-    out: list[Any] = []
-    for layer in reversed(layers):
-        v = layer.get(key)
-        if v is not None and v.kind == "array":
-            out.extend(_scalar(i) for i in v.items)
-        elif v is not None and v.kind == "string":
-            out.append(v.value)
-    return out
 
 
 def _first(layers: list[Value], key: str) -> Value | None:

@@ -66,6 +66,13 @@ def test_routes_outputs_and_queue_subscribers_are_references() -> None:
     assert stack_groups(stacks) == [[0, 1, 4], [2, 3]]
 
 
+def test_a_construct_created_inside_a_bind_list_of_another_stack_joins_it() -> None:
+    fn = fn_using("F", "x.y")
+    fn["functions"][0]["bind"] = [{"$construct": {"stack": "Q", "id": "Inline", "kind": "Queue"}}]
+    stacks = [st("Q", table("Inline", None)), st("Other"), st("Fns", fn)]
+    assert stack_groups(stacks) == [[0, 2], [1]]
+
+
 def test_an_ambiguous_name_joins_every_stack_that_declares_it() -> None:
     stacks = [st("A", table("T1", "t")), st("B", table("T2", "t")), st("C", fn_using("F", "t.tableName"))]
     # `t` resolves to nothing from C (two candidates), but which one the user meant is unknown:

@@ -231,7 +231,7 @@ def write_app(root: Path, stack_body: str, extra_files: dict[str, str] | None = 
         '  app.setDefaultFunctionProps({ runtime: "nodejs22.x" });\n  app.stack(S);\n}\n'
     )
     (root / "stacks" / "S.ts").write_text(
-        'import { Api, Cron, Queue, Table, StackContext } from "@serverless-stack/resources";\n'
+        'import { Api, Cron, Function, Queue, Table, StackContext } from "@serverless-stack/resources";\n'
         f"export function S({{ stack }}: StackContext) {{\n{stack_body}\n}}\n"
     )
     for name, text in (extra_files or {}).items():
@@ -361,3 +361,56 @@ def test_node_handlers_are_bundled_with_the_apps_esbuild(tmp_path: Path) -> None
     # Python functions are never bundled.
     assert not any(c[0].endswith(".py") for c in calls)
 
+
+
+# ----------------------------------------------------------------------------------------------
+# permissions and bind (SST's permission.ts and functionBinding.ts).
+
+
+def statements(tpl: dict[str, Any], policy_prefix: str) -> list[tuple[Any, Any]]:
+    [policy] = [v for k, v in tpl["Resources"].items() if k.startswith(policy_prefix) and v["Type"] == "AWS::IAM::Policy"]
+    return [(s["Action"], s["Resource"]) for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_bind_and_permissions_of_constructs_become_grants_and_environment(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", """
+  const table = new Table(stack, "Notes", { fields: { pk: "string" }, primaryIndex: { partitionKey: "pk" } });
+  const queue = new Queue(stack, "Jobs");
+  const api = new Api(stack, "Api", { routes: { "GET /": "src/fn.main" } });
+  const worker = new Function(stack, "Worker", { handler: "src/fn.main" });
+  const limit = 5;
+  // A standalone Function is built before the constructs it binds: they must still be found.
+  new Function(stack, "Fn", {
+    handler: "src/fn.main",
+    bind: [table, queue, api, worker, new Queue(stack, "Inline"), limit, helper(), stack.table, nope],
+    permissions: ["s3", queue, api],
+  });
+""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    tpl = template(result, "S")
+    fn = next(v for k, v in tpl["Resources"].items() if k.startswith("Fn") and v["Type"] == "AWS::Lambda::Function")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert set(env) == {"SST_APP", "SST_STAGE", "SST_Table_tableName_Notes", "SST_Queue_queueUrl_Jobs",
+                        "SST_Api_url_Api", "SST_Function_functionName_Worker", "SST_Queue_queueUrl_Inline"}
+    got = statements(tpl, "FnServiceRoleDefaultPolicy")
+    actions = sorted(json.dumps(a) for a, _ in got)
+    # Table, queue (once although bound and permitted), inline queue, worker; the Api's binding
+    # grants nothing, its permission execute-api:Invoke.
+    assert actions == sorted(json.dumps(a) for a in [["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                                                     "dynamodb:*", "sqs:*", "lambda:*", "sqs:*", "s3:*",
+                                                     "execute-api:Invoke"])
+    invoke = next(r for a, r in got if a == "execute-api:Invoke")
+    assert "arn:aws:execute-api:us-east-1:" in json.dumps(invoke)
+    # The bound function's name parameter exists (SST adds it when the function is bound).
+    assert any(v["Type"] == "AWS::SSM::Parameter" and "/Function/Worker/functionName" in json.dumps(v)
+               for v in tpl["Resources"].values())
+    warnings = [w for w in result.warnings if w.startswith("function Fn:")]
+    assert warnings == [
+        "function Fn: bind entry 6 left out: a number is not a construct",
+        "function Fn: bind entry 7 left out: it cannot be evaluated statically",
+        'function Fn: bind "stack.table" left out: not a construct the embedded synth built',
+        'function Fn: bind "nope" left out: not a construct the embedded synth built',
+    ]
+    # Messages name items briefly, never with their source text.
+    assert not any("helper()" in w or "new Queue" in w for w in result.warnings)
+    assert lint_errors(result.stacks[0].template_path) == []

@@ -172,3 +172,25 @@ def test_output_folder_inside_an_asset_is_excluded_from_it(tmp_path: Path) -> No
     assert {"build/synth-out", "build/synth-out.bundles"} <= set(by_id["Lambda_GET_/notes"]["exclude"])
     # The Python job ships py/, which does not.
     assert not any("synth-out" in e for e in by_id["Job"]["exclude"])
+
+
+def test_bind_and_permission_items_name_constructs_not_source(tmp_path: Path) -> None:
+    root = copy_app("kitchen-v1", tmp_path)
+    stack = root / "stacks" / "JobsStack.ts"
+    stack.write_text(stack.read_text().replace(
+        'srcPath: "py",',
+        'srcPath: "py",\n        bind: [queue, new Queue(stack, "Inline"), 3, helper(), "sqs"],\n'
+        "        permissions: extra,",
+    ))
+    spec = app_to_spec(load(root), "dev")
+    job = construct(spec, "JobsStack", "Cleanup")["functions"][0]
+    assert job["bind"] == [
+        {"$ref": "queue"},
+        {"$construct": {"stack": "JobsStack", "id": "Inline", "kind": "Queue"}},
+        {"$value": "a number", "label": "entry 3"},
+        {"$unknown": "unknown", "label": "entry 4"},
+        "sqs",
+    ]
+    assert job["permissions"] == [{"$unknown": "ref", "label": '"extra" (not an array)'}]
+    # The queue created in place is built like any other.
+    assert construct(spec, "JobsStack", "Inline")["kind"] == "Queue"
