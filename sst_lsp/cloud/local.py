@@ -100,15 +100,16 @@ class LocalEndpoint:
         log = tempfile.NamedTemporaryFile(prefix="sst-lsp-moto-", suffix=".log", delete=False)  # noqa: SIM115
         self.log_path = Path(log.name)
         try:
-            # A kept server gets its own session so that Ctrl-C in the terminal does not stop it;
-            # otherwise it shares sst-lsp's process group and goes with it, and atexit stops it
-            # on any normal exit (a SIGKILL of sst-lsp alone would leave it running).
+            # Its own session: Ctrl-C in the terminal reaches sst-lsp only, which cancels the
+            # deploy at a safe point (the CLI's handler) while the endpoint keeps answering; the
+            # endpoint is then stopped by __exit__, or by atexit on any normal exit (a SIGKILL
+            # or SIGTERM of sst-lsp alone would leave it running).
             self.process = subprocess.Popen(
                 self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=self.keep,
+                start_new_session=True,
             )
             if not self.keep:
                 atexit.register(self.stop)

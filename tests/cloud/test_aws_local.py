@@ -151,3 +151,24 @@ def test_local_endpoint_reports_a_server_that_cannot_start() -> None:
     with pytest.raises(CloudError, match="exited at startup"):
         local2.start()
     assert local2.process is None
+
+
+@pytest.mark.slow
+def test_local_endpoint_is_stopped_when_sst_lsp_exits_without_stopping_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    script = (
+        "from sst_lsp.cloud.local import LocalEndpoint\n"
+        "local = LocalEndpoint().start()\n"
+        "print(local.pid, flush=True)\n"
+        "raise SystemExit(0)  # No stop(), no with-block: atexit must stop it.\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=root, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    pid = int(proc.stdout.strip())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
