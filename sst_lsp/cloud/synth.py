@@ -87,15 +87,32 @@ class SynthResult:
     error: str | None = None
     #: Ids of the stacks taken unchanged from the previous synth into the same folder.
     reused: list[str] = field(default_factory=list)
+    stage: str = ""
+
+    @property
+    def resources(self) -> int:
+        return sum(s.resources for s in self.stacks)
 
     def to_json(self) -> dict[str, Any]:
+        """The CLI's `--format json`: every path absolute (a program reading it may run from
+        anywhere), a `summary` of counts first."""
         data = asdict(self)
         data["out_dir"] = str(self.out_dir)
         for s in data["stacks"]:
             s["template_path"] = str(s["template_path"])
+            s["exports"] = [o for o in s["outputs"] if _is_export(o)]
+            s["outputs"] = [o for o in s["outputs"] if not _is_export(o)]
         for d in data["diagnostics"]:
             d["path"] = str(d["path"])
-        return data
+        summary = {
+            "stacks": len(self.stacks),
+            "resources": self.resources,
+            "skipped": len(self.skipped),
+            "warnings": len(self.warnings),
+            "reused": len(self.reused),
+        }
+        head = {k: data.pop(k) for k in ("app", "stage", "mode", "ok", "error", "out_dir", "duration_ms")}
+        return {**head, "summary": summary, **data}
 
     def stack(self, id_or_name: str) -> StackResult | None:
         return next((s for s in self.stacks if id_or_name in (s.id, s.name)), None)
@@ -156,6 +173,7 @@ def synth_app(
         except SpecError as e:
             raise SynthError(str(e)) from None
     result = result_from_raw(app.name or "", out, raw)
+    result.stage = stage
     result.duration_ms = int((time.perf_counter() - t0) * 1000)
     if reporter is not None:
         for w in result.warnings:
@@ -247,24 +265,61 @@ def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter |
         fs.pop("bundle", None)
 
 
-def format_text(result: SynthResult) -> str:
-    """The CLI's human-readable summary."""
-    lines = [f"Synthesized {result.app} into {result.out_dir} ({result.mode}, {result.duration_ms} ms)"]
+def _is_export(output: str) -> bool:
+    """CDK's outputs for cross-stack references (`ExportsOutputRef...`), not the app's own."""
+    return output.startswith("ExportsOutput")
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """`path` relative to `cwd` (default: the current directory) when it lies below it."""
+    base = (cwd or Path.cwd()).resolve()
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return str(path)
+    if resolved == base:
+        return "."
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(path)
+
+
+def format_text(result: SynthResult, cwd: Path | None = None) -> str:
+    """The CLI's human-readable summary (paths relative to `cwd`, default the current one)."""
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    seconds = f"{result.duration_ms / 1000:.2f} s"
+    what = f"{result.app} ({'stage ' + result.stage + ', ' if result.stage else ''}{result.mode})"
     if not result.ok:
-        lines[0] = f"Synth of {result.app} failed ({result.mode}, {result.duration_ms} ms): {result.error or ''}"
+        lines = [f"Synth of {what} failed after {seconds}: {result.error or 'see the output above'}"]
+    else:
+        counts = f"{plural(len(result.stacks), 'stack')}, {plural(result.resources, 'resource')}"
+        lines = [f"Synthesized {what} in {seconds}: {counts}"]
+    if result.stacks or result.ok:
+        lines.append(f"Cloud assembly: {display_path(result.out_dir, cwd)}")
+    width = max((len(s.name) for s in result.stacks), default=0)
+    count_width = max((len(str(s.resources)) for s in result.stacks), default=0)
     for s in result.stacks:
-        outs = f"; outputs: {', '.join(s.outputs)}" if s.outputs else ""
-        lines.append(f"  {s.name}: {s.resources} resources{outs}")
-        lines.append(f"    {s.template_path}")
+        own = [o for o in s.outputs if not _is_export(o)]
+        exports = len(s.outputs) - len(own)
+        extra = ""
+        if own:
+            extra += f"  outputs: {', '.join(own)}"
+        if exports:
+            extra += f"{'' if own else '  '} (+{plural(exports, 'cross-stack export')})"
+        reused = "  (unchanged)" if s.id in result.reused else ""
+        lines.append(f"  {s.name:<{width}}  {s.resources:>{count_width}} {'resource' if s.resources == 1 else 'resources'}"
+                     f"{extra}{reused}".rstrip())
     if result.skipped:
         lines.append(f"Skipped ({len(result.skipped)}):")
         for k in result.skipped:
-            where = f" in {k.stack}" if k.stack else ""
-            lines.append(f"  {k.kind} {k.id}{where}: {k.reason}")
-    for w in result.warnings:
-        lines.append(f"warning: {w}")
+            where = f" (stack {k.stack})" if k.stack else ""
+            lines.append(f'  {k.kind} "{k.id}"{where}: {k.reason}')
+    if result.warnings:
+        lines.append(f"Warnings ({len(result.warnings)}):")
+        lines.extend(f"  {w}" for w in result.warnings)
     for d in result.diagnostics:
-        lines.append(f"{d.path}:{d.line + 1}:{d.col + 1}: {d.severity}: {d.message}")
+        lines.append(f"{display_path(d.path, cwd)}:{d.line + 1}:{d.col + 1}: {d.severity}: {d.message}")
     return "\n".join(lines)
 
 

@@ -85,7 +85,7 @@ def synth_project(app: App, stage: str, out_dir: Path | None, reporter: Reporter
     if reporter is not None:
         reporter.progress(f"Running {' '.join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))}")
     code, lines, cancelled = _run(argv, app.root, reporter)
-    result = SynthResult(app=app.name or "", out_dir=assembly, mode="project")
+    result = SynthResult(app=app.name or "", out_dir=assembly, mode="project", stage=stage)
     if cancelled:
         result.ok, result.error = False, "cancelled"
     elif code != 0:
