@@ -220,6 +220,9 @@ _COGNITO_DOC = (
     "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cognito-userpool.html"
 )
 _EBS_DOC = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-volume.html"
+_RDS_CLUSTER_DOC = (
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html"
+)
 
 #: Replacements the provider schemas miss. Each entry has a test in tests/cloud/test_cfn_model.py.
 SUPPLEMENT: tuple[ReplacementRule, ...] = (
@@ -241,6 +244,9 @@ SUPPLEMENT: tuple[ReplacementRule, ...] = (
         "AWS::Cognito::UserPool", "AliasAttributes", _COGNITO_DOC, _prop_changed("AliasAttributes")
     ),
     ReplacementRule("AWS::EC2::Volume", "AvailabilityZone", _EBS_DOC, _prop_changed("AvailabilityZone")),
+    # The schema leaves Engine updatable (a major version upgrade is in place), but moving a
+    # cluster to another engine (aurora-mysql <-> aurora-postgresql) replaces it.
+    ReplacementRule("AWS::RDS::DBCluster", "Engine", _RDS_CLUSTER_DOC, _prop_changed("Engine")),
 )
 
 

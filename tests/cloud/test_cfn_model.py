@@ -165,9 +165,20 @@ def test_supplement_ebs_volume_availability_zone() -> None:
     )
 
 
+def test_supplement_rds_cluster_engine() -> None:
+    rule = _rule("AWS::RDS::DBCluster", "Engine")
+    assert rule.changed({"Engine": "aurora-mysql"}, {"Engine": "aurora-postgresql"})
+    assert not rule.changed({"Engine": "aurora-postgresql"}, {"Engine": "aurora-postgresql"})
+    assert "Engine" in cfn.replacement_causes(
+        "AWS::RDS::DBCluster", {"Engine": "aurora-mysql"}, {"Engine": "aurora-postgresql"}
+    )
+    # The schema itself is silent about it.
+    assert "/properties/Engine" not in cfn.create_only_properties("AWS::RDS::DBCluster")
+
+
 def test_every_supplement_entry_is_tested() -> None:
     # One test per entry above; a new entry needs a new test.
-    assert len(cfn.SUPPLEMENT) == 7
+    assert len(cfn.SUPPLEMENT) == 8
 
 
 # -- policies ---------------------------------------------------------------------------------
