@@ -425,11 +425,12 @@ def bases(manifest: Mapping[str, Any], tree: Mapping[str, Any] | None,
     base["artifacts"] = {k: v for k, v in (manifest.get("artifacts") or {}).items() if k not in stack_arts}
     base_tree: dict[str, Any] | None = None
     if tree is not None:
-        base_tree = json.loads(json.dumps(tree))
-        children = (base_tree.get("tree") or {}).get("children")
+        # Shallow copies: the nodes themselves are never changed, only which ones are listed.
+        root = dict(tree.get("tree") or {})
+        children = root.get("children")
         if isinstance(children, dict):
-            for n in names:
-                children.pop(n, None)
+            root["children"] = {k: v for k, v in children.items() if k not in names}
+        base_tree = {**tree, "tree": root}
     return base, base_tree
 
 
@@ -454,13 +455,14 @@ def merge_into(stage: Path, previous: Path, pieces: Sequence[Piece], reused: set
     manifest = {**cache.base_manifest, "artifacts": artifacts}
     (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     if cache.base_tree is not None:
-        tree = json.loads(json.dumps(cache.base_tree))
-        children = (tree.get("tree") or {}).get("children")
+        root = dict(cache.base_tree.get("tree") or {})
+        children = root.get("children")
         if isinstance(children, dict):
             nodes: dict[str, Any] = {}
             for p in pieces:
                 nodes.update(p.tree)
-            tree["tree"]["children"] = {**nodes, **children}
+            root["children"] = {**nodes, **children}
+        tree = {**cache.base_tree, "tree": root}
         (stage / "tree.json").write_text(json.dumps(tree, indent=2), encoding="utf-8")
     if cache.version_file and not (stage / "cdk.out").exists():
         (stage / "cdk.out").write_text(cache.version_file, encoding="utf-8")

@@ -215,14 +215,58 @@ class _WorkerDied(Exception):
 # ----------------------------------------------------------------------------------------------
 
 
+def warm_spec(asset: str) -> dict[str, Any]:
+    """A small app with one construct of every kind the engine builds: synthesizing it once
+    loads every aws-cdk-lib module (Python and node side) a real synth will need."""
+
+    def fn(fid: str, scope: str = "construct") -> dict[str, Any]:
+        return {"id": fid, "scope": scope, "runtime": "nodejs22.x", "environment": {}, "permissions": [],
+                "bind": [], "memory": 1024, "timeout": 10, "asset": asset, "handler": "h.main", "exclude": []}
+
+    constructs = [
+        {"kind": "Function", "id": "Fn", "var": "fn", "props": {}, "functions": [fn("Fn", "stack")]},
+        {"kind": "Table", "id": "Table", "var": "table", "functions": [fn("Consumer_Table_c")],
+         "props": {"fields": {"pk": "string"}, "primaryIndex": {"partitionKey": "pk"}, "stream": True}},
+        {"kind": "Bucket", "id": "Bucket", "var": "bucket", "props": {}, "functions": [fn("Notification_Bucket_n")]},
+        {"kind": "Queue", "id": "Queue", "var": "queue", "props": {}, "functions": [fn("Consumer_Queue")]},
+        {"kind": "Topic", "id": "Topic", "var": None, "props": {}, "functions": [fn("Subscriber_Topic_s")],
+         "queue_subscribers": [{"name": "q", "var": "queue"}]},
+        {"kind": "Cron", "id": "Cron", "var": None, "props": {"schedule": "rate(1 day)"}, "functions": [fn("Job")]},
+        {"kind": "Api", "id": "Api", "var": "api", "props": {}, "routes": [
+            {"key": "GET /", "method": "GET", "path": "/", "postfix": "GET_", "scope": "construct", "auth": "none",
+             "payload": "2.0", "function": {**fn("Lambda_GET_"), "bind": [{"$ref": "table"}, {"$ref": "fn"}],
+                                            "permissions": [{"$ref": "api"}]}},
+            {"key": "POST /", "method": "POST", "path": "/", "postfix": "POST_", "scope": "construct",
+             "auth": "iam", "payload": "1.0", "fn_ref": "fn"}]},
+    ]
+    return {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [
+        {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}]},
+        {"id": "E", "name": "warm-E", "constructs": [], "outputs": []},
+    ]}
+
+
 def _warm() -> dict[str, Any]:
     from sst_lsp.cloud.synth_embedded import synthesize
 
-    spec = {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [{"id": "W", "name": "warm-W",
-                                                                                "constructs": [], "outputs": []}]}
     with tempfile.TemporaryDirectory(prefix="sst-lsp-warm-") as d:
-        synthesize(spec, d)
-    return {"pid": os.getpid()}
+        asset = Path(d) / "src"
+        asset.mkdir()
+        (asset / "h.js").write_text("exports.main = async () => ({});\n", encoding="utf-8")
+        result = synthesize(warm_spec(str(asset)), Path(d) / "out")
+    return {"pid": os.getpid(), "skipped": result["skipped"], "warnings": result["warnings"]}
+
+
+def _skip_argument_type_checks() -> None:
+    """Turns off jsii's Python-side argument checks (typeguard) in this process, as `python -O`
+    would without recompiling aws-cdk-lib: ~15% of a synth's time. The engine passes its own,
+    well-typed values; node still validates every call. Tests synthesizing in their own process
+    keep the checks, so a type mistake in the engine still fails there."""
+    try:
+        import jsii._type_checking as checking
+    except ImportError:
+        return
+    if hasattr(checking, "_resolved_check"):
+        checking._resolved_check = lambda *args, **kwargs: None
 
 
 def main() -> int:
@@ -234,6 +278,7 @@ def main() -> int:
     from sst_lsp.cloud.synth_embedded import SpecError, prepare_jsii_environment, synthesize
 
     prepare_jsii_environment()
+    _skip_argument_type_checks()
     for line in sys.stdin:
         line = line.strip()
         if not line:

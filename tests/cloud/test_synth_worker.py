@@ -128,3 +128,16 @@ def test_changed_handler_code_changes_the_asset_in_a_warm_worker(worker: SynthWo
     assert not _missing_asset_folders(out)
     staged = out / next(iter(after)) / "functions" / "list.py"
     assert staged.read_text(encoding="utf-8").endswith("# edited\n")
+
+
+def test_warm_up_builds_every_kind_without_skipping(worker: SynthWorker) -> None:
+    """The warm-up synthesizes one construct of each kind (so the first real synth finds every
+    module loaded): a change in the engine that breaks it must show."""
+    from sst_lsp.cloud.synth_embedded import MODELED_KINDS
+    from sst_lsp.cloud.synth_worker import warm_spec
+
+    kinds = {c["kind"] for st in warm_spec("/x")["stacks"] for c in st["constructs"]}
+    assert kinds == MODELED_KINDS
+    answer = worker.request("warm")
+    assert answer["skipped"] == []
+    assert answer["warnings"] == ["stack E has no modeled resources: it holds a placeholder"]
