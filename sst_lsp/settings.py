@@ -135,12 +135,16 @@ def _literal(value: object, cl: Any) -> str:
     raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {_show(value)}")
 
 
+def _is_literal(t: Any) -> bool:
+    return bool(typing.get_origin(t) is Literal)
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=False)
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(int, _strict_int)
     conv.register_structure_hook(bool, _strict_bool)
-    conv.register_structure_hook_func(lambda t: typing.get_origin(t) is Literal, _literal)
+    conv.register_structure_hook_func(_is_literal, _literal)
 
     def structure_factory(cl: type) -> Any:
         overrides = {a.name: override(rename=_camel(a.name)) for a in attrs.fields(cl)}
@@ -237,12 +241,14 @@ def _structure_forgiving(raw: object, cl: type, where: str, errors: list[str]) -
 
 
 _BAD = object()
+#: What the converter raises for a bad value (its own hooks raise TypeError/ValueError).
+_STRUCTURE_ERRORS = (cattrs.BaseValidationError, TypeError, ValueError, KeyError, AttributeError)
 
 
 def _default_of(a: attrs.Attribute[Any]) -> object:
-    d = a.default
+    d: Any = a.default
     if isinstance(d, attrs.Factory):  # type: ignore[arg-type]
-        return d.factory()  # type: ignore[attr-defined]
+        return d.factory()
     return d
 
 
@@ -269,7 +275,7 @@ def _structure_value(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
         for i, item in enumerate(value):
             try:
                 got = CONVERTER.structure(item, item_tp)
-            except Exception as e:  # cattrs raises several types; each costs one item.
+            except _STRUCTURE_ERRORS as e:  # Each bad item costs that item only.
                 errors.append(f"{key}[{i}]: {_reason(e)} (ignored)")
                 continue
             if got != "":
@@ -284,17 +290,17 @@ def _structure_value(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
         for k, v in value.items():
             try:
                 out[str(k)] = CONVERTER.structure(v, val_tp)
-            except Exception as e:
+            except _STRUCTURE_ERRORS as e:
                 errors.append(f"{key}.{k}: {_reason(e)} (ignored)")
         return out
     try:
         return CONVERTER.structure(value, tp)
-    except Exception as e:
+    except _STRUCTURE_ERRORS as e:
         errors.append(f"{key}: {_reason(e)} (using the default)")
         return _BAD
 
 
-def _reason(e: Exception) -> str:
+def _reason(e: BaseException) -> str:
     if isinstance(e, cattrs.BaseValidationError):
         return "; ".join(cattrs.transform_error(e))
     return str(e)
@@ -362,9 +368,9 @@ def split_initialization_options(opts: object) -> InitializationOptions:
 
 
 __all__ = [
-    "AwsSettings",
     "CONVERTER",
     "DEFAULTS",
+    "AwsSettings",
     "DiagnosticsSettings",
     "InitializationOptions",
     "Settings",

@@ -36,7 +36,8 @@ def imports_of(path: Path, source: str | None = None) -> list[tuple[int, str]]:
     text = source if source is not None else path.read_text(encoding="utf-8")
     tree = ast.parse(text, filename=str(path))
     rel = path.relative_to(PKG.parent).with_suffix("")
-    package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
+    # The package a relative import starts from (for __init__.py, the package itself).
+    package = list(rel.parts[:-1])
     out: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

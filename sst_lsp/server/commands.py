@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 from lsprotocol import types
@@ -305,7 +306,7 @@ def run_deploy(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
     _, res = ops.deploy(app, _target(ls, app, args.stage), reporter, stacks=args.stacks, mode=mode,
                         worker=synth_worker(ls) if mode == "embedded" else None)
     ls.diagnostics.stage_changed()
-    return res.to_json()  # type: ignore[no-any-return]
+    return res.to_json()
 
 
 def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
@@ -313,7 +314,7 @@ def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
 
     res = ops.remove(app, _target(ls, app, args.stage), reporter)
     ls.diagnostics.stage_changed()
-    return res.to_json()  # type: ignore[no-any-return]
+    return res.to_json()
 
 
 RUNNERS: dict[str, CloudRunner] = {"synth": run_synth, "diff": run_diff, "deploy": run_deploy, "remove": run_remove}
@@ -352,7 +353,7 @@ async def _cloud_command(ls: SstLanguageServer, kind: str, raw: object) -> dict[
             reporter.log(f"sst.{kind} {stage}: {e}")
             return {"status": "failed", "message": str(e)}
         except Exception as e:  # The engines return results; a bug still must not escape raw.
-            log.error("sst.%s failed", kind, exc_info=True)
+            log.exception("sst.%s failed", kind)
             return {"status": "failed", "message": f"internal error: {type(e).__name__}: {e}"}
 
     return await _with_progress(ls, f"{title} {stage}", work)  # type: ignore[no-any-return]

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from sst_lsp.server.convert import uri_to_path
-from sst_lsp.settings import DEFAULTS, InitializationOptions, Settings, parse_settings, split_initialization_options
+from sst_lsp.settings import (
+    DEFAULTS,
+    InitializationOptions,
+    Settings,
+    parse_settings,
+    split_initialization_options,
+)
 
 
 def _folder_path(name: str) -> Path | None:

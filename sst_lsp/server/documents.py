@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -87,7 +88,7 @@ class BaselineCache:
             for n in notes:
                 log.info("baseline %s: %s", setting, n)
         except Exception:
-            log.error("loading the baseline %s failed; stateful checks are skipped", setting, exc_info=True)
+            log.exception("loading the baseline %s failed; stateful checks are skipped", setting)
             base, baselines = None, {}
         self._cache[key] = (base, baselines)
         return base, baselines
@@ -132,7 +133,7 @@ def warm_app(index: WorkspaceIndex, ar: AppRoot) -> None:
                     seen.add(t)
                     queue.append(t)
     except Exception:
-        log.error("indexing %s failed", ar.root, exc_info=True)
+        log.exception("indexing %s failed", ar.root)
 
 
 @dataclass
@@ -157,8 +158,7 @@ class DiagnosticsEngine:
         self._generation = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sst-analysis")
         self.baselines = BaselineCache(ls)
-        #: The server's event loop (known once a run was scheduled), for calls from threads.
-        self._loop: asyncio.AbstractEventLoop | None = None
+
 
     # Documents.
     def opened(self, path: Path, uri: str) -> None:
@@ -175,7 +175,7 @@ class DiagnosticsEngine:
         for p, uri in self._open.items():
             try:
                 out[p] = self.ls.workspace.get_text_document(uri).version
-            except Exception:
+            except Exception:  # noqa: BLE001 - no workspace yet: publish without a version.
                 out[p] = None
         return out
 
@@ -196,8 +196,8 @@ class DiagnosticsEngine:
             loop = None
         if loop is None:
             # Called from a command's worker thread: schedule on the server's loop.
-            if self._loop is not None:
-                self._loop.call_soon_threadsafe(lambda: self.schedule(immediate=True))
+            if self.ls.loop is not None:
+                self.ls.loop.call_soon_threadsafe(lambda: self.schedule(immediate=True))
         else:
             self.schedule(immediate=True)
 
@@ -216,7 +216,6 @@ class DiagnosticsEngine:
         return await self._run(0.0)
 
     async def _run(self, delay: float) -> bool:
-        self._loop = asyncio.get_running_loop()
         if delay > 0:
             await asyncio.sleep(delay)
         await self.ls.ready()
@@ -256,7 +255,7 @@ class DiagnosticsEngine:
                 diags.setdefault(f.path, []).append(conv.diagnostic(f))
             return _Result(rev, gen, by_path, diags)
         except Exception:
-            log.error("analysis failed; diagnostics are not updated", exc_info=True)
+            log.exception("analysis failed; diagnostics are not updated")
             return None
 
     def _publish(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
@@ -50,7 +51,7 @@ async def _guarded(ls: SstLanguageServer, name: str, fn: Callable[[], T], defaul
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.error("%s failed", name, exc_info=True)
+        log.exception("%s failed", name)
         return default
 
 
@@ -201,7 +202,7 @@ def register(server: SstLanguageServer) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.error("codeAction: computing findings failed", exc_info=True)
+            log.exception("codeAction: computing findings failed")
             return None
         resource_ops = ls.client_supports("workspace.workspace_edit.resource_operations", None) or []
         can_create = types.ResourceOperationKind.Create in resource_ops
@@ -284,7 +285,7 @@ def _to_lsp_action(
     ls: SstLanguageServer,
     path: Path,
     a: Any,
-    context_diags: list[types.Diagnostic],
+    context_diags: Sequence[types.Diagnostic],
     can_create: bool,
     doc_changes: bool,
     versions: dict[Path, int | None],

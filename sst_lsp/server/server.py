@@ -17,7 +17,7 @@ import logging
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -63,6 +63,8 @@ class SstLanguageServer(LanguageServer):
         self.index_task: asyncio.Task[None] | None = None
         #: Set once the first full analysis after startup has been published.
         self.indexed: asyncio.Event | None = None
+        #: The event loop serving the client (set by `initialize`), for calls from worker threads.
+        self.loop: asyncio.AbstractEventLoop | None = None
         #: Set once the settings of `initialized` (the workspace/configuration pull) are in.
         self.settings_loaded = asyncio.Event()
 
@@ -90,7 +92,7 @@ class SstLanguageServer(LanguageServer):
         """A client capability by dotted snake_case path, e.g. "window.work_done_progress"."""
         try:
             return get_capability(self.client_capabilities, field, default)
-        except Exception:  # Not initialized, or an odd capabilities object.
+        except Exception:  # noqa: BLE001 - not initialized, or an odd capabilities object.
             return default
 
     def stage_for(self, app_root: Path | None, path: Path | None = None) -> str:
@@ -105,7 +107,7 @@ class SstLanguageServer(LanguageServer):
         try:
             return current_stage(app_root, self.index.fs, setting)
         except Exception:
-            log.error("reading the stage of %s failed", app_root, exc_info=True)
+            log.exception("reading the stage of %s failed", app_root)
             return setting or "dev"
 
     async def ready(self) -> None:
@@ -177,7 +179,7 @@ class SstLanguageServer(LanguageServer):
         self.diagnostics.close()
         if self.index_task is not None:
             self.index_task.cancel()
-        super().shutdown()
+        super().shutdown()  # type: ignore[no-untyped-call]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -188,6 +190,7 @@ class SstLanguageServer(LanguageServer):
 def _register_lifecycle(server: SstLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: SstLanguageServer, params: types.InitializeParams) -> None:
+        ls.loop = asyncio.get_running_loop()
         folders: list[Path] = []
         for f in params.workspace_folders or []:
             p = ls.path_of(f.uri)
@@ -330,7 +333,7 @@ async def index_workspace(ls: SstLanguageServer) -> None:
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.error("indexing failed", exc_info=True)
+        log.exception("indexing failed")
     finally:
         if ls.indexed is not None:
             ls.indexed.set()
@@ -361,7 +364,7 @@ def create_server() -> SstLanguageServer:
 class _LspLogHandler(logging.Handler):
     """Forwards sst_lsp's log records to the client's output (window/logMessage)."""
 
-    _TYPES = {
+    _TYPES: ClassVar[dict[int, types.MessageType]] = {
         logging.ERROR: types.MessageType.Error,
         logging.WARNING: types.MessageType.Warning,
         logging.INFO: types.MessageType.Info,
@@ -370,31 +373,26 @@ class _LspLogHandler(logging.Handler):
     def __init__(self, server: SstLanguageServer) -> None:
         super().__init__(logging.INFO)
         self.server = server
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Records come from the event loop and from worker threads: hop to the loop (known once
+        # `initialize` ran; earlier records only reach stderr with --verbose).
+        loop = self.server.loop
+        if loop is None or loop.is_closed():
+            return
         try:
-            msg = self.format(record)
-            kind = self._TYPES.get(record.levelno, types.MessageType.Log)
-            if record.levelno >= logging.ERROR:
-                kind = types.MessageType.Error
-            params = types.LogMessageParams(type=kind, message=msg)
-            loop = self.loop
-            if loop is None:
-                try:
-                    loop = self.loop = asyncio.get_running_loop()
-                except RuntimeError:
-                    return
-            if loop.is_closed():
-                return
+            kind = types.MessageType.Error if record.levelno >= logging.ERROR else self._TYPES.get(
+                record.levelno, types.MessageType.Log
+            )
+            params = types.LogMessageParams(type=kind, message=self.format(record))
             loop.call_soon_threadsafe(self._send, params)
-        except Exception:  # Logging must never raise.
-            pass
+        except Exception:  # noqa: BLE001 - logging must never raise; the stdlib's policy decides.
+            self.handleError(record)
 
     def _send(self, params: types.LogMessageParams) -> None:
         try:
             self.server.window_log_message(params)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - the connection may be gone at exit: nothing to tell.
             pass
 
 

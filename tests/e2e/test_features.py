@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, client_capabilities
 
 from tests.e2e.conftest import codes, diags, find, lsp_col, open_doc, position, start, wait_codes, wait_until
@@ -250,12 +252,9 @@ async def test_list_stages_command(client: LanguageClient, workspace: Path) -> N
 
 async def test_list_stages_needs_an_app_when_there_are_several(client: LanguageClient, workspace: Path) -> None:
     await start(client, [workspace])
-    try:
+    # A JSON-RPC error with a clear message, not a crash.
+    with pytest.raises(JsonRpcException, match="2 SST apps"):
         await client.workspace_execute_command_async(types.ExecuteCommandParams(command="sst.listStages", arguments=[{}]))
-    except Exception as e:  # A JSON-RPC error with a clear message, not a crash.
-        assert "2 SST apps" in str(e)
-    else:
-        raise AssertionError("expected an error")
     got = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="sst.listStages", arguments=[{"app": (workspace / "legacy").as_uri()}])
     )

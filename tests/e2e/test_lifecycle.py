@@ -9,12 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient as PlainClient
 from pytest_lsp import LanguageClient, client_capabilities
 
-from tests.e2e.conftest import SERVER, TIMEOUT, open_doc, position, server_env, start, wait_codes, wait_until
+from tests.e2e.conftest import SERVER, TIMEOUT, open_doc, server_env, start, wait_codes, wait_until
 
 
 async def test_indexing_reports_work_done_progress(client: LanguageClient, workspace: Path) -> None:
@@ -26,7 +25,7 @@ async def test_indexing_reports_work_done_progress(client: LanguageClient, works
         return any(r and r[-1].kind == "end" for t, r in client.progress_reports.items() if str(t).startswith("sst-index-"))
 
     await wait_until(client, ended, "indexing progress end", method=types.PROGRESS)
-    ((token, reports),) = [(t, r) for t, r in client.progress_reports.items() if str(t).startswith("sst-index-")]
+    ((_token, reports),) = [(t, r) for t, r in client.progress_reports.items() if str(t).startswith("sst-index-")]
     assert reports[0].kind == "begin" and reports[0].title == "SST: indexing"
     messages = [r.message for r in reports if r.kind == "report"]
     assert any("notes" in (m or "") for m in messages) and any("legacy" in (m or "") for m in messages)
