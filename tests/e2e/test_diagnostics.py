@@ -167,3 +167,19 @@ async def test_multi_root_indexes_every_folder(client: LanguageClient, workspace
     line, col = find(jobs, "functions/nightly.run")
     assert d.range.start.line == line
     assert d.range.start.character == col
+
+
+async def test_added_workspace_folder_is_indexed(client: LanguageClient, workspace: Path) -> None:
+    api = workspace / "notes" / "stacks" / "Api.ts"
+    jobs = workspace / "legacy" / "stacks" / "Jobs.ts"
+    await start(client, [workspace / "notes"])
+    await wait_codes(client, api, ["handler-not-found"])
+    assert codes(client, jobs) == []
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=(workspace / "legacy").as_uri(), name="legacy")], removed=[]
+            )
+        )
+    )
+    await wait_codes(client, jobs, ["handler-export-missing"])

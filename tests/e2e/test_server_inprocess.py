@@ -192,3 +192,15 @@ def test_uris_keep_the_client_spelling(tmp_path: Path) -> None:
     assert m.uri(p) == odd
     assert uri_to_path("untitled:Untitled-1") is None
     assert uri_to_path(path_to_uri(p)) == p
+
+
+async def test_apps_of_open_files_are_published_first(server: Any) -> None:
+    ls, ws, published = server
+    await ls.diagnostics.publish_apps_first([ws / "notes"])
+    # Only the open app's files: the other app waits for the full run.
+    assert sorted(p.uri for p in published) == sorted(
+        [(ws / "notes" / "stacks" / "Api.ts").as_uri(), (ws / "notes" / "stacks" / "Emoji.ts").as_uri()]
+    )
+    published.clear()
+    assert await ls.diagnostics.run_now() is True
+    assert [p.uri for p in published] == [(ws / "legacy" / "stacks" / "Jobs.ts").as_uri()]
