@@ -16,18 +16,12 @@ from typing import Any, Iterator
 
 from sst_lsp.cloud import ops
 from sst_lsp.cloud.aws import CloudError, Connection
-from sst_lsp.cloud.local import LocalEndpoint
+from sst_lsp.cloud.local import LOCAL_LIMITS, LocalEndpoint
 from sst_lsp.cloud.naming import stage_name_problem
 from sst_lsp.cloud.outputs import format_outputs
 from sst_lsp.cloud.reporter import TerminalReporter
 from sst_lsp.cloud.synth import format_text as synth_text
 
-LOCAL_NOTE = (
-    "The local endpoint is moto's server mode: CloudFormation, S3, DynamoDB, Lambda, IAM, SQS, SNS, "
-    "EventBridge and SSM are emulated; API Gateway v2 resources are not created (URLs in the outputs "
-    "do not answer), change sets leave Replacement empty (sst-lsp's own template diff still gates "
-    "data loss), and Lambda functions are stored, not run."
-)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +54,10 @@ def _run(args: argparse.Namespace) -> int:
                     app, target, reporter, stacks=args.stacks, yes=args.yes,
                     allow_data_loss=args.allow_data_loss, mode=mode,
                 )
-                _print_result(dres.to_json(), fmt, dres.message, dres.outputs)
+                if fmt == "json":
+                    print(json.dumps(dres.to_json(), indent=2))
+                else:
+                    print(dres.to_text())
                 code = 0 if dres.ok else 1
             elif args.command == "diff":
                 _, diff_res = ops.diff(app, target, reporter, mode=mode)
@@ -74,9 +71,12 @@ def _run(args: argparse.Namespace) -> int:
                 _print_result(rres.to_json(), fmt, rres.message, None)
                 code = 0 if rres.status in ("removed", "nothing") else 1
         if local is not None:
-            print(f"local endpoint: {local.endpoint_url}" + (" (kept running)" if args.keep else " (stopped)"))
+            state = f"kept running, pid {local.pid}" if args.keep else "stopped"
             if fmt == "text":
-                print(f"note: {LOCAL_NOTE}")
+                print(f"Local endpoint {local.endpoint_url} ({state}): moto's server mode, where")
+                print("\n".join(f"  - {line}" for line in LOCAL_LIMITS))
+            else:
+                print(f"local endpoint: {local.endpoint_url} ({state})", file=sys.stderr)
         return code
 
 

@@ -9,12 +9,19 @@ stack in dependency order: CreateChangeSet (CREATE or UPDATE), wait, assess its 
 events until a terminal status, streaming every event; then the outputs, printed and written
 to ``.sst-lsp/outputs/{stage}.json``.
 
+On the embedded local endpoint (``Connection.local``, i.e. ``--local``) and only there, every
+template is adapted before it is sent (``local_compat.adapt_for_local``: moto's gaps; the
+assembly on disk is untouched), and each stack's outputs and exports are computed from its
+template and resources (``local_compat.stack_outputs``), because moto reports none after a change
+set; the exports feed the ``Fn::ImportValue`` of the stacks deployed after it.
+
 Nothing here raises for an operational failure: every outcome is a ``DeployResult``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,13 +34,20 @@ from sst_lsp.cloud.assembly import AssemblyError, CloudAssembly, StackArtifact, 
 from sst_lsp.cloud.assets import PublishedAsset, publish_assets, substitute
 from sst_lsp.cloud.aws import CloudError, CloudSession, Connection, describe_error, open_session
 from sst_lsp.cloud.bootstrap import ensure_bootstrap
+from sst_lsp.cloud.local_compat import (
+    MOTO_CLOUDFORMATION_TYPES,
+    DeployedResource,
+    StackContext,
+    adapt_for_local,
+    stack_outputs,
+)
 from sst_lsp.cloud.naming import (
     DEFAULT_PROTECTED_STAGES,
     is_protected,
     stack_name_problem,
     stage_name_problem,
 )
-from sst_lsp.cloud.outputs import format_outputs, outputs_path, write_outputs_file
+from sst_lsp.cloud.outputs import display_path, format_outputs, outputs_path, write_outputs_file
 from sst_lsp.cloud.reporter import Reporter
 from sst_lsp.cloud.stacks import (
     UPDATABLE,
@@ -45,6 +59,7 @@ from sst_lsp.cloud.stacks import (
     get_template,
     is_no_change,
     is_terminal,
+    list_resources,
     outputs_of,
     safe,
     stack_parameters,
@@ -117,6 +132,9 @@ class DeployResult:
     outputs_file: Path | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    #: What the embedded local endpoint does differently for this deploy (placeholders, ...),
+    #: each line prefixed with its stack; empty for real AWS.
+    local_notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,7 +151,36 @@ class DeployResult:
             "hazards": [h.to_json() for h in self.hazards],
             "assets": [dataclasses.asdict(a) for a in self.assets],
             "outputsFile": str(self.outputs_file) if self.outputs_file else None,
+            "localNotes": self.local_notes,
         }
+
+    def to_text(self, cwd: Path | None = None) -> str:
+        """The CLI's summary: the outcome, one line per stack, the outputs (without CDK's
+        cross-stack exports, which stay in the file), and the local endpoint's differences."""
+        lines = [self.message or self.status]
+        width = max((len(s.stack) for s in self.stacks), default=0)
+        for s in self.stacks:
+            if s.status == "deployed":
+                state = s.stack_status or "deployed"
+            elif s.status == "no-changes":
+                state = "no changes"
+            elif s.status == "failed":
+                # The message starts with the stack's name; the line already shows it.
+                state = "FAILED: " + s.message.removeprefix(f"{s.stack}: ")
+            else:
+                state = s.status + (f" ({s.message[0].lower()}{s.message[1:]})" if s.message else "")
+                if s.status == "refused":
+                    state = "refused (data loss)"
+            lines.append(f"  {s.stack:<{width}}  {state}")
+        shown = format_outputs(self.outputs)
+        if shown:
+            where = f" ({display_path(self.outputs_file, cwd)})" if self.outputs_file else ""
+            lines.append(f"Outputs{where}:")
+            lines.extend(f"  {line}" for line in shown)
+        if self.local_notes:
+            lines.append("Local endpoint differences:")
+            lines.extend(f"  {n}" for n in self.local_notes)
+        return "\n".join(lines)
 
 
 def check_stage(stage: str, stacks: list[StackArtifact]) -> str | None:
@@ -256,6 +303,11 @@ class Deployer:
         self.reporter = reporter
         self.gate = DataLossGate(options, reporter)
         self.session: CloudSession | None = None
+        #: Only the embedded local endpoint gets adapted templates (never AWS or --endpoint-url).
+        self.local = options.connection.local
+        #: Export name -> value of the stacks deployed (or found deployed) on the local endpoint.
+        self.local_exports: dict[str, str] = {}
+        self.local_notes: list[str] = []
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -271,6 +323,75 @@ class Deployer:
         s = self.session
         bucket, _, key = substitute(url[5:], s.account, s.region, s.partition).partition("/")
         return f"https://{bucket}.s3.{s.region}.amazonaws.com/{key}"
+
+    def _note(self, stack: str, notes: list[str]) -> None:
+        for n in notes:
+            line = f"{stack}: {n}"
+            if line not in self.local_notes:
+                self.local_notes.append(line)
+
+    def template_for(self, stack: StackArtifact, *, record: bool = True) -> tuple[dict[str, Any], str]:
+        """The template (and its text) to send for ``stack``: the assembly's own, or on the
+        embedded local endpoint its adapted copy."""
+        if not self.local:
+            return stack.template, stack.template_text
+        adapted, notes = adapt_for_local(
+            stack.template, exports=self.local_exports, supported_types=MOTO_CLOUDFORMATION_TYPES
+        )
+        if record:
+            self._note(stack.stack_name, notes)
+        return adapted, json.dumps(adapted, indent=1)
+
+    def _local_template_url(self, stack: StackArtifact, text: str) -> str | None:
+        """Upload an adapted template too large to pass inline next to the original one."""
+        url = self._template_url(stack)
+        if url is None:
+            return None
+        assert self.session is not None
+        bucket = url.removeprefix("https://").split(".s3.", 1)[0]
+        key = url.split(".amazonaws.com/", 1)[1].removesuffix(".json") + ".local.json"
+        self.session.client("s3").put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
+        return url.split(".amazonaws.com/", 1)[0] + ".amazonaws.com/" + key
+
+    def _local_attribute(self, res: DeployedResource, attribute: str) -> str | None:
+        """``Fn::GetAtt`` values no ARN pattern gives, read from the local endpoint's APIs."""
+        assert self.session is not None
+        client = self.session.client
+        try:
+            if res.resource_type == "AWS::DynamoDB::Table" and attribute == "StreamArn":
+                value = client("dynamodb").describe_table(TableName=res.physical_id)["Table"].get("LatestStreamArn")
+            elif res.resource_type == "AWS::IAM::Role" and attribute == "RoleId":
+                value = client("iam").get_role(RoleName=res.physical_id)["Role"]["RoleId"]
+            elif res.resource_type == "AWS::SQS::Queue" and attribute == "Arn":
+                value = client("sqs").get_queue_attributes(
+                    QueueUrl=res.physical_id, AttributeNames=["QueueArn"]
+                )["Attributes"]["QueueArn"]
+            else:
+                return None
+        except Exception:  # noqa: BLE001 - the caller falls back to a placeholder.
+            _log.debug("local lookup of %s.%s failed", res.logical_id, attribute, exc_info=True)
+            return None
+        return str(value) if value else None
+
+    def _local_outputs(self, stack_name: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """Outputs, exports and notes of a stack deployed on the local endpoint, computed from
+        the template it was deployed with and its resources' physical ids."""
+        assert self.session is not None
+        cf, s = self._cf(), self.session
+        desc = describe_stack(cf, stack_name)
+        if desc is None:
+            return {}, {}, []
+        rows = [
+            DeployedResource(
+                str(r["LogicalResourceId"]), str(r["ResourceType"]), str(r.get("PhysicalResourceId") or "")
+            )
+            for r in list_resources(cf, stack_name)
+            if r.get("PhysicalResourceId")
+        ]
+        ctx = StackContext(stack_name, str(desc.get("StackId") or stack_name), s.account, s.region, s.partition)
+        return stack_outputs(
+            get_template(cf, stack_name), rows, ctx, exports=self.local_exports, lookup=self._local_attribute
+        )
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -334,13 +455,19 @@ class Deployer:
             if reporter.cancelled:
                 result.stacks.append(StackResult(stack.stack_name, "cancelled", "Cancelled"))
                 continue
-            if result.stacks and result.stacks[-1].status in ("failed", "refused", "cancelled"):
+            if any(s.status in ("failed", "refused", "cancelled", "skipped") for s in result.stacks):
                 result.stacks.append(
                     StackResult(stack.stack_name, "skipped", "An earlier stack did not deploy")
                 )
                 continue
             base = 10 + int(85 * i / len(stacks))
             sr = self._deploy_stack(stack, base, int(85 / len(stacks)))
+            if self.local and sr.status in ("deployed", "no-changes"):
+                # The local endpoint reports no outputs after a change set: compute them, and
+                # the exports the next stacks import.
+                sr.outputs, exports, notes = self._local_outputs(stack.stack_name)
+                self.local_exports.update(exports)
+                self._note(stack.stack_name, notes)
             result.stacks.append(sr)
             if sr.status in ("deployed", "no-changes"):
                 result.outputs[stack.stack_name] = sr.outputs
@@ -365,12 +492,15 @@ class Deployer:
         else:
             n = statuses.count("deployed")
             result.status, result.message = "deployed", f"Deployed {n} stack(s) to stage '{self.stage}'"
+        result.local_notes = list(self.local_notes)
         if result.outputs and options.outputs_root is not None:
             result.outputs_file = write_outputs_file(
                 outputs_path(options.outputs_root, self.stage), result.outputs
             )
         for line in format_outputs(result.outputs):
             reporter.log(line)
+        for note in self.local_notes:
+            reporter.log(f"local endpoint: {note}")
         reporter.progress(result.message.splitlines()[0], 100)
         return result
 
@@ -390,14 +520,18 @@ class Deployer:
                 if existing and existing["StackStatus"] in UPDATABLE
                 else {}
             )
-            old_res, new_res = resources_of(old), resources_of(stack.template)
+            # Locally the deployed template is an adapted one: compare like with like.
+            new, _ = self.template_for(stack, record=False)
+            if self.local and old:
+                self.local_exports.update(self._local_outputs(stack.stack_name)[1])
+            old_res, new_res = resources_of(old), resources_of(new)
             for lid, res in new_res.items():
                 if lid not in old_res:
                     adds[(lid, str(res.get("Type")))] = stack.stack_name
             for lid, res in old_res.items():
                 if lid not in new_res:
                     removes[(lid, str(res.get("Type")))] = stack.stack_name
-            hazards.extend(assess(stack.stack_name, old, stack.template))
+            hazards.extend(assess(stack.stack_name, old, new))
         moves = {(src, adds[key]) for key, src in removes.items() if key in adds and adds[key] != src}
         return annotate_moves(hazards, adds), moves
 
@@ -436,7 +570,7 @@ class Deployer:
                 return sr
             update = status in UPDATABLE
             old_template = get_template(cf, name) if update else {}
-            new_template = stack.template
+            new_template, text = self.template_for(stack)
             tags = [{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())]
             if update and existing is not None:
                 old_tags = sorted((t["Key"], t["Value"]) for t in existing.get("Tags") or [])
@@ -447,7 +581,9 @@ class Deployer:
                     sr.outputs = outputs_of(existing)
                     reporter.log(sr.message)
                     return sr
-            return self._change_set(stack, sr, update, existing, old_template, new_template, tags, base, span)
+            return self._change_set(
+                stack, sr, update, existing, old_template, new_template, text, tags, base, span
+            )
         except CloudError as exc:
             sr.status, sr.message = "failed", f"{name}: {exc}"
         except Exception as exc:  # noqa: BLE001 - an AWS failure is a result, not a traceback.
@@ -463,6 +599,7 @@ class Deployer:
         existing: dict[str, Any] | None,
         old_template: dict[str, Any],
         new_template: dict[str, Any],
+        text: str,
         tags: list[dict[str, str]],
         base: int,
         span: int,
@@ -482,8 +619,11 @@ class Deployer:
             "Parameters": stack_parameters(new_template, existing),
             "Description": f"sst-lsp deploy of stage {self.stage}",
         }
-        text = stack.template_text
-        url = self._template_url(stack) if len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT else None
+        too_large = len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT
+        if too_large and self.local:
+            url = self._local_template_url(stack, text)
+        else:
+            url = self._template_url(stack) if too_large else None
         if url:
             reporter.log(
                 f"{name}: the template is too large to pass inline: CloudFormation reads it from {url}"
@@ -545,7 +685,9 @@ class Deployer:
         def on_event(e: StackEvent) -> None:
             sr.events.append(e)
             reporter.log(e.line())
-            reporter.progress(f"{name}: {e.logical_id} {e.status}", base + span // 2)
+            if e.logical_id != name:
+                # The stack's own events are in the log already; progress follows resources.
+                reporter.progress(f"{name}: {e.logical_id} {e.status}", base + span // 2)
 
         def on_tick(status: str) -> None:
             nonlocal cancel_sent
@@ -576,7 +718,7 @@ class Deployer:
             sr.status = "deployed"
             sr.message = f"{name}: {final}"
             sr.outputs = outputs_of(describe_stack(cf, stack_id))
-            if not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
+            if not self.local and not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
                 reporter.log(
                     f"{name}: the endpoint reported no outputs although the template declares "
                     f"{len(new_template['Outputs'])}"

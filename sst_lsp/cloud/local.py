@@ -5,11 +5,18 @@ own process group) on a free loopback port, waits until it answers HTTP (a bound
 stops it on exit unless ``keep=True``. Deploying there needs no credentials (moto accepts any;
 real ones are never sent to it) and the CDK bootstrap is seeded without asking.
 
-What the local endpoint does NOT emulate (moto 5.2 server mode, measured):
+What the local endpoint does NOT emulate (moto 5.2 server mode, measured). sst-lsp adapts the
+templates it sends there (``local_compat``; only for ``--local``, never for AWS or a user's
+``--endpoint-url``, and the assembly on disk is untouched):
 
-* CloudFormation does not create ``AWS::ApiGatewayV2::*`` resources (a warning only; listed as
-  placeholder rows with no id or type, which sst-lsp drops). Other unsupported types are skipped
-  the same way, so an API's URL output is missing.
+* CloudFormation creates only the types moto models (``local_compat.MOTO_CLOUDFORMATION_TYPES``):
+  ``AWS::ApiGatewayV2::*``, Cognito, CloudFront, ... are skipped (ListStackResources shows
+  placeholder rows, which sst-lsp drops). References to them become placeholders
+  (``sst-lsp-placeholder-<LogicalId>-<Attribute>``), so an API's URL output is one. Custom
+  resources are dropped (their Lambda would have to run).
+* ``AWS::SSM::Parameter`` with a ``Tags`` map answers HTTP 500: sst-lsp sends the list form.
+* Stacks have no Outputs and no exports after ExecuteChangeSet: sst-lsp computes them from the
+  template and the physical ids, and substitutes ``Fn::ImportValue`` in the stacks after.
 * Change sets report Add/Modify/Remove but leave ``Replacement``, ``Scope`` and ``Details``
   empty: replacements are known only from sst-lsp's own template diff (create-only properties).
   Every S3 bucket shows a spurious Modify, and unchanged resources that moto rewrote may too.
@@ -18,12 +25,10 @@ What the local endpoint does NOT emulate (moto 5.2 server mode, measured):
   although sst-lsp still reports it as retained, as real CloudFormation would.
 * Stack events are stack-level only (no per-resource events), and a failing resource makes
   ExecuteChangeSet itself answer the error instead of a rollback.
-* Stacks have no Outputs (and no exports, so ``Fn::ImportValue`` between stacks fails) after
-  ExecuteChangeSet; an output with GetAtt on an unsupported resource makes DescribeStacks fail.
 * Template rules (``CheckBootstrapVersion``) and ``AWS::CDK::Metadata`` are ignored; IAM is not
   enforced; Lambda functions are created but not run.
-* State lives in the server process: it is gone when the endpoint stops (use ``--keep`` and
-  ``--endpoint-url`` to deploy again to the same one).
+* State lives in the server process: it is gone when the endpoint stops. ``--keep`` leaves it
+  running, but a later deploy through ``--endpoint-url`` sends the templates unadapted.
 """
 
 from __future__ import annotations
@@ -43,6 +48,16 @@ from typing import Self
 from sst_lsp.cloud.aws import CloudError, Connection
 
 HOST = "127.0.0.1"
+
+#: What a user must know about the local endpoint (the CLI prints it after a local run).
+LOCAL_LIMITS: tuple[str, ...] = (
+    "API Gateway v2, Cognito, CloudFront and other types moto lacks are not created: "
+    "references to them (the API's URL) are placeholders",
+    "Lambda functions are stored, not run; IAM policies are not enforced",
+    "outputs and cross-stack exports are computed by sst-lsp from the deployed resources",
+    "change sets leave Replacement empty: sst-lsp's own template diff gates data loss",
+    "state lives in the endpoint process and is gone when it stops (--keep leaves it running)",
+)
 
 
 def free_port() -> int:

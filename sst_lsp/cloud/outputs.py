@@ -18,6 +18,14 @@ def outputs_path(root: Path, stage: str) -> Path:
     return Path(root) / OUTPUTS_DIR / f"{stage}.json"
 
 
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """``path`` relative to ``cwd`` (default: the current directory) when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to((cwd or Path.cwd()).resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def read_outputs_file(path: Path) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -54,13 +62,20 @@ def drop_from_outputs_file(path: Path, stacks: list[str]) -> None:
         path.unlink(missing_ok=True)
 
 
-def format_outputs(outputs: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Lines for the terminal / log: one header per stack, one line per output."""
+def is_cdk_export(key: str) -> bool:
+    """CDK's outputs for cross-stack references (``ExportsOutputRef...``), not the app's own."""
+    return key.startswith("ExportsOutput")
+
+
+def format_outputs(outputs: Mapping[str, Mapping[str, str]], *, exports: bool = False) -> list[str]:
+    """Lines for the terminal / log: one header per stack, one line per output. CDK's
+    cross-stack exports are left out unless ``exports`` (they stay in the outputs file)."""
     lines: list[str] = []
     for stack, values in outputs.items():
-        if not values:
+        shown = {k: v for k, v in values.items() if exports or not is_cdk_export(k)}
+        if not shown:
             continue
         lines.append(f"{stack}")
-        for key, value in sorted(values.items()):
+        for key, value in sorted(shown.items()):
             lines.append(f"  {key}: {value}")
     return lines
