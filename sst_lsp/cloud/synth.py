@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -232,26 +234,25 @@ def _exclude_output_folders(spec: dict[str, Any], out: Path) -> None:
 
 
 def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter | None) -> None:
-    """Bundles node handlers with the app's own esbuild; on failure keeps the source folder."""
+    """Bundles node handlers with the app's own esbuild; on failure keeps the source folder.
+
+    A bundle is rebuilt only when a file esbuild read for it (its metafile's inputs), a folder
+    holding one (a new file may change what an import resolves to), esbuild itself or the
+    command changed; and its file is replaced only when the bytes differ. Unchanged bundles
+    keep their identity, so the engine can reuse the stacks that ship them.
+    """
     bundles = out.parent / f"{out.name}.bundles"
     root = Path(spec["root"])
+    done: dict[str, tuple[bool, list[str]]] = {}
     for fs in iter_functions(spec):
         b = fs.get("bundle")
         if not b:
             continue
         key = hashlib.sha256(f"{b['entry']}|{b['out']}".encode()).hexdigest()[:16]
         target = bundles / key
-        outfile = target / b["out"]
-        argv = [str(esbuild), b["entry"], "--bundle", "--platform=node", "--format=cjs",
-                "--target=node18", "--external:@aws-sdk/*", "--external:aws-sdk", f"--outfile={outfile}",
-                "--log-level=error"]
-        try:
-            proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=ESBUILD_TIMEOUT_S,
-                                  shell=False, check=False)
-            ok = proc.returncode == 0 and outfile.is_file()
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[:3]
-        except (OSError, subprocess.TimeoutExpired) as e:
-            ok, detail = False, [str(e)]
+        if key not in done:
+            done[key] = _bundle_one(esbuild, root, b, bundles, key)
+        ok, detail = done[key]
         if ok:
             fs["asset"] = str(target)
         else:
@@ -263,6 +264,73 @@ def _bundle(spec: dict[str, Any], esbuild: Path, out: Path, reporter: Reporter |
             if reporter is not None:
                 reporter.log(f"esbuild failed for {b['entry']}")
         fs.pop("bundle", None)
+
+
+def _bundle_one(esbuild: Path, root: Path, b: dict[str, Any], bundles: Path, key: str) -> tuple[bool, list[str]]:
+    outfile = bundles / key / b["out"]
+    record = bundles / f"{key}.inputs.json"
+    stage = bundles / f"{key}.tmp-{os.getpid()}"
+    argv = [str(esbuild), b["entry"], "--bundle", "--platform=node", "--format=cjs",
+            "--target=node18", "--external:@aws-sdk/*", "--external:aws-sdk", "--log-level=error"]
+    command = [*argv, _stat_key(esbuild)]
+    if outfile.is_file() and _bundle_inputs_unchanged(record, root, command):
+        return True, []
+    shutil.rmtree(stage, ignore_errors=True)
+    staged, meta = stage / b["out"], stage / "meta.json"
+    try:
+        proc = subprocess.run([*argv, f"--outfile={staged}", f"--metafile={meta}"], cwd=root, capture_output=True,
+                              text=True, timeout=ESBUILD_TIMEOUT_S, shell=False, check=False)
+        ok = proc.returncode == 0 and staged.is_file()
+        detail = (proc.stderr or proc.stdout).strip().splitlines()[:3]
+        if ok:
+            if not (outfile.is_file() and outfile.read_bytes() == staged.read_bytes()):
+                outfile.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, outfile)
+            _write_bundle_record(record, root, meta, command)
+        else:
+            record.unlink(missing_ok=True)
+        return ok, detail
+    except (OSError, subprocess.TimeoutExpired) as e:
+        record.unlink(missing_ok=True)
+        return False, [str(e)]
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _stat_key(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{path}|missing"
+    return f"{path}|{st.st_ino}|{st.st_mtime_ns}|{st.st_size}"
+
+
+def _bundle_inputs(root: Path, inputs: list[str]) -> dict[str, str]:
+    files = {p: _stat_key(root / p) for p in inputs}
+    folders = {str(Path(p).parent): _stat_key((root / p).parent) for p in inputs}
+    return {**files, **{f"{d}/": v for d, v in folders.items()}}
+
+
+def _write_bundle_record(record: Path, root: Path, meta: Path, command: list[str]) -> None:
+    try:
+        inputs = sorted(json.loads(meta.read_text(encoding="utf-8")).get("inputs", {}))
+    except (OSError, ValueError, AttributeError):
+        record.unlink(missing_ok=True)
+        return
+    if not inputs:
+        record.unlink(missing_ok=True)
+        return
+    data = {"command": command, "inputs": inputs, "stats": _bundle_inputs(root, inputs)}
+    record.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _bundle_inputs_unchanged(record: Path, root: Path, command: list[str]) -> bool:
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        inputs = [str(p) for p in data["inputs"]]
+        return bool(data["command"] == command and inputs and data["stats"] == _bundle_inputs(root, inputs))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _is_export(output: str) -> bool:

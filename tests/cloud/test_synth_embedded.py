@@ -319,7 +319,7 @@ def test_reference_copy_is_kept_in_sync() -> None:
 FAKE_ESBUILD = r'''
 import json, pathlib, sys
 args = sys.argv[1:]
-log = pathlib.Path.cwd() / "esbuild-calls.json"
+log = pathlib.Path.cwd().parent / "esbuild-calls.json"  # outside the app: it ships
 calls = json.loads(log.read_text()) if log.exists() else []
 calls.append(args)
 log.write_text(json.dumps(calls))
@@ -329,7 +329,12 @@ if "fail" in entry:
     sys.exit(1)
 out = pathlib.Path(next(a for a in args if a.startswith("--outfile="))[len("--outfile="):])
 out.parent.mkdir(parents=True, exist_ok=True)
-out.write_text("exports.main = async () => ({ bundled: true });\n")
+source = pathlib.Path(entry).read_text()
+out.write_text("exports.main = async () => ({ bundled: true });\n// " + str(len(source)) + "\n")
+meta = next((a[len("--metafile="):] for a in args if a.startswith("--metafile=")), None)
+if meta:
+    rel = pathlib.Path(entry).resolve().relative_to(pathlib.Path.cwd().resolve()).as_posix()
+    pathlib.Path(meta).write_text(json.dumps({"inputs": {rel: {"bytes": len(source)}}, "outputs": {}}))
 '''
 
 
@@ -344,7 +349,7 @@ def test_node_handlers_are_bundled_with_the_apps_esbuild(tmp_path: Path) -> None
     esbuild.write_text(f"#!{sys.executable}\n{FAKE_ESBUILD}")
     esbuild.chmod(0o755)
     result = synth_app(load(root), "dev", tmp_path / "out")
-    calls = json.loads((root / "esbuild-calls.json").read_text())
+    calls = json.loads((tmp_path / "esbuild-calls.json").read_text())
     list_call = next(c for c in calls if c[0].endswith("src/list.ts"))
     assert "--bundle" in list_call and "--platform=node" in list_call
     api = template(result, "ApiStack")
@@ -360,6 +365,22 @@ def test_node_handlers_are_bundled_with_the_apps_esbuild(tmp_path: Path) -> None
     assert (result.out_dir / fallback["Metadata"]["aws:asset:path"] / "src" / "fail.ts").is_file()
     # Python functions are never bundled.
     assert not any(c[0].endswith(".py") for c in calls)
+
+    # Synthesizing again: no input changed, so esbuild does not run and every stack is reused
+    # (only the failed bundle is tried again).
+    bundles = tmp_path / "out.bundles"
+    before = {p: p.stat().st_mtime_ns for p in bundles.rglob("*.js")}
+    again = synth_app(load(root), "dev", tmp_path / "out")
+    calls_again = json.loads((tmp_path / "esbuild-calls.json").read_text())[len(calls):]
+    assert [c[0] for c in calls_again] == [str(root / "src" / "fail.ts")]
+    assert {p: p.stat().st_mtime_ns for p in bundles.rglob("*.js")} == before
+    assert again.reused == ["StorageStack", "ApiStack", "JobsStack"]
+    # An edited handler is bundled again, and the stacks shipping it are rebuilt.
+    (root / "src" / "list.ts").write_text("export const main = async () => ({ edited: true });\n")
+    third = synth_app(load(root), "dev", tmp_path / "out")
+    calls_third = json.loads((tmp_path / "esbuild-calls.json").read_text())[len(calls) + len(calls_again):]
+    assert sorted(Path(c[0]).name for c in calls_third) == ["fail.ts", "list.ts"]
+    assert "ApiStack" not in third.reused and "JobsStack" in third.reused
 
 
 
