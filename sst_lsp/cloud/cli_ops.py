@@ -11,8 +11,9 @@ import contextlib
 import json
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sst_lsp.cloud import ops
 from sst_lsp.cloud.aws import CloudError, Connection
@@ -21,7 +22,6 @@ from sst_lsp.cloud.naming import stage_name_problem
 from sst_lsp.cloud.outputs import format_outputs
 from sst_lsp.cloud.reporter import TerminalReporter
 from sst_lsp.cloud.synth import format_text as synth_text
-
 
 
 def run(args: argparse.Namespace) -> int:

@@ -51,8 +51,10 @@ HOST = "127.0.0.1"
 
 #: What a user must know about the local endpoint (the CLI prints it after a local run).
 LOCAL_LIMITS: tuple[str, ...] = (
-    "API Gateway v2, Cognito, CloudFront and other types moto lacks are not created: "
-    "references to them (the API's URL) are placeholders",
+    (
+        "API Gateway v2, Cognito, CloudFront and other types moto lacks are not created: "
+        "references to them (the API's URL) are placeholders"
+    ),
     "Lambda functions are stored, not run; IAM policies are not enforced",
     "outputs and cross-stack exports are computed by sst-lsp from the deployed resources",
     "change sets leave Replacement empty: sst-lsp's own template diff gates data loss",

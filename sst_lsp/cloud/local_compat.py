@@ -432,8 +432,8 @@ class Resolver:
         self.ctx = ctx
         self.exports = exports or {}
         self.lookup = lookup
-        self.properties = {
-            lid: r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
+        self.properties: dict[str, dict[str, Any]] = {
+            lid: r["Properties"] if isinstance(r.get("Properties"), dict) else {}
             for lid, r in _resources(template).items()
         }
         self._conditions: dict[str, bool] = {}
