@@ -244,13 +244,17 @@ def test_remove_of_an_empty_stage(moto: LocalEndpoint) -> None:
 
 
 def test_a_large_template_goes_through_s3(moto: LocalEndpoint, tmp_path: Path) -> None:
-    big = k.StackSpec("dev-notes-Big", {"Q": {**k.queue(), "Metadata": {"pad": "x" * 60_000}}})
+    # A tag map on an SSM parameter is what moto rejects: only the adapted copy deploys.
+    param = {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/big", "Type": "String", "Value": "v", "Tags": {"a": "b"}}}
+    big = k.StackSpec("dev-notes-Big", {"Q": {**k.queue(), "Metadata": {"pad": "x" * 60_000}}, "P": param})
     asm = k.write_assembly(tmp_path / "big", [big])
     rep = ScriptedReporter()
     result = deploy_assembly(asm, "dev", APP, options(moto, tmp_path), rep)
     assert result.status == "deployed", result.message
-    assert any("too large to pass inline" in line and BUCKET in line for line in rep.lines)
-    assert "Q" in stack_resources(moto, "dev-notes-Big")
+    [line] = [line for line in rep.lines if "too large to pass inline" in line]
+    # On the local endpoint the adapted template is uploaded beside the assembly's own one.
+    assert BUCKET in line and line.endswith(".local.json")
+    assert {"Q", "P"} <= stack_resources(moto, "dev-notes-Big")
 
 
 def test_a_missing_asset_folder_is_reported(moto: LocalEndpoint, tmp_path: Path) -> None:
