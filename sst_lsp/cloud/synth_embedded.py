@@ -14,7 +14,14 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 - Table: `Table` (dynamodb.Table, name `{stage}-{app}-{id}`), `Consumer_{id}_{name}` functions.
 - Bucket: `Bucket`, `Notification_{id}_{name}` functions. Queue: `Queue`, `Consumer_{id}`.
 - Topic: `Topic`, `Subscriber_{id}_{name}`. Cron: `Rule` and `Job`. Function: a lambda.Function.
-- Every construct with a binding gets its `Parameter_{prop}` SSM parameter, as SST v1.18 does.
+- Every construct with a binding gets its `Parameter_{prop}` SSM parameter, as SST v1.18 does
+  (a Function gets `Parameter_functionName` when some function binds it).
+- `bind` and `permissions` follow SST's functionBinding.ts and permission.ts: a bound construct
+  adds `SST_{Kind}_{prop}_{id}` to the environment and, except an Api, the same IAM statement as
+  listing it in `permissions` (`dynamodb:*` on a table and its indexes, `sqs:*`, `s3:*`, ...).
+
+`synthesize` rebuilds only the stacks whose input changed since this process last wrote the
+same folder, and swaps a complete new assembly into place (see `synth_cache.py`).
 
 SST's internal extras are not built: the `StackMetadata` custom resource and its
 `CustomResourceHandler` function (they need SST's own handler code).
@@ -107,8 +114,6 @@ _BINDING: dict[str, tuple[str, str]] = {
     "Topic": ("topicArn", "topicArn"),
     "Function": ("functionName", "functionName"),
 }
-
-_ENV_READY = False
 
 
 class SpecError(Exception):
