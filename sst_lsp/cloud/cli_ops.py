@@ -40,7 +40,8 @@ def _run(args: argparse.Namespace) -> int:
     app = ops.find_app(Path(args.app))
     mode = args.synth_mode or "embedded"
     fmt = getattr(args, "format", "text")
-    reporter = TerminalReporter(yes=getattr(args, "yes", False))
+    # Synth's summary already lists warnings and skipped constructs: the reporter keeps quiet.
+    reporter = TerminalReporter(yes=getattr(args, "yes", False), verbose=args.command != "synth")
     if args.command == "synth":
         out = Path(args.out) if args.out else None
         res = ops.synth(app, args.stage, mode=mode, out_dir=out, reporter=reporter)
