@@ -36,6 +36,7 @@ import {
   summarizeRemove,
   summarizeSynth,
 } from "./commands";
+import { rewriteLens, rewriteLenses, type ReferenceConverters } from "./lenses";
 import { type LaunchOk, OPEN_SETTINGS, describeLaunch, readServerSettings, resolveLaunch, startFailureMessage } from "./launch";
 import { buildInitializationOptions, readSstSettings, readTraceLevel } from "./settings";
 import { type StageItem, buildStageItems, classifyTypedStage, parseStageFile, resolveStage } from "./stage";
@@ -523,8 +524,27 @@ class SstExtension implements vscode.Disposable {
       traceOutputChannel: this.traceChannel,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       diagnosticCollectionName: "sst",
+      // The references lenses carry the server command `sst.showReferences`: clicked as is,
+      // VS Code would only run it on the server (which answers the locations to editors
+      // that show them themselves). Rewritten into VS Code's own peek (see lenses.ts).
+      // Nothing here registers `sst.showReferences`: the client already registers that id
+      // for the server's executeCommandProvider, and a second registration would throw.
+      middleware: {
+        provideCodeLenses: async (document, token, next) => rewriteLenses(await next(document, token), converters),
+        resolveCodeLens: async (lens, token, next) => {
+          const resolved = await next(lens, token);
+          return resolved ? rewriteLens(resolved, converters) : resolved;
+        },
+      },
     };
-    return new SstLanguageClient("sst", "SST Language Server", serverOptions, clientOptions);
+    const client = new SstLanguageClient("sst", "SST Language Server", serverOptions, clientOptions);
+    // The client's own converter (honours its URI converter, builds real vscode.Location objects).
+    const converters: ReferenceConverters = {
+      uri: (value) => client.protocol2CodeConverter.asUri(value),
+      position: (value) => client.protocol2CodeConverter.asPosition(value),
+      location: (value) => client.protocol2CodeConverter.asLocation(value),
+    };
+    return client;
   }
 
   async dispose(): Promise<void> {

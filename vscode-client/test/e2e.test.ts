@@ -3,8 +3,8 @@
  * with a fake `vscode` module (fixtures/fake-vscode.ts), activated in a temp
  * workspace holding an SST app, and talks over stdio to a fake `sst-lsp serve`
  * (fixtures/fake-server.ts) found on PATH. Exercises launch, initialization
- * options, workspace/configuration, the palette commands, error display,
- * restart coalescing and shutdown.
+ * options, workspace/configuration, the palette commands, a references code
+ * lens click, error display, restart coalescing and shutdown.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -121,8 +121,62 @@ describe("extension end to end (fake vscode, fake server)", { skip: !posix && "n
     for (const id of ["sst.client.synth", "sst.client.diff", "sst.client.deploy", "sst.client.remove", "sst.client.selectStage", "sst.client.restart"]) {
       assert.ok(state.commands.has(id), id);
     }
-    // vscode-languageclient registered the server's own command ids next to ours.
+    // vscode-languageclient registered the server's own command ids next to ours (the fake
+    // throws on a second registration of an id, so the extension registers none of them).
     assert.ok(state.commands.has("sst.deploy"));
+    assert.ok(state.commands.has("sst.showReferences"));
+  });
+
+  test("a references lens click opens VS Code's peek, not the server command", async () => {
+    const { Uri, Position, Location, Range, CancellationTokenSource } = fake.vscode;
+    const provider = await waitFor("code lens provider", () => state.codeLensProviders[0]);
+    const file = Uri.file(path.join(ws, "notes", "src", "list.ts"));
+    const lenses = (await provider.provideCodeLenses({ uri: file }, new CancellationTokenSource().token)) ?? [];
+    const asked = serverEntries().filter((e) => e.method === "textDocument/codeLens").at(-1);
+    assert.equal(asked?.params.textDocument.uri, file.toString());
+    assert.equal(lenses.length, 3);
+    assert.ok(lenses[0].range instanceof Range);
+    assert.deepEqual(lenses[0].range.start, new Position(3, 16));
+
+    // Rewritten: VS Code's command with VS Code objects.
+    const cmd = lenses[0].command!;
+    assert.equal(cmd.command, "editor.action.showReferences");
+    assert.equal(cmd.title, "2 routes: GET /notes, GET /notes/{id} (ApiStack)");
+    const [uri, pos, locs] = cmd.arguments as [unknown, unknown, unknown[]];
+    assert.ok(uri instanceof Uri);
+    assert.equal(uri.toString(), file.toString());
+    assert.ok(pos instanceof Position);
+    assert.deepEqual(pos, new Position(3, 16));
+    assert.equal(locs.length, 2);
+    const stacks = Uri.file(path.join(ws, "notes", "stacks", "Api.ts")).toString();
+    for (const l of locs) assert.ok(l instanceof Location && l.uri instanceof Uri && l.range instanceof Range);
+    assert.deepEqual(
+      (locs as InstanceType<typeof Location>[]).map((l) => [l.uri.toString(), l.range.start.line, l.range.start.character, l.range.end.character]),
+      [
+        [stacks, 10, 20, 38],
+        [stacks, 11, 25, 42],
+      ],
+    );
+    // Untouched: a malformed references lens and another command.
+    assert.deepEqual(lenses[1].command, { title: "malformed", command: "sst.showReferences", arguments: [file.toString()] });
+    assert.deepEqual(lenses[2].command, { title: "Synth", command: "sst.synth", arguments: [{ stage: "dev" }] });
+
+    // The click: VS Code runs the lens's command with its arguments; nothing goes to the server.
+    const sentBefore = commandsSent().length;
+    await fake.vscode.commands.executeCommand(cmd.command, ...(cmd.arguments ?? []));
+    assert.deepEqual(state.executed.at(-1), { id: "editor.action.showReferences", args: [uri, pos, locs] });
+    assert.equal(commandsSent().length, sentBefore);
+  });
+
+  test("the client-registered sst.showReferences still runs on the server (for its locations)", async () => {
+    const lens = {
+      uri: "file:///w/a.ts",
+      position: { line: 1, character: 2 },
+      locations: [{ uri: "file:///w/b.ts", range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } } }],
+    };
+    const got = await state.commands.get("sst.showReferences")!(lens.uri, lens.position, lens.locations);
+    assert.deepEqual(commandsSent().at(-1), { command: "sst.showReferences", arguments: [lens.uri, lens.position, lens.locations] });
+    assert.deepEqual(got, lens.locations);
   });
 
   test("initializationOptions and workspace/configuration carry the sst settings", async () => {
