@@ -8,6 +8,8 @@ cloud assemblies (manifest.json, *.template.json, *.assets.json, asset.* folders
 * ``remove.remove_stage(stage, app_name, RemoveOptions, reporter) -> RemoveResult``
 * ``stage_state.read_deployed_stage(session, app_name, stage) -> DeployedStage``
 * ``local.LocalEndpoint``: the ``--local`` moto server; ``aws.Connection`` / ``aws.open_session``.
+  ``local_compat.adapt_for_local`` / ``stack_outputs``: what a deploy to it sends and reads
+  instead (moto's gaps; applied only when ``Connection.local``).
 * ``reporter.Reporter``: progress, log, confirmations and cancellation (``TerminalReporter`` for
   the CLI; the language server brings its own).
 

@@ -465,7 +465,10 @@ class Deployer:
             if self.local and sr.status in ("deployed", "no-changes"):
                 # The local endpoint reports no outputs after a change set: compute them, and
                 # the exports the next stacks import.
-                sr.outputs, exports, notes = self._local_outputs(stack.stack_name)
+                try:
+                    sr.outputs, exports, notes = self._local_outputs(stack.stack_name)
+                except Exception as exc:  # noqa: BLE001 - the stack is deployed; only outputs are missing.
+                    exports, notes = {}, [f"outputs not computed: {describe_error(exc)}"]
                 self.local_exports.update(exports)
                 self._note(stack.stack_name, notes)
             result.stacks.append(sr)
