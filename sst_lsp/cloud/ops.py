@@ -149,4 +149,4 @@ def remove(app: App, target: Target, reporter: Reporter, *, yes: bool = False) -
     return remove_stage(target.stage, app.name, options, reporter)
 
 
-__all__ = ["OpsError", "CloudError", "Target", "find_app", "check_app", "synth", "deploy", "diff", "remove"]
+__all__ = ["CloudError", "OpsError", "Target", "check_app", "deploy", "diff", "find_app", "remove", "synth"]

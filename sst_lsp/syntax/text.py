@@ -45,7 +45,7 @@ class TextRange:
 class LineIndex:
     """Maps byte offsets, code-point columns and UTF-16 columns for one text."""
 
-    __slots__ = ("text", "_line_starts", "_lines", "_ascii")
+    __slots__ = ("_ascii", "_line_starts", "_lines", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
