@@ -13,6 +13,9 @@ Nothing is dropped silently.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import functools
 import re
 from collections.abc import Iterable
@@ -609,12 +612,20 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
 
 
 def esbuild_binary(app_root: Path) -> Path | None:
-    """An esbuild the app itself installed (we never download one)."""
-    for name in ("esbuild", "esbuild.cmd", "esbuild.exe"):
-        p = app_root / "node_modules" / ".bin" / name
-        if p.is_file():
-            return p
-    return None
+    """The esbuild that embedded synth may bundle node handlers with, or None (ship folders).
+
+    Embedded synth never runs the app's own toolchain, so the app's `node_modules/.bin/esbuild`
+    is not used (that is project mode's business). An esbuild the user installed for their
+    machine is: the `SST_LSP_ESBUILD` environment variable, else `esbuild` on PATH. `app_root`
+    is kept for the signature's sake (a per-app override may come later).
+    """
+    del app_root
+    explicit = os.environ.get("SST_LSP_ESBUILD", "").strip()
+    if explicit:
+        p = Path(explicit).expanduser()
+        return p if p.is_file() else None
+    found = shutil.which("esbuild")
+    return Path(found) if found else None
 
 
 def iter_functions(spec: dict[str, Any]) -> Iterable[dict[str, Any]]:

@@ -338,16 +338,33 @@ if meta:
 '''
 
 
-def test_node_handlers_are_bundled_with_the_apps_esbuild(tmp_path: Path) -> None:
+def test_the_apps_own_esbuild_is_never_run_in_embedded_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SST_LSP_ESBUILD", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    root = tmp_path / "app"
+    shutil.copytree(APPS / "kitchen-v1", root)
+    esbuild = root / "node_modules" / ".bin" / "esbuild"
+    esbuild.parent.mkdir(parents=True)
+    esbuild.write_text(f"#!{sys.executable}\n{FAKE_ESBUILD}")
+    esbuild.chmod(0o755)
+    result = synth_app(load(root), "dev", tmp_path / "out")
+    assert not (tmp_path / "esbuild-calls.json").exists(), "the app's node_modules/.bin/esbuild ran"
+    fn = template(result, "ApiStack")["Resources"]["ApiLambdaGETnotesA3E56CF7"]
+    # Without a bundler the function ships the app's source folder.
+    assert (result.out_dir / fn["Metadata"]["aws:asset:path"] / "src" / "list.ts").is_file()
+
+
+def test_node_handlers_are_bundled_with_the_users_esbuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "app"
     shutil.copytree(APPS / "kitchen-v1", root)
     (root / "src" / "fail.ts").write_text("export const main = async () => ({});\n")
     stack = root / "stacks" / "ApiStack.ts"
     stack.write_text(stack.read_text().replace('"$default": "src/fallback.main"', '"$default": "src/fail.main"'))
-    esbuild = root / "node_modules" / ".bin" / "esbuild"
+    esbuild = tmp_path / "tools" / "esbuild"
     esbuild.parent.mkdir(parents=True)
     esbuild.write_text(f"#!{sys.executable}\n{FAKE_ESBUILD}")
     esbuild.chmod(0o755)
+    monkeypatch.setenv("SST_LSP_ESBUILD", str(esbuild))
     result = synth_app(load(root), "dev", tmp_path / "out")
     calls = json.loads((tmp_path / "esbuild-calls.json").read_text())
     list_call = next(c for c in calls if c[0].endswith("src/list.ts"))
