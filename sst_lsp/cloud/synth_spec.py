@@ -13,11 +13,10 @@ Nothing is dropped silently.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import functools
+import os
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
