@@ -19,6 +19,7 @@ CDK or CloudFormation would only reject at synth or deploy time.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -159,8 +160,12 @@ def _routes(app: App) -> Iterator[Finding]:
             yield _finding(rk.path, rk.range, "route-invalid", problem)
 
 
+@functools.lru_cache(maxsize=8192)
 def route_problem(key: str, kind: str) -> str | None:
-    """Why `key` is not a valid route of a `kind` construct, or None when it is valid."""
+    """Why `key` is not a valid route of a `kind` construct, or None when it is valid.
+
+    Memoized: every analysis checks every route of the workspace again, and route keys rarely
+    change between keystrokes."""
     if kind in _WEBSOCKET_KINDS:
         return _websocket_problem(key)
     if kind in _APPSYNC_KINDS:

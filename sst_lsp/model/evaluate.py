@@ -4,11 +4,17 @@ It turns literals, object and array literals, same-file constants, template stri
 from such constants, `+` concatenation and object spreads into `Value`s with source ranges.
 Everything else (calls, parameters, loop variables, imports) becomes a `ref`/`unknown` value:
 never an exception. Depth is bounded, so pathological nesting costs nothing but precision.
+
+For incremental extraction the evaluator also records which identifiers it resolved, to which
+declarations (`Lookup`), and counts the places where the result depended on the order of
+evaluation (`cutoffs`: depth limits, recursion limits, reference cycles); `still_valid` checks
+such a record against another parse of the file.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, field
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -81,11 +87,33 @@ def _unescape(seq: str) -> str:
                 return seq
         if c == "x" and len(seq) == 4:
             try:
-                return chr(int(seq[2:], 16))
+                return chr(int(seq[2:4], 16))
             except ValueError:
                 return seq
         return c
     return seq
+
+
+#: What a declaration's value node looked like: (row, byte column, code-point column, type,
+#: text, has_error). Equal signatures evaluate to equal `Value`s (given equal lookups inside).
+Signature = tuple[int, int, int, str, str, bool]
+
+#: Node types `lookup` is called on.
+_IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
+
+
+@dataclass(slots=True, eq=False)
+class Lookup:
+    """One identifier resolved while evaluating: where it sits (byte offset relative to the
+    expression or declaration being evaluated), its name, the signature of the value node it
+    resolved to (None: not a same-file constant) and the lookups made while evaluating that
+    value node (relative to it)."""
+
+    rel: int
+    size: int
+    name: str
+    target: Signature | None
+    children: list[Lookup] = field(default_factory=list)
 
 
 class Evaluator:
@@ -99,7 +127,14 @@ class Evaluator:
         # chain of constants that each use the previous one twice costs 2^depth evaluations.
         # `None` marks a value being computed (a reference cycle such as `const a = {...a}`).
         self._memo: dict[int, Value | None] = {}
+        # The lookups made while evaluating each memoised declarator value (by node id).
+        self._children: dict[int, list[Lookup]] = {}
         self._assigned: frozenset[str] | None = None
+        # Recording: (base start byte, records) of the expressions being evaluated, innermost last.
+        self._frames: list[tuple[int, list[Lookup]]] = []
+        #: How many results depended on the order of evaluation (a depth or recursion limit, a
+        #: reference cycle): such results must not be reused by another extraction.
+        self.cutoffs = 0
 
     # Public API.
     def value(self, node: Node | None, depth: int = 0) -> Value:
@@ -107,11 +142,49 @@ class Evaluator:
         if node is None:
             return Value("unknown", TextRange(Pos(0, 0), Pos(0, 0)))
         if depth > MAX_DEPTH:
+            self.cutoffs += 1
             return self._unknown(node)
         try:
             return self._value(node, depth)
         except RecursionError:
+            self.cutoffs += 1
             return self._unknown(node)
+
+    def begin_recording(self, base: Node) -> None:
+        """Starts recording the lookups made while evaluating expressions inside `base`."""
+        self._frames.append((base.start_byte, []))
+
+    def end_recording(self) -> tuple[Lookup, ...]:
+        """Stops the recording `begin_recording` started and returns its lookups."""
+        return tuple(self._frames.pop()[1])
+
+    def signature(self, node: Node | None) -> Signature | None:
+        """What a lookup's target looked like (see `Signature`)."""
+        if node is None:
+            return None
+        row, col = node.start_point
+        return (row, col, self.pf.node_start(node).col, node.type, self.pf.node_text(node), node.has_error)
+
+    def still_valid(self, base: Node, lookups: tuple[Lookup, ...] | list[Lookup]) -> bool:
+        """True when every recorded lookup, made relative to an expression with `base`'s text,
+        resolves in this file to a declaration with the same signature (recursively)."""
+        for rec in lookups:
+            start = base.start_byte + rec.rel
+            ident = base.descendant_for_byte_range(start, start + rec.size)
+            if (
+                ident is None
+                or ident.start_byte != start
+                or ident.end_byte != start + rec.size
+                or ident.type not in _IDENT_TYPES
+                or self.pf.node_text(ident) != rec.name
+            ):
+                return False
+            target = self.lookup(ident)
+            if self.signature(target) != rec.target:
+                return False
+            if rec.children and (target is None or not self.still_valid(target, rec.children)):
+                return False
+        return True
 
     def lookup(self, ident: Node) -> Node | None:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
@@ -130,6 +203,16 @@ class Evaluator:
         return None
 
     # Internals.
+    def _lookup_rec(self, ident: Node) -> tuple[Node | None, Lookup]:
+        """`lookup`, recorded in the innermost recording frame (if any)."""
+        target = self.lookup(ident)
+        rec = Lookup(0, ident.end_byte - ident.start_byte, self.pf.node_text(ident), self.signature(target))
+        if self._frames:
+            base, records = self._frames[-1]
+            rec.rel = ident.start_byte - base
+            records.append(rec)
+        return target, rec
+
     def _unknown(self, node: Node, kind: str = "unknown") -> Value:
         text = self.pf.node_text(node)
         if len(text) > 200:
@@ -231,11 +314,11 @@ class Evaluator:
         if t == "identifier":
             if pf.node_text(node) == "undefined":
                 return Value("null", pf.node_range(node))
-            target = self.lookup(node)
+            target, rec = self._lookup_rec(node)
             if target is None or target.type == "new_expression":
                 # An instance (`const table = new Table(...)`) is known by its name.
                 return self._unknown(node, "ref")
-            return self._through(target, node, depth)
+            return self._through(target, node, depth, rec)
         if t == "member_expression":
             obj = node.child_by_field_name("object")
             prop = node.child_by_field_name("property")
@@ -313,8 +396,8 @@ class Evaluator:
             elif t == "shorthand_property_identifier":
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)
-                target = self.lookup(ch)
-                val = self._through(target, ch, depth) if target is not None else Value("ref", r, text=name)
+                target, rec = self._lookup_rec(ch)
+                val = self._through(target, ch, depth, rec) if target is not None else Value("ref", r, text=name)
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
@@ -332,21 +415,29 @@ class Evaluator:
                         entries.append(Entry(key[0], key[1], self._unknown(ch)))
         return Value("object", pf.node_range(node), entries=tuple(entries), partial=partial)
 
-    def _through(self, target: Node, use: Node, depth: int) -> Value:
-        """The value of a constant's initialiser, reached from a use of its name."""
+    def _through(self, target: Node, use: Node, depth: int, rec: Lookup) -> Value:
+        """The value of a constant's initialiser, reached from a use of its name (`rec` records
+        the lookups the initialiser's evaluation makes)."""
         key = target.id
         if key in self._memo:
             got = self._memo[key]
             if got is None:  # A cycle: the constant refers to itself.
+                self.cutoffs += 1
                 return self._unknown(use, "ref")
+            rec.children = self._children.get(key, [])
             return got
         self._memo[key] = None
-        v = _not_literal(self.value(target, depth + 1))
+        self._frames.append((target.start_byte, rec.children))
+        try:
+            v = _not_literal(self.value(target, depth + 1))
+        finally:
+            self._frames.pop()
         if v.kind == "unknown" and depth + 1 > MAX_DEPTH:
             # Cut off by depth, not by what the constant is: do not remember it.
             del self._memo[key]
             return v
         self._memo[key] = v
+        self._children[key] = rec.children
         return v
 
     def _key(self, k: Node, depth: int) -> tuple[str, TextRange] | None:

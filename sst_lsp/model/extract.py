@@ -8,17 +8,25 @@ props and the app config of `sst.config.*`.
 
 Extraction never raises on user code: an unknown shape is skipped (and counted in
 `unresolved` when it sits where a handler belongs).
+
+Extraction is incremental when the caller keeps an `ExtractMemo` per file: the products of each
+`new X(...)` (its Construct, handlers, route keys and unresolved count) are remembered under
+what they depend on (the expression's text and position, its class, enclosing stack, variable
+and branch) and reused by the next extraction when the identifiers its evaluation resolved still
+resolve to the same declarations. Typing inside one construct of a large stack file then
+evaluates that construct only; the result is equal to a from-scratch extraction.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tree_sitter import Node, Query, QueryCursor
 
-from sst_lsp.model.evaluate import Evaluator, string_content, unwrap
+from sst_lsp.model.evaluate import Evaluator, Lookup, string_content, unwrap
 from sst_lsp.model.types import (
     ConfigFacts,
     Construct,
@@ -118,18 +126,117 @@ class _Target:
     defaults: _Defaults = field(default_factory=_Defaults)
 
 
-def extract(pf: ParsedFile, path: Path) -> FileFacts:
-    """The facts of one JS/TS file. Never raises on any text."""
+#: Memo entries kept at least (beyond the current extraction's): edits that go back and forth
+#: (undo, toggling a character) find the earlier products still there.
+MEMO_MIN_ENTRIES = 256
+
+
+@dataclass(slots=True, eq=False)
+class _Product:
+    """What one `new X(...)` contributed to a file's facts, and what it depended on."""
+
+    construct: Construct
+    handlers: tuple[HandlerRef, ...]
+    routes: tuple[RouteKey, ...]
+    unresolved: int
+    lookups: tuple[Lookup, ...]
+    #: `by_var` keys the handler extraction checked, with whether they were present.
+    var_checks: tuple[tuple[tuple[str | None, str], bool], ...]
+
+
+#: (text, start row, start byte column, start code-point column, kind, origin, enclosing stack,
+#: variable name, branch) of a `new` expression.
+_Key = tuple[str, int, int, int, str, str, "str | None", "str | None", tuple[tuple[int, int], ...]]
+
+
+class ExtractMemo:
+    """The products of one file's `new` expressions, carried from one extraction to the next.
+
+    Keep one per file and pass it to every `extract` of that file. It is bounded: the entries of
+    the latest extraction plus the most recently used older ones, up to `MEMO_MIN_ENTRIES` or
+    twice the latest extraction's, whichever is more. Not thread-safe: one extraction at a time.
+    """
+
+    __slots__ = ("_entries", "hits", "lang", "misses", "path")
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.lang: str | None = None
+        self._entries: OrderedDict[_Key, _Product] = OrderedDict()
+        #: Reused and evaluated `new` expressions in the latest extraction (for measurements).
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.hits = self.misses = 0
+
+    def _bind(self, path: Path, lang: str) -> None:
+        if self.path != path or self.lang != lang:
+            self._entries.clear()
+            self.path, self.lang = path, lang
+        self.hits = self.misses = 0
+
+    def _get(self, key: _Key) -> _Product | None:
+        return self._entries.get(key)
+
+    def _put(self, key: _Key, product: _Product) -> None:
+        self._entries[key] = product
+        self._entries.move_to_end(key)
+
+    def _trim(self, used: int) -> None:
+        limit = max(MEMO_MIN_ENTRIES, 2 * used)
+        while len(self._entries) > limit:
+            self._entries.popitem(last=False)
+
+
+def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> FileFacts:
+    """The facts of one JS/TS file. Never raises on any text.
+
+    With a `memo` (one per file, see `ExtractMemo`), the products of `new` expressions that did
+    not change are reused from earlier extractions; the facts are equal either way.
+    """
     if pf.lang not in JS_LANGS:
+        if memo is not None:
+            memo.clear()
         return FileFacts(path=path, lang=pf.lang)
-    return _Extractor(pf, path).run()
+    if memo is None:
+        return _Extractor(pf, path).run()
+    memo._bind(path, pf.lang)
+    ex = _Extractor(pf, path, memo)
+    try:
+        facts = ex.run()
+    except BaseException:
+        memo.clear()
+        raise
+    if ex.order_dependent():
+        # Some value was cut off by a depth limit or a reference cycle: what it evaluates to
+        # depends on which expressions were evaluated before, so reused products could differ
+        # from a fresh extraction. Extract afresh and remember nothing from this file.
+        memo.clear()
+        if ex.reused:
+            facts = _Extractor(pf, path).run()
+        return facts
+    memo.hits, memo.misses = ex.reused, ex.evaluated
+    memo._trim(ex.reused + ex.evaluated)
+    return facts
 
 
 class _Extractor:
-    def __init__(self, pf: ParsedFile, path: Path) -> None:
+    def __init__(self, pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> None:
         self.pf = pf
         self.path = path
         self.ev = Evaluator(pf)
+        self.memo = memo
+        # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
+        self.reused = 0
+        self.evaluated = 0
+        self.recursion_errors = 0
+        # The `by_var` checks made while extracting one `new` expression's handlers.
+        self._var_checks: list[tuple[tuple[str | None, str], bool]] | None = None
         self.imports: list[ImportFact] = []
         # Local names bound to SST classes / namespaces, and to CDK modules / classes.
         self.sst_names: dict[str, str] = {}
@@ -171,6 +278,7 @@ class _Extractor:
                 else:
                     self._top_level(st)
             except RecursionError:
+                self.recursion_errors += 1
                 continue
         cursor = QueryCursor(_query(self.pf.lang))
         news: list[Node] = []
@@ -252,7 +360,11 @@ class _Extractor:
         try:
             fn(node)  # type: ignore[operator]
         except RecursionError:
-            pass
+            self.recursion_errors += 1
+
+    def order_dependent(self) -> bool:
+        """True when a result depended on the order of evaluation (see `extract`)."""
+        return self.ev.cutoffs > 0 or self.recursion_errors > 0
 
     def text(self, node: Node) -> str:
         return self.pf.node_text(node)
@@ -786,33 +898,81 @@ class _Extractor:
             if len(args) < 2:
                 return
             scope_text, id_node, props_node = self.text(args[0]), args[1], args[2] if len(args) > 2 else None
-        idv = self.ev.value(id_node)
-        dynamic = idv.kind != "string"
-        cid = str(idv.value) if not dynamic else self.text(id_node)
         stack = self._enclosing_stack(node)
-        props = self.ev.value(props_node) if props_node is not None else None
-        c = Construct(
-            kind=kind,
-            origin=origin,
-            id=cid,
-            id_range=idv.range if not dynamic else self.pf.node_range(id_node),
-            path=self.path,
-            range=self.pf.node_range(node),
-            stack=stack,
-            scope=scope_text,
-            props=props,
-            var_name=self._var_name(node),
-            dynamic_id=dynamic,
-            branch=self._branch(node),
-        )
+        var_name = self._var_name(node)
+        branch = self._branch(node)
+        memo = self.memo
+        key: _Key | None = None
+        if memo is not None and not node.has_error:
+            # Everything the products depend on besides the identifiers resolved (checked by
+            # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
+            # to the start, and the start's code-point column fixes the columns on its line.
+            row, col = node.start_point
+            key = (self.text(node), row, col, self.pf.node_start(node).col, kind, origin, stack, var_name, branch)
+            got = memo._get(key)
+            if got is not None and self._reusable(got, node):
+                self._reuse(got, node)
+                memo._put(key, got)
+                return
+        h0, r0, u0 = len(self.handlers), len(self.routes), self.unresolved
+        cut0 = self.ev.cutoffs
+        self._var_checks = []
+        self.ev.begin_recording(node)
+        try:
+            idv = self.ev.value(id_node)
+            dynamic = idv.kind != "string"
+            cid = str(idv.value) if not dynamic else self.text(id_node)
+            props = self.ev.value(props_node) if props_node is not None else None
+            c = Construct(
+                kind=kind,
+                origin=origin,
+                id=cid,
+                id_range=idv.range if not dynamic else self.pf.node_range(id_node),
+                path=self.path,
+                range=self.pf.node_range(node),
+                stack=stack,
+                scope=scope_text,
+                props=props,
+                var_name=var_name,
+                dynamic_id=dynamic,
+                branch=branch,
+            )
+            self.constructs.append(c)
+            self.by_node[node.id] = c
+            if c.var_name:
+                self.by_var[(stack, c.var_name)] = c
+            if origin == "sst":
+                self._sst_handlers(c, props)
+            elif origin == "sst3":
+                self._v3_handlers(c, props)
+        finally:
+            lookups = self.ev.end_recording()
+            var_checks = tuple(self._var_checks)
+            self._var_checks = None
+        if key is not None and memo is not None and self.ev.cutoffs == cut0:
+            self.evaluated += 1
+            memo._put(key, _Product(c, tuple(self.handlers[h0:]), tuple(self.routes[r0:]),
+                                    self.unresolved - u0, lookups, var_checks))
+
+    def _reusable(self, p: _Product, node: Node) -> bool:
+        """True when a remembered product still holds for `node` (same key): every `by_var`
+        check answers as before, and every identifier resolves to an equal declaration."""
+        for k, present in p.var_checks:
+            if (k in self.by_var) != present:
+                return False
+        return self.ev.still_valid(node, p.lookups)
+
+    def _reuse(self, p: _Product, node: Node) -> None:
+        """Adds a remembered product, with the side effects its extraction had."""
+        c = p.construct
         self.constructs.append(c)
         self.by_node[node.id] = c
         if c.var_name:
-            self.by_var[(stack, c.var_name)] = c
-        if origin == "sst":
-            self._sst_handlers(c, props)
-        elif origin == "sst3":
-            self._v3_handlers(c, props)
+            self.by_var[(c.stack, c.var_name)] = c
+        self.handlers.extend(p.handlers)
+        self.routes.extend(p.routes)
+        self.unresolved += p.unresolved
+        self.reused += 1
 
     def _var_name(self, node: Node) -> str | None:
         p = node.parent
@@ -1040,13 +1200,20 @@ class _Extractor:
             elif h.kind in ("ref", "unknown"):
                 self.unresolved += 1
         elif v.kind == "ref":
-            if (tgt.stack, v.text) in self.by_var or (None, v.text) in self.by_var:
+            if self._has_var((tgt.stack, v.text)) or self._has_var((None, v.text)):
                 return  # A Function construct held in a variable: extracted where it was built.
             self.unresolved += 1
         elif v.kind == "unknown":
             if v.text.startswith("new "):
                 return  # `new Function(...)` in place: extracted as a construct of its own.
             self.unresolved += 1
+
+    def _has_var(self, key: tuple[str | None, str]) -> bool:
+        """`key in by_var`, recorded while a `new` expression's products are being extracted."""
+        present = key in self.by_var
+        if self._var_checks is not None:
+            self._var_checks.append((key, present))
+        return present
 
     def _emit(self, h: Value, props: Value | None, tgt: _Target, position: str, route: str | None) -> None:
         runtime_v = props.get("runtime") if props is not None else None

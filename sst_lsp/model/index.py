@@ -3,7 +3,8 @@
 Inputs are the workspace roots, the texts of open buffers (overlaid on the disk by the
 `FileSource`) and the exclusion globs. Derived, memoised state: app roots (rediscovered only
 when a config file appears or goes), a `ParsedFile` and `FileFacts` per source file (recomputed
-only when its text changes; parsing is incremental from the previous tree), and the `App`s.
+only when its text changes; parsing is incremental from the previous tree, extraction from the
+file's previous extraction through an `ExtractMemo`), and the `App`s.
 `snapshot()` returns an immutable `AppSnapshot` that handlers and analyzers read while edits
 go on.
 """
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
-from sst_lsp.model.extract import extract
+from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.types import (
     App,
@@ -62,6 +63,8 @@ class WorkspaceIndex:
         self._app_roots: list[AppRoot] | None = None
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
+        # Per file: the products of its `new` expressions, reused by its next extraction.
+        self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
 
@@ -145,10 +148,14 @@ class WorkspaceIndex:
             pf = self.parsed(path)
             if pf is None:
                 return None
+            memo = self._memos.get(path)
+            if memo is None:
+                memo = self._memos[path] = ExtractMemo()
             try:
-                facts = extract(pf, path)
+                facts = extract(pf, path, memo=memo)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
                 log.exception("extracting facts from %s failed", path)
+                memo.clear()
                 facts = FileFacts(path=path, lang=pf.lang)
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.

@@ -9,9 +9,9 @@ of the two texts, so callers need not track LSP change ranges.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Iterator
 
 from tree_sitter import Language, Node, Parser, Tree
 
@@ -131,19 +131,10 @@ def reparse(old: ParsedFile, text: str) -> ParsedFile:
         return old
     data = text.encode("utf-8", errors="surrogatepass")
     a, b = old.data, data
-    n = min(len(a), len(b))
-    start = 0
-    # Common prefix, compared in chunks for speed on large files.
-    step = 4096
-    while start + step <= n and a[start : start + step] == b[start : start + step]:
-        start += step
-    while start < n and a[start] == b[start]:
-        start += 1
-    end_a, end_b = len(a), len(b)
-    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
-        end_a -= 1
-        end_b -= 1
-    tree = old.tree
+    start, end_a, end_b = edit_span(a, b)
+    # Edit a copy: the old tree belongs to the old ParsedFile, which others (snapshots, the
+    # extraction memo) may still read; `Tree.edit` would shift its nodes in place.
+    tree = old.tree.copy()
     tree.edit(
         start_byte=start,
         old_end_byte=end_a,
@@ -154,6 +145,46 @@ def reparse(old: ParsedFile, text: str) -> ParsedFile:
     )
     new_tree = _parser(old.lang).parse(data, tree)
     return ParsedFile(old.lang, text, data, new_tree, LineIndex(text))
+
+
+#: Bytes compared at once when scanning for the common prefix and suffix.
+_CHUNK = 4096
+
+
+def edit_span(a: bytes, b: bytes) -> tuple[int, int, int]:
+    """The one edit that turns `a` into `b`: (start, old end, new end) byte offsets, from the
+    longest common prefix and then the longest common suffix of what remains.
+
+    Both scans compare chunks (in C) and then bisect inside the first chunk that differs, so a
+    large file costs a few slices rather than a Python loop over every byte.
+    """
+    n = min(len(a), len(b))
+    start = 0
+    while start + _CHUNK <= n and a[start : start + _CHUNK] == b[start : start + _CHUNK]:
+        start += _CHUNK
+    # The first difference lies in [start, min(start + _CHUNK, n)]: bisect the prefix length.
+    lo, hi = start, min(start + _CHUNK, n)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[start:mid] == b[start:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    start = lo
+    # Common suffix of what follows the prefix: `k` bytes at the end of both.
+    m = n - start
+    la, lb = len(a), len(b)
+    k = 0
+    while k + _CHUNK <= m and a[la - k - _CHUNK : la - k] == b[lb - k - _CHUNK : lb - k]:
+        k += _CHUNK
+    lo, hi = k, min(k + _CHUNK, m)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - k] == b[lb - mid : lb - k]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return start, la - lo, lb - lo
 
 
 def _point(data: bytes, offset: int) -> tuple[int, int]:
