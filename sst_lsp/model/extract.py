@@ -19,6 +19,7 @@ evaluates that construct only; the result is equal to a from-scratch extraction.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -145,8 +146,9 @@ class _Product:
 
 
 #: (text, start row, start byte column, start code-point column, kind, origin, enclosing stack,
-#: variable name, branch) of a `new` expression.
-_Key = tuple[str, int, int, int, str, str, "str | None", "str | None", tuple[tuple[int, int], ...]]
+#: variable name) of a `new` expression. Not its branch, which holds byte offsets that any edit
+#: above shifts: a remembered product gets the current branch (nothing else depends on it).
+_Key = tuple[str, int, int, int, str, str, "str | None", "str | None"]
 
 
 class ExtractMemo:
@@ -908,9 +910,11 @@ class _Extractor:
             # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
             # to the start, and the start's code-point column fixes the columns on its line.
             row, col = node.start_point
-            key = (self.text(node), row, col, self.pf.node_start(node).col, kind, origin, stack, var_name, branch)
+            key = (self.text(node), row, col, self.pf.node_start(node).col, kind, origin, stack, var_name)
             got = memo._get(key)
             if got is not None and self._reusable(got, node):
+                if got.construct.branch != branch:
+                    got.construct = dataclasses.replace(got.construct, branch=branch)
                 self._reuse(got, node)
                 memo._put(key, got)
                 return
