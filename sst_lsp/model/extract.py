@@ -58,6 +58,17 @@ _QUERY_SRC = f"""
 (call_expression function: (identifier) @callee)
 """
 
+#: The query's captures that extraction reads, with the node type each captures.
+_CAPTURE_TYPES = {
+    "new": "new_expression",
+    "call": "call_expression",
+    "use": "call_expression",
+    "callee": "identifier",
+    "dynimport": "string",
+}
+#: Beyond this many edited regions, an incremental query costs more than a full one.
+_MAX_REQUERY_RANGES = 16
+
 #: Nodes whose bodies run conditionally or repeatedly (see `_Extractor._branch`).
 _BRANCH_FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "arrow_function", "method_definition",
@@ -159,26 +170,32 @@ class ExtractMemo:
     twice the latest extraction's, whichever is more. Not thread-safe: one extraction at a time.
     """
 
-    __slots__ = ("_entries", "hits", "lang", "misses", "path")
+    __slots__ = ("_entries", "_spans", "hits", "lang", "misses", "path", "queried", "serial")
 
     def __init__(self) -> None:
         self.path: Path | None = None
         self.lang: str | None = None
         self._entries: OrderedDict[_Key, _Product] = OrderedDict()
+        # The serial of the parse last extracted, and the byte spans of its query captures.
+        self.serial: int | None = None
+        self._spans: dict[str, list[tuple[int, int]]] | None = None
         #: Reused and evaluated `new` expressions in the latest extraction (for measurements).
         self.hits = 0
         self.misses = 0
+        #: "full" or "incremental": how the latest extraction ran the query.
+        self.queried = ""
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
+        self.serial = self._spans = None
         self.hits = self.misses = 0
 
     def _bind(self, path: Path, lang: str) -> None:
         if self.path != path or self.lang != lang:
-            self._entries.clear()
+            self.clear()
             self.path, self.lang = path, lang
         self.hits = self.misses = 0
 
@@ -217,8 +234,10 @@ def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> File
     if ex.order_dependent():
         # Some value was cut off by a depth limit or a reference cycle: what it evaluates to
         # depends on which expressions were evaluated before, so reused products could differ
-        # from a fresh extraction. Extract afresh and remember nothing from this file.
-        memo.clear()
+        # from a fresh extraction. Extract afresh and remember no products from this file (the
+        # query's captures do not depend on evaluation: they stay).
+        memo._entries.clear()
+        memo.hits = memo.misses = 0
         if ex.reused:
             facts = _Extractor(pf, path).run()
         return facts
@@ -282,28 +301,14 @@ class _Extractor:
             except RecursionError:
                 self.recursion_errors += 1
                 continue
-        cursor = QueryCursor(_query(self.pf.lang))
-        news: list[Node] = []
-        calls: list[Node] = []
-        uses: list[Node] = []
-        called: set[str] = set()
-        for _, caps in cursor.matches(root):
-            if "new" in caps:
-                news.extend(caps["new"])
-            elif "call" in caps:
-                calls.extend(caps["call"])
-            elif "use" in caps:
-                uses.extend(caps["use"])
-            elif "callee" in caps:
-                called.update(self.text(n) for n in caps["callee"])
-            elif "dynimport" in caps:
-                # `await import("./infra/api")` (v3 `run()` bodies): the file is part of the app.
-                for spec_node in caps["dynimport"]:
-                    got = string_content(self.pf, spec_node)
-                    if got is not None:
-                        self.imports.append(ImportFact(got[0], got[1], ()))
-        news.sort(key=lambda n: n.start_byte)
-        calls.sort(key=lambda n: n.start_byte)
+        caps = self._captures()
+        news, calls, uses = caps["new"], caps["call"], caps["use"]
+        called = {self.text(n) for n in caps["callee"]}
+        for spec_node in caps["dynimport"]:
+            # `await import("./infra/api")` (v3 `run()` bodies): the file is part of the app.
+            got = string_content(self.pf, spec_node)
+            if got is not None:
+                self.imports.append(ImportFact(got[0], got[1], ()))
         # Registrations first: an inline `app.stack(function Site({ stack }) {...})` is a stack
         # definition the constructs inside it belong to.
         reg_calls = [c for c in calls if self._method_name(c) == "stack"]
@@ -352,6 +357,89 @@ class _Extractor:
             export_aliases=tuple(self.export_aliases),
             called=tuple(sorted(called)),
         )
+
+    # ------------------------------------------------------------------------------------------
+    # The query's captures, by capture name, in document order (start, then end: `a.b(x).c(y)`
+    # holds its inner call first, as the query reports it).
+    def _captures(self) -> dict[str, list[Node]]:
+        memo = self.memo
+        pf = self.pf
+        got = None
+        if memo is not None and memo._spans is not None and memo.serial is not None and (
+            pf.serial == memo.serial or (pf.base == memo.serial and pf.edit is not None)
+        ):
+            got = self._captures_incremental(memo._spans)
+        if memo is not None:
+            memo.queried = "full" if got is None else "incremental"
+        if got is None:
+            got = {k: [] for k in _CAPTURE_TYPES}
+            for _, caps in QueryCursor(_query(pf.lang)).matches(pf.root):
+                for k in _CAPTURE_TYPES:
+                    got[k].extend(caps.get(k, ()))
+        for nodes in got.values():
+            nodes.sort(key=lambda n: (n.start_byte, n.end_byte))
+        if memo is not None:
+            memo.serial = pf.serial
+            memo._spans = {k: [(n.start_byte, n.end_byte) for n in v] for k, v in got.items()}
+        return got
+
+    def _captures_incremental(self, old: dict[str, list[tuple[int, int]]]) -> dict[str, list[Node]] | None:
+        """The captures of the memo's parse, carried over where the edit and the changed ranges
+        do not touch them, plus a query over what they touch; None when that cannot be done."""
+        pf = self.pf
+        size = len(pf.data)
+        ranges: list[tuple[int, int]] = []
+        start = old_end = delta = 0
+        edited = pf.serial != (self.memo.serial if self.memo is not None else None)
+        if edited:
+            assert pf.edit is not None
+            start, old_end, new_end = pf.edit
+            delta = new_end - old_end
+            # Widened by a byte: a node that ends where the edit starts may now continue.
+            for a, b in sorted([*pf.changed, (start, new_end)]):
+                a, b = max(0, a - 1), min(size, b + 1)
+                if ranges and a <= ranges[-1][1]:
+                    ranges[-1] = (ranges[-1][0], max(ranges[-1][1], b))
+                else:
+                    ranges.append((a, b))
+            if len(ranges) > _MAX_REQUERY_RANGES:
+                return None
+
+        def touched(s: int, e: int) -> bool:
+            return any(e > a and s < b for a, b in ranges)
+
+        root = pf.root
+        out: dict[str, list[Node]] = {k: [] for k in _CAPTURE_TYPES}
+        for kind, spans in old.items():
+            want = _CAPTURE_TYPES[kind]
+            dest = out[kind]
+            for s, e in spans:
+                if edited:
+                    if e <= start:
+                        pass
+                    elif s >= old_end:
+                        s, e = s + delta, e + delta
+                    else:
+                        continue
+                    if touched(s, e):
+                        continue
+                # Outside every changed range the tree has the same structure: the node is there.
+                node = root.descendant_for_byte_range(s, e)
+                if node is None or node.start_byte != s or node.end_byte != e or node.type != want:
+                    return None
+                dest.append(node)
+        seen: set[tuple[str, int, int]] = set()
+        for a, b in ranges:
+            cursor = QueryCursor(_query(pf.lang))
+            cursor.set_byte_range(a, b)
+            for _, caps in cursor.matches(root):
+                for kind in _CAPTURE_TYPES:
+                    for node in caps.get(kind, ()):
+                        key = (kind, node.start_byte, node.end_byte)
+                        if key not in seen and touched(node.start_byte, node.end_byte):
+                            seen.add(key)
+                            out[kind].append(node)
+        return out
 
     def _method_name(self, call: Node) -> str:
         fn = call.child_by_field_name("function")

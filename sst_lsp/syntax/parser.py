@@ -9,6 +9,7 @@ of the two texts, so callers need not track LSP change ranges.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -84,9 +85,20 @@ def _parser(lang: str) -> Parser:
     return Parser(language(lang))
 
 
+#: Serial numbers of parses, so that a later parse can name the one it was made from.
+_SERIALS = itertools.count(1)
+
+
 @dataclass(slots=True)
 class ParsedFile:
-    """A parsed text: the tree, its text, and the syntax errors found as data."""
+    """A parsed text: the tree, its text, and the syntax errors found as data.
+
+    A `reparse` also says what it was made from, for callers that keep results per parse and
+    want to redo only what the edit touched: the `base` parse's serial, the `edit` as byte
+    offsets (start, old end, new end) and the byte ranges of the new text whose syntax tree
+    differs from the base's (`changed`, tree-sitter's changed ranges; an edit inside a string
+    or a name may change no structure at all, so look at `edit` too).
+    """
 
     lang: str
     text: str
@@ -94,6 +106,10 @@ class ParsedFile:
     tree: Tree
     index: LineIndex
     _errors: list[TextRange] | None = field(default=None)
+    serial: int = field(default_factory=lambda: next(_SERIALS), compare=False)
+    base: int | None = field(default=None, compare=False)
+    edit: tuple[int, int, int] | None = field(default=None, compare=False)
+    changed: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
     @property
     def root(self) -> Node:
@@ -144,7 +160,9 @@ def reparse(old: ParsedFile, text: str) -> ParsedFile:
         new_end_point=_point(b, end_b),
     )
     new_tree = _parser(old.lang).parse(data, tree)
-    return ParsedFile(old.lang, text, data, new_tree, LineIndex(text))
+    changed = tuple((r.start_byte, r.end_byte) for r in tree.changed_ranges(new_tree))
+    return ParsedFile(old.lang, text, data, new_tree, LineIndex(text), base=old.serial, edit=(start, end_a, end_b),
+                      changed=changed)
 
 
 #: Bytes compared at once when scanning for the common prefix and suffix.

@@ -137,15 +137,17 @@ def test_random_edits_match_full_extraction(seed: int) -> None:
     pf = parse(text, "typescript")
     extract(pf, PATH, memo=memo)
     known = [STACK]
-    reused = 0
+    reused = queried = 0
     for step in range(120):
         text = _edit(rng, text, known)
         pf = reparse(pf, text)
         _check(pf, memo, where=f"step {step}")
         reused += memo.hits
+        queried += memo.queried == "incremental"
         if step % 30 == 0:
             known.append(text)
     assert reused > 0, "the memo was never used: the property would hold trivially"
+    assert queried > 0, "the query never ran on the edited ranges only"
 
 
 def test_edits_far_apart_keep_reused_objects() -> None:
