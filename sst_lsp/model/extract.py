@@ -156,10 +156,11 @@ class _Product:
     var_checks: tuple[tuple[tuple[str | None, str], bool], ...]
 
 
-#: (text, start row, start byte column, start code-point column, kind, origin, enclosing stack,
-#: variable name) of a `new` expression. Not its branch, which holds byte offsets that any edit
-#: above shifts: a remembered product gets the current branch (nothing else depends on it).
-_Key = tuple[str, int, int, int, str, str, "str | None", "str | None"]
+#: (text, start row, start byte column, start code-point column, the file's imports (see
+#: `_imports_key`), enclosing stack, variable name) of a `new` expression. Not its branch, which
+#: holds byte offsets that any edit above shifts: a remembered product gets the current branch
+#: (nothing else depends on it).
+_Key = tuple[str, int, int, int, str, "str | None", "str | None"]
 
 
 class ExtractMemo:
@@ -258,6 +259,7 @@ class _Extractor:
         self.recursion_errors = 0
         # The `by_var` checks made while extracting one `new` expression's handlers.
         self._var_checks: list[tuple[tuple[str | None, str], bool]] | None = None
+        self._imports_repr: str | None = None
         self.imports: list[ImportFact] = []
         # Local names bound to SST classes / namespaces, and to CDK modules / classes.
         self.sst_names: dict[str, str] = {}
@@ -451,6 +453,14 @@ class _Extractor:
             fn(node)  # type: ignore[operator]
         except RecursionError:
             self.recursion_errors += 1
+
+    def _imports_key(self) -> str:
+        """The local names bound to SST and CDK classes and modules (what `_classify` reads), as
+        one string: computed once the top level is read, and cheap to hash again."""
+        if self._imports_repr is None:
+            self._imports_repr = repr((sorted(self.sst_names.items()), sorted(self.sst_ns),
+                                       sorted(self.cdk_names.items()), sorted(self.cdk_ns.items())))
+        return self._imports_repr
 
     def order_dependent(self) -> bool:
         """True when a result depended on the order of evaluation (see `extract`)."""
@@ -970,6 +980,25 @@ class _Extractor:
         return None
 
     def _new(self, node: Node) -> None:
+        memo = self.memo
+        stack, branch = self._place(node)
+        var_name = self._var_name(node)
+        key: _Key | None = None
+        if memo is not None and not node.has_error:
+            # Everything the products depend on besides the identifiers resolved (checked by
+            # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
+            # to the start, the start's code-point column the columns on its line, and the text
+            # with the file's imports the construct's class.
+            row, col = node.start_point
+            key = (self.text(node), row, col, self.pf.index.pos_from_point(row, col).col, self._imports_key(),
+                   stack, var_name)
+            got = memo._get(key)
+            if got is not None and self._reusable(got, node):
+                if got.construct.branch != branch:
+                    got.construct = dataclasses.replace(got.construct, branch=branch)
+                self._reuse(got, node)
+                memo._put(key, got)
+                return
         ctor = node.child_by_field_name("constructor")
         args_node = node.child_by_field_name("arguments")
         if ctor is None or args_node is None:
@@ -988,24 +1017,6 @@ class _Extractor:
             if len(args) < 2:
                 return
             scope_text, id_node, props_node = self.text(args[0]), args[1], args[2] if len(args) > 2 else None
-        stack = self._enclosing_stack(node)
-        var_name = self._var_name(node)
-        branch = self._branch(node)
-        memo = self.memo
-        key: _Key | None = None
-        if memo is not None and not node.has_error:
-            # Everything the products depend on besides the identifiers resolved (checked by
-            # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
-            # to the start, and the start's code-point column fixes the columns on its line.
-            row, col = node.start_point
-            key = (self.text(node), row, col, self.pf.node_start(node).col, kind, origin, stack, var_name)
-            got = memo._get(key)
-            if got is not None and self._reusable(got, node):
-                if got.construct.branch != branch:
-                    got.construct = dataclasses.replace(got.construct, branch=branch)
-                self._reuse(got, node)
-                memo._put(key, got)
-                return
         h0, r0, u0 = len(self.handlers), len(self.routes), self.unresolved
         cut0 = self.ev.cutoffs
         self._var_checks = []
@@ -1105,14 +1116,28 @@ class _Extractor:
     def _branch(self, node: Node) -> tuple[tuple[int, int], ...]:
         """The conditionals and nested functions around `node` up to its stack or entry body
         (outermost first): (start byte of the if/ternary/switch/`&&`/function, branch taken)."""
+        return self._place(node)[1]
+
+    def _place(self, node: Node) -> tuple[str | None, tuple[tuple[int, int], ...]]:
+        """`_enclosing_stack` and `_branch` of a node, in one walk up its ancestors."""
         out: list[tuple[int, int]] = []
+        stacks, entries = self.stack_nodes, self.entry_params
+        branching = True
+        in_error = False
         child = node
         p = node.parent
         while p is not None:
-            if p.id in self.stack_nodes or p.id in self.entry_params:
-                break
+            pid = p.id
+            got = stacks.get(pid)
+            if got is not None:
+                out.reverse()
+                return got[0], tuple(out)
             t = p.type
-            if t in ("if_statement", "ternary_expression"):
+            if branching and pid in entries:
+                branching = False
+            elif not branching:
+                pass
+            elif t in ("if_statement", "ternary_expression"):
                 cons = p.child_by_field_name("consequence")
                 alt = p.child_by_field_name("alternative")
                 if cons is not None and cons.id == child.id:
@@ -1122,7 +1147,7 @@ class _Extractor:
             elif t in ("switch_case", "switch_default"):
                 body = p.parent
                 if body is not None:
-                    idx = next((i for i, c in enumerate(body.named_children) if c.id == p.id), 0)
+                    idx = next((i for i, c in enumerate(body.named_children) if c.id == pid), 0)
                     out.append((body.start_byte, idx))
             elif t == "binary_expression":
                 right = p.child_by_field_name("right")
@@ -1132,10 +1157,17 @@ class _Extractor:
             elif t in _BRANCH_FUNCTIONS or t in _BRANCH_LOOPS:
                 # A callback or loop body may run any number of times, or never.
                 out.append((p.start_byte, 0))
+            in_error = in_error or t == "ERROR"
             child = p
             p = p.parent
         out.reverse()
-        return tuple(out)
+        stack = None
+        if in_error:
+            for name, start, end, _nr, _r in self.loose:
+                if start <= node.start_byte < end:
+                    stack = name
+                    break
+        return stack, tuple(out)
 
     # ------------------------------------------------------------------------------------------
     # Handlers inside constructs.

@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
@@ -411,6 +412,13 @@ def _assemble(
     for p in files:
         f = facts[p]
         unresolved += f.unresolved
+        if not app_defaults and _as_is(f, def_to_id, stack_defaults):
+            # The common case, and a large stack file's thousands of routes are then copied, not
+            # visited, on every keystroke.
+            constructs.extend(f.constructs)
+            routes.extend(f.routes)
+            handlers.extend(f.handlers)
+            continue
         for c in f.constructs:
             sid = def_to_id.get(c.stack, c.stack) if c.stack else None
             constructs.append(c if sid == c.stack else dataclasses.replace(c, stack=sid))
@@ -436,6 +444,23 @@ def _assemble(
         unresolved=unresolved,
         stack_defs=tuple(stack_defs),
     )
+
+
+def _as_is(f: FileFacts, def_to_id: dict[str, str], stack_defaults: dict[str, list[Value]]) -> bool:
+    """True when `_assemble` would keep every construct, route and handler of `f` as it is
+    (given no app defaults): each stack they sit in keeps its name as its id and has no default
+    function props."""
+    get = attrgetter("stack")
+    used: set[str | None] = set(map(get, f.constructs))
+    used.update(map(get, f.routes))
+    used.update(map(get, f.handlers))
+    for name in used:
+        if name is None:
+            if stack_defaults.get(""):
+                return False
+        elif not name or def_to_id.get(name, name) != name or stack_defaults.get(name):
+            return False
+    return True
 
 
 def _with_defaults(h: HandlerRef, stack_id: str | None, stack_defaults: list[Value], app_defaults: list[Value]) -> HandlerRef:
