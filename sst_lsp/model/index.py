@@ -26,9 +26,11 @@ from sst_lsp.model.types import (
     App,
     AppSnapshot,
     ConfigError,
+    Construct,
     FileFacts,
     Generation,
     HandlerRef,
+    RouteKey,
     Stack,
     StackDef,
     StackRegistration,
@@ -405,9 +407,9 @@ def _assemble(
         stack_defaults.setdefault(def_to_id.get(sd.name, sd.name), []).extend(sd.default_function_props)
     app_defaults: list[Value] = [v for p in files for v in facts[p].app_default_function_props]
 
-    constructs = []
+    constructs: list[Construct] = []
     handlers: list[HandlerRef] = []
-    routes = []
+    routes: list[RouteKey] = []
     unresolved = 0
     for p in files:
         f = facts[p]
