@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check sst_lsp tests
+	$(PY) -m ruff check sst_lsp tests benchmarks
 	$(PY) -m mypy sst_lsp
 
 bench: $(STAMP)
