@@ -231,10 +231,16 @@ def walk(node: Node) -> Iterator[Node]:
 
 
 def _collect_errors(pf: ParsedFile) -> list[TextRange]:
+    """ERROR and MISSING nodes in document order. Only subtrees that hold an error are entered
+    (`has_error`), so a typo in a large file costs a walk down to it, not over the whole tree."""
     if not pf.root.has_error:
         return []
     out: list[TextRange] = []
-    for n in walk(pf.root):
+    stack = [pf.root]
+    while stack:
+        n = stack.pop()
         if n.is_error or n.is_missing:
             out.append(pf.node_range(n))
+        # Children in reverse, so that the stack pops them in document order.
+        stack.extend(c for c in reversed(n.children) if c.has_error)
     return out
