@@ -164,7 +164,9 @@ _Key = tuple[str, int, int, int, str, "str | None", "str | None"]
 
 
 class ExtractMemo:
-    """The products of one file's `new` expressions, carried from one extraction to the next.
+    """The products of one file's `new` expressions, carried from one extraction to the next,
+    and the query's captures of the parse last extracted: when the next parse is a `reparse` of
+    that one, only the ranges its edit touched are queried again.
 
     Keep one per file and pass it to every `extract` of that file. It is bounded: the entries of
     the latest extraction plus the most recently used older ones, up to `MEMO_MIN_ENTRIES` or
