@@ -42,6 +42,8 @@ _FUNCTIONS = frozenset(
      "generator_function_declaration", "function"}
 )
 _LOOPS = frozenset({"for_in_statement", "for_statement"})
+#: Nodes whose parameters (or loop variables, or caught error) bind names.
+_BINDERS = _FUNCTIONS | _LOOPS | {"catch_clause"}
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
@@ -105,14 +107,16 @@ _IDENT_TYPES = frozenset({"identifier", "shorthand_property_identifier"})
 @dataclass(slots=True, eq=False)
 class Lookup:
     """One identifier resolved while evaluating: where it sits (byte offset relative to the
-    expression or declaration being evaluated), its name, the signature of the value node it
-    resolved to (None: not a same-file constant) and the lookups made while evaluating that
-    value node (relative to it)."""
+    expression or declaration being evaluated, the base), its name, the signature of the value
+    node it resolved to (None: not a same-file constant), whether something inside the base
+    binds the name (`inner`), and the lookups made while evaluating that value node (relative
+    to it)."""
 
     rel: int
     size: int
     name: str
     target: Signature | None
+    inner: bool = True
     children: list[Lookup] = field(default_factory=list)
 
 
@@ -130,8 +134,9 @@ class Evaluator:
         # The lookups made while evaluating each memoised declarator value (by node id).
         self._children: dict[int, list[Lookup]] = {}
         self._assigned: frozenset[str] | None = None
-        # Recording: (base start byte, records) of the expressions being evaluated, innermost last.
-        self._frames: list[tuple[int, list[Lookup]]] = []
+        # Recording: (base start and end bytes, records) of the expressions being evaluated,
+        # innermost last.
+        self._frames: list[tuple[int, int, list[Lookup]]] = []
         #: How many results depended on the order of evaluation (a depth or recursion limit, a
         #: reference cycle): such results must not be reused by another extraction.
         self.cutoffs = 0
@@ -152,11 +157,11 @@ class Evaluator:
 
     def begin_recording(self, base: Node) -> None:
         """Starts recording the lookups made while evaluating expressions inside `base`."""
-        self._frames.append((base.start_byte, []))
+        self._frames.append((base.start_byte, base.end_byte, []))
 
     def end_recording(self) -> tuple[Lookup, ...]:
         """Stops the recording `begin_recording` started and returns its lookups."""
-        return tuple(self._frames.pop()[1])
+        return tuple(self._frames.pop()[2])
 
     def signature(self, node: Node | None) -> Signature | None:
         """What a lookup's target looked like (see `Signature`)."""
@@ -169,6 +174,15 @@ class Evaluator:
         """True when every recorded lookup, made relative to an expression with `base`'s text,
         resolves in this file to a declaration with the same signature (recursively)."""
         for rec in lookups:
+            if not rec.inner:
+                # Nothing inside the base bound the name, and the base's text is the same:
+                # nothing inside binds it now either. Resolve it from the base outwards.
+                target = self._resolve(rec.name, base.parent)[0]
+                if self.signature(target) != rec.target:
+                    return False
+                if rec.children and (target is None or not self.still_valid(target, rec.children)):
+                    return False
+                continue
             start = base.start_byte + rec.rel
             ident = base.descendant_for_byte_range(start, start + rec.size)
             if (
@@ -188,28 +202,34 @@ class Evaluator:
 
     def lookup(self, ident: Node) -> Node | None:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
-        name = self.pf.node_text(ident)
-        scope = ident.parent
+        return self._resolve(self.pf.node_text(ident), ident.parent)[0]
+
+    def _resolve(self, name: str, scope: Node | None) -> tuple[Node | None, Node | None]:
+        """`lookup` of `name` from `scope` outwards: (the value node, the scope or function that
+        binds the name; None when nothing in the file does)."""
         while scope is not None:
-            if scope.type in _SCOPES:
+            t = scope.type
+            if t in _SCOPES:
                 table = self._scope_table(scope)
                 if name in table:
-                    return table[name]
-            elif (
-                scope.type in _FUNCTIONS or scope.type in _LOOPS or scope.type == "catch_clause"
-            ) and self._binds_param(scope, name):
-                return None
+                    return table[name], scope
+            elif t in _BINDERS and self._binds_param(scope, name):
+                return None, scope
             scope = scope.parent
-        return None
+        return None, None
 
     # Internals.
     def _lookup_rec(self, ident: Node) -> tuple[Node | None, Lookup]:
         """`lookup`, recorded in the innermost recording frame (if any)."""
-        target = self.lookup(ident)
-        rec = Lookup(0, ident.end_byte - ident.start_byte, self.pf.node_text(ident), self.signature(target))
+        name = self.pf.node_text(ident)
+        target, where = self._resolve(name, ident.parent)
+        rec = Lookup(0, ident.end_byte - ident.start_byte, name, self.signature(target))
         if self._frames:
-            base, records = self._frames[-1]
-            rec.rel = ident.start_byte - base
+            start, end, records = self._frames[-1]
+            rec.rel = ident.start_byte - start
+            # Bound inside the base (the base itself included): `still_valid` must look the
+            # identifier up again, since inner `let`s depend on assignments anywhere.
+            rec.inner = where is not None and start <= where.start_byte and where.end_byte <= end
             records.append(rec)
         return target, rec
 
@@ -427,7 +447,7 @@ class Evaluator:
             rec.children = self._children.get(key, [])
             return got
         self._memo[key] = None
-        self._frames.append((target.start_byte, rec.children))
+        self._frames.append((target.start_byte, target.end_byte, rec.children))
         try:
             v = _not_literal(self.value(target, depth + 1))
         finally:
