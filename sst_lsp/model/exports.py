@@ -700,25 +700,41 @@ def _go_exports(pf: ParsedFile) -> ExportTable:
 _CS_TYPES = frozenset({"class_declaration", "record_declaration", "struct_declaration"})
 
 
+def _type_members(pf: ParsedFile, names: dict[str, TextRange], node: Node, prefix: str,
+                  types: frozenset[str], nested_sep: str) -> None:
+    """Records a C# or Java type declaration as `prefix + Name`, its methods as `Name::method`
+    and its nested types (of the kinds in `types`) as `Name{nested_sep}Inner`, recursively.
+
+    A Java enum keeps its methods in an `enum_body_declarations` node; the C# grammar has no
+    such node, so looking into it changes nothing for C#.
+    """
+    name = node.child_by_field_name("name")
+    body = node.child_by_field_name("body")
+    if name is None:
+        return
+    full = prefix + pf.node_text(name)
+    names.setdefault(full, pf.node_range(name))
+    if body is None:
+        return
+    for m in _statements(body):
+        if m.type == "method_declaration":
+            _add_method(pf, names, full, m)
+        elif m.type in types:
+            _type_members(pf, names, m, full + nested_sep, types, nested_sep)
+        elif m.type == "enum_body_declarations":
+            for mm in m.named_children:
+                if mm.type == "method_declaration":
+                    _add_method(pf, names, full, mm)
+
+
+def _add_method(pf: ParsedFile, names: dict[str, TextRange], owner: str, method: Node) -> None:
+    mname = method.child_by_field_name("name")
+    if mname is not None:
+        names.setdefault(f"{owner}::{pf.node_text(mname)}", pf.node_range(mname))
+
+
 def _csharp_exports(pf: ParsedFile) -> ExportTable:
     names: dict[str, TextRange] = {}
-
-    def type_decl(node: Node, prefix: str) -> None:
-        name = node.child_by_field_name("name")
-        body = node.child_by_field_name("body")
-        if name is None:
-            return
-        full = prefix + pf.node_text(name)
-        names.setdefault(full, pf.node_range(name))
-        if body is None:
-            return
-        for m in _statements(body):
-            if m.type == "method_declaration":
-                mname = m.child_by_field_name("name")
-                if mname is not None:
-                    names.setdefault(f"{full}::{pf.node_text(mname)}", pf.node_range(mname))
-            elif m.type in _CS_TYPES:
-                type_decl(m, full + "+")
 
     def members(node: Node, ns: str) -> None:
         current = ns
@@ -735,7 +751,7 @@ def _csharp_exports(pf: ParsedFile) -> ExportTable:
                 if name is not None:
                     current = pf.node_text(name).replace(" ", "")
             elif s.type in _CS_TYPES:
-                type_decl(s, f"{current}." if current else "")
+                _type_members(pf, names, s, f"{current}." if current else "", _CS_TYPES, "+")
 
     members(pf.root, "")
     return ExportTable(names=names)
@@ -752,31 +768,7 @@ def _java_exports(pf: ParsedFile) -> ExportTable:
             for c in s.named_children:
                 if c.type in ("scoped_identifier", "identifier"):
                     package = pf.node_text(c).replace(" ", "")
-
-    def type_decl(node: Node, prefix: str) -> None:
-        name = node.child_by_field_name("name")
-        body = node.child_by_field_name("body")
-        if name is None:
-            return
-        full = prefix + pf.node_text(name)
-        names.setdefault(full, pf.node_range(name))
-        if body is None:
-            return
-        for m in _statements(body):
-            if m.type == "method_declaration":
-                mname = m.child_by_field_name("name")
-                if mname is not None:
-                    names.setdefault(f"{full}::{pf.node_text(mname)}", pf.node_range(mname))
-            elif m.type in _JAVA_TYPES:
-                type_decl(m, full + "$")
-            elif m.type == "enum_body_declarations":
-                for mm in m.named_children:
-                    if mm.type == "method_declaration":
-                        mname = mm.child_by_field_name("name")
-                        if mname is not None:
-                            names.setdefault(f"{full}::{pf.node_text(mname)}", pf.node_range(mname))
-
     for s in _statements(pf.root):
         if s.type in _JAVA_TYPES:
-            type_decl(s, f"{package}." if package else "")
+            _type_members(pf, names, s, f"{package}." if package else "", _JAVA_TYPES, "$")
     return ExportTable(names=names)
