@@ -9,7 +9,10 @@ place that knows about encodings (the server's `convert.py` calls it too).
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
+
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -45,20 +48,24 @@ class TextRange:
 class LineIndex:
     """Maps byte offsets, code-point columns and UTF-16 columns for one text."""
 
-    __slots__ = ("_ascii", "_line_starts", "_lines", "text")
+    __slots__ = ("_ascii", "_line_starts_cache", "_lines", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._ascii = text.isascii()
         self._lines: list[str] | None = None
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        # Character offsets of line starts.
-        self._line_starts = starts
+        # Character offsets of line starts, computed on first use: converting tree-sitter points
+        # of an ASCII text (the common case on every keystroke) never needs them.
+        self._line_starts_cache: list[int] | None = None
+
+    @property
+    def _line_starts(self) -> list[int]:
+        starts = self._line_starts_cache
+        if starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+            self._line_starts_cache = starts
+        return starts
 
     @property
     def lines(self) -> list[str]:
@@ -67,11 +74,12 @@ class LineIndex:
         return self._lines
 
     def line_count(self) -> int:
-        return len(self._line_starts)
+        return len(self.lines)
 
     def line_text(self, line: int) -> str:
-        if 0 <= line < len(self._line_starts):
-            return self.lines[line]
+        lines = self.lines
+        if 0 <= line < len(lines):
+            return lines[line]
         return ""
 
     # Code-point offsets <-> positions.
