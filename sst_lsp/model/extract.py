@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -790,24 +791,19 @@ class _Extractor:
         name = region = None
         name_range: TextRange | None = None
         anchor = self.default_anchor
-        for ch in obj.named_children:
-            key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
-            if key_node is None:
-                continue
-            key = self.text(key_node)
+        for key, key_node, ch in self._config_members(obj):
             if key == "config":
                 anchor = self.pf.node_range(key_node)
-                ret = self._returned_object(ch)
-                if ret is not None:
-                    v = self.ev.value(ret)
-                    n = v.get("name")
-                    if n is not None and n.kind == "string":
+                v = self._returned_value(ch)
+                if v is not None:
+                    n = _string_value(v.get("name"))
+                    if n is not None:
                         name, name_range = n.str_value, n.range
-                    r = v.get("region")
-                    if r is not None and r.kind == "string":
+                    r = _string_value(v.get("region"))
+                    if r is not None:
                         region = r.str_value
             elif key == "stacks":
-                fn = ch if ch.type == "method_definition" else unwrap(ch.child_by_field_name("value"))
+                fn = _member_function(ch)
                 if fn is not None:
                     self.entry_params.add(fn.id)
                     self.is_entry = True
@@ -819,37 +815,42 @@ class _Extractor:
         name_range: TextRange | None = None
         region = None
         anchor = self.default_anchor
-        for ch in obj.named_children:
-            key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
-            if key_node is None:
-                continue
-            key = self.text(key_node)
+        for key, key_node, ch in self._config_members(obj):
             if key == "app":
                 anchor = self.pf.node_range(key_node)
-                ret = self._returned_object(ch)
-                if ret is not None:
-                    v = self.ev.value(ret)
-                    n = v.get("name")
-                    if n is not None and n.kind == "string":
+                v = self._returned_value(ch)
+                if v is not None:
+                    n = _string_value(v.get("name"))
+                    if n is not None:
                         name, name_range = n.str_value, n.range
-                    rm = v.get("removal")
-                    if rm is not None and rm.kind == "string":
+                    rm = _string_value(v.get("removal"))
+                    if rm is not None:
                         removal = rm.str_value
-                    prov = v.get("providers")
-                    aws = prov.get("aws") if prov is not None and prov.kind == "object" else None
-                    if aws is not None and aws.kind == "object":
-                        rg = aws.get("region")
-                        if rg is not None and rg.kind == "string":
-                            region = rg.str_value
+                    rg = _string_value(_get(_get(v.get("providers"), "aws"), "region"))
+                    if rg is not None:
+                        region = rg.str_value
             elif key == "run":
                 self.is_entry = True
         self.config = ConfigFacts(
             name=name, name_range=name_range, region=region, generation="v3", removal=removal, anchor=anchor
         )
 
+    def _config_members(self, obj: Node) -> Iterator[tuple[str, Node, Node]]:
+        """(key, key node, member) for each property or method of a config object literal that
+        has a key (`config() {...}`, `config: () => ({...})`, `stacks(app) {...}`)."""
+        for ch in obj.named_children:
+            key_node = ch.child_by_field_name("name") if ch.type == "method_definition" else ch.child_by_field_name("key")
+            if key_node is not None:
+                yield self.text(key_node), key_node, ch
+
+    def _returned_value(self, member: Node) -> Value | None:
+        """The evaluated object literal a method / arrow property returns, if it returns one."""
+        ret = self._returned_object(member)
+        return self.ev.value(ret) if ret is not None else None
+
     def _returned_object(self, member: Node) -> Node | None:
         """The object literal a method / arrow property returns, if it is one."""
-        fn = member if member.type == "method_definition" else unwrap(member.child_by_field_name("value"))
+        fn = _member_function(member)
         if fn is None:
             return None
         body = fn.child_by_field_name("body")
@@ -1593,6 +1594,16 @@ class _Extractor:
 
 def _get(v: Value | None, key: str) -> Value | None:
     return v.get(key) if v is not None and v.kind == "object" else None
+
+
+def _string_value(v: Value | None) -> Value | None:
+    """`v` when it is a string, else None."""
+    return v if v is not None and v.kind == "string" else None
+
+
+def _member_function(member: Node) -> Node | None:
+    """The function of an object member: a method itself, or a property's (unwrapped) value."""
+    return member if member.type == "method_definition" else unwrap(member.child_by_field_name("value"))
 
 
 def _entry(key: str, v: Value) -> Entry:
