@@ -24,6 +24,8 @@ L1 `Cfn*` resources have no policy (deleted). `app.setDefaultRemovalPolicy(...)`
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -649,8 +651,64 @@ def track(c: Construct, app_name: str | None, generation: Generation | None,
     )
 
 
-def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFile | None = None) -> AppState:
-    """The state of an app from its model (the current code, or a git baseline's model)."""
+class TrackCache:
+    """`track` results by construct identity, bounded (least recently used out).
+
+    Extraction reuses unchanged constructs as the same objects from one edit to the next, so an
+    entry is valid while `cached construct is construct` and the other arguments are equal; the
+    model's constructs are immutable. Entries hold their construct, so an id is never reused
+    while its entry lives. Thread-safe.
+    """
+
+    def __init__(self, maxsize: int = 8192) -> None:
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[
+            int, tuple[Construct, str | None, Generation | None, Policy | None, TrackedConstruct | None]
+        ] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def track(self, c: Construct, app_name: str | None, generation: Generation | None,
+              app_default: Policy | None = None) -> TrackedConstruct | None:
+        """`track(...)`, computed once per (construct object, arguments)."""
+        key = id(c)
+        with self._lock:
+            got = self._entries.get(key)
+            if got is not None and got[0] is c and got[1] == app_name and got[2] == generation \
+                    and got[3] == app_default:
+                self._entries.move_to_end(key)
+                return got[4]
+        result = track(c, app_name, generation, app_default)
+        with self._lock:
+            self._entries[key] = (c, app_name, generation, app_default, result)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return result
+
+
+#: The cache `app_state` uses unless told otherwise.
+TRACK_CACHE = TrackCache()
+
+_DEFAULT: Any = object()
+
+
+def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFile | None = None,
+              cache: TrackCache | None = _DEFAULT) -> AppState:
+    """The state of an app from its model (the current code, or a git baseline's model).
+
+    `cache` (default: the module's `TRACK_CACHE`; None: no cache) keeps per-construct results
+    between calls, so an edit re-tracks only the constructs it changed.
+    """
+    if cache is _DEFAULT:
+        cache = TRACK_CACHE
+    track_one = cache.track if cache is not None else track
     if default_policy is None and entry_pf is not None:
         default_policy = app_default_policy(entry_pf)
     ids_by_stack: dict[str, set[str]] = {}
@@ -680,7 +738,7 @@ def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFi
             ),
         )
     tracked = tuple(
-        t for c in app.constructs if (t := track(c, app.name, app.generation, default_policy)) is not None
+        t for c in app.constructs if (t := track_one(c, app.name, app.generation, default_policy)) is not None
     )
     entry_range = None
     if app.entry is not None:
