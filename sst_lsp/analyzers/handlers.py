@@ -15,8 +15,6 @@ app root, and puts in `Finding.data` what the quick fixes need:
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -95,83 +93,22 @@ _STATUS_CODE = {
 }
 
 
-class FindingCache:
-    """Each handler ref's finding (or None) by ref identity, bounded (least recently used out).
-
-    Extraction reuses unchanged handler refs as the same objects between edits, and the
-    resolver returns the same `Resolution` object until it forgets it (a handler file created,
-    changed or deleted): an entry is valid while its ref and resolution are the same objects
-    and the app facts a message reads are equal. Entries hold both, so ids are not reused
-    while an entry lives.
-    """
-
-    def __init__(self, maxsize: int = 32768) -> None:
-        self.maxsize = maxsize
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[int, tuple[HandlerRef, tuple[object, ...], Finding | None]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def get(self, ref: HandlerRef, key: tuple[object, ...]) -> tuple[bool, Finding | None]:
-        with self._lock:
-            got = self._entries.get(id(ref))
-            if got is not None and got[0] is ref and got[1] == key:
-                self._entries.move_to_end(id(ref))
-                return True, got[2]
-        return False, None
-
-    def put(self, ref: HandlerRef, key: tuple[object, ...], found: Finding | None) -> None:
-        with self._lock:
-            self._entries[id(ref)] = (ref, key, found)
-            self._entries.move_to_end(id(ref))
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-
-
-#: The cache `analyze` uses.
-FINDING_CACHE = FindingCache()
-
-
-def analyze(ctx: AnalysisContext, cache: FindingCache | None = FINDING_CACHE) -> Iterable[Finding]:
-    """One finding per handler that does not lead to its code (`cache`: None computes all)."""
-    app_keys: dict[int, tuple[object, ...]] = {}
+def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
+    """One finding per handler that does not lead to its code."""
     for app, ref in ctx.snapshot.handlers():
-        key = app_keys.get(id(app))
-        if key is None:
-            key = app_keys[id(app)] = (app.root, app.generation,
-                                       app.default_runtime, _node_language(app))
         res = ctx.resolver.resolve(app, ref)
-        if res.status not in _STATUS_CODE:
+        code = _STATUS_CODE.get(res.status)
+        if code is None:
             continue
-        if cache is not None:
-            hit, found = cache.get(ref, (res, *key))
-            if not hit:
-                found = _finding(app, ref, res, str(key[-1]))
-                cache.put(ref, (res, *key), found)
-        else:
-            found = _finding(app, ref, res, str(key[-1]))
-        if found is not None:
-            yield found
-
-
-def _finding(app: App, ref: HandlerRef, res: Resolution, node_language: str) -> Finding | None:
-    code = _STATUS_CODE.get(res.status)
-    if code is None:
-        return None
-    return Finding(
-        path=ref.path,
-        range=ref.range,
-        severity=CODES[code].severity,
-        code=code,
-        message=_message(app, ref, res),
-        related=_related(app, res),
-        data=_data(app, ref, res, node_language),
-    )
+        yield Finding(
+            path=ref.path,
+            range=ref.range,
+            severity=CODES[code].severity,
+            code=code,
+            message=_message(app, ref, res),
+            related=_related(app, res),
+            data=_data(app, ref, res),
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -305,18 +242,13 @@ def _related(app: App, res: Resolution) -> tuple[Related, ...]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _node_language(app: App) -> str:
-    """"ts" when the app's stack files are TypeScript, else "js"."""
-    files = list(app.files) or ([app.entry] if app.entry else [])
-    return "ts" if any(p.suffix in (".ts", ".tsx", ".mts", ".cts") for p in files) else "js"
-
-
-def _language(res: Resolution, node_language: str) -> str | None:
+def _language(app: App, res: Resolution) -> str | None:
     fam = res.runtime_family
     if fam == "node":
         if res.file is not None and res.file.suffix:
             return "ts" if res.file.suffix in (".ts", ".tsx", ".mts", ".cts") else "js"
-        return node_language
+        files = list(app.files) or ([app.entry] if app.entry else [])
+        return "ts" if any(p.suffix in (".ts", ".tsx", ".mts", ".cts") for p in files) else "js"
     return {"python": "python", "go": "go", "dotnet": "csharp", "java": "java"}.get(fam)
 
 
@@ -331,8 +263,8 @@ def _file_for_data(app: App, res: Resolution, language: str | None) -> Path | No
     return res.tried[0] if res.tried else res.target
 
 
-def _data(app: App, ref: HandlerRef, res: Resolution, node_language: str) -> dict[str, object]:
-    language = _language(res, node_language)
+def _data(app: App, ref: HandlerRef, res: Resolution) -> dict[str, object]:
+    language = _language(app, res)
     file = _file_for_data(app, res, language)
     return {
         "file": str(file) if file is not None else None,
