@@ -21,6 +21,7 @@ from tree_sitter import Node, Query, QueryCursor
 from sst_lsp.model.types import Entry, Value
 from sst_lsp.syntax.parser import ParsedFile, language
 from sst_lsp.syntax.text import Pos, TextRange
+from sst_lsp.syntax.ts_nodes import variable_declarators
 
 #: Nesting beyond this is reported as "unknown" rather than evaluated.
 MAX_DEPTH = 64
@@ -250,20 +251,15 @@ class Evaluator:
             if st.type == "export_statement":
                 decl = st.child_by_field_name("declaration") or st
             if decl.type in _DECLS:
-                for d in decl.named_children:
-                    if d.type != "variable_declarator":
-                        continue
-                    name_node = d.child_by_field_name("name")
-                    if name_node is None:
-                        continue
-                    if name_node.type == "identifier":
-                        name = self.pf.node_text(name_node)
+                for d, target in variable_declarators(decl):
+                    if target.type == "identifier":
+                        name = self.pf.node_text(target)
                         value = d.child_by_field_name("value")
                         if value is not None and not _is_const(decl) and name in self._reassigned():
                             value = None  # `let h = "a"; ... h = "b"`: which one is unknowable.
                         table[name] = value
                     else:  # Destructuring binds names we do not evaluate.
-                        for n in _pattern_names(name_node):
+                        for n in _pattern_names(target):
                             table[self.pf.node_text(n)] = None
             elif decl.type in ("function_declaration", "class_declaration", "generator_function_declaration"):
                 name_node = decl.child_by_field_name("name")

@@ -35,6 +35,7 @@ from tree_sitter import Node
 
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse
 from sst_lsp.syntax.text import TextRange
+from sst_lsp.syntax.ts_nodes import variable_declarators
 
 __all__ = ["EMPTY", "ExportTable", "exports_of"]
 
@@ -234,13 +235,8 @@ class _JsExports:
                 self._add_local(name, kind)
             return
         if t in ("lexical_declaration", "variable_declaration"):
-            for d in s.named_children:
-                if d.type != "variable_declarator":
-                    continue
-                name = d.child_by_field_name("name")
+            for d, name in variable_declarators(s):
                 value = d.child_by_field_name("value")
-                if name is None:
-                    continue
                 if name.type == "identifier":
                     kind, obj = "value", None
                     if value is not None and value.type == "object":
@@ -382,12 +378,7 @@ class _JsExports:
                 self._export(self.pf.node_text(name), self.pf.node_range(name))
             return
         if t in ("lexical_declaration", "variable_declaration"):
-            for d in decl.named_children:
-                if d.type != "variable_declarator":
-                    continue
-                name = d.child_by_field_name("name")
-                if name is None:
-                    continue
+            for _, name in variable_declarators(decl):
                 if name.type == "identifier":
                     self._export(self.pf.node_text(name), self.pf.node_range(name))
                 else:

@@ -43,6 +43,7 @@ from sst_lsp.model.types import (
 )
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language, walk
 from sst_lsp.syntax.text import TextRange
+from sst_lsp.syntax.ts_nodes import variable_declarators
 
 #: Methods whose calls we look at (everything else is skipped in C, by the query).
 _METHODS = (
@@ -556,12 +557,9 @@ class _Extractor:
             self.default_export = self.text(right)
 
     def _declaration(self, st: Node, exported: bool = False) -> None:
-        for d in st.named_children:
-            if d.type != "variable_declarator":
-                continue
-            name = d.child_by_field_name("name")
+        for d, name in variable_declarators(st):
             value = unwrap(d.child_by_field_name("value"))
-            if name is None or value is None:
+            if value is None:
                 continue
             # `const sst = require("@serverless-stack/resources")` and destructured requires.
             if value.type == "call_expression":
