@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 rres = ops.remove(app, target, reporter, yes=args.yes)
                 _print_result(rres.to_json(), fmt, rres.message, None)
-                code = 0 if rres.status in ("removed", "nothing") else 1
+                code = 0 if rres.ok else 1
         if local is not None:
             state = f"kept running, pid {local.pid}" if args.keep else "stopped"
             if fmt == "text":
