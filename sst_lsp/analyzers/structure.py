@@ -315,8 +315,9 @@ def _duplicate_constructs(app: App) -> Iterator[Finding]:
                 c.id_range,
                 "duplicate-construct-id",
                 f'Construct id "{c.id}" is already used in {where}{scope} by the {first.kind} on line '
-                f"{first.range.start.line + 1}{_file_note(first.path, c.path)}: CDK refuses two "
-                "children with one id.",
+                f"{first.range.start.line + 1}{_file_note(first.path, c.path)}: "
+                + ("SST refuses two components with one name." if c.origin == "sst3"
+                   else "CDK refuses two children with one id."),
                 (Related(first.path, first.id_range, f'the first "{c.id}"'),),
             )
 

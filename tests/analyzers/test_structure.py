@@ -487,3 +487,19 @@ def test_stack_folders_are_searched_recursively_for_unregistered_stacks(tmp_path
         ("stack-not-registered", "stacks/deep/er/Fn.ts"),
     ]
     assert "new Old(app, \"id\")" in findings[0].message
+
+
+def test_duplicate_names_speak_of_the_generation(tmp_path: Path) -> None:
+    v3 = write(tmp_path / "v3", {
+        "sst.config.ts": 'export default $config({ app() { return { name: "a" }; }, async run() {\n'
+                         '  new sst.aws.Bucket("Files");\n  new sst.aws.Bucket("Files");\n} });\n',
+    })
+    [f] = [f for f in structure(v3) if f.code == "duplicate-construct-id"]
+    assert "SST refuses two components with one name" in f.message and "CDK" not in f.message
+    v2 = v2_app(tmp_path / "v2", "app.stack(A);", {
+        "stacks/A.ts": 'import { Bucket, StackContext } from "sst/constructs";\n'
+                       'export function A({ stack }: StackContext) {\n'
+                       '  new Bucket(stack, "Files");\n  new Bucket(stack, "Files");\n}\n',
+    })
+    [g] = [f for f in structure(v2) if f.code == "duplicate-construct-id"]
+    assert "CDK refuses two children with one id" in g.message
