@@ -47,7 +47,7 @@ export default {{
 }} satisfies SSTConfig;
 ''')
     else:
-        _write(root / "sst.json", f'{{ "name": "{name}", "region": "us-east-1" }}\n')
+        _write(root / "sst.json", f'{{ "name": "{name}", "region": "us-east-1", "main": "stacks/index.js" }}\n')
         imports = "\n".join(f'import {{ {s} }} from "./{s}";' for s in stack_names)
         regs = "\n".join(f"  app.stack({s});" for s in stack_names)
         _write(root / "stacks" / "index.js", f'''{imports}

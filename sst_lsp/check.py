@@ -81,13 +81,10 @@ def _run_check(
     base_obj = None
     baselines: dict[Any, Any] = {}  # App root -> Baseline (typed loosely: an optional module).
     if baseline and baseline != "off":
-        try:
-            from sst_lsp.baseline import load_baselines
+        from sst_lsp.baseline import load_baselines
 
-            base_obj, baselines, notes_b = load_baselines(baseline, snap, index.fs)
-            notes.extend(notes_b)
-        except ImportError:
-            notes.append("Baselines are not available in this build.")
+        base_obj, baselines, notes_b = load_baselines(baseline, snap, index.fs)
+        notes.extend(notes_b)
     ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
                           baselines=baselines)
     findings = apply_severity(run_all(ctx), severity_overrides or {})

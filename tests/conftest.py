@@ -80,6 +80,16 @@ def fixture_markers(root: Path) -> list[Marker]:
     return out
 
 
+def check_marker_codes(root: Path, markers: list[Marker]) -> None:
+    """Fails when a marker names a code that no analyzer declares."""
+    known = set(all_codes())
+    unknown = sorted({(m.path.relative_to(root).as_posix(), m.range.start.line + 1, m.code)
+                      for m in markers if m.code not in known})
+    if unknown:
+        listed = "\n".join(f"  {p}:{line}: {code}" for p, line, code in unknown)
+        raise AssertionError(f"fixture app {root.name}: markers name codes that no analyzer declares:\n{listed}")
+
+
 def analyze_app(root: Path) -> tuple[WorkspaceIndex, AppSnapshot, list[Finding]]:
     index = WorkspaceIndex([root])
     snap = index.snapshot()
@@ -103,15 +113,14 @@ def _describe(root: Path, keys: set[Key], lines: dict[str, list[str]]) -> str:
 def check_fixture_app(root: Path) -> list[Finding]:
     """Runs every analyzer over the app at `root` and compares its findings with the markers.
 
-    Markers of codes that no installed analyzer declares are ignored, so an app can carry the
-    expectations of an analyzer before it lands. Returns the findings for further checks.
+    A marker whose code no analyzer declares fails the check (a typo in a code, or an analyzer
+    that is missing, must not pass silently). Returns the findings for further checks.
     """
     root = root.resolve()
+    markers = fixture_markers(root)
+    check_marker_codes(root, markers)
     _index, _snap, findings = analyze_app(root)
-    known = set(all_codes())
-    expected = {
-        _key(root, m.path, m.range, m.severity, m.code) for m in fixture_markers(root) if m.code in known
-    }
+    expected = {_key(root, m.path, m.range, m.severity, m.code) for m in markers}
     actual = {_key(root, f.path, f.range, f.severity, f.code) for f in findings}
     if expected != actual:
         lines: dict[str, list[str]] = {}

@@ -21,13 +21,9 @@ ANALYZER_MODULES = ("handlers", "structure", "stateful")
 
 
 def _modules() -> list[ModuleType]:
-    mods: list[ModuleType] = []
-    for name in ANALYZER_MODULES:
-        try:
-            mods.append(importlib.import_module(f"sst_lsp.analyzers.{name}"))
-        except ImportError:  # A module not written yet must not break the others.
-            log.debug("analyzer module %s not available", name, exc_info=True)
-    return mods
+    # Every analyzer ships in the package: one that fails to import is a bug, and it must fail
+    # loudly (a silent skip would also pass every fixture test that expects its findings).
+    return [importlib.import_module(f"sst_lsp.analyzers.{name}") for name in ANALYZER_MODULES]
 
 
 def all_codes() -> dict[str, CodeInfo]:

@@ -18,7 +18,12 @@ from sst_lsp.model.types import ConfigError
 from sst_lsp.syntax.text import Pos, TextRange
 
 CONFIG_NAMES = ("sst.config.ts", "sst.config.js", "sst.config.mjs")
-ENTRY_CANDIDATES = ("stacks/index.ts", "stacks/index.js", "stacks/index.tsx", "stacks/index.mjs")
+#: The entry SST v0/v1 load when `sst.json` has no `main` (`getDefaultMainPath` in SST's
+#: `packages/cli/bin/scripts.mjs`): `lib/index.ts` when it exists, else `lib/index.js`.
+DEFAULT_MAIN = ("lib/index.ts", "lib/index.js")
+#: Where apps that forgot `main` usually keep their entry (create-sst's v1 template writes
+#: `"main": "stacks/index.ts"`): read for analysis, with a config error, since SST would not.
+FALLBACK_ENTRIES = ("stacks/index.ts", "stacks/index.js", "stacks/index.tsx", "stacks/index.mjs")
 #: Stop walking after this many directories (a safety bound for huge trees).
 MAX_DIRS = 200_000
 
@@ -93,7 +98,12 @@ class SstJson:
 
 
 def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
-    """Reads `sst.json`: name, region and the entry file (`main`, default stacks/index.{ts,js})."""
+    """Reads `sst.json`: name, region and the entry file (`main`, else SST's default
+    `lib/index.ts`, then `lib/index.js`).
+
+    Without `main` and without either default file, SST fails to build. A `stacks/index.*` is
+    then still read as the entry (so its stacks are analyzed), and the error says to add `main`.
+    """
     path = app.config_path
     text = fs.read_text(path)
     errors: list[ConfigError] = []
@@ -121,18 +131,28 @@ def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
             )
             entry = None
     else:
-        for cand in ENTRY_CANDIDATES:
-            if fs.is_file(app.root / cand):
-                entry = app.root / cand
-                break
+        entry = next((app.root / c for c in DEFAULT_MAIN if fs.is_file(app.root / c)), None)
         if entry is None:
-            errors.append(
-                ConfigError(
-                    path,
-                    _ZERO,
-                    'No entry file: sst.json has no "main" and neither stacks/index.ts nor stacks/index.js exists',
+            fallback = next((c for c in FALLBACK_ENTRIES if fs.is_file(app.root / c)), None)
+            if fallback is not None:
+                entry = app.root / fallback
+                errors.append(
+                    ConfigError(
+                        path,
+                        _ZERO,
+                        f'sst.json has no "main", so SST loads lib/index.ts, else lib/index.js, and neither '
+                        f'exists: add "main": "{fallback}" (read here as the entry meanwhile)',
+                    )
                 )
-            )
+            else:
+                errors.append(
+                    ConfigError(
+                        path,
+                        _ZERO,
+                        'No entry file: sst.json has no "main" and neither lib/index.ts nor lib/index.js exists '
+                        "(SST's default entry)",
+                    )
+                )
     return SstJson(name, region, entry, tuple(errors))
 
 

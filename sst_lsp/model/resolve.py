@@ -15,9 +15,10 @@ v1 `packages/core/src/runtime/handler/*.ts`, v2 `packages/sst/src/runtime/handle
   module level.
 - go: the handler is a `.go` file or a package folder; nothing is exported by name (the
   go-to-definition target is `func main`).
-- dotnet: `Assembly::Namespace.Class::Method`. v2 needs `Assembly.csproj` somewhere below the app
-  root (SST's `findBelow`), v0/v1 a `*.csproj` in `srcPath`; the class and method are looked up in
-  the `.cs` files of that project (bin/ and obj/ skipped).
+- dotnet: `Assembly::Namespace.Class::Method`. v2 needs `Assembly.csproj` (or `.fsproj`, `.vbproj`)
+  somewhere below the app root (SST's `findBelow`), v0/v1 a project file in `srcPath`; for C# the
+  class and method are looked up in the `.cs` files of that project (bin/ and obj/ skipped); F# and
+  Visual Basic projects are found, their sources not read ("unchecked").
 - java: `package.Class::method` (or `package.Class`, meaning `handleRequest`): a file
   `**/package/Class.java` below the base directory, with that method in that class.
 - container: a folder holding a `Dockerfile` (or the `container.file` the props name).
@@ -64,6 +65,8 @@ NODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 _IMPORT_EXTENSIONS = NODE_EXTENSIONS + (".json",)
 #: `import "./x.js"` in TS source means `./x.ts`: what each JS extension may stand for.
 _TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+#: .NET project files, in the order one is chosen when several name the assembly.
+DOTNET_PROJECTS = (".csproj", ".fsproj", ".vbproj")
 #: Directories never searched for .cs/.java sources (build outputs).
 _BUILD_DIRS = frozenset({"bin", "obj", "build", "target", "out", ".gradle", ".idea"})
 #: A directory walk stops after this many entries (a safety net for huge trees).
@@ -572,19 +575,29 @@ class HandlerResolver:
             return res.make("unchecked", message=f'"{handler}" is not of the form Assembly::Namespace.Class::Method')
         assembly, type_name, method = (p.strip() for p in parts)
         export = f"{type_name}::{method}"
+        names = tuple(f"{assembly}{suffix}" for suffix in DOTNET_PROJECTS)
         if v1:
             # v1 runs `dotnet publish` in srcPath: a project file must be there.
             projects = [res.base / n for n, k in sorted(self._list(res.base, deps).items())
-                        if k == "f" and n.endswith(".csproj")]
-            tried: tuple[Path, ...] = (res.base / f"{assembly}.csproj",)
+                        if k == "f" and n.endswith(DOTNET_PROJECTS)]
+            tried: tuple[Path, ...] = tuple(res.base / n for n in names)
         else:
-            projects = [p for p in self._walk(app.root, (".csproj",), deps) if p.name == f"{assembly}.csproj"]
-            tried = (app.root / "**" / f"{assembly}.csproj",)
+            found = [p for p in self._walk(app.root, DOTNET_PROJECTS, deps) if p.name in names]
+            # C# first, then F#, then Visual Basic (one assembly name, one project).
+            projects = sorted(found, key=lambda p: (DOTNET_PROJECTS.index(p.suffix), str(p)))
+            tried = tuple(app.root / "**" / n for n in names)
         if not projects:
             return res.make("file-missing", export=export, tried=tried)
-        project_dir = projects[0].parent
-        sources = self._walk(project_dir, (".cs",), deps)
-        return self._lookup_member(sources, type_name, export, projects[0], res, app, deps)
+        project = projects[0]
+        if project.suffix != ".csproj":
+            # F# and Visual Basic sources are not read (no parser for them here): the project is
+            # there, the function inside it is not checked.
+            language = "F#" if project.suffix == ".fsproj" else "Visual Basic"
+            return res.make("unchecked", file=project, export=export, tried=tried,
+                            message=f"{language} project {_rel(project, app.root)} found; {language} sources "
+                                    f'are not read, so "{export}" is not checked')
+        sources = self._walk(project.parent, (".cs",), deps)
+        return self._lookup_member(sources, type_name, export, project, res, app, deps)
 
     def _lookup_member(self, sources: tuple[Path, ...], type_name: str, export: str, fallback: Path,
                        res: _Builder, app: App, deps: _Deps, tried: tuple[Path, ...] = ()) -> Resolution:

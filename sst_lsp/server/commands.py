@@ -368,13 +368,9 @@ def list_stages(ls: SstLanguageServer, snap: AppSnapshot, app_arg: str | None) -
     app = pick_app(snap, app_arg)
     setting = ls.settings_for(app.root).stage
     current = ls.stage_for(app.root)
-    stages: list[str] = []
-    try:
-        from sst_lsp.ide.stage import known_stages
+    from sst_lsp.ide.stage import known_stages
 
-        stages = list(known_stages(app.root, ls.index.fs, setting))
-    except ImportError:
-        stages = [current]
+    stages: list[str] = list(known_stages(app.root, ls.index.fs, setting))
     if current not in stages:
         stages.insert(0, current)
     return {"stages": stages, "current": current}

@@ -67,11 +67,9 @@ class BaselineCache:
         got = self._cache.get(key)
         if got is not None:
             return got
-        try:
-            from sst_lsp.baseline import BaselineCache as States
-            from sst_lsp.baseline import load_baselines
-        except ImportError:
-            return None, {}
+        from sst_lsp.baseline import BaselineCache as States
+        from sst_lsp.baseline import load_baselines
+
         if self._states is None:
             self._states = States()
         reader = None

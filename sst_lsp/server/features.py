@@ -36,12 +36,8 @@ TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
 
 
 def _ide(module: str) -> Any:
-    """An ide/ module, or None when it is not available (logged once per call site)."""
-    try:
-        return importlib.import_module(f"sst_lsp.ide.{module}")
-    except ImportError:
-        log.debug("sst_lsp.ide.%s is not available", module, exc_info=True)
-        return None
+    """An ide/ module (each ships in the package: one that fails to import fails loudly)."""
+    return importlib.import_module(f"sst_lsp.ide.{module}")
 
 
 async def _guarded(ls: SstLanguageServer, name: str, fn: Callable[[], T], default: T) -> T:

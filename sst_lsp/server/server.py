@@ -100,10 +100,8 @@ class SstLanguageServer(LanguageServer):
         setting = self.settings_for(path or app_root).stage
         if app_root is None:
             return setting or "dev"
-        try:
-            from sst_lsp.ide.stage import current_stage
-        except ImportError:
-            return setting or "dev"
+        from sst_lsp.ide.stage import current_stage
+
         try:
             return current_stage(app_root, self.index.fs, setting)
         except Exception:

@@ -311,7 +311,7 @@ def test_stack_registrations_in_exclusive_branches(tmp_path: Path) -> None:
 
 def test_v0_class_registered_twice_under_two_ids_is_fine(tmp_path: Path) -> None:
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.js" }',
         "stacks/index.js": 'import S from "./S";\nexport default function main(app) {\n'
                            '  new S(app, "one");\n  new S(app, "two");\n}\n',
         "stacks/S.js": 'import * as sst from "@serverless-stack/resources";\n'
@@ -432,7 +432,7 @@ def test_table_fields_through_constants(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "fragment", "line"),
     [
-        ({"sst.json": '{ "region": "us-east-1" }', "stacks/index.ts": ""}, 'has no "name"', 0),
+        ({"sst.json": '{ "region": "us-east-1", "main": "stacks/index.ts" }', "stacks/index.ts": ""}, 'has no "name"', 0),
         ({"sst.json": '{\n  "name": "x",\n  "main": "lib/nope.ts"\n}'}, '"lib/nope.ts" named by "main" does not exist', 2),
         ({"sst.json": '{ "name": "x" }'}, "No entry file", 0),
         ({"sst.json": '{\n  "name": "x",,\n}'}, "not valid JSON", 1),
@@ -456,7 +456,7 @@ def test_config_invalid_for_binary_and_invalid_utf8_sst_json(tmp_path: Path) -> 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "sst.json").write_bytes(b"\x00\x01\x02binary")
     (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "sst.json").write_bytes(b'{ "name": "caf\xe9" }')
+    (tmp_path / "b" / "sst.json").write_bytes(b'{ "name": "caf\xe9", "main": "stacks/index.ts" }')
     (tmp_path / "b" / "stacks").mkdir()
     (tmp_path / "b" / "stacks" / "index.ts").write_text("")
     findings = structure(tmp_path)

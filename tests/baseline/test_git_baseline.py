@@ -119,7 +119,7 @@ def test_v1_table_moved_into_a_new_stack_wired_with_use(repo: Repo) -> None:
 
 def test_v0_class_move(repo: Repo) -> None:
     root = committed(repo, {
-        "sst.json": '{ "name": "legacy", "region": "us-east-1" }\n',
+        "sst.json": '{ "name": "legacy", "region": "us-east-1", "main": "stacks/index.ts" }\n',
         "stacks/index.ts": """
             import * as sst from "@serverless-stack/resources";
             import StorageStack from "./StorageStack";

@@ -89,13 +89,44 @@ def read(root: Path, text: str | bytes, files: tuple[str, ...] = ()) -> tuple[st
     return got.name, got.region, entry, [e.message for e in got.errors]
 
 
-def test_sst_json_with_the_default_entry(tmp_path: Path) -> None:
-    assert read(tmp_path, '{"name": "n", "region": "eu-west-1"}', ("stacks/index.ts",)) == (
-        "n", "eu-west-1", "stacks/index.ts", [])
+# SST v0/v1 without "main": `getDefaultMainPath` in packages/cli/bin/scripts.mjs takes
+# lib/index.ts when it exists, else lib/index.js; nothing else.
 
 
-def test_sst_json_default_entry_js(tmp_path: Path) -> None:
-    assert read(tmp_path, '{"name": "n"}', ("stacks/index.js",))[2] == "stacks/index.js"
+def test_sst_json_default_entry_is_lib_index_ts(tmp_path: Path) -> None:
+    assert read(tmp_path, '{"name": "n", "region": "eu-west-1"}', ("lib/index.ts", "lib/index.js")) == (
+        "n", "eu-west-1", "lib/index.ts", [])
+
+
+def test_sst_json_default_entry_lib_index_js(tmp_path: Path) -> None:
+    assert read(tmp_path, '{"name": "n"}', ("lib/index.js",)) == ("n", None, "lib/index.js", [])
+
+
+def test_sst_json_default_entry_ignores_other_lib_files(tmp_path: Path) -> None:
+    # lib/index.tsx or lib/index.mjs are not SST's default: only .ts, then .js.
+    _n, _r, entry, errors = read(tmp_path, '{"name": "n"}', ("lib/index.tsx", "lib/index.mjs"))
+    assert entry is None
+    assert errors == ['No entry file: sst.json has no "main" and neither lib/index.ts nor lib/index.js exists '
+                      "(SST's default entry)"]
+
+
+def test_sst_json_default_entry_lib_wins_over_stacks(tmp_path: Path) -> None:
+    assert read(tmp_path, '{"name": "n"}', ("lib/index.js", "stacks/index.ts"))[2:] == ("lib/index.js", [])
+
+
+def test_sst_json_without_main_and_stacks_index_is_read_but_said(tmp_path: Path) -> None:
+    # SST would fail (lib/index.js is missing); the stacks are analyzed anyway, and the error
+    # says what to write.
+    assert read(tmp_path, '{"name": "n"}', ("stacks/index.ts",)) == ("n", None, "stacks/index.ts", [
+        'sst.json has no "main", so SST loads lib/index.ts, else lib/index.js, and neither exists: '
+        'add "main": "stacks/index.ts" (read here as the entry meanwhile)'])
+    (tmp_path / "js").mkdir()
+    assert read(tmp_path / "js", '{"name": "n"}', ("stacks/index.js",))[2] == "stacks/index.js"
+
+
+def test_sst_json_main_naming_stacks_index(tmp_path: Path) -> None:
+    assert read(tmp_path, '{"name": "n", "main": "stacks/index.ts"}', ("stacks/index.ts",)) == (
+        "n", None, "stacks/index.ts", [])
 
 
 def test_sst_json_main(tmp_path: Path) -> None:

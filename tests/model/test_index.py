@@ -59,7 +59,7 @@ def test_stacks_are_found_wherever_relative_imports_lead(tmp_path: Path) -> None
 
 def test_entry_that_imports_itself_and_import_cycles(tmp_path: Path) -> None:
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": 'import "./index";\nimport { A } from "./A";\nexport default function main(app) { app.stack(A); }\n',
         "stacks/A.ts": 'import "./B";\nexport function A({ stack }) {}\n',
         "stacks/B.ts": 'import "./A";\nimport "./index";\n',
@@ -86,7 +86,7 @@ def test_the_number_of_files_per_app_is_bounded(tmp_path: Path, monkeypatch: pyt
     assert MAX_APP_FILES >= 1000
     monkeypatch.setattr("sst_lsp.model.index.MAX_APP_FILES", 30)
     n = 35
-    files = {"sst.json": '{ "name": "x" }', "stacks/index.ts": 'import "./f0";\nexport default function main(app) {}\n'}
+    files = {"sst.json": '{ "name": "x", "main": "stacks/index.ts" }', "stacks/index.ts": 'import "./f0";\nexport default function main(app) {}\n'}
     for i in range(n):
         files[f"stacks/f{i}.ts"] = f'import "./f{i + 1}";\n'
     write(tmp_path, files)
@@ -101,7 +101,7 @@ def test_the_number_of_files_per_app_is_bounded(tmp_path: Path, monkeypatch: pyt
 
 def test_function_defaults_inherit_in_ssts_order(tmp_path: Path) -> None:
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": (
             'import { A } from "./A";\nimport { B } from "./B";\n'
             "export default function main(app) {\n"
@@ -144,7 +144,7 @@ def test_function_defaults_inherit_in_ssts_order(tmp_path: Path) -> None:
 
 def test_computed_runtime_is_unresolved(tmp_path: Path) -> None:
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": 'import { A } from "./A";\nexport default function main(app) { app.stack(A); }\n',
         "stacks/A.ts": (
             'import { Function } from "@serverless-stack/resources";\n'
@@ -236,7 +236,7 @@ def _analyze(root: Path) -> list[str]:
 
 def test_binary_and_invalid_utf8_stack_files(tmp_path: Path) -> None:
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": 'import { A } from "./A";\nimport { Bin } from "./Bin";\n'
                            "export default function main(app) { app.stack(A).stack(Bin); }\n",
     })
@@ -264,7 +264,7 @@ def test_a_10_mb_generated_stack_file(tmp_path: Path) -> None:
     )
     assert len(text.encode()) > 10_000_000
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": 'import { A } from "./A";\nexport default function main(app) { app.stack(A); }\n',
         "stacks/A.ts": text,
         "src/h.ts": "export const main = async () => {};\n",
@@ -286,7 +286,7 @@ def test_symlink_loops(tmp_path: Path) -> None:
 def test_deeply_nested_expressions_through_the_whole_pipeline(tmp_path: Path) -> None:
     depth = 5000
     write(tmp_path, {
-        "sst.json": '{ "name": "x" }',
+        "sst.json": '{ "name": "x", "main": "stacks/index.ts" }',
         "stacks/index.ts": 'import { A } from "./A";\nexport default function main(app) { app.stack(A); }\n',
         "stacks/A.ts": (
             'import { Api, Table } from "@serverless-stack/resources";\n'

@@ -559,6 +559,32 @@ def test_dotnet_v1_needs_project_in_srcpath(tmp_path: Path) -> None:
     assert missing.status == "file-missing"
 
 
+@pytest.mark.parametrize(("project", "language"), [("Notes.fsproj", "F#"), ("Notes.vbproj", "Visual Basic")])
+def test_dotnet_fsharp_and_vb_projects_are_found(tmp_path: Path, project: str, language: str) -> None:
+    write(tmp_path, {f"services/notes/{project}": "<Project/>", "services/notes/Api.fs": "module Api\n"})
+    r = resolve(tmp_path, "Notes::Notes.Api::handler", runtime="dotnet8")
+    # The project is there: not "file-missing". Its sources are not parsed: nothing is claimed.
+    assert r.status == "unchecked"
+    assert r.file == tmp_path / "services/notes" / project
+    assert r.message == (f"{language} project services/notes/{project} found; {language} sources are not read, "
+                         'so "Notes.Api::handler" is not checked')
+    other = resolve(tmp_path, "Other::Notes.Api::handler", runtime="dotnet8")
+    assert other.status == "file-missing"
+    assert [p.name for p in other.tried] == ["Other.csproj", "Other.fsproj", "Other.vbproj"]
+
+
+def test_dotnet_csharp_project_wins_over_fsharp_of_the_same_name(tmp_path: Path) -> None:
+    write(tmp_path, {"a/Notes.fsproj": "<Project/>", "b/Notes.csproj": "<Project/>", "b/Api.cs": CS})
+    assert resolve(tmp_path, "Notes::Notes.Handlers.Api::Get", runtime="dotnet6").status == "ok"
+
+
+def test_dotnet_v1_fsharp_project_in_srcpath(tmp_path: Path) -> None:
+    write(tmp_path, {"services/Api.fsproj": "<Project/>", "services/Api.fs": "module Api\n"})
+    r = resolve(tmp_path, "Api::Api::handler", runtime="dotnetcore3.1", src_path="services", generation="v1")
+    assert (r.status, r.file) == ("unchecked", tmp_path / "services/Api.fsproj")
+    assert resolve(tmp_path, "Api::Api::handler", runtime="dotnetcore3.1", generation="v1").status == "file-missing"
+
+
 def test_dotnet_malformed_handler_is_unchecked(tmp_path: Path) -> None:
     r = resolve(tmp_path, "Notes.Handlers.Api.List", runtime="dotnet8")
     assert r.status == "unchecked"
