@@ -101,7 +101,7 @@ def test_stats(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPat
     code, out, _err = run(["--stats"], capsys)
     assert code == 1
     assert out.strip().split("\n")[-1] == (
-        "stats: apps=1 stacks=4 files=6 constructs=22 handlers=56 unresolved=2 "
+        "stats: apps=1 stacks=4 files=6 constructs=22 handlers=57 unresolved=2 "
         "(handler positions skipped: not statically resolvable)"
     )
     code, out, err = run(["--stats", "--format", "json"], capsys)

@@ -30,6 +30,8 @@ from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp.model.evaluate import Evaluator, Lookup, string_content, unwrap
 from sst_lsp.model.types import (
+    APP_TOKEN,
+    STAGE_TOKEN,
     ConfigFacts,
     Construct,
     Entry,
@@ -1212,6 +1214,9 @@ class _Extractor:
         elif kind in ("KinesisStream", "Table"):
             self._named_fns(props.get("consumers"), tgt, f"{kind} consumer")
         elif kind in ("Auth", "Cognito"):
+            if kind == "Auth":
+                # v1.16+/v2 `Auth` (SST's own auth): `authenticator` is a FunctionDefinition.
+                self._fn(props.get("authenticator"), tgt, "Auth authenticator")
             self._named_fns(props.get("triggers"), tgt, "trigger")
             cog = props.get("cognito")
             if cog is not None and cog.kind == "object":
@@ -1232,6 +1237,12 @@ class _Extractor:
             self._fn(props.get("job") or props.get("function"), tgt, "Cron job")
         elif c.kind == "CognitoUserPool":
             self._named_fns(props.get("triggers"), tgt, "trigger")
+        elif c.kind == "Auth":
+            # `authenticator` (SST 3.0-3.2), renamed `issuer` later: both a handler or FunctionArgs.
+            for key in ("authenticator", "issuer"):
+                self._fn(props.get(key), tgt, f"Auth {key}")
+        elif c.kind == "Realtime":
+            self._fn(props.get("authorizer"), tgt, "Realtime authorizer")
 
     def _routes(self, routes: Value | None, tgt: _Target) -> None:
         if routes is None:
@@ -1347,11 +1358,13 @@ class _Extractor:
         has_src = src_v is not None or tgt.defaults.src_path is not None
         runtime_v = runtime_v or tgt.defaults.runtime
         src_v = src_v or tgt.defaults.src_path
-        if (runtime_v is not None and runtime_v.kind != "string") or (src_v is not None and src_v.kind != "string"):
-            # A computed runtime or srcPath: we cannot know where the handler points.
+        c = tgt.construct
+        # v3 `bundle`: a prebuilt folder the handler is relative to.
+        bundle_v = props.get("bundle") if props is not None and c is not None and c.origin == "sst3" else None
+        if any(v is not None and v.kind != "string" for v in (runtime_v, src_v, bundle_v)):
+            # A computed runtime, srcPath or bundle: we cannot know where the handler points.
             self.unresolved += 1
             return
-        c = tgt.construct
         self.handlers.append(
             HandlerRef(
                 handler=str(h.value),
@@ -1369,6 +1382,7 @@ class _Extractor:
                 function_props=props,
                 has_local_runtime=has_rt,
                 has_local_src_path=has_src,
+                bundle=bundle_v.str_value if bundle_v is not None else None,
             )
         )
 
@@ -1468,11 +1482,10 @@ class _Extractor:
             self._fn(vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
                      route=str(key.value) if key.kind == "string" else None)
         elif method == "subscribe" and vals:
-            # `queue.subscribe(subscriber)`, `topic.subscribe(name, subscriber)`.
-            if len(vals) >= 2 and vals[0].kind == "string" and vals[1].kind in ("string", "object"):
-                self._fn(vals[1], tgt, f'subscriber "{vals[0].value}"')
-            else:
-                self._fn(vals[0], tgt, "subscriber")
+            named = _v3_named_subscribe(c.kind, vals)
+            sub_v, name_v = (vals[1], vals[0]) if named else (vals[0], None)
+            label = f'subscriber "{name_v.value}"' if name_v is not None and name_v.kind == "string" else "subscriber"
+            self._fn(sub_v, tgt, label)
         elif method == "notify" and vals and vals[0].kind == "object":
             ns = vals[0].get("notifications")
             if ns is not None and ns.kind == "array":
@@ -1521,15 +1534,21 @@ class _Extractor:
             return
         target = unwrap(args[0]) or args[0]
         opts = self.ev.value(args[1]) if len(args) > 1 else None
-        explicit_id = stack_name = None
+        explicit_id = stack_name = stack_name_expr = None
         id_range = None
         if opts is not None and opts.kind == "object":
             idv = opts.get("id")
             if idv is not None and idv.kind == "string":
                 explicit_id, id_range = idv.str_value, idv.range
-            sn = opts.get("stackName")
-            if sn is not None and sn.kind == "string":
-                stack_name = sn.str_value
+            sn_node = _object_member(unwrap(args[1]), "stackName", self.pf)
+            if opts.get("stackName") is not None:
+                app_names = {root_name, "app"}
+                stack_name = self._name_template(sn_node, app_names) if sn_node is not None else None
+                if stack_name is None:
+                    # `stackName: getName()`: SST deploys a name we cannot know; say so (hover,
+                    # synth), never put the default name in its place.
+                    stack_name_expr = self.text(sn_node) if sn_node is not None else "?"
+                    self.unresolved += 1
         wrapped = None
         target_name = ""
         if target.type == "identifier":
@@ -1558,10 +1577,49 @@ class _Extractor:
                 explicit_id=explicit_id,
                 id_range=id_range,
                 stack_name=stack_name,
+                stack_name_expr=stack_name_expr,
                 wrapped=wrapped,
                 branch=self._branch(node),
             )
         )
+
+    def _name_template(self, node: Node, app_names: set[str], depth: int = 0) -> str | None:
+        """A stack name as a template: `${app.stage}` becomes `STAGE_TOKEN` and `${app.name}`
+        `APP_TOKEN` (SST's `app.stage`/`app.name`, known per stage); other parts must fold to
+        strings. None when some part cannot be known."""
+        n = unwrap(node)
+        if n is None or depth > 16:
+            return None
+        if n.type == "member_expression":
+            obj, prop = n.child_by_field_name("object"), n.child_by_field_name("property")
+            if obj is not None and prop is not None and obj.type == "identifier" and self.text(obj) in app_names:
+                got = {"stage": STAGE_TOKEN, "name": APP_TOKEN}.get(self.text(prop))
+                if got is not None:
+                    return got
+        if n.type == "template_string":
+            parts: list[str] = []
+            for ch in n.named_children:
+                if ch.type == "template_substitution":
+                    inner = ch.named_children[0] if ch.named_children else None
+                    got = self._name_template(inner, app_names, depth + 1) if inner is not None else None
+                    if got is None:
+                        return None
+                    parts.append(got)
+                elif ch.type == "string_fragment":
+                    parts.append(self.text(ch))
+                else:
+                    return None  # An escape sequence: no valid stack name holds one.
+            return "".join(parts)
+        if n.type == "binary_expression":
+            op = n.child_by_field_name("operator")
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            if op is not None and self.text(op) == "+" and left is not None and right is not None:
+                a = self._name_template(left, app_names, depth + 1)
+                b = self._name_template(right, app_names, depth + 1)
+                return a + b if a is not None and b is not None else None
+            return None
+        v = self.ev.value(n)
+        return v.str_value
 
     def _wrapped_call(self, fn: Node) -> str | None:
         body = fn.child_by_field_name("body")
@@ -1588,6 +1646,42 @@ class _Extractor:
         a = args.named_children[0]
         if a.type == "identifier":
             self.stack_uses.setdefault(stack, []).append(self.text(a))
+
+
+#: v3 components whose `subscribe` takes a subscriber name first (SST 3.3+):
+#: `subscribe(name, subscriber, args?)`; before, and for Queue, Realtime and Bucket, it is
+#: `subscribe(subscriber, args?)`.
+_V3_NAMED_SUBSCRIBE = frozenset({"SnsTopic", "Bus", "Dynamo", "KinesisStream"})
+
+
+def _v3_named_subscribe(kind: str, vals: list[Value]) -> bool:
+    """True when a v3 `.subscribe(...)` call names its subscriber first."""
+    if kind not in _V3_NAMED_SUBSCRIBE or len(vals) < 2:
+        return False
+    if len(vals) >= 3:
+        return True
+    second = vals[1]
+    if second.kind == "string":
+        return True  # The args are an object, never a string: this is the subscriber.
+    if second.kind == "object":
+        return second.get("handler") is not None  # FunctionArgs, not the args (filter, batch, ...).
+    # A variable: the first argument is a name unless it reads like a handler path.
+    first = vals[0]
+    return not (first.kind == "string" and ("/" in str(first.value) or "." in str(first.value)))
+
+
+def _object_member(obj: Node | None, key: str, pf: ParsedFile) -> Node | None:
+    """The value node of `key: value` in an object literal (the last one, as in JS)."""
+    found = None
+    if obj is not None and obj.type == "object":
+        for ch in obj.named_children:
+            if ch.type == "pair":
+                k = ch.child_by_field_name("key")
+                if k is not None and (pf.node_text(k) == key or pf.node_text(k).strip("'\"") == key):
+                    found = ch.child_by_field_name("value")
+            elif ch.type == "shorthand_property_identifier" and pf.node_text(ch) == key:
+                found = ch
+    return found
 
 
 def _get(v: Value | None, key: str) -> Value | None:

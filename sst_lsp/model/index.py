@@ -23,6 +23,7 @@ from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_ss
 from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.types import (
+    APP_TOKEN,
     App,
     AppSnapshot,
     ConfigError,
@@ -222,8 +223,12 @@ class WorkspaceIndex:
                         )
                     )
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
-        # Stack files not reached from the entry still count for `stack-not-registered`.
+        # Stack files not reached from the entry (nothing imports them) still count: their stacks
+        # for `stack-not-registered`, and their handlers and route keys are checked like any other
+        # (one import and one `app.stack` away from a deploy). Their constructs stay out: nothing
+        # deploys them, so they are no stateful resources and clash with no construct id.
         stack_defs: list[StackDef] = [s for p in files for s in facts[p].stacks]
+        loose: list[Path] = []
         if generation != "v3":
             for p in self._stack_dir_files(ar.root, entry):
                 if p in facts:
@@ -231,15 +236,16 @@ class WorkspaceIndex:
                 f = self.facts(p)
                 if f is not None and f.stacks:
                     facts[p] = f
+                    loose.append(p)
                     stack_defs.extend(f.stacks)
         key: tuple[object, ...] = (ar, name, region, tuple(errors), tuple(id(facts[p]) for p in files),
-                                   tuple(stack_defs))
+                                   tuple(stack_defs), tuple(id(facts[p]) for p in loose))
         cached = self._apps.get(ar.root)
         if cached is not None and cached[0] == key:
             return cached[1], facts
         if ar.kind == "sst.json" and any(s.form == "class" for s in stack_defs):
             generation = "v0"
-        app = _assemble(ar, name, region, entry, generation, files, facts, stack_defs, errors, self.fs)
+        app = _assemble(ar, name, region, entry, generation, files, facts, stack_defs, errors, self.fs, loose)
         self._apps[ar.root] = (key, app)
         return app, facts
 
@@ -340,6 +346,7 @@ def _assemble(
     stack_defs: list[StackDef],
     errors: list[ConfigError],
     fs: FileSource,
+    loose: list[Path] | None = None,
 ) -> App:
     # Stack definitions by (file, name) and each file's export table for linking.
     defs_by_file: dict[Path, dict[str, StackDef]] = {}
@@ -395,7 +402,11 @@ def _assemble(
         sid = r.explicit_id or (d.name if d is not None else (target.rsplit(".", 1)[-1] if target else None))
         if not sid:
             continue
-        stacks.append(Stack(id=sid, definition=d, registration=r, stack_name=r.stack_name))
+        stack_name = r.stack_name
+        if stack_name is not None and name is not None:
+            stack_name = stack_name.replace(APP_TOKEN, name)  # `${app.name}` is known here.
+        stacks.append(Stack(id=sid, definition=d, registration=r, stack_name=stack_name,
+                            stack_name_expr=r.stack_name_expr))
 
     # Constructs, handlers and routes carry the stack *id* in an App.
     def_to_id: dict[str, str] = {}
@@ -430,6 +441,13 @@ def _assemble(
         for h in f.handlers:
             sid = def_to_id.get(h.stack, h.stack) if h.stack else None
             handlers.append(_with_defaults(h, sid, stack_defaults.get(sid or "", []), app_defaults))
+    for p in loose or ():
+        # Stack files nothing imports: handlers and route keys only (see `WorkspaceIndex._app`).
+        f = facts[p]
+        unresolved += f.unresolved
+        routes.extend(f.routes)
+        for h in f.handlers:
+            handlers.append(_with_defaults(h, h.stack, stack_defaults.get(h.stack or "", []), app_defaults))
     return App(
         root=ar.root,
         config_path=ar.config_path,

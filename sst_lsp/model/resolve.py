@@ -203,11 +203,13 @@ class HandlerResolver:
         v2plus = app.generation in ("v2", "v3")
         src_path = None if v2plus else (ref.src_path or ".")
         container_file = _container_file(ref)
-        key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file)
+        # v3 `bundle`: the handler names a file of that prebuilt folder.
+        bundle = ref.bundle if app.generation == "v3" else None
+        key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
 
         def compute(deps: _Deps) -> Resolution:
             try:
-                return self._resolve(app, ref.handler, runtime, src_path, container_file, deps)
+                return self._resolve(app, ref.handler, runtime, src_path, container_file, deps, bundle)
             except RecursionError:
                 # A re-export chain hundreds of files long: give up quietly, report nothing.
                 family = runtime_family(runtime)
@@ -383,10 +385,13 @@ class HandlerResolver:
     # ------------------------------------------------------------------------------------------
 
     def _resolve(self, app: App, handler: str, runtime: str, src_path: str | None,
-                 container_file: str | None, deps: _Deps) -> Resolution:
+                 container_file: str | None, deps: _Deps, bundle: str | None = None) -> Resolution:
         family = runtime_family(runtime)
         root = app.root
-        base = root if src_path is None else _norm(root / src_path)
+        if bundle is not None:
+            base = _norm(root / bundle)
+        else:
+            base = root if src_path is None else _norm(root / src_path)
         res = _Builder(family, base, runtime, src_path)
         if family in ("rust", "unknown"):
             return res.make("unchecked", message=f'handlers of runtime "{runtime}" are not checked')

@@ -18,6 +18,11 @@ from typing import Literal
 from sst_lsp.syntax.text import Pos, TextRange
 
 Generation = Literal["v0", "v1", "v2", "v3"]
+
+#: Placeholders in a stack name template (v2 ``stackName: `${app.stage}-db` ``): the stage
+#: (the same token baseline/state.py substitutes) and the app name.
+STAGE_TOKEN = "${stage}"
+APP_TOKEN = "${app}"
 Severity = Literal["error", "warning", "information", "hint"]
 
 # ----------------------------------------------------------------------------------------------
@@ -137,7 +142,9 @@ class StackRegistration:
     range: TextRange  # of the target expression
     explicit_id: str | None = None  # v0's id argument, v2's `{ id }`
     id_range: TextRange | None = None
-    stack_name: str | None = None  # v2's `{ stackName }`
+    stack_name: str | None = None  # v2's `{ stackName }`, a template (see `Stack.physical_name`)
+    #: The source of a `stackName` that could not be evaluated (then `stack_name` is None).
+    stack_name_expr: str | None = None
     #: For inline wrappers `.stack((ctx) => ApiStack({...ctx}))`, the wrapped function's name.
     wrapped: str | None = None
     #: Where the registration sits among conditionals: see `Construct.branch`.
@@ -201,6 +208,8 @@ class HandlerRef:
     #: defaults (so stack/app defaults must not override them).
     has_local_runtime: bool = False
     has_local_src_path: bool = False
+    #: v3 `bundle`: the folder (relative to the app root) the handler is relative to.
+    bundle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,11 +287,18 @@ class Stack:
     id: str  # the construct id SST uses ("ApiStack", or v0's "my-stack")
     definition: StackDef | None
     registration: StackRegistration | None
-    stack_name: str | None = None  # an explicit CloudFormation stack name (v2 `stackName`)
+    #: An explicit CloudFormation stack name (v2 `stackName`): a template holding `STAGE_TOKEN`
+    #: and `APP_TOKEN` where it reads `app.stage` / `app.name`.
+    stack_name: str | None = None
+    #: The source of a `stackName` that could not be evaluated: SST deploys some other name than
+    #: `physical_name` says, and whoever shows that name must say so.
+    stack_name_expr: str | None = None
 
     def physical_name(self, stage: str, app: str) -> str:
         """The CloudFormation stack name: `{stage}-{app}-{id}` unless given explicitly."""
-        return self.stack_name or f"{stage}-{app}-{self.id}"
+        if self.stack_name:
+            return self.stack_name.replace(STAGE_TOKEN, stage).replace(APP_TOKEN, app)
+        return f"{stage}-{app}-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)

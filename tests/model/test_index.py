@@ -220,7 +220,9 @@ def test_open_buffer_for_a_file_not_on_disk(tmp_path: Path) -> None:
     index.set_text(root / "stacks/New.ts", 'import { Cron } from "sst/constructs";\n'
                    'export function A({ stack }) { new Cron(stack, "C", { job: "src/c.handler" }); }\n')
     (app,) = index.snapshot().apps
-    assert [h.handler for h in app.handlers] == ["src/c.handler"]
+    assert root / "stacks/New.ts" in app.files
+    # stacks/A.ts, which nothing imports now, still has its handler checked.
+    assert [(h.path.name, h.handler) for h in app.handlers] == [("New.ts", "src/c.handler"), ("A.ts", "src/a.handler")]
 
 
 # ----------------------------------------------------------------------------------------------
