@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from sst_lsp.model.files import SKIP_DIRS, FileSource
-from sst_lsp.model.types import ConfigError
+from sst_lsp.model.types import ConfigError, ConfigFacts
 from sst_lsp.syntax.text import Pos, TextRange
 
 CONFIG_NAMES = ("sst.config.ts", "sst.config.js", "sst.config.mjs")
@@ -154,6 +155,39 @@ def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
                     )
                 )
     return SstJson(name, region, entry, tuple(errors))
+
+
+#: v3 rejects an app name that does not start with a letter or holds anything but letters,
+#: digits and hyphens (`InvalidAppRegex` in SST's pkg/project/project.go).
+_V3_APP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+#: v2 names its stacks `{stage}-{name}-{id}`, which CloudFormation (and CDK's synth) only accept
+#: made of letters, digits and hyphens.
+_V2_APP_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def config_name_errors(path: Path, config: ConfigFacts) -> list[ConfigError]:
+    """Problems with the app name of an `sst.config.*`: only what is certain. A name SST computes
+    when it runs (`process.env.X || "notes"`, `${input.stage}`) is not checked beyond what is
+    known (the fallback is the name when the variable is unset, so it is not an error either)."""
+    where = "config()" if config.generation == "v2" else "app()"
+    name = config.name
+    if name is None:
+        if config.name_note is not None:
+            return []  # Computed when SST runs: nothing certain to say.
+        return [ConfigError(path, config.anchor or _ZERO,
+                            f'{path.name} sets no app name: {where} must return {{ name: "..." }}')]
+    if config.name_note is not None:
+        return []
+    rng = config.name_range or config.anchor or _ZERO
+    if not name.strip():
+        return [ConfigError(path, rng, f"{path.name}: the app name is empty; {where} must return a name")]
+    if config.generation == "v3" and not _V3_APP_NAME.match(name):
+        return [ConfigError(path, rng, f'Invalid app name "{name}": SST takes letters, digits and hyphens, '
+                                       "starting with a letter")]
+    if config.generation == "v2" and not _V2_APP_NAME.match(name):
+        return [ConfigError(path, rng, f'Invalid app name "{name}": stacks are named "{{stage}}-{name}-{{stack}}", '
+                                       "and CloudFormation takes only letters, digits and hyphens")]
+    return []
 
 
 def _key_range(text: str, key: str) -> TextRange:

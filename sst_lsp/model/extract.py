@@ -788,7 +788,7 @@ class _Extractor:
 
     # Config files.
     def _v2_config(self, obj: Node) -> None:
-        name = region = None
+        name = region = name_note = None
         name_range: TextRange | None = None
         anchor = self.default_anchor
         for key, key_node, ch in self._config_members(obj):
@@ -796,9 +796,7 @@ class _Extractor:
                 anchor = self.pf.node_range(key_node)
                 v = self._returned_value(ch)
                 if v is not None:
-                    n = _string_value(v.get("name"))
-                    if n is not None:
-                        name, name_range = n.str_value, n.range
+                    name, name_range, name_note = self._app_name(self._returned_object(ch), v)
                     r = _string_value(v.get("region"))
                     if r is not None:
                         region = r.str_value
@@ -807,11 +805,12 @@ class _Extractor:
                 if fn is not None:
                     self.entry_params.add(fn.id)
                     self.is_entry = True
-        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2", anchor=anchor)
+        self.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2", anchor=anchor,
+                                  name_note=name_note)
 
     def _v3_config(self, obj: Node) -> None:
         self.v3 = True
-        name = removal = None
+        name = removal = name_note = None
         name_range: TextRange | None = None
         region = None
         anchor = self.default_anchor
@@ -820,9 +819,7 @@ class _Extractor:
                 anchor = self.pf.node_range(key_node)
                 v = self._returned_value(ch)
                 if v is not None:
-                    n = _string_value(v.get("name"))
-                    if n is not None:
-                        name, name_range = n.str_value, n.range
+                    name, name_range, name_note = self._app_name(self._returned_object(ch), v)
                     rm = _string_value(v.get("removal"))
                     if rm is not None:
                         removal = rm.str_value
@@ -832,8 +829,36 @@ class _Extractor:
             elif key == "run":
                 self.is_entry = True
         self.config = ConfigFacts(
-            name=name, name_range=name_range, region=region, generation="v3", removal=removal, anchor=anchor
+            name=name, name_range=name_range, region=region, generation="v3", removal=removal, anchor=anchor,
+            name_note=name_note,
         )
+
+    def _app_name(self, obj: Node | None, v: Value) -> tuple[str | None, TextRange | None, str | None]:
+        """The app name a config returns: (name, its range, a note when it is not certain).
+
+        A string or constant is the name. `process.env.X || "notes"` (or `??`) is "notes" unless
+        the environment says otherwise: the note says so. A name built from values known only
+        when SST runs (`${input.stage}`, a call) is unknown: (None, range, note). No `name` at
+        all: (None, None, None).
+        """
+        n = v.get("name")
+        if n is None:
+            return None, None, None
+        if n.kind == "string":
+            return n.str_value, n.range, None
+        node = _object_member(obj, "name", self.pf)
+        expr = unwrap(node)
+        if expr is not None and expr.type == "binary_expression":
+            op = expr.child_by_field_name("operator")
+            left, right = expr.child_by_field_name("left"), expr.child_by_field_name("right")
+            if op is not None and self.text(op) in ("||", "??") and left is not None and right is not None:
+                lv, rv = self.ev.value(left), self.ev.value(right)
+                if lv.kind == "string" and (lv.value or self.text(op) == "??"):
+                    return lv.str_value, lv.range, None
+                if lv.kind in ("ref", "unknown") and rv.kind == "string":
+                    return rv.str_value, rv.range, f"{self.text(left)} when set, else \"{rv.value}\""
+        rng = self.pf.node_range(expr) if expr is not None else n.range
+        return None, rng, f"computed when SST runs: {self.text(expr) if expr is not None else n.text}"
 
     def _config_members(self, obj: Node) -> Iterator[tuple[str, Node, Node]]:
         """(key, key node, member) for each property or method of a config object literal that

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
 
-from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
+from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, config_name_errors, discover_apps, read_sst_json
 from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.types import (
@@ -213,15 +213,7 @@ class WorkspaceIndex:
             else:
                 name, region = config_facts.config.name, config_facts.config.region
                 generation = config_facts.config.generation
-                if name is None:
-                    where = "config()" if generation == "v2" else "app()"
-                    errors.append(
-                        ConfigError(
-                            ar.config_path,
-                            config_facts.config.anchor or _zero(),
-                            f"{ar.config_path.name} sets no app name: {where} must return {{ name: \"...\" }}",
-                        )
-                    )
+                errors.extend(config_name_errors(ar.config_path, config_facts.config))
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
         # Stack files not reached from the entry (nothing imports them) still count: their stacks
         # for `stack-not-registered`, and their handlers and route keys are checked like any other

@@ -236,6 +236,9 @@ class ConfigFacts:
     removal: str | None = None
     #: Where config problems are reported: the `config`/`app` key, else `export default`.
     anchor: TextRange | None = None
+    #: Set when the name is not certain: `process.env.APP || "notes"` (then `name` is the fallback)
+    #: or a name computed when SST runs (then `name` is None). Says how the name is made.
+    name_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

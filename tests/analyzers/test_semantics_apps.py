@@ -1,0 +1,223 @@
+"""SST semantics on fixture apps written the way real apps are (issue 10, items 2 and 3), and the
+honesty of the fixture checks themselves (issue 9, item 4)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+import sst_lsp.analyzers as analyzers
+from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.types import App
+from tests.conftest import FIXTURE_APPS, check_fixture_app
+
+APPS = ["v0-lib-default-ts", "v1-unregistered-js", "v2-stack-names-ts", "v3-components-ts"]
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
+
+
+def app_of(root: Path) -> App:
+    (app,) = WorkspaceIndex([root]).snapshot().apps
+    return app
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_fixture_app_diagnostics_match_markers(name: str) -> None:
+    assert check_fixture_app(FIXTURE_APPS / name)
+
+
+def test_v0_app_without_main_loads_lib_index() -> None:
+    root = (FIXTURE_APPS / "v0-lib-default-ts").resolve()
+    app = app_of(root)
+    assert app.entry == root / "lib/index.ts"
+    assert app.config_errors == ()
+    assert app.generation == "v0"
+    # The stack nothing imports: its handlers are checked, its constructs are not the app's.
+    assert {(h.path.name, h.handler) for h in app.handlers} >= {("ReportsStack.ts", "src/report.main"),
+                                                                ("ReportsStack.ts", "src/list.main")}
+    assert {c.id for c in app.constructs} == {"Api"}
+
+
+def test_unregistered_stacks_get_app_defaults() -> None:
+    root = (FIXTURE_APPS / "v1-unregistered-js").resolve()
+    app = app_of(root)
+    archive = next(h for h in app.handlers if h.handler == "functions/archive.handler")
+    # `app.setDefaultFunctionProps({ srcPath: "services" })` applies to it as to any stack.
+    assert (archive.src_path, archive.runtime) == ("services", "nodejs16.x")
+    # The test file's construct and the settings module are nothing of the app's.
+    assert not any("nowhere" in h.handler for h in app.handlers)
+    assert [s.id for s in app.stacks] == ["JobsStack"]
+
+
+def test_stack_names_from_templates_per_stage() -> None:
+    app = app_of((FIXTURE_APPS / "v2-stack-names-ts").resolve())
+    assert app.name == "ledger" and app.config_errors == ()
+    by_id = {s.id: s for s in app.stacks}
+    assert by_id["Database"].physical_name("dev", "ledger") == "dev-db"
+    assert by_id["Database"].physical_name("prod", "ledger") == "prod-db"
+    assert by_id["AuthStack"].stack_name == "ledger-${stage}-auth"
+    assert by_id["AuthStack"].physical_name("pr-12", "ledger") == "ledger-pr-12-auth"
+    # A name computed by a function: not replaced by the default silently.
+    web = by_id["Web"]
+    assert (web.stack_name, web.stack_name_expr) == (None, "siteStackName(app.stage)")
+    assert app.unresolved == 1
+
+
+def test_v3_components_handler_positions() -> None:
+    root = (FIXTURE_APPS / "v3-components-ts").resolve()
+    app = app_of(root)
+    got = {(h.handler, h.position) for h in app.handlers}
+    assert got == {
+        ("packages/functions/src/authorizer.handler", "Realtime authorizer"),
+        ("packages/functions/src/message.handler", "subscriber"),
+        ("packages/functions/src/presence.handler", "subscriber"),
+        ("packages/functions/src/typing.handlr", "subscriber"),
+        ("packages/functions/src/orders.handler", 'subscriber "OrderPlaced"'),
+        ("packages/functions/src/audit.handler", "subscriber"),
+        ("packages/functions/src/pager.handler", 'subscriber "Pager"'),
+        # `(subscriber, args)`: the filter object is the args, not a subscriber.
+        ("packages/functions/src/email.handler", "subscriber"),
+        # A computed subscriber name: the handler is still the second argument.
+        ("packages/functions/src/digest.handler", "subscriber"),
+        ("packages/functions/src/worker.handler", "subscriber"),
+        ("packages/functions/src/stream.handler", 'subscriber "OrderStream"'),
+        ("packages/functions/src/issuer.handler", "Auth issuer"),
+        ("packages/functions/src/authenticator.handler", "Auth authenticator"),
+        ("index.handler", "Function"),
+        ("preview.handler", "Function"),
+    }
+    render = next(h for h in app.handlers if h.handler == "index.handler")
+    assert render.bundle == "packages/render/dist"
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        pytest.param('topic.subscribe("src/a.handler");', [("src/a.handler", "subscriber")], id="one-arg"),
+        pytest.param('topic.subscribe("src/a.handler", { filter: { k: ["v"] } });',
+                     [("src/a.handler", "subscriber")], id="subscriber-args"),
+        pytest.param('topic.subscribe("Sub", "src/a.handler");', [("src/a.handler", 'subscriber "Sub"')],
+                     id="name-subscriber"),
+        pytest.param('topic.subscribe("Sub", "src/a.handler", { filter: {} });',
+                     [("src/a.handler", 'subscriber "Sub"')], id="name-subscriber-args"),
+        pytest.param('topic.subscribe("Sub", { handler: "src/a.handler" });',
+                     [("src/a.handler", 'subscriber "Sub"')], id="name-function-args"),
+        pytest.param('topic.subscribe(`${$app.stage}-sub`, "src/a.handler", {});',
+                     [("src/a.handler", "subscriber")], id="computed-name"),
+        pytest.param("topic.subscribe(\"src/a.handler\", filterArgs);", [("src/a.handler", "subscriber")],
+                     id="args-variable"),
+    ],
+)
+def test_v3_subscribe_forms(tmp_path: Path, call: str, expected: list[tuple[str, str]]) -> None:
+    root = write(tmp_path, {
+        "sst.config.ts": 'export default $config({\n  app() { return { name: "x", home: "aws" }; },\n'
+                         '  async run() {\n    const filterArgs = { filter: {} };\n'
+                         '    const topic = new sst.aws.SnsTopic("T");\n'
+                         f"    {call}\n  }},\n}});\n",
+    })
+    assert [(h.handler, h.position) for h in app_of(root).handlers] == expected
+
+
+def test_v3_queue_subscribe_with_args_is_never_a_name(tmp_path: Path) -> None:
+    # Queue's subscribe takes no name: its second argument is always the args.
+    root = write(tmp_path, {
+        "sst.config.ts": 'export default $config({\n  app() { return { name: "x", home: "aws" }; },\n'
+                         '  async run() {\n    const q = new sst.aws.Queue("Q");\n'
+                         '    q.subscribe("src/a.handler", { batch: { size: 5 } });\n  },\n});\n',
+    })
+    assert [(h.handler, h.position) for h in app_of(root).handlers] == [("src/a.handler", "subscriber")]
+
+
+def test_v3_computed_bundle_is_unresolved(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.config.ts": 'export default $config({\n  app() { return { name: "x", home: "aws" }; },\n'
+                         '  async run() {\n    new sst.aws.Function("F", { bundle: dist(), handler: "index.handler" });\n'
+                         "  },\n});\n",
+    })
+    app = app_of(root)
+    assert app.handlers == () and app.unresolved == 1
+
+
+# ----------------------------------------------------------------------------------------------
+# The app name (v2 config(), v3 app()).
+# ----------------------------------------------------------------------------------------------
+
+V2 = ('import {{ SSTConfig }} from "sst";\n{pre}\nexport default {{\n  config(input) {{\n'
+      '    return {{ name: {name}, region: "us-east-1" }};\n  }},\n  stacks(app) {{}},\n}} satisfies SSTConfig;\n')
+V3 = ('{pre}\nexport default $config({{\n  app(input) {{\n    return {{ name: {name}, home: "aws" }};\n  }},\n'
+      "  async run() {{}},\n}});\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "pre", "name", "app_name", "error"),
+    [
+        pytest.param(V2, 'const NAME = "notes";', "NAME", "notes", None, id="v2-constant"),
+        pytest.param(V2, "", 'process.env.APP_NAME || "notes"', "notes", None, id="v2-env-fallback"),
+        pytest.param(V2, "", 'process.env.APP_NAME ?? "notes"', "notes", None, id="v2-env-nullish"),
+        pytest.param(V2, 'const base = "notes";', "`${base}-api`", "notes-api", None, id="v2-template"),
+        pytest.param(V2, "", "`notes-${input.stage}`", None, None, id="v2-template-stage"),
+        pytest.param(V2, "", "appName()", None, None, id="v2-call"),
+        pytest.param(V2, "", '""', None, "the app name is empty", id="v2-empty"),
+        pytest.param(V2, "", '"my_notes"', None, 'Invalid app name "my_notes"', id="v2-underscore"),
+        pytest.param(V2, "", '"2fast"', "2fast", None, id="v2-digit-first-is-fine"),
+        pytest.param(V3, "", '"chat"', "chat", None, id="v3-literal"),
+        pytest.param(V3, "", '"2fast"', None, 'Invalid app name "2fast"', id="v3-digit-first"),
+        pytest.param(V3, "", '"chat app"', None, 'Invalid app name "chat app"', id="v3-space"),
+        pytest.param(V3, "", 'process.env.APP || "chat"', "chat", None, id="v3-env-fallback"),
+        pytest.param(V3, "", "`chat-${input.stage}`", None, None, id="v3-template-stage"),
+    ],
+)
+def test_app_name(tmp_path: Path, template: str, pre: str, name: str, app_name: str | None,
+                  error: str | None) -> None:
+    root = write(tmp_path, {"sst.config.ts": template.format(pre=pre, name=name)})
+    app = app_of(root)
+    messages = [e.message for e in app.config_errors]
+    if error is None:
+        assert messages == []
+        assert app.name == app_name
+    else:
+        assert len(messages) == 1 and error in messages[0]
+        line = (root / "sst.config.ts").read_text().split("\n")[app.config_errors[0].range.start.line]
+        assert "name:" in line
+
+
+def test_v2_name_missing_is_still_an_error(tmp_path: Path) -> None:
+    root = write(tmp_path, {"sst.config.ts": V2.format(pre="", name='"x"').replace('name: "x", ', "")})
+    assert [e.message for e in app_of(root).config_errors] == [
+        'sst.config.ts sets no app name: config() must return { name: "..." }']
+
+
+# ----------------------------------------------------------------------------------------------
+# Honest fixture checks (issue 9, item 4).
+# ----------------------------------------------------------------------------------------------
+
+
+def test_a_marker_of_an_undeclared_code_fails(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.config.ts": V2.format(pre="", name='"x"'),
+        "stacks/A.ts": 'export const a = 1;\n//           ^ error handler-not-fonud\n',
+    })
+    with pytest.raises(AssertionError, match="markers name codes that no analyzer declares:\n  stacks/A.ts:1: "
+                                             "handler-not-fonud"):
+        check_fixture_app(root)
+
+
+def test_an_analyzer_that_fails_to_import_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.import_module
+
+    def broken(name: str, package: str | None = None) -> object:
+        if name == "sst_lsp.analyzers.stateful":
+            raise ImportError("boom")
+        return real(name, package)
+
+    monkeypatch.setattr(analyzers.importlib, "import_module", broken)
+    with pytest.raises(ImportError, match="boom"):
+        analyzers.all_codes()
