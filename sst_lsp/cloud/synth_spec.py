@@ -93,6 +93,11 @@ class _SpecBuilder:
         outputs = stack_outputs(app)
         seen_names: set[str] = set()
         for s in app.stacks:
+            if s.stack_name_expr is not None:
+                # SST deploys the name this expression evaluates to; another name would be a
+                # second copy of the stack's resources.
+                self.skip("Stack", s.id, s.id, f"its stackName ({s.stack_name_expr}) is computed when SST runs")
+                continue
             name = s.physical_name(self.stage, app.name or "")
             if name in seen_names:
                 self.skip("Stack", s.id, s.id, f"a second stack named {name}")

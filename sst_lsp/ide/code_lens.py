@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sst_lsp.ide.lookup import apps_of
-from sst_lsp.ide.naming import app_name
+from sst_lsp.ide.naming import app_name, shown_stack_name
 from sst_lsp.ide.targets import Site, sites
 from sst_lsp.ide.types import Lens, Location
 from sst_lsp.model.types import AppSnapshot
@@ -98,7 +98,7 @@ def _stack_lenses(snap: AppSnapshot, path: Path, stage: str) -> list[Lens]:
         for app in apps:
             for s in app.stacks:
                 if s.definition == sd:
-                    names.append(s.physical_name(stage, app_name(app)))
+                    names.append(shown_stack_name(s, stage, app))
                     if s.registration is not None:
                         regs.append(Location(s.registration.path, s.registration.range))
         if not names:

@@ -21,6 +21,7 @@ from sst_lsp.ide.naming import (
     is_stateful,
     physical_names,
     route_logical_id,
+    shown_stack_name,
     stack_of,
     stack_physical,
 )
@@ -189,7 +190,7 @@ def _construct(app: App, c: Construct, stage: str) -> list[str]:
 def _registration(app: App, reg: StackRegistration, stage: str) -> list[str]:
     for s in app.stacks:
         if s.registration == reg:
-            name = s.physical_name(stage, app_name(app))
+            name = shown_stack_name(s, stage, app)
             return [f"**Stack** `{s.id}`", "", f"- CloudFormation stack: `{name}`"]
     return [f"**Stack** `{reg.target or '?'}`", "", "- Not part of the app's stacks"]
 
@@ -200,7 +201,7 @@ def _stack_def(app: App, sd: StackDef, stage: str) -> list[str]:
     if not stacks:
         lines.append("- Not registered in the app: not deployed")
     for s in stacks:
-        lines.append(f"- Deploys as `{s.physical_name(stage, app_name(app))}` (id `{s.id}`)")
+        lines.append(f"- Deploys as `{shown_stack_name(s, stage, app)}` (id `{s.id}`)")
     if sd.uses:
         lines.append(f"- Uses: {', '.join(f'`{u}`' for u in sd.uses)}")
     return lines

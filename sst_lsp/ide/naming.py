@@ -72,9 +72,18 @@ def stack_of(app: App, stack_id: str | None) -> Stack | None:
 
 
 def stack_physical(app: App, stack_id: str | None, stage: str) -> str | None:
-    """The CloudFormation name of a stack of the app (None for an unknown stack)."""
+    """The CloudFormation name of a stack of the app (None for an unknown stack, or one whose
+    `stackName` cannot be evaluated)."""
     s = stack_of(app, stack_id)
-    return s.physical_name(stage, app_name(app)) if s is not None else None
+    return s.physical_name(stage, app_name(app)) if s is not None and s.stack_name_expr is None else None
+
+
+def shown_stack_name(s: Stack, stage: str, app: App) -> str:
+    """A stack's CloudFormation name as hover and lenses show it: `stackName: f(x)` (with no name)
+    when SST computes a name we cannot know."""
+    if s.stack_name_expr is not None:
+        return f"stackName: {s.stack_name_expr} (computed when SST runs)"
+    return s.physical_name(stage, app_name(app))
 
 
 def _path(v: Value | None, *keys: str) -> Value | None:

@@ -1509,8 +1509,8 @@ class _Extractor:
         elif method == "subscribe" and vals:
             named = _v3_named_subscribe(c.kind, vals)
             sub_v, name_v = (vals[1], vals[0]) if named else (vals[0], None)
-            label = f'subscriber "{name_v.value}"' if name_v is not None and name_v.kind == "string" else "subscriber"
-            self._fn(sub_v, tgt, label)
+            named_as = name_v.str_value if name_v is not None else None
+            self._fn(sub_v, tgt, f'subscriber "{named_as}"' if named_as is not None else "subscriber")
         elif method == "notify" and vals and vals[0].kind == "object":
             ns = vals[0].get("notifications")
             if ns is not None and ns.kind == "array":

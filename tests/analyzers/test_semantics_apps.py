@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import sst_lsp.analyzers as analyzers
+from sst_lsp import analyzers
 from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import App
 from tests.conftest import FIXTURE_APPS, check_fixture_app
@@ -221,3 +221,19 @@ def test_an_analyzer_that_fails_to_import_fails_loudly(monkeypatch: pytest.Monke
     monkeypatch.setattr(analyzers.importlib, "import_module", broken)
     with pytest.raises(ImportError, match="boom"):
         analyzers.all_codes()
+
+
+def test_stack_names_in_hover_lens_and_synth() -> None:
+    from sst_lsp.cloud.synth_spec import app_to_spec
+    from sst_lsp.ide.naming import shown_stack_name, stack_physical
+
+    app = app_of((FIXTURE_APPS / "v2-stack-names-ts").resolve())
+    by_id = {s.id: s for s in app.stacks}
+    assert shown_stack_name(by_id["Database"], "dev", app) == "dev-db"
+    assert shown_stack_name(by_id["Web"], "dev", app) == "stackName: siteStackName(app.stage) (computed when SST runs)"
+    assert stack_physical(app, "AuthStack", "qa") == "ledger-qa-auth"
+    assert stack_physical(app, "Web", "qa") is None
+    spec = app_to_spec(app, "prod")
+    assert [(s["id"], s["name"]) for s in spec["stacks"]] == [("Database", "prod-db"), ("AuthStack", "ledger-prod-auth")]
+    assert {"kind": "Stack", "id": "Web", "stack": "Web",
+            "reason": "its stackName (siteStackName(app.stage)) is computed when SST runs"} in spec["skipped"]

@@ -106,8 +106,8 @@ def test_sst_json_default_entry_ignores_other_lib_files(tmp_path: Path) -> None:
     # lib/index.tsx or lib/index.mjs are not SST's default: only .ts, then .js.
     _n, _r, entry, errors = read(tmp_path, '{"name": "n"}', ("lib/index.tsx", "lib/index.mjs"))
     assert entry is None
-    assert errors == ['No entry file: sst.json has no "main" and neither lib/index.ts nor lib/index.js exists '
-                      "(SST's default entry)"]
+    assert errors == [('No entry file: sst.json has no "main" and neither lib/index.ts nor lib/index.js exists '
+                       "(SST's default entry)")]
 
 
 def test_sst_json_default_entry_lib_wins_over_stacks(tmp_path: Path) -> None:
@@ -118,8 +118,8 @@ def test_sst_json_without_main_and_stacks_index_is_read_but_said(tmp_path: Path)
     # SST would fail (lib/index.js is missing); the stacks are analyzed anyway, and the error
     # says what to write.
     assert read(tmp_path, '{"name": "n"}', ("stacks/index.ts",)) == ("n", None, "stacks/index.ts", [
-        'sst.json has no "main", so SST loads lib/index.ts, else lib/index.js, and neither exists: '
-        'add "main": "stacks/index.ts" (read here as the entry meanwhile)'])
+        ('sst.json has no "main", so SST loads lib/index.ts, else lib/index.js, and neither exists: '
+         'add "main": "stacks/index.ts" (read here as the entry meanwhile)')])
     (tmp_path / "js").mkdir()
     assert read(tmp_path / "js", '{"name": "n"}', ("stacks/index.js",))[2] == "stacks/index.js"
 
