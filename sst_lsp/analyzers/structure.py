@@ -95,10 +95,12 @@ CODES: dict[str, CodeInfo] = {
         "config-invalid",
         "error",
         "The app's sst.json or sst.config file cannot be used as it is.",
-        "Rule: sst.json must be a JSON object with a `name`, and its `main` (default "
-        "stacks/index.ts or .js) must exist; sst.config.ts must `export default` a v2 "
+        "Rule: sst.json must be a JSON object with a `name`, and its `main` (SST's default: "
+        "lib/index.ts, else lib/index.js) must exist; sst.config.ts must `export default` a v2 "
         "`{ config, stacks }` object or a v3 `$config({...})` whose config()/app() returns a "
-        "name.\n\n"
+        "name SST accepts (v3: letters, digits and hyphens, starting with a letter; v2: letters, "
+        "digits and hyphens, as its stack names are made of it). A name computed when SST runs "
+        "(`process.env.APP || \"notes\"`) is not reported.\n\n"
         'Example: sst.json `{ "region": "us-east-1" }` (no name).\n\n'
         "Fix: add the missing setting or file.",
     ),

@@ -60,6 +60,12 @@ def find_app(path: Path, index: WorkspaceIndex | None = None) -> App:
     raise OpsError(f"Several SST apps under {path}: name one of {names}")
 
 
+def _no_name(app: App) -> str:
+    if app.name_note:
+        return f"The app name is only known when SST runs ({app.name_note}): give config() a name"
+    return "The app has no name"
+
+
 def check_app(app: App) -> None:
     """Refuses apps that cannot be synthesized at all (config errors, v3)."""
     if app.config_errors:
@@ -70,7 +76,7 @@ def check_app(app: App) -> None:
             "for v0-v2 apps only"
         )
     if not app.name:
-        raise OpsError("The app has no name")
+        raise OpsError(_no_name(app))
 
 
 @dataclass
@@ -142,7 +148,7 @@ def diff(
 
 def remove(app: App, target: Target, reporter: Reporter, *, yes: bool = False) -> RemoveResult:
     if not app.name:
-        raise OpsError("The app has no name")
+        raise OpsError(_no_name(app))
     options = RemoveOptions(
         connection=target.connection, yes=yes, protected_stages=target.protected_stages, outputs_root=app.root
     )

@@ -1573,7 +1573,6 @@ class _Extractor:
                     # `stackName: getName()`: SST deploys a name we cannot know; say so (hover,
                     # synth), never put the default name in its place.
                     stack_name_expr = self.text(sn_node) if sn_node is not None else "?"
-                    self.unresolved += 1
         wrapped = None
         target_name = ""
         if target.type == "identifier":
@@ -1683,13 +1682,15 @@ def _v3_named_subscribe(kind: str, vals: list[Value]) -> bool:
     """True when a v3 `.subscribe(...)` call names its subscriber first."""
     if kind not in _V3_NAMED_SUBSCRIBE or len(vals) < 2:
         return False
-    if len(vals) >= 3:
-        return True
     second = vals[1]
     if second.kind == "string":
         return True  # The args are an object, never a string: this is the subscriber.
     if second.kind == "object":
-        return second.get("handler") is not None  # FunctionArgs, not the args (filter, batch, ...).
+        # FunctionArgs hold a handler; the args (filter, pattern, ...) never do: then this is the
+        # older `(subscriber, args, opts?)`.
+        return second.get("handler") is not None
+    if len(vals) >= 3:
+        return True
     # A variable: the first argument is a name unless it reads like a handler path.
     first = vals[0]
     return not (first.kind == "string" and ("/" in str(first.value) or "." in str(first.value)))

@@ -238,6 +238,8 @@ class WorkspaceIndex:
         if ar.kind == "sst.json" and any(s.form == "class" for s in stack_defs):
             generation = "v0"
         app = _assemble(ar, name, region, entry, generation, files, facts, stack_defs, errors, self.fs, loose)
+        if config_facts is not None and config_facts.config is not None and config_facts.config.name_note:
+            app = dataclasses.replace(app, name_note=config_facts.config.name_note)
         self._apps[ar.root] = (key, app)
         return app, facts
 

@@ -4,7 +4,8 @@
 v1 `packages/core/src/runtime/handler/*.ts`, v2 `packages/sst/src/runtime/handlers/*.ts`):
 
 - Base directory: v0/v1 join the handler to the function's `srcPath` (default "."); v2/v3 take
-  it relative to the app root and ignore `srcPath`.
+  it relative to the app root and ignore `srcPath`; a v3 function with a `bundle` (a prebuilt
+  folder) names a file of that folder.
 - node (`nodejs*`): v0/v1 cut the file name at its FIRST dot (`path.basename(h).split(".")[0]`,
   which is also where Lambda's Node runtime cuts: `a.b.main` is property `b.main` of module
   `a`, so the export that must exist is `b`); v2/v3 use `path.parse` (the LAST dot). The file is

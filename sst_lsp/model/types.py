@@ -325,6 +325,8 @@ class App:
     unresolved: int = 0
     #: Stack definitions found in the app's files (registered or not).
     stack_defs: tuple[StackDef, ...] = ()
+    #: How the app name is made when it is not certain (see `ConfigFacts.name_note`).
+    name_note: str | None = None
 
     def stack(self, stack_def_name: str | None) -> Stack | None:
         for s in self.stacks:

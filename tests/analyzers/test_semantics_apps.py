@@ -68,7 +68,6 @@ def test_stack_names_from_templates_per_stage() -> None:
     # A name computed by a function: not replaced by the default silently.
     web = by_id["Web"]
     assert (web.stack_name, web.stack_name_expr) == (None, "siteStackName(app.stage)")
-    assert app.unresolved == 1
 
 
 def test_v3_components_handler_positions() -> None:
@@ -114,6 +113,11 @@ def test_v3_components_handler_positions() -> None:
                      [("src/a.handler", "subscriber")], id="computed-name"),
         pytest.param("topic.subscribe(\"src/a.handler\", filterArgs);", [("src/a.handler", "subscriber")],
                      id="args-variable"),
+        pytest.param('topic.subscribe("src/a.handler", { filter: {} }, { provider });',
+                     [("src/a.handler", "subscriber")], id="subscriber-args-opts"),
+        pytest.param('topic.subscribe("Sub", fnArgs, { filter: {} });', [], id="name-variable-args"),
+        pytest.param('topic.subscribe("Sub", { handler: "src/a.handler", link: [topic] }, { filter: {} }, { provider });',
+                     [("src/a.handler", 'subscriber "Sub"')], id="name-function-args-args-opts"),
     ],
 )
 def test_v3_subscribe_forms(tmp_path: Path, call: str, expected: list[tuple[str, str]]) -> None:
@@ -237,3 +241,16 @@ def test_stack_names_in_hover_lens_and_synth() -> None:
     assert [(s["id"], s["name"]) for s in spec["stacks"]] == [("Database", "prod-db"), ("AuthStack", "ledger-prod-auth")]
     assert {"kind": "Stack", "id": "Web", "stack": "Web",
             "reason": "its stackName (siteStackName(app.stage)) is computed when SST runs"} in spec["skipped"]
+
+
+def test_a_name_computed_when_sst_runs_is_said_by_stage_operations(tmp_path: Path) -> None:
+    from sst_lsp.cloud.ops import OpsError, check_app
+
+    root = write(tmp_path, {"sst.config.ts": V2.format(pre="", name="`notes-${input.stage}`")})
+    app = app_of(root)
+    assert (app.name, app.name_note) == (None, "computed when SST runs: `notes-${input.stage}`")
+    with pytest.raises(OpsError, match=r"only known when SST runs \(computed when SST runs: `notes-\$\{input.stage\}`\)"):
+        check_app(app)
+    fallback = app_of(write(tmp_path / "b", {"sst.config.ts": V2.format(pre="", name='process.env.N || "notes"')}))
+    assert (fallback.name, fallback.name_note) == ("notes", 'process.env.N when set, else "notes"')
+    check_app(fallback)
