@@ -68,6 +68,10 @@ def test_stack_names_from_templates_per_stage() -> None:
     # A name computed by a function: not replaced by the default silently.
     web = by_id["Web"]
     assert (web.stack_name, web.stack_name_expr) == (None, "siteStackName(app.stage)")
+    # v2 `Auth`: `authenticator` as FunctionProps and as a string.
+    auth = [(h.construct_id, h.handler, h.position) for h in app.handlers if h.construct_kind == "Auth"]
+    assert auth == [("auth", "packages/functions/src/auth.handler", "Auth authenticator"),
+                    ("partners", "packages/functions/src/partners.handler", "Auth authenticator")]
 
 
 def test_v3_components_handler_positions() -> None:
@@ -254,3 +258,32 @@ def test_a_name_computed_when_sst_runs_is_said_by_stage_operations(tmp_path: Pat
     fallback = app_of(write(tmp_path / "b", {"sst.config.ts": V2.format(pre="", name='process.env.N || "notes"')}))
     assert (fallback.name, fallback.name_note) == ("notes", 'process.env.N when set, else "notes"')
     check_app(fallback)
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "dev_name", "expr"),
+    [
+        pytest.param('"fixed-dev-db"', "fixed-dev-db", None, id="literal"),
+        pytest.param("`${app.stage}-db`", "dev-db", None, id="template"),
+        pytest.param('app.stage + "-db"', "dev-db", None, id="concatenation"),
+        pytest.param("`${PREFIX}-${app.stage}`", "acme-dev", None, id="constant"),
+        pytest.param("`${app.name}-${app.stage}-db`", "notes-dev-db", None, id="app-name"),
+        pytest.param("`${a.stage}-db`", "dev-db", None, id="entry-parameter"),
+        pytest.param("`${process.env.PREFIX}-${app.stage}`", "dev-notes-Db", "`${process.env.PREFIX}-${app.stage}`",
+                     id="environment"),
+        pytest.param("`${app.region}-${app.stage}`", "dev-notes-Db", "`${app.region}-${app.stage}`", id="region"),
+    ],
+)
+def test_stack_name_expressions(tmp_path: Path, stack_name: str, dev_name: str, expr: str | None) -> None:
+    param = "a" if "a.stage" in stack_name and "app." not in stack_name else "app"
+    root = write(tmp_path, {
+        "sst.config.ts": ('import { SSTConfig } from "sst";\nimport { Db } from "./stacks/Db";\n'
+                          'const PREFIX = "acme";\nexport default {\n'
+                          '  config() { return { name: "notes", region: "us-east-1" }; },\n'
+                          f"  stacks({param}) {{ {param}.stack(Db, {{ stackName: {stack_name} }}); }},\n"
+                          "} satisfies SSTConfig;\n"),
+        "stacks/Db.ts": 'import { StackContext } from "sst/constructs";\nexport function Db({ stack }: StackContext) {}\n',
+    })
+    (s,) = app_of(root).stacks
+    assert s.physical_name("dev", "notes") == dev_name
+    assert s.stack_name_expr == expr
