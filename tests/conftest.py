@@ -35,6 +35,10 @@ FIXTURE_APPS = Path(__file__).parent / "fixtures" / "apps"
 _MARKER = re.compile(r"^\s*(?://|#)(?P<pad>[^\^]*)(?P<carets>\^+)\s+(?P<severity>error|warning|information|hint)"
                      r"\s+(?P<code>[a-z0-9-]+)\s*$")
 
+#: A comment line of carets: a marker, which must then match `_MARKER` (a misspelt severity or a
+#: missing code would otherwise make it a plain comment that expects nothing).
+_CARETS = re.compile(r"^\s*(?://|#)[^\^]*\^+")
+
 Key = tuple[str, tuple[int, int, int, int], str, str]
 
 
@@ -53,6 +57,8 @@ def parse_markers(path: Path, text: str) -> list[Marker]:
     for i, line in enumerate(text.split("\n")):
         m = _MARKER.match(line)
         if m is None:
+            if _CARETS.match(line) and target is not None:
+                raise AssertionError(f"{path}:{i + 1}: a marker must read `^^^ <severity> <code>`: {line.strip()!r}")
             target = i
             continue
         if target is None:

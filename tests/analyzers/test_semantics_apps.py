@@ -287,3 +287,12 @@ def test_stack_name_expressions(tmp_path: Path, stack_name: str, dev_name: str, 
     (s,) = app_of(root).stacks
     assert s.physical_name("dev", "notes") == dev_name
     assert s.stack_name_expr == expr
+
+
+def test_a_malformed_marker_fails(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.config.ts": V2.format(pre="", name='"x"'),
+        "stacks/A.ts": 'export const a = 1;\n//           ^ eror handler-not-found\n',
+    })
+    with pytest.raises(AssertionError, match="stacks/A.ts:2: a marker must read"):
+        check_fixture_app(root)
