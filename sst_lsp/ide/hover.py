@@ -84,6 +84,8 @@ def hover(
 
 def _footer(app: App, stage: str, baseline: str | None) -> str:
     text = f"_App `{app_name(app)}` ({app.generation}), stage `{stage}`"
+    if app.name_note:
+        text += f" (app name: {app.name_note})"
     if baseline:
         text += f", baseline: `{baseline}`"
     return text + "_"

@@ -80,3 +80,22 @@ def test_stack_lens_names_stage(fx) -> None:  # type: ignore[no-untyped-def]
 def test_no_lenses_elsewhere(fx) -> None:  # type: ignore[no-untyped-def]
     _, got = lenses(fx, "sst.config.ts")
     assert got == []
+
+
+def test_stack_lens_with_a_stack_name_template_and_a_computed_one(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx("""
+//- sst.config.ts
+import { Db } from "./stacks/Db";
+export default {
+  config() { return { name: "notes" }; },
+  stacks(app) {
+    app.stack(Db, { stackName: `${app.stage}-db` });
+    app.stack(Db, { id: "copy", stackName: nameFor(app.stage) });
+  },
+};
+//- stacks/Db.ts
+import { StackContext } from "sst/constructs";
+export function Db({ stack }: StackContext) {}
+""")
+    got = code_lenses(f.snap, f.resolver, f.p("stacks/Db.ts"), "prod")
+    assert [g.title for g in got] == ["deploys as prod-db, stackName: nameFor(app.stage) (computed when SST runs)"]

@@ -100,3 +100,36 @@ def test_nothing_outside_objects(fx) -> None:  # type: ignore[no-untyped-def]
         text = text.replace(f"${m}", "")
     f = fx(text.replace("export default {", "export default {$0", 1))
     assert hover(f.snap, f.resolver, f.path, f.pos, "dev", None) is None
+
+
+def test_stack_names_from_templates_and_computed_ones(fx) -> None:  # type: ignore[no-untyped-def]
+    text = """
+//- sst.config.ts
+import { Db } from "./stacks/Db";
+import { Site } from "./stacks/Site";
+export default {
+  config() { return { name: process.env.APP_NAME || "notes" }; },
+  stacks(app) {
+    app.stack(D$1b, { stackName: `${app.stage}-db` });
+    app.stack(Si$2te, { stackName: siteName(app) });
+  },
+};
+//- stacks/Db.ts
+import { StackContext } from "sst/constructs";
+export function Db({ stack }: StackContext) {}
+//- stacks/Site.ts
+import { StackContext } from "sst/constructs";
+export function Site({ stack }: StackContext) {}
+"""
+    for marker, expected, absent in (
+        ("1", ["CloudFormation stack: `prod-db`", '(app name: process.env.APP_NAME when set, else "notes")'],
+         ["prod-notes-Db"]),
+        ("2", ["stackName: siteName(app) (computed when SST runs)"], ["prod-notes-Site"]),
+    ):
+        f = fx(text.replace(f"${marker}", "$0").replace("$1", "").replace("$2", ""))
+        got = hover(f.snap, f.resolver, f.path, f.pos, "prod", None)
+        assert got is not None
+        for e in expected:
+            assert e in got.markdown, got.markdown
+        for a in absent:
+            assert a not in got.markdown, got.markdown
