@@ -1130,6 +1130,10 @@ class _Extractor:
         if param is None or self.text(args[0]) != param:
             return
         idv = self.ev.value(args[1])
+        # `new ApiStack(app, "api", { stackName: ... })`: v0 stacks pass their props to cdk.Stack.
+        stack_name = stack_name_expr = None
+        if len(args) > 2 and _object_member(unwrap(args[2]), "stackName", self.pf) is not None:
+            stack_name, stack_name_expr = self._stack_name_option(args[2], {param, "app"})
         self.registrations.append(
             StackRegistration(
                 target=self.text(ctor),
@@ -1137,6 +1141,8 @@ class _Extractor:
                 range=self.pf.node_range(ctor),
                 explicit_id=idv.str_value,
                 id_range=idv.range if idv.kind == "string" else None,
+                stack_name=stack_name,
+                stack_name_expr=stack_name_expr,
                 branch=self._branch(node),
             )
         )
@@ -1565,14 +1571,8 @@ class _Extractor:
             idv = opts.get("id")
             if idv is not None and idv.kind == "string":
                 explicit_id, id_range = idv.str_value, idv.range
-            sn_node = _object_member(unwrap(args[1]), "stackName", self.pf)
             if opts.get("stackName") is not None:
-                app_names = {root_name, "app"}
-                stack_name = self._name_template(sn_node, app_names) if sn_node is not None else None
-                if stack_name is None:
-                    # `stackName: getName()`: SST deploys a name we cannot know; say so (hover,
-                    # synth), never put the default name in its place.
-                    stack_name_expr = self.text(sn_node) if sn_node is not None else "?"
+                stack_name, stack_name_expr = self._stack_name_option(args[1], {root_name, "app"})
         wrapped = None
         target_name = ""
         if target.type == "identifier":
@@ -1606,6 +1606,20 @@ class _Extractor:
                 branch=self._branch(node),
             )
         )
+
+    def _stack_name_option(self, opts: Node, app_names: set[str]) -> tuple[str | None, str | None]:
+        """(template, None) for the `stackName` of a registration's options, or (None, its
+        source) when it cannot be evaluated: SST deploys a name we cannot know, which hover and
+        synth then say, never putting the default name in its place."""
+        obj = unwrap(opts)
+        if obj is not None and obj.type == "identifier":
+            obj = unwrap(self.ev.lookup(obj))  # `const opts = { stackName: ... }`.
+        node = _object_member(obj, "stackName", self.pf)
+        if node is None:
+            # Reached through a spread: present, not readable.
+            return None, f"{self.text(opts)}.stackName"
+        got = self._name_template(node, app_names)
+        return (got, None) if got is not None else (None, self.text(node))
 
     def _name_template(self, node: Node, app_names: set[str], depth: int = 0) -> str | None:
         """A stack name as a template: `${app.stage}` becomes `STAGE_TOKEN` and `${app.name}`

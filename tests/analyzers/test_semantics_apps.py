@@ -296,3 +296,31 @@ def test_a_malformed_marker_fails(tmp_path: Path) -> None:
     })
     with pytest.raises(AssertionError, match="stacks/A.ts:2: a marker must read"):
         check_fixture_app(root)
+
+
+def test_stack_name_through_a_variable(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.config.ts": ('import { Db } from "./stacks/Db";\nexport default {\n'
+                          '  config() { return { name: "notes" }; },\n'
+                          "  stacks(app) {\n    const dbOptions = { stackName: `${app.stage}-db` };\n"
+                          "    app.stack(Db, dbOptions);\n  },\n};\n"),
+        "stacks/Db.ts": 'import { StackContext } from "sst/constructs";\nexport function Db({ stack }: StackContext) {}\n',
+    })
+    (s,) = app_of(root).stacks
+    assert s.physical_name("qa", "notes") == "qa-db"
+
+
+def test_v0_class_stack_name(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.json": '{ "name": "legacy", "region": "us-east-1" }',
+        "lib/index.js": ('import DbStack from "./DbStack";\n\nexport default function main(app) {\n'
+                         '  new DbStack(app, "db", { stackName: `${app.stage}-legacy-db` });\n'
+                         '  new DbStack(app, "other", { stackName: tableStackName(app) });\n}\n'),
+        "lib/DbStack.js": ('import * as sst from "@serverless-stack/resources";\n\n'
+                           "export default class DbStack extends sst.Stack {}\n"),
+    })
+    app = app_of(root)
+    assert app.entry == root / "lib/index.js"
+    by_id = {s.id: s for s in app.stacks}
+    assert by_id["db"].physical_name("prod", "legacy") == "prod-legacy-db"
+    assert by_id["other"].stack_name_expr == "tableStackName(app)"
