@@ -7,7 +7,6 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,14 +45,19 @@ def run_check(
     severity_overrides: dict[str, str] | None = None,
     stage: str = "dev",
     exclude: Iterable[str] = (),
+    use_cache: bool = False,
 ) -> CheckResult:
-    """Analyzes every SST app under `paths` (directories, or files inside apps)."""
+    """Analyzes every SST app under `paths` (directories, or files inside apps).
+
+    With `use_cache`, facts, export tables and resolutions are read from and written to each
+    app's `.sst-lsp/cache/` (see `sst_lsp.cache`); the findings are the same either way.
+    """
     # A check builds many small immutable objects and keeps them all until it ends: the cyclic
     # garbage collector would only walk them over and over (about 15% of a large run).
     gc_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_check(paths, baseline, severity_overrides, stage, exclude)
+        return _run_check(paths, baseline, severity_overrides, stage, exclude, use_cache)
     finally:
         if gc_enabled:
             gc.enable()
@@ -65,6 +69,7 @@ def _run_check(
     severity_overrides: dict[str, str] | None,
     stage: str,
     exclude: Iterable[str],
+    use_cache: bool = False,
 ) -> CheckResult:
     roots: list[Path] = []
     only_files: set[Path] = set()
@@ -76,6 +81,13 @@ def _run_check(
         else:
             roots.append(p)
     index = WorkspaceIndex(roots, exclude=exclude)
+    store = None
+    if use_cache:
+        from sst_lsp.cache import CheckCache
+
+        store = CheckCache(index.fs, [a.root for a in index.app_roots()])
+        index.store = store
+        index.resolver.store = store
     snap = index.snapshot()
     notes: list[str] = []
     base_obj = None
@@ -91,6 +103,8 @@ def _run_check(
     ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
                           baselines=baselines)
     findings = apply_severity(run_all(ctx), severity_overrides or {})
+    if store is not None:
+        store.save()
     if only_files:
         findings = [f for f in findings if f.path in only_files]
     res = CheckResult(
@@ -196,6 +210,7 @@ def render_stats(res: CheckResult) -> str:
 
 def render_json(res: CheckResult) -> str:
     """A JSON list of diagnostics (ranges 0-based, characters in UTF-16 code units, as in LSP)."""
+    import json
     li = _Lines()
     items = [
         {
@@ -216,6 +231,7 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "information": "note", "
 
 def render_sarif(res: CheckResult) -> str:
     """SARIF 2.1.0 for code scanning (columns 1-based, UTF-16 as GitHub expects)."""
+    import json
     li = _Lines()
     codes = all_codes()
     used = sorted({f.code for f in res.findings} | set(codes))

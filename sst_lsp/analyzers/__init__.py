@@ -18,16 +18,20 @@ log = logging.getLogger(__name__)
 
 #: Analyzer modules, in the order their findings are reported.
 ANALYZER_MODULES = ("handlers", "structure", "stateful")
+#: Analyzers that report nothing without a baseline: not even imported then (start-up time).
+NEEDS_BASELINE = frozenset({"stateful"})
+
+
+def _module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"sst_lsp.analyzers.{name}")
+    except ImportError:  # A module not written yet must not break the others.
+        log.debug("analyzer module %s not available", name, exc_info=True)
+        return None
 
 
 def _modules() -> list[ModuleType]:
-    mods: list[ModuleType] = []
-    for name in ANALYZER_MODULES:
-        try:
-            mods.append(importlib.import_module(f"sst_lsp.analyzers.{name}"))
-        except ImportError:  # A module not written yet must not break the others.
-            log.debug("analyzer module %s not available", name, exc_info=True)
-    return mods
+    return [m for m in map(_module, ANALYZER_MODULES) if m is not None]
 
 
 def all_codes() -> dict[str, CodeInfo]:
@@ -41,10 +45,15 @@ def all_codes() -> dict[str, CodeInfo]:
 def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Finding]:
     """Runs every analyzer (or those named in `only`) and returns their findings, sorted."""
     wanted = set(only) if only is not None else None
+    has_baseline = ctx.baseline is not None or any(b is not None for b in ctx.baselines.values())
     out: list[Finding] = []
-    for m in _modules():
-        name = m.__name__.rsplit(".", 1)[-1]
+    for name in ANALYZER_MODULES:
         if wanted is not None and name not in wanted:
+            continue
+        if name in NEEDS_BASELINE and not has_baseline:
+            continue
+        m = _module(name)
+        if m is None:
             continue
         try:
             out.extend(m.analyze(ctx))
