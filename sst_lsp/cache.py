@@ -41,6 +41,7 @@ import io
 import logging
 import os
 import pickle
+import stat
 import sys
 import time
 from collections.abc import Iterable
@@ -142,7 +143,7 @@ def decode(data: bytes) -> dict[str, Any] | None:
         return None
     try:
         got = _Unpickler(io.BytesIO(payload)).load()
-    except Exception:  # An entry of a sister version that slipped through: ignore it.
+    except Exception:  # noqa: BLE001 - an entry of a sister version that slipped through: ignore it.
         return None
     if not isinstance(got, dict) or got.get("format") != FORMAT:
         return None
@@ -154,67 +155,109 @@ def encode(payload: dict[str, Any]) -> bytes:
     return MAGIC + blake2b(body, digest_size=_DIGEST).digest() + body
 
 
+_Entry = tuple[_Digest, bytes]
+#: What one input looked like: (path, fingerprint, stat signature when it may be trusted).
+_Input = tuple[str, bytes, "_StatSig | None"]
+
+
 class _Section:
-    """The entries of one app, as loaded, plus what this run used and added."""
+    """One app's cache: its entries (loaded on first use) and its last results (loaded first)."""
+
+    KINDS = ("stats", "facts", "exports", "resolutions")
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.dir = root / CACHE_DIR
-        self.file = self.dir / f"check-{tool_fingerprint()}.pickle"
-        self.stats: dict[str, tuple[_StatSig, _Digest]] = {}
-        self.facts: dict[str, tuple[_Digest, Any]] = {}
-        self.exports: dict[str, tuple[_Digest, Any]] = {}
-        self.resolutions: dict[Any, tuple[Any, tuple[tuple[Path, bytes], ...]]] = {}
-        self.used: dict[str, set[Any]] = {"stats": set(), "facts": set(), "exports": set(), "resolutions": set()}
+        fp = tool_fingerprint()
+        self.entries_file = self.dir / f"check-{fp}.pickle"
+        self.results_file = self.dir / f"result-{fp}.pickle"
+        self.tables: dict[str, dict[Any, Any]] | None = None
+        self.used: dict[str, set[Any]] = {k: set() for k in self.KINDS}
         self.dirty = False
-        self._load()
+        self.results: dict[Any, tuple[tuple[_Input, ...], bytes]] | None = None
+        self.results_dirty = False
 
-    def _load(self) -> None:
-        try:
-            data = self.file.read_bytes()
-        except OSError:
-            return
-        got = decode(data)
-        if got is None:
-            log.debug("ignoring the unreadable cache %s", self.file)
-            self.dirty = True  # Rewritten at the end of the run.
-            return
-        try:
-            self.stats = dict(got["stats"])
-            self.facts = dict(got["facts"])
-            self.exports = dict(got["exports"])
-            self.resolutions = dict(got["resolutions"])
-        except (KeyError, TypeError, ValueError):
-            self.stats, self.facts, self.exports, self.resolutions = {}, {}, {}, {}
-            self.dirty = True
+    # Entries: file facts, export tables, resolutions (each pickled on its own, unpickled on use).
+    def table(self, kind: str) -> dict[Any, Any]:
+        if self.tables is None:
+            self.tables = {k: {} for k in self.KINDS}
+            got = _read(self.entries_file)
+            if got is None:
+                self.dirty = self.entries_file.exists()  # A broken file is rewritten.
+            else:
+                try:
+                    for k in self.KINDS:
+                        self.tables[k] = dict(got[k])
+                except (KeyError, TypeError, ValueError):
+                    self.tables = {k: {} for k in self.KINDS}
+                    self.dirty = True
+        return self.tables[kind]
+
+    # Results: the findings and counts of the whole app, with every input they were made from.
+    def result_table(self) -> dict[Any, tuple[tuple[_Input, ...], bytes]]:
+        if self.results is None:
+            self.results = {}
+            got = _read(self.results_file)
+            if got is None:
+                self.results_dirty = self.results_file.exists()
+            else:
+                try:
+                    self.results = dict(got["results"])
+                except (KeyError, TypeError, ValueError):
+                    self.results_dirty = True
+        return self.results
 
     def save(self) -> None:
         """Writes what this run used (stale entries drop out), atomically."""
-        if not self.dirty:
-            for kind, used in self.used.items():
-                if len(used) != len(getattr(self, kind)):
-                    self.dirty = True
-                    break
-        if not self.dirty:
-            return
-        payload = {"format": FORMAT}
-        for kind, used in self.used.items():
-            table = getattr(self, kind)
-            payload[kind] = {k: table[k] for k in used if k in table}  # type: ignore[assignment]
         try:
-            data = encode(payload)
-            self.dir.mkdir(parents=True, exist_ok=True)
-            ignore = self.dir / ".gitignore"
-            if not ignore.exists():
-                _atomic_write(ignore, b"# Written by sst-lsp: the check cache (`sst-lsp cache clean`).\n*\n")
-            _atomic_write(self.file, data)
-            for old in self.dir.glob("check-*.pickle"):
-                if old != self.file:
-                    old.unlink(missing_ok=True)
-        except Exception as e:
+            if self.tables is not None:
+                dirty = self.dirty or any(len(self.used[k]) != len(self.tables[k]) for k in self.KINDS)
+                if dirty:
+                    payload: dict[str, Any] = {"format": FORMAT}
+                    for k in self.KINDS:
+                        t = self.tables[k]
+                        payload[k] = {key: t[key] for key in self.used[k] if key in t}
+                    self._write(self.entries_file, encode(payload))
+            if self.results is not None and self.results_dirty:
+                self._write(self.results_file, encode({"format": FORMAT, "results": self.results}))
+        except Exception as e:  # noqa: BLE001 - see below.
             # A read-only checkout, a full disk, a value that cannot be pickled: the check
             # itself is done, only the next one will not be faster.
-            log.debug("cannot write the cache %s: %s", self.file, e)
+            log.debug("cannot write the cache in %s: %s", self.dir, e)
+
+    def _write(self, file: Path, data: bytes) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ignore = self.dir / ".gitignore"
+        if not ignore.exists():
+            _atomic_write(ignore, b"# Written by sst-lsp: the check cache (`sst-lsp cache clean`).\n*\n")
+        _atomic_write(file, data)
+        prefix = file.name.split("-", 1)[0] + "-"
+        for old in self.dir.glob(prefix + "*.pickle"):
+            if old != file:  # Written by another version of sst-lsp.
+                old.unlink(missing_ok=True)
+
+
+def _read(file: Path) -> dict[str, Any] | None:
+    try:
+        data = file.read_bytes()
+    except OSError:
+        return None
+    got = decode(data)
+    if got is None:
+        log.debug("ignoring the unreadable cache file %s", file)
+    return got
+
+
+def _loads(blob: bytes) -> Any:
+    """One entry's value (None when it cannot be read back: then it is recomputed)."""
+    try:
+        return _Unpickler(io.BytesIO(blob)).load()
+    except Exception:  # noqa: BLE001 - what cannot be read back is recomputed.
+        return None
+
+
+def _dumps(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -233,16 +276,43 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-class CheckCache:
-    """The cache of one check run over some apps: a `FactStore` for the index and a
-    `ResolutionStore` for the resolver. Call `save()` at the end of the run."""
+class RecordingFileSource(FileSource):
+    """A `FileSource` that notes every file it reads and every directory it lists (the inputs
+    of one app's result), and the digest of each text it reads."""
 
-    def __init__(self, fs: FileSource, app_roots: Iterable[Path]) -> None:
-        self.fs = fs
+    def __init__(self, cache: CheckCache, inputs: set[str]) -> None:
+        super().__init__()
+        self._cache = cache
+        self.inputs = inputs
+
+    def read_text(self, path: Path) -> str | None:
+        key = str(path)
+        self.inputs.add(key)
+        text = super().read_text(path)
+        if text is not None and key not in self._cache._digests:
+            self._cache._digests[key] = content_digest(text)
+        return text
+
+    def _names(self, directory: Path) -> dict[str, str] | None:
+        self.inputs.add(str(directory))
+        return super()._names(directory)
+
+
+class CheckCache:
+    """The cache of one check run over some apps: per app a result (findings and counts, valid
+    while each of its inputs is as it was), and the entries a result is rebuilt from when it is
+    not: a `FactStore` for the index and a `ResolutionStore` for the resolver. Call `save()` at
+    the end of the run."""
+
+    def __init__(self, app_roots: Iterable[Path]) -> None:
+        #: The cache's own reads (not recorded as inputs).
+        self.fs = FileSource()
         self._sections: dict[Path, _Section | None] = {Path(r): None for r in app_roots}
         self._section_of_dir: dict[Path, _Section | None] = {}
-        self._digests: dict[Path, _Digest | None] = {}
-        self._fps: dict[Path, bytes] = {}
+        self._digests: dict[str, _Digest | None] = {}
+        self._probes: dict[str, tuple[bytes, _StatSig | None]] = {}
+        #: The inputs of the app being built (None: none is).
+        self.recording: set[str] | None = None
         self.hits = 0
         self.misses = 0
 
@@ -265,56 +335,114 @@ class CheckCache:
         self._section_of_dir[d] = found
         return found
 
-    # Content digests through stat signatures.
-    def digest(self, path: Path) -> _Digest | None:
-        """The digest of a file's text (None: missing or not text), read only when its stat
-        signature is not known to match."""
-        if path in self._digests:
-            return self._digests[path]
-        got = self._digest(path)
-        self._digests[path] = got
+    # Fingerprints of paths.
+    def _read_digest(self, key: str) -> _Digest | None:
+        if key in self._digests:
+            return self._digests[key]
+        text = self.fs.read_text(Path(key))
+        d = None if text is None else content_digest(text)
+        self._digests[key] = d
+        return d
+
+    def _probe(self, key: str) -> tuple[bytes, _StatSig | None]:
+        """What `key` is now: b"n" (nothing), b"d" + its listing's digest, b"f" + its text's
+        digest; and for a file unchanged for a while, its stat signature."""
+        got = self._probes.get(key)
+        if got is not None:
+            return got
+        try:
+            st = os.stat(key)
+        except (OSError, ValueError):
+            got = (b"n", None)
+        else:
+            if stat.S_ISDIR(st.st_mode):
+                # Adding, removing or renaming an entry moves a folder's stamps too.
+                got = (b"d" + _listing_digest(key), _stat_sig(st) if _settled(st) else None)
+            elif stat.S_ISREG(st.st_mode):
+                sig = _stat_sig(st) if _settled(st) else None
+                got = (b"f" + (self._read_digest(key) or b""), sig)
+            else:
+                got = (b"o", None)
+        self._probes[key] = got
         return got
 
-    def _digest(self, path: Path) -> _Digest | None:
-        sec = self._section(path)
-        key = str(path)
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        sig = _stat_sig(st)
-        if sec is not None:
-            known = sec.stats.get(key)
-            if known is not None and known[0] == sig:
-                sec.used["stats"].add(key)
-                return known[1]
-        text = self.fs.read_text(path)
-        if text is None:
-            return None
-        d = content_digest(text)
-        self._remember(sec, key, st, d)
-        return d
+    def _unchanged(self, key: str, fp: bytes, sig: _StatSig | None) -> bool:
+        if sig is not None and key not in self._probes:
+            try:
+                if _stat_sig(os.stat(key)) == sig:
+                    return True
+            except (OSError, ValueError):
+                return False
+        return self._probe(key)[0] == fp
 
-    def _remember(self, sec: _Section | None, key: str, st: os.stat_result, d: _Digest) -> None:
-        if sec is None:
+    def _record(self, paths: Iterable[str]) -> None:
+        if self.recording is not None:
+            self.recording.update(paths)
+
+    # Whole-app results.
+    def result(self, root: Path, key: tuple[object, ...]) -> Any:
+        """The result stored for app `root` under `key` if none of its inputs changed."""
+        if root not in self._sections:
+            return None
+        sec = self._section_at(root)
+        entry = sec.result_table().get(key)
+        if entry is None:
+            return None
+        inputs, blob = entry
+        for path, fp, sig in inputs:
+            if not self._unchanged(path, fp, sig):
+                return None
+        return _loads(blob)
+
+    def recorder(self) -> RecordingFileSource:
+        """A file source for building one app; what it reads becomes that app's inputs."""
+        self.recording = set()
+        return RecordingFileSource(self, self.recording)
+
+    def put_result(self, root: Path, key: tuple[object, ...], value: object) -> None:
+        """Stores the result of the app built through the last `recorder()`."""
+        inputs, self.recording = self.recording or set(), None
+        if root not in self._sections:
             return
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > STAT_MARGIN_NS:
-            sec.stats[key] = (_stat_sig(st), d)
+        rows = []
+        for path in sorted(inputs):
+            fp, sig = self._probe(path)
+            rows.append((path, fp, sig))
+        sec = self._section_at(root)
+        table = sec.result_table()
+        table.clear()  # One result per app: the last run's arguments.
+        table[key] = (tuple(rows), _dumps(value))
+        sec.results_dirty = True
+
+    # Content digests of entries, through the stat signatures of the entries table.
+    def digest(self, path: Path) -> _Digest | None:
+        key = str(path)
+        if key in self._digests:
+            return self._digests[key]
+        sec = self._section(path)
+        try:
+            st = os.stat(key)
+        except OSError:
+            self._digests[key] = None
+            return None
+        if sec is not None:
+            stats = sec.table("stats")
+            known = stats.get(key)
+            if known is not None and known[0] == _stat_sig(st):
+                sec.used["stats"].add(key)
+                d: _Digest = known[1]
+                self._digests[key] = d
+                return d
+        read = self._read_digest(key)
+        if sec is not None and read is not None:
+            self._remember(sec, key, st, read)
+        return read
+
+    def _remember(self, sec: _Section, key: str, st: os.stat_result, d: _Digest) -> None:
+        if _settled(st):
+            sec.table("stats")[key] = (_stat_sig(st), d)
             sec.used["stats"].add(key)
             sec.dirty = True
-
-    def _digest_of_text(self, path: Path, text: str) -> _Digest:
-        d = content_digest(text)
-        if path not in self._digests:
-            self._digests[path] = d
-            try:
-                st = os.stat(path)
-            except OSError:
-                return d
-            # Only when the text is what the disk holds now (not an unsaved buffer).
-            if st.st_size == len(text.encode("utf-8", "surrogatepass")):
-                self._remember(self._section(path), str(path), st, d)
-        return d
 
     # FactStore.
     def get_facts(self, path: Path) -> Any:
@@ -335,60 +463,74 @@ class CheckCache:
         if sec is None:
             return None
         key = str(path)
-        entry = getattr(sec, kind).get(key)
+        entry = sec.table(kind).get(key)
         if entry is None or self.digest(path) != entry[0]:
             self.misses += 1
             return None
+        value = _loads(entry[1])
+        if value is None:
+            return None
         sec.used[kind].add(key)
+        self._record((key,))
         self.hits += 1
-        return entry[1]
+        return value
 
     def _put(self, kind: str, path: Path, text: str, value: object) -> None:
         sec = self._section(path)
         if sec is None:
             return
         key = str(path)
-        d = self._digest_of_text(path, text)
-        getattr(sec, kind)[key] = (d, value)
+        d = self._digests.get(key)
+        if d is None:
+            d = self._digests[key] = content_digest(text)
+        try:
+            blob = _dumps(value)
+        except Exception:  # Not picklable (a bug): simply not cached.
+            log.debug("cannot cache %s of %s", kind, key, exc_info=True)
+            return
+        sec.table(kind)[key] = (d, blob)
         sec.used[kind].add(key)
         sec.dirty = True
+        if sec.table("stats").get(key, (None, None))[1] != d:
+            try:
+                st = os.stat(key)
+            except OSError:
+                return
+            self._remember(sec, key, st, d)
 
     # ResolutionStore.
-    def _fingerprint(self, p: Path) -> bytes:
-        """What a resolution saw of `p`: a file's digest, or a directory's listing."""
-        got = self._fps.get(p)
-        if got is None:
-            if self.fs.is_file(p):
-                got = b"f" + (self.digest(p) or b"")
-            else:
-                listing = "\0".join(f"{n}\1{k}" for n, k in sorted(self.fs.list_dir(p).items()))
-                got = b"d" + blake2b(listing.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            self._fps[p] = got
-        return got
-
     def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Any, frozenset[Path]] | None:
         """A resolution of app `root` whose every input is as it was, with those inputs."""
         if root not in self._sections:
             return None
         sec = self._section_at(root)
-        entry = sec.resolutions.get(key)
+        entry = sec.table("resolutions").get(key)
         if entry is None:
             self.misses += 1
             return None
-        value, deps = entry
-        for p, fp in deps:
-            if self._fingerprint(p) != fp:
+        deps, blob = entry
+        for p, fp, sig in deps:
+            if not self._unchanged(p, fp, sig):
                 self.misses += 1
                 return None
+        value = _loads(blob)
+        if value is None:
+            return None
         sec.used["resolutions"].add(key)
+        self._record(p for p, _, _ in deps)
         self.hits += 1
-        return value, frozenset(p for p, _ in deps)
+        return value, frozenset(Path(p) for p, _, _ in deps)
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: object, deps: Iterable[Path]) -> None:
         if root not in self._sections:
             return
         sec = self._section_at(root)
-        sec.resolutions[key] = (value, tuple((p, self._fingerprint(p)) for p in sorted(deps)))
+        rows = tuple((k, *self._probe(k)) for k in sorted(map(str, deps)))
+        try:
+            blob = _dumps(value)
+        except Exception:  # noqa: BLE001 - a value that cannot be pickled is not cached.
+            return
+        sec.table("resolutions")[key] = (rows, blob)
         sec.used["resolutions"].add(key)
         sec.dirty = True
 
@@ -396,6 +538,27 @@ class CheckCache:
         for s in self._sections.values():
             if s is not None:
                 s.save()
+
+
+def _settled(st: os.stat_result) -> bool:
+    """True when a file last changed long enough ago that a later change moves its stamps."""
+    return time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > STAT_MARGIN_NS
+
+
+def _listing_digest(directory: str) -> bytes:
+    """The digest of a directory's entries as `FileSource` lists them (name, file or folder)."""
+    rows = []
+    try:
+        with os.scandir(directory) as it:
+            for e in it:
+                try:
+                    rows.append(f"{e.name}\1{'d' if e.is_dir() else 'f'}")
+                except OSError:
+                    continue
+    except OSError:
+        return b"?"
+    rows.sort()
+    return blake2b("\0".join(rows).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def clean(app_roots: Iterable[Path]) -> list[Path]:

@@ -7,6 +7,7 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
 from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import Finding
 from sst_lsp.syntax.text import LineIndex, TextRange
+
+log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -85,7 +88,9 @@ def _run_check(
     if use_cache:
         from sst_lsp.cache import CheckCache
 
-        store = CheckCache(index.fs, [a.root for a in index.app_roots()])
+        store = CheckCache([a.root for a in index.app_roots()])
+        if not baseline or baseline == "off":
+            return _run_cached(index, store, only_files, severity_overrides, stage)
         index.store = store
         index.resolver.store = store
     snap = index.snapshot()
@@ -119,6 +124,48 @@ def _run_check(
         notes=notes,
     )
     return res
+
+
+def _run_cached(index: WorkspaceIndex, store: Any, only_files: set[Path],
+                severity_overrides: dict[str, str] | None, stage: str) -> CheckResult:
+    """The check without a baseline, one app at a time through the cache: an app none of whose
+    inputs (the files it read, the folders it listed) changed takes its findings and counts from
+    the cache; any other is built in an index of its own, recording its inputs, with the facts,
+    export tables and resolutions that did not change taken from the cache."""
+    from sst_lsp.model.types import AppSnapshot
+
+    key = ("check", stage, index.exclude)
+    findings: list[Finding] = []
+    counts = [0, 0, 0, 0, 0]  # apps, stacks, constructs, handlers, unresolved
+    files: set[str] = set()
+    for ar in index.app_roots():
+        got = store.result(ar.root, key)
+        log.debug("%s: %s", ar.root, "result from the cache" if got is not None else "checking")
+        if got is None:
+            sub = WorkspaceIndex([ar.root], fs=store.recorder(), exclude=index.exclude)
+            sub.store = sub.resolver.store = store
+            snap = sub.snapshot()
+            apps = tuple(a for a in snap.apps if a.root == ar.root)
+            ctx = AnalysisContext(snapshot=AppSnapshot(snap.revision, apps, snap.facts), resolver=sub.resolver,
+                                  stage=stage)
+            got = (
+                tuple(run_all(ctx)),
+                (len(apps), sum(len(a.stacks) for a in apps), sum(len(a.constructs) for a in apps),
+                 sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
+                tuple(sorted(map(str, snap.facts))),
+            )
+            store.put_result(ar.root, key, got)
+        app_findings, app_counts, app_files = got
+        findings.extend(app_findings)
+        counts = [a + b for a, b in zip(counts, app_counts)]
+        files.update(app_files)
+    store.save()
+    findings.sort(key=Finding.sort_key)
+    findings = apply_severity(findings, severity_overrides or {})
+    if only_files:
+        findings = [f for f in findings if f.path in only_files]
+    return CheckResult(findings=findings, apps=counts[0], stacks=counts[1], constructs=counts[2],
+                       handlers=counts[3], unresolved=counts[4], files=len(files))
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
