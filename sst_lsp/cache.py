@@ -546,11 +546,16 @@ def _settled(st: os.stat_result) -> bool:
 
 
 def _listing_digest(directory: str) -> bytes:
-    """The digest of a directory's entries as `FileSource` lists them (name, file or folder)."""
+    """The digest of a directory's entries as `FileSource` lists them (name, file or folder).
+
+    The `.sst-lsp` folder is left out: the cache itself appears in the app root after a run, and
+    nothing in the model looks into it (discovery and walks skip it)."""
     rows = []
     try:
         with os.scandir(directory) as it:
             for e in it:
+                if e.name == ".sst-lsp":
+                    continue
                 try:
                     rows.append(f"{e.name}\1{'d' if e.is_dir() else 'f'}")
                 except OSError:
