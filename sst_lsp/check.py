@@ -12,13 +12,18 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sst_lsp import __version__
-from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
-from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import Finding
 from sst_lsp.syntax.text import LineIndex, TextRange
+
+if TYPE_CHECKING:
+    from sst_lsp.cache import CheckCache
+    from sst_lsp.model.discover import AppRoot
+
+# The analyzers and the index (with tree-sitter) are imported where they are used: a check whose
+# apps all come from the cache never loads them.
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +88,17 @@ def _run_check(
             roots.append(_app_dir_of(p) or p.parent)
         else:
             roots.append(p)
+    if use_cache and (not baseline or baseline == "off"):
+        return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
+    from sst_lsp.analyzers import AnalysisContext, run_all
+    from sst_lsp.model.index import WorkspaceIndex
+
     index = WorkspaceIndex(roots, exclude=exclude)
     store = None
     if use_cache:
         from sst_lsp.cache import CheckCache
 
         store = CheckCache([a.root for a in index.app_roots()])
-        if not baseline or baseline == "off":
-            return _run_cached(index, store, only_files, severity_overrides, stage)
         index.store = store
         index.resolver.store = store
     snap = index.snapshot()
@@ -126,34 +134,36 @@ def _run_check(
     return res
 
 
-def _run_cached(index: WorkspaceIndex, store: Any, only_files: set[Path],
+def _app_roots(roots: list[Path], exclude: tuple[str, ...]) -> list[AppRoot]:
+    """The apps under `roots`, as `WorkspaceIndex.app_roots` finds them."""
+    from sst_lsp.model.discover import discover_apps
+
+    found: dict[Path, AppRoot] = {}
+    for r in roots:
+        for a in discover_apps(r, exclude):
+            found.setdefault(a.root, a)
+    return sorted(found.values(), key=lambda a: str(a.root))
+
+
+def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Path],
                 severity_overrides: dict[str, str] | None, stage: str) -> CheckResult:
     """The check without a baseline, one app at a time through the cache: an app none of whose
     inputs (the files it read, the folders it listed) changed takes its findings and counts from
     the cache; any other is built in an index of its own, recording its inputs, with the facts,
     export tables and resolutions that did not change taken from the cache."""
-    from sst_lsp.model.types import AppSnapshot
+    from sst_lsp.cache import CheckCache
 
-    key = ("check", stage, index.exclude)
+    app_roots = _app_roots(roots, exclude)
+    store = CheckCache([a.root for a in app_roots])
+    key = ("check", stage, exclude)
     findings: list[Finding] = []
     counts = [0, 0, 0, 0, 0]  # apps, stacks, constructs, handlers, unresolved
     files: set[str] = set()
-    for ar in index.app_roots():
+    for ar in app_roots:
         got = store.result(ar.root, key)
         log.debug("%s: %s", ar.root, "result from the cache" if got is not None else "checking")
         if got is None:
-            sub = WorkspaceIndex([ar.root], fs=store.recorder(), exclude=index.exclude)
-            sub.store = sub.resolver.store = store
-            snap = sub.snapshot()
-            apps = tuple(a for a in snap.apps if a.root == ar.root)
-            ctx = AnalysisContext(snapshot=AppSnapshot(snap.revision, apps, snap.facts), resolver=sub.resolver,
-                                  stage=stage)
-            got = (
-                tuple(run_all(ctx)),
-                (len(apps), sum(len(a.stacks) for a in apps), sum(len(a.constructs) for a in apps),
-                 sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
-                tuple(sorted(map(str, snap.facts))),
-            )
+            got = _check_app(ar, store, exclude, stage)
             store.put_result(ar.root, key, got)
         app_findings, app_counts, app_files = got
         findings.extend(app_findings)
@@ -166,6 +176,25 @@ def _run_cached(index: WorkspaceIndex, store: Any, only_files: set[Path],
         findings = [f for f in findings if f.path in only_files]
     return CheckResult(findings=findings, apps=counts[0], stacks=counts[1], constructs=counts[2],
                        handlers=counts[3], unresolved=counts[4], files=len(files))
+
+
+def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str) -> tuple[object, ...]:
+    """One app's findings and counts, built in an index of its own that records its inputs."""
+    from sst_lsp.analyzers import AnalysisContext, run_all
+    from sst_lsp.model.index import WorkspaceIndex
+    from sst_lsp.model.types import AppSnapshot
+
+    sub = WorkspaceIndex([ar.root], fs=store.recorder(), exclude=exclude)
+    sub.store = sub.resolver.store = store
+    snap = sub.snapshot()
+    apps = tuple(a for a in snap.apps if a.root == ar.root)
+    ctx = AnalysisContext(snapshot=AppSnapshot(snap.revision, apps, snap.facts), resolver=sub.resolver, stage=stage)
+    return (
+        tuple(run_all(ctx)),
+        (len(apps), sum(len(a.stacks) for a in apps), sum(len(a.constructs) for a in apps),
+         sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
+        tuple(sorted(map(str, snap.facts))),
+    )
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
@@ -279,6 +308,9 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "information": "note", "
 def render_sarif(res: CheckResult) -> str:
     """SARIF 2.1.0 for code scanning (columns 1-based, UTF-16 as GitHub expects)."""
     import json
+
+    from sst_lsp.analyzers import all_codes
+
     li = _Lines()
     codes = all_codes()
     used = sorted({f.code for f in res.findings} | set(codes))
