@@ -331,3 +331,39 @@ def test_cache_clean_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "cache clean" in capsys.readouterr().err
     assert main(["cache", "clean", str(tmp_path)]) == 0
     assert "no SST app found" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------------------------
+# Other shapes of a check.
+# ----------------------------------------------------------------------------------------------
+
+
+def test_nested_apps_and_single_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_app(FIXTURE_APPS / "v2-monorepo", tmp_path / "outer")
+    copy_app(FIXTURE_APPS / "v3-run", root / "packages" / "nested")
+    copy_app(FIXTURE_APPS / "v1-functional-ts", root / "stacks" / "v1")
+    monkeypatch.chdir(tmp_path)
+    cold = check(root, capsys, "--no-cache")
+    assert "apps=3" in cold[2]
+    assert check(root, capsys) == cold
+    assert check(root, capsys) == cold
+    one = root / "stacks" / "api" / "Api.ts"
+    assert check(one, capsys) == check(one, capsys, "--no-cache")
+
+
+def test_with_a_git_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_app(FIXTURE_APPS / "v1-functional-ts", tmp_path / "app")
+    git = shutil.which("git")
+    assert git is not None
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([git, *argv], cwd=root, env=env, check=True)
+    stack = next(p for p in sources(root / "stacks"))
+    stack.write_text(stack.read_text(encoding="utf-8").replace("Table", "Bucket", 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    cold = check(root, capsys, "--no-cache", "--baseline", "git:HEAD")
+    assert check(root, capsys, "--baseline", "git:HEAD") == cold
+    assert check(root, capsys, "--baseline", "git:HEAD") == cold
