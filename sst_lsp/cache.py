@@ -36,10 +36,12 @@ never a crash. Writes go to a temporary file in the same folder and are renamed 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import logging
 import os
+import pathlib
 import pickle
 import stat
 import sys
@@ -49,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from sst_lsp import __version__
-from sst_lsp.model.files import FileSource
+from sst_lsp.model.files import MAX_FILE_BYTES, FileSource
 
 try:  # BLAKE2 without loading OpenSSL's hashlib backend (a few ms of start-up).
     from _blake2 import blake2b
@@ -113,8 +115,67 @@ def _stat_sig(st: os.stat_result) -> _StatSig:
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
+_PATH_TYPES = (pathlib.PosixPath, pathlib.WindowsPath, pathlib.PurePosixPath, pathlib.PureWindowsPath)
+_paths: dict[tuple[type, str], pathlib.PurePath] = {}
+
+
+def _path(cls_name: str, text: str) -> pathlib.PurePath:
+    """A path read back from the cache: one object per distinct path in this process (a file's
+    entries name the same folders over and over, and building a `Path` is slow)."""
+    cls = _PATH_CLASSES[cls_name]
+    got = _paths.get((cls, text))
+    if got is None:
+        got = _paths[(cls, text)] = cls(text)
+    return got
+
+
+_PATH_CLASSES: dict[str, type[pathlib.PurePath]] = {c.__name__: c for c in _PATH_TYPES}
+_LOCAL_PATH = type(Path()).__name__
+
+
+def _local_path(text: str) -> Path:
+    got = _path(_LOCAL_PATH, text)
+    assert isinstance(got, Path)
+    return got
+
+#: Per class: the names of its fields when it is one of our dataclasses that can be rebuilt by
+#: calling it with them in order (None when it cannot: it is then pickled the usual way).
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _fields_of(cls: type) -> tuple[str, ...] | None:
+    got = _FIELDS.get(cls, False)
+    if got is not False:
+        return got  # type: ignore[return-value]
+    names: tuple[str, ...] | None = None
+    fields = getattr(cls, "__dataclass_fields__", None)
+    if fields is not None and cls.__module__ in _ALLOWED_MODULES and not hasattr(cls, "__post_init__"):
+        # Plain fields only (no InitVar/ClassVar pseudo-fields, none kept out of __init__ or
+        # keyword-only), in declaration order: `cls(*values)` then rebuilds the object.
+        fs = list(fields.values())
+        if all(f._field_type is dataclasses._FIELD and f.init and not f.kw_only for f in fs):  # type: ignore[attr-defined]
+            names = tuple(f.name for f in fs)
+    _FIELDS[cls] = names
+    return names
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles our dataclasses as calls of their class with their field values (rebuilt by their
+    generated `__init__`, several times faster than the per-field `__setstate__` of a frozen
+    slots dataclass) and paths as strings."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        t = type(obj)
+        if t in _PATH_CLASSES.values():
+            return (_path, (t.__name__, str(obj)))
+        names = _fields_of(t)
+        if names is not None:
+            return (t, tuple(getattr(obj, n) for n in names))
+        return NotImplemented
+
+
 class _Unpickler(pickle.Unpickler):
-    """Resolves only our model's dataclasses and pathlib's path classes."""
+    """Resolves only our model's dataclasses, pathlib's path classes and `_path`."""
 
     def find_class(self, module: str, name: str) -> Any:
         if module in _ALLOWED_MODULES:
@@ -127,9 +188,9 @@ class _Unpickler(pickle.Unpickler):
             if isinstance(obj, type) and hasattr(obj, "__dataclass_fields__") and obj.__module__ == module:
                 return obj
         elif module == "pathlib" and name in _ALLOWED_PATHS:
-            import pathlib
-
             return getattr(pathlib, name)
+        elif module == __name__ and name == "_path":
+            return _path
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
 
@@ -151,7 +212,7 @@ def decode(data: bytes) -> dict[str, Any] | None:
 
 
 def encode(payload: dict[str, Any]) -> bytes:
-    body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    body = _dumps(payload)
     return MAGIC + blake2b(body, digest_size=_DIGEST).digest() + body
 
 
@@ -257,7 +318,9 @@ def _loads(blob: bytes) -> Any:
 
 
 def _dumps(value: object) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -289,7 +352,9 @@ class RecordingFileSource(FileSource):
         key = str(path)
         self.inputs.add(key)
         text = super().read_text(path)
-        if text is not None and key not in self._cache._digests:
+        # Text without U+FFFD was decoded losslessly: its encoding is the file's bytes, whose
+        # digest `CheckCache._read_digest` computes (else the cache reads the file itself).
+        if text is not None and key not in self._cache._digests and "\ufffd" not in text:
             self._cache._digests[key] = content_digest(text)
         return text
 
@@ -337,21 +402,32 @@ class CheckCache:
 
     # Fingerprints of paths.
     def _read_digest(self, key: str) -> _Digest | None:
+        """The digest of a file's text as `FileSource.read_text` would return it (None when it
+        would return None), from its bytes: for UTF-8 text they are the text's own encoding (a
+        file that is not valid UTF-8 gets another digest than its decoded text, so it is simply
+        never taken from the cache)."""
         if key in self._digests:
             return self._digests[key]
-        text = self.fs.read_text(Path(key))
-        d = None if text is None else content_digest(text)
+        d: _Digest | None = None
+        try:
+            with open(key, "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+        except (OSError, ValueError):
+            data = None
+        if data is not None and len(data) <= MAX_FILE_BYTES and b"\x00" not in data[:8192]:
+            d = blake2b(data, digest_size=16).digest()
         self._digests[key] = d
         return d
 
-    def _probe(self, key: str) -> tuple[bytes, _StatSig | None]:
+    def _probe(self, key: str, st: os.stat_result | None = None) -> tuple[bytes, _StatSig | None]:
         """What `key` is now: b"n" (nothing), b"d" + its listing's digest, b"f" + its text's
         digest; and for a file unchanged for a while, its stat signature."""
         got = self._probes.get(key)
         if got is not None:
             return got
         try:
-            st = os.stat(key)
+            if st is None:
+                st = os.stat(key)
         except (OSError, ValueError):
             got = (b"n", None)
         else:
@@ -367,13 +443,15 @@ class CheckCache:
         return got
 
     def _unchanged(self, key: str, fp: bytes, sig: _StatSig | None) -> bool:
+        st = None
         if sig is not None and key not in self._probes:
             try:
-                if _stat_sig(os.stat(key)) == sig:
-                    return True
+                st = os.stat(key)
             except (OSError, ValueError):
-                return False
-        return self._probe(key)[0] == fp
+                return fp == b"n"
+            if _stat_sig(st) == sig:
+                return True
+        return self._probe(key, st)[0] == fp
 
     def _record(self, paths: Iterable[str]) -> None:
         if self.recording is not None:
@@ -519,7 +597,7 @@ class CheckCache:
         sec.used["resolutions"].add(key)
         self._record(p for p, _, _ in deps)
         self.hits += 1
-        return value, frozenset(Path(p) for p, _, _ in deps)
+        return value, frozenset(_local_path(p) for p, _, _ in deps)
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: object, deps: Iterable[Path]) -> None:
         if root not in self._sections:
