@@ -1,37 +1,49 @@
 """The on-disk cache of `sst-lsp check` (beside check.py: it writes files, which the pure layers
-never do; the model reaches it only through the `FactStore` / `ResolutionStore` protocols).
+never do; the model reaches it only through the `FactStore` and `ResolutionStore` protocols of
+model/index.py and model/resolve.py).
 
-Where: `<app>/.sst-lsp/cache/check-<fingerprint>.pickle`, one file per app, next to the
-`.sst-lsp/outputs/` and `.sst-lsp/cdk.out/` sst-lsp already writes there (and which discovery
-skips). Per app rather than one user cache folder: CI caches it with the checkout, deleting the
-app deletes its cache, `sst-lsp cache clean` knows what to remove, and nothing grows without bound
-in the home folder for projects that are long gone. The folder holds a `.gitignore` of `*`.
+Where: `<app>/.sst-lsp/cache/`, per app, next to the `.sst-lsp/outputs/` and `.sst-lsp/cdk.out/`
+sst-lsp already writes there (and which discovery skips). Per app rather than one user cache
+folder: CI caches it with the checkout (`actions/cache` of `**/.sst-lsp/cache`), deleting an app
+deletes its cache, `sst-lsp cache clean` knows what to remove, and nothing grows without bound in
+a home folder for projects long gone. The folder holds a `.gitignore` of `*`.
 
-What: per app, entries keyed by content digest (BLAKE2b of the file's text):
+What, in two files per app:
 
-- the `FileFacts` of each stack / config file (`facts`),
-- the `ExportTable` of each handler file (`exports`),
-- each handler resolution, with a fingerprint of every directory listing and file it read
-  (`resolutions`); a listing or a file that changed invalidates exactly the resolutions that
-  read it,
-- a stat signature per file (mtime, ctime, size, inode -> digest), so that a warm run stats files
-  instead of reading them. A signature is recorded only for a file last changed more than
-  `STAT_MARGIN_NS` before it was read: a later edit then always moves the timestamps, even on
-  file systems with coarse timestamps (git's "racily clean" rule).
+- `result-<fp>.pickle`: the app's findings and counts, with every input they were made from:
+  each file read and each folder listed while building the app and running the analyzers, with
+  a fingerprint (the file's content digest, the folder's listing digest). An app none of whose
+  inputs changed takes its result from here: nothing is parsed, resolved or analysed (the
+  parser, the index and the analyzers are not even imported).
+- `check-<fp>.pickle`, read only when a result is stale: the entries a result is rebuilt from,
+  each keyed by the content digest (BLAKE2b) of its file: the `FileFacts` of each stack and
+  config file, the `ExportTable` of each handler file, and each handler resolution with the
+  fingerprints of the files and listings it read (a listing or a file that changed invalidates
+  exactly the resolutions that read it).
 
-Key: the file name holds a fingerprint of the tool (its version, `FORMAT`, the Python version and
-the size and modification time of every module of the `sst_lsp` package), so any code change or
-upgrade starts a new cache; files of other fingerprints are deleted when a new one is written.
+Both record stat signatures (mtime, ctime, size, inode), so that a warm run stats its inputs
+instead of reading them. A signature is recorded only for a file or folder last changed more than
+`STAT_MARGIN_NS` before it was seen: a later change then always moves its stamps, even on file
+systems with coarse timestamps (git's "racily clean" rule). A checkout gives every file new
+stamps: each input is then read and hashed once, and the results still come from the cache.
 
-Format and safety: `MAGIC`, a BLAKE2b digest of the payload, then a pickle of plain dicts and
-tuples of our own frozen dataclasses. Pickle because it is the fastest way (C code) to rebuild
-those objects with their `Path`s and `TextRange`s (a JSON/marshal form of plain tuples would have
-to be rebuilt object by object in Python, several times slower for the large stack files of a
-monorepo). The unpickler resolves only an allow-list of classes (our model's dataclasses and
-pathlib's paths: no callables, nothing imported), and a payload whose digest does not match is
-never unpickled: a corrupt, truncated or foreign entry is ignored (and rewritten), never executed,
-never a crash. Writes go to a temporary file in the same folder and are renamed over the entry
-(atomic on POSIX and Windows), so concurrent runs each see a complete file; the last writer wins.
+Key: the file names hold a fingerprint of the tool (its version, `FORMAT`, the Python version and
+the size and modification time of every module of the `sst_lsp` package: one stat per module),
+so any code change or upgrade starts a new cache; files of other fingerprints are deleted when a
+new one is written. Results are keyed by the arguments that shape them (stage, exclusions);
+severity overrides and file filters apply afterwards.
+
+Format and safety: `MAGIC`, a BLAKE2b digest of the payload, then a pickle of plain dicts, tuples
+and our own frozen dataclasses (each entry pickled on its own and unpickled on use). Pickle
+because it rebuilds those objects, with their `Path`s and `TextRange`s, in C: a JSON or marshal
+form of plain tuples would have to be turned back into objects one by one in Python (we pickle
+dataclasses as calls of their class with their fields, which is what such a decoder would do,
+only driven by C). The unpickler resolves only an allow-list (our model's dataclasses, pathlib's
+path classes and this module's `_path`): no other callable, nothing else imported. A file whose
+digest does not match is never unpickled; a corrupt, truncated, foreign or hostile file or entry
+is ignored and rewritten, never executed, never a crash. Writes go to a temporary file in the same
+folder renamed over the old one (atomic on POSIX and Windows): concurrent runs each read a
+complete file, and the last writer wins.
 """
 
 from __future__ import annotations
