@@ -16,7 +16,8 @@ subprocesses, side by side in one run:
 - warm, one edit: one handler file of one app changed (that app is rebuilt from the cached
   entries, the others come from the cache).
 
-It prints the best wall time of each (of --runs runs) (and its ratio to parse), the peak RSS of each process,
+It prints the best wall time and CPU time (user + system) of each over --runs runs, each with its
+ratio to parse (CPU time is the steadier figure on a shared machine), the peak RSS of each process,
 whether the cached results equal the cold ones, and the start-up floor (`python -c pass`,
 `import sst_lsp.cli`, `sst-lsp --version`). Goals (issue 14): cold <= 1.0x parse, warm <= 0.25x,
 the example's warm check under 100 ms.
@@ -76,6 +77,10 @@ print(n)
 """.replace("SUFFIXES", repr(PARSE_SUFFIXES))
 
 
+#: One process: wall seconds, CPU seconds (user + system), peak RSS in MB, stdout.
+Sample = tuple[float, float, float, str]
+
+
 class Runner:
     def __init__(self, pycache: Path) -> None:
         env = dict(os.environ)
@@ -85,8 +90,8 @@ class Runner:
         env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.env = env
 
-    def run(self, argv: list[str], cwd: Path) -> tuple[float, float, str]:
-        """(wall seconds, peak RSS in MB, stdout) of one process."""
+    def run(self, argv: list[str], cwd: Path) -> Sample:
+        """One process's wall time, CPU time, peak RSS and output."""
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             start = time.perf_counter()
             proc = subprocess.Popen([sys.executable, *argv], stdout=out, stderr=err, cwd=cwd, env=self.env)
@@ -99,17 +104,17 @@ class Runner:
             stdout, stderr = out.read().decode(), err.read().decode()
         if code not in (0, 1):
             raise SystemExit(f"{' '.join(argv)} failed with exit {code}:\n{stderr}")
-        return wall, usage.ru_maxrss / 1024, stdout
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
 
-    def check(self, tree: Path, *flags: str) -> tuple[float, float, str]:
+    def check(self, tree: Path, *flags: str) -> Sample:
         return self.run(["-m", "sst_lsp", "check", str(tree), "--format", "json", "--stats", *flags], cwd=tree)
 
 
-def _best(runs: int, fn: Callable[[], tuple[float, float, str]]) -> tuple[float, float, str]:
-    """The best wall time of `runs` runs (the least disturbed by other work on a shared machine,
-    as `timeit` reports), the highest peak RSS, the last output."""
+def _best(runs: int, fn: Callable[[], Sample]) -> Sample:
+    """The best wall and CPU times of `runs` runs (the least disturbed by other work on a shared
+    machine, as `timeit` reports), the highest peak RSS, the last output."""
     results = [fn() for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results), results[-1][2]
+    return min(r[0] for r in results), min(r[1] for r in results), max(r[2] for r in results), results[-1][3]
 
 
 def _touch_all(tree: Path) -> None:
@@ -131,7 +136,7 @@ def _settle(since: float) -> None:
 def bench_tree(runner: Runner, name: str, tree: Path, runs: int, edit: Path | None) -> dict[str, object]:
     written = time.time()
     parse = _best(runs, lambda: runner.run(["-c", PARSE_ALL, str(tree)], cwd=tree))
-    files = int(parse[2].strip() or 0)
+    files = int(parse[3].strip() or 0)
     cold = _best(runs, lambda: runner.check(tree, "--no-cache"))
     runner.run(["-m", "sst_lsp", "cache", "clean", str(tree)], cwd=tree)
     _settle(written)
@@ -142,7 +147,7 @@ def bench_tree(runner: Runner, name: str, tree: Path, runs: int, edit: Path | No
         original = edit.read_text(encoding="utf-8")
         count = [0]
 
-        def edited() -> tuple[float, float, str]:
+        def edited() -> Sample:
             count[0] += 1
             edit.write_text(original + f"\nexport const benchEdit{count[0]} = {count[0]};\n", encoding="utf-8")
             return runner.check(tree)
@@ -150,20 +155,22 @@ def bench_tree(runner: Runner, name: str, tree: Path, runs: int, edit: Path | No
         one_edit = _best(runs, edited)
         edit.write_text(original, encoding="utf-8")
 
-    def after_checkout() -> tuple[float, float, str]:
+    def after_checkout() -> Sample:
         _touch_all(tree)
         return runner.check(tree)
 
     checkout = _best(runs, after_checkout)
-    same = warm[2] == cold[2] and checkout[2] == cold[2]
+    same = warm[3] == cold[3] and checkout[3] == cold[3] and fill[3] == cold[3]
     return {"name": name, "files": files, "parse": parse, "cold": cold, "fill": fill, "warm": warm,
             "checkout": checkout, "one_edit": one_edit, "same": same}
 
 
-def _fmt(res: tuple[float, float, str] | None, base: float) -> str:
+def _fmt(res: Sample | None, base: Sample, i: int) -> str:
     if res is None:
         return "-"
-    return f"{res[0] * 1000:7.0f} ms {res[0] / base:5.2f}x {res[1]:4.0f} MB"
+    if i == 2:
+        return f"{res[2]:.0f} MB"
+    return f"{res[i] * 1000:.0f} ms {res[i] / base[i]:.2f}x"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,15 +199,21 @@ def main(argv: list[str] | None = None) -> int:
             bench_tree(runner, "notes-app", example, max(args.runs, 5),
                        example / "packages" / "functions" / "src" / "notes" / "get.ts"),
         ]
-        print()
-        print("best wall time of the runs, its ratio to parsing every source file once, peak RSS (MB)")
         cols = [("parse", "parse"), ("cold", "cold (--no-cache)"), ("fill", "first run (fills)"),
                 ("warm", "warm"), ("one_edit", "warm, one edit"), ("checkout", "warm, after checkout")]
-        print(f"{'tree':10} {'files':>5}  " + "  ".join(f"{label:>22}" for _, label in cols) + "  same results")
-        for r in rows:
-            base = r["parse"][0]  # type: ignore[index]
-            print(f"{r['name']:10} {r['files']:5}  " + "  ".join(f"{_fmt(r[k], base):>22}" for k, _ in cols)  # type: ignore[arg-type]
-                  + f"  {'yes' if r['same'] else 'NO'}")
+        for i, what in ((0, "wall time (best of the runs) and its ratio to parse"),
+                        (1, "CPU time, user + system (best of the runs) and its ratio to parse"),
+                        (2, "peak RSS")):
+            print()
+            print(what)
+            print(f"{'tree':10} {'files':>5}  " + "  ".join(f"{label:>20}" for _, label in cols))
+            for r in rows:
+                base = r["parse"]
+                print(f"{r['name']:10} {r['files']:5}  "
+                      + "  ".join(f"{_fmt(r[k], base, i):>20}" for k, _ in cols))  # type: ignore[arg-type]
+        print()
+        print("cached results identical to cold ones: "
+              + ", ".join(f"{r['name']} {'yes' if r['same'] else 'NO'}" for r in rows))
         print()
         floor = [
             ("python -c pass", ["-c", "pass"]),

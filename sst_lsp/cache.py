@@ -171,19 +171,43 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
     return names
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles our dataclasses as calls of their class with their field values (rebuilt by their
-    generated `__init__`, several times faster than the per-field `__setstate__` of a frozen
-    slots dataclass) and paths as strings."""
+def _dispatch_table() -> dict[type, Any]:
+    """Reducers for pickling: each of our dataclasses as a call of its class with its field
+    values (rebuilt by the generated `__init__`, several times faster than the per-field
+    `__setstate__` of a frozen slots dataclass; read with `attrgetter`, in C), and paths as
+    strings. Built on first use from the model modules loaded by then."""
+    global _DISPATCH
+    if _DISPATCH is None:
+        import copyreg
+        from operator import attrgetter
 
-    def reducer_override(self, obj: Any) -> Any:
-        t = type(obj)
-        if t in _PATH_CLASSES.values():
-            return (_path, (t.__name__, str(obj)))
-        names = _fields_of(t)
-        if names is not None:
-            return (t, tuple(getattr(obj, n) for n in names))
-        return NotImplemented
+        table: dict[type, Any] = dict(copyreg.dispatch_table)
+
+        def path_reducer(cls: type) -> Any:
+            name = cls.__name__
+            return lambda p: (_path, (name, str(p)))
+
+        def fields_reducer(cls: type, names: tuple[str, ...]) -> Any:
+            if len(names) == 1:
+                one = attrgetter(names[0])
+                return lambda o: (cls, (one(o),))
+            many = attrgetter(*names)
+            return lambda o: (cls, many(o))
+
+        for c in _PATH_TYPES:
+            table[c] = path_reducer(c)
+        for module in _ALLOWED_MODULES:
+            mod = sys.modules.get(module)
+            for obj in vars(mod).values() if mod is not None else ():
+                if isinstance(obj, type) and obj.__module__ == module:
+                    names = _fields_of(obj)
+                    if names:
+                        table[obj] = fields_reducer(obj, names)
+        _DISPATCH = table
+    return _DISPATCH
+
+
+_DISPATCH: dict[type, Any] | None = None
 
 
 class _Unpickler(pickle.Unpickler):
@@ -331,7 +355,9 @@ def _loads(blob: bytes) -> Any:
 
 def _dumps(value: object) -> bytes:
     buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
     return buf.getvalue()
 
 
