@@ -411,7 +411,8 @@ class CheckCache:
         #: The cache's own reads (not recorded as inputs).
         self.fs = FileSource()
         self._sections: dict[Path, _Section | None] = {Path(r): None for r in app_roots}
-        self._section_of_dir: dict[Path, _Section | None] = {}
+        self._roots = {str(r): Path(r) for r in self._sections}
+        self._section_of_dir: dict[str, _Section | None] = {}
         self._digests: dict[str, _Digest | None] = {}
         self._probes: dict[str, tuple[bytes, _StatSig | None]] = {}
         #: The inputs of the app being built (None: none is).
@@ -427,14 +428,23 @@ class CheckCache:
         return s
 
     def _section(self, path: Path) -> _Section | None:
-        d = path.parent
-        if d in self._section_of_dir:
-            return self._section_of_dir[d]
+        """The section of the innermost app holding `path` (string operations: this runs for
+        every file, and pathlib's `parent` builds a new object each time)."""
+        d = os.path.dirname(str(path))
+        got = self._section_of_dir.get(d, False)
+        if got is not False:
+            return got  # type: ignore[return-value]
         found: _Section | None = None
-        for cand in (d, *d.parents):
-            if cand in self._sections:
-                found = self._section_at(cand)
+        cand = d
+        while True:
+            root = self._roots.get(cand)
+            if root is not None:
+                found = self._section_at(root)
                 break
+            up = os.path.dirname(cand)
+            if up == cand:
+                break
+            cand = up
         self._section_of_dir[d] = found
         return found
 
