@@ -415,6 +415,7 @@ class CheckCache:
         self._section_of_dir: dict[str, _Section | None] = {}
         self._digests: dict[str, _Digest | None] = {}
         self._probes: dict[str, tuple[bytes, _StatSig | None]] = {}
+        self._pending_stats: set[str] = set()
         #: The inputs of the app being built (None: none is).
         self.recording: set[str] | None = None
         self.hits = 0
@@ -427,7 +428,7 @@ class CheckCache:
             s = self._sections[root] = _Section(root)
         return s
 
-    def _section(self, path: Path) -> _Section | None:
+    def _section(self, path: Path | str) -> _Section | None:
         """The section of the innermost app holding `path` (string operations: this runs for
         every file, and pathlib's `parent` builds a new object each time)."""
         d = os.path.dirname(str(path))
@@ -617,12 +618,8 @@ class CheckCache:
         sec.table(kind)[key] = (d, blob)
         sec.used[kind].add(key)
         sec.dirty = True
-        if sec.table("stats").get(key, (None, None))[1] != d:
-            try:
-                st = os.stat(key)
-            except OSError:
-                return
-            self._remember(sec, key, st, d)
+        # Its stat signature is recorded at `save()`, from the probe the app's result made anyway.
+        self._pending_stats.add(key)
 
     # ResolutionStore.
     def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Any, frozenset[Path]] | None:
@@ -661,6 +658,16 @@ class CheckCache:
         sec.dirty = True
 
     def save(self) -> None:
+        for key in self._pending_stats:
+            sec = self._section(key)
+            if sec is None:
+                continue
+            fp, sig = self._probe(key)
+            known = sec.table("stats").get(key)
+            if sig is not None and fp[:1] == b"f" and (known is None or known != (sig, fp[1:])):
+                sec.table("stats")[key] = (sig, fp[1:])
+                sec.used["stats"].add(key)
+                sec.dirty = True
         for s in self._sections.values():
             if s is not None:
                 s.save()
