@@ -283,6 +283,33 @@ def test_a_same_size_edit_with_its_mtime_restored_is_seen(
     assert check(root, capsys) == check(root, capsys, "--no-cache")
 
 
+def test_after_a_checkout_contents_are_hashed_once_and_stamps_renewed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "STAT_MARGIN_NS", -(10**18))  # Every file counts as settled.
+    root = copy_app(FIXTURE_APPS / "v1-functional-ts", tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    cold = check(root, capsys, "--no-cache")
+    check(root, capsys)
+    reads: list[str] = []
+    real = cache.CheckCache._read_digest
+
+    def counting(self: cache.CheckCache, key: str) -> bytes | None:
+        reads.append(key)
+        return real(self, key)
+
+    monkeypatch.setattr(cache.CheckCache, "_read_digest", counting)
+    assert check(root, capsys) == cold
+    assert reads == [], "a warm run read files whose stamps it knew"
+    for p in root.rglob("*"):  # New stamps, same contents.
+        if p.is_file() and ".sst-lsp" not in p.parts:
+            os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 5_000_000_000))
+    assert check(root, capsys) == cold
+    assert reads, "new stamps did not make the run read the files"
+    reads.clear()
+    assert check(root, capsys) == cold
+    assert reads == [], "the new stamps were not recorded"
+
+
 # ----------------------------------------------------------------------------------------------
 # Concurrent runs.
 # ----------------------------------------------------------------------------------------------
