@@ -332,6 +332,12 @@ class _Section:
         for old in self.dir.glob(prefix + "*.pickle"):
             if old != file:  # Written by another version of sst-lsp.
                 old.unlink(missing_ok=True)
+        for tmp in self.dir.glob("*.tmp"):  # Left by a run killed while writing.
+            try:
+                if time.time() - tmp.stat().st_mtime > 3600:
+                    tmp.unlink()
+            except OSError:
+                pass
 
 
 def _read(file: Path) -> dict[str, Any] | None:

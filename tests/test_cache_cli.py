@@ -394,3 +394,19 @@ def test_with_a_git_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     cold = check(root, capsys, "--no-cache", "--baseline", "git:HEAD")
     assert check(root, capsys, "--baseline", "git:HEAD") == cold
     assert check(root, capsys, "--baseline", "git:HEAD") == cold
+
+
+def test_temporary_files_of_killed_runs_are_removed_once_old(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_app(FIXTURE_APPS / "v3-run", tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    check(root, capsys)
+    folder = root / cache.CACHE_DIR
+    old, fresh = folder / "result-x.pickle.a1.tmp", folder / "result-x.pickle.b2.tmp"
+    for p in (old, fresh):
+        p.write_bytes(b"partial")
+    os.utime(old, (os.path.getatime(old) - 7200, os.path.getmtime(old) - 7200))
+    (root / "infra" / "api.ts").write_text((root / "infra" / "api.ts").read_text(encoding="utf-8") + "\n// more\n",
+                                           encoding="utf-8")
+    check(root, capsys)  # Writes the cache again.
+    assert not old.exists() and fresh.exists()
