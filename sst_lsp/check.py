@@ -7,18 +7,25 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 from __future__ import annotations
 
 import gc
-import json
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sst_lsp import __version__
-from sst_lsp.analyzers import AnalysisContext, all_codes, run_all
-from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import Finding
 from sst_lsp.syntax.text import LineIndex, TextRange
+
+if TYPE_CHECKING:
+    from sst_lsp.cache import CheckCache
+    from sst_lsp.model.discover import AppRoot
+
+# The analyzers and the index (with tree-sitter) are imported where they are used: a check whose
+# apps all come from the cache never loads them.
+
+log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -46,14 +53,19 @@ def run_check(
     severity_overrides: dict[str, str] | None = None,
     stage: str = "dev",
     exclude: Iterable[str] = (),
+    use_cache: bool = False,
 ) -> CheckResult:
-    """Analyzes every SST app under `paths` (directories, or files inside apps)."""
+    """Analyzes every SST app under `paths` (directories, or files inside apps).
+
+    With `use_cache`, facts, export tables and resolutions are read from and written to each
+    app's `.sst-lsp/cache/` (see `sst_lsp.cache`); the findings are the same either way.
+    """
     # A check builds many small immutable objects and keeps them all until it ends: the cyclic
     # garbage collector would only walk them over and over (about 15% of a large run).
     gc_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run_check(paths, baseline, severity_overrides, stage, exclude)
+        return _run_check(paths, baseline, severity_overrides, stage, exclude, use_cache)
     finally:
         if gc_enabled:
             gc.enable()
@@ -65,6 +77,7 @@ def _run_check(
     severity_overrides: dict[str, str] | None,
     stage: str,
     exclude: Iterable[str],
+    use_cache: bool = False,
 ) -> CheckResult:
     roots: list[Path] = []
     only_files: set[Path] = set()
@@ -75,7 +88,19 @@ def _run_check(
             roots.append(_app_dir_of(p) or p.parent)
         else:
             roots.append(p)
+    if use_cache and (not baseline or baseline == "off"):
+        return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
+    from sst_lsp.analyzers import AnalysisContext, run_all
+    from sst_lsp.model.index import WorkspaceIndex
+
     index = WorkspaceIndex(roots, exclude=exclude)
+    store = None
+    if use_cache:
+        from sst_lsp.cache import CheckCache
+
+        store = CheckCache([a.root for a in index.app_roots()])
+        index.store = store
+        index.resolver.store = store
     snap = index.snapshot()
     notes: list[str] = []
     base_obj = None
@@ -88,6 +113,8 @@ def _run_check(
     ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
                           baselines=baselines)
     findings = apply_severity(run_all(ctx), severity_overrides or {})
+    if store is not None:
+        store.save()
     if only_files:
         findings = [f for f in findings if f.path in only_files]
     res = CheckResult(
@@ -102,6 +129,69 @@ def _run_check(
         notes=notes,
     )
     return res
+
+
+def _app_roots(roots: list[Path], exclude: tuple[str, ...]) -> list[AppRoot]:
+    """The apps under `roots`, as `WorkspaceIndex.app_roots` finds them."""
+    from sst_lsp.model.discover import discover_apps
+
+    found: dict[Path, AppRoot] = {}
+    for r in roots:
+        for a in discover_apps(r, exclude):
+            found.setdefault(a.root, a)
+    return sorted(found.values(), key=lambda a: str(a.root))
+
+
+def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Path],
+                severity_overrides: dict[str, str] | None, stage: str) -> CheckResult:
+    """The check without a baseline, one app at a time through the cache: an app none of whose
+    inputs (the files it read, the folders it listed) changed takes its findings and counts from
+    the cache; any other is built in an index of its own, recording its inputs, with the facts,
+    export tables and resolutions that did not change taken from the cache."""
+    from sst_lsp.cache import CheckCache
+
+    app_roots = _app_roots(roots, exclude)
+    store = CheckCache([a.root for a in app_roots])
+    key = ("check", stage, exclude)
+    findings: list[Finding] = []
+    counts = [0, 0, 0, 0, 0]  # apps, stacks, constructs, handlers, unresolved
+    files: set[str] = set()
+    for ar in app_roots:
+        got = store.result(ar.root, key)
+        log.debug("%s: %s", ar.root, "result from the cache" if got is not None else "checking")
+        if got is None:
+            got = _check_app(ar, store, exclude, stage)
+            store.put_result(ar.root, key, got)
+        app_findings, app_counts, app_files = got
+        findings.extend(app_findings)
+        counts = [a + b for a, b in zip(counts, app_counts)]
+        files.update(app_files)
+    store.save()
+    findings.sort(key=Finding.sort_key)
+    findings = apply_severity(findings, severity_overrides or {})
+    if only_files:
+        findings = [f for f in findings if f.path in only_files]
+    return CheckResult(findings=findings, apps=counts[0], stacks=counts[1], constructs=counts[2],
+                       handlers=counts[3], unresolved=counts[4], files=len(files))
+
+
+def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str) -> tuple[object, ...]:
+    """One app's findings and counts, built in an index of its own that records its inputs."""
+    from sst_lsp.analyzers import AnalysisContext, run_all
+    from sst_lsp.model.index import WorkspaceIndex
+    from sst_lsp.model.types import AppSnapshot
+
+    sub = WorkspaceIndex([ar.root], fs=store.recorder(), exclude=exclude)
+    sub.store = sub.resolver.store = store
+    snap = sub.snapshot()
+    apps = tuple(a for a in snap.apps if a.root == ar.root)
+    ctx = AnalysisContext(snapshot=AppSnapshot(snap.revision, apps, snap.facts), resolver=sub.resolver, stage=stage)
+    return (
+        tuple(run_all(ctx)),
+        (len(apps), sum(len(a.stacks) for a in apps), sum(len(a.constructs) for a in apps),
+         sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
+        tuple(sorted(map(str, snap.facts))),
+    )
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
@@ -193,6 +283,7 @@ def render_stats(res: CheckResult) -> str:
 
 def render_json(res: CheckResult) -> str:
     """A JSON list of diagnostics (ranges 0-based, characters in UTF-16 code units, as in LSP)."""
+    import json
     li = _Lines()
     items = [
         {
@@ -213,6 +304,10 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "information": "note", "
 
 def render_sarif(res: CheckResult) -> str:
     """SARIF 2.1.0 for code scanning (columns 1-based, UTF-16 as GitHub expects)."""
+    import json
+
+    from sst_lsp.analyzers import all_codes
+
     li = _Lines()
     codes = all_codes()
     used = sorted({f.code for f in res.findings} | set(codes))

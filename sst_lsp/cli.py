@@ -9,16 +9,51 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sst_lsp import __version__
 
 log = logging.getLogger("sst_lsp")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter with the terminal width looked up once: argparse builds one per
+    argument it adds, each asking the terminal again (a tenth of a small check's time)."""
+
+    _columns: int | None = None
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            if _Formatter._columns is None:
+                _Formatter._columns = _terminal_columns()
+            width = _Formatter._columns - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    """What `shutil.get_terminal_size().columns` answers (without importing shutil)."""
+    try:
+        cols = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        cols = 0
+    if cols <= 0:
+        try:
+            cols = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            cols = 0
+    return cols if cols > 0 else 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         print(f"sst-lsp: error: {message}", file=sys.stderr)
@@ -62,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare stateful constructs with git:REF, assembly:PATH or stage:NAME")
     c.add_argument("--stage", default="dev", help="stage used for physical names in messages")
     c.add_argument("--exclude", action="append", default=[], help="glob of directories to skip")
+    c.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cache in each app's .sst-lsp/cache/")
+
+    ca = sub.add_parser("cache", help="manage the check cache (.sst-lsp/cache/ in each app)")
+    ca_sub = ca.add_subparsers(dest="cache_command", parser_class=_Parser)
+    cc = ca_sub.add_parser("clean", help="delete the cache of every SST app under the paths")
+    cc.add_argument("paths", nargs="*", default=["."], help="directories (default: .)")
 
     sy = sub.add_parser("synth", help="synthesize CloudFormation templates (a cloud assembly)")
     sy.add_argument("app", nargs="?", default=".")
@@ -98,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_server(tcp=args.tcp)
         if args.command == "check":
             return _check(args)
+        if args.command == "cache":
+            return _cache(args, parser)
         from sst_lsp.cloud import cli_ops
 
         return int(cli_ops.run(args))
@@ -120,7 +164,8 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         print(f"sst-lsp: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    res = run_check(paths, baseline=args.baseline, stage=args.stage, exclude=args.exclude)
+    res = run_check(paths, baseline=args.baseline, stage=args.stage, exclude=args.exclude,
+                    use_cache=not args.no_cache)
     if args.format == "json":
         out = render_json(res)
     elif args.format == "sarif":
@@ -134,3 +179,24 @@ def _check(args: argparse.Namespace) -> int:
     if res.apps == 0:
         print("note: no SST app found (looked for sst.json and sst.config.ts/js/mjs)", file=sys.stderr)
     return 1 if res.errors else 0
+
+
+def _cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.cache_command != "clean":
+        print("sst-lsp: error: say what to do with the cache: sst-lsp cache clean [PATH ...]", file=sys.stderr)
+        return 2
+    from sst_lsp.cache import clean
+    from sst_lsp.model.discover import discover_apps
+
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.is_dir()]
+    if missing:
+        print(f"sst-lsp: error: no such directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    roots = {a.root for p in paths for a in discover_apps(p.resolve())}
+    removed = clean(sorted(roots))
+    for d in removed:
+        print(f"removed {d}")
+    if not removed:
+        print("no cache to remove" if roots else "note: no SST app found (looked for sst.json and sst.config.ts/js/mjs)")
+    return 0

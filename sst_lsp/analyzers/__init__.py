@@ -18,12 +18,18 @@ log = logging.getLogger(__name__)
 
 #: Analyzer modules, in the order their findings are reported.
 ANALYZER_MODULES = ("handlers", "structure", "stateful")
+#: Analyzers that report nothing without a baseline: not even imported then (start-up time).
+NEEDS_BASELINE = frozenset({"stateful"})
+
+
+def _module(name: str) -> ModuleType:
+    # Every analyzer ships in the package: one that fails to import is a bug, and it must fail
+    # loudly (a silent skip would also pass every fixture test that expects its findings).
+    return importlib.import_module(f"sst_lsp.analyzers.{name}")
 
 
 def _modules() -> list[ModuleType]:
-    # Every analyzer ships in the package: one that fails to import is a bug, and it must fail
-    # loudly (a silent skip would also pass every fixture test that expects its findings).
-    return [importlib.import_module(f"sst_lsp.analyzers.{name}") for name in ANALYZER_MODULES]
+    return [_module(name) for name in ANALYZER_MODULES]
 
 
 def all_codes() -> dict[str, CodeInfo]:
@@ -37,11 +43,14 @@ def all_codes() -> dict[str, CodeInfo]:
 def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Finding]:
     """Runs every analyzer (or those named in `only`) and returns their findings, sorted."""
     wanted = set(only) if only is not None else None
+    has_baseline = ctx.baseline is not None or any(b is not None for b in ctx.baselines.values())
     out: list[Finding] = []
-    for m in _modules():
-        name = m.__name__.rsplit(".", 1)[-1]
+    for name in ANALYZER_MODULES:
         if wanted is not None and name not in wanted:
             continue
+        if name in NEEDS_BASELINE and not has_baseline:
+            continue
+        m = _module(name)
         try:
             out.extend(m.analyze(ctx))
         except Exception:

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, config_name_errors, discover_apps, read_sst_json
-from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.types import (
     APP_TOKEN,
@@ -40,6 +40,9 @@ from sst_lsp.model.types import (
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
 from sst_lsp.syntax.text import Pos, TextRange
 
+if TYPE_CHECKING:
+    from sst_lsp.model.extract import ExtractMemo
+
 log = logging.getLogger(__name__)
 
 #: Suffixes tried for a relative import, in TypeScript's order.
@@ -50,6 +53,15 @@ MAX_APP_FILES = 5000
 MAX_STACK_DIR_FILES = 2000
 #: Folders of tests inside stack folders (tests build stacks too; they are not the app's).
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__"})
+
+
+class FactStore(Protocol):
+    """Facts remembered across runs (the CLI's on-disk cache, `sst_lsp/cache.py`): `get_facts`
+    answers only when the file's content is the one the facts were extracted from."""
+
+    def get_facts(self, path: Path) -> FileFacts | None: ...
+
+    def put_facts(self, path: Path, text: str, facts: FileFacts) -> None: ...
 
 
 class WorkspaceIndex:
@@ -71,6 +83,9 @@ class WorkspaceIndex:
         self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
+        #: Facts remembered across runs, consulted for files without an open buffer (None: off).
+        self.store: FactStore | None = None
+        self._stored: dict[Path, FileFacts] = {}
 
     # ------------------------------------------------------------------------------------------
     # Inputs.
@@ -98,6 +113,7 @@ class WorkspaceIndex:
         # The cached facts stay: `facts()` compares texts, and when the new text yields equal
         # facts it keeps the old object, so the apps built from it stay valid.
         self.resolver.invalidate(path)
+        self._stored.pop(path, None)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
             self._app_roots = None
         self._bump()
@@ -142,6 +158,15 @@ class WorkspaceIndex:
         lang = lang_for_path(path)
         if lang not in JS_LANGS:
             return None
+        store = self.store
+        if store is not None and path not in self.fs.overlay_paths():
+            got = self._stored.get(path)
+            if got is None:
+                got = store.get_facts(path)
+                if got is not None:
+                    self._stored[path] = got
+            if got is not None:
+                return got
         text = self.fs.read_text(path)
         if text is None:
             return None
@@ -152,18 +177,25 @@ class WorkspaceIndex:
             pf = self.parsed(path)
             if pf is None:
                 return None
+            # Imported here: a run whose facts all come from the store never loads the extractor.
+            from sst_lsp.model.extract import ExtractMemo, extract
+
             memo = self._memos.get(path)
             if memo is None:
                 memo = self._memos[path] = ExtractMemo()
+            failed = False
             try:
                 facts = extract(pf, path, memo=memo)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
                 log.exception("extracting facts from %s failed", path)
                 memo.clear()
                 facts = FileFacts(path=path, lang=pf.lang)
+                failed = True
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
+            if store is not None and not failed:  # A failure is not remembered: a fix retries it.
+                store.put_facts(path, text, facts)
             return facts
 
     def snapshot(self) -> AppSnapshot:

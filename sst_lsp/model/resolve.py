@@ -41,13 +41,12 @@ listings it looked at, so `invalidate(path)` drops exactly the results that coul
 
 from __future__ import annotations
 
-import difflib
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from sst_lsp.model.exports import ExportTable, exports_of
 from sst_lsp.model.files import SKIP_DIRS, FileSource
@@ -114,6 +113,8 @@ class Resolution:
         """The available name close enough to `export` to suggest it ("did you mean")."""
         if not self.export or not self.available:
             return None
+        import difflib  # Here: only messages about a missing export need it (start-up time).
+
         best = self.available[0]
         ratio = difflib.SequenceMatcher(None, self.export.lower(), best.lower()).ratio()
         return best if ratio >= 0.6 else None
@@ -157,6 +158,8 @@ def _rank(wanted: str | None, names: set[str] | list[str]) -> tuple[str, ...]:
     """`names` with the closest to `wanted` first (difflib ratio, then name)."""
     if not wanted:
         return tuple(sorted(names))
+    import difflib  # Here: only a missing export needs it (start-up time).
+
     w = wanted.lower()
 
     def key(n: str) -> tuple[float, str]:
@@ -174,6 +177,21 @@ class _Split:
     export: str | None
 
 
+class ResolutionStore(Protocol):
+    """Resolutions and export tables remembered across runs (the CLI's on-disk cache,
+    `sst_lsp/cache.py`). `get_resolution` answers only when every path the resolution read (file
+    contents, directory listings) is as it was; `get_exports` only for the same content."""
+
+    def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Resolution, frozenset[Path]] | None: ...
+
+    def put_resolution(self, root: Path, key: tuple[object, ...], value: Resolution,
+                       deps: frozenset[Path]) -> None: ...
+
+    def get_exports(self, path: Path) -> ExportTable | None: ...
+
+    def put_exports(self, path: Path, text: str, table: ExportTable) -> None: ...
+
+
 class HandlerResolver:
     """Resolves handler strings against the files of a `FileSource`; thread-safe."""
 
@@ -188,6 +206,8 @@ class HandlerResolver:
         #: index, read once per directory: checking a candidate is then a dict lookup.
         self._listings: dict[Path, dict[str, str]] = {}
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
+        #: Results remembered across runs, for files without an open buffer (None: off).
+        self.store: ResolutionStore | None = None
 
     # ------------------------------------------------------------------------------------------
     # Public API.
@@ -217,7 +237,19 @@ class HandlerResolver:
                 return _Builder(family, app.root, runtime, src_path).make(
                     "unchecked", message="re-exports nest too deeply to follow")
 
-        return self._memoized(key, compute)
+        store = self.store
+        if store is None or key in self._memo or self._fs.overlay_paths():
+            return self._memoized(key, compute)
+        hit = store.get_resolution(app.root, key)
+        if hit is not None:
+            with self._lock:
+                self._memo[key] = hit
+                for p in hit[1]:
+                    self._rdeps.setdefault(p, set()).add(key)
+            return hit[0]
+        value = self._memoized(key, compute)
+        store.put_resolution(app.root, key, value, self._memo[key][1])
+        return value
 
     def exports(self, path: Path) -> ExportTable | None:
         """The export table of a file (cached per text), or None when it cannot be read."""
@@ -321,6 +353,11 @@ class HandlerResolver:
         return table
 
     def _read_exports(self, path: Path) -> ExportTable | None:
+        store = self.store
+        if store is not None and path not in self._fs.overlay_paths():
+            stored = store.get_exports(path)
+            if stored is not None:
+                return stored
         text = self._fs.read_text(path)
         if text is None:
             return None
@@ -331,6 +368,8 @@ class HandlerResolver:
         table = exports_of(text, lang) if lang else ExportTable()
         with self._lock:
             self._exports[path] = (text, table)
+        if store is not None:
+            store.put_exports(path, text, table)
         return table
 
     # ------------------------------------------------------------------------------------------
