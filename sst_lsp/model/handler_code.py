@@ -1,0 +1,223 @@
+"""What a handler's own code needs from its function (layer 2: model).
+
+A Lambda handler reads the resources its function was given: in SST v2 through the proxies of
+`sst/node/*` (`Table.Notes.tableName` from `sst/node/table`, `Config.STRIPE_KEY` from
+`sst/node/config`), in v3 through `Resource.MyBucket` from `sst`, and in both through
+`process.env.NAME`. SST's runtime is the spec:
+
+- v2 `packages/sst/src/node/util/index.ts`: `createProxy(constructName)` throws "Cannot use
+  Table.Notes. Please make sure it is bound to this function." for a property the function's
+  environment does not carry; the property is normalised (`my-table` -> `my_table`) and matched
+  against the bound construct's id normalised the same way. `Config` (`sst/node/config`) merges
+  the bound `Config.Secret`s and `Config.Parameter`s and always has `APP` and `STAGE`.
+- v3 `sdk/js/src/resource.ts`: `Resource.X` throws `"X" is not linked in your sst.config.ts` for
+  a name that is not linked; `App` is always there (`SST_RESOURCE_App`).
+
+`code_facts(text, lang)` reads one file with tree-sitter (no regex): the uses of those proxies,
+the `process.env` reads, and the relative imports (a handler's helpers run in the same function,
+so `functions_of` in analyzers/links.py follows them). Results are memoized per text.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node
+
+from sst_lsp.model.files import FileSource
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
+from sst_lsp.syntax.text import TextRange
+
+#: v2 proxies exported by `sst/node/*` (the construct name each one reads).
+V2_PROXIES = frozenset(
+    {
+        "Api", "ApiGatewayV1Api", "AppSyncApi", "WebSocketApi", "Bucket", "Config", "EventBus",
+        "Function", "Job", "KinesisStream", "Queue", "RDS", "Service", "StaticSite", "ReactStaticSite",
+        "ViteStaticSite", "RemixSite", "NextjsSite", "AstroSite", "SolidStartSite", "SvelteKitSite",
+        "Table", "Topic", "Cognito", "Auth",
+    }
+)
+#: Properties a v2 proxy always has, whatever is bound.
+V2_ALWAYS = {"Config": frozenset({"APP", "STAGE"})}
+#: Names `Resource` (v3) always has.
+V3_ALWAYS = frozenset({"App"})
+#: Extensions tried for a relative import (TS sources first, as esbuild does in a TS project).
+_IMPORT_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUse:
+    """`Table.Notes` (v2) or `Resource.MyBucket` (v3) in handler code."""
+
+    generation: str  # "v2" or "v3"
+    proxy: str  # "Table", "Config", ... for v2; "Resource" for v3
+    name: str  # the property as written (`Notes`, `my-table`)
+    range: TextRange  # the whole `Proxy.Name` expression
+    name_range: TextRange  # the property
+
+    @property
+    def key(self) -> str:
+        """The name SST matches: v2 normalises `-` to `_`."""
+        return self.name.replace("-", "_") if self.generation == "v2" else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    """`process.env.NAME` or `process.env["NAME"]`."""
+
+    name: str
+    range: TextRange
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    resources: tuple[ResourceUse, ...] = ()
+    env_reads: tuple[EnvRead, ...] = ()
+    #: Relative import specifiers (`./db`, `../core/notes`), static imports and re-exports.
+    relative_imports: tuple[str, ...] = ()
+
+
+EMPTY = CodeFacts()
+
+
+def code_facts_for(fs: FileSource, path: Path) -> CodeFacts:
+    """The facts of one file as `fs` has it (open buffers count); EMPTY for non-JS files."""
+    lang = lang_for_path(path)
+    if lang not in JS_LANGS:
+        return EMPTY
+    text = fs.read_text(path)
+    if text is None:
+        return EMPTY
+    return code_facts(text, lang)
+
+
+@functools.lru_cache(maxsize=1024)
+def code_facts(text: str, lang: str) -> CodeFacts:
+    """The resource uses, env reads and relative imports of a JS/TS text."""
+    if lang not in JS_LANGS:
+        return EMPTY
+    pf = parse(text, lang)
+    proxies: dict[str, tuple[str, str]] = {}  # local name -> (generation, proxy)
+    rel: list[str] = []
+    for s in pf.root.named_children:
+        if s.type not in ("import_statement", "export_statement"):
+            continue
+        src = s.child_by_field_name("source")
+        spec = _string(pf, src) if src is not None else None
+        if spec is None:
+            continue
+        if spec.startswith("."):
+            rel.append(spec)
+        if s.type != "import_statement":
+            continue
+        for local, imported in _named_imports(pf, s):
+            if spec.startswith("sst/node/") and imported in V2_PROXIES:
+                proxies[local] = ("v2", imported)
+            elif spec == "sst" and imported == "Resource":
+                proxies[local] = ("v3", "Resource")
+    resources: list[ResourceUse] = []
+    env: list[EnvRead] = []
+    for n in walk(pf.root):
+        if n.type not in ("member_expression", "subscript_expression"):
+            continue
+        obj = n.child_by_field_name("object")
+        if obj is None:
+            continue
+        name, name_node = _member_name(pf, n)
+        if name is None or name_node is None:
+            continue
+        if obj.type == "identifier" and pf.node_text(obj) in proxies:
+            gen, proxy = proxies[pf.node_text(obj)]
+            resources.append(ResourceUse(gen, proxy, name, pf.node_range(n), pf.node_range(name_node)))
+        elif obj.type == "member_expression" and _is_process_env(pf, obj):
+            env.append(EnvRead(name, pf.node_range(n)))
+    return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)))
+
+
+def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200) -> list[Path]:
+    """`start` and the files its relative imports reach (transitively, inside `root`)."""
+    seen: dict[Path, None] = {start: None}
+    todo = [start]
+    while todo and len(seen) < limit:
+        p = todo.pop()
+        for spec in code_facts_for(fs, p).relative_imports:
+            target = resolve_relative(fs, p, spec)
+            if target is not None and target not in seen and target.is_relative_to(root):
+                seen[target] = None
+                todo.append(target)
+    return list(seen)
+
+
+def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
+    """The file a relative specifier names, as esbuild finds it (extensions, index files)."""
+    base = Path(posixpath.normpath((importer.parent / spec).as_posix()))
+    candidates = [base]
+    stem, ext = posixpath.splitext(base.name)
+    if ext in _TS_FOR_JS:
+        candidates += [base.with_name(stem + e) for e in _TS_FOR_JS[ext]]
+    candidates += [base.with_name(base.name + e) for e in _IMPORT_EXTENSIONS]
+    candidates += [base / f"index{e}" for e in _IMPORT_EXTENSIONS]
+    for c in candidates:
+        if lang_for_path(c) in JS_LANGS and fs.is_file(c):
+            return c
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree helpers.
+
+
+def _string(pf: ParsedFile, node: Node) -> str | None:
+    if node.type != "string":
+        return None
+    text = pf.node_text(node)
+    return text[1:-1] if len(text) >= 2 else None
+
+
+def _named_imports(pf: ParsedFile, stmt: Node) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for clause in stmt.named_children:
+        if clause.type != "import_clause":
+            continue
+        for part in clause.named_children:
+            if part.type != "named_imports":
+                continue
+            for spec in part.named_children:
+                if spec.type != "import_specifier":
+                    continue
+                name = spec.child_by_field_name("name")
+                alias = spec.child_by_field_name("alias")
+                if name is None:
+                    continue
+                imported = pf.node_text(name)
+                out.append((pf.node_text(alias) if alias is not None else imported, imported))
+    return out
+
+
+def _member_name(pf: ParsedFile, n: Node) -> tuple[str | None, Node | None]:
+    """The property a member or subscript expression reads, when it is written out."""
+    if n.type == "member_expression":
+        prop = n.child_by_field_name("property")
+        if prop is not None and prop.type == "property_identifier":
+            return pf.node_text(prop), prop
+        return None, None
+    index = n.child_by_field_name("index")
+    if index is not None and index.type == "string":
+        s = _string(pf, index)
+        if s:
+            frag = next((c for c in index.named_children if c.type == "string_fragment"), index)
+            return s, frag
+    return None, None
+
+
+def _is_process_env(pf: ParsedFile, n: Node) -> bool:
+    obj = n.child_by_field_name("object")
+    prop = n.child_by_field_name("property")
+    return (
+        obj is not None and prop is not None and obj.type == "identifier" and pf.node_text(obj) == "process"
+        and pf.node_text(prop) == "env"
+    )
