@@ -337,7 +337,7 @@ def _names(app: App, refs: list[HandlerRef]) -> str:
 
 def _not_linked(app: App, fs: FileSource, file: Path, use: ResourceUse, targets: set[Construct],
                 lacking: list[HandlerRef]) -> Finding:
-    c = sorted(targets, key=lambda t: (str(t.path), t.range.start))[0]
+    c = min(targets, key=lambda t: (str(t.path), t.range.start))
     v3 = use.generation == "v3"
     expr = f"{use.proxy}.{use.name}"
     verb, key = ("linked", "link") if v3 else ("bound", "bind")

@@ -31,6 +31,9 @@ T = TypeVar("T")
 #: The command of the references lens (ide/code_lens.py), also a server command (commands.py).
 SHOW_REFERENCES = "sst.showReferences"
 
+#: The command a quick fix runs after its edit to create the folders of a new file.
+CREATE_FOLDERS = "sst.createFolders"
+
 #: Characters that open completion: path segments, handler exports, a new string.
 TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
 
@@ -93,6 +96,14 @@ def _lens_command(ls: SstLanguageServer, path: Path, lens: Any) -> types.Command
 
 
 def register(server: SstLanguageServer) -> None:
+    @server.command(CREATE_FOLDERS)
+    async def on_create_folders(ls: SstLanguageServer, *args: Any) -> list[str]:
+        try:
+            return await asyncio.to_thread(create_folders, ls, list(args))
+        except Exception:
+            log.exception("%s failed", CREATE_FOLDERS)
+            return []
+
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def on_definition(ls: SstLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         path = ls.path_of(params.text_document.uri)
@@ -323,11 +334,36 @@ def _to_lsp_action(
         if d.code in a.fixes_codes
         and (a.diagnostic_range is None or conv.text_range(path, d.range) == a.diagnostic_range)
     ]
+    # LSP's CreateFile cannot create folders and Neovim's client does not (it opens a buffer
+    # that cannot be saved): a command run after the edit creates them.
+    make_dirs = list(getattr(a, "make_dirs", []) or [])
+    command = (
+        types.Command(title="Create folders", command=CREATE_FOLDERS, arguments=[conv.uri_of(d) for d in make_dirs])
+        if make_dirs else None
+    )
     return types.CodeAction(
         title=a.title,
         kind=types.CodeActionKind.QuickFix,
         diagnostics=diags or None,
         is_preferred=a.is_preferred or None,
         edit=edit,
+        command=command,
     )
+
+
+def create_folders(ls: SstLanguageServer, uris: Sequence[object]) -> list[str]:
+    """Creates the folders (and their parents) of `uris` that lie inside a workspace folder or an
+    app root; returns the ones created. Anything else is refused (logged), never created."""
+    roots = [*ls.settings.folders, *ls.index.roots, *(a.root for a in ls.index.app_roots())]
+    made: list[str] = []
+    for uri in uris:
+        path = ls.path_of(uri) if isinstance(uri, str) else None
+        if path is None or not any(path.is_relative_to(r) for r in roots):
+            log.warning("%s: refusing to create %r (outside the workspace)", CREATE_FOLDERS, uri)
+            continue
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            ls.index.resolver.invalidate(path)
+            made.append(str(uri))
+    return made
 
