@@ -25,7 +25,7 @@ from pathlib import Path
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.files import FileSource
-from sst_lsp.model.handler_code import V2_ALWAYS, V3_ALWAYS, ResourceUse, code_facts_for, reachable
+from sst_lsp.model.handler_code import ResourceUse, code_facts_for, reachable, targets_of
 from sst_lsp.model.resolve import runtime_family
 from sst_lsp.model.types import App, AppSnapshot, Construct, Finding, HandlerRef, Related, Value
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
@@ -131,7 +131,7 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
         facts = code_facts_for(fs, file)
         refs = list(dict.fromkeys(refs))
         for use in facts.resources:
-            targets = _targets(app, use)
+            targets = targets_of(app, use)
             if not targets:
                 continue
             lacking = [r for r in refs if not given(r).any_bound and not (given(r).bound & targets)]
@@ -156,28 +156,6 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
                     ),
                     data={"name": read.name},
                 )
-
-
-# ----------------------------------------------------------------------------------------------
-# Which constructs a use reads.
-
-
-def _v2_kinds(proxy: str) -> frozenset[str]:
-    if proxy == "Config":
-        return frozenset({"Config.Secret", "Config.Parameter", "Secret", "Parameter"})
-    return frozenset({proxy})
-
-
-def _targets(app: App, use: ResourceUse) -> set[Construct]:
-    """The constructs `use` may read; empty when it needs none (always there) or none is known."""
-    if use.generation == "v3":
-        if use.name in V3_ALWAYS:
-            return set()
-        return {c for c in app.constructs if not c.dynamic_id and c.id == use.name}
-    if use.key in V2_ALWAYS.get(use.proxy, ()):
-        return set()
-    kinds = _v2_kinds(use.proxy)
-    return {c for c in app.constructs if not c.dynamic_id and c.kind in kinds and c.id.replace("-", "_") == use.key}
 
 
 # ----------------------------------------------------------------------------------------------

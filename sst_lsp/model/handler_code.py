@@ -28,8 +28,9 @@ from pathlib import Path
 from tree_sitter import Node
 
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.types import App, Construct
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
-from sst_lsp.syntax.text import TextRange
+from sst_lsp.syntax.text import Pos, TextRange
 
 #: v2 proxies exported by `sst/node/*` (the construct name each one reads).
 V2_PROXIES = frozenset(
@@ -164,6 +165,33 @@ def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
     for c in candidates:
         if lang_for_path(c) in JS_LANGS and fs.is_file(c):
             return c
+    return None
+
+
+def _v2_kinds(proxy: str) -> frozenset[str]:
+    if proxy == "Config":
+        return frozenset({"Config.Secret", "Config.Parameter", "Secret", "Parameter"})
+    return frozenset({proxy})
+
+
+def targets_of(app: App, use: ResourceUse) -> set[Construct]:
+    """The constructs of `app` that `use` reads; empty when it needs none (always there) or
+    when the app defines no construct of that kind and id (a loop, a helper: unknown)."""
+    if use.generation == "v3":
+        if use.name in V3_ALWAYS:
+            return set()
+        return {c for c in app.constructs if not c.dynamic_id and c.id == use.name}
+    if use.key in V2_ALWAYS.get(use.proxy, ()):
+        return set()
+    kinds = _v2_kinds(use.proxy)
+    return {c for c in app.constructs if not c.dynamic_id and c.kind in kinds and c.id.replace("-", "_") == use.key}
+
+
+def use_at(fs: FileSource, path: Path, pos: Pos) -> ResourceUse | None:
+    """The resource use under `pos` in a handler file, if any."""
+    for use in code_facts_for(fs, path).resources:
+        if use.range.contains(pos):
+            return use
     return None
 
 
