@@ -272,6 +272,37 @@ def register(server: SstLanguageServer) -> None:
 
         return await _guarded(ls, "workspace/symbol", run, None)
 
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+    async def on_inlay_hint(ls: SstLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("inlay_hints")
+        if path is None or mod is None:
+            return None
+        opts = getattr(ls.settings_for(path), "inlay_hints", None)
+        physical, files = getattr(opts, "physical_names", True), getattr(opts, "handler_files", True)
+        if not physical and not files:
+            return None
+
+        def run() -> list[types.InlayHint] | None:
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            app = snap.app_for(path)
+            stage = ls.stage_for(app.root if app else None, path)
+            got = mod.inlay_hints(snap, ls.index.resolver, path, conv.text_range(path, params.range), stage,
+                                  physical=physical, files=files)
+            return [
+                types.InlayHint(
+                    position=conv.position(path, h.position),
+                    label=h.label,
+                    kind=types.InlayHintKind.Type if h.kind == "name" else types.InlayHintKind.Parameter,
+                    tooltip=h.tooltip,
+                    padding_left=False,
+                )
+                for h in got
+            ] or None
+
+        return await _guarded(ls, "inlayHint", run, None)
+
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))
     async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
         path = ls.path_of(params.text_document.uri)
