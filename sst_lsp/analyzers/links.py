@@ -18,6 +18,7 @@ resource whose construct the app does not define under that id (a loop, a helper
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.files import FileSource
-from sst_lsp.model.handler_code import ResourceUse, code_facts_for, reachable, targets_of
+from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reachable, targets_of
 from sst_lsp.model.resolve import runtime_family
 from sst_lsp.model.types import App, AppSnapshot, Construct, Finding, HandlerRef, Related, Value
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
@@ -95,7 +96,8 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
         yield from _analyze_app(ctx, app, fs)
 
 
-def functions_of(ctx: AnalysisContext, app: App) -> dict[Path, list[HandlerRef]]:
+def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None
+                 ) -> dict[Path, list[HandlerRef]]:
     """File -> the handlers whose function runs it (the handler file and what it imports)."""
     fs = ctx.resolver.fs
     by_file: dict[Path, list[HandlerRef]] = {}
@@ -107,14 +109,15 @@ def functions_of(ctx: AnalysisContext, app: App) -> dict[Path, list[HandlerRef]]
         if res.file is None or res.status not in ("ok", "export-missing"):
             continue
         if res.file not in reached:
-            reached[res.file] = reachable(fs, res.file, app.root)
+            reached[res.file] = reachable(fs, res.file, app.root, memo=memo)
         for f in reached[res.file]:
             by_file.setdefault(f, []).append(ref)
     return by_file
 
 
 def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Finding]:
-    by_file = functions_of(ctx, app)
+    memo: dict[Path, CodeFacts] = {}
+    by_file = functions_of(ctx, app, memo)
     if not by_file:
         return
     given_cache: dict[HandlerRef, Given] = {}
@@ -128,7 +131,7 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
         return g
 
     for file, refs in sorted(by_file.items()):
-        facts = code_facts_for(fs, file)
+        facts = code_facts_for(fs, file, memo)
         refs = list(dict.fromkeys(refs))
         for use in facts.resources:
             targets = targets_of(app, use)
@@ -389,6 +392,7 @@ def _fix_edits(fs: FileSource, ref: HandlerRef, key: str, name: str, v3: bool) -
     return None
 
 
+@functools.lru_cache(maxsize=256)
 def _written(text: str, lang: str, name: str) -> str | None:
     """How the stack file can name the construct whose variable is `name`: `name` itself when
     the file declares it, else a member expression ending in it that the file already uses

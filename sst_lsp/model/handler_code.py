@@ -85,15 +85,18 @@ class CodeFacts:
 EMPTY = CodeFacts()
 
 
-def code_facts_for(fs: FileSource, path: Path) -> CodeFacts:
-    """The facts of one file as `fs` has it (open buffers count); EMPTY for non-JS files."""
+def code_facts_for(fs: FileSource, path: Path, memo: dict[Path, CodeFacts] | None = None) -> CodeFacts:
+    """The facts of one file as `fs` has it (open buffers count); EMPTY for non-JS files.
+
+    `memo` (path -> facts) lets one analysis run read each file once."""
+    if memo is not None and path in memo:
+        return memo[path]
     lang = lang_for_path(path)
-    if lang not in JS_LANGS:
-        return EMPTY
-    text = fs.read_text(path)
-    if text is None:
-        return EMPTY
-    return code_facts(text, lang)
+    text = fs.read_text(path) if lang in JS_LANGS else None
+    got = code_facts(text, lang) if text is not None and lang is not None else EMPTY
+    if memo is not None:
+        memo[path] = got
+    return got
 
 
 @functools.lru_cache(maxsize=1024)
@@ -139,13 +142,14 @@ def code_facts(text: str, lang: str) -> CodeFacts:
     return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)))
 
 
-def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200) -> list[Path]:
+def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200,
+              memo: dict[Path, CodeFacts] | None = None) -> list[Path]:
     """`start` and the files its relative imports reach (transitively, inside `root`)."""
     seen: dict[Path, None] = {start: None}
     todo = [start]
     while todo and len(seen) < limit:
         p = todo.pop()
-        for spec in code_facts_for(fs, p).relative_imports:
+        for spec in code_facts_for(fs, p, memo).relative_imports:
             target = resolve_relative(fs, p, spec)
             if target is not None and target not in seen and target.is_relative_to(root):
                 seen[target] = None
@@ -180,11 +184,14 @@ def targets_of(app: App, use: ResourceUse) -> set[Construct]:
     if use.generation == "v3":
         if use.name in V3_ALWAYS:
             return set()
-        return {c for c in app.constructs if not c.dynamic_id and c.id == use.name}
+        return {c for c in app.constructs if not c.dynamic_id and c.origin == "sst3" and c.id == use.name}
     if use.key in V2_ALWAYS.get(use.proxy, ()):
         return set()
     kinds = _v2_kinds(use.proxy)
-    return {c for c in app.constructs if not c.dynamic_id and c.kind in kinds and c.id.replace("-", "_") == use.key}
+    return {
+        c for c in app.constructs
+        if not c.dynamic_id and c.origin == "sst" and c.kind in kinds and c.id.replace("-", "_") == use.key
+    }
 
 
 def use_at(fs: FileSource, path: Path, pos: Pos) -> ResourceUse | None:
