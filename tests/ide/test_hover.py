@@ -100,3 +100,26 @@ def test_nothing_outside_objects(fx) -> None:  # type: ignore[no-untyped-def]
         text = text.replace(f"${m}", "")
     f = fx(text.replace("export default {", "export default {$0", 1))
     assert hover(f.snap, f.resolver, f.path, f.pos, "dev", None) is None
+
+
+def test_hover_on_a_resource_in_handler_code(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx("""
+//- sst.config.ts
+import { Function, Table } from "sst/constructs";
+export default {
+  config() { return { name: "notes", region: "us-east-1" }; },
+  stacks(app) {
+    app.stack(function Storage({ stack }) {
+      const table = new Table(stack, "Notes", { fields: { id: "string" }, primaryIndex: { partitionKey: "id" } });
+      new Function(stack, "Fn", { handler: "src/h.main", bind: [table] });
+    });
+  },
+};
+//- src/h.ts
+import { Table } from "sst/node/table";
+export const main = async () => [[Table.No$0tes]].tableName;
+""")
+    got = hover(f.snap, f.resolver, f.path, f.pos, "dev")
+    assert got is not None and got.range == f.marks[0].range
+    assert "`Table.Notes` reads" in got.markdown and "`dev-notes-Notes`" in got.markdown
+    assert "sst.config.ts:6" in got.markdown
