@@ -28,6 +28,7 @@ from sst_lsp.ide.naming import (
 )
 from sst_lsp.ide.targets import relative
 from sst_lsp.ide.types import HoverResult
+from sst_lsp.model.handler_code import targets_of, use_at
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
@@ -38,7 +39,6 @@ from sst_lsp.model.types import (
     StackRegistration,
     Value,
 )
-from sst_lsp.model.handler_code import targets_of, use_at
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 from sst_lsp.syntax.text import Pos, TextRange
 
