@@ -218,13 +218,12 @@ def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -
     props: list[Value | None] = [ref.function_props]
     c = _construct_of(app, ref)
     if c is not None and c.props is not None:
-        defaults = c.props.get("defaults")
-        props.append(defaults.get("function") if defaults is not None and defaults.kind == "object" else None)
+        # A part we cannot read (`defaults: shared`, `...common`) may hold anything: it goes in
+        # as it is, and a non-object or partial value makes the function "may have anything".
+        props.append(_path(c.props, "defaults", "function"))
         props.append(c.props.get("defaultFunctionProps"))
-        tr = c.props.get("transform")
-        route = tr.get("route") if tr is not None and tr.kind == "object" else None
-        props.append(route.get("handler") if route is not None and route.kind == "object" else None)
-        if c.props is ref.function_props or (c.kind == "Function" and ref.function_props is None):
+        props.append(_path(c.props, "transform", "route", "handler"))
+        if c.props.partial or c.props is ref.function_props or (c.kind == "Function" and ref.function_props is None):
             props.append(c.props)
     sd = next((d for d in app.stack_defs if d.name == ref.stack), None)
     if sd is not None:
@@ -233,7 +232,7 @@ def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -
     for p in props:
         if p is None:
             continue
-        if p.kind != "object":
+        if p.kind != "object" or p.partial:
             g.any_bound = g.any_env = True
             continue
         _add_items(app, g, p.get(key))
@@ -251,6 +250,18 @@ def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -
         else:
             g.env.update(call.env)
     return g
+
+
+def _path(v: Value, *keys: str) -> Value | None:
+    """The value at `keys` below `v`; a non-object on the way is returned as it is (unknown)."""
+    for k in keys:
+        if v.kind != "object":
+            return v
+        got = v.get(k)
+        if got is None:
+            return None
+        v = got
+    return v
 
 
 def app_defaults(snap: AppSnapshot, app: App) -> list[Value]:

@@ -277,3 +277,20 @@ def test_code_facts_and_env_names() -> None:
     assert [e.name for e in facts.env_reads] == ["KEY"]
     assert facts.relative_imports == ("./side", "../core/x")
     assert env_always_set("AWS_REGION") and env_always_set("SST_RESOURCE_X") and not env_always_set("STRIPE")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('  const shared = { bind: [table] };\n'
+                     '  new A(stack, "Api", { defaults: { function: shared }, routes: { "GET /": "src/h.main" } });',
+                     id="defaults-through-a-variable"),
+        pytest.param('  const common = { defaults: { function: { bind: [table] } } };\n'
+                     '  new A(stack, "Api", { ...common, routes: { "GET /": "src/h.main" } });', id="spread-props"),
+        pytest.param('  const extra = { bind: [table] };\n'
+                     '  new Function(stack, "Fn", { handler: "src/h.main", ...extra });', id="spread-function-props"),
+    ],
+)
+def test_props_we_cannot_read_are_not_reported(tmp_path: Path, body: str) -> None:
+    root = v2(tmp_path, body, TABLE_HANDLER)
+    assert link_findings(root) == []
