@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 
 from sst_lsp.ide.lookup import file_source, hit_at
 from sst_lsp.ide.naming import is_stateful
+from sst_lsp.ide.references import resource_uses
 from sst_lsp.ide.targets import export_span, handler_text
 from sst_lsp.ide.types import TextEdit
 from sst_lsp.model.files import FileSource
-from sst_lsp.model.handler_code import code_facts_for, reachable, targets_of
 from sst_lsp.model.resolve import NODE_EXTENSIONS
 from sst_lsp.model.types import App, AppSnapshot, Construct, HandlerRef
 from sst_lsp.syntax.text import LineIndex, Pos, TextRange
@@ -158,13 +158,8 @@ def rename(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos, n
     out: Edits = {}
     if isinstance(subject, Construct):
         out.setdefault(subject.path, []).append(TextEdit(subject.id_range, new_name))
-        for app in snap.apps:
-            if subject not in app.constructs:
-                continue
-            for f in {p for h in app.handlers for p in _handler_files(resolver, app, h)}:
-                for use in code_facts_for(fs, f).resources:
-                    if subject in targets_of(app, use):
-                        out.setdefault(f, []).append(TextEdit(use.name_range, new_name))
+        for f, use in resource_uses(snap, resolver, subject):
+            out.setdefault(f, []).append(TextEdit(use.name_range, new_name))
         return out
     file, export = subject
     old_range = target.range if path == file else _export_range(resolver, file, export)
@@ -186,13 +181,6 @@ def _valid(name: str, kind: str) -> bool:
     if kind == "export":
         return name.isidentifier()
     return all(ch.isalnum() or ch in "-_" for ch in name) and name[:1].isalpha()
-
-
-def _handler_files(resolver: HandlerResolver, app: App, ref: HandlerRef) -> list[Path]:
-    res = resolver.resolve(app, ref)
-    if res.file is None or res.runtime_family != "node":
-        return []
-    return reachable(file_source(resolver), res.file, app.root)
 
 
 def _export_range(resolver: HandlerResolver, file: Path, export: str) -> TextRange | None:
