@@ -61,7 +61,8 @@ CODES: dict[str, CodeInfo] = {
             "reported.\n\n"
             "Example: `process.env.STRIPE_KEY` in `src/pay.ts` while its function has no "
             "`environment`.\n\n"
-            "Fix: set the variable in the function's `environment` (or in the defaults)."
+            "Fix: set the variable in the function's `environment` (or in the defaults); the quick fix adds it "
+            "empty, for you to fill in."
         ),
     ),
 }
@@ -157,7 +158,7 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
                     related=tuple(
                         Related(r.path, r.range, f"{label(r)} does not set {read.name}") for r in lacking
                     ),
-                    data={"name": read.name},
+                    data={"name": read.name, "fixes": _env_fixes(app, fs, read.name, lacking)},
                 )
 
 
@@ -363,42 +364,67 @@ def _not_linked(app: App, fs: FileSource, file: Path, use: ResourceUse, targets:
     )
 
 
+def _env_fixes(app: App, fs: FileSource, name: str, lacking: list[HandlerRef]) -> list[dict[str, object]]:
+    """Quick fixes that set `name` (to an empty string, for the user to fill in) per function."""
+    out: list[dict[str, object]] = []
+    for r in lacking:
+        text = fs.read_text(r.path)
+        if text is None or lang_for_path(r.path) not in JS_LANGS or not name.isidentifier():
+            continue
+        edits = _add_to_props(text, r, "environment", f'{name}: ""', "object", app.generation == "v3")
+        if edits:
+            out.append({"title": f"Set {name} in the environment of {label(r)}", "path": str(r.path), "edits": edits})
+    return out
+
+
 def _fix_edits(fs: FileSource, ref: HandlerRef, key: str, name: str, v3: bool) -> list[list[object]] | None:
-    """The edits that add `name` to the function's `bind`/`link` in its stack file."""
+    """The edits that add construct variable `name` to the function's `bind`/`link`."""
     text = fs.read_text(ref.path)
     lang = lang_for_path(ref.path)
     if text is None or lang not in JS_LANGS:
         return None
     written = _written(text, lang, name)
-    if written is None:
-        return None
-    name = written
+    return _add_to_props(text, ref, key, written, "array", v3) if written is not None else None
+
+
+def _add_to_props(text: str, ref: HandlerRef, key: str, item: str, container: str, v3: bool
+                  ) -> list[list[object]] | None:
+    """The edits that add `item` to the function's `key` (an array such as `bind`, or an object
+    such as `environment`), creating `key`, or turning a bare handler string into props."""
     lines = text.split("\n")
+    opening, closing = ("[", "]") if container == "array" else ("{", "}")
 
     def char(line: int, col: int) -> str:
         return lines[line][col] if 0 <= line < len(lines) and 0 <= col < len(lines[line]) else ""
 
     fp = ref.function_props
     if fp is not None and fp.kind == "object" and fp.literal:
-        arr = fp.get(key)
-        if arr is not None:
-            end = arr.range.end
-            if arr.kind != "array" or not arr.literal or char(end.line, end.col - 1) != "]":
+        got = fp.get(key)
+        if got is not None:
+            end = got.range.end
+            if got.kind != ("array" if container == "array" else "object") or not got.literal or got.partial \
+                    or char(end.line, end.col - 1) != closing:
                 return None
-            new = f", {name}" if arr.items else name
-            return [[end.line, end.col - 1, end.line, end.col - 1, new]]
+            filled = bool(got.items if container == "array" else got.entries)
+            new = f", {item}" if filled else (item if container == "array" else f" {item} ")
+            at = end.col - 1
+            if filled and container == "object" and char(end.line, at - 1) == " ":
+                at -= 1  # `{ A: "1" }` -> `{ A: "1", B: "" }`
+            return [[end.line, at, end.line, at, new]]
         start = fp.range.start
         if char(start.line, start.col) != "{":
             return None
-        return [[start.line, start.col + 1, start.line, start.col + 1, f" {key}: [{name}],"]]
+        inner = f"[{item}]" if container == "array" else f"{{ {item} }}"
+        return [[start.line, start.col + 1, start.line, start.col + 1, f" {key}: {inner},"]]
     if fp is None and ref.literal:
         s, e = ref.range.start, ref.range.end
         quote = char(s.line, s.col - 1)
-        if s.line != e.line or quote not in "\"'`" or not quote or char(e.line, e.col) != quote:
+        if s.line != e.line or not quote or quote not in "\"'`" or char(e.line, e.col) != quote:
             return None
         handler = f"{quote}{ref.handler}{quote}"
-        new = (f"{{ handler: {handler}, link: [{name}] }}" if v3
-               else f"{{ function: {{ handler: {handler}, bind: [{name}] }} }}")
+        inner = f"{opening}{item}{closing}" if container == "array" else f"{{ {item} }}"
+        new = (f"{{ handler: {handler}, {key}: {inner} }}" if v3
+               else f"{{ function: {{ handler: {handler}, {key}: {inner} }} }}")
         return [[s.line, s.col - 1, e.line, e.col + 1, new]]
     return None
 

@@ -10,8 +10,9 @@ Built from what the handler analyzer puts in `Finding.data` (see analyzers/handl
 - handler-case-mismatch: rewrite the string with the letter case as on disk;
 - handler-not-found, a typo in the file name (`functions/lst.main` beside `functions/list.ts`):
   change the string to the closest existing file of the folder;
-- resource-not-linked: add the construct to the function's `bind`/`link` (the edits come
-  computed in the finding's data, analyzers/links.py).
+- resource-not-linked: add the construct to the function's `bind`/`link`;
+  environment-variable-missing: set the variable (empty, to be filled in) in the function's
+  `environment` (both computed in the finding's data, analyzers/links.py).
 
 A created file whose folder does not exist yet carries `make_dirs`: the server sends it as a
 command run after the edit, because LSP's `CreateFile` has no "with parents" option and
@@ -38,7 +39,8 @@ from sst_lsp.syntax.text import LineIndex, TextRange
 
 log = logging.getLogger(__name__)
 
-CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch", "resource-not-linked")
+CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch", "resource-not-linked",
+         "environment-variable-missing")
 
 
 def code_actions(
@@ -68,7 +70,7 @@ def code_actions(
 def _for_finding(snap: AppSnapshot, f: Finding, fs: FileSource) -> list[CodeAction]:
     data = f.data or {}
     app, ref = _handler_of(snap, f)
-    if f.code == "resource-not-linked":
+    if f.code in ("resource-not-linked", "environment-variable-missing"):
         return _link(f, data)
     if f.code == "handler-not-found":
         return _closest_file(f, data, app, ref, fs) + _create_file(f, data, app, fs)
@@ -168,7 +170,7 @@ def _closest_file(f: Finding, data: dict[str, object], app: App | None, ref: Han
 
 
 # ----------------------------------------------------------------------------------------------
-# resource-not-linked.
+# resource-not-linked, environment-variable-missing.
 def _link(f: Finding, data: dict[str, object]) -> list[CodeAction]:
     out: list[CodeAction] = []
     raw_fixes = data.get("fixes")

@@ -294,3 +294,30 @@ def test_code_facts_and_env_names() -> None:
 def test_props_we_cannot_read_are_not_reported(tmp_path: Path, body: str) -> None:
     root = v2(tmp_path, body, TABLE_HANDLER)
     assert link_findings(root) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param('  new Function(stack, "Fn", { handler: "src/h.main", environment: { OTHER: "1" } });',
+                     'environment: { OTHER: "1", KEY: "" }', id="existing-environment"),
+        pytest.param('  new Function(stack, "Fn", { handler: "src/h.main", environment: {} });',
+                     'environment: { KEY: "" }', id="empty-environment"),
+        pytest.param('  new Function(stack, "Fn", { handler: "src/h.main" });',
+                     '{ environment: { KEY: "" }, handler: "src/h.main" }', id="no-environment"),
+        pytest.param('  new A(stack, "Api", { routes: { "GET /": "src/h.main" } });',
+                     '"GET /": { function: { handler: "src/h.main", environment: { KEY: "" } } }', id="bare-route"),
+    ],
+)
+def test_environment_fix_sets_the_variable(tmp_path: Path, body: str, expected: str) -> None:
+    root = v2(tmp_path, body, "export const main = async () => process.env.KEY;\n")
+    index = WorkspaceIndex([root.resolve()])
+    snap = index.snapshot()
+    (f,) = [f for f in run_all(AnalysisContext(snap, index.resolver)) if f.code == "environment-variable-missing"]
+    (act,) = code_actions(snap, [f], f.path, index.fs)
+    assert act.title.startswith("Set KEY in the environment of")
+    ((p, edits),) = act.edits.items()
+    out = _apply(p.read_text(), [(e.range, e.new_text) for e in edits])
+    assert expected in out
+    p.write_text(out)
+    assert link_findings(root) == []
