@@ -151,7 +151,7 @@ def prepare_rename(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos
 def rename(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos, new_name: str) -> Edits | None:
     """The edits of a rename at `pos` to `new_name`, or None when nothing SST-specific is there."""
     got = _at(snap, resolver, path, pos)
-    if got is None or not new_name or not _valid(new_name, got[0].kind):
+    if got is None or not new_name or not valid_name(new_name, got[0].kind):
         return None
     target, subject = got
     fs = file_source(resolver)
@@ -177,7 +177,9 @@ def rename(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos, n
     return out
 
 
-def _valid(name: str, kind: str) -> bool:
+def valid_name(name: str, kind: str) -> bool:
+    """An export must be an identifier; a construct id starts with a letter and holds letters,
+    digits, `-` and `_` (what SST accepts)."""
     if kind == "export":
         return name.isidentifier()
     return all(ch.isalnum() or ch in "-_" for ch in name) and name[:1].isalpha()

@@ -393,6 +393,10 @@ def register_renames(server: SstLanguageServer) -> None:
         got = await _guarded(ls, "rename", target, None)
         if got is None:
             return None
+        if not mod.valid_name(params.new_name, got.kind):
+            what = "an export name (an identifier)" if got.kind == "export" else (
+                "a construct id (a letter, then letters, digits, - or _)")
+            raise RequestFailed(f"`{params.new_name}` is not {what}.")
         if got.warning:
             try:
                 answer = await ls.window_show_message_request_async(types.ShowMessageRequestParams(

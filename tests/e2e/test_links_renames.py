@@ -178,3 +178,18 @@ async def test_create_file_in_a_missing_folder_creates_the_folder(client: Langua
     made = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="sst.createFolders", arguments=[outside.as_uri()]))
     assert made == [] and not outside.exists()
+
+
+async def test_rename_to_an_invalid_name_says_why(client: LanguageClient, workspace: Path) -> None:
+    handler = workspace / "notes" / "packages" / "functions" / "src" / "list.ts"
+    await start(client, [workspace])
+    open_doc(client, handler)
+    at = position(client, handler, "main", 1)
+    prep = await client.text_document_prepare_rename_async(types.PrepareRenameParams(text_document=doc(handler), position=at))
+    assert isinstance(prep, types.PrepareRenamePlaceholder) and prep.placeholder == "main"
+    with pytest.raises(JsonRpcException, match="not an export name"):
+        await client.text_document_rename_async(types.RenameParams(text_document=doc(handler), position=at, new_name="my-main"))
+    got = await client.text_document_rename_async(types.RenameParams(text_document=doc(handler), position=at, new_name="list"))
+    edits = _text_edits(got)
+    assert set(edits) == {handler.as_uri(), (workspace / "notes" / "stacks" / "Api.ts").as_uri()}
+    assert client.message_requests == []  # type: ignore[attr-defined]  # An export rename asks nothing.
