@@ -1,7 +1,10 @@
 """Resource links checked in handler code (layer 3: analyzers).
 
 For every Node handler of an app the resolver gives its file; that file and the files its
-relative imports reach run in the function. Their uses of SST's resource proxies and of
+relative imports reach run in the function. Within each file only the code on the function's
+path counts: the export the handler (or the importing file) names, top-level code and local,
+non-exported helpers; code in another export runs for other functions (model/handler_code.py
+records each use's export). Their uses of SST's resource proxies and of
 `process.env` (model/handler_code.py) are checked against what each function using them is
 given: its own `bind`/`link` and `environment`, its construct's `defaults.function` (v1
 `defaultFunctionProps`; v3 `transform.route.handler`), the stack's and the app's
@@ -26,7 +29,7 @@ from pathlib import Path
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.files import FileSource
-from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reachable, targets_of
+from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reached_exports, targets_of
 from sst_lsp.model.resolve import runtime_family
 from sst_lsp.model.types import App, AppSnapshot, Construct, Finding, HandlerRef, Related, Value
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
@@ -98,21 +101,23 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
 
 
 def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None
-                 ) -> dict[Path, list[HandlerRef]]:
-    """File -> the handlers whose function runs it (the handler file and what it imports)."""
+                 ) -> dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]]:
+    """File -> the handlers whose function runs it (the handler file and what its imports
+    name), each with the exports of the file it uses (None: all of them)."""
     fs = ctx.resolver.fs
-    by_file: dict[Path, list[HandlerRef]] = {}
-    reached: dict[Path, list[Path]] = {}
+    by_file: dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]] = {}
+    reached: dict[tuple[Path, str | None], dict[Path, frozenset[str] | None]] = {}
     for ref in app.handlers:
         if runtime_family(ref.runtime or app.default_runtime) != "node":
             continue
         res = ctx.resolver.resolve(app, ref)
         if res.file is None or res.status not in ("ok", "export-missing"):
             continue
-        if res.file not in reached:
-            reached[res.file] = reachable(fs, res.file, app.root, memo=memo)
-        for f in reached[res.file]:
-            by_file.setdefault(f, []).append(ref)
+        key = (res.file, res.export if res.status == "ok" else None)
+        if key not in reached:
+            reached[key] = reached_exports(fs, res.file, key[1], app.root, memo=memo)
+        for f, names in reached[key].items():
+            by_file.setdefault(f, []).append((ref, names))
     return by_file
 
 
@@ -131,19 +136,22 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
             g = given_cache[ref] = given_to(app, ref, calls, defaults)
         return g
 
-    for file, refs in sorted(by_file.items()):
+    for file, users in sorted(by_file.items(), key=lambda kv: str(kv[0])):
         facts = code_facts_for(fs, file, memo)
-        refs = list(dict.fromkeys(refs))
         for use in facts.resources:
             targets = targets_of(app, use)
             if not targets:
                 continue
+            # Only the functions whose code path holds the use: the export they run, top-level
+            # code and local helpers (code in another export runs for other functions).
+            refs = list(dict.fromkeys(r for r, names in users if facts.runs(use.scope, names)))
             lacking = [r for r in refs if not given(r).any_bound and not (given(r).bound & targets)]
             if lacking:
                 yield _not_linked(app, fs, file, use, targets, lacking)
         for read in facts.env_reads:
             if env_always_set(read.name):
                 continue
+            refs = list(dict.fromkeys(r for r, names in users if facts.runs(read.scope, names)))
             lacking = [r for r in refs if not given(r).any_env and read.name not in given(r).env]
             if lacking:
                 yield Finding(

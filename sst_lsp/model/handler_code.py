@@ -59,6 +59,9 @@ class ResourceUse:
     name: str  # the property as written (`Notes`, `my-table`)
     range: TextRange  # the whole `Proxy.Name` expression
     name_range: TextRange  # the property
+    #: The export whose code holds the use (`main` for `export const main = ...`), or None when
+    #: it runs whatever the function imports: module top level, or a local, non-exported helper.
+    scope: str | None = None
 
     @property
     def key(self) -> str:
@@ -72,6 +75,7 @@ class EnvRead:
 
     name: str
     range: TextRange
+    scope: str | None = None  # as `ResourceUse.scope`
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,14 @@ class CodeFacts:
     env_reads: tuple[EnvRead, ...] = ()
     #: Relative import specifiers (`./db`, `../core/notes`), static imports and re-exports.
     relative_imports: tuple[str, ...] = ()
+    #: (specifier, the names imported from it), None for the whole module (`import * as`,
+    #: `export * from`, a side-effect import, a default import: its code is not named apart).
+    imported_names: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+
+    def runs(self, scope: str | None, exports: frozenset[str] | None) -> bool:
+        """True when code in `scope` runs for a function that uses `exports` of this file
+        (None: every export)."""
+        return scope is None or exports is None or scope in exports
 
 
 EMPTY = CodeFacts()
@@ -107,6 +119,7 @@ def code_facts(text: str, lang: str) -> CodeFacts:
     pf = parse(text, lang)
     proxies: dict[str, tuple[str, str]] = {}  # local name -> (generation, proxy)
     rel: list[str] = []
+    names: dict[str, set[str] | None] = {}
     for s in pf.root.named_children:
         if s.type not in ("import_statement", "export_statement"):
             continue
@@ -114,8 +127,11 @@ def code_facts(text: str, lang: str) -> CodeFacts:
         spec = _string(pf, src) if src is not None else None
         if spec is None:
             continue
+        named = _imported(pf, s)
         if spec.startswith("."):
             rel.append(spec)
+            have = names.get(spec, set())
+            names[spec] = None if named is None or have is None else have | set(named)
         if s.type != "import_statement":
             continue
         for local, imported in _named_imports(pf, s):
@@ -136,25 +152,86 @@ def code_facts(text: str, lang: str) -> CodeFacts:
             continue
         if obj.type == "identifier" and pf.node_text(obj) in proxies:
             gen, proxy = proxies[pf.node_text(obj)]
-            resources.append(ResourceUse(gen, proxy, name, pf.node_range(n), pf.node_range(name_node)))
+            resources.append(ResourceUse(gen, proxy, name, pf.node_range(n), pf.node_range(name_node), _scope(pf, n)))
         elif obj.type == "member_expression" and _is_process_env(pf, obj):
-            env.append(EnvRead(name, pf.node_range(n)))
-    return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)))
+            env.append(EnvRead(name, pf.node_range(n), _scope(pf, n)))
+    by_spec = tuple((spec, None if got is None else tuple(sorted(got))) for spec, got in names.items())
+    return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)), by_spec)
+
+
+def _imported(pf: ParsedFile, stmt: Node) -> list[str] | None:
+    """The names an import or re-export takes from its module; None for all of it."""
+    if stmt.type == "export_statement":
+        clause = next((c for c in stmt.named_children if c.type == "export_clause"), None)
+        if clause is None:
+            return None  # export * from
+        out = []
+        for spec in clause.named_children:
+            name = spec.child_by_field_name("name") if spec.type == "export_specifier" else None
+            if name is not None:
+                out.append(pf.node_text(name))
+        return out
+    clause = next((c for c in stmt.named_children if c.type == "import_clause"), None)
+    if clause is None:
+        return None  # import "./side-effect"
+    if any(c.type in ("namespace_import", "identifier") for c in clause.named_children):
+        return None  # import * as db / import db (default): the module as a whole
+    return [imported for _local, imported in _named_imports(pf, stmt)]
+
+
+def _scope(pf: ParsedFile, node: Node) -> str | None:
+    """The exported name of the top-level declaration holding `node` (see ResourceUse.scope)."""
+    n = node
+    while n.parent is not None and n.parent.type != "program":
+        n = n.parent
+    if n.type != "export_statement":
+        return None  # Top level, or a local helper: runs for whatever the module is used for.
+    if any(c.type == "default" for c in n.children) or pf.node_text(n).startswith("export default"):
+        return "default"
+    decl = n.child_by_field_name("declaration")
+    if decl is None:
+        return None
+    if decl.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+        name = decl.child_by_field_name("name")
+        return pf.node_text(name) if name is not None else None
+    if decl.type in ("lexical_declaration", "variable_declaration"):
+        declarators = [c for c in decl.named_children if c.type == "variable_declarator"]
+        if len(declarators) == 1:
+            name = declarators[0].child_by_field_name("name")
+            if name is not None and name.type == "identifier":
+                return pf.node_text(name)
+    return None
 
 
 def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200,
               memo: dict[Path, CodeFacts] | None = None) -> list[Path]:
     """`start` and the files its relative imports reach (transitively, inside `root`)."""
-    seen: dict[Path, None] = {start: None}
+    return list(reached_exports(fs, start, None, root, limit, memo))
+
+
+def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path, limit: int = 200,
+                    memo: dict[Path, CodeFacts] | None = None) -> dict[Path, frozenset[str] | None]:
+    """The files a function whose handler is `start`'s `export` runs, each with the exports of
+    it that are used (None: all of it): the handler file, then what its imports name, and so on
+    (inside `root`)."""
+    seen: dict[Path, frozenset[str] | None] = {start: frozenset({export}) if export else None}
     todo = [start]
     while todo and len(seen) < limit:
         p = todo.pop()
-        for spec in code_facts_for(fs, p, memo).relative_imports:
+        for spec, names in code_facts_for(fs, p, memo).imported_names:
             target = resolve_relative(fs, p, spec)
-            if target is not None and target not in seen and target.is_relative_to(root):
-                seen[target] = None
-                todo.append(target)
-    return list(seen)
+            if target is None or not target.is_relative_to(root):
+                continue
+            new = None if names is None else frozenset(names)
+            if target in seen:
+                old = seen[target]
+                merged = None if old is None or new is None else old | new
+                if merged == old:
+                    continue
+                new = merged
+            seen[target] = new
+            todo.append(target)
+    return seen
 
 
 def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:

@@ -321,3 +321,32 @@ def test_environment_fix_sets_the_variable(tmp_path: Path, body: str, expected: 
     assert expected in out
     p.write_text(out)
     assert link_findings(root) == []
+
+
+def test_only_the_code_a_function_runs_counts(tmp_path: Path) -> None:
+    # `main` is bound to the table; `other` (another export of the same file) reads a table
+    # nothing binds, and so does `users` of the imported module, which `main` does not import.
+    # A local helper and top-level code run for every export.
+    root = v2(tmp_path, '  new Function(stack, "Fn", { handler: "src/h.main", bind: [table] });', (
+        'import { Table } from "sst/node/table";\n'
+        'import { notes } from "./db";\n'
+        "const top = process.env.AT_LOAD;\n"
+        "function helper() { return process.env.IN_HELPER; }\n"
+        'export const main = async () => [notes(), helper(), Table["my-notes"].tableName];\n'
+        "export const other = async () => process.env.ONLY_OTHER;\n"
+    ))
+    write(root, {"src/db.ts": (
+        'import { Table } from "sst/node/table";\n'
+        'export function notes() { return Table["my-notes"].tableName + process.env.IN_NOTES; }\n'
+        "export function users() { return process.env.IN_USERS; }\n"
+    )})
+    got = sorted((f.path.name, f.message.split(" ")[0]) for f in link_findings(root))
+    assert got == [("db.ts", "process.env.IN_NOTES"), ("h.ts", "process.env.AT_LOAD"),
+                   ("h.ts", "process.env.IN_HELPER")]
+
+
+def test_a_namespace_import_runs_the_whole_module(tmp_path: Path) -> None:
+    root = v2(tmp_path, '  new Function(stack, "Fn", { handler: "src/h.main" });',
+              'import * as db from "./db";\nexport const main = async () => db.notes();\n')
+    write(root, {"src/db.ts": 'export function users() { return process.env.IN_USERS; }\n'})
+    assert [f.message.split(" ")[0] for f in link_findings(root)] == ["process.env.IN_USERS"]
