@@ -223,7 +223,7 @@ def _construct_of(app: App, ref: HandlerRef) -> Construct | None:
 def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -> Given:
     """What the function of `ref` is given (bindings/links and environment)."""
     g = Given()
-    key = "link" if app.generation == "v3" else "bind"
+    keys = ("link",) if app.generation == "v3" else ("bind", "config") if app.generation in ("v0", "v1") else ("bind",)
     props: list[Value | None] = [ref.function_props]
     c = _construct_of(app, ref)
     if c is not None and c.props is not None:
@@ -244,7 +244,8 @@ def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -
         if p.kind != "object" or p.partial:
             g.any_bound = g.any_env = True
             continue
-        _add_items(app, g, p.get(key))
+        for key in keys:
+            _add_items(app, g, p.get(key))
         _add_env(g, p.get("environment"))
     extra = list(calls.app_wide) + calls.by_stack.get(ref.stack or "", [])
     if c is not None and c.var_name:

@@ -10,6 +10,8 @@ A Lambda handler reads the resources its function was given: in SST v2 through t
   environment does not carry; the property is normalised (`my-table` -> `my_table`) and matched
   against the bound construct's id normalised the same way. `Config` (`sst/node/config`) merges
   the bound `Config.Secret`s and `Config.Parameter`s and always has `APP` and `STAGE`.
+- SST v1 (1.16+) has the same proxies in `@serverless-stack/node/*`, bound through `bind` or the
+  older `config` prop.
 - v3 `sdk/js/src/resource.ts`: `Resource.X` throws `"X" is not linked in your sst.config.ts` for
   a name that is not linked; `App` is always there (`SST_RESOURCE_App`).
 
@@ -135,7 +137,7 @@ def code_facts(text: str, lang: str) -> CodeFacts:
         if s.type != "import_statement":
             continue
         for local, imported in _named_imports(pf, s):
-            if spec.startswith("sst/node/") and imported in V2_PROXIES:
+            if spec.startswith(("sst/node/", "@serverless-stack/node/")) and imported in V2_PROXIES:
                 proxies[local] = ("v2", imported)
             elif spec == "sst" and imported == "Resource":
                 proxies[local] = ("v3", "Resource")

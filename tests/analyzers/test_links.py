@@ -350,3 +350,24 @@ def test_a_namespace_import_runs_the_whole_module(tmp_path: Path) -> None:
               'import * as db from "./db";\nexport const main = async () => db.notes();\n')
     write(root, {"src/db.ts": 'export function users() { return process.env.IN_USERS; }\n'})
     assert [f.message.split(" ")[0] for f in link_findings(root)] == ["process.env.IN_USERS"]
+
+
+def test_v1_bind_and_config(tmp_path: Path) -> None:
+    def app(props: str) -> Path:
+        root = tmp_path / str(abs(hash(props)))
+        return write(root, {
+            "sst.json": '{ "name": "legacy", "region": "us-east-1", "main": "stacks/index.ts" }\n',
+            "stacks/index.ts": (
+                'import { App, Config, Function, StackContext } from "@serverless-stack/resources";\n'
+                "function Svc({ stack }: StackContext) {\n"
+                '  const KEY = new Config.Secret(stack, "KEY");\n'
+                f'  new Function(stack, "Fn", {{ srcPath: "services", handler: "h.main"{props} }});\n'
+                "}\n"
+                "export default function main(app: App) {\n  app.stack(Svc);\n}\n"
+            ),
+            "services/h.ts": 'import { Config } from "@serverless-stack/node/config";\nexport const main = async () => Config.KEY;\n',
+        })
+
+    assert [f.code for f in link_findings(app(""))] == ["resource-not-linked"]
+    assert link_findings(app(", bind: [KEY]")) == []
+    assert link_findings(app(", config: [KEY]")) == []
