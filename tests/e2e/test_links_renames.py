@@ -193,3 +193,18 @@ async def test_rename_to_an_invalid_name_says_why(client: LanguageClient, worksp
     edits = _text_edits(got)
     assert set(edits) == {handler.as_uri(), (workspace / "notes" / "stacks" / "Api.ts").as_uri()}
     assert client.message_requests == []  # type: ignore[attr-defined]  # An export rename asks nothing.
+
+
+async def test_completion_before_the_closing_quote_is_typed(client: LanguageClient, workspace: Path) -> None:
+    # Neovim does not close quotes as you type: `"packages/functions/src/li|` must complete.
+    api = workspace / "notes" / "stacks" / "Api.ts"
+    await start(client, [workspace])
+    text = api.read_text().replace('"POST /notes": "packages/functions/src/create.main",',
+                                   '"POST /notes": "packages/functions/src/li')
+    open_doc(client, api, text=text)
+    line = next(i for i, t in enumerate(text.split("\n")) if t.endswith("src/li"))
+    at = types.Position(line=line, character=len(text.split("\n")[line]))
+    got = await client.text_document_completion_async(types.CompletionParams(text_document=doc(api), position=at))
+    assert got is not None
+    items = got.items if isinstance(got, types.CompletionList) else got
+    assert "list" in {i.label for i in items}
