@@ -142,31 +142,62 @@ def _missing_folder(fs: FileSource, folder: Path) -> Path | None:
 
 def _closest_file(f: Finding, data: dict[str, object], app: App | None, ref: HandlerRef | None,
                   fs: FileSource) -> list[CodeAction]:
-    """`functions/lst.main` -> "Change to functions/list.main" when `functions/list.ts` exists."""
+    """`functions/lst.main` -> "Change to functions/list.main" when `functions/list.ts` exists;
+    a folder typo on the way (`functoins/list.main`) is corrected the same way, one closest
+    existing folder per missing level."""
     file = _str(data, "file")
     runtime = _str(data, "runtime") or "node"
     if file is None or ref is None or runtime not in ("node", "python"):
         return []
     target = Path(file)
     stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    h = ref.handler
+    i = h.rfind("/") + 1
+    if h[i : i + len(stem)] != stem:
+        return []
+    parts = [p for p in h[:i].split("/") if p]
+    if any(p in (".", "..") for p in parts) or len(target.parents) <= len(parts):
+        return []
+    base = target.parents[len(parts)]
+    # Walk down from the base directory, replacing each missing folder by its closest sibling.
+    d, fixed_parts = base, []
+    for part in parts:
+        dirs = [n for n, kind in fs.list_dir(d).items() if kind == "d"]
+        if part in dirs:
+            fixed_parts.append(part)
+        else:
+            best_dir = difflib.get_close_matches(part, sorted(dirs), n=1, cutoff=0.6)
+            if not best_dir:
+                return []
+            fixed_parts.append(best_dir[0])
+        d = d / fixed_parts[-1]
     exts = NODE_EXTENSIONS if runtime == "node" else (".py",)
     names = {
         n[: -len(Path(n).suffix)]
-        for n, kind in fs.list_dir(target.parent).items()
+        for n, kind in fs.list_dir(d).items()
         if kind == "f" and Path(n).suffix in exts
     }
-    names.discard(stem)
-    best = difflib.get_close_matches(stem, sorted(names), n=1, cutoff=0.6)
-    h = ref.handler
-    i = h.rfind("/") + 1
-    if not best or h[i : i + len(stem)] != stem:
+    if stem in names:
+        new_stem = stem
+    else:
+        best = difflib.get_close_matches(stem, sorted(names), n=1, cutoff=0.6)
+        if not best:
+            return []
+        new_stem = best[0]
+    new_path = "".join(p + "/" for p in fixed_parts) + new_stem
+    old_path = h[: i + len(stem)]
+    # Edit from the first change only, so an interpolated prefix (`${DIR}/`) stays as written.
+    new = new_path
+    if new == old_path:
         return []
+    a = 0
+    while a < min(len(old_path), len(new)) and old_path[a] == new[a]:
+        a += 1
     ht = handler_text(fs, ref)
-    rng = ht.range_of(i, i + len(stem)) if ht is not None else None
+    rng = ht.range_of(a, len(old_path)) if ht is not None else None
     if rng is None:
         return []
-    new = h[:i] + best[0] + h[i + len(stem):]
-    return [_action(f, f"Change to {new}", {ref.path: [TextEdit(rng, best[0])]})]
+    return [_action(f, f"Change to {new + h[i + len(stem):]}", {ref.path: [TextEdit(rng, new[a:])]})]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -220,3 +220,9 @@ def test_create_file_in_a_missing_folder_creates_the_folder(fx) -> None:  # type
     # A file in a folder that exists needs no folder.
     g = actions_for(fx(api('"src/notes/gone.main"') + LIST_TS))
     assert next(a for a in g if a.creates).make_dirs == []
+
+
+def test_folder_typo_offers_the_closest_existing_path(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api('"src/ntoes/lst.main"') + LIST_TS)
+    got = run(f, "Change to src/notes/list.main")
+    assert '"GET /notes": "src/notes/list.main"' in got[f.p("stacks/ApiStack.ts")]
