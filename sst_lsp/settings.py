@@ -68,6 +68,17 @@ class DiagnosticsSettings:
 
 
 @attrs.define(frozen=True)
+class InlayHintSettings:
+    """Which inlay hints the editor shows."""
+
+    physical_names: bool = True
+    """After construct ids: the resource's physical name in the current stage (`dev-notes-Notes`)."""
+
+    handler_files: bool = True
+    """After handler strings whose file is not obvious (srcPath applied, Python, Go): the file."""
+
+
+@attrs.define(frozen=True)
 class Settings:
     """The whole `sst` section."""
 
@@ -92,6 +103,9 @@ class Settings:
 
     exclude: list[str] = attrs.field(factory=list)
     """Glob patterns of directories (relative to a workspace folder) never searched for apps."""
+
+    inlay_hints: InlayHintSettings = attrs.field(factory=InlayHintSettings)
+    """Inlay hint options."""
 
 
 def _camel(name: str) -> str:

@@ -7,7 +7,16 @@ Built from what the handler analyzer puts in `Finding.data` (see analyzers/handl
   string's export part to the closest existing export (preferred when it is close, i.e.
   `closest` is set); a handler naming no export at all (`src/list`) gets `.name` appended;
   .NET/Java handlers get their method part changed when the class exists;
-- handler-case-mismatch: rewrite the string with the letter case as on disk.
+- handler-case-mismatch: rewrite the string with the letter case as on disk;
+- handler-not-found, a typo in the file name (`functions/lst.main` beside `functions/list.ts`):
+  change the string to the closest existing file of the folder;
+- resource-not-linked: add the construct to the function's `bind`/`link`;
+  environment-variable-missing: set the variable (empty, to be filled in) in the function's
+  `environment` (both computed in the finding's data, analyzers/links.py).
+
+A created file whose folder does not exist yet carries `make_dirs`: the server sends it as a
+command run after the edit, because LSP's `CreateFile` has no "with parents" option and
+Neovim's client does not create folders.
 
 Edits on a handler string touch only the characters that change, in the literal tail of the
 string as written: a template such as `${NOTES}/list.handler` is fixed in place without
@@ -24,12 +33,14 @@ from sst_lsp.ide.stubs import append_text, language_of, stub
 from sst_lsp.ide.targets import export_span, handler_text, relative
 from sst_lsp.ide.types import FILE_START, CodeAction, TextEdit
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.resolve import NODE_EXTENSIONS
 from sst_lsp.model.types import App, AppSnapshot, Finding, HandlerRef
 from sst_lsp.syntax.text import LineIndex, TextRange
 
 log = logging.getLogger(__name__)
 
-CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch")
+CODES = ("handler-not-found", "handler-export-missing", "handler-case-mismatch", "resource-not-linked",
+         "environment-variable-missing")
 
 
 def code_actions(
@@ -59,8 +70,10 @@ def code_actions(
 def _for_finding(snap: AppSnapshot, f: Finding, fs: FileSource) -> list[CodeAction]:
     data = f.data or {}
     app, ref = _handler_of(snap, f)
+    if f.code in ("resource-not-linked", "environment-variable-missing"):
+        return _link(f, data)
     if f.code == "handler-not-found":
-        return _create_file(f, data, app)
+        return _closest_file(f, data, app, ref, fs) + _create_file(f, data, app, fs)
     if f.code == "handler-export-missing":
         return _export_missing(f, data, app, ref, fs)
     return _case_mismatch(f, data, ref, fs)
@@ -98,7 +111,7 @@ def _rel(app: App | None, p: Path) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # handler-not-found.
-def _create_file(f: Finding, data: dict[str, object], app: App | None) -> list[CodeAction]:
+def _create_file(f: Finding, data: dict[str, object], app: App | None, fs: FileSource) -> list[CodeAction]:
     file = _str(data, "file")
     if file is None:
         return []
@@ -110,15 +123,103 @@ def _create_file(f: Finding, data: dict[str, object], app: App | None) -> list[C
     code = stub(lang, export)
     if code is None:
         return []
-    return [
-        _action(
-            f,
-            f"Create {_rel(app, target)} with `{export}`",
-            {target: [TextEdit(FILE_START, code)]},
-            creates=[target],
-            preferred=True,
-        )
-    ]
+    action = _action(
+        f,
+        f"Create {_rel(app, target)} with `{export}`",
+        {target: [TextEdit(FILE_START, code)]},
+        creates=[target],
+        preferred=True,
+    )
+    missing = _missing_folder(fs, target.parent)
+    if missing is not None:
+        action.make_dirs.append(target.parent)
+    return [action]
+
+
+def _missing_folder(fs: FileSource, folder: Path) -> Path | None:
+    return None if fs.is_dir(folder) else folder
+
+
+def _closest_file(f: Finding, data: dict[str, object], app: App | None, ref: HandlerRef | None,
+                  fs: FileSource) -> list[CodeAction]:
+    """`functions/lst.main` -> "Change to functions/list.main" when `functions/list.ts` exists;
+    a folder typo on the way (`functoins/list.main`) is corrected the same way, one closest
+    existing folder per missing level."""
+    file = _str(data, "file")
+    runtime = _str(data, "runtime") or "node"
+    if file is None or ref is None or runtime not in ("node", "python"):
+        return []
+    target = Path(file)
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    h = ref.handler
+    i = h.rfind("/") + 1
+    if h[i : i + len(stem)] != stem:
+        return []
+    parts = [p for p in h[:i].split("/") if p]
+    if any(p in (".", "..") for p in parts) or len(target.parents) <= len(parts):
+        return []
+    base = target.parents[len(parts)]
+    # Walk down from the base directory, replacing each missing folder by its closest sibling.
+    d, fixed_parts = base, []
+    for part in parts:
+        dirs = [n for n, kind in fs.list_dir(d).items() if kind == "d"]
+        if part in dirs:
+            fixed_parts.append(part)
+        else:
+            best_dir = difflib.get_close_matches(part, sorted(dirs), n=1, cutoff=0.6)
+            if not best_dir:
+                return []
+            fixed_parts.append(best_dir[0])
+        d = d / fixed_parts[-1]
+    exts = NODE_EXTENSIONS if runtime == "node" else (".py",)
+    names = {
+        n[: -len(Path(n).suffix)]
+        for n, kind in fs.list_dir(d).items()
+        if kind == "f" and Path(n).suffix in exts
+    }
+    if stem in names:
+        new_stem = stem
+    else:
+        best = difflib.get_close_matches(stem, sorted(names), n=1, cutoff=0.6)
+        if not best:
+            return []
+        new_stem = best[0]
+    new_path = "".join(p + "/" for p in fixed_parts) + new_stem
+    old_path = h[: i + len(stem)]
+    # Edit from the first change only, so an interpolated prefix (`${DIR}/`) stays as written.
+    new = new_path
+    if new == old_path:
+        return []
+    a = 0
+    while a < min(len(old_path), len(new)) and old_path[a] == new[a]:
+        a += 1
+    ht = handler_text(fs, ref)
+    rng = ht.range_of(a, len(old_path)) if ht is not None else None
+    if rng is None:
+        return []
+    return [_action(f, f"Change to {new + h[i + len(stem):]}", {ref.path: [TextEdit(rng, new[a:])]})]
+
+
+# ----------------------------------------------------------------------------------------------
+# resource-not-linked, environment-variable-missing.
+def _link(f: Finding, data: dict[str, object]) -> list[CodeAction]:
+    out: list[CodeAction] = []
+    raw_fixes = data.get("fixes")
+    fixes = raw_fixes if isinstance(raw_fixes, list) else []
+    for fix in fixes:
+        if not isinstance(fix, dict):
+            continue
+        title, path, raw = fix.get("title"), fix.get("path"), fix.get("edits")
+        if not isinstance(title, str) or not isinstance(path, str) or not isinstance(raw, list):
+            continue
+        edits = [
+            TextEdit(TextRange.of(int(e[0]), int(e[1]), int(e[2]), int(e[3])), str(e[4]))
+            for e in raw
+            if isinstance(e, (list, tuple)) and len(e) == 5
+        ]
+        if edits:
+            out.append(_action(f, title, {Path(path): edits}, preferred=len(fixes) == 1))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -14,13 +14,20 @@ Handler strings (any string in a handler position, even half typed, is a `Handle
 Each item replaces the segment typed so far (from its start to the cursor). Inside a template,
 only the literal part after the last `${...}` is completed.
 
+A string still being typed (`"functions/li|` with no closing quote) completes the same way: the
+model recovers such a string with its range cut one character short (it assumes a closing
+quote), and `_recovered` lines it up with the source again. Folders outside the app root
+(`"../../|"`) are never offered: SST cannot bundle code from there.
+
 Route keys: at the method part of an Api route key, the HTTP methods (and `$default` for HTTP
 APIs); `$connect`/`$disconnect`/`$default` for WebSocket APIs; `Query`/`Mutation`/
-`Subscription` for AppSync resolvers.
+`Subscription` for AppSync resolvers. In the path part, the paths of the app's other routes
+(`/notes/{id}` while typing `GET /no`), so a new method on an existing path is a pick away.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +38,7 @@ from sst_lsp.ide.types import CompletionItem, CompletionKind
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey
 from sst_lsp.syntax.parser import parse
-from sst_lsp.syntax.text import Pos, TextRange
+from sst_lsp.syntax.text import LineIndex, Pos, TextRange
 
 if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver
@@ -58,9 +65,13 @@ def complete(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos)
     """Completions at `pos`, or None when the cursor is in no handler string or route key."""
     hit = hit_at(snap, path, pos)
     if hit is None:
-        return None
+        got = _recovered(snap, resolver, path, pos)
+        if got is None:
+            return None
+        app, ref = got
+        return _handler_items(resolver, app, ref, pos)
     if isinstance(hit.target, RouteKey):
-        return _route_items(hit.target, pos)
+        return _route_items(hit.target, pos, hit.app)
     if isinstance(hit.target, HandlerRef) and hit.app is not None:
         return _handler_items(resolver, hit.app, hit.target, pos)
     return None
@@ -68,14 +79,38 @@ def complete(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos)
 
 # ----------------------------------------------------------------------------------------------
 # Route keys.
-def _route_items(key: RouteKey, pos: Pos) -> list[CompletionItem] | None:
+def _recovered(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> tuple[App, HandlerRef] | None:
+    """A handler string without its closing quote that ends at the cursor, with its range
+    lined up with the source (the recovered range is one character short)."""
+    facts = snap.facts.get(path)
+    app = snap.app_for(path)
+    if facts is None or app is None:
+        return None
+    text = file_source(resolver).read_text(path)
+    if text is None:
+        return None
+    line = LineIndex(text).line_text(pos.line)
+    refs = [h for h in app.handlers if h.path == path] or list(facts.handlers)
+    for h in refs:
+        r = h.range
+        end = r.start.col + len(h.handler)
+        if (
+            h.literal and r.start.line == r.end.line == pos.line and r.start.col <= pos.col <= end
+            and line[r.start.col : end] == h.handler and line[end:].strip() == ""
+            and r.start.col > 0 and line[r.start.col - 1] in "\"'`"
+        ):
+            return app, dataclasses.replace(h, range=TextRange(r.start, Pos(pos.line, end)))
+    return None
+
+
+def _route_items(key: RouteKey, pos: Pos, app: App | None = None) -> list[CompletionItem] | None:
     words = _ROUTE_WORDS.get(key.construct_kind)
     r = key.range
     if words is None or r.start.line != r.end.line or r.end.col - r.start.col != len(key.key):
         return None
     typed = key.key[: pos.col - r.start.col]
     if " " in typed:
-        return None  # The cursor is in the path part.
+        return _route_paths(key, app)
     space = key.key.find(" ")
     word_end = space if space != -1 else len(key.key)
     rng = TextRange(r.start, Pos(r.start.line, r.start.col + word_end))
@@ -89,6 +124,28 @@ def _route_items(key: RouteKey, pos: Pos) -> list[CompletionItem] | None:
     if with_default:
         items.append(CompletionItem("$default", "keyword", "catch-all route", "$default", rng, "99"))
     return items
+
+
+def _route_paths(key: RouteKey, app: App | None) -> list[CompletionItem] | None:
+    """The paths of the app's other routes, replacing the path part of `key`."""
+    if app is None:
+        return None
+    space = key.key.find(" ")
+    r = key.range
+    rng = TextRange(Pos(r.start.line, r.start.col + space + 1), r.end)
+    own = key.key[space + 1 :]
+    paths: dict[str, list[str]] = {}
+    for rk in app.routes:
+        if rk is key or " " not in rk.key or _ROUTE_WORDS.get(rk.construct_kind) != _ROUTE_WORDS.get(key.construct_kind):
+            continue
+        method, _, p = rk.key.partition(" ")
+        p = p.strip()
+        if p and p != own:
+            paths.setdefault(p, []).append(method)
+    return [
+        CompletionItem(p, "value", "route of " + ", ".join(sorted(set(methods))), p, rng, p)
+        for p, methods in sorted(paths.items())
+    ] or None
 
 
 def _route_detail(kind: str, word: str) -> str:
@@ -119,6 +176,8 @@ def _handler_items(resolver: HandlerResolver, app: App, ref: HandlerRef, pos: Po
     seg = typed.rfind("/") + 1
     name = typed[seg:]
     directory = Path(os.path.normpath(res.base_dir / typed[:seg])) if typed[:seg] else res.base_dir
+    if not directory.is_relative_to(app.root):
+        return []  # Outside the app: SST does not bundle code from there, so offer nothing.
     if family in ("node", "python") and "." in name.lstrip("."):
         got = _export_items(fs, resolver, ht, directory, name, seg, pos, family)
         if got is not None:

@@ -9,6 +9,8 @@
 - On the argument of `use(StorageStack)` in a stack: the stack definition of that name in the
   file's app (found by parsing the file around the cursor; the TypeScript server answers too,
   with the import, and editors show both).
+- In handler code, on `Table.Notes` (v2 `sst/node/*`) or `Resource.MyBucket` (v3): the id of the
+  construct it reads, in its stack.
 - On a construct id or a stack definition's name: nothing (find references covers the other way).
 """
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from sst_lsp.ide.lookup import apps_of, file_source, hit_at
 from sst_lsp.ide.targets import site_for
 from sst_lsp.ide.types import Location
+from sst_lsp.model.handler_code import targets_of, use_at
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey, StackRegistration
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
 from sst_lsp.syntax.text import Pos
@@ -32,7 +35,7 @@ def goto_definition(snap: AppSnapshot, resolver: HandlerResolver, path: Path, po
     """Where the SST object under `pos` is defined, or None when there is nothing to go to."""
     hit = hit_at(snap, path, pos)
     if hit is None:
-        return _used_stack(snap, resolver, path, pos)
+        return _used_stack(snap, resolver, path, pos) or _resource(snap, resolver, path, pos)
     target, app = hit.target, hit.app
     if isinstance(target, RouteKey):
         ref = route_handler(app, target)
@@ -66,6 +69,18 @@ def route_handler(app: App | None, key: RouteKey) -> HandlerRef | None:
         ):
             best = h
     return best
+
+
+def _resource(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> list[Location] | None:
+    """The construct that `Table.Notes` / `Resource.MyBucket` under the cursor reads."""
+    if lang_for_path(path) not in JS_LANGS:
+        return None
+    use = use_at(file_source(resolver), path, pos)
+    app = snap.app_for(path) if use is not None else None
+    if use is None or app is None:
+        return None
+    found = sorted(targets_of(app, use), key=lambda c: (str(c.path), c.id_range.start))
+    return [Location(c.path, c.id_range) for c in found] or None
 
 
 def _used_stack(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> list[Location] | None:

@@ -5,6 +5,8 @@
   wrong when it does not resolve.
 - Construct id: kind, stack, and the physical names it gets in the stage (naming.py).
 - Stack registration / definition name: the CloudFormation stack name(s).
+- In handler code, `Table.Notes` (v2 `sst/node/*`) or `Resource.MyBucket` (v3): the construct
+  it reads, as on its id.
 
 Every hover ends with the stage (and the baseline, when one is given) it was computed for.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sst_lsp.ide.definition import route_handler
-from sst_lsp.ide.lookup import hit_at
+from sst_lsp.ide.lookup import file_source, hit_at
 from sst_lsp.ide.naming import (
     app_name,
     is_stateful,
@@ -27,6 +29,7 @@ from sst_lsp.ide.naming import (
 )
 from sst_lsp.ide.targets import relative
 from sst_lsp.ide.types import HoverResult
+from sst_lsp.model.handler_code import targets_of, use_at
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
@@ -37,6 +40,7 @@ from sst_lsp.model.types import (
     StackRegistration,
     Value,
 )
+from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 from sst_lsp.syntax.text import Pos, TextRange
 
 if TYPE_CHECKING:
@@ -58,7 +62,9 @@ def hover(
 ) -> HoverResult | None:
     """The hover for the SST object under `pos`, or None."""
     hit = hit_at(snap, path, pos)
-    if hit is None or hit.app is None:
+    if hit is None:
+        return _resource(snap, resolver, path, pos, stage, baseline)
+    if hit.app is None:
         return None
     app, target = hit.app, hit.target
     lines: list[str]
@@ -80,6 +86,25 @@ def hover(
         return None
     lines += ["", _footer(app, stage, baseline)]
     return HoverResult("\n".join(lines), rng)
+
+
+def _resource(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos, stage: str,
+              baseline: str | None) -> HoverResult | None:
+    """`Table.Notes` / `Resource.MyBucket` in handler code: the construct it reads."""
+    if lang_for_path(path) not in JS_LANGS:
+        return None
+    use = use_at(file_source(resolver), path, pos)
+    app = snap.app_for(path) if use is not None else None
+    if use is None or app is None:
+        return None
+    found = sorted(targets_of(app, use), key=lambda c: (str(c.path), c.id_range.start))
+    if not found:
+        return None
+    c = found[0]
+    where = f"{relative(c.path, app.root)}:{c.id_range.start.line + 1}"
+    lines = [f"`{use.proxy}.{use.name}` reads", ""] + _construct(app, c, stage) + [f"- Defined at `{where}`"]
+    lines += ["", _footer(app, stage, baseline)]
+    return HoverResult("\n".join(lines), use.range)
 
 
 def _footer(app: App, stage: str, baseline: str | None) -> str:

@@ -11,6 +11,10 @@ same place):
   that uses the file, whatever it asks of it: "who uses this file". Anywhere else: None, so the
   language's own server answers alone and a local variable never lists handler strings.
 
+On a construct id, or on `Table.Notes` / `Resource.MyBucket` in handler code: every place in
+the handler code of the app that reads that construct by name (the files the app's Node
+handlers run, their relative imports included).
+
 `include_declaration` adds the definition itself.
 """
 
@@ -20,10 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sst_lsp.ide.definition import route_handler
-from sst_lsp.ide.lookup import hit_at
+from sst_lsp.ide.lookup import file_source, hit_at
 from sst_lsp.ide.targets import FILE_FOUND, Site, site_for, sites
 from sst_lsp.ide.types import Location
-from sst_lsp.model.types import AppSnapshot, HandlerRef, RouteKey
+from sst_lsp.model.handler_code import ResourceUse, code_facts_for, reachable, targets_of, use_at
+from sst_lsp.model.types import AppSnapshot, Construct, HandlerRef, RouteKey
+from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 from sst_lsp.syntax.text import Pos
 
 if TYPE_CHECKING:
@@ -39,6 +45,20 @@ def find_references(
 ) -> list[Location] | None:
     """Handler strings pointing at the function under `pos` (see the module docstring)."""
     hit = hit_at(snap, path, pos)
+    if hit is not None and isinstance(hit.target, Construct):
+        c = hit.target
+        found = [Location(c.path, c.id_range)] if include_declaration else []
+        found += [Location(f, u.range) for f, u in resource_uses(snap, resolver, c)]
+        return found or None
+    if hit is None and lang_for_path(path) in JS_LANGS:
+        use = use_at(file_source(resolver), path, pos)
+        app = snap.app_for(path) if use is not None else None
+        if use is not None and app is not None:
+            targets = sorted(targets_of(app, use), key=lambda t: (str(t.path), t.id_range.start))
+            if targets:
+                out = [Location(t.path, t.id_range) for t in targets] if include_declaration else []
+                out += [Location(f, u.range) for t in targets for f, u in resource_uses(snap, resolver, t)]
+                return list(dict.fromkeys(out))
     if hit is not None and isinstance(hit.target, (HandlerRef, RouteKey)):
         ref = hit.target if isinstance(hit.target, HandlerRef) else route_handler(hit.app, hit.target)
         if ref is None:
@@ -53,6 +73,23 @@ def find_references(
     if hit is not None:
         return None
     return _in_handler_file(snap, resolver, path, pos, include_declaration)
+
+
+def resource_uses(snap: AppSnapshot, resolver: HandlerResolver, c: Construct) -> list[tuple[Path, ResourceUse]]:
+    """Where the handler code of `c`'s app reads `c` by name, in file order."""
+    fs = file_source(resolver)
+    out: list[tuple[Path, ResourceUse]] = []
+    for app in snap.apps:
+        if c not in app.constructs:
+            continue
+        files: dict[Path, None] = {}
+        for h in app.handlers:
+            res = resolver.resolve(app, h)
+            if res.file is not None and res.runtime_family == "node" and res.status in ("ok", "export-missing"):
+                files.update(dict.fromkeys(reachable(fs, res.file, app.root)))
+        for f in sorted(files):
+            out.extend((f, u) for u in code_facts_for(fs, f).resources if c in targets_of(app, u))
+    return out
 
 
 def _key(s: Site) -> tuple[object, ...] | None:

@@ -105,6 +105,9 @@ class CodeAction:
     #: The diagnostic codes this action fixes (the server attaches the matching diagnostics).
     fixes_codes: tuple[str, ...] = ()
     diagnostic_range: TextRange | None = None
+    #: Folders to create for `creates` (their parents do not exist): the server runs them as a
+    #: command after the edit, since LSP's `CreateFile` cannot create folders.
+    make_dirs: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

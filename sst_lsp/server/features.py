@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from sst_lsp.model.types import Finding
 from sst_lsp.syntax.text import Pos
@@ -30,6 +31,9 @@ T = TypeVar("T")
 
 #: The command of the references lens (ide/code_lens.py), also a server command (commands.py).
 SHOW_REFERENCES = "sst.showReferences"
+
+#: The command a quick fix runs after its edit to create the folders of a new file.
+CREATE_FOLDERS = "sst.createFolders"
 
 #: Characters that open completion: path segments, handler exports, a new string.
 TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
@@ -89,6 +93,16 @@ def _lens_command(ls: SstLanguageServer, path: Path, lens: Any) -> types.Command
 
 
 def register(server: SstLanguageServer) -> None:
+    register_renames(server)
+
+    @server.command(CREATE_FOLDERS)
+    async def on_create_folders(ls: Any, *args: Any) -> list[str]:  # pygls reads the hints at run time
+        try:
+            return await asyncio.to_thread(create_folders, ls, list(args))
+        except Exception:
+            log.exception("%s failed", CREATE_FOLDERS)
+            return []
+
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def on_definition(ls: SstLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         path = ls.path_of(params.text_document.uri)
@@ -257,6 +271,38 @@ def register(server: SstLanguageServer) -> None:
 
         return await _guarded(ls, "workspace/symbol", run, None)
 
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+    async def on_inlay_hint(ls: SstLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("inlay_hints")
+        if path is None or mod is None:
+            return None
+
+        def run() -> list[types.InlayHint] | None:
+            # Read here, after `ready()`: the first settings pull may still be on its way.
+            opts = getattr(ls.settings_for(path), "inlay_hints", None)
+            physical, files = getattr(opts, "physical_names", True), getattr(opts, "handler_files", True)
+            if not physical and not files:
+                return None
+            snap = ls.index.snapshot()
+            conv = ls.converter
+            app = snap.app_for(path)
+            stage = ls.stage_for(app.root if app else None, path)
+            got = mod.inlay_hints(snap, ls.index.resolver, path, conv.text_range(path, params.range), stage,
+                                  physical=physical, files=files)
+            return [
+                types.InlayHint(
+                    position=conv.position(path, h.position),
+                    label=h.label,
+                    kind=types.InlayHintKind.Type if h.kind == "name" else types.InlayHintKind.Parameter,
+                    tooltip=h.tooltip,
+                    padding_left=False,
+                )
+                for h in got
+            ] or None
+
+        return await _guarded(ls, "inlayHint", run, None)
+
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))
     async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
         path = ls.path_of(params.text_document.uri)
@@ -271,6 +317,126 @@ def register(server: SstLanguageServer) -> None:
             return [conv.document_link(path, link, tooltip) for link in got] or None
 
         return await _guarded(ls, "documentLink", run, None)
+
+
+class RequestFailed(JsonRpcException):
+    """LSP's RequestFailed (-32803): the request was valid and is refused (the message says why)."""
+
+    CODE = -32803
+    MESSAGE = "request failed"
+
+
+#: The answer that confirms a stateful construct rename.
+RENAME_ANYWAY = "Rename anyway"
+
+
+def _workspace_edit(ls: SstLanguageServer, edits: dict[Path, list[Any]]) -> types.WorkspaceEdit | None:
+    conv = ls.converter
+    if not any(edits.values()):
+        return None
+    if ls.client_supports("workspace.workspace_edit.document_changes", False):
+        versions = ls.diagnostics.versions()
+        return types.WorkspaceEdit(document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=conv.uri_of(p), version=versions.get(p)),
+                edits=[conv.text_edit(p, e) for e in es],
+            )
+            for p, es in edits.items() if es
+        ])
+    return types.WorkspaceEdit(changes={conv.uri_of(p): [conv.text_edit(p, e) for e in es] for p, es in edits.items() if es})
+
+
+def register_renames(server: SstLanguageServer) -> None:
+    """`textDocument/prepareRename`, `textDocument/rename` and `workspace/willRenameFiles`.
+
+    A stateful construct's id: LSP's prepareRename cannot carry a message (only an error, which
+    would forbid the rename), so prepareRename offers it like any other and `rename` asks with
+    `window/showMessageRequest` (the data-loss warning, "Rename anyway" / "Cancel") before it
+    returns the edits; a client that cannot ask gets the warning as the rename's error. Never
+    silently.
+    """
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def on_prepare_rename(
+        ls: SstLanguageServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenamePlaceholder | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("rename")
+        if path is None or mod is None:
+            return None
+
+        def run() -> types.PrepareRenamePlaceholder | None:
+            conv = ls.converter
+            got = mod.prepare_rename(ls.index.snapshot(), ls.index.resolver, path, conv.pos(path, params.position))
+            if got is None:
+                return None
+            return types.PrepareRenamePlaceholder(range=conv.range(path, got.range), placeholder=got.placeholder)
+
+        return await _guarded(ls, "prepareRename", run, None)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+    async def on_rename(ls: SstLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+        path = ls.path_of(params.text_document.uri)
+        mod = _ide("rename")
+        if path is None or mod is None:
+            return None
+        conv = ls.converter
+        pos = conv.pos(path, params.position)
+
+        def target() -> Any:
+            return mod.prepare_rename(ls.index.snapshot(), ls.index.resolver, path, pos)
+
+        got = await _guarded(ls, "rename", target, None)
+        if got is None:
+            return None
+        if not mod.valid_name(params.new_name, got.kind):
+            what = "an export name (an identifier)" if got.kind == "export" else (
+                "a construct id (a letter, then letters, digits, - or _)")
+            raise RequestFailed(f"`{params.new_name}` is not {what}.")
+        if got.warning:
+            try:
+                answer = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=f"{got.warning} Rename `{got.placeholder}` to `{params.new_name}` anyway?",
+                    actions=[types.MessageActionItem(title=RENAME_ANYWAY), types.MessageActionItem(title="Cancel")],
+                ))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.info("rename: the client could not ask about %s", got.placeholder, exc_info=True)
+                raise RequestFailed(f"{got.warning} Not renamed: the editor could not ask for confirmation.") from None
+            if answer is None or answer.title != RENAME_ANYWAY:
+                raise RequestFailed(f"Rename of `{got.placeholder}` cancelled (it would replace the resource).")
+
+        def run() -> types.WorkspaceEdit | None:
+            edits = mod.rename(ls.index.snapshot(), ls.index.resolver, path, pos, params.new_name)
+            return _workspace_edit(ls, edits) if edits else None
+
+        return await _guarded(ls, "rename", run, None)
+
+    @server.feature(
+        types.WORKSPACE_WILL_RENAME_FILES,
+        types.FileOperationRegistrationOptions(filters=[
+            types.FileOperationFilter(scheme="file", pattern=types.FileOperationPattern(
+                glob="**/*", matches=types.FileOperationPatternKind.File)),
+            types.FileOperationFilter(scheme="file", pattern=types.FileOperationPattern(
+                glob="**/*", matches=types.FileOperationPatternKind.Folder)),
+        ]),
+    )
+    async def on_will_rename_files(ls: SstLanguageServer, params: types.RenameFilesParams) -> types.WorkspaceEdit | None:
+        mod = _ide("rename")
+        if mod is None:
+            return None
+        moves = [(ls.path_of(f.old_uri), ls.path_of(f.new_uri)) for f in params.files]
+        pairs = [(a, b) for a, b in moves if a is not None and b is not None]
+        if not pairs:
+            return None
+
+        def run() -> types.WorkspaceEdit | None:
+            edits = mod.file_renames(ls.index.snapshot(), ls.index.resolver, pairs)
+            return _workspace_edit(ls, edits)
+
+        return await _guarded(ls, "willRenameFiles", run, None)
 
 
 def _overlaps(f: Finding, want: Any) -> bool:
@@ -319,11 +485,36 @@ def _to_lsp_action(
         if d.code in a.fixes_codes
         and (a.diagnostic_range is None or conv.text_range(path, d.range) == a.diagnostic_range)
     ]
+    # LSP's CreateFile cannot create folders and Neovim's client does not (it opens a buffer
+    # that cannot be saved): a command run after the edit creates them.
+    make_dirs = list(getattr(a, "make_dirs", []) or [])
+    command = (
+        types.Command(title="Create folders", command=CREATE_FOLDERS, arguments=[conv.uri_of(d) for d in make_dirs])
+        if make_dirs else None
+    )
     return types.CodeAction(
         title=a.title,
         kind=types.CodeActionKind.QuickFix,
         diagnostics=diags or None,
         is_preferred=a.is_preferred or None,
         edit=edit,
+        command=command,
     )
+
+
+def create_folders(ls: SstLanguageServer, uris: Sequence[object]) -> list[str]:
+    """Creates the folders (and their parents) of `uris` that lie inside a workspace folder or an
+    app root; returns the ones created. Anything else is refused (logged), never created."""
+    roots = [*ls.settings.folders, *ls.index.roots, *(a.root for a in ls.index.app_roots())]
+    made: list[str] = []
+    for uri in uris:
+        path = ls.path_of(uri) if isinstance(uri, str) else None
+        if path is None or not any(path.is_relative_to(r) for r in roots):
+            log.warning("%s: refusing to create %r (outside the workspace)", CREATE_FOLDERS, uri)
+            continue
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+            ls.index.resolver.invalidate(path)
+            made.append(str(uri))
+    return made
 

@@ -79,3 +79,32 @@ def test_neovim_columns_after_emoji(workspace: Path, tmp_path: Path) -> None:
     # Neovim stores byte columns: it converted the server's columns with the negotiated encoding.
     assert (d["lnum"], d["col"]) == (want_line, len(text[:want_col].encode("utf-8")))
     assert result["definition"] == []  # party.ts does not exist: nowhere to go.
+
+
+def test_neovim_creates_a_handler_file_in_a_new_folder(workspace: Path, tmp_path: Path) -> None:
+    # Neovim's client does not create folders for a CreateFile: the fix's command does, so the
+    # new buffer can be saved (without it `:write` fails with E212).
+    notes = workspace / "notes"
+    api = notes / "stacks" / "Api.ts"
+    api.write_text(api.read_text().replace("src/create.main", "src/jobs/nightly/create.main"))
+    out = tmp_path / "nvim-create.json"
+    env = server_env()
+    env.update(
+        SST_LSP_CMD=json.dumps(SERVER), SST_LSP_ROOT=str(notes), SST_LSP_OUT=str(out),
+        XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    assert NVIM is not None
+    proc = subprocess.run(
+        [NVIM, "--headless", "--clean", "-n", "-c", f"luafile {SCRIPT.with_name('create_file.lua')}", str(api)],
+        cwd=notes, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert out.is_file(), f"nvim wrote no result (exit {proc.returncode}): {proc.stdout[-2000:]} {proc.stderr[-2000:]}"
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert "error" not in result, result
+    assert result["title"].startswith("Create packages/functions/src/jobs/nightly/create.ts")
+    assert result["folder_before"] is False
+    assert result["saved"] is True
+    created = notes / "packages" / "functions" / "src" / "jobs" / "nightly" / "create.ts"
+    assert created.is_file() and "export async function main" in created.read_text()
+    assert result["command"] == "sst.createFolders"

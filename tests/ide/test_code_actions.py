@@ -192,3 +192,37 @@ def test_other_paths_and_codes_ignored(fx) -> None:  # type: ignore[no-untyped-d
 def test_no_stub_for_names_that_cannot_be_functions(fx, name: str) -> None:  # type: ignore[no-untyped-def]
     f = fx(api(f'"src/notes/list.{name}"') + LIST_TS)
     assert not [a for a in actions_for(f) if a.title.startswith("Add")]
+
+
+def test_file_name_typo_offers_the_closest_existing_file(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api('"src/notes/lst.main"') + LIST_TS)
+    got = run(f, "Change to src/notes/list.main")
+    assert '"GET /notes": "src/notes/list.main"' in got[f.p("stacks/ApiStack.ts")]
+    # Creating the typo'd file is still offered.
+    assert any(a.title.startswith("Create src/notes/lst.ts") for a in actions_for(f))
+
+
+def test_file_name_typo_in_a_template_keeps_the_interpolation(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api("`${NOTES}/lsit.main`") + LIST_TS)
+    got = run(f, "Change to src/notes/list.main")
+    assert "`${NOTES}/list.main`" in got[f.p("stacks/ApiStack.ts")]
+
+
+def test_no_closest_file_when_nothing_is_close(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api('"src/notes/zzzzzz.main"') + LIST_TS)
+    assert not [a for a in actions_for(f) if a.title.startswith("Change to")]
+
+
+def test_create_file_in_a_missing_folder_creates_the_folder(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api('"src/jobs/nightly/run.main"') + LIST_TS)
+    act = next(a for a in actions_for(f) if a.creates)
+    assert act.make_dirs == [f.p("src/jobs/nightly")]
+    # A file in a folder that exists needs no folder.
+    g = actions_for(fx(api('"src/notes/gone.main"') + LIST_TS))
+    assert next(a for a in g if a.creates).make_dirs == []
+
+
+def test_folder_typo_offers_the_closest_existing_path(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx(api('"src/ntoes/lst.main"') + LIST_TS)
+    got = run(f, "Change to src/notes/list.main")
+    assert '"GET /notes": "src/notes/list.main"' in got[f.p("stacks/ApiStack.ts")]

@@ -202,3 +202,62 @@ def test_outside_strings_nothing(fx, value: str) -> None:  # type: ignore[no-unt
 def test_syntax_error_at_cursor_nothing(fx) -> None:  # type: ignore[no-untyped-def]
     _, items = items_at(fx, app('"GET /notes"', '"src/notes/list.main" +++ (( $0'))
     assert items is None
+
+
+def test_unterminated_string_completes(fx) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        V2_CONFIG + STORAGE + """
+//- stacks/ApiStack.ts
+import { Api, StackContext } from "sst/constructs";
+export function ApiStack({ stack }: StackContext) {
+  new Api(stack, "Api", {
+    routes: {
+      "GET /notes": "src/notes/list.main",
+      "GET /😋": "src/notes/li$0
+    },
+  });
+}
+""" + FILES
+    )
+    f, items = items_at(fx, text)
+    assert labels(items) == ["get", "list", "sub/"]
+    item = next(i for i in items or [] if i.label == "list")
+    assert item.replace_range == TextRange(Pos(f.pos.line, f.pos.col - 2), f.pos)
+
+
+def test_unterminated_string_exports(fx) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        V2_CONFIG + STORAGE + """
+//- stacks/ApiStack.ts
+import { Function, StackContext } from "sst/constructs";
+export function ApiStack({ stack }: StackContext) {
+  new Function(stack, "Fn", {
+    handler: "src/notes/list.$0
+  });
+}
+""" + FILES
+    )
+    _, items = items_at(fx, text)
+    assert {"main", "helper"} <= set(labels(items))
+
+
+@pytest.mark.parametrize("value", ['"../$0"', '"../../$0"', '"src/../../$0"'])
+def test_no_folders_outside_the_app(fx, value: str) -> None:  # type: ignore[no-untyped-def]
+    _, items = items_at(fx, app('"GET /notes"', value))
+    assert not items
+
+
+def test_parent_inside_the_app_still_completes(fx) -> None:  # type: ignore[no-untyped-def]
+    _, items = items_at(fx, app('"GET /notes"', '"src/notes/../$0"'))
+    assert {"core/", "notes/"} <= set(labels(items))
+
+
+def test_route_paths_from_the_other_routes(fx) -> None:  # type: ignore[no-untyped-def]
+    text = app('"GET /notes"', '"src/notes/list.main", "POST /notes/{id}": "src/notes/list.main", '
+                               '"PUT /no$0": "src/notes/list.main"')
+    f, items = items_at(fx, text)
+    assert labels(items) == ["/notes", "/notes/{id}"]
+    notes = next(i for i in items or [] if i.label == "/notes")
+    assert notes.detail == "route of GET"
+    # The whole path part is replaced, the method is kept.
+    assert notes.replace_range == TextRange(Pos(f.pos.line, f.pos.col - 3), f.pos)

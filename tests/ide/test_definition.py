@@ -225,3 +225,63 @@ export function ApiStack({ stack }: StackContext) {
 @pytest.mark.parametrize("text", CASES)
 def test_definition(fx, text: str) -> None:  # type: ignore[no-untyped-def]
     check_definition(fx, text)
+
+
+RESOURCE_CASES = [
+    pytest.param(
+        V2_CONFIG
+        + """
+//- stacks/StorageStack.ts
+import { StackContext, Table } from "sst/constructs";
+export function StorageStack({ stack }: StackContext) {
+  const table = new Table(stack, "[[Notes]]", { fields: { id: "string" }, primaryIndex: { partitionKey: "id" } });
+  return { table };
+}
+//- stacks/ApiStack.ts
+import { Api, StackContext } from "sst/constructs";
+export function ApiStack({ stack }: StackContext) {
+  new Api(stack, "Api", { routes: { "GET /notes": "src/list.main" } });
+}
+//- src/list.ts
+import { Table } from "sst/node/table";
+export const main = async () => ({ body: Table.No$0tes.tableName, emoji: "😋" });
+""",
+        id="v2-table-proxy-to-construct",
+    ),
+    pytest.param(
+        """
+//- sst.config.ts
+export default $config({
+  app() { return { name: "v3", home: "aws" }; },
+  async run() {
+    const bucket = new sst.aws.Bucket("[[MyBucket]]");
+    new sst.aws.Function("Fn", { handler: "src/h.handler", link: [bucket] });
+  },
+});
+//- src/h.ts
+import { Resource } from "sst";
+export const handler = async () => Resource.MyBu$0cket.name;
+""",
+        id="v3-resource-to-component",
+    ),
+    pytest.param(
+        """
+//- sst.config.ts
+export default $config({
+  app() { return { name: "v3", home: "aws" }; },
+  async run() {
+    new sst.aws.Function("Fn", { handler: "src/h.handler" });
+  },
+});
+//- src/h.ts
+import { Resource } from "sst";
+export const handler = async () => Resource.A$0pp.name;
+""",
+        id="v3-app-has-no-construct",
+    ),
+]
+
+
+@pytest.mark.parametrize("text", RESOURCE_CASES)
+def test_definition_from_handler_code(fx, text: str) -> None:  # type: ignore[no-untyped-def]
+    check_definition(fx, text)

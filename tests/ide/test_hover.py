@@ -133,3 +133,26 @@ export function Site({ stack }: StackContext) {}
             assert e in got.markdown, got.markdown
         for a in absent:
             assert a not in got.markdown, got.markdown
+
+
+def test_hover_on_a_resource_in_handler_code(fx) -> None:  # type: ignore[no-untyped-def]
+    f = fx("""
+//- sst.config.ts
+import { Function, Table } from "sst/constructs";
+export default {
+  config() { return { name: "notes", region: "us-east-1" }; },
+  stacks(app) {
+    app.stack(function Storage({ stack }) {
+      const table = new Table(stack, "Notes", { fields: { id: "string" }, primaryIndex: { partitionKey: "id" } });
+      new Function(stack, "Fn", { handler: "src/h.main", bind: [table] });
+    });
+  },
+};
+//- src/h.ts
+import { Table } from "sst/node/table";
+export const main = async () => [[Table.No$0tes]].tableName;
+""")
+    got = hover(f.snap, f.resolver, f.path, f.pos, "dev")
+    assert got is not None and got.range == f.marks[0].range
+    assert "`Table.Notes` reads" in got.markdown and "`dev-notes-Notes`" in got.markdown
+    assert "sst.config.ts:6" in got.markdown

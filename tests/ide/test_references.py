@@ -142,3 +142,35 @@ def test_references(fx, text: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_without_declaration(fx) -> None:  # type: ignore[no-untyped-def]
     check_references(fx, app() + LIST.replace("[[ma$0in]]", "ma$0in"), include_declaration=False)
+
+
+RESOURCE = """
+//- sst.config.ts
+import { Function, Table } from "sst/constructs";
+export default {
+  config() { return { name: "notes", region: "us-east-1" }; },
+  stacks(app) {
+    app.stack(function Storage({ stack }) {
+      const table = new Table(stack, "[[No{a}tes]]", { fields: { id: "string" }, primaryIndex: { partitionKey: "id" } });
+      new Function(stack, "Fn", { handler: "src/h.main", bind: [table] });
+    });
+  },
+};
+//- src/h.ts
+import { Table } from "sst/node/table";
+import { db } from "./db";
+export const main = async () => ({ t: [[Table.No{b}tes]].tableName, d: db() });
+//- src/db.ts
+import { Table as T } from "sst/node/table";
+export const db = () => ({ t: [[T.Notes]] });
+//- src/unused.ts
+import { Table } from "sst/node/table";
+export const x = Table.Notes;
+"""
+
+
+def test_references_of_a_construct_in_handler_code(fx) -> None:  # type: ignore[no-untyped-def]
+    # From the construct id, and from a use in handler code: the id and every use in the code
+    # the app's functions run (a file no function runs is not listed).
+    check_references(fx, RESOURCE.replace("{a}", "$0").replace("{b}", ""))
+    check_references(fx, RESOURCE.replace("{a}", "").replace("{b}", "$0"))

@@ -1,0 +1,337 @@
+"""What a handler's own code needs from its function (layer 2: model).
+
+A Lambda handler reads the resources its function was given: in SST v2 through the proxies of
+`sst/node/*` (`Table.Notes.tableName` from `sst/node/table`, `Config.STRIPE_KEY` from
+`sst/node/config`), in v3 through `Resource.MyBucket` from `sst`, and in both through
+`process.env.NAME`. SST's runtime is the spec:
+
+- v2 `packages/sst/src/node/util/index.ts`: `createProxy(constructName)` throws "Cannot use
+  Table.Notes. Please make sure it is bound to this function." for a property the function's
+  environment does not carry; the property is normalised (`my-table` -> `my_table`) and matched
+  against the bound construct's id normalised the same way. `Config` (`sst/node/config`) merges
+  the bound `Config.Secret`s and `Config.Parameter`s and always has `APP` and `STAGE`.
+- SST v1 (1.16+) has the same proxies in `@serverless-stack/node/*`, bound through `bind` or the
+  older `config` prop.
+- v3 `sdk/js/src/resource.ts`: `Resource.X` throws `"X" is not linked in your sst.config.ts` for
+  a name that is not linked; `App` is always there (`SST_RESOURCE_App`).
+
+`code_facts(text, lang)` reads one file with tree-sitter (no regex): the uses of those proxies,
+the `process.env` reads, and the relative imports (a handler's helpers run in the same function,
+so `functions_of` in analyzers/links.py follows them). Results are memoized per text.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node
+
+from sst_lsp.model.files import FileSource
+from sst_lsp.model.types import App, Construct
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
+from sst_lsp.syntax.text import Pos, TextRange
+
+#: v2 proxies exported by `sst/node/*` (the construct name each one reads).
+V2_PROXIES = frozenset(
+    {
+        "Api", "ApiGatewayV1Api", "AppSyncApi", "WebSocketApi", "Bucket", "Config", "EventBus",
+        "Function", "Job", "KinesisStream", "Queue", "RDS", "Service", "StaticSite", "ReactStaticSite",
+        "ViteStaticSite", "RemixSite", "NextjsSite", "AstroSite", "SolidStartSite", "SvelteKitSite",
+        "Table", "Topic", "Cognito", "Auth",
+    }
+)
+#: Properties a v2 proxy always has, whatever is bound.
+V2_ALWAYS = {"Config": frozenset({"APP", "STAGE"})}
+#: Names `Resource` (v3) always has.
+V3_ALWAYS = frozenset({"App"})
+#: Extensions tried for a relative import (TS sources first, as esbuild does in a TS project).
+_IMPORT_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUse:
+    """`Table.Notes` (v2) or `Resource.MyBucket` (v3) in handler code."""
+
+    generation: str  # "v2" or "v3"
+    proxy: str  # "Table", "Config", ... for v2; "Resource" for v3
+    name: str  # the property as written (`Notes`, `my-table`)
+    range: TextRange  # the whole `Proxy.Name` expression
+    name_range: TextRange  # the property
+    #: The export whose code holds the use (`main` for `export const main = ...`), or None when
+    #: it runs whatever the function imports: module top level, or a local, non-exported helper.
+    scope: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The name SST matches: v2 normalises `-` to `_`."""
+        return self.name.replace("-", "_") if self.generation == "v2" else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    """`process.env.NAME` or `process.env["NAME"]`."""
+
+    name: str
+    range: TextRange
+    scope: str | None = None  # as `ResourceUse.scope`
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    resources: tuple[ResourceUse, ...] = ()
+    env_reads: tuple[EnvRead, ...] = ()
+    #: Relative import specifiers (`./db`, `../core/notes`), static imports and re-exports.
+    relative_imports: tuple[str, ...] = ()
+    #: (specifier, the names imported from it), None for the whole module (`import * as`,
+    #: `export * from`, a side-effect import, a default import: its code is not named apart).
+    imported_names: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+
+    def runs(self, scope: str | None, exports: frozenset[str] | None) -> bool:
+        """True when code in `scope` runs for a function that uses `exports` of this file
+        (None: every export)."""
+        return scope is None or exports is None or scope in exports
+
+
+EMPTY = CodeFacts()
+
+
+def code_facts_for(fs: FileSource, path: Path, memo: dict[Path, CodeFacts] | None = None) -> CodeFacts:
+    """The facts of one file as `fs` has it (open buffers count); EMPTY for non-JS files.
+
+    `memo` (path -> facts) lets one analysis run read each file once."""
+    if memo is not None and path in memo:
+        return memo[path]
+    lang = lang_for_path(path)
+    text = fs.read_text(path) if lang in JS_LANGS else None
+    got = code_facts(text, lang) if text is not None and lang is not None else EMPTY
+    if memo is not None:
+        memo[path] = got
+    return got
+
+
+@functools.lru_cache(maxsize=1024)
+def code_facts(text: str, lang: str) -> CodeFacts:
+    """The resource uses, env reads and relative imports of a JS/TS text."""
+    if lang not in JS_LANGS:
+        return EMPTY
+    pf = parse(text, lang)
+    proxies: dict[str, tuple[str, str]] = {}  # local name -> (generation, proxy)
+    rel: list[str] = []
+    names: dict[str, set[str] | None] = {}
+    for s in pf.root.named_children:
+        if s.type not in ("import_statement", "export_statement"):
+            continue
+        src = s.child_by_field_name("source")
+        spec = _string(pf, src) if src is not None else None
+        if spec is None:
+            continue
+        named = _imported(pf, s)
+        if spec.startswith("."):
+            rel.append(spec)
+            have = names.get(spec, set())
+            names[spec] = None if named is None or have is None else have | set(named)
+        if s.type != "import_statement":
+            continue
+        for local, imported in _named_imports(pf, s):
+            if spec.startswith(("sst/node/", "@serverless-stack/node/")) and imported in V2_PROXIES:
+                proxies[local] = ("v2", imported)
+            elif spec == "sst" and imported == "Resource":
+                proxies[local] = ("v3", "Resource")
+    resources: list[ResourceUse] = []
+    env: list[EnvRead] = []
+    for n in walk(pf.root):
+        if n.type not in ("member_expression", "subscript_expression"):
+            continue
+        obj = n.child_by_field_name("object")
+        if obj is None:
+            continue
+        name, name_node = _member_name(pf, n)
+        if name is None or name_node is None:
+            continue
+        if obj.type == "identifier" and pf.node_text(obj) in proxies:
+            gen, proxy = proxies[pf.node_text(obj)]
+            resources.append(ResourceUse(gen, proxy, name, pf.node_range(n), pf.node_range(name_node), _scope(pf, n)))
+        elif obj.type == "member_expression" and _is_process_env(pf, obj):
+            env.append(EnvRead(name, pf.node_range(n), _scope(pf, n)))
+    by_spec = tuple((spec, None if got is None else tuple(sorted(got))) for spec, got in names.items())
+    return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)), by_spec)
+
+
+def _imported(pf: ParsedFile, stmt: Node) -> list[str] | None:
+    """The names an import or re-export takes from its module; None for all of it."""
+    if stmt.type == "export_statement":
+        clause = next((c for c in stmt.named_children if c.type == "export_clause"), None)
+        if clause is None:
+            return None  # export * from
+        out = []
+        for spec in clause.named_children:
+            name = spec.child_by_field_name("name") if spec.type == "export_specifier" else None
+            if name is not None:
+                out.append(pf.node_text(name))
+        return out
+    clause = next((c for c in stmt.named_children if c.type == "import_clause"), None)
+    if clause is None:
+        return None  # import "./side-effect"
+    if any(c.type in ("namespace_import", "identifier") for c in clause.named_children):
+        return None  # import * as db / import db (default): the module as a whole
+    return [imported for _local, imported in _named_imports(pf, stmt)]
+
+
+def _scope(pf: ParsedFile, node: Node) -> str | None:
+    """The exported name of the top-level declaration holding `node` (see ResourceUse.scope)."""
+    n = node
+    while n.parent is not None and n.parent.type != "program":
+        n = n.parent
+    if n.type != "export_statement":
+        return None  # Top level, or a local helper: runs for whatever the module is used for.
+    if any(c.type == "default" for c in n.children) or pf.node_text(n).startswith("export default"):
+        return "default"
+    decl = n.child_by_field_name("declaration")
+    if decl is None:
+        return None
+    if decl.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+        name = decl.child_by_field_name("name")
+        return pf.node_text(name) if name is not None else None
+    if decl.type in ("lexical_declaration", "variable_declaration"):
+        declarators = [c for c in decl.named_children if c.type == "variable_declarator"]
+        if len(declarators) == 1:
+            name = declarators[0].child_by_field_name("name")
+            if name is not None and name.type == "identifier":
+                return pf.node_text(name)
+    return None
+
+
+def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200,
+              memo: dict[Path, CodeFacts] | None = None) -> list[Path]:
+    """`start` and the files its relative imports reach (transitively, inside `root`)."""
+    return list(reached_exports(fs, start, None, root, limit, memo))
+
+
+def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path, limit: int = 200,
+                    memo: dict[Path, CodeFacts] | None = None) -> dict[Path, frozenset[str] | None]:
+    """The files a function whose handler is `start`'s `export` runs, each with the exports of
+    it that are used (None: all of it): the handler file, then what its imports name, and so on
+    (inside `root`)."""
+    seen: dict[Path, frozenset[str] | None] = {start: frozenset({export}) if export else None}
+    todo = [start]
+    while todo and len(seen) < limit:
+        p = todo.pop()
+        for spec, names in code_facts_for(fs, p, memo).imported_names:
+            target = resolve_relative(fs, p, spec)
+            if target is None or not target.is_relative_to(root):
+                continue
+            new = None if names is None else frozenset(names)
+            if target in seen:
+                old = seen[target]
+                merged = None if old is None or new is None else old | new
+                if merged == old:
+                    continue
+                new = merged
+            seen[target] = new
+            todo.append(target)
+    return seen
+
+
+def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
+    """The file a relative specifier names, as esbuild finds it (extensions, index files)."""
+    base = Path(posixpath.normpath((importer.parent / spec).as_posix()))
+    candidates = [base]
+    stem, ext = posixpath.splitext(base.name)
+    if ext in _TS_FOR_JS:
+        candidates += [base.with_name(stem + e) for e in _TS_FOR_JS[ext]]
+    candidates += [base.with_name(base.name + e) for e in _IMPORT_EXTENSIONS]
+    candidates += [base / f"index{e}" for e in _IMPORT_EXTENSIONS]
+    for c in candidates:
+        if lang_for_path(c) in JS_LANGS and fs.is_file(c):
+            return c
+    return None
+
+
+def _v2_kinds(proxy: str) -> frozenset[str]:
+    if proxy == "Config":
+        return frozenset({"Config.Secret", "Config.Parameter", "Secret", "Parameter"})
+    return frozenset({proxy})
+
+
+def targets_of(app: App, use: ResourceUse) -> set[Construct]:
+    """The constructs of `app` that `use` reads; empty when it needs none (always there) or
+    when the app defines no construct of that kind and id (a loop, a helper: unknown)."""
+    if use.generation == "v3":
+        if use.name in V3_ALWAYS:
+            return set()
+        return {c for c in app.constructs if not c.dynamic_id and c.origin == "sst3" and c.id == use.name}
+    if use.key in V2_ALWAYS.get(use.proxy, ()):
+        return set()
+    kinds = _v2_kinds(use.proxy)
+    return {
+        c for c in app.constructs
+        if not c.dynamic_id and c.origin == "sst" and c.kind in kinds and c.id.replace("-", "_") == use.key
+    }
+
+
+def use_at(fs: FileSource, path: Path, pos: Pos) -> ResourceUse | None:
+    """The resource use under `pos` in a handler file, if any."""
+    for use in code_facts_for(fs, path).resources:
+        if use.range.contains(pos):
+            return use
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree helpers.
+
+
+def _string(pf: ParsedFile, node: Node) -> str | None:
+    if node.type != "string":
+        return None
+    text = pf.node_text(node)
+    return text[1:-1] if len(text) >= 2 else None
+
+
+def _named_imports(pf: ParsedFile, stmt: Node) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for clause in stmt.named_children:
+        if clause.type != "import_clause":
+            continue
+        for part in clause.named_children:
+            if part.type != "named_imports":
+                continue
+            for spec in part.named_children:
+                if spec.type != "import_specifier":
+                    continue
+                name = spec.child_by_field_name("name")
+                alias = spec.child_by_field_name("alias")
+                if name is None:
+                    continue
+                imported = pf.node_text(name)
+                out.append((pf.node_text(alias) if alias is not None else imported, imported))
+    return out
+
+
+def _member_name(pf: ParsedFile, n: Node) -> tuple[str | None, Node | None]:
+    """The property a member or subscript expression reads, when it is written out."""
+    if n.type == "member_expression":
+        prop = n.child_by_field_name("property")
+        if prop is not None and prop.type == "property_identifier":
+            return pf.node_text(prop), prop
+        return None, None
+    index = n.child_by_field_name("index")
+    if index is not None and index.type == "string":
+        s = _string(pf, index)
+        if s:
+            frag = next((c for c in index.named_children if c.type == "string_fragment"), index)
+            return s, frag
+    return None, None
+
+
+def _is_process_env(pf: ParsedFile, n: Node) -> bool:
+    obj = n.child_by_field_name("object")
+    prop = n.child_by_field_name("property")
+    return (
+        obj is not None and prop is not None and obj.type == "identifier" and pf.node_text(obj) == "process"
+        and pf.node_text(prop) == "env"
+    )
