@@ -42,6 +42,8 @@ def _add_cloud_args(p: argparse.ArgumentParser, deploy: bool = False) -> None:
         p.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
         p.add_argument("--allow-data-loss", action="store_true",
                        help="deploy even when stateful resources would be removed or replaced")
+        p.add_argument("--allow-partial", action="store_true",
+                       help="deploy even when the synth left constructs out (what of them is deployed is deleted)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
             if args.command == "deploy":
                 _, dres = ops.deploy(
                     app, target, reporter, stacks=args.stacks, yes=args.yes,
-                    allow_data_loss=args.allow_data_loss, mode=mode,
+                    allow_data_loss=args.allow_data_loss, allow_partial=args.allow_partial, mode=mode,
                 )
                 if fmt == "json":
                     print(json.dumps(dres.to_json(), indent=2))

@@ -135,6 +135,8 @@ class DeployResult:
     #: What the embedded local endpoint does differently for this deploy (placeholders, ...),
     #: each line prefixed with its stack; empty for real AWS.
     local_notes: list[str] = field(default_factory=list)
+    #: The constructs the synth left out (``partial.LeftOut.to_json``) when that refused the deploy.
+    not_modeled: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +154,7 @@ class DeployResult:
             "assets": [dataclasses.asdict(a) for a in self.assets],
             "outputsFile": str(self.outputs_file) if self.outputs_file else None,
             "localNotes": self.local_notes,
+            "notModeled": self.not_modeled,
         }
 
     def to_text(self, cwd: Path | None = None) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sst_lsp.cloud.assembly import AssemblyError, StackArtifact, read_assembly
 from sst_lsp.cloud.aws import CloudError, Connection, describe_error, open_session
 from sst_lsp.cloud.deploy import CAPABILITIES, TEMPLATE_BODY_LIMIT, annotate_moves, check_stage
+from sst_lsp.cloud.partial import LeftOut, not_modeled_ids
 from sst_lsp.cloud.reporter import Reporter
 from sst_lsp.cloud.stacks import (
     UPDATABLE,
@@ -51,6 +52,8 @@ class DiffOptions:
     #: Create (and delete) change sets for deployed stacks to learn the endpoint's Replacement.
     change_sets: bool = True
     timeout: float = 600.0
+    #: Constructs the synth left out: their deployed resources are "not modeled", not removals.
+    not_modeled: list[LeftOut] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -62,12 +65,21 @@ class StackDiff:
     #: The change set's rows when one was made (None: not made or not available).
     change_set: list[ChangeSetEntry] | None = None
     note: str = ""
+    #: Logical id -> the left-out construct (``LeftOut.describe``) a deployed resource belongs to.
+    not_modeled: dict[str, str] = field(default_factory=dict)
+
+    def _resource_json(self, r: ResourceDiff) -> dict[str, Any]:
+        data = r.to_json()
+        if r.logical_id in self.not_modeled:
+            data["action"] = "not-modeled"
+            data["notModeled"] = self.not_modeled[r.logical_id]
+        return data
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "status": self.status,
-            "resources": [r.to_json() for r in self.resources],
+            "resources": [self._resource_json(r) for r in self.resources],
             "hazards": [h.to_json() for h in self.hazards],
             "changeSet": [c.to_json() for c in self.change_set] if self.change_set is not None else None,
             "note": self.note,
@@ -80,6 +92,8 @@ class DiffResult:
     message: str
     stage: str = ""
     stacks: list[StackDiff] = field(default_factory=list)
+    #: The constructs the synth left out (deploy refuses them unless --allow-partial).
+    not_modeled: list[LeftOut] = field(default_factory=list)
 
     @property
     def hazards(self) -> list[Hazard]:
@@ -97,6 +111,7 @@ class DiffResult:
             "hasChanges": self.has_changes,
             "dataLoss": any(h.blocks for h in self.hazards),
             "stacks": [s.to_json() for s in self.stacks],
+            "notModeled": [o.to_json() for o in self.not_modeled],
         }
 
     def to_text(self) -> str:
@@ -112,6 +127,12 @@ class DiffResult:
             hazards = {h.logical_id: h for h in s.hazards}
             width = max((len(r.logical_id) for r in s.resources), default=0)
             for r in s.resources:
+                if r.logical_id in s.not_modeled:
+                    lines.append(
+                        f"  ? {r.logical_id.ljust(width)}  {r.resource_type} "
+                        f"[not modeled: {s.not_modeled[r.logical_id]}]"
+                    )
+                    continue
                 tags: list[str] = []
                 if r.stateful:
                     tags.append("STATEFUL" if r.stateful == "block" else "stateful")
@@ -138,6 +159,13 @@ class DiffResult:
             for h in s.hazards:
                 if h.blocks and h.logical_id not in {r.logical_id for r in s.resources}:
                     lines.append(f"  ! {h.describe()}")
+        if self.not_modeled:
+            lines.append("")
+            lines.append(
+                f"Not modeled ({len(self.not_modeled)}): the synth left these out; deploy refuses "
+                "unless --allow-partial (which deletes what of them is deployed):"
+            )
+            lines.extend(f"  {o.describe()}" for o in self.not_modeled)
         blocking = [h for h in self.hazards if h.blocks]
         if blocking:
             lines.append("")
@@ -205,7 +233,7 @@ def diff_assembly(
             return DiffResult("failed", problem, stage)
         session = open_session(options.connection, next((s.region for s in stacks if s.region), None))
         cf = session.client("cloudformation")
-        result = DiffResult("ok", "", stage)
+        result = DiffResult("ok", "", stage, not_modeled=list(options.not_modeled))
         adds: dict[tuple[str, str], str] = {}
         for i, stack in enumerate(stacks):
             if reporter.cancelled:
@@ -243,7 +271,20 @@ def diff_assembly(
             sd.change_set = entries
             sd.resources = diffs
             sd.hazards = assess(stack.stack_name, old, new, entries or [])
-            if sd.status == "changed" and old == new:
+            gone = not_modeled_ids(old, options.not_modeled, stack.stack_name)
+            sd.not_modeled = {
+                d.logical_id: gone[d.logical_id].describe()
+                for d in diffs
+                if d.action == "remove" and d.logical_id in gone
+            }
+            # Removals the deploy would not make (it refuses a partial synth): not data loss here.
+            sd.hazards = [h for h in sd.hazards if h.logical_id not in sd.not_modeled]
+            only_not_modeled = bool(sd.not_modeled) and all(d.logical_id in sd.not_modeled for d in diffs)
+            if sd.status == "changed" and (old == new or only_not_modeled):
+                if old != new:
+                    sd.note = sd.note or (
+                        f"{len(sd.not_modeled)} deployed resource(s) of left-out constructs: not modeled"
+                    )
                 sd.status = "unchanged"
             result.stacks.append(sd)
         for sd in result.stacks:

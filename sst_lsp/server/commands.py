@@ -301,10 +301,10 @@ def run_deploy(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
     from sst_lsp.cloud import ops
 
     mode = ls.settings_for(app.root).synth.mode
-    # No `yes`, no `allow_data_loss`: the engine asks (protected stage, data loss, bootstrap)
-    # through the reporter, i.e. window/showMessageRequest.
+    # No `yes`, no `allow_data_loss`, no `allow_partial`: the engine asks (protected stage, a
+    # partial synth, data loss, bootstrap) through the reporter, i.e. window/showMessageRequest.
     _, res = ops.deploy(app, _target(ls, app, args.stage), reporter, stacks=args.stacks, mode=mode,
-                        worker=synth_worker(ls) if mode == "embedded" else None)
+                        ask_partial=True, worker=synth_worker(ls) if mode == "embedded" else None)
     ls.diagnostics.stage_changed()
     return res.to_json()
 
