@@ -66,7 +66,15 @@ from sst_lsp.cloud.stacks import (
     wait_change_set,
     wait_stack,
 )
-from sst_lsp.model.cfn import ChangeSetEntry, Hazard, assess, resources_of
+from sst_lsp.model.cfn import (
+    ChangeSetEntry,
+    Hazard,
+    assess,
+    deletion_outcome,
+    diff_templates,
+    normalize,
+    resources_of,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -295,6 +303,100 @@ def order_for_moves(stacks: list[StackArtifact], moves: set[tuple[str, str]]) ->
     return [by_id[s.artifact_id] for s in order_stacks(augmented)]
 
 
+#: The property holding a resource's explicit physical name (types whose names are unique in an
+#: account and region). CloudFormation cannot replace a resource whose name stays the same, nor
+#: create one whose name another resource still has.
+NAME_PROPERTIES: dict[str, str] = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Events::EventBus": "Name",
+}
+
+
+def explicit_name(resource: Any) -> Any:
+    """The resource's explicit physical name (normalized), or None."""
+    if not isinstance(resource, dict):
+        return None
+    prop = NAME_PROPERTIES.get(str(resource.get("Type")))
+    props = resource.get("Properties")
+    if prop is None or not isinstance(props, dict) or props.get(prop) is None:
+        return None
+    return normalize(props[prop])
+
+
+def _name_text(name: Any) -> str:
+    return name if isinstance(name, str) else json.dumps(name)
+
+
+def certain_failures(
+    views: dict[str, tuple[dict[str, Any], dict[str, Any]]], order: list[str]
+) -> list[str]:
+    """Why a deploy of these stacks cannot succeed, judged before it starts: ``views`` maps each
+    stack (in ``order``, the deploy order) to its (deployed, new) templates.
+
+    - A replacement of a resource whose explicit name stays the same: CloudFormation refuses to
+      replace a custom-named resource ("Rename X and update the stack again").
+    - A named resource moved to another stack with the same name: creating it there fails while
+      the old one exists, i.e. when the old one is retained (its DeletionPolicy) or when the
+      stack it joins deploys before the stack it leaves (a dependency forces that order).
+    """
+    problems: list[str] = []
+    removed: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for stack in order:
+        old, new = views[stack]
+        old_res, new_res = resources_of(old), resources_of(new)
+        for d in diff_templates(old, new):
+            if d.action == "remove":
+                removed[(d.logical_id, d.resource_type)] = (stack, dict(old_res[d.logical_id]))
+            if d.action != "modify" or d.replacement != "true":
+                continue
+            name = explicit_name(dict(new_res[d.logical_id]))
+            if name is not None and name == explicit_name(dict(old_res[d.logical_id])):
+                problems.append(
+                    f"{stack}: {d.resource_type} {d.logical_id} is replaced (changed "
+                    f"{', '.join(d.replacement_causes) or 'create-only properties'}) but keeps its name "
+                    f"{_name_text(name)}: CloudFormation cannot replace a custom-named resource; give it "
+                    "a new name (or revert the change)"
+                )
+    for stack in order:
+        old, new = views[stack]
+        old_res = resources_of(old)
+        for lid, res in resources_of(new).items():
+            if lid in old_res:
+                continue
+            rtype = str(res.get("Type"))
+            src = removed.get((lid, rtype))
+            if src is None or src[0] == stack:
+                continue
+            name = explicit_name(dict(res))
+            if name is None or name != explicit_name(src[1]):
+                continue
+            if deletion_outcome(src[1]) != "destroyed":
+                why = f"the old one is retained (DeletionPolicy {src[1].get('DeletionPolicy')}) and keeps the name"
+            elif order.index(stack) < order.index(src[0]):
+                why = f"{stack} deploys before {src[0]} (a dependency), while the old one still exists"
+            else:
+                continue
+            problems.append(
+                f"{rtype} {lid} moves from {src[0]} to {stack} with the same name {_name_text(name)}: "
+                f"creating the new one fails because {why}; give it a new name, or remove it from "
+                f"{src[0]} in an earlier deploy"
+            )
+    return problems
+
+
+def certain_failure_message(problems: list[str]) -> str:
+    return "Refused: this deploy cannot succeed, so nothing was changed:\n  " + "\n  ".join(problems)
+
+
 class Deployer:
     def __init__(
         self, assembly_dir: Path, stage: str, app_name: str, options: DeployOptions, reporter: Reporter
@@ -311,6 +413,8 @@ class Deployer:
         #: Export name -> value of the stacks deployed (or found deployed) on the local endpoint.
         self.local_exports: dict[str, str] = {}
         self.local_notes: list[str] = []
+        #: Stack name -> (deployed template, template to send), filled by ``_assess_all``.
+        self.views: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -440,6 +544,12 @@ class Deployer:
         hazards, moves = self._assess_all(assembly, stacks)
         result.hazards = hazards
         stacks = order_for_moves(stacks, moves)
+        problems = certain_failures(self.views, [s.stack_name for s in stacks if s.stack_name in self.views])
+        if problems:
+            result.status, result.message = "refused", certain_failure_message(problems)
+            result.stacks = [StackResult(s.stack_name, "skipped", "Not started") for s in stacks]
+            reporter.progress(result.message.splitlines()[0], 100)
+            return result
         if not self.gate.allow(hazards):
             result.status, result.message = "refused", refusal_message(hazards)
             result.stacks = [
@@ -501,12 +611,10 @@ class Deployer:
         result.local_notes = list(self.local_notes)
         if result.outputs and options.outputs_root is not None:
             result.outputs_file = write_outputs_file(
-                outputs_path(options.outputs_root, self.stage), result.outputs
+                outputs_path(options.outputs_root, self.stage, local=self.local), result.outputs
             )
-        for line in format_outputs(result.outputs):
-            reporter.log(line)
-        for note in self.local_notes:
-            reporter.log(f"local endpoint: {note}")
+        # The outputs and the local endpoint's differences are in the summary (``to_text``),
+        # which each front end shows once: not in the log as well.
         reporter.progress(result.message.splitlines()[0], 100)
         return result
 
@@ -528,6 +636,7 @@ class Deployer:
             )
             # Locally the deployed template is an adapted one: compare like with like.
             new, _ = self.template_for(stack, record=False)
+            self.views[stack.stack_name] = (old, new)
             if self.local and old:
                 self.local_exports.update(self._local_outputs(stack.stack_name)[1])
             old_res, new_res = resources_of(old), resources_of(new)

@@ -18,7 +18,14 @@ from typing import Any, Literal
 
 from sst_lsp.cloud.assembly import AssemblyError, StackArtifact, read_assembly
 from sst_lsp.cloud.aws import CloudError, Connection, describe_error, open_session
-from sst_lsp.cloud.deploy import CAPABILITIES, TEMPLATE_BODY_LIMIT, annotate_moves, check_stage
+from sst_lsp.cloud.deploy import (
+    CAPABILITIES,
+    TEMPLATE_BODY_LIMIT,
+    Deployer,
+    DeployOptions,
+    annotate_moves,
+    check_stage,
+)
 from sst_lsp.cloud.partial import LeftOut, not_modeled_ids
 from sst_lsp.cloud.reporter import Reporter
 from sst_lsp.cloud.stacks import (
@@ -192,10 +199,10 @@ def _merge_change_set(diffs: list[ResourceDiff], entries: list[ChangeSetEntry]) 
 
 
 def _change_set_rows(
-    cf: Any, stack: StackArtifact, existing: dict[str, Any], timeout: float, interval: float
+    cf: Any, stack: StackArtifact, existing: dict[str, Any], timeout: float, interval: float,
+    template: dict[str, Any], text: str,
 ) -> tuple[list[ChangeSetEntry] | None, str]:
     name = f"sst-lsp-diff-{int(time.time() * 1000)}"
-    text = stack.template_text
     if len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT:
         return None, "template too large for an inline change set; schema-based replacement only"
     try:
@@ -205,7 +212,7 @@ def _change_set_rows(
             ChangeSetType="UPDATE",
             TemplateBody=text,
             Capabilities=CAPABILITIES,
-            Parameters=stack_parameters(stack.template, existing),
+            Parameters=stack_parameters(template, existing),
             Tags=[{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())],
         )
         desc = wait_change_set(cf, stack.stack_name, name, interval, timeout)
@@ -233,6 +240,9 @@ def diff_assembly(
             return DiffResult("failed", problem, stage)
         session = open_session(options.connection, next((s.region for s in stacks if s.region), None))
         cf = session.client("cloudformation")
+        # On a local endpoint the deployed templates are adapted ones: compare like with like.
+        local = Deployer(Path(assembly_dir), stage, app_name, DeployOptions(connection=options.connection), reporter)
+        local.session = session
         result = DiffResult("ok", "", stage, not_modeled=list(options.not_modeled))
         adds: dict[tuple[str, str], str] = {}
         for i, stack in enumerate(stacks):
@@ -250,7 +260,9 @@ def diff_assembly(
             else:
                 old = get_template(cf, stack.stack_name)
                 sd = StackDiff(stack.stack_name, "changed", note=f"the deployed stack is in {status}")
-            new = stack.template
+            new, text = local.template_for(stack, record=False)
+            if local.local and status in UPDATABLE:
+                local.local_exports.update(local._local_outputs(stack.stack_name)[1])
             paths = stack.cdk_paths()
             diffs = [
                 d if d.cdk_path else dataclasses.replace(d, cdk_path=paths.get(d.logical_id))
@@ -263,7 +275,9 @@ def diff_assembly(
             entries: list[ChangeSetEntry] | None = None
             if sd.status == "changed" and status in UPDATABLE and old != new and options.change_sets:
                 assert existing is not None
-                entries, note = _change_set_rows(cf, stack, existing, options.timeout, session.interval())
+                entries, note = _change_set_rows(
+                    cf, stack, existing, options.timeout, session.interval(), new, text
+                )
                 if note:
                     sd.note = note
                 if entries:

@@ -100,6 +100,10 @@ def synth(
     worker: SynthWorker | None = None,
 ) -> SynthResult:
     check_app(app)
+    if out_dir is None:
+        from sst_lsp.cloud.outputs import ensure_state_dir
+
+        ensure_state_dir(app.root)
     try:
         return synth_app(app, stage, out_dir, mode, reporter, worker=worker)
     except SynthError as e:

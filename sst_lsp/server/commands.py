@@ -306,7 +306,10 @@ def run_deploy(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
     _, res = ops.deploy(app, _target(ls, app, args.stage), reporter, stacks=args.stacks, mode=mode,
                         ask_partial=True, worker=synth_worker(ls) if mode == "embedded" else None)
     ls.diagnostics.stage_changed()
-    return res.to_json()
+    text = res.to_text()
+    for line in text.splitlines():
+        reporter.log(line)
+    return {**res.to_json(), "text": text}
 
 
 def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
