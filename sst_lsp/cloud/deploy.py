@@ -333,7 +333,7 @@ def explicit_name(resource: Any) -> Any:
 
 
 def _name_text(name: Any) -> str:
-    return name if isinstance(name, str) else json.dumps(name)
+    return json.dumps(name)
 
 
 def certain_failures(

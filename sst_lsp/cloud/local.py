@@ -135,7 +135,7 @@ class LocalEndpoint:
         # The child writes to the file after this function returns: no context manager here.
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            log: Any = self.log_file.open("wb")  # noqa: SIM115
+            log: Any = self.log_file.open("wb")
             self.log_path = self.log_file
         else:
             log = tempfile.NamedTemporaryFile(prefix="sst-lsp-moto-", suffix=".log", delete=False)  # noqa: SIM115

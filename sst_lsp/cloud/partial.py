@@ -76,16 +76,15 @@ def left_out(res: Any, stage: str, app_name: str, stacks: list[str] | None = Non
 
 def refusal_message(items: Iterable[LeftOut], *, editor: bool = False) -> str:
     items = list(items)
-    lines = [
+    head = (
         f"Refused: the synth left out {len(items)} construct(s); deploying without them deletes "
         "whatever of them the stage has deployed:"
-    ]
+    )
+    lines = [head]
     for o in items:
         lines.append(f"  - {o.describe()}")
         lines.append(f"      what to do: {o.todo()}")
-    consent = (
-        f'choose "{PARTIAL_DEPLOY}"' if editor else "pass --allow-partial"
-    )
+    consent = f'choose "{PARTIAL_DEPLOY}"' if editor else "pass --allow-partial"
     lines.append(
         "Fix them, deploy with synth mode `project` (runs the app's own toolchain), or "
         f"{consent} to deploy the rest anyway."
