@@ -164,6 +164,7 @@ def test_diff_shows_a_left_out_constructs_resources_as_not_modeled(
     write_app(root, site=False)
     first = cli("deploy", "jobs", "--stage", "dev", "--endpoint-url", "local", "--yes", cwd=tmp_path)
     assert first.returncode == 0, first.stdout + first.stderr
+    assert stacks_on(endpoint) == ["dev-jobs-Jobs"]
     # The handler now points outside the app: the synth leaves the Worker (and its cron) out.
     jobs = root / "stacks" / "Jobs.ts"
     jobs.write_text(jobs.read_text().replace('"src/worker.handler"', '"../shared/worker.handler"'))
