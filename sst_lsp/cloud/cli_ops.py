@@ -35,18 +35,46 @@ from sst_lsp.cloud.synth import format_text as synth_text
 
 
 def run(args: argparse.Namespace) -> int:
+    """Runs the command; with ``--format json`` stdout always gets one JSON object, whatever
+    fails (a bad stage, no app, a config error, no credentials, a crash)."""
+    fmt = getattr(args, "format", "text")
     try:
         return _run(args)
     except (ops.OpsError, CloudError) as e:
+        if fmt == "json":
+            print(json.dumps(_failure_json(args, str(e)), indent=2))
         print(f"sst-lsp: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if fmt == "json":
+            print(json.dumps(_failure_json(args, "interrupted"), indent=2))
+        raise
+    except Exception as e:
+        if fmt != "json":
+            raise
+        # The CLI's last guard prints the line and logs the traceback; the JSON comes first.
+        print(json.dumps(_failure_json(args, f"internal error: {type(e).__name__}: {e}"), indent=2))
+        raise
+
+
+def _failure_json(args: argparse.Namespace, message: str) -> dict[str, Any]:
+    """The JSON a command prints when it cannot run: synth's shape (``SynthResult.to_json``)
+    for synth, ``{status: "failed", message}`` for the others."""
+    if args.command != "synth":
+        return {"status": "failed", "message": message, "stage": getattr(args, "stage", None)}
+    from sst_lsp.cloud.synth import SynthResult
+
+    out = Path(args.out) if getattr(args, "out", None) else Path(args.app) / ".sst-lsp" / "cdk.out" / str(args.stage)
+    res = SynthResult(
+        app="", out_dir=out.resolve(), mode=args.synth_mode or "embedded", stage=str(args.stage), ok=False, error=message
+    )
+    return res.to_json()
 
 
 def _run(args: argparse.Namespace) -> int:
     problem = stage_name_problem(args.stage)
     if problem:
-        print(f"sst-lsp: {problem}", file=sys.stderr)
-        return 2
+        raise ops.OpsError(problem)
     app = ops.find_app(Path(args.app))
     mode = args.synth_mode or "embedded"
     fmt = getattr(args, "format", "text")
