@@ -65,8 +65,10 @@ def test_the_tools_own_error_line_and_last_lines_are_shown(tmp_path: Path) -> No
     assert tail.splitlines()[1:] == [
         "    Using stage: dev",
         "    Preparing your SST app",
-        "    UnknownEndpoint: Inaccessible host: `ssm.us-east-1.amazonaws.com'. This service may not be available "
-        "in the `us-east-1' region.",
+        (
+            "    UnknownEndpoint: Inaccessible host: `ssm.us-east-1.amazonaws.com'. This service may not be "
+            "available in the `us-east-1' region."
+        ),
     ]
 
 
