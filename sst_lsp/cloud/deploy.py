@@ -21,6 +21,7 @@ Nothing here raises for an operational failure: every outcome is a ``DeployResul
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
@@ -393,6 +394,20 @@ def certain_failures(
     return problems
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """The endpoint could not be reached or hung up (not an answer of its own)."""
+    return isinstance(
+        exc,
+        (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+            ConnectionError,
+        ),
+    )
+
+
 def certain_failure_message(problems: list[str]) -> str:
     return "Refused: this deploy cannot succeed, so nothing was changed:\n  " + "\n  ".join(problems)
 
@@ -499,6 +514,35 @@ class Deployer:
         return stack_outputs(
             get_template(cf, stack_name), rows, ctx, exports=self.local_exports, lookup=self._local_attribute
         )
+
+    def _interrupted(
+        self, name: str, exc: BaseException, existing: dict[str, Any] | None, doing: str, last: str | None = None
+    ) -> str:
+        """The message for a stack whose deploy stopped because a call failed midway (the
+        endpoint went away, the credentials expired): which stack, what it was doing, and the
+        state it was last seen in."""
+        before = existing.get("StackStatus") if existing else None
+        if doing.startswith("executing"):
+            state = (
+                f"last seen {last}; it may still be changing" if last
+                else "its state is unknown: the change set may have started"
+            )
+        else:
+            state = f"unchanged ({before})" if before else "not created"
+        return (
+            f"{name}: stopped while {doing} ({describe_error(exc)}); the stack is {state}. "
+            "Deploy again once the endpoint and credentials work: the re-run picks up from there"
+        )
+
+    def _drop_stale_change_sets(self, name: str) -> None:
+        """Delete change sets an interrupted sst-lsp deploy left on the stack (never executed)."""
+        cf = self._cf()
+        rows = safe(lambda: cf.list_change_sets(StackName=name).get("Summaries", [])) or []
+        for row in rows:
+            cs = str(row.get("ChangeSetName") or "")
+            if cs.startswith("sst-lsp-") and row.get("ExecutionStatus") in ("AVAILABLE", "UNAVAILABLE", None):
+                self.reporter.log(f"{name}: deleting change set {cs}, left by an interrupted deploy")
+                safe(functools.partial(cf.delete_change_set, StackName=name, ChangeSetName=cs))
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -702,7 +746,8 @@ class Deployer:
         except CloudError as exc:
             sr.status, sr.message = "failed", f"{name}: {exc}"
         except Exception as exc:  # noqa: BLE001 - an AWS failure is a result, not a traceback.
-            sr.status, sr.message = "failed", f"{name}: {describe_error(exc)}"
+            # Before its change set: this deploy changed nothing in the stack.
+            sr.status, sr.message = "failed", f"{name}: {describe_error(exc)}; the stack was not changed"
         reporter.log(sr.message)
         return sr
 
@@ -753,13 +798,25 @@ class Deployer:
                 # An empty REVIEW_IN_PROGRESS stack is what an unexecuted CREATE change set leaves.
                 safe(lambda: cf.delete_stack(StackName=name))
 
+        if existing is not None:
+            self._drop_stale_change_sets(name)
         try:
             stack_id = cf.create_change_set(**kwargs).get("StackId") or name
         except botocore.exceptions.ClientError as exc:
             sr.status, sr.message = "failed", f"{name}: the change set was rejected: {describe_error(exc)}"
             reporter.log(sr.message)
             return sr
-        desc = wait_change_set(cf, name, cs_name, interval, options.timeout)
+        except Exception as exc:  # noqa: BLE001 - the endpoint went away or the credentials failed.
+            sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "creating its change set")
+            reporter.log(sr.message)
+            return sr
+        try:
+            desc = wait_change_set(cf, name, cs_name, interval, options.timeout)
+        except Exception as exc:  # noqa: BLE001
+            cleanup()
+            sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "creating its change set")
+            reporter.log(sr.message)
+            return sr
         if desc.get("Status") == "FAILED":
             cleanup()
             if is_no_change(desc):
@@ -814,25 +871,41 @@ class Deployer:
         try:
             cf.execute_change_set(StackName=name, ChangeSetName=cs_name)
         except Exception as exc:  # noqa: BLE001
+            if _connection_lost(exc):
+                sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "executing its change set")
+                sr.stack_status = None
+                reporter.log(sr.message)
+                return sr
             # Real CloudFormation reports resource failures as events; a local endpoint may
             # answer the execute call itself with the error.
-            for e in events.poll():
+            for e in safe(events.poll) or []:
                 on_event(e)
             sr.status = "failed"
             sr.message = f"{name}: the endpoint rejected the deployment: {describe_error(exc)}"
-            st = describe_stack(cf, stack_id)
+            st = safe(lambda: describe_stack(cf, stack_id))
             sr.stack_status = st.get("StackStatus") if st else None
+            # The change set was not executed: it must not linger for the next deploy.
+            safe(lambda: cf.delete_change_set(StackName=name, ChangeSetName=cs_name))
             if sr.stack_status == "REVIEW_IN_PROGRESS":
                 # Nothing was created: leave no empty stack behind for the next deploy.
                 safe(lambda: cf.delete_stack(StackName=stack_id))
             reporter.log(sr.message)
             return sr
-        final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick, stack_id=stack_id)
+        try:
+            final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick, stack_id=stack_id)
+        except Exception as exc:  # noqa: BLE001 - lost the endpoint (or the credentials) mid-execution.
+            last = sr.events[-1].status if sr.events else None
+            sr.status = "failed"
+            sr.stack_status = last
+            sr.message = self._interrupted(name, exc, existing, "executing its change set", last)
+            reporter.log(sr.message)
+            return sr
         sr.stack_status = final
         if final in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
             sr.status = "deployed"
             sr.message = f"{name}: {final}"
-            sr.outputs = outputs_of(describe_stack(cf, stack_id))
+            # The stack is deployed: an endpoint lost right now costs the outputs, not the result.
+            sr.outputs = outputs_of(safe(lambda: describe_stack(cf, stack_id)))
             if not self.local and not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
                 reporter.log(
                     f"{name}: the endpoint reported no outputs although the template declares "
