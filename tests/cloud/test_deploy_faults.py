@@ -6,6 +6,7 @@ removed; the outputs file stays valid JSON (it is replaced atomically)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 
 import asmkit as k
 import boto3
+import botocore.exceptions
 import pytest
 from asmkit import APP, TABLE, ScriptedReporter, role
 
@@ -65,11 +67,9 @@ def pending_change_sets(url: str, key: tuple[str, str] = ("t", "t")) -> list[str
     cf = boto(url, "cloudformation", key)
     rows = {}
     for name in [*live(url, key), *STACKS]:
-        try:
+        with contextlib.suppress(botocore.exceptions.ClientError):  # A stack that does not exist.
             for row in cf.list_change_sets(StackName=name)["Summaries"]:
                 rows[row["ChangeSetId"]] = row
-        except Exception:  # noqa: BLE001 - a stack that does not exist.
-            continue
     return sorted(f"{r['StackName']}/{r['ChangeSetName']}" for r in rows.values()
                   if r.get("ExecutionStatus") != "EXECUTE_COMPLETE")
 
