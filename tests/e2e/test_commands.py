@@ -206,3 +206,32 @@ async def test_partial_deploy_is_an_explicit_choice(client: LanguageClient, work
     got = await run(client, "sst.deploy", {"stage": "e2e"})
     assert got["status"] == "deployed", got
     assert [s["StackName"] for s in cf.describe_stacks()["Stacks"]] == ["e2e-legacy-Jobs"]
+
+
+@pytest.mark.slow
+async def test_endpoint_url_local_uses_the_stages_kept_endpoint(client: LanguageClient, workspace: Path) -> None:
+    """`sst.aws.endpointUrl: "local"`: the first deploy starts the stage's kept endpoint (as
+    `sst-lsp local start` would), diff and remove use the same one."""
+    from sst_lsp.cloud.local import read_kept, stop_kept
+
+    app_dir = complete_app(workspace)
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": "local"}})
+    try:
+        # Nothing runs yet: remove says so instead of starting an empty endpoint.
+        removed = await run(client, "sst.remove", {"stage": "kept"})
+        assert removed["status"] == "failed" and "No local endpoint runs" in removed["message"], removed
+        deployed = await run(client, "sst.deploy", {"stage": "kept"})
+        assert deployed["status"] == "deployed", deployed
+        kept = read_kept(app_dir, "kept")
+        assert kept is not None and deployed["endpointUrl"] == kept.url
+        assert not (app_dir / ".sst-lsp" / "outputs" / "kept.json").exists()
+        assert (app_dir / ".sst-lsp" / "local" / "outputs" / "kept.json").is_file()
+        diff = await run(client, "sst.diff", {"stage": "kept"})
+        assert diff["status"] == "ok" and diff["hasChanges"] is False, diff
+        client.message_answer = "first"  # type: ignore[attr-defined]
+        removed = await run(client, "sst.remove", {"stage": "kept"})
+        assert removed["status"] == "removed", removed
+        again = read_kept(app_dir, "kept")
+        assert again is not None and again.pid == kept.pid, "one endpoint across the commands"
+    finally:
+        stop_kept(app_dir, "kept")
