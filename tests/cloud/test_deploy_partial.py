@@ -188,3 +188,33 @@ def test_diff_shows_a_left_out_constructs_resources_as_not_modeled(
     refused = cli("deploy", "jobs", "--stage", "dev", "--endpoint-url", "local", "--yes", cwd=tmp_path)
     assert refused.returncode == 1 and refused.stdout.startswith("Refused: the synth left out")
     assert 'what to do: move the handler\'s code into the app' in refused.stdout
+
+
+@pytest.mark.slow
+def test_choosing_the_apps_toolchain_runs_project_synth(tmp_path: Path) -> None:
+    """The editor's third choice synthesizes with the app's own toolchain (a stand-in here,
+    which fails with SST's own words): the deploy then stops with that reason."""
+    from asmkit import ScriptedReporter
+
+    from sst_lsp.cloud import ops
+    from sst_lsp.cloud.aws import Connection
+    from sst_lsp.cloud.partial import PARTIAL_PROJECT
+
+    root = write_app(tmp_path / "jobs", site=True)
+    bin_dir = root / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    tool = bin_dir / "sst"
+    tool.write_text(
+        f"#!{sys.executable}\nimport json, pathlib, sys\n"
+        "pathlib.Path('ran.json').write_text(json.dumps(sys.argv[1:]))\n"
+        "print('Error: Cannot find a handler file for web', flush=True)\nsys.exit(1)\n"
+    )
+    tool.chmod(0o755)
+    app = ops.find_app(root)
+    target = ops.Target(stage="dev", connection=Connection(region="us-east-1", endpoint_url="http://127.0.0.1:1", local=True))
+    rep = ScriptedReporter(confirm=PARTIAL_PROJECT)
+    with pytest.raises(ops.OpsError, match="Cannot find a handler file for web"):
+        ops.deploy(app, target, rep, ask_partial=True)
+    [(title, items, actions)] = rep.questions
+    assert PARTIAL_PROJECT in actions and "runs the app's code" in title
+    assert json.loads((root / "ran.json").read_text()) == ["build", "--stage", "dev"]
