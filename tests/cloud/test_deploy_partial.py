@@ -217,4 +217,5 @@ def test_choosing_the_apps_toolchain_runs_project_synth(tmp_path: Path) -> None:
         ops.deploy(app, target, rep, ask_partial=True)
     [(title, items, actions)] = rep.questions
     assert PARTIAL_PROJECT in actions and "runs the app's code" in title
+    assert [i.split(":")[0] for i in items] == ['StaticSite "Web" (stack dev-jobs-Jobs)']
     assert json.loads((root / "ran.json").read_text()) == ["build", "--stage", "dev"]
