@@ -654,9 +654,13 @@ class Deployer:
             result.status, result.message = "deployed", f"Deployed {n} stack(s) to stage '{self.stage}'"
         result.local_notes = list(self.local_notes)
         if result.outputs and options.outputs_root is not None:
-            result.outputs_file = write_outputs_file(
-                outputs_path(options.outputs_root, self.stage, local=self.local), result.outputs
-            )
+            path = outputs_path(options.outputs_root, self.stage, local=self.local)
+            try:
+                result.outputs_file = write_outputs_file(path, result.outputs)
+            except OSError as exc:
+                # The deploy happened: a file that cannot be written costs the file (the previous
+                # one stays whole), not the result.
+                reporter.log(f"outputs not written to {path}: {exc}")
         # The outputs and the local endpoint's differences are in the summary (``to_text``),
         # which each front end shows once: not in the log as well.
         reporter.progress(result.message.splitlines()[0], 100)

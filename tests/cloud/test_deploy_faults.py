@@ -285,3 +285,22 @@ def test_ctrl_c_during_a_cli_deploy(tmp_path: Path) -> None:
         assert len(outputs_file_is_whole(app)) == 3
     finally:
         stop_kept(app, "dev")
+
+
+def test_the_outputs_file_is_replaced_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write interrupted before the rename (a crash, a full disk) leaves the previous file as it
+    was and no temporary file beside it."""
+    from sst_lsp.cloud import outputs
+
+    path = outputs.outputs_path(tmp_path, "dev")
+    outputs.write_outputs_file(path, {"dev-notes-Data": {"TableName": "t"}})
+    before = path.read_bytes()
+
+    def interrupted(src: object, dst: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(outputs.os, "replace", interrupted)
+    with pytest.raises(OSError, match="No space left"):
+        outputs.write_outputs_file(path, {"dev-notes-Api": {"FnName": "f"}})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["dev.json"]

@@ -84,3 +84,5 @@ def test_cli_synth_lists_the_outside_handler_and_exits_0(tmp_path: Path) -> None
     assert data["ok"] is True
     assert {"Shared", "Nightly/Job"} <= {s["id"] for s in data["skipped"]}
     assert data["summary"]["resources"] > 0
+    # The state folder ignores itself in git.
+    assert (root / ".sst-lsp" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
