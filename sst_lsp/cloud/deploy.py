@@ -3,14 +3,19 @@
 Steps: validate the stage and stack names; confirm a protected stage; open the AWS session
 (credentials checked); make sure the CDK bootstrap exists (sst-lsp's minimal one after asking;
 seeded on the local endpoint); assess data loss for every stack from the deployed templates
-(one question for all stacks, before anything is published); publish the file assets; then per
+(one question for all stacks, before anything is published), and refuse what cannot succeed
+(``certain_failures``: a named resource replaced under its name, or moved onto a name still
+taken); publish the file assets; then per
 stack in dependency order: CreateChangeSet (CREATE or UPDATE), wait, assess its changes again
 (the change set's ``Replacement`` where the endpoint fills it), ExecuteChangeSet, poll stack
 events until a terminal status, streaming every event; then the outputs, printed and written
-to ``.sst-lsp/outputs/{stage}.json``.
+to ``.sst-lsp/outputs/{stage}.json`` (replaced atomically; a local endpoint's go to
+``.sst-lsp/local/outputs/{stage}.json``). A call that fails midway (the endpoint gone, the
+credentials refused) ends that stack with its name, what it was doing and its last known state;
+the change sets an interrupted deploy left are deleted by the next one.
 
-On the embedded local endpoint (``Connection.local``, i.e. ``--local``) and only there, every
-template is adapted before it is sent (``local_compat.adapt_for_local``: moto's gaps; the
+On a moto endpoint (``Connection.local``: ``--local``, the stage's kept one, or an endpoint URL
+that answers moto's ``/moto-api/``) and only there, every template is adapted before it is sent (``local_compat.adapt_for_local``: moto's gaps; the
 assembly on disk is untouched), and each stack's outputs and exports are computed from its
 template and resources (``local_compat.stack_outputs``), because moto reports none after a change
 set; the exports feed the ``Fn::ImportValue`` of the stacks deployed after it.
@@ -423,7 +428,7 @@ class Deployer:
         self.reporter = reporter
         self.gate = DataLossGate(options, reporter)
         self.session: CloudSession | None = None
-        #: Only the embedded local endpoint gets adapted templates (never AWS or --endpoint-url).
+        #: Only a moto endpoint gets adapted templates (never AWS or another --endpoint-url).
         self.local = options.connection.local
         #: Export name -> value of the stacks deployed (or found deployed) on the local endpoint.
         self.local_exports: dict[str, str] = {}
