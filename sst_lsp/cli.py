@@ -1,4 +1,4 @@
-"""The `sst-lsp` command line: serve | check | synth | diff | deploy | remove.
+"""The `sst-lsp` command line: serve | check | synth | diff | deploy | remove | local.
 
 Thin: parse arguments, call the layers, print. Exit codes: 0 success (check: no errors),
 1 findings or a failed/refused operation, 2 usage or internal error. No traceback reaches the
@@ -77,6 +77,8 @@ def _add_cloud_args(p: argparse.ArgumentParser, deploy: bool = False) -> None:
         p.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
         p.add_argument("--allow-data-loss", action="store_true",
                        help="deploy even when stateful resources would be removed or replaced")
+        p.add_argument("--allow-partial", action="store_true",
+                       help="deploy even when the synth left constructs out (what of them is deployed is deleted)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     rm = sub.add_parser("remove", help="remove a stage's stacks")
     _add_cloud_args(rm)
     rm.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
+
+    lo = sub.add_parser("local", help="keep one local AWS endpoint (moto) running for a stage")
+    lo.add_argument("action", choices=["start", "stop", "status"])
+    lo.add_argument("app", nargs="?", default=".", help="the app directory (default: current directory)")
+    lo.add_argument("--stage", help="the stage (status without it: every stage of the app)")
+    lo.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 
 
@@ -144,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cache(args, parser)
         from sst_lsp.cloud import cli_ops
 
+        if args.command == "local":
+            return int(cli_ops.run_local(args))
         return int(cli_ops.run(args))
     except KeyboardInterrupt:
         print("sst-lsp: interrupted", file=sys.stderr)

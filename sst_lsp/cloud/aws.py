@@ -36,7 +36,8 @@ class Connection:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
-    #: True for the embedded local endpoint: the bootstrap is seeded without asking.
+    #: True for a moto endpoint (``--local``, the stage's kept one, a URL answering ``/moto-api/``):
+    #: templates are adapted, the bootstrap is seeded without asking, no real credentials are sent.
     local: bool = False
     #: Poll interval in seconds for change sets and stack events (None: 0.1 locally, 2 on AWS).
     poll_interval: float | None = None

@@ -3,14 +3,19 @@
 Steps: validate the stage and stack names; confirm a protected stage; open the AWS session
 (credentials checked); make sure the CDK bootstrap exists (sst-lsp's minimal one after asking;
 seeded on the local endpoint); assess data loss for every stack from the deployed templates
-(one question for all stacks, before anything is published); publish the file assets; then per
+(one question for all stacks, before anything is published), and refuse what cannot succeed
+(``certain_failures``: a named resource replaced under its name, or moved onto a name still
+taken); publish the file assets; then per
 stack in dependency order: CreateChangeSet (CREATE or UPDATE), wait, assess its changes again
 (the change set's ``Replacement`` where the endpoint fills it), ExecuteChangeSet, poll stack
 events until a terminal status, streaming every event; then the outputs, printed and written
-to ``.sst-lsp/outputs/{stage}.json``.
+to ``.sst-lsp/outputs/{stage}.json`` (replaced atomically; a local endpoint's go to
+``.sst-lsp/local/outputs/{stage}.json``). A call that fails midway (the endpoint gone, the
+credentials refused) ends that stack with its name, what it was doing and its last known state;
+the change sets an interrupted deploy left are deleted by the next one.
 
-On the embedded local endpoint (``Connection.local``, i.e. ``--local``) and only there, every
-template is adapted before it is sent (``local_compat.adapt_for_local``: moto's gaps; the
+On a moto endpoint (``Connection.local``: ``--local``, the stage's kept one, or an endpoint URL
+that answers moto's ``/moto-api/``) and only there, every template is adapted before it is sent (``local_compat.adapt_for_local``: moto's gaps; the
 assembly on disk is untouched), and each stack's outputs and exports are computed from its
 template and resources (``local_compat.stack_outputs``), because moto reports none after a change
 set; the exports feed the ``Fn::ImportValue`` of the stacks deployed after it.
@@ -21,6 +26,7 @@ Nothing here raises for an operational failure: every outcome is a ``DeployResul
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import time
@@ -66,7 +72,15 @@ from sst_lsp.cloud.stacks import (
     wait_change_set,
     wait_stack,
 )
-from sst_lsp.model.cfn import ChangeSetEntry, Hazard, assess, resources_of
+from sst_lsp.model.cfn import (
+    ChangeSetEntry,
+    Hazard,
+    assess,
+    deletion_outcome,
+    diff_templates,
+    normalize,
+    resources_of,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -135,6 +149,8 @@ class DeployResult:
     #: What the embedded local endpoint does differently for this deploy (placeholders, ...),
     #: each line prefixed with its stack; empty for real AWS.
     local_notes: list[str] = field(default_factory=list)
+    #: The constructs the synth left out (``partial.LeftOut.to_json``) when that refused the deploy.
+    not_modeled: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +168,7 @@ class DeployResult:
             "assets": [dataclasses.asdict(a) for a in self.assets],
             "outputsFile": str(self.outputs_file) if self.outputs_file else None,
             "localNotes": self.local_notes,
+            "notModeled": self.not_modeled,
         }
 
     def to_text(self, cwd: Path | None = None) -> str:
@@ -292,6 +309,114 @@ def order_for_moves(stacks: list[StackArtifact], moves: set[tuple[str, str]]) ->
     return [by_id[s.artifact_id] for s in order_stacks(augmented)]
 
 
+#: The property holding a resource's explicit physical name (types whose names are unique in an
+#: account and region). CloudFormation cannot replace a resource whose name stays the same, nor
+#: create one whose name another resource still has.
+NAME_PROPERTIES: dict[str, str] = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Events::EventBus": "Name",
+}
+
+
+def explicit_name(resource: Any) -> Any:
+    """The resource's explicit physical name (normalized), or None."""
+    if not isinstance(resource, dict):
+        return None
+    prop = NAME_PROPERTIES.get(str(resource.get("Type")))
+    props = resource.get("Properties")
+    if prop is None or not isinstance(props, dict) or props.get(prop) is None:
+        return None
+    return normalize(props[prop])
+
+
+def _name_text(name: Any) -> str:
+    return json.dumps(name)
+
+
+def certain_failures(
+    views: dict[str, tuple[dict[str, Any], dict[str, Any]]], order: list[str]
+) -> list[str]:
+    """Why a deploy of these stacks cannot succeed, judged before it starts: ``views`` maps each
+    stack (in ``order``, the deploy order) to its (deployed, new) templates.
+
+    - A replacement of a resource whose explicit name stays the same: CloudFormation refuses to
+      replace a custom-named resource ("Rename X and update the stack again").
+    - A named resource moved to another stack with the same name: creating it there fails while
+      the old one exists, i.e. when the old one is retained (its DeletionPolicy) or when the
+      stack it joins deploys before the stack it leaves (a dependency forces that order).
+    """
+    problems: list[str] = []
+    removed: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for stack in order:
+        old, new = views[stack]
+        old_res, new_res = resources_of(old), resources_of(new)
+        for d in diff_templates(old, new):
+            if d.action == "remove":
+                removed[(d.logical_id, d.resource_type)] = (stack, dict(old_res[d.logical_id]))
+            if d.action != "modify" or d.replacement != "true":
+                continue
+            name = explicit_name(dict(new_res[d.logical_id]))
+            if name is not None and name == explicit_name(dict(old_res[d.logical_id])):
+                problems.append(
+                    f"{stack}: {d.resource_type} {d.logical_id} is replaced (changed "
+                    f"{', '.join(d.replacement_causes) or 'create-only properties'}) but keeps its name "
+                    f"{_name_text(name)}: CloudFormation cannot replace a custom-named resource; give it "
+                    "a new name (or revert the change)"
+                )
+    for stack in order:
+        old, new = views[stack]
+        old_res = resources_of(old)
+        for lid, res in resources_of(new).items():
+            if lid in old_res:
+                continue
+            rtype = str(res.get("Type"))
+            src = removed.get((lid, rtype))
+            if src is None or src[0] == stack:
+                continue
+            name = explicit_name(dict(res))
+            if name is None or name != explicit_name(src[1]):
+                continue
+            if deletion_outcome(src[1]) != "destroyed":
+                why = f"the old one is retained (DeletionPolicy {src[1].get('DeletionPolicy')}) and keeps the name"
+            elif order.index(stack) < order.index(src[0]):
+                why = f"{stack} deploys before {src[0]} (a dependency), while the old one still exists"
+            else:
+                continue
+            problems.append(
+                f"{rtype} {lid} moves from {src[0]} to {stack} with the same name {_name_text(name)}: "
+                f"creating the new one fails because {why}; give it a new name, or remove it from "
+                f"{src[0]} in an earlier deploy"
+            )
+    return problems
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The endpoint could not be reached or hung up (not an answer of its own)."""
+    return isinstance(
+        exc,
+        (
+            botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectionClosedError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectTimeoutError,
+            ConnectionError,
+        ),
+    )
+
+
+def certain_failure_message(problems: list[str]) -> str:
+    return "Refused: this deploy cannot succeed, so nothing was changed:\n  " + "\n  ".join(problems)
+
+
 class Deployer:
     def __init__(
         self, assembly_dir: Path, stage: str, app_name: str, options: DeployOptions, reporter: Reporter
@@ -303,11 +428,13 @@ class Deployer:
         self.reporter = reporter
         self.gate = DataLossGate(options, reporter)
         self.session: CloudSession | None = None
-        #: Only the embedded local endpoint gets adapted templates (never AWS or --endpoint-url).
+        #: Only a moto endpoint gets adapted templates (never AWS or another --endpoint-url).
         self.local = options.connection.local
         #: Export name -> value of the stacks deployed (or found deployed) on the local endpoint.
         self.local_exports: dict[str, str] = {}
         self.local_notes: list[str] = []
+        #: Stack name -> (deployed template, template to send), filled by ``_assess_all``.
+        self.views: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -393,6 +520,35 @@ class Deployer:
             get_template(cf, stack_name), rows, ctx, exports=self.local_exports, lookup=self._local_attribute
         )
 
+    def _interrupted(
+        self, name: str, exc: BaseException, existing: dict[str, Any] | None, doing: str, last: str | None = None
+    ) -> str:
+        """The message for a stack whose deploy stopped because a call failed midway (the
+        endpoint went away, the credentials expired): which stack, what it was doing, and the
+        state it was last seen in."""
+        before = existing.get("StackStatus") if existing else None
+        if doing.startswith("executing"):
+            state = (
+                f"last seen {last}; it may still be changing" if last
+                else "its state is unknown: the change set may have started"
+            )
+        else:
+            state = f"unchanged ({before})" if before else "not created"
+        return (
+            f"{name}: stopped while {doing} ({describe_error(exc)}); the stack is {state}. "
+            "Deploy again once the endpoint and credentials work: the re-run picks up from there"
+        )
+
+    def _drop_stale_change_sets(self, name: str) -> None:
+        """Delete change sets an interrupted sst-lsp deploy left on the stack (never executed)."""
+        cf = self._cf()
+        rows = safe(lambda: cf.list_change_sets(StackName=name).get("Summaries", [])) or []
+        for row in rows:
+            cs = str(row.get("ChangeSetName") or "")
+            if cs.startswith("sst-lsp-") and row.get("ExecutionStatus") in ("AVAILABLE", "UNAVAILABLE", None):
+                self.reporter.log(f"{name}: deleting change set {cs}, left by an interrupted deploy")
+                safe(functools.partial(cf.delete_change_set, StackName=name, ChangeSetName=cs))
+
     # -- the run -----------------------------------------------------------------------------
 
     def run(self) -> DeployResult:
@@ -437,6 +593,12 @@ class Deployer:
         hazards, moves = self._assess_all(assembly, stacks)
         result.hazards = hazards
         stacks = order_for_moves(stacks, moves)
+        problems = certain_failures(self.views, [s.stack_name for s in stacks if s.stack_name in self.views])
+        if problems:
+            result.status, result.message = "refused", certain_failure_message(problems)
+            result.stacks = [StackResult(s.stack_name, "skipped", "Not started") for s in stacks]
+            reporter.progress(result.message.splitlines()[0], 100)
+            return result
         if not self.gate.allow(hazards):
             result.status, result.message = "refused", refusal_message(hazards)
             result.stacks = [
@@ -497,13 +659,15 @@ class Deployer:
             result.status, result.message = "deployed", f"Deployed {n} stack(s) to stage '{self.stage}'"
         result.local_notes = list(self.local_notes)
         if result.outputs and options.outputs_root is not None:
-            result.outputs_file = write_outputs_file(
-                outputs_path(options.outputs_root, self.stage), result.outputs
-            )
-        for line in format_outputs(result.outputs):
-            reporter.log(line)
-        for note in self.local_notes:
-            reporter.log(f"local endpoint: {note}")
+            path = outputs_path(options.outputs_root, self.stage, local=self.local)
+            try:
+                result.outputs_file = write_outputs_file(path, result.outputs)
+            except OSError as exc:
+                # The deploy happened: a file that cannot be written costs the file (the previous
+                # one stays whole), not the result.
+                reporter.log(f"outputs not written to {path}: {exc}")
+        # The outputs and the local endpoint's differences are in the summary (``to_text``),
+        # which each front end shows once: not in the log as well.
         reporter.progress(result.message.splitlines()[0], 100)
         return result
 
@@ -525,6 +689,7 @@ class Deployer:
             )
             # Locally the deployed template is an adapted one: compare like with like.
             new, _ = self.template_for(stack, record=False)
+            self.views[stack.stack_name] = (old, new)
             if self.local and old:
                 self.local_exports.update(self._local_outputs(stack.stack_name)[1])
             old_res, new_res = resources_of(old), resources_of(new)
@@ -590,7 +755,8 @@ class Deployer:
         except CloudError as exc:
             sr.status, sr.message = "failed", f"{name}: {exc}"
         except Exception as exc:  # noqa: BLE001 - an AWS failure is a result, not a traceback.
-            sr.status, sr.message = "failed", f"{name}: {describe_error(exc)}"
+            # Before its change set: this deploy changed nothing in the stack.
+            sr.status, sr.message = "failed", f"{name}: {describe_error(exc)}; the stack was not changed"
         reporter.log(sr.message)
         return sr
 
@@ -641,13 +807,25 @@ class Deployer:
                 # An empty REVIEW_IN_PROGRESS stack is what an unexecuted CREATE change set leaves.
                 safe(lambda: cf.delete_stack(StackName=name))
 
+        if existing is not None:
+            self._drop_stale_change_sets(name)
         try:
             stack_id = cf.create_change_set(**kwargs).get("StackId") or name
         except botocore.exceptions.ClientError as exc:
             sr.status, sr.message = "failed", f"{name}: the change set was rejected: {describe_error(exc)}"
             reporter.log(sr.message)
             return sr
-        desc = wait_change_set(cf, name, cs_name, interval, options.timeout)
+        except Exception as exc:  # noqa: BLE001 - the endpoint went away or the credentials failed.
+            sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "creating its change set")
+            reporter.log(sr.message)
+            return sr
+        try:
+            desc = wait_change_set(cf, name, cs_name, interval, options.timeout)
+        except Exception as exc:  # noqa: BLE001
+            cleanup()
+            sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "creating its change set")
+            reporter.log(sr.message)
+            return sr
         if desc.get("Status") == "FAILED":
             cleanup()
             if is_no_change(desc):
@@ -702,25 +880,41 @@ class Deployer:
         try:
             cf.execute_change_set(StackName=name, ChangeSetName=cs_name)
         except Exception as exc:  # noqa: BLE001
+            if _connection_lost(exc):
+                sr.status, sr.message = "failed", self._interrupted(name, exc, existing, "executing its change set")
+                sr.stack_status = None
+                reporter.log(sr.message)
+                return sr
             # Real CloudFormation reports resource failures as events; a local endpoint may
             # answer the execute call itself with the error.
-            for e in events.poll():
+            for e in safe(events.poll) or []:
                 on_event(e)
             sr.status = "failed"
             sr.message = f"{name}: the endpoint rejected the deployment: {describe_error(exc)}"
-            st = describe_stack(cf, stack_id)
+            st = safe(lambda: describe_stack(cf, stack_id))
             sr.stack_status = st.get("StackStatus") if st else None
+            # The change set was not executed: it must not linger for the next deploy.
+            safe(lambda: cf.delete_change_set(StackName=name, ChangeSetName=cs_name))
             if sr.stack_status == "REVIEW_IN_PROGRESS":
                 # Nothing was created: leave no empty stack behind for the next deploy.
                 safe(lambda: cf.delete_stack(StackName=stack_id))
             reporter.log(sr.message)
             return sr
-        final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick, stack_id=stack_id)
+        try:
+            final = wait_stack(cf, name, events, on_event, interval, options.timeout, on_tick, stack_id=stack_id)
+        except Exception as exc:  # noqa: BLE001 - lost the endpoint (or the credentials) mid-execution.
+            last = sr.events[-1].status if sr.events else None
+            sr.status = "failed"
+            sr.stack_status = last
+            sr.message = self._interrupted(name, exc, existing, "executing its change set", last)
+            reporter.log(sr.message)
+            return sr
         sr.stack_status = final
         if final in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"):
             sr.status = "deployed"
             sr.message = f"{name}: {final}"
-            sr.outputs = outputs_of(describe_stack(cf, stack_id))
+            # The stack is deployed: an endpoint lost right now costs the outputs, not the result.
+            sr.outputs = outputs_of(safe(lambda: describe_stack(cf, stack_id)))
             if not self.local and not sr.outputs and isinstance(new_template.get("Outputs"), dict) and new_template["Outputs"]:
                 reporter.log(
                     f"{name}: the endpoint reported no outputs although the template declares "

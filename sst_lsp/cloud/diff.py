@@ -18,7 +18,15 @@ from typing import Any, Literal
 
 from sst_lsp.cloud.assembly import AssemblyError, StackArtifact, read_assembly
 from sst_lsp.cloud.aws import CloudError, Connection, describe_error, open_session
-from sst_lsp.cloud.deploy import CAPABILITIES, TEMPLATE_BODY_LIMIT, annotate_moves, check_stage
+from sst_lsp.cloud.deploy import (
+    CAPABILITIES,
+    TEMPLATE_BODY_LIMIT,
+    Deployer,
+    DeployOptions,
+    annotate_moves,
+    check_stage,
+)
+from sst_lsp.cloud.partial import LeftOut, not_modeled_ids
 from sst_lsp.cloud.reporter import Reporter
 from sst_lsp.cloud.stacks import (
     UPDATABLE,
@@ -51,6 +59,8 @@ class DiffOptions:
     #: Create (and delete) change sets for deployed stacks to learn the endpoint's Replacement.
     change_sets: bool = True
     timeout: float = 600.0
+    #: Constructs the synth left out: their deployed resources are "not modeled", not removals.
+    not_modeled: list[LeftOut] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -62,12 +72,21 @@ class StackDiff:
     #: The change set's rows when one was made (None: not made or not available).
     change_set: list[ChangeSetEntry] | None = None
     note: str = ""
+    #: Logical id -> the left-out construct (``LeftOut.describe``) a deployed resource belongs to.
+    not_modeled: dict[str, str] = field(default_factory=dict)
+
+    def _resource_json(self, r: ResourceDiff) -> dict[str, Any]:
+        data = r.to_json()
+        if r.logical_id in self.not_modeled:
+            data["action"] = "not-modeled"
+            data["notModeled"] = self.not_modeled[r.logical_id]
+        return data
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "status": self.status,
-            "resources": [r.to_json() for r in self.resources],
+            "resources": [self._resource_json(r) for r in self.resources],
             "hazards": [h.to_json() for h in self.hazards],
             "changeSet": [c.to_json() for c in self.change_set] if self.change_set is not None else None,
             "note": self.note,
@@ -80,6 +99,8 @@ class DiffResult:
     message: str
     stage: str = ""
     stacks: list[StackDiff] = field(default_factory=list)
+    #: The constructs the synth left out (deploy refuses them unless --allow-partial).
+    not_modeled: list[LeftOut] = field(default_factory=list)
 
     @property
     def hazards(self) -> list[Hazard]:
@@ -97,6 +118,7 @@ class DiffResult:
             "hasChanges": self.has_changes,
             "dataLoss": any(h.blocks for h in self.hazards),
             "stacks": [s.to_json() for s in self.stacks],
+            "notModeled": [o.to_json() for o in self.not_modeled],
         }
 
     def to_text(self) -> str:
@@ -112,6 +134,12 @@ class DiffResult:
             hazards = {h.logical_id: h for h in s.hazards}
             width = max((len(r.logical_id) for r in s.resources), default=0)
             for r in s.resources:
+                if r.logical_id in s.not_modeled:
+                    lines.append(
+                        f"  ? {r.logical_id.ljust(width)}  {r.resource_type} "
+                        f"[not modeled: {s.not_modeled[r.logical_id]}]"
+                    )
+                    continue
                 tags: list[str] = []
                 if r.stateful:
                     tags.append("STATEFUL" if r.stateful == "block" else "stateful")
@@ -138,6 +166,13 @@ class DiffResult:
             for h in s.hazards:
                 if h.blocks and h.logical_id not in {r.logical_id for r in s.resources}:
                     lines.append(f"  ! {h.describe()}")
+        if self.not_modeled:
+            lines.append("")
+            lines.append(
+                f"Not modeled ({len(self.not_modeled)}): the synth left these out; deploy refuses "
+                "unless --allow-partial (which deletes what of them is deployed):"
+            )
+            lines.extend(f"  {o.describe()}" for o in self.not_modeled)
         blocking = [h for h in self.hazards if h.blocks]
         if blocking:
             lines.append("")
@@ -164,10 +199,10 @@ def _merge_change_set(diffs: list[ResourceDiff], entries: list[ChangeSetEntry]) 
 
 
 def _change_set_rows(
-    cf: Any, stack: StackArtifact, existing: dict[str, Any], timeout: float, interval: float
+    cf: Any, stack: StackArtifact, existing: dict[str, Any], timeout: float, interval: float,
+    template: dict[str, Any], text: str,
 ) -> tuple[list[ChangeSetEntry] | None, str]:
     name = f"sst-lsp-diff-{int(time.time() * 1000)}"
-    text = stack.template_text
     if len(text.encode("utf-8")) > TEMPLATE_BODY_LIMIT:
         return None, "template too large for an inline change set; schema-based replacement only"
     try:
@@ -177,7 +212,7 @@ def _change_set_rows(
             ChangeSetType="UPDATE",
             TemplateBody=text,
             Capabilities=CAPABILITIES,
-            Parameters=stack_parameters(stack.template, existing),
+            Parameters=stack_parameters(template, existing),
             Tags=[{"Key": k, "Value": v} for k, v in sorted(stack.tags.items())],
         )
         desc = wait_change_set(cf, stack.stack_name, name, interval, timeout)
@@ -205,7 +240,10 @@ def diff_assembly(
             return DiffResult("failed", problem, stage)
         session = open_session(options.connection, next((s.region for s in stacks if s.region), None))
         cf = session.client("cloudformation")
-        result = DiffResult("ok", "", stage)
+        # On a local endpoint the deployed templates are adapted ones: compare like with like.
+        local = Deployer(Path(assembly_dir), stage, app_name, DeployOptions(connection=options.connection), reporter)
+        local.session = session
+        result = DiffResult("ok", "", stage, not_modeled=list(options.not_modeled))
         adds: dict[tuple[str, str], str] = {}
         for i, stack in enumerate(stacks):
             if reporter.cancelled:
@@ -222,7 +260,9 @@ def diff_assembly(
             else:
                 old = get_template(cf, stack.stack_name)
                 sd = StackDiff(stack.stack_name, "changed", note=f"the deployed stack is in {status}")
-            new = stack.template
+            new, text = local.template_for(stack, record=False)
+            if local.local and status in UPDATABLE:
+                local.local_exports.update(local._local_outputs(stack.stack_name)[1])
             paths = stack.cdk_paths()
             diffs = [
                 d if d.cdk_path else dataclasses.replace(d, cdk_path=paths.get(d.logical_id))
@@ -235,7 +275,9 @@ def diff_assembly(
             entries: list[ChangeSetEntry] | None = None
             if sd.status == "changed" and status in UPDATABLE and old != new and options.change_sets:
                 assert existing is not None
-                entries, note = _change_set_rows(cf, stack, existing, options.timeout, session.interval())
+                entries, note = _change_set_rows(
+                    cf, stack, existing, options.timeout, session.interval(), new, text
+                )
                 if note:
                     sd.note = note
                 if entries:
@@ -243,7 +285,20 @@ def diff_assembly(
             sd.change_set = entries
             sd.resources = diffs
             sd.hazards = assess(stack.stack_name, old, new, entries or [])
-            if sd.status == "changed" and old == new:
+            gone = not_modeled_ids(old, options.not_modeled, stack.stack_name)
+            sd.not_modeled = {
+                d.logical_id: gone[d.logical_id].describe()
+                for d in diffs
+                if d.action == "remove" and d.logical_id in gone
+            }
+            # Removals the deploy would not make (it refuses a partial synth): not data loss here.
+            sd.hazards = [h for h in sd.hazards if h.logical_id not in sd.not_modeled]
+            only_not_modeled = bool(sd.not_modeled) and all(d.logical_id in sd.not_modeled for d in diffs)
+            if sd.status == "changed" and (old == new or only_not_modeled):
+                if old != new:
+                    sd.note = sd.note or (
+                        f"{len(sd.not_modeled)} deployed resource(s) of left-out constructs: not modeled"
+                    )
                 sd.status = "unchanged"
             result.stacks.append(sd)
         for sd in result.stacks:

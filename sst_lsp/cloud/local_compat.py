@@ -141,6 +141,10 @@ MOTO_CLOUDFORMATION_TYPES: frozenset[str] = frozenset(
 #: Types that are neither created nor worth a note (CDK's own metadata).
 SILENT_TYPES: frozenset[str] = frozenset({"AWS::CDK::Metadata"})
 
+#: sst-lsp's own stand-in resources (the embedded synth's ``SstLspPlaceholder`` that keeps a
+#: stack without modeled resources deployable): not a gap of moto's, so no note.
+SILENT_LOGICAL_IDS: frozenset[str] = frozenset({"SstLspPlaceholder"})
+
 PLACEHOLDER_PREFIX = "sst-lsp-placeholder-"
 
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -269,7 +273,9 @@ def adapt_for_local(
                     props["Tags"] = [{"Key": str(k), "Value": v} for k, v in tags.items()]
 
     skipped = Counter(
-        t for lid, t in missing.items() if lid not in dropped and t not in SILENT_TYPES
+        t
+        for lid, t in missing.items()
+        if lid not in dropped and t not in SILENT_TYPES and lid not in SILENT_LOGICAL_IDS
     )
     if skipped:
         notes.append(f"moto does not create {_kinds(skipped)} (references to them are placeholders)")

@@ -12,9 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sst_lsp.cloud.aws import CloudError, Connection
+from sst_lsp.cloud.aws import CloudError, Connection, open_session
 from sst_lsp.cloud.deploy import DeployOptions, DeployResult, deploy_assembly
 from sst_lsp.cloud.diff import DiffOptions, DiffResult, diff_assembly
+from sst_lsp.cloud.partial import (
+    PARTIAL_CANCEL,
+    PARTIAL_DEPLOY,
+    PARTIAL_PROJECT,
+    LeftOut,
+    left_out,
+    refusal_message,
+)
 from sst_lsp.cloud.remove import RemoveOptions, RemoveResult, remove_stage
 from sst_lsp.cloud.reporter import Reporter
 from sst_lsp.cloud.synth import SynthError, SynthResult, synth_app
@@ -98,6 +106,10 @@ def synth(
     worker: SynthWorker | None = None,
 ) -> SynthResult:
     check_app(app)
+    if out_dir is None:
+        from sst_lsp.cloud.outputs import ensure_state_dir
+
+        ensure_state_dir(app.root)
     try:
         return synth_app(app, stage, out_dir, mode, reporter, worker=worker)
     except SynthError as e:
@@ -109,6 +121,20 @@ def _synth_ok(res: SynthResult) -> None:
         raise OpsError(getattr(res, "error", None) or "Synth failed")
 
 
+def preflight(app: App, target: Target) -> None:
+    """Say "no credentials" (or "no such profile") before any synth work or warning: raises
+    ``CloudError``. No network call."""
+    check_app(app)
+    open_session(target.connection, target.connection.region or app.region or "us-east-1")
+
+
+def has_toolchain(app: App) -> bool:
+    """Whether the app's own toolchain (SST or the CDK CLI in its node_modules) is installed."""
+    from sst_lsp.cloud.synth_project import find_toolchain
+
+    return not isinstance(find_toolchain(app, None), str)
+
+
 def deploy(
     app: App,
     target: Target,
@@ -117,11 +143,46 @@ def deploy(
     stacks: list[str] | None = None,
     yes: bool = False,
     allow_data_loss: bool = False,
+    allow_partial: bool = False,
+    ask_partial: bool = False,
     mode: str = "embedded",
     worker: SynthWorker | None = None,
 ) -> tuple[SynthResult, DeployResult]:
+    """Synth, then deploy. A synth that left out constructs of the deployed stacks refuses the
+    deploy (nothing changes) unless ``allow_partial``; with ``ask_partial`` (the editor) the user
+    is asked instead: deploy the rest, synth with the app's own toolchain (offered when it is
+    installed), or cancel. ``yes`` never implies consent to a partial deploy."""
+    preflight(app, target)
     res = synth(app, target.stage, mode=mode, reporter=reporter, worker=worker)
     _synth_ok(res)
+    gaps = left_out(res, target.stage, app.name or "", stacks)
+    if gaps and allow_partial:
+        for g in gaps:
+            reporter.log(f"deploying without (--allow-partial): {g.describe()}")
+    elif gaps:
+        choice: str | None = None
+        if ask_partial:
+            actions = [PARTIAL_DEPLOY]
+            if res.mode == "embedded" and has_toolchain(app):
+                actions.append(PARTIAL_PROJECT)
+            actions.append(PARTIAL_CANCEL)
+            choice = reporter.confirm(
+                f"The synth left out {len(gaps)} construct(s): deploying without them deletes "
+                "whatever of them the stage has deployed."
+                + (" The app's own toolchain runs the app's code." if PARTIAL_PROJECT in actions else ""),
+                [g.describe() for g in gaps],
+                actions,
+            )
+        if choice == PARTIAL_PROJECT:
+            res = synth(app, target.stage, mode="project", reporter=reporter)
+            _synth_ok(res)
+            gaps = left_out(res, target.stage, app.name or "", stacks)
+        elif choice == PARTIAL_DEPLOY:
+            for g in gaps:
+                reporter.log(f"deploying without (chosen in the editor): {g.describe()}")
+            gaps = []
+        if gaps:
+            return res, _partial_refusal(gaps, target, ask_partial, reporter)
     options = DeployOptions(
         connection=target.connection,
         stacks=stacks,
@@ -133,6 +194,18 @@ def deploy(
     return res, deploy_assembly(res.out_dir, target.stage, app.name or "", options, reporter)
 
 
+def _partial_refusal(gaps: list[LeftOut], target: Target, editor: bool, reporter: Reporter) -> DeployResult:
+    message = refusal_message(gaps, editor=editor)
+    reporter.progress(message.splitlines()[0], 100)
+    return DeployResult(
+        "refused",
+        message,
+        endpoint_url=target.connection.endpoint_url,
+        region=target.connection.region,
+        not_modeled=[g.to_json() for g in gaps],
+    )
+
+
 def diff(
     app: App,
     target: Target,
@@ -141,9 +214,11 @@ def diff(
     mode: str = "embedded",
     worker: SynthWorker | None = None,
 ) -> tuple[SynthResult, DiffResult]:
+    preflight(app, target)
     res = synth(app, target.stage, mode=mode, reporter=reporter, worker=worker)
     _synth_ok(res)
-    return res, diff_assembly(res.out_dir, target.stage, app.name or "", DiffOptions(connection=target.connection), reporter)
+    options = DiffOptions(connection=target.connection, not_modeled=left_out(res, target.stage, app.name or ""))
+    return res, diff_assembly(res.out_dir, target.stage, app.name or "", options, reporter)
 
 
 def remove(app: App, target: Target, reporter: Reporter, *, yes: bool = False) -> RemoveResult:
@@ -155,4 +230,7 @@ def remove(app: App, target: Target, reporter: Reporter, *, yes: bool = False) -
     return remove_stage(target.stage, app.name, options, reporter)
 
 
-__all__ = ["CloudError", "OpsError", "Target", "check_app", "deploy", "diff", "find_app", "remove", "synth"]
+__all__ = [
+    "CloudError", "OpsError", "Target", "check_app", "deploy", "diff", "find_app", "has_toolchain", "preflight",
+    "remove", "synth",
+]

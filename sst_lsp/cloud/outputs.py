@@ -8,14 +8,37 @@ entries of the stacks it deleted (and the file when none is left).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
-OUTPUTS_DIR = Path(".sst-lsp") / "outputs"
+STATE_DIR = Path(".sst-lsp")
+OUTPUTS_DIR = STATE_DIR / "outputs"
+#: ``.sst-lsp/`` holds generated files only (assemblies, outputs, local endpoint state).
+GITIGNORE_TEXT = "# sst-lsp's generated files (assemblies, outputs, local endpoint state)\n*\n"
 
 
-def outputs_path(root: Path, stage: str) -> Path:
-    return Path(root) / OUTPUTS_DIR / f"{stage}.json"
+def ensure_state_dir(root: Path) -> Path:
+    """``<root>/.sst-lsp/``, created with its own ``.gitignore`` (ignoring everything in it)."""
+    folder = Path(root) / STATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        try:
+            ignore.write_text(GITIGNORE_TEXT, encoding="utf-8")
+        except OSError:
+            pass
+    return folder
+
+
+#: Outputs of deploys to a local endpoint: apart, so that their placeholders never land in the
+#: file a real stage uses.
+LOCAL_OUTPUTS_DIR = STATE_DIR / "local" / "outputs"
+
+
+def outputs_path(root: Path, stage: str, *, local: bool = False) -> Path:
+    """``.sst-lsp/outputs/{stage}.json``; for a local endpoint ``.sst-lsp/local/outputs/{stage}.json``."""
+    return Path(root) / (LOCAL_OUTPUTS_DIR if local else OUTPUTS_DIR) / f"{stage}.json"
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
@@ -42,10 +65,21 @@ def write_outputs_file(path: Path, outputs: Mapping[str, Mapping[str, str]], *, 
     for stack, values in outputs.items():
         data[stack] = dict(values)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in path.parents:
+        if parent.name == STATE_DIR.name:
+            ensure_state_dir(parent.parent)
+            break
     ordered = {k: dict(sorted(v.items())) for k, v in sorted(data.items())}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    # Atomic: a reader (or a deploy interrupted here) sees the old file or the new one, whole.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            f.write(json.dumps(ordered, indent=2) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

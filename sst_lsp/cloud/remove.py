@@ -210,7 +210,7 @@ def _remove(stage: str, app_name: str, options: RemoveOptions, reporter: Reporte
         reporter.log(rs.message)
         result.stacks.append(rs)
     if options.outputs_root is not None and removed:
-        drop_from_outputs_file(outputs_path(options.outputs_root, stage), removed)
+        drop_from_outputs_file(outputs_path(options.outputs_root, stage, local=options.connection.local), removed)
     statuses = [s.status for s in result.stacks]
     if "failed" in statuses:
         result.status = "failed"

@@ -38,7 +38,13 @@ MAX_OUTPUT_LINES = 5000
 # Places in tool output (not JS source): node stack frames, esbuild, tsc.
 _FRAME = re.compile(r"\(?((?:[A-Za-z]:)?[^\s():]+\.(?:[cm]?[jt]sx?)):(\d+):(\d+)\)?")
 _TSC = re.compile(r"^((?:[A-Za-z]:)?[^\s():]+\.(?:[cm]?[jt]sx?))\((\d+),(\d+)\):\s*(?:error|warning)\s*(.*)$")
-_ERROR_LINE = re.compile(r"^\s*(?:Error|TypeError|ReferenceError|SyntaxError|ValidationError|✘ \[ERROR\])[:\s]\s*(.+)$")
+_ERROR_LINE = re.compile(
+    r"^\s*(?:Error|[A-Z]\w*(?:Error|Exception|Endpoint|Failure)|✘ \[ERROR\])(?::\s*|\s+)(.+)$"
+)
+# A stack frame or a code excerpt under an error (not a message of its own).
+_NOISE = re.compile(r"^\s*(?:at\s|\^+\s*$|\d+\s*\|)|^\s*$")
+#: Lines of the toolchain's own output shown when it fails (its last words, frames left out).
+TAIL_LINES = 8
 
 
 def find_toolchain(app: App, out_dir: Path | None) -> tuple[list[str], Path] | str:
@@ -90,7 +96,16 @@ def synth_project(app: App, stage: str, out_dir: Path | None, reporter: Reporter
         result.ok, result.error = False, "cancelled"
     elif code != 0:
         result.ok = False
-        result.error = _first_error(lines) or f"{Path(argv[0]).name} exited with code {code}"
+        tool = Path(argv[0]).name
+        tail = last_lines(lines)
+        # The tool's own reason: its first error line, else its last words (SST's "Inaccessible
+        # host: `ssm...'" comes without a prefix in some versions), never just an exit code.
+        result.error = _first_error(lines) or (tail[-1].strip() if tail else None) or f"{tool} exited with code {code}"
+        if tail:
+            result.warnings.append(
+                f"{tool} exited with code {code}; the last lines of its output:\n"
+                + "\n".join(f"    {line}" for line in tail)
+            )
         result.diagnostics = diagnostics_from_output(lines, app.root, result.error)
     else:
         try:
@@ -144,6 +159,11 @@ def _run(argv: list[str], cwd: Path, reporter: Reporter | None) -> tuple[int, li
 
 def _strip_ansi(s: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s)
+
+
+def last_lines(lines: list[str], n: int = TAIL_LINES) -> list[str]:
+    """The toolchain's last ``n`` meaningful output lines (stack frames and blanks left out)."""
+    return [line.rstrip() for line in lines if not _NOISE.match(line)][-n:]
 
 
 def _first_error(lines: list[str]) -> str | None:

@@ -385,6 +385,12 @@ class _SpecBuilder:
         if entry is None:
             fail(f'cannot find a handler file for "{h.handler}" in {_rel(src_dir, root)}')
             return None
+        if not _normal(src_dir / base).is_relative_to(_normal(root)):
+            # What `check` reports as handler-outside-app: code above the app root is not part
+            # of the app, and its asset path cannot be expressed relative to the app.
+            fail(f'handler "{h.handler}" resolves outside the app root ({_normal(src_dir / base)}): '
+                 "move the code into the app (handler-outside-app)")
+            return None
         layers = [v for v in (_props_obj(h.function_props), cdefaults) if v is not None]
         layers.extend(reversed(stack_defaults))
         fs: dict[str, Any] = {

@@ -227,20 +227,43 @@ async def _with_progress(
 CloudRunner = Callable[[SstLanguageServer, App, CloudArgs, ServerReporter], dict[str, Any]]
 
 
-def _connection(ls: SstLanguageServer, app: App) -> Any:
-    from sst_lsp.cloud.aws import Connection
+def _connection(
+    ls: SstLanguageServer, app: App, stage: str, reporter: ServerReporter | None = None, *, start: bool = True
+) -> Any:
+    """The connection the `sst.aws` settings name. `endpointUrl: "local"` is the stage's kept
+    local endpoint (`sst-lsp local start`), started here when none runs (and `start`); an
+    endpoint that is a moto server gets the local endpoint's template adaptations."""
+    from sst_lsp.cloud.aws import CloudError, Connection
+    from sst_lsp.cloud.local import LOCAL_SETTING, is_moto_endpoint, read_kept, start_kept
 
     aws = ls.settings_for(app.root).aws
-    return Connection(
-        profile=aws.profile or None, region=aws.region or app.region or None, endpoint_url=aws.endpoint_url or None
-    )
+    region = aws.region or app.region or None
+    url = aws.endpoint_url.strip() or None
+    if url == LOCAL_SETTING:
+        kept = read_kept(app.root, stage)
+        if kept is None and not start:
+            raise CloudError(f"No local endpoint runs for stage '{stage}' (sst.aws.endpointUrl is \"local\")")
+        if kept is None:
+            kept, _ = start_kept(app.root, stage)
+            if reporter is not None:
+                reporter.log(
+                    f"Started the local endpoint of stage '{stage}': {kept.url} (pid {kept.pid}); it keeps "
+                    f"running for the stage (`sst-lsp local stop --stage {stage}` ends it)"
+                )
+        return kept.connection(region or "us-east-1")
+    if url is not None and is_moto_endpoint(url):
+        return Connection(region=region or "us-east-1", endpoint_url=url, local=True)
+    return Connection(profile=aws.profile or None, region=region, endpoint_url=url)
 
 
-def _target(ls: SstLanguageServer, app: App, stage: str) -> Any:
+def _target(
+    ls: SstLanguageServer, app: App, stage: str, reporter: ServerReporter | None = None, *, start: bool = True
+) -> Any:
     from sst_lsp.cloud import ops
 
     s = ls.settings_for(app.root)
-    return ops.Target(stage=stage, connection=_connection(ls, app), protected_stages=tuple(s.protected_stages))
+    connection = _connection(ls, app, stage, reporter, start=start)
+    return ops.Target(stage=stage, connection=connection, protected_stages=tuple(s.protected_stages))
 
 
 def synth_worker(ls: SstLanguageServer) -> Any:
@@ -292,7 +315,7 @@ def run_diff(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerR
     from sst_lsp.cloud import ops
 
     mode = ls.settings_for(app.root).synth.mode
-    _, res = ops.diff(app, _target(ls, app, args.stage), reporter, mode=mode,
+    _, res = ops.diff(app, _target(ls, app, args.stage, reporter), reporter, mode=mode,
                       worker=synth_worker(ls) if mode == "embedded" else None)
     return {**res.to_json(), "text": res.to_text()}
 
@@ -301,18 +324,22 @@ def run_deploy(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
     from sst_lsp.cloud import ops
 
     mode = ls.settings_for(app.root).synth.mode
-    # No `yes`, no `allow_data_loss`: the engine asks (protected stage, data loss, bootstrap)
-    # through the reporter, i.e. window/showMessageRequest.
-    _, res = ops.deploy(app, _target(ls, app, args.stage), reporter, stacks=args.stacks, mode=mode,
-                        worker=synth_worker(ls) if mode == "embedded" else None)
+    # No `yes`, no `allow_data_loss`, no `allow_partial`: the engine asks (protected stage, a
+    # partial synth, data loss, bootstrap) through the reporter, i.e. window/showMessageRequest.
+    _, res = ops.deploy(app, _target(ls, app, args.stage, reporter), reporter, stacks=args.stacks, mode=mode,
+                        ask_partial=True, worker=synth_worker(ls) if mode == "embedded" else None)
     ls.diagnostics.stage_changed()
-    return res.to_json()
+    text = res.to_text()
+    for line in text.splitlines():
+        reporter.log(line)
+    return {**res.to_json(), "text": text}
 
 
 def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: ServerReporter) -> dict[str, Any]:
     from sst_lsp.cloud import ops
 
-    res = ops.remove(app, _target(ls, app, args.stage), reporter)
+    # Removing from a local endpoint that does not run: say so rather than start an empty one.
+    res = ops.remove(app, _target(ls, app, args.stage, reporter, start=False), reporter)
     ls.diagnostics.stage_changed()
     return res.to_json()
 
@@ -327,7 +354,7 @@ def stage_reader(ls: SstLanguageServer) -> Callable[[App, str], Any]:
         from sst_lsp.cloud.aws import open_session
         from sst_lsp.cloud.stage_state import read_deployed_stage
 
-        session = open_session(_connection(ls, app), app.region)
+        session = open_session(_connection(ls, app, stage, start=False), app.region)
         return read_deployed_stage(session, app.name or "", stage).stacks
 
     return read

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import urllib.request
 from pathlib import Path
@@ -172,3 +173,21 @@ def test_local_endpoint_is_stopped_when_sst_lsp_exits_without_stopping_it(tmp_pa
     pid = int(proc.stdout.strip())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+@pytest.mark.parametrize("command", ["diff", "deploy"])
+def test_cli_without_credentials_says_so_before_any_synth_output(
+    no_credentials: None, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """No synth runs (and no synth warning is printed) before "no credentials" is said."""
+    from sst_lsp import cli
+
+    root = Path(__file__).resolve().parents[1] / "e2e" / "apps" / "legacy"
+    code = cli.main([command, str(root), "--stage", "dev"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.splitlines() == [f"sst-lsp: {NO_CREDENTIALS}"]
+    assert out == ""
+    code = cli.main([command, str(root), "--stage", "dev", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and json.loads(out) == {"status": "failed", "message": NO_CREDENTIALS, "stage": "dev"}

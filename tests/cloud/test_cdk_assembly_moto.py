@@ -118,7 +118,7 @@ def test_deploy_real_cdk_output(cdk_assembly: Path, moto: LocalEndpoint, tmp_pat
         .read()
     )
     assert zipfile.ZipFile(io.BytesIO(body)).namelist() == ["list.py"]
-    assert json.loads((tmp_path / ".sst-lsp" / "outputs" / "dev.json").read_text()).keys() == {
+    assert json.loads((tmp_path / ".sst-lsp" / "local" / "outputs" / "dev.json").read_text()).keys() == {
         "dev-cdkapp-Data",
         "dev-cdkapp-Api",
     }

@@ -69,7 +69,7 @@ def test_deploy_update_move_remove(moto: LocalEndpoint, tmp_path: Path) -> None:
     assert any("dev-notes-Api | CREATE_COMPLETE" in line for line in rep.lines)
     assert rep.progresses[-1][1] == 100
     # Outputs file: one entry per deployed stack.
-    assert result.outputs_file == tmp_path / "app" / ".sst-lsp" / "outputs" / "dev.json"
+    assert result.outputs_file == tmp_path / "app" / ".sst-lsp" / "local" / "outputs" / "dev.json"
     assert set(json.loads(result.outputs_file.read_text())) == {"dev-notes-Data", "dev-notes-Api"}
 
     ddb = client(moto, "dynamodb")
@@ -127,7 +127,7 @@ def test_deploy_update_move_remove(moto: LocalEndpoint, tmp_path: Path) -> None:
     assert "destroying 1 stateful resource" in title
     assert any(i.startswith("destroyed: dev-notes-Api: AWS::DynamoDB::Table Notes") for i in items)
     assert live_stacks(moto) == set()
-    assert not (tmp_path / "app" / ".sst-lsp" / "outputs" / "dev.json").exists()
+    assert not (tmp_path / "app" / ".sst-lsp" / "local" / "outputs" / "dev.json").exists()
 
 
 def test_allow_data_loss_flag_and_yes(moto: LocalEndpoint, tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_notes_example_deploys_locally(moto: LocalEndpoint, notes: tuple[Path, S
     bucket = storage["BucketName"]
     assert bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert result.outputs["dev-notes-ApiStack"] == {"ApiEndpoint": "sst-lsp-placeholder-ApiCD79AAA0-ApiEndpoint"}
-    assert result.outputs_file == root / ".sst-lsp" / "outputs" / "dev.json"
+    assert result.outputs_file == root / ".sst-lsp" / "local" / "outputs" / "dev.json"
     assert json.loads(result.outputs_file.read_text())["dev-notes-StorageStack"]["TableName"] == "dev-notes-Notes"
     assert any(line.startswith("dev-notes-StorageStack") for line in rep.lines)
 
@@ -168,7 +168,7 @@ def test_cli_deploys_the_example_to_the_local_endpoint(tmp_path: Path) -> None:
         "  dev-notes-ApiStack      CREATE_COMPLETE",
         "  dev-notes-JobsStack     CREATE_COMPLETE",
     ]
-    assert out[4] == "Outputs (notes-app/.sst-lsp/outputs/dev.json):"
+    assert out[4] == "Outputs (notes-app/.sst-lsp/local/outputs/dev.json):"
     assert "    TableName: dev-notes-Notes" in out
     assert "    ApiEndpoint: sst-lsp-placeholder-ApiCD79AAA0-ApiEndpoint" in out
     assert "ExportsOutput" not in proc.stdout, "CDK's cross-stack exports stay in the file"
@@ -179,6 +179,6 @@ def test_cli_deploys_the_example_to_the_local_endpoint(tmp_path: Path) -> None:
     # Per-event lines go to the log stream (stderr), not to the summary.
     assert "dev-notes-ApiStack | CREATE_COMPLETE | AWS::CloudFormation::Stack" in proc.stderr
     assert " | " not in proc.stdout
-    written = json.loads((tmp_path / "notes-app" / ".sst-lsp" / "outputs" / "dev.json").read_text())
+    written = json.loads((tmp_path / "notes-app" / ".sst-lsp" / "local" / "outputs" / "dev.json").read_text())
     assert set(written) == set(STACKS)
     assert written["dev-notes-StorageStack"]["TableName"] == "dev-notes-Notes"

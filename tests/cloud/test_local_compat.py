@@ -385,3 +385,14 @@ def test_summary_lists_stacks_outputs_and_local_differences(tmp_path: Path) -> N
         "  dev-notes-Api: output ApiEndpoint is a placeholder: moto does not create it",
     ]
     assert result.to_json()["localNotes"] == result.local_notes
+
+
+def test_sst_lsps_own_placeholder_resource_is_not_a_moto_gap() -> None:
+    """The embedded synth keeps a stack without modeled resources deployable with its own
+    ``SstLspPlaceholder`` (a WaitConditionHandle moto lacks): no "moto does not create" note for
+    it, while a user's own WaitConditionHandle still gets one."""
+    own = {"Resources": {"SstLspPlaceholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    assert adapt(own) == (own, [])
+    users = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    _, notes = adapt(users)
+    assert notes == ["moto does not create AWS::CloudFormation::WaitConditionHandle (references to them are placeholders)"]

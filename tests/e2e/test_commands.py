@@ -151,3 +151,87 @@ async def test_cancel_a_deploy_waiting_for_an_answer(client: LanguageClient, wor
     got = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="sst.listStages", arguments=[{}]))
     assert got["current"] == "dev"
     release.set()
+
+
+def with_static_site(app_dir: Path) -> Path:
+    """The v1 app with a static site, which the embedded synth leaves out (a frontend needs the
+    app's own build)."""
+    jobs = app_dir / "stacks" / "Jobs.ts"
+    text = jobs.read_text(encoding="utf-8").replace("Cron, Function, StackContext", "Cron, Function, StackContext, StaticSite")
+    jobs.write_text(text.rstrip().removesuffix("}") + '  new StaticSite(stack, "Web", { path: "web" });\n}\n', encoding="utf-8")
+    (app_dir / "web").mkdir()
+    (app_dir / "web" / "index.html").write_text("<h1>legacy</h1>\n", encoding="utf-8")
+    return app_dir
+
+
+def partial_questions(client: LanguageClient) -> list[types.ShowMessageRequestParams]:
+    return [m for m in client.message_requests if "left out" in m.message]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+async def test_partial_deploy_is_an_explicit_choice(client: LanguageClient, workspace: Path, moto_url: str) -> None:
+    import boto3
+
+    from sst_lsp.cloud.partial import PARTIAL_CANCEL, PARTIAL_DEPLOY, PARTIAL_PROJECT
+
+    app_dir = with_static_site(complete_app(workspace))
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": moto_url, "region": "us-east-1"}})
+    cf = boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1",
+                      aws_access_key_id="t", aws_secret_access_key="t")
+
+    # Dismissed (or "Cancel"): refused, nothing deployed, the left-out site named.
+    client.message_answer = None  # type: ignore[attr-defined]
+    got = await run(client, "sst.deploy", {"stage": "e2e"})
+    assert got["status"] == "refused", got
+    assert [o["id"] for o in got["notModeled"]] == ["Web"]
+    [asked] = partial_questions(client)
+    assert [a.title for a in asked.actions or []] == [PARTIAL_DEPLOY, PARTIAL_CANCEL]
+    assert 'StaticSite "Web"' in asked.message
+    assert cf.describe_stacks()["Stacks"] == []
+
+    # With the app's own toolchain installed, the prompt offers it, saying it runs the app's code.
+    bin_dir = app_dir / "node_modules" / ".bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "sst").write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    client.message_answer = PARTIAL_CANCEL  # type: ignore[attr-defined]
+    got = await run(client, "sst.deploy", {"stage": "e2e"})
+    assert got["status"] == "refused", got
+    offered = partial_questions(client)[-1]
+    assert [a.title for a in offered.actions or []] == [PARTIAL_DEPLOY, PARTIAL_PROJECT, PARTIAL_CANCEL]
+    assert "runs the app's code" in offered.message
+    assert cf.describe_stacks()["Stacks"] == []
+
+    # Consent (and yes to the fresh account's bootstrap): the rest is deployed.
+    client.message_answer = "first"  # type: ignore[attr-defined]
+    got = await run(client, "sst.deploy", {"stage": "e2e"})
+    assert got["status"] == "deployed", got
+    assert [s["StackName"] for s in cf.describe_stacks()["Stacks"]] == ["e2e-legacy-Jobs"]
+
+
+@pytest.mark.slow
+async def test_endpoint_url_local_uses_the_stages_kept_endpoint(client: LanguageClient, workspace: Path) -> None:
+    """`sst.aws.endpointUrl: "local"`: the first deploy starts the stage's kept endpoint (as
+    `sst-lsp local start` would), diff and remove use the same one."""
+    from sst_lsp.cloud.local import read_kept, stop_kept
+
+    app_dir = complete_app(workspace)
+    await start(client, [app_dir], configuration={"aws": {"endpointUrl": "local"}})
+    try:
+        # Nothing runs yet: remove says so instead of starting an empty endpoint.
+        removed = await run(client, "sst.remove", {"stage": "kept"})
+        assert removed["status"] == "failed" and "No local endpoint runs" in removed["message"], removed
+        deployed = await run(client, "sst.deploy", {"stage": "kept"})
+        assert deployed["status"] == "deployed", deployed
+        kept = read_kept(app_dir, "kept")
+        assert kept is not None and deployed["endpointUrl"] == kept.url
+        assert not (app_dir / ".sst-lsp" / "outputs" / "kept.json").exists()
+        assert (app_dir / ".sst-lsp" / "local" / "outputs" / "kept.json").is_file()
+        diff = await run(client, "sst.diff", {"stage": "kept"})
+        assert diff["status"] == "ok" and diff["hasChanges"] is False, diff
+        client.message_answer = "first"  # type: ignore[attr-defined]
+        removed = await run(client, "sst.remove", {"stage": "kept"})
+        assert removed["status"] == "removed", removed
+        again = read_kept(app_dir, "kept")
+        assert again is not None and again.pid == kept.pid, "one endpoint across the commands"
+    finally:
+        stop_kept(app_dir, "kept")
