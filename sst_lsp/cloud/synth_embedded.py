@@ -67,26 +67,129 @@ ACCESS_LOG_FORMAT = (
     .replace('"$context.responseLatency"', "$context.responseLatency")
 )
 
-#: Attributes of SST constructs that a `ref` like `table.tableName` may name.
+#: Attributes of SST constructs that a `ref` like `table.tableName` may name (SST v1/v2's
+#: getters), and the `cdk.*` objects' common attributes (`table.cdk.table.tableArn`).
 _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "Table": {
         "tableName": lambda b: b.table.table_name,
         "tableArn": lambda b: b.table.table_arn,
         "tableStreamArn": lambda b: b.table.table_stream_arn,
+        "id": lambda b: b.id,
+        "cdk.table.tableName": lambda b: b.table.table_name,
+        "cdk.table.tableArn": lambda b: b.table.table_arn,
+        "cdk.table.tableStreamArn": lambda b: b.table.table_stream_arn,
     },
-    "Bucket": {"bucketName": lambda b: b.bucket.bucket_name, "bucketArn": lambda b: b.bucket.bucket_arn},
+    "Bucket": {
+        "bucketName": lambda b: b.bucket.bucket_name,
+        "bucketArn": lambda b: b.bucket.bucket_arn,
+        "id": lambda b: b.id,
+        "cdk.bucket.bucketName": lambda b: b.bucket.bucket_name,
+        "cdk.bucket.bucketArn": lambda b: b.bucket.bucket_arn,
+        "cdk.bucket.bucketDomainName": lambda b: b.bucket.bucket_domain_name,
+        "cdk.bucket.bucketRegionalDomainName": lambda b: b.bucket.bucket_regional_domain_name,
+    },
     "Queue": {
         "queueUrl": lambda b: b.queue.queue_url,
         "queueArn": lambda b: b.queue.queue_arn,
         "queueName": lambda b: b.queue.queue_name,
+        "id": lambda b: b.id,
+        "cdk.queue.queueUrl": lambda b: b.queue.queue_url,
+        "cdk.queue.queueArn": lambda b: b.queue.queue_arn,
+        "cdk.queue.queueName": lambda b: b.queue.queue_name,
     },
-    "Topic": {"topicArn": lambda b: b.topic.topic_arn, "topicName": lambda b: b.topic.topic_name},
-    "Api": {"url": lambda b: b.http_api.api_endpoint, "httpApiId": lambda b: b.http_api.api_id},
+    "Topic": {
+        "topicArn": lambda b: b.topic.topic_arn,
+        "topicName": lambda b: b.topic.topic_name,
+        "id": lambda b: b.id,
+        "cdk.topic.topicArn": lambda b: b.topic.topic_arn,
+        "cdk.topic.topicName": lambda b: b.topic.topic_name,
+    },
+    "Api": {
+        "url": lambda b: b.http_api.api_endpoint,
+        "httpApiId": lambda b: b.http_api.api_id,
+        "httpApiArn": lambda b: _api_arn(b),
+        "id": lambda b: b.id,
+        "cdk.httpApi.apiEndpoint": lambda b: b.http_api.api_endpoint,
+        "cdk.httpApi.apiId": lambda b: b.http_api.api_id,
+        "cdk.httpApi.httpApiId": lambda b: b.http_api.api_id,
+        "cdk.httpApi.url": lambda b: b.http_api.url,
+    },
     "Function": {
         "functionName": lambda b: b.function.function_name,
         "functionArn": lambda b: b.function.function_arn,
+        "id": lambda b: b.id,
+        "role.roleArn": lambda b: b.function.role.role_arn,
+        "role.roleName": lambda b: b.function.role.role_name,
+    },
+    "Cron": {
+        "id": lambda b: b.id,
+        "jobFunction.functionName": lambda b: b.function.function_name,
+        "jobFunction.functionArn": lambda b: b.function.function_arn,
+        "cdk.rule.ruleArn": lambda b: b.rule.rule_arn,
+        "cdk.rule.ruleName": lambda b: b.rule.rule_name,
+    },
+    "Config.Parameter": {"value": lambda b: b.extra["value"], "name": lambda b: b.id, "id": lambda b: b.id},
+    "Config.Secret": {"name": lambda b: b.id, "id": lambda b: b.id},
+    "EventBus": {
+        "eventBusName": lambda b: b.extra["bus"].event_bus_name,
+        "eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
+        "id": lambda b: b.id,
+        "cdk.eventBus.eventBusName": lambda b: b.extra["bus"].event_bus_name,
+        "cdk.eventBus.eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
+    },
+    "KinesisStream": {
+        "streamName": lambda b: b.extra["stream"].stream_name,
+        "streamArn": lambda b: b.extra["stream"].stream_arn,
+        "id": lambda b: b.id,
+        "cdk.stream.streamName": lambda b: b.extra["stream"].stream_name,
+        "cdk.stream.streamArn": lambda b: b.extra["stream"].stream_arn,
+    },
+    "Cognito": {
+        "userPoolId": lambda b: b.extra["pool"].user_pool_id,
+        "userPoolArn": lambda b: b.extra["pool"].user_pool_arn,
+        "userPoolClientId": lambda b: b.extra["client"].user_pool_client_id,
+        "cognitoIdentityPoolId": lambda b: _identity_pool_ref(b),
+        "id": lambda b: b.id,
+        "cdk.userPool.userPoolId": lambda b: b.extra["pool"].user_pool_id,
+        "cdk.userPool.userPoolArn": lambda b: b.extra["pool"].user_pool_arn,
+        "cdk.userPool.userPoolProviderUrl": lambda b: b.extra["pool"].user_pool_provider_url,
+        "cdk.userPoolClient.userPoolClientId": lambda b: b.extra["client"].user_pool_client_id,
+        "cdk.cfnIdentityPool.ref": lambda b: _identity_pool_ref(b),
+        "cdk.authRole.roleArn": lambda b: _role(b, "auth").role_arn,
+        "cdk.authRole.roleName": lambda b: _role(b, "auth").role_name,
+        "cdk.unauthRole.roleArn": lambda b: _role(b, "unauth").role_arn,
+        "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
+#: SST v1's Auth is v2's Cognito (the same construct tree).
+_ATTRS["Auth"] = _ATTRS["Cognito"]
+
+#: The class name SST's bindings use (`SST_{class}_{prop}_{id}`, `/sst/{app}/{stage}/{class}/...`).
+_CLASS = {"Config.Parameter": "Parameter", "Config.Secret": "Secret"}
+
+
+def _class(kind: str) -> str:
+    return _CLASS.get(kind, kind)
+
+
+def _api_arn(b: Any) -> str:
+    stack = b.http_api.stack
+    return f"arn:{stack.partition}:apigateway:{stack.region}::/apis/{b.attr('httpApiId')}"
+
+
+def _identity_pool_ref(b: Any) -> Any:
+    pool = b.extra.get("identity_pool")
+    if pool is None:
+        raise SpecError(f'the "{b.id}" Cognito construct has no identity pool (identityPoolFederation: false)')
+    return pool.ref
+
+
+def _role(b: Any, which: str) -> Any:
+    role = b.extra.get(f"{which}_role")
+    if role is None:
+        raise SpecError(f'the "{b.id}" Cognito construct has no identity pool (identityPoolFederation: false)')
+    return role
+
 
 #: What a construct given in `permissions` lets a function do (SST's permission.ts).
 _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
@@ -99,11 +202,13 @@ _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
     "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
     "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
     "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
+    "EventBus": ("events:*", lambda b: [b.attr("eventBusArn")]),
+    "KinesisStream": ("kinesis:*", lambda b: [b.attr("streamArn")]),
 }
 
 #: The kinds whose binding also grants access (the same statement as `permissions`); an Api's
 #: binding is only its URL (SST's `getFunctionBinding`).
-_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function"})
+_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function", "EventBus", "KinesisStream"})
 
 #: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
 _BINDING: dict[str, tuple[str, str]] = {
@@ -113,7 +218,17 @@ _BINDING: dict[str, tuple[str, str]] = {
     "Queue": ("queueUrl", "queueUrl"),
     "Topic": ("topicArn", "topicArn"),
     "Function": ("functionName", "functionName"),
+    "Config.Parameter": ("value", "value"),
+    "EventBus": ("eventBusName", "eventBusName"),
+    "KinesisStream": ("streamName", "streamName"),
 }
+
+#: A Secret's binding: a placeholder the function replaces with the SSM value at run time.
+SECRET_PLACEHOLDER = "__FETCH_FROM_SSM__"
+
+
+#: The values of SST's `app.setDefaultRemovalPolicy`.
+_REMOVAL_POLICIES = frozenset({"destroy", "retain", "snapshot"})
 
 
 class SpecError(Exception):
@@ -172,7 +287,11 @@ class _Built:
     http_api: Any = None
     function: Any = None
     rule: Any = None
+    #: Kind-specific CDK objects and values (an EventBus's bus, a Parameter's value, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
     var: str | None = None
+    #: False for constructs that add no CloudFormation resource (a Config.Secret).
+    has_resources: bool = True
     #: Attribute tokens already fetched (each fetch is a round trip to the node process).
     tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -197,6 +316,8 @@ class _Ctx:
     #: Every construct held in a variable, app-wide (`synth_cache.declarations`).
     decls: synth_cache.Decls = field(default_factory=dict)
     by_key: dict[tuple[str, str], _Built] = field(default_factory=dict)
+    #: Stack id -> the default removal policy SST applies to it (`app.setDefaultRemovalPolicy`).
+    policies: dict[str, str] = field(default_factory=dict)
 
     def add(self, b: _Built) -> None:
         self.built.append(b)
@@ -239,11 +360,12 @@ class _Ctx:
             return str(int(value)) if float(value).is_integer() else str(value)
         if isinstance(value, dict) and "$ref" in value:
             text = str(value["$ref"])
-            parts = text.split(".")
-            if len(parts) == 2:
-                b = self.lookup(parts[0], stack)
-                if b is not None and parts[1] in _ATTRS.get(b.kind, {}):
-                    return b.attr(parts[1])
+            var, _, attr = text.partition(".")
+            b = self.lookup(var, stack) if attr else None
+            if b is not None and attr in _ATTRS.get(b.kind, {}):
+                return b.attr(attr)
+            if b is not None:
+                raise SpecError(f'"{attr}" of a {b.kind} is not modeled by the embedded synth')
             raise SpecError(f'"{text}" is not an attribute of a construct the embedded synth built')
         raise SpecError("its value cannot be evaluated statically")
 
@@ -377,6 +499,8 @@ def _build_groups(
         ctx = ctxs[i] = _Ctx(app_name=app_name, stage=stage_name, cdk=cdk, decls=decls)
         for st in groups[i]:
             ctx.stacks[st["id"]] = cdk.Stack(app, st["name"], stack_name=st["name"], env=env)
+            if st.get("removal_policy") in _REMOVAL_POLICIES:
+                ctx.policies[st["id"]] = str(st["removal_policy"])
     for i in todo:
         _build_constructs(ctxs[i], groups[i])
     try:
@@ -420,7 +544,9 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
     for st in stacks:
         stack = ctx.stacks[st["id"]]
         # Standalone Function constructs first: Api routes may point at them.
-        ordered = sorted(st.get("constructs", []), key=lambda c: 0 if c["kind"] == "Function" else 1)
+        # A Config.Parameter's value may name any other construct's attribute: last.
+        ordered = sorted(st.get("constructs", []),
+                         key=lambda c: {"Function": 0, "Config.Parameter": 2}.get(c["kind"], 1))
         for c in ordered:
             b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
             try:
@@ -438,14 +564,23 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
             _BUILD_REST[c["kind"]](ctx, stack, c, b)
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
-    # Pass 3: outputs.
+    # Pass 3: grants to Cognito roles, outputs, and the app's default removal policy.
     for st in stacks:
         stack = ctx.stacks[st["id"]]
+        try:
+            _auth_grants(ctx, stack, st)
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("Auth permissions", st["id"], st["id"], _reason(e))
         _outputs(ctx, stack, st)
-        if not any(b.stack == st["id"] for b in ctx.built):
+        if not any(b.stack == st["id"] and b.has_resources for b in ctx.built):
             # CloudFormation refuses a template without resources: keep the stack deployable.
             cdk.CfnResource(stack, "SstLspPlaceholder", type="AWS::CloudFormation::WaitConditionHandle")
             ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
+        policy = st.get("removal_policy")
+        if policy in _REMOVAL_POLICIES:
+            # SST's App.synth applies `setDefaultRemovalPolicy` to every CfnResource of every
+            # stack (App.applyRemovalPolicy), over the policies the constructs set.
+            cdk.RemovalPolicies.of(stack).apply(getattr(cdk.RemovalPolicy, str(policy).upper()))
 
 
 def _remove(scope: Any, cid: str) -> None:
@@ -531,28 +666,25 @@ def _connections(
             env[k] = ctx.resolve(v, stack_id)
         except SpecError as e:
             ctx.warnings.append(f"function {fid}: environment variable {k} left out: {e}")
-    for item in fs.get("permissions", []):
-        if isinstance(item, str):
-            statements.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
-            continue
-        b = ctx.construct(item, stack_id)
-        grant = _GRANTS.get(b.kind) if b is not None else None
-        if b is None:
-            ctx.warnings.append(f"function {fid}: {_label('permissions', item)} left out: {_why(item)}")
-        elif grant is None:
-            ctx.warnings.append(
-                f"function {fid}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}"
-            )
-        else:
-            statements.append((grant[0], grant[1](b)))
+    statements.extend(_permission_statements(ctx, fs.get("permissions", []), stack_id, f"function {fid}"))
     for item in fs.get("bind", []):
         b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
+        if b is not None and b.kind == "Config.Secret":
+            # SST's Secret binding: a placeholder, and read access to the value and its fallback.
+            env[f"SST_Secret_value_{b.id}"] = SECRET_PLACEHOLDER
+            stack = ctx.stacks[stack_id]
+            arn = f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter"
+            statements.append(("ssm:GetParameters", [
+                f"{arn}/sst/{ctx.app_name}/{ctx.stage}/Secret/{b.id}/value",
+                f"{arn}/sst/{ctx.app_name}/.fallback/Secret/{b.id}/value",
+            ]))
+            continue
         if b is None or b.kind not in _BINDING:
             why = _why(item) if b is None else f"a {b.kind} cannot be bound"
             ctx.warnings.append(f"function {fid}: {_label('bind', item)} left out: {why}")
             continue
         prop, attr = _BINDING[b.kind]
-        env[f"SST_{b.kind}_{prop}_{b.id}"] = b.attr(attr)
+        env[f"SST_{_class(b.kind)}_{prop}_{b.id}"] = b.attr(attr)
         if b.kind == "Function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
             # Other kinds always carry their parameter; SST adds a function's when it is bound.
             _parameter(ctx, b, b.attr(attr))
@@ -560,6 +692,25 @@ def _connections(
             action, arns_of = _GRANTS[b.kind]
             statements.append((action, arns_of(b)))
     return env
+
+
+def _permission_statements(ctx: _Ctx, items: list[Any], stack_id: str, who: str) -> list[tuple[str, list[Any]]]:
+    """SST's permission.ts for a `permissions` list: a service name or action on "*", a
+    construct's own grant; what cannot be built is a warning naming `who`."""
+    out: list[tuple[str, list[Any]]] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
+            continue
+        b = ctx.construct(item, stack_id)
+        grant = _GRANTS.get(b.kind) if b is not None else None
+        if b is None:
+            ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: {_why(item)}")
+        elif grant is None:
+            ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}")
+        else:
+            out.append((grant[0], grant[1](b)))
+    return out
 
 
 def _label(where: str, item: Any) -> str:
@@ -625,7 +776,7 @@ def _parameter(ctx: _Ctx, b: _Built, value: Any) -> None:
     ssm.StringParameter(
         b.node,
         f"Parameter_{prop}",
-        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{b.kind}/{b.id}/{prop}",
+        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{_class(b.kind)}/{b.id}/{prop}",
         string_value=value,
     )
 
@@ -750,6 +901,7 @@ def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
 
 def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
     from constructs import Construct
 
@@ -788,7 +940,13 @@ def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None
                 )
             )
     b.node = Construct(stack, c["id"])
-    b.bucket = s3.Bucket(b.node, "Bucket", bucket_name=name if isinstance(name, str) else None, cors=rules)
+    # With a "destroy" default, SST's App also empties the bucket on removal (the same
+    # `AutoDeleteObjectsCustomResource` and provider that CDK's `autoDeleteObjects` adds).
+    destroy = ctx.policies.get(b.stack) == "destroy"
+    b.bucket = s3.Bucket(
+        b.node, "Bucket", bucket_name=name if isinstance(name, str) else None, cors=rules,
+        removal_policy=cdk.RemovalPolicy.DESTROY if destroy else None, auto_delete_objects=True if destroy else None,
+    )
 
 
 def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -908,6 +1066,7 @@ def _cron_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     fs = c["functions"][0]
     fn = _maybe_function(ctx, b.node, fs, "Cron", c["id"], b.stack, "job")
     if fn is not None:
+        b.function = fn
         b.rule.add_target(targets.LambdaFunction(fn))
 
 
@@ -1032,6 +1191,279 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     _parameter(ctx, b, b.attr("url"))
 
 
+def _cdk_prop(c: dict[str, Any], name: str) -> Any:
+    p = _props(c)
+    cdk_props = p.get("cdk")
+    return cdk_props.get(name) if isinstance(cdk_props, dict) else None
+
+
+def _secret_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Config.Secret: a plain construct; its value lives in SSM, set with `sst secrets`."""
+    from constructs import Construct
+
+    b.node = Construct(stack, c["id"])
+    b.has_resources = False
+
+
+def _nothing(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    return None
+
+
+def _config_parameter_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Config.Parameter: a plain construct whose binding is its value."""
+    from constructs import Construct
+
+    p = _props(c)
+    if "value" not in p:
+        raise SpecError(f'No value defined for the "{c["id"]}" Parameter')
+    b.extra["value"] = ctx.resolve(p["value"], b.stack)
+    b.node = Construct(stack, c["id"])
+
+
+def _config_parameter_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    _parameter(ctx, b, b.extra["value"])
+
+
+#: EventBus rule `pattern` keys (SST passes them to CDK's EventPattern as they are).
+_PATTERN_KEYS = {"source": "source", "detailType": "detail_type", "detail": "detail", "account": "account",
+                 "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+
+
+def _event_pattern(pattern: Any) -> Any:
+    from aws_cdk import aws_events as events
+
+    pattern = _plain(pattern, "pattern")
+    if pattern is None:
+        return None
+    if not isinstance(pattern, dict):
+        raise SpecError("the rule's pattern must be an object")
+    unknown = sorted(set(pattern) - set(_PATTERN_KEYS))
+    if unknown:
+        raise SpecError(f"unknown pattern keys {unknown}")
+    args: dict[str, Any] = {}
+    for k, v in pattern.items():
+        v = _plain(v, f"pattern.{k}")
+        if k == "detail":
+            if not isinstance(v, dict):
+                raise SpecError("pattern.detail must be an object")
+            args["detail"] = v
+        else:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise SpecError(f"pattern.{k} must be a list of strings")
+            args[_PATTERN_KEYS[k]] = v
+    return events.EventPattern(**args)
+
+
+def _eventbus_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events as events
+    from constructs import Construct
+
+    if _cdk_prop(c, "eventBus") is not None:
+        raise SpecError("`cdk.eventBus` is not modeled")
+    b.node = Construct(stack, c["id"])
+    b.extra["bus"] = events.EventBus(b.node, "EventBus", event_bus_name=ctx.prefixed(c["id"]))
+
+
+def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+
+    fns = {(fs.get("rule"), fs.get("target")): fs for fs in c.get("functions", [])}
+    for r in c.get("rules", []):
+        key = str(r["key"])
+        label = f"{c['id']}/{key}"
+        try:
+            if r.get("cdk_rule"):
+                raise SpecError("`cdk.rule` options are not modeled")
+            rule = events.Rule(b.node, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
+                               event_pattern=_event_pattern(r.get("pattern")))
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            _remove(b.node, key)
+            ctx.skip("EventBus rule", label, b.stack, _reason(e))
+            continue
+        # Targets in the order the rule lists them (CloudFormation numbers them so).
+        for t in r.get("targets", []):
+            name = t["name"]
+            if t.get("fn_ref") is not None:
+                # A Queue or Function construct held in a variable.
+                tb = ctx.lookup(t["fn_ref"], b.stack)
+                if tb is not None and tb.kind == "Queue":
+                    rule.add_target(targets.SqsQueue(tb.queue))
+                elif tb is not None and tb.kind == "Function":
+                    rule.add_target(targets.LambdaFunction(tb.function))
+                else:
+                    ctx.skip("EventBus target", f"{label}/{name}", b.stack,
+                             f"`{t['fn_ref']}` is not a Queue or Function construct we could build")
+                continue
+            fs = fns.get((key, name))
+            if fs is None:
+                continue  # Skipped by the spec with its reason.
+            fn = _maybe_function(ctx, b.node, fs, "EventBus", c["id"], b.stack, "target")
+            if fn is not None:
+                rule.add_target(targets.LambdaFunction(fn))
+    _parameter(ctx, b, b.attr("eventBusName"))
+
+
+def _kinesis_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_kinesis as kinesis
+    from constructs import Construct
+
+    if _cdk_prop(c, "stream") is not None:
+        raise SpecError("`cdk.stream` options are not modeled")
+    b.node = Construct(stack, c["id"])
+    b.extra["stream"] = kinesis.Stream(b.node, "Stream", stream_name=ctx.prefixed(c["id"]))
+
+
+def _kinesis_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_lambda as lam
+    from aws_cdk import aws_lambda_event_sources as les
+
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope")), fs, "KinesisStream", c["id"], b.stack,
+                             "consumer")
+        if fn is not None:
+            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], starting_position=lam.StartingPosition.LATEST))
+    _parameter(ctx, b, b.attr("streamName"))
+
+
+#: Cognito trigger names -> CDK's UserPoolOperation (SST's CognitoUserPoolTriggerOperationMapping).
+COGNITO_TRIGGERS = {
+    "createAuthChallenge": "CREATE_AUTH_CHALLENGE", "customEmailSender": "CUSTOM_EMAIL_SENDER",
+    "customMessage": "CUSTOM_MESSAGE", "customSmsSender": "CUSTOM_SMS_SENDER",
+    "defineAuthChallenge": "DEFINE_AUTH_CHALLENGE", "postAuthentication": "POST_AUTHENTICATION",
+    "postConfirmation": "POST_CONFIRMATION", "preAuthentication": "PRE_AUTHENTICATION",
+    "preSignUp": "PRE_SIGN_UP", "preTokenGeneration": "PRE_TOKEN_GENERATION",
+    "userMigration": "USER_MIGRATION", "verifyAuthChallengeResponse": "VERIFY_AUTH_CHALLENGE_RESPONSE",
+}
+
+#: `login` values -> SignInAliases fields.
+_LOGIN = {"email": "email", "phone": "phone", "username": "username", "preferredUsername": "preferred_username"}
+
+
+def _cognito_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST v2's Cognito (v1's Auth): UserPool, UserPoolClient, IdentityPool with its two roles
+    and their attachment (Cognito.ts: createUserPool, createUserPoolClient, createIdentityPool)."""
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_iam as iam
+    from constructs import Construct
+
+    p = _props(c)
+    if "cognito" in p:
+        raise SpecError("the `cognito` props of SST v0's Auth are not modeled")
+    for name in ("userPool", "userPoolClient"):
+        if _cdk_prop(c, name) is not None:
+            raise SpecError(f"`cdk.{name}` options are not modeled")
+    login = _plain(p.get("login"), "login")
+    aliases = None
+    if login is not None:
+        if not isinstance(login, list) or not all(x in _LOGIN for x in login):
+            raise SpecError(f"login must list some of {sorted(_LOGIN)}")
+        aliases = cognito.SignInAliases(**{v: k in login for k, v in _LOGIN.items()})
+    fed = _plain(p.get("identityPoolFederation"), "identityPoolFederation")
+    login_providers: dict[str, str] = {}
+    if isinstance(fed, dict):
+        if fed.get("cdk") is not None:
+            raise SpecError("`identityPoolFederation.cdk` options are not modeled")
+        if fed.get("auth0") is not None:
+            raise SpecError("auth0 federation (an OpenID Connect provider) is not modeled")
+        for key, field_name, provider in (("amazon", "appId", "www.amazon.com"), ("facebook", "appId", "graph.facebook.com"),
+                                          ("google", "clientId", "accounts.google.com"),
+                                          ("apple", "servicesId", "appleid.apple.com")):
+            v = fed.get(key)
+            if v is not None:
+                if not isinstance(v, dict) or not isinstance(v.get(field_name), str):
+                    raise SpecError(f'No {key.capitalize()} {field_name} defined for the "{c["id"]}" Auth')
+                login_providers[provider] = v[field_name]
+        tw = fed.get("twitter")
+        if tw is not None:
+            if not isinstance(tw, dict) or not isinstance(tw.get("consumerKey"), str) \
+                    or not isinstance(tw.get("consumerSecret"), str):
+                raise SpecError(f'No Twitter consumer key and secret defined for the "{c["id"]}" Auth')
+            login_providers["api.twitter.com"] = f"{tw['consumerKey']};{tw['consumerSecret']}"
+    elif fed not in (None, True, False):
+        raise SpecError("identityPoolFederation must be an object or a boolean")
+    for fs in c.get("functions", []):
+        if fs.get("trigger") not in COGNITO_TRIGGERS:
+            raise SpecError(f'unknown trigger "{fs.get("trigger")}"')
+    b.node = Construct(stack, c["id"])
+    pool = b.extra["pool"] = cognito.UserPool(
+        b.node, "UserPool", user_pool_name=ctx.prefixed(c["id"]), self_sign_up_enabled=True,
+        sign_in_case_sensitive=False, sign_in_aliases=aliases,
+    )
+    client = b.extra["client"] = cognito.UserPoolClient(b.node, "UserPoolClient", user_pool=pool)
+    if fed is False:
+        return
+    identity = b.extra["identity_pool"] = cognito.CfnIdentityPool(
+        b.node, "IdentityPool",
+        identity_pool_name=ctx.prefixed(c["id"]),
+        allow_unauthenticated_identities=True,
+        cognito_identity_providers=[cognito.CfnIdentityPool.CognitoIdentityProviderProperty(
+            provider_name=f"cognito-idp.{stack.region}.{stack.url_suffix}/{pool.user_pool_id}",
+            client_id=client.user_pool_client_id,
+        )],
+        supported_login_providers=login_providers,
+        open_id_connect_provider_arns=[],
+    )
+    name = "cognito-identity-us-gov.amazonaws.com" if str(stack.region).startswith("us-gov-") \
+        else "cognito-identity.amazonaws.com"
+
+    def role(rid: str, amr: str, actions: list[str]) -> Any:
+        r = iam.Role(b.node, rid, assumed_by=iam.FederatedPrincipal(
+            name,
+            {"StringEquals": {f"{name}:aud": identity.ref}, "ForAnyValue:StringLike": {f"{name}:amr": amr}},
+            "sts:AssumeRoleWithWebIdentity",
+        ))
+        r.add_to_policy(iam.PolicyStatement(effect=iam.Effect.ALLOW, actions=actions, resources=["*"]))
+        return r
+
+    auth = b.extra["auth_role"] = role("IdentityPoolAuthRole", "authenticated",
+                                       ["mobileanalytics:PutEvents", "cognito-sync:*", "cognito-identity:*"])
+    unauth = b.extra["unauth_role"] = role("IdentityPoolUnauthRole", "unauthenticated",
+                                           ["mobileanalytics:PutEvents", "cognito-sync:*"])
+    cognito.CfnIdentityPoolRoleAttachment(
+        b.node, "IdentityPoolRoleAttachment", identity_pool_id=identity.ref,
+        roles={"authenticated": auth.role_arn, "unauthenticated": unauth.role_arn},
+    )
+
+
+def _cognito_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_cognito as cognito
+
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, b.node, fs, c["kind"], c["id"], b.stack, "trigger")
+        if fn is not None:
+            b.extra["pool"].add_trigger(getattr(cognito.UserPoolOperation, COGNITO_TRIGGERS[fs["trigger"]]), fn)
+
+
+def _auth_grants(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
+    """`auth.attachPermissionsForAuthUsers([scope,] [...])` (and ...UnauthUsers): statements on the
+    identity pool's role, or, from another stack, on a policy `Auth-{id}-{stack}-AuthRole` in
+    that stack attached to the role (Cognito.ts attachPermissionsForUsers)."""
+    from aws_cdk import aws_iam as iam
+
+    for g in st.get("auth_grants", []):
+        ref = g.get("auth", {}).get("$ref") if isinstance(g.get("auth"), dict) else None
+        cb = ctx.lookup(str(ref), st["id"]) if isinstance(ref, str) else None
+        label = f"{ref}.attachPermissionsFor{'Auth' if g['role'] == 'auth' else 'Unauth'}Users"
+        if cb is None or cb.kind not in ("Cognito", "Auth"):
+            ctx.skip("Auth permissions", label, st["id"], f"`{ref}` is not a Cognito/Auth construct we could build")
+            continue
+        role = cb.extra.get(f"{g['role']}_role")
+        if role is None:
+            ctx.skip("Auth permissions", label, st["id"], f'the "{cb.id}" construct has no identity pool')
+            continue
+        statements = _permission_statements(ctx, g.get("items", []), st["id"], label)
+        if cb.stack == st["id"]:
+            for action, arns in statements:
+                role.add_to_policy(iam.PolicyStatement(actions=[action], resources=arns))
+            continue
+        pid = f"Auth-{cb.id}-{stack.node.id}-{'AuthRole' if g['role'] == 'auth' else 'UnauthRole'}"
+        policy = stack.node.try_find_child(pid) or iam.Policy(stack, pid)
+        role.attach_inline_policy(policy)
+        for action, arns in statements:
+            policy.add_statements(iam.PolicyStatement(actions=[action], resources=arns))
+
+
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_primary,
     "Table": _table_primary,
@@ -1040,6 +1472,12 @@ _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] =
     "Topic": _topic_primary,
     "Cron": _cron_primary,
     "Function": _function_primary,
+    "Config.Secret": _secret_primary,
+    "Config.Parameter": _config_parameter_primary,
+    "EventBus": _eventbus_primary,
+    "KinesisStream": _kinesis_primary,
+    "Cognito": _cognito_primary,
+    "Auth": _cognito_primary,
 }
 _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_rest,
@@ -1049,6 +1487,12 @@ _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Topic": _topic_rest,
     "Cron": _cron_rest,
     "Function": _function_rest,
+    "Config.Secret": _nothing,
+    "Config.Parameter": _config_parameter_rest,
+    "EventBus": _eventbus_rest,
+    "KinesisStream": _kinesis_rest,
+    "Cognito": _cognito_rest,
+    "Auth": _cognito_rest,
 }
 
 #: The kinds this engine builds.

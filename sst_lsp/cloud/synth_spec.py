@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,16 @@ from sst_lsp.model.types import App, Construct, HandlerRef, StackDef, Value
 SPEC_VERSION = 1
 
 #: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
-MODELED_KINDS = frozenset({"Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function"})
+MODELED_KINDS = frozenset({
+    "Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function", "Config.Secret", "Config.Parameter",
+    "EventBus", "KinesisStream", "Cognito", "Auth",
+})
+
+#: Frontend sites: they need the app's own build (and SST's deploy custom resources).
+SITE_KINDS = frozenset({
+    "StaticSite", "NextjsSite", "ReactStaticSite", "ViteStaticSite", "RemixSite", "AstroSite", "SolidStartSite",
+    "SvelteKitSite", "NuxtSite", "SsrSite", "Nextjs13Site",
+})
 
 #: SST v1 defaulted to nodejs14.x and v2 to nodejs16.x/18.x; Lambda no longer creates functions
 #: with those, so an app that names no runtime gets this one (and a warning says so).
@@ -90,7 +100,9 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, "its stack is not added to the app")
             else:
                 by_stack[c.stack].append(c)
-        outputs = stack_outputs(app)
+        calls = _stack_calls(app, self.stage)
+        outputs = calls.outputs
+        self.warnings.extend(calls.warnings)
         seen_names: set[str] = set()
         for s in app.stacks:
             name = s.physical_name(self.stage, app.name or "")
@@ -104,9 +116,15 @@ class _SpecBuilder:
                 spec = self.construct(c, defaults)
                 if spec is not None:
                     constructs.append(spec)
-            stacks_out.append(
-                {"id": s.id, "name": name, "constructs": constructs, "outputs": outputs.get(s.id, [])}
-            )
+            st_out: dict[str, Any] = {
+                "id": s.id, "name": name, "constructs": constructs, "outputs": outputs.get(s.id, []),
+            }
+            if calls.auth_grants.get(s.id):
+                st_out["auth_grants"] = calls.auth_grants[s.id]
+            policy = calls.stack_policies.get(s.id) or calls.app_policy
+            if policy is not None:
+                st_out["removal_policy"] = policy
+            stacks_out.append(st_out)
         if self.default_runtime_used:
             self.warnings.append(
                 f"functions without a runtime use {DEFAULT_NODE_RUNTIME} (SST's own default runtime is "
@@ -128,6 +146,14 @@ class _SpecBuilder:
     def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
         if c.origin != "sst":
             self.skip(c.kind, c.id, c.stack, f"a raw CDK construct ({c.origin}): not modeled by the embedded synth")
+            return None
+        if c.kind in SITE_KINDS:
+            self.skip(c.kind, c.id, c.stack, "a frontend site needs the app's own build: not modeled by the "
+                      "embedded synth (use synth mode `project`)")
+            return None
+        if c.kind == "Auth" and self.app.generation == "v2":
+            self.skip(c.kind, c.id, c.stack, "SST v2's Auth (an authenticator function with its signing keys) is "
+                      "not modeled by the embedded synth (use synth mode `project`)")
             return None
         if c.kind not in MODELED_KINDS:
             self.skip(c.kind, c.id, c.stack, "not modeled by the embedded synth (use synth mode `project`)")
@@ -158,7 +184,7 @@ class _SpecBuilder:
         for h in handlers:
             fid, where, extra = self.function_id(c, props, h)
             if fid is None:
-                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, "unrecognized position")
+                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(c.kind, h.position))
                 continue
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
@@ -171,6 +197,8 @@ class _SpecBuilder:
         spec["functions"] = functions
         if c.kind == "Topic" and props is not None:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
+        if c.kind == "EventBus":
+            spec["rules"] = self.bus_rules(c, props, functions)
         if c.kind in ("Function", "Cron") and not functions:
             if not any(s["id"] == c.id for s in self.skipped):
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
@@ -192,6 +220,15 @@ class _SpecBuilder:
             return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
         if c.kind == "Topic":
             return f"Subscriber_{c.id}_{name}", _where(props, "subscribers", name), {}
+        if c.kind == "KinesisStream":
+            return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
+        if c.kind in ("Cognito", "Auth"):
+            return name, "construct", {"trigger": name}
+        if c.kind == "EventBus":
+            m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
+            if m is None or _get(_get(props, "rules"), m.group(1)) is None:
+                return None, "", {}
+            return f"Target_{c.id}_{m.group(1)}_{m.group(2)}", "construct", {"rule": m.group(1), "target": m.group(2)}
         if c.kind == "Bucket":
             extra: dict[str, Any] = {}
             n = _get(_get(props, "notifications"), name)
@@ -330,6 +367,49 @@ class _SpecBuilder:
                 return other
         return None
 
+    def bus_rules(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An EventBus's `rules`: key, pattern, and targets in order (a function built from its
+        definition, or a Queue/Function construct held in a variable)."""
+        out: list[dict[str, Any]] = []
+        rules = _get(props, "rules")
+        if rules is None or rules.kind != "object":
+            return out
+        built = {(f.get("rule"), f.get("target")) for f in functions}
+        for e in rules.entries:
+            if e.value.kind != "object":
+                self.skip("EventBus rule", f"{c.id}/{e.key}", c.stack, "its props cannot be evaluated statically")
+                continue
+            pattern = e.value.get("pattern")
+            rule: dict[str, Any] = {
+                "key": e.key,
+                "pattern": pattern.to_python() if pattern is not None else None,
+                "cdk_rule": _get(e.value.get("cdk"), "rule") is not None,
+                "targets": [],
+            }
+            targets = e.value.get("targets")
+            for t in targets.entries if targets is not None and targets.kind == "object" else ():
+                tv = t.value
+                label = f"{c.id}/{e.key}/{t.key}"
+                if tv.kind == "object" and (tv.get("cdk") is not None or tv.get("targetProps") is not None):
+                    self.skip("EventBus target", label, c.stack, "`cdk.target` options are not modeled")
+                    for f in functions:
+                        if (f.get("rule"), f.get("target")) == (e.key, t.key):
+                            functions.remove(f)
+                            break
+                    continue
+                if (e.key, t.key) in built:
+                    rule["targets"].append({"name": t.key})
+                    continue
+                ref = tv.get("queue") if tv.kind == "object" and tv.get("function") is None else tv
+                var = self.var_of(ref, c.path)
+                if var is not None:
+                    rule["targets"].append({"name": t.key, "fn_ref": var})
+                elif not any(s["id"].startswith(label) or s["id"] == f"{c.id}/Target_{c.id}_{e.key}_{t.key}"
+                             for s in self.skipped):
+                    self.skip("EventBus target", label, c.stack, "its target cannot be evaluated statically")
+            out.append(rule)
+        return out
+
     def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
         out: list[dict[str, str]] = []
@@ -442,6 +522,17 @@ def _quoted(position: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _unplaced(kind: str, position: str) -> str:
+    """Why a function the model found in a construct has no place in the construct tree."""
+    if kind == "EventBus" and position.startswith("rule target"):
+        return "targets added with `addTargets` are not modeled (declare them in `rules`)"
+    if kind == "EventBus" and position.startswith("rule "):
+        return "rules added with `addRules` are not modeled (declare them in the props)"
+    if kind == "EventBus" and position.startswith("subscriber"):
+        return "`EventBus.subscribe` is not modeled (declare the rule in `rules`)"
+    return f"unrecognized position ({position})"
+
+
 def _get(v: Value | None, key: str) -> Value | None:
     return v.get(key) if v is not None and v.kind == "object" else None
 
@@ -484,7 +575,7 @@ def _plain_props(props: Value | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
-              "defaultFunctionProps", "handler", "environment", "permissions", "bind"):
+              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "rules", "triggers"):
         data.pop(k, None)
     return data
 
@@ -547,9 +638,9 @@ def _first_duration(layers: list[Value], key: str, default: int) -> int:
 
 _OUTPUTS_QUERY = """
 (call_expression
-  function: (member_expression property: (property_identifier) @method)
+  function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#eq? @method "addOutputs")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers)$")) @call
 """
 
 
@@ -564,17 +655,51 @@ def _outputs_query(lang: str) -> Any:
 
 def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
     """Stack id -> the outputs its `stack.addOutputs({...})` calls add, in source order."""
+    return _stack_calls(app, None).outputs
+
+
+@dataclass
+class _StackCalls:
+    """What the stack files' method calls say: outputs, and SST's default removal policy."""
+
+    outputs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: `app.setDefaultRemovalPolicy(x)` ("destroy", "retain", "snapshot"), None when not called.
+    app_policy: str | None = None
+    #: `stack.setDefaultRemovalPolicy(x)` inside a stack function: that stack only.
+    stack_policies: dict[str, str] = field(default_factory=dict)
+    #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
+    auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+_POLICIES = frozenset({"destroy", "retain", "snapshot"})
+
+
+def _stack_calls(app: App, stage: str | None) -> _StackCalls:
+    """Reads `addOutputs` and `setDefaultRemovalPolicy` calls from the entry and stack files.
+
+    `setDefaultRemovalPolicy` on the app (anywhere in the entry file, or on `app` inside a stack
+    function) applies to every stack, as SST applies it to every resource at the end of synth;
+    on a stack's own receiver (`stack`, `this`) it applies to that stack. A call under a
+    condition on the stage (`if (app.stage !== "prod")`, a ternary argument) is evaluated for
+    `stage`; one whose condition cannot be evaluated is left out with a warning (templates then
+    keep each resource's own policy: the safe side for a production stage).
+    """
     from tree_sitter import QueryCursor
 
     from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
 
-    out: dict[str, list[dict[str, Any]]] = {}
+    found = _StackCalls()
     defs: dict[Path, list[tuple[StackDef, str]]] = {}
     for s in app.stacks:
         if s.definition is not None:
             defs.setdefault(s.definition.path, []).append((s.definition, s.id))
-    for path, items in defs.items():
+    files = list(defs)
+    if app.entry is not None and app.entry not in defs:
+        files.insert(0, app.entry)
+    for path in files:
+        items = defs.get(path, [])
         lang = lang_for_path(path)
         if lang not in JS_LANGS:
             continue
@@ -587,18 +712,46 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
         cursor = QueryCursor(_outputs_query(lang))
         calls = []
         for _, caps in cursor.matches(pf.root):
-            if "call" in caps and "args" in caps:
-                calls.append((caps["call"][0], caps["args"][0]))
+            if "call" in caps and "args" in caps and "method" in caps and "recv" in caps:
+                calls.append((caps["call"][0], caps["args"][0], pf.node_text(caps["method"][0]),
+                              pf.node_text(caps["recv"][0])))
         calls.sort(key=lambda c: c[0].start_byte)
-        for call, args in calls:
+        for call, args, method, recv in calls:
             rng = pf.node_range(call)
             owner = next((sid for d, sid in items if d.range.contains_range(rng)), None)
-            if owner is None:
-                continue
             named = [a for a in args.named_children if a.type != "comment"]
-            if not named:
+            if method == "setDefaultRemovalPolicy":
+                if not named:
+                    continue
+                on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
+                if owner is None and path != app.entry:
+                    continue
+                where = f"{path.name}:{rng.start.line + 1}"
+                policy = _policy_of(call, named[0], ev, pf, stage)
+                if policy is None:
+                    found.warnings.append(
+                        f"{where}: setDefaultRemovalPolicy left out (its value or the condition around it "
+                        "cannot be evaluated statically): templates keep each resource's own removal policy"
+                    )
+                    continue
+                if policy == "":
+                    continue  # A condition that does not hold at this stage.
+                if on_stack and owner is not None:
+                    found.stack_policies[owner] = policy
+                else:
+                    found.app_policy = policy
+                continue
+            if owner is None or not named:
                 continue
             v = ev.value(named[-1])
+            if method.startswith("attachPermissionsFor"):
+                if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
+                    found.auth_grants.setdefault(owner, []).append({
+                        "auth": {"$ref": recv},
+                        "role": "unauth" if "Unauth" in method else "auth",
+                        "items": _grant_values(v),
+                    })
+                continue
             if v.kind != "object":
                 continue
             for e in v.entries:
@@ -606,8 +759,140 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
                 inner = val.get("value") if val.kind == "object" else None
                 if inner is not None:
                     val = inner  # `{ value, exportName }`
-                out.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+                found.outputs.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+    return found
+
+
+def _grant_values(v: Value) -> list[Any]:
+    """A `permissions` array as the engine takes it (strings, `{"$ref": var}`, else unknown)."""
+    if v.kind == "string":
+        return [v.value]
+    if v.kind != "array":
+        return [{"$unknown": v.kind, "label": "(not an array)"}]
+    out: list[Any] = []
+    for i, item in enumerate(v.items, 1):
+        if item.kind == "string":
+            out.append(item.value)
+        elif item.kind == "ref":
+            out.append({"$ref": item.text})
+        else:
+            out.append({"$unknown": item.kind, "label": f"entry {i}"})
     return out
+
+
+def _policy_of(call: Any, arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
+    """The policy a `setDefaultRemovalPolicy(arg)` call sets at `stage`: a policy word, "" when
+    a condition around the call does not hold, None when it cannot be told."""
+    node = call
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type in ("function_declaration", "arrow_function", "function_expression", "method_definition",
+                           "program"):
+            break
+        cond = None
+        taken = True
+        if parent.type == "if_statement":
+            cons = parent.child_by_field_name("consequence")
+            alt = parent.child_by_field_name("alternative")
+            cond = parent.child_by_field_name("condition")
+            if alt is not None and alt.id == node.id:
+                taken = False
+            elif cons is None or cons.id != node.id:
+                cond = None
+        elif parent.type == "ternary_expression":
+            cond = parent.child_by_field_name("condition")
+            taken = parent.child_by_field_name("consequence") is not None and \
+                parent.child_by_field_name("consequence").id == node.id
+            if cond is not None and cond.id == node.id:
+                cond = None
+        elif parent.type == "binary_expression":
+            op = parent.child_by_field_name("operator")
+            right = parent.child_by_field_name("right")
+            if op is not None and op.type == "&&" and right is not None and right.id == node.id:
+                cond = parent.child_by_field_name("left")
+            elif op is not None and op.type in ("||", "??") and right is not None and right.id == node.id:
+                return None
+        elif parent.type in ("for_statement", "for_in_statement", "while_statement", "do_statement",
+                             "switch_case", "switch_default", "try_statement", "catch_clause"):
+            return None
+        if cond is not None:
+            holds = _condition(cond, pf, stage)
+            if holds is None:
+                return None
+            if holds != taken:
+                return ""
+        node = parent
+    return _policy_value(arg, ev, pf, stage)
+
+
+def _policy_value(arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
+    inner = arg
+    while inner.type == "parenthesized_expression" and inner.named_children:
+        inner = inner.named_children[0]
+    if inner.type == "ternary_expression":
+        cond = inner.child_by_field_name("condition")
+        holds = _condition(cond, pf, stage) if cond is not None else None
+        if holds is None:
+            return None
+        branch = inner.child_by_field_name("consequence" if holds else "alternative")
+        return _policy_value(branch, ev, pf, stage) if branch is not None else None
+    v = ev.value(inner)
+    word: str | None = v.str_value
+    if word is None and v.kind == "ref" and "." in v.text:
+        word = v.text.rsplit(".", 1)[1]  # `RemovalPolicy.DESTROY`
+    word = word.lower() if word else None
+    return word if word in _POLICIES else None
+
+
+def _condition(node: Any, pf: Any, stage: str | None) -> bool | None:
+    """A condition on the stage, evaluated: `app.stage === "prod"`, `stage !== "dev"`,
+    `!(...)`, `a && b`, `a || b`, parentheses; `app.local` and `app.mode === "dev"` are false
+    (a deploy is neither `sst start` nor `sst dev`). None for anything else."""
+    t = node.type
+    if t == "parenthesized_expression" and node.named_children:
+        return _condition(node.named_children[0], pf, stage)
+    if t == "unary_expression":
+        op = node.child_by_field_name("operator")
+        arg = node.child_by_field_name("argument")
+        if op is not None and op.type == "!" and arg is not None:
+            got = _condition(arg, pf, stage)
+            return None if got is None else not got
+        return None
+    if t in ("member_expression", "identifier"):
+        text = pf.node_text(node)
+        return False if text == "local" or text.endswith(".local") else None
+    if t != "binary_expression":
+        return None
+    op_node = node.child_by_field_name("operator")
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if op_node is None or left is None or right is None:
+        return None
+    op = op_node.type
+    if op in ("&&", "||"):
+        a, b = _condition(left, pf, stage), _condition(right, pf, stage)
+        if op == "&&":
+            return False if a is False or b is False else (None if a is None or b is None else True)
+        return True if a is True or b is True else (None if a is None or b is None else False)
+    if op not in ("===", "==", "!==", "!="):
+        return None
+
+    def side(n: Any) -> tuple[str, str] | None:
+        text = pf.node_text(n)
+        if n.type == "string":
+            return ("lit", text[1:-1])
+        if n.type in ("member_expression", "identifier"):
+            last = text.rsplit(".", 1)[-1]
+            if last == "stage" and stage is not None:
+                return ("lit", stage)
+            if last == "mode":
+                return ("lit", "deploy")
+        return None
+
+    lhs, rhs = side(left), side(right)
+    if lhs is None or rhs is None:
+        return None
+    equal = lhs[1] == rhs[1]
+    return equal if op in ("===", "==") else not equal
 
 
 def esbuild_binary(app_root: Path) -> Path | None:

@@ -238,10 +238,21 @@ def warm_spec(asset: str) -> dict[str, Any]:
                                             "permissions": [{"$ref": "api"}]}},
             {"key": "POST /", "method": "POST", "path": "/", "postfix": "POST_", "scope": "construct",
              "auth": "iam", "payload": "1.0", "fn_ref": "fn"}]},
+        {"kind": "Config.Secret", "id": "KEY", "var": "KEY", "props": {}},
+        {"kind": "Config.Parameter", "id": "PARAM", "var": "PARAM", "props": {"value": {"$ref": "table.tableName"}}},
+        {"kind": "EventBus", "id": "Bus", "var": "bus", "props": {},
+         "functions": [{**fn("Target_Bus_r_t"), "rule": "r", "target": "t",
+                        "bind": [{"$ref": "KEY"}, {"$ref": "PARAM"}, {"$ref": "bus"}]}],
+         "rules": [{"key": "r", "pattern": {"source": ["warm"]}, "targets": [{"name": "t"}, {"name": "q", "fn_ref": "queue"}]}]},
+        {"kind": "KinesisStream", "id": "Stream", "var": "stream", "props": {}, "functions": [fn("Consumer_Stream_c")]},
+        {"kind": "Cognito", "id": "Pool", "var": "pool", "props": {"login": ["email"]},
+         "functions": [{**fn("preSignUp"), "trigger": "preSignUp"}]},
+        {"kind": "Auth", "id": "Auth", "var": "auth", "props": {"identityPoolFederation": False}},
     ]
     return {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [
-        {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}]},
-        {"id": "E", "name": "warm-E", "constructs": [], "outputs": []},
+        {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}],
+         "auth_grants": [{"auth": {"$ref": "pool"}, "role": "auth", "items": [{"$ref": "api"}, "s3"]}]},
+        {"id": "E", "name": "warm-E", "constructs": [], "outputs": [], "removal_policy": "destroy"},
     ]}
 
 
