@@ -223,6 +223,17 @@ _BINDING: dict[str, tuple[str, str]] = {
     "KinesisStream": ("streamName", "streamName"),
 }
 
+#: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
+_CONTEXT_ATTRS: dict[str, Callable[[Any, Any], Any]] = {
+    "name": lambda ctx, st: ctx.app_name,
+    "stage": lambda ctx, st: ctx.stage,
+    "region": lambda ctx, st: st.region,
+    "account": lambda ctx, st: st.account,
+    "stackName": lambda ctx, st: st.stack_name,
+    "partition": lambda ctx, st: st.partition,
+    "urlSuffix": lambda ctx, st: st.url_suffix,
+}
+
 #: A Secret's binding: a placeholder the function replaces with the SSM value at run time.
 SECRET_PLACEHOLDER = "__FETCH_FROM_SSM__"
 
@@ -366,6 +377,9 @@ class _Ctx:
                 return b.attr(attr)
             if b is not None:
                 raise SpecError(f'"{attr}" of a {b.kind} is not modeled by the embedded synth')
+            if b is None and var in ("app", "stack") and attr in _CONTEXT_ATTRS:
+                # `app.region`, `stack.stackName`: the StackContext's app and stack.
+                return _CONTEXT_ATTRS[attr](self, self.stacks[stack])
             raise SpecError(f'"{text}" is not an attribute of a construct the embedded synth built')
         raise SpecError("its value cannot be evaluated statically")
 
@@ -545,8 +559,9 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
         stack = ctx.stacks[st["id"]]
         # Standalone Function constructs first: Api routes may point at them.
         # A Config.Parameter's value may name any other construct's attribute: last.
-        ordered = sorted(st.get("constructs", []),
-                         key=lambda c: {"Function": 0, "Config.Parameter": 2}.get(c["kind"], 1))
+        # A Queue with a dead-letter queue after the other queues.
+        ordered = sorted(st.get("constructs", []), key=lambda c: {"Function": 0, "Config.Parameter": 3}.get(
+            c["kind"], 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
         for c in ordered:
             b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
             try:
@@ -969,22 +984,53 @@ def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     _parameter(ctx, b, b.bucket.bucket_name)
 
 
+def _seconds(v: Any) -> Any:
+    import aws_cdk as cdk
+
+    secs = v.get("$seconds") if isinstance(v, dict) else None
+    if not isinstance(secs, int):
+        raise SpecError("a duration cannot be evaluated statically")
+    return cdk.Duration.seconds(secs)
+
+
 def _queue_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Queue: `Queue` named `{stage}-{app}-{id}` (`.fifo` added for a FIFO queue), with
+    the `cdk.queue` options the spec carries (`queue_options`)."""
     from aws_cdk import aws_sqs as sqs
     from constructs import Construct
 
     p = _props(c)
-    cdk_props = p.get("cdk") if isinstance(p.get("cdk"), dict) else {}
-    q = cdk_props.get("queue") if isinstance(cdk_props, dict) else None
-    fifo = isinstance(q, dict) and q.get("fifo") is True
-    if q is not None and not (isinstance(q, dict) and set(q) <= {"fifo"}):
-        raise SpecError("`cdk.queue` overrides are not modeled")
+    opts = c.get("queue_options")
+    if opts is None:
+        q = _cdk_prop(c, "queue")
+        if q is not None and not (isinstance(q, dict) and set(q) <= {"fifo"}):
+            raise SpecError("`cdk.queue` overrides are not modeled")
+        opts = q if isinstance(q, dict) else {}
+    del p
+    fifo = opts.get("fifo") is True
+    dlq = None
+    if opts.get("deadLetterQueue") is not None:
+        d = opts["deadLetterQueue"]
+        var, _, attr = str(d["queue"].get("$ref", "")).partition(".")
+        qb = ctx.lookup(var, b.stack)
+        if attr != "cdk.queue" or qb is None or qb.kind != "Queue" or qb.queue is None:
+            raise SpecError(f'deadLetterQueue: "{d["queue"].get("$ref")}" is not the `cdk.queue` of a Queue we built')
+        dlq = sqs.DeadLetterQueue(queue=qb.queue, max_receive_count=int(d["maxReceiveCount"]))
+    durations = {k: _seconds(opts[k]) for k in ("visibilityTimeout", "retentionPeriod", "deliveryDelay",
+                                                "receiveMessageWaitTime") if opts.get(k) is not None}
     b.node = Construct(stack, c["id"])
     b.queue = sqs.Queue(
         b.node,
         "Queue",
         queue_name=ctx.prefixed(c["id"]) + (".fifo" if fifo else ""),
         fifo=True if fifo else None,
+        content_based_deduplication=opts.get("contentBasedDeduplication"),
+        visibility_timeout=durations.get("visibilityTimeout"),
+        retention_period=durations.get("retentionPeriod"),
+        delivery_delay=durations.get("deliveryDelay"),
+        receive_message_wait_time=durations.get("receiveMessageWaitTime"),
+        max_message_size_bytes=opts.get("maxMessageSizeBytes"),
+        dead_letter_queue=dlq,
     )
 
 
@@ -1001,11 +1047,19 @@ def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         )
     if fns:
         fs = fns[0]
+        es = fs.get("event_source") or {}
         fn = _maybe_function(
             ctx, _scope(stack, b, fs.get("scope")), fs, "Queue", c["id"], b.stack, "consumer"
         )
         if fn is not None:
-            fn.add_event_source(les.SqsEventSource(b.queue))
+            fn.add_event_source(les.SqsEventSource(
+                b.queue,
+                batch_size=es.get("batchSize"),
+                max_batching_window=_seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
+                report_batch_item_failures=es.get("reportBatchItemFailures"),
+                max_concurrency=es.get("maxConcurrency"),
+                enabled=es.get("enabled"),
+            ))
     _parameter(ctx, b, b.queue.queue_url)
 
 
@@ -1051,18 +1105,33 @@ def _cron_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     schedule = _plain(p.get("schedule"), "schedule")
     if not isinstance(schedule, str) or not re.match(r"^(rate|cron)\(.+\)$", schedule.strip()):
         raise SpecError(f'No schedule defined for the "{c["id"]}" Cron (a "rate(...)" or "cron(...)" string)')
-    if not c.get("functions"):
+    if not c.get("functions") and not c.get("fn_ref"):
         raise SpecError(f'No job defined for the "{c["id"]}" Cron')
+    rule_opts = _cdk_prop(c, "rule") or {}
+    if not isinstance(rule_opts, dict) or not set(rule_opts) <= {"enabled", "description", "ruleName"} or \
+            not all(isinstance(v, (str, bool)) for v in rule_opts.values()):
+        raise SpecError("`cdk.rule` options other than enabled, description and ruleName are not modeled")
     enabled = p.get("enabled")
     b.node = Construct(stack, c["id"])
     b.rule = events.Rule(
-        b.node, "Rule", schedule=events.Schedule.expression(schedule.strip()), enabled=enabled is not False
+        b.node, "Rule", schedule=events.Schedule.expression(schedule.strip()),
+        enabled=rule_opts.get("enabled", enabled is not False) is not False,
+        description=rule_opts.get("description"), rule_name=rule_opts.get("ruleName"),
     )
 
 
 def _cron_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     from aws_cdk import aws_events_targets as targets
 
+    if not c.get("functions"):
+        # `job: fn`: SST uses the Function construct as it is.
+        fb = ctx.lookup(str(c.get("fn_ref")), b.stack)
+        if fb is None or fb.kind != "Function":
+            ctx.skip("Cron job", c["id"], b.stack, f"`{c.get('fn_ref')}` is not a Function construct we could build")
+            return
+        b.function = fb.function
+        b.rule.add_target(targets.LambdaFunction(fb.function))
+        return
     fs = c["functions"][0]
     fn = _maybe_function(ctx, b.node, fs, "Cron", c["id"], b.stack, "job")
     if fn is not None:

@@ -199,6 +199,21 @@ class _SpecBuilder:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
         if c.kind == "EventBus":
             spec["rules"] = self.bus_rules(c, props, functions)
+        if c.kind == "Cron":
+            job = _get(props, "job")
+            if job is not None and job.kind == "object" and (job.get("cdk") is not None or job.get("jobProps") is not None):
+                self.skip(c.kind, c.id, c.stack, "the job's `cdk.target` options are not modeled")
+                return None
+            if not functions:
+                var = self.var_of(job.get("function") if job is not None and job.kind == "object" else job, c.path)
+                if var is not None:
+                    spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
+                    return spec
+        if c.kind == "Queue":
+            reason = self.queue_options(props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
         if c.kind in ("Function", "Cron") and not functions:
             if not any(s["id"] == c.id for s in self.skipped):
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
@@ -211,7 +226,8 @@ class _SpecBuilder:
         if c.kind == "Function":
             return c.id, "stack", {}
         if c.kind == "Cron":
-            return "Job", "construct", {}
+            # SST v1's Cron names its function "Job"; v2's `Job_{id}` (Cron.ts createRuleTarget).
+            return ("Job" if self.app.generation != "v2" else f"Job_{c.id}"), "construct", {}
         if c.kind == "Queue":
             return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
         if name is None:
@@ -367,6 +383,47 @@ class _SpecBuilder:
                 return other
         return None
 
+    def queue_options(self, props: Value | None, spec: dict[str, Any], functions: list[dict[str, Any]]) -> str | None:
+        """A Queue's `cdk.queue` options and its consumer's `cdk.eventSource` options, as the
+        engine takes them (durations in seconds); the reason when some cannot be modeled."""
+        q = _get(_get(props, "cdk"), "queue")
+        if q is not None:
+            if q.kind != "object":
+                return "`cdk.queue` cannot be evaluated statically (an imported queue is not modeled)"
+            opts: dict[str, Any] = {}
+            for e in q.entries:
+                kind = _QUEUE_OPTIONS.get(e.key)
+                if kind is None:
+                    return f"`cdk.queue.{e.key}` is not modeled"
+                if e.key == "deadLetterQueue":
+                    dlq = e.value
+                    ref = dlq.get("queue") if dlq.kind == "object" else None
+                    count = dlq.get("maxReceiveCount") if dlq.kind == "object" else None
+                    if ref is None or ref.kind != "ref" or count is None or count.kind != "number":
+                        return "`cdk.queue.deadLetterQueue` must be `{ queue: otherQueue.cdk.queue, maxReceiveCount: N }`"
+                    opts[e.key] = {"queue": {"$ref": ref.text}, "maxReceiveCount": int(float(str(count.value)))}
+                    continue
+                got = _option(e.value, kind)
+                if got is None:
+                    return f"`cdk.queue.{e.key}` cannot be evaluated statically"
+                opts[e.key] = got
+            spec["queue_options"] = opts
+        consumer = _get(props, "consumer")
+        source = _get(_get(consumer, "cdk"), "eventSource") or _get(consumer, "consumerProps")
+        if source is not None:
+            if source.kind != "object":
+                return "the consumer's `cdk.eventSource` cannot be evaluated statically"
+            es: dict[str, Any] = {}
+            for e in source.entries:
+                kind = _EVENT_SOURCE_OPTIONS.get(e.key)
+                got = _option(e.value, kind) if kind is not None else None
+                if got is None:
+                    return f"the consumer's `cdk.eventSource.{e.key}` is not modeled"
+                es[e.key] = got
+            for f in functions:
+                f["event_source"] = es
+        return None
+
     def bus_rules(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """An EventBus's `rules`: key, pattern, and targets in order (a function built from its
         definition, or a Queue/Function construct held in a variable)."""
@@ -468,7 +525,8 @@ class _SpecBuilder:
             "runtime": runtime,
             "environment": _merged_env(layers),
             "permissions": self.grant_items(layers, "permissions", c),
-            "bind": self.grant_items(layers, "bind", c),
+            # SST v1.x's `config` is the older name of `bind` (for Config.Secret/Parameter).
+            "bind": self.grant_items(layers, "bind", c) + self.grant_items(layers, "config", c),
             "memory": _first_size(layers, "memorySize", 1024),
             "timeout": _first_duration(layers, "timeout", 10),
             "source": {"path": str(h.path), "handler": h.handler},
@@ -520,6 +578,61 @@ def _quoted(position: str) -> str | None:
     """The name in a model position label such as 'Table consumer "consumer1"'."""
     m = re.search(r'"(.*)"$', position)
     return m.group(1) if m else None
+
+
+#: `cdk.queue` options the engine builds, with the kind of value each takes.
+_QUEUE_OPTIONS = {
+    "fifo": "bool", "contentBasedDeduplication": "bool", "visibilityTimeout": "duration",
+    "retentionPeriod": "duration", "deliveryDelay": "duration", "receiveMessageWaitTime": "duration",
+    "maxMessageSizeBytes": "number", "deadLetterQueue": "dlq",
+}
+#: A queue consumer's `cdk.eventSource` options.
+_EVENT_SOURCE_OPTIONS = {
+    "batchSize": "number", "maxBatchingWindow": "duration", "reportBatchItemFailures": "bool",
+    "maxConcurrency": "number", "enabled": "bool",
+}
+
+
+def _option(v: Value, kind: str) -> Any:
+    """A literal option value of `kind` (durations as seconds), else None."""
+    if kind == "bool":
+        return v.value if v.kind == "bool" else None
+    if kind == "number":
+        return int(float(str(v.value))) if v.kind == "number" else None
+    if kind == "duration":
+        return {"$seconds": _duration_seconds(v)} if _duration_seconds(v) is not None else None
+    return None
+
+
+_DURATION_UNITS = {"millis": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _duration_seconds(v: Value) -> int | None:
+    """`Duration.seconds(30)` / `cdk.Duration.minutes(5)` (CDK durations), in whole seconds."""
+    if v.kind != "unknown" or not v.text or len(v.text) > 80:
+        return None
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(v.text, "typescript")
+    stmt = pf.root.named_children[0] if pf.root.named_children else None
+    call = stmt.named_children[0] if stmt is not None and stmt.named_children else None
+    if call is None or call.type != "call_expression" or pf.errors:
+        return None
+    fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    if fn is None or fn.type != "member_expression" or args is None:
+        return None
+    obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+    unit = pf.node_text(prop) if prop is not None else ""
+    if obj is None or pf.node_text(obj).split(".")[-1] != "Duration" or unit not in _DURATION_UNITS:
+        return None
+    nums = [a for a in args.named_children if a.type != "comment"]
+    if len(nums) != 1 or nums[0].type != "number":
+        return None
+    try:
+        secs = float(pf.node_text(nums[0])) * _DURATION_UNITS[unit]
+    except ValueError:
+        return None
+    return int(secs) if secs.is_integer() else None
 
 
 def _unplaced(kind: str, position: str) -> str:
@@ -575,7 +688,7 @@ def _plain_props(props: Value | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
-              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "rules", "triggers"):
+              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "config", "rules", "triggers"):
         data.pop(k, None)
     return data
 
