@@ -1238,25 +1238,30 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             key = apig.HttpRouteKey.DEFAULT
         else:
             key = apig.HttpRouteKey.with_(r["path"], getattr(apig.HttpMethod, r["method"]))
-        iam = r.get("auth") == "iam"
-        if iam and "iam" not in authorizers:
-            authorizers["iam"] = auth.HttpIamAuthorizer()
-        if not iam and "none" not in authorizers:
-            authorizers["none"] = apig.HttpNoneAuthorizer()
+        kind = r.get("auth") or "none"
+        iam = kind == "iam"
         try:
+            if kind not in authorizers:
+                authorizers[kind] = (
+                    auth.HttpIamAuthorizer() if iam else apig.HttpNoneAuthorizer() if kind == "none"
+                    else _authorizer(ctx, b, kind, c.get("authorizers", {}).get(kind))
+                )
             route = apig.HttpRoute(
                 scope,
                 f"Route_{r['postfix']}",
                 http_api=b.http_api,
                 route_key=key,
                 integration=integration,
-                authorizer=authorizers["iam" if iam else "none"],
+                authorizer=authorizers[kind],
+                authorization_scopes=r.get("scopes"),
             )
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            _remove(scope, f"Route_{r['postfix']}")
             ctx.skip("Api route", f"{c['id']}/{r['key']}", b.stack, _reason(e))
             continue
         # SST sets NONE explicitly so that removing IAM auth later really updates the route.
-        route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
+        if kind in ("iam", "none"):
+            route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
     _parameter(ctx, b, b.attr("url"))
 
 
@@ -1531,6 +1536,37 @@ def _auth_grants(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
         role.attach_inline_policy(policy)
         for action, arns in statements:
             policy.add_statements(iam.PolicyStatement(actions=[action], resources=arns))
+
+
+def _authorizer(ctx: _Ctx, b: _Built, key: str, a: dict[str, Any] | None) -> Any:
+    """SST's Api.addAuthorizers for one authorizer (user_pool, jwt, lambda)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2_authorizers as auth
+    from aws_cdk import aws_cognito as cognito
+
+    if not isinstance(a, dict):
+        raise SpecError(f'Cannot find authorizer "{key}"')
+    common: dict[str, Any] = {"authorizer_name": a.get("name"), "identity_source": a.get("identitySource")}
+    if a["type"] == "user_pool":
+        pool = cognito.UserPool.from_user_pool_id(
+            b.node, f"Api-{b.id}-Authorizer-{key}-UserPool", ctx.resolve(a["userPoolId"], b.stack))
+        clients = [
+            cognito.UserPoolClient.from_user_pool_client_id(
+                b.node, f"Api-{b.id}-Authorizer-{key}-UserPoolClient-{i}", ctx.resolve(cid, b.stack))
+            for i, cid in enumerate(a.get("clientIds") or [])
+        ] if a.get("clientIds") is not None else None
+        region = ctx.resolve(a["region"], b.stack) if a.get("region") is not None else None
+        return auth.HttpUserPoolAuthorizer(key, pool, user_pool_clients=clients, user_pool_region=region, **common)
+    if a["type"] == "jwt":
+        return auth.HttpJwtAuthorizer(key, ctx.resolve(a["issuer"], b.stack),
+                                      jwt_audience=[ctx.resolve(x, b.stack) for x in a.get("audience", [])], **common)
+    fb = ctx.construct(a.get("function"), b.stack)
+    if fb is None or fb.kind != "Function":
+        raise SpecError(f'the function of the "{key}" authorizer is not a Function construct we could build')
+    types = [getattr(auth.HttpLambdaResponseType, str(t).upper()) for t in a.get("responseTypes") or []] or None
+    return auth.HttpLambdaAuthorizer(key, fb.function, response_types=types,
+                                     results_cache_ttl=cdk.Duration.seconds(int(a.get("resultsCacheTtl", 0))),
+                                     **common)
 
 
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sst_lsp.model.types import App, Construct, HandlerRef, StackDef, Value
+from sst_lsp.model.types import App, Construct, Entry, HandlerRef, StackDef, Value
 
 SPEC_VERSION = 1
 
@@ -83,6 +83,8 @@ class _SpecBuilder:
         self.skipped: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.default_runtime_used = False
+        #: (stack, Api id) -> the authorizers its routes use.
+        self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -178,6 +180,9 @@ class _SpecBuilder:
         cdefaults = _construct_defaults(props)
         if c.kind == "Api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
+            auth = self.api_auth.get((c.stack, c.id))
+            if auth:
+                spec["authorizers"] = auth
             return spec
         functions: list[dict[str, Any]] = []
         names: set[str] = set()
@@ -226,8 +231,7 @@ class _SpecBuilder:
         if c.kind == "Function":
             return c.id, "stack", {}
         if c.kind == "Cron":
-            # SST v1's Cron names its function "Job"; v2's `Job_{id}` (Cron.ts createRuleTarget).
-            return ("Job" if self.app.generation != "v2" else f"Job_{c.id}"), "construct", {}
+            return "Job", "construct", {}
         if c.kind == "Queue":
             return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
         if name is None:
@@ -270,6 +274,7 @@ class _SpecBuilder:
             keys.extend(" ".join(e.key.split()) for e in routes_v.entries)
         keys.extend(k for k in by_key if k not in in_props)
         defaults = _get(props, "defaults")
+        authorizers: dict[str, dict[str, Any] | str] | None = None
         for key in keys:
             label = f"{c.id}/{key}"
             if key in seen:
@@ -294,15 +299,32 @@ class _SpecBuilder:
             auth = _str(_get(route_obj, "authorizer")) or _str(_get(defaults, "authorizer")) \
                 or _str(_get(props, "defaultAuthorizationType")) or "none"
             auth = {"aws_iam": "iam", "iam": "iam", "none": "none"}.get(auth.lower(), auth)
+            scopes: list[str] | None = None
             if auth not in ("iam", "none"):
                 # Building the route without its authorizer would open it to everyone.
-                self.skip("Api route", label, c.stack, f'authorizer "{auth}" is not modeled')
-                continue
+                if authorizers is None:
+                    authorizers = self.api_authorizers(c, props)
+                found = authorizers.get(auth)
+                if found is None:
+                    self.skip("Api route", label, c.stack, f'Cannot find authorizer "{auth}"')
+                    continue
+                if isinstance(found, str):
+                    self.skip("Api route", label, c.stack, f'authorizer "{auth}": {found}')
+                    continue
+                if found["type"] in ("jwt", "user_pool"):
+                    sv = _get(route_obj, "authorizationScopes") or _get(defaults, "authorizationScopes")
+                    if sv is not None:
+                        if sv.kind != "array" or not all(i.kind == "string" for i in sv.items):
+                            self.skip("Api route", label, c.stack, "authorizationScopes cannot be evaluated statically")
+                            continue
+                        scopes = [str(i.value) for i in sv.items]
             payload = _str(_get(route_obj, "payloadFormatVersion")) or _str(_get(defaults, "payloadFormatVersion")) or "2.0"
             r: dict[str, Any] = {
                 "key": key, "method": method, "path": path, "postfix": postfix,
                 "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
             }
+            if scopes is not None:
+                r["scopes"] = scopes
             hr = by_key.get(key)
             if hr is not None:
                 fs = self.function(hr, f"Lambda_{postfix}", r["scope"], cdefaults, stack_defaults, c)
@@ -320,6 +342,88 @@ class _SpecBuilder:
                     self.skip("Api route", label, c.stack, "its function cannot be evaluated statically")
                     continue
             out.append(r)
+        if authorizers:
+            used = {r["auth"] for r in out}
+            spec_auth = {k: v for k, v in authorizers.items() if isinstance(v, dict) and k in used}
+            if spec_auth:
+                self.api_auth[(c.stack, c.id)] = spec_auth
+        return out
+
+    def api_authorizers(self, c: Construct, props: Value | None) -> dict[str, dict[str, Any] | str]:
+        """An Api's `authorizers` (SST's Api.addAuthorizers): key -> what the engine builds, or
+        the reason it cannot be."""
+        out: dict[str, dict[str, Any] | str] = {}
+        av = _get(props, "authorizers")
+        for e in av.entries if av is not None and av.kind == "object" else ():
+            v = e.value
+            atype = _str(_get(v, "type"))
+            if v.kind != "object" or atype not in ("jwt", "user_pool", "lambda"):
+                out[e.key] = "its props cannot be evaluated statically" if atype is None else f'type "{atype}" is unknown'
+                continue
+            if _get(v, "cdk") is not None:
+                out[e.key] = "`cdk.authorizer` is not modeled"
+                continue
+            a: dict[str, Any] = {"type": atype}
+            name = _get(v, "name")
+            if name is not None:
+                if name.kind != "string":
+                    out[e.key] = "its name cannot be evaluated statically"
+                    continue
+                a["name"] = name.value
+            ids = _get(v, "identitySource")
+            if ids is not None:
+                if ids.kind != "array" or not all(i.kind == "string" for i in ids.items):
+                    out[e.key] = "identitySource cannot be evaluated statically"
+                    continue
+                a["identitySource"] = [i.value for i in ids.items]
+            reason: str | None = None
+            if atype == "user_pool":
+                pool = _get(v, "userPool")
+                pid = _get(pool, "id")
+                if pid is None:
+                    reason = f'Missing "userPool" for "{e.key}" authorizer'
+                else:
+                    a["userPoolId"] = _scalar(pid)
+                    cids = _get(pool, "clientIds")
+                    if cids is not None:
+                        a["clientIds"] = [_scalar(i) for i in cids.items] if cids.kind == "array" else None
+                        if a["clientIds"] is None:
+                            reason = "clientIds cannot be evaluated statically"
+                    region = _get(pool, "region")
+                    if region is not None:
+                        a["region"] = _scalar(region)
+            elif atype == "jwt":
+                jwt = _get(v, "jwt")
+                issuer = _get(jwt, "issuer")
+                if issuer is None:
+                    reason = f'Missing "jwt" for "{e.key}" authorizer'
+                else:
+                    a["issuer"] = _scalar(issuer)
+                    aud = _get(jwt, "audience")
+                    a["audience"] = [_scalar(i) for i in aud.items] if aud is not None and aud.kind == "array" else []
+                    if aud is not None and aud.kind != "array":
+                        reason = "audience cannot be evaluated statically"
+            else:
+                fn = _get(v, "function")
+                item = self.grant_item(fn, 1, c) if fn is not None else None
+                if not isinstance(item, dict) or not ("$ref" in item or "$construct" in item):
+                    reason = f'Missing "function" for "{e.key}" authorizer' if fn is None else \
+                        "its function must be a Function construct (`new Function(...)` or a variable holding one)"
+                else:
+                    a["function"] = item
+                rt = _get(v, "responseTypes")
+                if rt is not None:
+                    if rt.kind != "array" or not all(i.kind == "string" for i in rt.items):
+                        reason = "responseTypes cannot be evaluated statically"
+                    else:
+                        a["responseTypes"] = [str(i.value) for i in rt.items]
+                ttl = _get(v, "resultsCacheTtl")
+                if ttl is not None:
+                    secs = _first_duration([Value("object", ttl.range, entries=(Entry("t", ttl.range, ttl),))], "t", -1)
+                    if secs < 0:
+                        reason = "resultsCacheTtl cannot be evaluated statically"
+                    a["resultsCacheTtl"] = secs
+            out[e.key] = reason if reason is not None else a
         return out
 
     def var_of(self, v: Value | None, path: Path) -> str | None:

@@ -211,6 +211,58 @@ def test_shop_cognito_pool_triggers_identity_pool_and_cross_stack_grant(shop: Sy
     assert "Fn::ImportValue" in grant["Roles"][0]
 
 
+def test_shop_api_authorizers(shop: SynthResult) -> None:
+    """SST's Api.addAuthorizers: a user pool (JWT) authorizer from the Cognito construct and a
+    Lambda authorizer; `defaults.authorizer` and its scopes reach every route but the one
+    that says `authorizer: "none"`."""
+    api = template(shop, "ApiStack")["Resources"]
+    expect_tree(template(shop, "ApiStack"), "dev-shop-ApiStack", {
+        "Api/Api/jwt/Resource": "AWS::ApiGatewayV2::Authorizer",
+        "Api/Api/partner/Resource": "AWS::ApiGatewayV2::Authorizer",
+        "PartnerAuthorizer/Resource": "AWS::Lambda::Function",
+    })
+    jwt = api[cdk_logical_id("Api/Api/jwt/Resource")]["Properties"]
+    assert jwt["AuthorizerType"] == "JWT" and jwt["Name"] == "jwt"
+    issuer = json.dumps(jwt["JwtConfiguration"]["Issuer"])
+    assert "https://cognito-idp.us-east-1.amazonaws.com/" in issuer and "AuthUserPool" in issuer
+    assert "AuthUserPoolClient" in json.dumps(jwt["JwtConfiguration"]["Audience"])
+    partner = api[cdk_logical_id("Api/Api/partner/Resource")]["Properties"]
+    assert (partner["AuthorizerType"], partner["EnableSimpleResponses"], partner["AuthorizerResultTtlInSeconds"]) \
+        == ("REQUEST", True, 0)
+    assert "PartnerAuthorizer" in json.dumps(partner["AuthorizerUri"])
+
+    def route(path: str) -> dict[str, Any]:
+        props: dict[str, Any] = api[cdk_logical_id(f"Api/Route_{path}/Resource")]["Properties"]
+        return props
+
+    orders = route("GET_--orders")
+    assert (orders["AuthorizationType"], orders["AuthorizationScopes"]) == ("JWT", ["orders/read"])
+    assert orders["AuthorizerId"] == {"Ref": cdk_logical_id("Api/Api/jwt/Resource")}
+    assert route("GET_--health")["AuthorizationType"] == "NONE"
+    assert route("POST_--partner--orders")["AuthorizationType"] == "CUSTOM"
+    assert "AuthorizationScopes" not in route("POST_--partner--orders")
+
+
+def test_unknown_or_dynamic_authorizers_leave_their_routes_out(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "", """
+  new sst.Api(stack, "Api", {
+    authorizers: { custom: { type: "jwt", jwt: { issuer: issuerFor(stack), audience: ["x"] } } },
+    routes: {
+      "GET /a": { authorizer: "missing", function: "src/fn.main" },
+      "GET /b": { authorizer: "custom", function: "src/fn.main" },
+      "GET /c": "src/fn.main",
+    },
+  });
+""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    reasons = {s.id: s.reason for s in result.skipped}
+    assert reasons["Api/GET /a"] == 'Cannot find authorizer "missing"'
+    # The issuer is a call: the route is left out, never built open.
+    assert "Api/GET /b" in reasons
+    routes = [r for r in template(result, "S")["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Route"]
+    assert [r["Properties"]["RouteKey"] for r in routes] == ["GET /c"]
+
+
 def test_shop_outputs_of_construct_attributes(shop: SynthResult) -> None:
     events, auth, api = (template(shop, s)["Outputs"] for s in ("Events", "AuthStack", "ApiStack"))
     bus = cdk_logical_id("Bus/EventBus/Resource")

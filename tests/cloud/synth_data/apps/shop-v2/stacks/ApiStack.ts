@@ -14,10 +14,35 @@ export function ApiStack({ stack }: StackContext) {
   });
 
   const api = new Api(stack, "Api", {
-    defaults: { function: { bind: [bus] } },
+    authorizers: {
+      jwt: {
+        type: "user_pool",
+        userPool: { id: auth.userPoolId, clientIds: [auth.userPoolClientId] },
+      },
+      partner: {
+        type: "lambda",
+        function: new Function(stack, "PartnerAuthorizer", {
+          handler: "packages/functions/src/auth/partner.handler",
+        }),
+        responseTypes: ["simple"],
+      },
+    },
+    defaults: {
+      authorizer: "jwt",
+      authorizationScopes: ["orders/read"],
+      function: { bind: [bus] },
+    },
     routes: {
       "POST /checkout": checkout,
       "GET /orders": "packages/functions/src/orders/list.handler",
+      "GET /health": {
+        authorizer: "none",
+        function: "packages/functions/src/orders/health.handler",
+      },
+      "POST /partner/orders": {
+        authorizer: "partner",
+        function: "packages/functions/src/orders/partner.handler",
+      },
     },
   });
 
