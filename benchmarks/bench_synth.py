@@ -15,7 +15,11 @@ Target from the issue: repeated synths in the warm worker take well under a seco
 With `--esbuild PATH` (an esbuild binary you have; none is downloaded) the app gets it as
 `node_modules/.bin/esbuild`, so node handlers are bundled as in a real SST app.
 
-Usage: python benchmarks/bench_synth.py [--stacks N] [--runs N] [--esbuild PATH] [--keep]
+With `--wide` the app is an SST v2 app whose stacks also hold a Config.Secret, an EventBus rule
+with a target function, a KinesisStream consumer and a Cognito pool with a trigger (67 resources
+per stack).
+
+Usage: python benchmarks/bench_synth.py [--stacks N] [--runs N] [--esbuild PATH] [--wide] [--keep]
 """
 
 from __future__ import annotations
@@ -59,10 +63,54 @@ export function Stack{i}({{ stack }}: StackContext) {{
 }}
 """
 
+#: With `--wide`: the constructs added later to the embedded synth too (Config, EventBus,
+#: KinesisStream, Cognito with a trigger, outputs of their attributes).
+STACK_WIDE = """import {{ Api, Config, Cron, EventBus, KinesisStream, Cognito, Queue, StackContext, Table }} from "sst/constructs";
 
-def generate(root: Path, stacks: int) -> None:
+export function Stack{i}({{ stack }}: StackContext) {{
+  const KEY = new Config.Secret(stack, "KEY{i}");
+  const table = new Table(stack, "Table{i}", {{
+    fields: {{ pk: "string", sk: "string" }},
+    primaryIndex: {{ partitionKey: "pk", sortKey: "sk" }},
+    stream: true,
+    consumers: {{ indexer: "services/src/handler.main" }},
+  }});
+  const api = new Api(stack, "Api{i}", {{
+    defaults: {{ function: {{ bind: [table, KEY] }} }},
+    routes: {{
+      "GET /items": "services/src/handler.main",
+      "POST /items": "services/src/handler.main",
+      "GET /items/{{id}}": "services/src/handler.main",
+    }},
+  }});
+  new Queue(stack, "Queue{i}", {{ consumer: "services/src/handler.main" }});
+  new Cron(stack, "Cron{i}", {{ schedule: "rate(1 hour)", job: "services/src/handler.main" }});
+  const bus = new EventBus(stack, "Bus{i}", {{
+    rules: {{ r{i}: {{ pattern: {{ source: ["bench"] }}, targets: {{ t: "services/src/handler.main" }} }} }},
+  }});
+  const stream = new KinesisStream(stack, "Stream{i}", {{ consumers: {{ c: "services/src/handler.main" }} }});
+  const auth = new Cognito(stack, "Auth{i}", {{ login: ["email"], triggers: {{ preSignUp: "services/src/handler.main" }} }});
+  stack.addOutputs({{ Url: api.url, Bus: bus.eventBusName, Stream: stream.streamName, Pool: auth.userPoolId }});
+}}
+"""
+
+
+def generate(root: Path, stacks: int, wide: bool = False) -> None:
     (root / "stacks").mkdir(parents=True)
     (root / "services" / "src").mkdir(parents=True)
+    if wide:
+        (root / "sst.config.ts").write_text(
+            'import { SSTConfig } from "sst";\n'
+            + "".join(f'import {{ Stack{i} }} from "./stacks/Stack{i}";\n' for i in range(stacks))
+            + 'export default {\n  config() { return { name: "bench", region: "us-east-1" }; },\n'
+            + '  stacks(app) {\n    app.setDefaultFunctionProps({ runtime: "nodejs22.x" });\n'
+            + "    app" + "".join(f".stack(Stack{i})" for i in range(stacks)) + ";\n  },\n} satisfies SSTConfig;\n"
+        )
+        (root / "services" / "package.json").write_text('{ "name": "services", "private": true }\n')
+        (root / "services" / "src" / "handler.ts").write_text("export const main = async () => ({ statusCode: 200 });\n")
+        for i in range(stacks):
+            (root / "stacks" / f"Stack{i}.ts").write_text(STACK_WIDE.format(i=i))
+        return
     (root / "sst.json").write_text('{"name": "bench", "region": "us-east-1", "main": "stacks/index.ts"}\n')
     (root / "services" / "src" / "handler.ts").write_text("export const main = async () => ({ statusCode: 200 });\n")
     imports = "\n".join(f'import {{ Stack{i} }} from "./Stack{i}";' for i in range(stacks))
@@ -104,6 +152,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the generated app and outputs")
     ap.add_argument("--esbuild", type=Path, default=None, help="an esbuild binary to bundle handlers with")
+    ap.add_argument("--wide", action="store_true",
+                    help="a v2 app whose stacks also hold Config, EventBus, KinesisStream and Cognito")
     args = ap.parse_args()
 
     from sst_lsp.cloud.synth import synth_app
@@ -114,7 +164,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-synth-"))
     try:
         app_dir = tmp / "app"
-        generate(app_dir, args.stacks)
+        generate(app_dir, args.stacks, args.wide)
         if args.esbuild is not None:
             (app_dir / "node_modules" / ".bin").mkdir(parents=True)
             (app_dir / "node_modules" / ".bin" / "esbuild").symlink_to(args.esbuild.resolve())

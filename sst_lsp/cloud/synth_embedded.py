@@ -895,7 +895,6 @@ def _table_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
 
 def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    from aws_cdk import aws_lambda as lam
     from aws_cdk import aws_lambda_event_sources as les
 
     for fs in c.get("functions", []):
@@ -911,8 +910,26 @@ def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             ctx, _scope(stack, b, fs.get("scope")), fs, "Table", c["id"], b.stack, "consumer"
         )
         if fn is not None:
-            fn.add_event_source(les.DynamoEventSource(b.table, starting_position=lam.StartingPosition.LATEST))
+            fn.add_event_source(les.DynamoEventSource(b.table, **_stream_source(fs)))
     _parameter(ctx, b, b.attr("tableName"))
+
+
+def _stream_source(fs: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB or Kinesis event source's options: SST's LATEST start, then `cdk.eventSource`."""
+    from aws_cdk import aws_lambda as lam
+
+    es = fs.get("event_source") or {}
+    return {
+        "starting_position": getattr(lam.StartingPosition, str(es.get("startingPosition", "LATEST"))),
+        "batch_size": es.get("batchSize"),
+        "max_batching_window": _seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
+        "report_batch_item_failures": es.get("reportBatchItemFailures"),
+        "enabled": es.get("enabled"),
+        "retry_attempts": es.get("retryAttempts"),
+        "bisect_batch_on_error": es.get("bisectBatchOnError"),
+        "parallelization_factor": es.get("parallelizationFactor"),
+        "max_record_age": _seconds(es["maxRecordAge"]) if es.get("maxRecordAge") else None,
+    }
 
 
 def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -979,8 +996,10 @@ def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             ctx, _scope(stack, b, fs.get("scope")), fs, "Bucket", c["id"], b.stack, "notification"
         )
         if fn is not None:
+            filters = [s3.NotificationKeyFilter(prefix=f.get("prefix"), suffix=f.get("suffix"))
+                       for f in fs.get("filters") or []]
             for t in types:
-                b.bucket.add_event_notification(t, s3n.LambdaDestination(fn))
+                b.bucket.add_event_notification(t, s3n.LambdaDestination(fn), *filters)
     _parameter(ctx, b, b.bucket.bucket_name)
 
 
@@ -1389,14 +1408,13 @@ def _kinesis_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> Non
 
 
 def _kinesis_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    from aws_cdk import aws_lambda as lam
     from aws_cdk import aws_lambda_event_sources as les
 
     for fs in c.get("functions", []):
         fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope")), fs, "KinesisStream", c["id"], b.stack,
                              "consumer")
         if fn is not None:
-            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], starting_position=lam.StartingPosition.LATEST))
+            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], **_stream_source(fs)))
     _parameter(ctx, b, b.attr("streamName"))
 
 

@@ -194,9 +194,14 @@ class _SpecBuilder:
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
                 continue
+            options, reason = self.entry_options(c, props, h)
+            if reason is not None:
+                self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, reason)
+                continue
             fs = self.function(h, fid, where, cdefaults, stack_defaults, c)
             if fs is not None:
                 fs.update(extra)
+                fs.update(options)
                 functions.append(fs)
                 names.add(fid)
         spec["functions"] = functions
@@ -204,6 +209,17 @@ class _SpecBuilder:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
         if c.kind == "EventBus":
             spec["rules"] = self.bus_rules(c, props, functions)
+        if c.kind == "Bucket":
+            ns = _get(props, "notifications")
+            done = {f["id"] for f in functions} | {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
+            for e in ns.entries if ns is not None and ns.kind == "object" else ():
+                fid = f"Notification_{c.id}_{e.key}"
+                if fid not in done:
+                    # A queue or topic destination, or a function we could not read: never dropped silently.
+                    self.skip("Bucket notification", f"{c.id}/{fid}", c.stack,
+                              "queue and topic notifications are not modeled" if e.value.kind == "object"
+                              and _str(e.value.get("type")) in ("queue", "topic")
+                              else "its function cannot be evaluated statically")
         if c.kind == "Cron":
             job = _get(props, "job")
             if job is not None and job.kind == "object" and (job.get("cdk") is not None or job.get("jobProps") is not None):
@@ -487,6 +503,53 @@ class _SpecBuilder:
                 return other
         return None
 
+    def entry_options(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[dict[str, Any], str | None]:
+        """The options beside a consumer's, subscriber's or notification's function (its
+        `cdk.eventSource`, `cdk.subscription`, `filters`), as the engine takes them; or the
+        reason they cannot be modeled."""
+        field_name = {"Table": "consumers", "KinesisStream": "consumers", "Topic": "subscribers",
+                      "Bucket": "notifications"}.get(c.kind)
+        name = _quoted(h.position)
+        entry = _get(_get(props, field_name), name) if field_name and name is not None else None
+        if entry is None or entry.kind != "object":
+            return {}, None
+        if c.kind == "Topic":
+            if entry.get("cdk") is not None or entry.get("subscriberProps") is not None:
+                return {}, "`cdk.subscription` options (filter policies) are not modeled"
+            return {}, None
+        if c.kind == "Bucket":
+            filters = entry.get("filters")
+            if filters is None:
+                return {}, None
+            out: list[dict[str, str]] = []
+            for f in filters.items if filters.kind == "array" else ():
+                keys = {e.key: e.value for e in f.entries} if f.kind == "object" else {}
+                if not keys or not set(keys) <= {"prefix", "suffix"} or any(v.kind != "string" for v in keys.values()):
+                    return {}, "notification filters must be `{ prefix }` or `{ suffix }` strings"
+                out.append({k: str(v.value) for k, v in keys.items()})
+            if filters.kind != "array":
+                return {}, "notification filters cannot be evaluated statically"
+            return {"filters": out}, None
+        source = _get(entry.get("cdk"), "eventSource") or entry.get("consumerProps")
+        if source is None:
+            return {}, None
+        if source.kind != "object":
+            return {}, "the consumer's `cdk.eventSource` cannot be evaluated statically"
+        es: dict[str, Any] = {}
+        for e in source.entries:
+            if e.key == "startingPosition":
+                word = e.value.text.rsplit(".", 1)[-1] if e.value.kind == "ref" else None
+                if word not in ("LATEST", "TRIM_HORIZON"):
+                    return {}, "the consumer's `cdk.eventSource.startingPosition` is not modeled"
+                es[e.key] = word
+                continue
+            kind = _STREAM_SOURCE_OPTIONS.get(e.key)
+            got = _option(e.value, kind) if kind is not None else None
+            if got is None:
+                return {}, f"the consumer's `cdk.eventSource.{e.key}` is not modeled"
+            es[e.key] = got
+        return {"event_source": es}, None
+
     def queue_options(self, props: Value | None, spec: dict[str, Any], functions: list[dict[str, Any]]) -> str | None:
         """A Queue's `cdk.queue` options and its consumer's `cdk.eventSource` options, as the
         engine takes them (durations in seconds); the reason when some cannot be modeled."""
@@ -694,6 +757,14 @@ _QUEUE_OPTIONS = {
 _EVENT_SOURCE_OPTIONS = {
     "batchSize": "number", "maxBatchingWindow": "duration", "reportBatchItemFailures": "bool",
     "maxConcurrency": "number", "enabled": "bool",
+}
+
+
+#: A table or stream consumer's `cdk.eventSource` options (startingPosition aside).
+_STREAM_SOURCE_OPTIONS = {
+    "batchSize": "number", "maxBatchingWindow": "duration", "reportBatchItemFailures": "bool", "enabled": "bool",
+    "retryAttempts": "number", "bisectBatchOnError": "bool", "parallelizationFactor": "number",
+    "maxRecordAge": "duration",
 }
 
 
