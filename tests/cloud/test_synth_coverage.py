@@ -453,3 +453,48 @@ def test_v2_auth_is_listed_as_not_modeled(tmp_path: Path) -> None:
     [skip] = [s for s in spec["skipped"] if s["id"] == "Login"]
     assert skip["kind"] == "Auth" and "SST v2's Auth" in skip["reason"]
     assert not any(s["id"] == "Auth" for s in spec["skipped"])  # the Cognito construct is built
+
+
+def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "", """
+  const uploads = new sst.Queue(stack, "Uploads");
+  new sst.Table(stack, "Events", {
+    fields: { pk: "string" },
+    primaryIndex: { partitionKey: "pk" },
+    stream: "new_image",
+    consumers: {
+      archive: {
+        function: "src/fn.main",
+        cdk: { eventSource: { batchSize: 10, startingPosition: StartingPosition.TRIM_HORIZON } },
+      },
+    },
+  });
+  new sst.Bucket(stack, "Photos", {
+    notifications: {
+      resize: { function: "src/fn.main", events: ["object_created"], filters: [{ prefix: "raw/" }, { suffix: ".jpg" }] },
+      enqueue: { type: "queue", queue: uploads },
+    },
+  });
+  new sst.Topic(stack, "Alerts", {
+    subscribers: {
+      pager: { function: "src/fn.main", cdk: { subscription: { filterPolicy: { level: critical } } } },
+      log: "src/fn.main",
+    },
+  });
+""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    reasons = {s.id: s.reason for s in result.skipped}
+    assert reasons == {
+        "Photos/Notification_Photos_enqueue": "queue and topic notifications are not modeled",
+        "Alerts/Subscriber_Alerts_pager": "`cdk.subscription` options (filter policies) are not modeled",
+    }
+    res = template(result, "S")["Resources"]
+    [mapping] = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert (mapping["BatchSize"], mapping["StartingPosition"]) == (10, "TRIM_HORIZON")
+    [notes] = [r["Properties"] for r in res.values() if r["Type"] == "Custom::S3BucketNotifications"]
+    [config] = notes["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"},
+                                                        {"Name": "suffix", "Value": ".jpg"}]}}
+    assert [r["Type"] for r in res.values()].count("AWS::SNS::Subscription") == 1
+    assert lint_errors(result.stacks[0].template_path) == []
