@@ -650,6 +650,9 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, conne
         ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
     )
     _add_statements(fn, statements)
+    for i, arn in enumerate(fs.get("layers") or []):
+        # An imported layer adds no resource: only its ARN in `Layers`.
+        fn.add_layers(lam.LayerVersion.from_layer_version_arn(fn, f"Layer_{i}", arn))
     return fn
 
 

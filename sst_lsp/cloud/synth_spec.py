@@ -32,6 +32,13 @@ MODELED_KINDS = frozenset({
     "EventBus", "KinesisStream", "Cognito", "Auth",
 })
 
+#: Constructs that need SST's own custom-resource handler code (which only SST ships).
+_NEEDS_SST_HANDLER = {
+    "WebSocketApi": "it needs SST's custom resource handler (the API Gateway CloudWatch role)",
+    "Script": "it runs its functions through SST's script custom resource",
+    "RDS": "its serverless cluster (with the VPC and the migration custom resource SST adds) is not modeled yet",
+}
+
 #: Frontend sites: they need the app's own build (and SST's deploy custom resources).
 SITE_KINDS = frozenset({
     "StaticSite", "NextjsSite", "ReactStaticSite", "ViteStaticSite", "RemixSite", "AstroSite", "SolidStartSite",
@@ -156,6 +163,10 @@ class _SpecBuilder:
         if c.kind == "Auth" and self.app.generation == "v2":
             self.skip(c.kind, c.id, c.stack, "SST v2's Auth (an authenticator function with its signing keys) is "
                       "not modeled by the embedded synth (use synth mode `project`)")
+            return None
+        if c.kind in _NEEDS_SST_HANDLER:
+            self.skip(c.kind, c.id, c.stack, f"{_NEEDS_SST_HANDLER[c.kind]}: not modeled by the embedded synth "
+                      "(use synth mode `project`)")
             return None
         if c.kind not in MODELED_KINDS:
             self.skip(c.kind, c.id, c.stack, "not modeled by the embedded synth (use synth mode `project`)")
@@ -686,6 +697,18 @@ class _SpecBuilder:
             return None
         layers = [v for v in (_props_obj(h.function_props), cdefaults) if v is not None]
         layers.extend(reversed(stack_defaults))
+        lambda_layers: list[str] = []
+        for layer in reversed(layers):
+            lv = layer.get("layers")
+            if lv is None:
+                continue
+            for item in lv.items if lv.kind == "array" else (lv,):
+                arn = item.value if item.kind == "string" else _layer_arn(item)
+                if not isinstance(arn, str):
+                    fail("layers other than ARNs (a string or `LayerVersion.fromLayerVersionArn(...)`) are not "
+                         "modeled by the embedded synth")
+                    return None
+                lambda_layers.append(arn)
         fs: dict[str, Any] = {
             "id": fid,
             "scope": where,
@@ -697,6 +720,7 @@ class _SpecBuilder:
             "memory": _first_size(layers, "memorySize", 1024),
             "timeout": _first_duration(layers, "timeout", 10),
             "source": {"path": str(h.path), "handler": h.handler},
+            "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
         }
         if family == "python":
@@ -808,6 +832,28 @@ def _duration_seconds(v: Value) -> int | None:
     except ValueError:
         return None
     return int(secs) if secs.is_integer() else None
+
+
+def _layer_arn(v: Value) -> str | None:
+    """The ARN of `LayerVersion.fromLayerVersionArn(scope, "id", "arn:...")`, else None."""
+    if v.kind != "unknown" or not v.text or len(v.text) > 400:
+        return None
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(v.text, "typescript")
+    stmt = pf.root.named_children[0] if pf.root.named_children else None
+    call = stmt.named_children[0] if stmt is not None and stmt.named_children else None
+    if call is None or call.type != "call_expression" or pf.errors:
+        return None
+    fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+    if prop is None or pf.node_text(prop) != "fromLayerVersionArn" or args is None:
+        return None
+    items = [a for a in args.named_children if a.type != "comment"]
+    last = items[-1] if len(items) == 3 else None
+    if last is None or last.type != "string":
+        return None
+    return pf.node_text(last)[1:-1]
 
 
 def _unplaced(kind: str, position: str) -> str:

@@ -498,3 +498,22 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
                                                         {"Name": "suffix", "Value": ".jpg"}]}}
     assert [r["Type"] for r in res.values()].count("AWS::SNS::Subscription") == 1
     assert lint_errors(result.stacks[0].template_path) == []
+
+
+def test_function_layers_by_arn(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "", """
+  const sharp = LayerVersion.fromLayerVersionArn(stack, "Sharp", "arn:aws:lambda:us-east-1:123456789012:layer:sharp:3");
+  stack.setDefaultFunctionProps({ layers: ["arn:aws:lambda:us-east-1:123456789012:layer:otel:7"] });
+  new sst.Function(stack, "Thumbs", { handler: "src/fn.main", layers: [sharp] });
+  new sst.Function(stack, "Built", { handler: "src/fn.main", layers: [new LayerVersion(stack, "Own", { code })] });
+  new sst.WebSocketApi(stack, "Chat", { routes: { $connect: "src/fn.main" } });
+""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    reasons = {s.id: s.reason for s in result.skipped}
+    assert "layers other than ARNs" in reasons["Built"]
+    assert "SST's custom resource handler" in reasons["Chat"]
+    fn = template(result, "S")["Resources"][cdk_logical_id("Thumbs/Resource")]["Properties"]
+    # Stack defaults first, then the function's own (SST concatenates layers).
+    assert fn["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:otel:7",
+                            "arn:aws:lambda:us-east-1:123456789012:layer:sharp:3"]
+    assert lint_errors(result.stacks[0].template_path) == []
