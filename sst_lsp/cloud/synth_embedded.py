@@ -161,6 +161,17 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
+_ATTRS["AppSyncApi"] = {
+    "url": lambda b: b.extra["api"].graphql_url,
+    "apiId": lambda b: b.extra["api"].api_id,
+    "apiArn": lambda b: b.extra["api"].arn,
+    "apiName": lambda b: b.extra["api"].name,
+    "apiKey": lambda b: b.extra["api"].api_key,
+    "id": lambda b: b.id,
+    "cdk.graphqlApi.graphqlUrl": lambda b: b.extra["api"].graphql_url,
+    "cdk.graphqlApi.apiId": lambda b: b.extra["api"].api_id,
+    "cdk.graphqlApi.apiKey": lambda b: b.extra["api"].api_key,
+}
 #: SST v1's Auth is v2's Cognito (the same construct tree).
 _ATTRS["Auth"] = _ATTRS["Cognito"]
 
@@ -221,6 +232,7 @@ _BINDING: dict[str, tuple[str, str]] = {
     "Config.Parameter": ("value", "value"),
     "EventBus": ("eventBusName", "eventBusName"),
     "KinesisStream": ("streamName", "streamName"),
+    "AppSyncApi": ("url", "url"),
 }
 
 #: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
@@ -1590,6 +1602,81 @@ def _authorizer(ctx: _Ctx, b: _Built, key: str, a: dict[str, Any] | None) -> Any
                                      **common)
 
 
+def _appsync_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's AppSyncApi: `Api` (GraphqlApi named `{stage}-{app}-{id}`, X-Ray on) from the schema file."""
+    from aws_cdk import aws_appsync as appsync
+    from constructs import Construct
+
+    if not c.get("schema"):
+        raise SpecError(f'Missing "schema" in "{c["id"]}" AppSyncApi')
+    b.node = Construct(stack, c["id"])
+    b.extra["api"] = appsync.GraphqlApi(
+        b.node, "Api", name=ctx.prefixed(c["id"]), xray_enabled=True,
+        definition=appsync.Definition.from_schema(appsync.SchemaFile.from_asset(c["schema"])),
+    )
+
+
+def _mapping(m: Any) -> Any:
+    from aws_cdk import aws_appsync as appsync
+
+    if not isinstance(m, dict):
+        return None
+    return appsync.MappingTemplate.from_file(m["file"]) if "file" in m else appsync.MappingTemplate.from_string(m["inline"])
+
+
+def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """Data sources in order, then resolvers (SST's addDataSource / addResolver)."""
+    api = b.extra["api"]
+    fns = c.get("functions", [])
+    by_ds = {f["ds"]: f for f in fns if "ds" in f}
+    by_res = {f["resolver"]: f for f in fns if "resolver" in f}
+    sources: dict[str, Any] = {}
+    for d in c.get("data_sources", []):
+        key = d["key"]
+        opts = {"name": d.get("name"), "description": d.get("description")}
+        try:
+            if d["type"] == "lambda":
+                fs = by_ds.get(key)
+                fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope") if fs else None), fs, "AppSyncApi",
+                                     c["id"], b.stack, "data source")
+                if fn is None:
+                    continue
+                sources[key] = api.add_lambda_data_source(key, fn, **opts)
+            elif d["type"] == "dynamodb":
+                tb = ctx.lookup(str(d.get("fn_ref")), b.stack)
+                if tb is None or tb.kind != "Table":
+                    raise SpecError(f"`{d.get('fn_ref')}` is not a Table construct we could build")
+                sources[key] = api.add_dynamo_db_data_source(key, tb.table, **opts)
+            elif d["type"] == "http":
+                sources[key] = api.add_http_data_source(key, d["endpoint"], **opts)
+            else:
+                sources[key] = api.add_none_data_source(key, **opts)
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("AppSyncApi data source", f"{c['id']}/{key}", b.stack, _reason(e))
+    for r in c.get("resolvers", []):
+        t, f = r["type_name"], r["field"]
+        label = f"{c['id']}/{r['key']}"
+        if r.get("ds") is not None:
+            source = sources.get(r["ds"])
+            if source is None:
+                ctx.skip("AppSyncApi resolver", label, b.stack, f'its data source "{r["ds"]}" was not built')
+                continue
+        else:
+            fs = by_res.get(r["key"])
+            fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope") if fs else None), fs, "AppSyncApi",
+                                 c["id"], b.stack, "resolver")
+            if fn is None:
+                continue
+            source = api.add_lambda_data_source(f"LambdaDS_{t}_{f}", fn)
+        try:
+            api.create_resolver(f"{t}{f}Resolver", data_source=source, type_name=t, field_name=f,
+                                request_mapping_template=_mapping(r.get("requestMapping")),
+                                response_mapping_template=_mapping(r.get("responseMapping")))
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("AppSyncApi resolver", label, b.stack, _reason(e))
+    _parameter(ctx, b, b.attr("url"))
+
+
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_primary,
     "Table": _table_primary,
@@ -1604,6 +1691,7 @@ _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] =
     "KinesisStream": _kinesis_primary,
     "Cognito": _cognito_primary,
     "Auth": _cognito_primary,
+    "AppSyncApi": _appsync_primary,
 }
 _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_rest,
@@ -1619,6 +1707,7 @@ _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "KinesisStream": _kinesis_rest,
     "Cognito": _cognito_rest,
     "Auth": _cognito_rest,
+    "AppSyncApi": _appsync_rest,
 }
 
 #: The kinds this engine builds.

@@ -14,6 +14,7 @@ Nothing is dropped silently.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ SPEC_VERSION = 1
 #: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
 MODELED_KINDS = frozenset({
     "Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function", "Config.Secret", "Config.Parameter",
-    "EventBus", "KinesisStream", "Cognito", "Auth",
+    "EventBus", "KinesisStream", "Cognito", "Auth", "AppSyncApi",
 })
 
 #: Constructs that need SST's own custom-resource handler code (which only SST ships).
@@ -241,6 +242,12 @@ class _SpecBuilder:
                 if var is not None:
                     spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
                     return spec
+        if c.kind == "AppSyncApi":
+            reason = self.appsync(c, props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
         if c.kind == "Queue":
             reason = self.queue_options(props, spec, functions)
             if reason is not None:
@@ -269,6 +276,16 @@ class _SpecBuilder:
             return f"Subscriber_{c.id}_{name}", _where(props, "subscribers", name), {}
         if c.kind == "KinesisStream":
             return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
+        if c.kind == "AppSyncApi" and h.position.startswith("data source "):
+            return f"Lambda_{name}", _where(props, "dataSources", name), {"ds": name}
+        if c.kind == "AppSyncApi" and h.route is not None:
+            key = " ".join(h.route.split())
+            parts = key.split(" ")
+            if len(parts) != 2:
+                return None, "", {}
+            rs = _get(props, "resolvers")
+            own = rs is not None and rs.kind == "object" and any(" ".join(e.key.split()) == key for e in rs.entries)
+            return f"Lambda_{parts[0]}_{parts[1]}", "construct" if own else "stack", {"resolver": key}
         if c.kind in ("Cognito", "Auth"):
             return name, "construct", {"trigger": name}
         if c.kind == "EventBus":
@@ -512,6 +529,100 @@ class _SpecBuilder:
         for other in self.app.constructs:
             if other.range == v.range and other.path in paths:
                 return other
+        return None
+
+    def appsync(self, c: Construct, props: Value | None, spec: dict[str, Any],
+                functions: list[dict[str, Any]]) -> str | None:
+        """An AppSyncApi's schema file, data sources and resolvers (SST's AppSyncApi.ts:
+        createGraphApi, addDataSource, addResolver); the reason when it cannot be modeled."""
+        if _get(_get(props, "cdk"), "graphqlApi") is not None:
+            return "`cdk.graphqlApi` is not modeled"
+        if _get(props, "customDomain") is not None:
+            return "custom domains need a Route 53 lookup at synth time: not modeled"
+        schema = _get(props, "schema")
+        if schema is None or schema.kind != "string":
+            return (f'Missing "schema" in "{c.id}" AppSyncApi' if schema is None else
+                    "several schema files are merged by SST's graphql tooling: not modeled" if schema.kind == "array"
+                    else "its schema cannot be evaluated statically")
+        path = _normal(self.app.root / str(schema.value))
+        if not path.is_file():
+            return f"its schema file {schema.value} does not exist"
+        spec["schema"] = str(path)
+        built_ds = {f["ds"] for f in functions if "ds" in f}
+        built_res = {f["resolver"] for f in functions if "resolver" in f}
+        sources: list[dict[str, Any]] = []
+        dsv = _get(props, "dataSources")
+        for e in dsv.entries if dsv is not None and dsv.kind == "object" else ():
+            v = e.value
+            dtype = _str(_get(v, "type")) if v.kind == "object" else None
+            d: dict[str, Any] = {"key": e.key, "type": dtype or "lambda"}
+            for opt in ("name", "description"):
+                ov = _get(v, opt)
+                if ov is not None:
+                    d[opt] = _scalar(ov)
+            if dtype in (None, "function", "lambda"):
+                if e.key not in built_ds:
+                    return f'the function of data source "{e.key}" cannot be evaluated statically'
+                d["type"] = "lambda"
+            elif dtype == "dynamodb":
+                var = self.var_of(_get(v, "table"), c.path)
+                if var is None:
+                    return f'the table of data source "{e.key}" must be a Table construct held in a variable'
+                d["fn_ref"] = var
+            elif dtype == "http":
+                ep = _get(v, "endpoint")
+                if ep is None or ep.kind != "string":
+                    return f'the endpoint of data source "{e.key}" cannot be evaluated statically'
+                d["endpoint"] = ep.value
+            elif dtype != "none":
+                return f'"{dtype}" data sources are not modeled'
+            sources.append(d)
+        spec["data_sources"] = sources
+        ds_names = {d["key"] for d in sources}
+        resolvers: list[dict[str, Any]] = []
+        rv = _get(props, "resolvers")
+        for e in rv.entries if rv is not None and rv.kind == "object" else ():
+            key = " ".join(e.key.split())
+            parts = key.split(" ")
+            if len(parts) != 2:
+                return f"Invalid resolver {key}"
+            v = e.value
+            r: dict[str, Any] = {"key": key, "type_name": parts[0], "field": parts[1]}
+            if v.kind == "string" and v.value in ds_names:
+                r["ds"] = v.value
+            elif v.kind == "string" and "." not in str(v.value):
+                return f'Failed to create resolver "{key}". Data source "{v.value}" does not exist.'
+            elif v.kind == "object" and v.get("dataSource") is not None and v.get("function") is None:
+                dsn = _str(v.get("dataSource"))
+                if dsn not in ds_names:
+                    return f'Failed to create resolver "{key}". Data source "{dsn}" does not exist.'
+                r["ds"] = dsn
+            elif key not in built_res:
+                return f'the function of resolver "{key}" cannot be evaluated statically'
+            if v.kind == "object":
+                if _get(v, "cdk") is not None:
+                    return f'the `cdk.resolver` options of "{key}" are not modeled'
+                for opt in ("requestMapping", "responseMapping"):
+                    mv = _get(v, opt)
+                    if mv is None:
+                        continue
+                    inline, file = _get(mv, "inline"), _get(mv, "file")
+                    if inline is not None and inline.kind == "string":
+                        r[opt] = {"inline": inline.value}
+                    elif file is not None and file.kind == "string" and (self.app.root / str(file.value)).is_file():
+                        r[opt] = {"file": str(_normal(self.app.root / str(file.value)))}
+                    else:
+                        return f'the {opt} of "{key}" cannot be evaluated statically'
+            resolvers.append(r)
+        spec["resolvers"] = resolvers
+        keys = {r["key"] for r in resolvers}
+        for f in list(functions):
+            if ("ds" in f and f["ds"] not in ds_names) or ("resolver" in f and f["resolver"] not in keys):
+                functions.remove(f)
+                self.skip("AppSyncApi function", f"{c.id}/{f['id']}", c.stack,
+                          "data sources and resolvers added with `addDataSources`/`addResolvers` are not modeled")
+        # The schema is read by CDK: its content is part of the input.
+        spec["schema_digest"] = hashlib.sha256(path.read_bytes()).hexdigest()
         return None
 
     def entry_options(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[dict[str, Any], str | None]:
@@ -909,7 +1020,8 @@ def _plain_props(props: Value | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
-              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "config", "rules", "triggers"):
+              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "config", "rules", "triggers",
+              "dataSources", "resolvers"):
         data.pop(k, None)
     return data
 

@@ -217,7 +217,9 @@ class _WorkerDied(Exception):
 
 def warm_spec(asset: str) -> dict[str, Any]:
     """A small app with one construct of every kind the engine builds: synthesizing it once
-    loads every aws-cdk-lib module (Python and node side) a real synth will need."""
+    loads every aws-cdk-lib module (Python and node side) a real synth will need. `asset` is a
+    folder holding `h.js` (and `schema.graphql` for the AppSyncApi)."""
+    schema = str(Path(asset) / "schema.graphql")
 
     def fn(fid: str, scope: str = "construct") -> dict[str, Any]:
         return {"id": fid, "scope": scope, "runtime": "nodejs22.x", "environment": {}, "permissions": [],
@@ -248,6 +250,12 @@ def warm_spec(asset: str) -> dict[str, Any]:
         {"kind": "Cognito", "id": "Pool", "var": "pool", "props": {"login": ["email"]},
          "functions": [{**fn("preSignUp"), "trigger": "preSignUp"}]},
         {"kind": "Auth", "id": "Auth", "var": "auth", "props": {"identityPoolFederation": False}},
+        {"kind": "AppSyncApi", "id": "Graph", "var": None, "props": {}, "schema": schema,
+         "functions": [{**fn("Lambda_ds"), "ds": "ds"}],
+         "data_sources": [{"key": "ds", "type": "lambda"}, {"key": "none", "type": "none"}],
+         "resolvers": [{"key": "Query a", "type_name": "Query", "field": "a", "ds": "ds"},
+                       {"key": "Query b", "type_name": "Query", "field": "b", "ds": "none",
+                        "requestMapping": {"inline": "{}"}, "responseMapping": {"inline": "{}"}}]},
     ]
     return {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [
         {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}],
@@ -263,6 +271,7 @@ def _warm() -> dict[str, Any]:
         asset = Path(d) / "src"
         asset.mkdir()
         (asset / "h.js").write_text("exports.main = async () => ({});\n", encoding="utf-8")
+        (asset / "schema.graphql").write_text("type Query { a: String b: String }\n", encoding="utf-8")
         result = synthesize(warm_spec(str(asset)), Path(d) / "out")
     return {"pid": os.getpid(), "skipped": result["skipped"], "warnings": result["warnings"]}
 

@@ -100,7 +100,7 @@ def notes(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
 
 def test_shop_is_modeled_in_full_and_lint_clean(shop: SynthResult) -> None:
     assert shop.skipped == []
-    assert [s.id for s in shop.stacks] == ["Secrets", "Events", "AuthStack", "ApiStack"]
+    assert [s.id for s in shop.stacks] == ["Secrets", "Events", "AuthStack", "ApiStack", "Graph"]
     for s in shop.stacks:
         assert lint_errors(s.template_path) == [], s.name
     assert shop.warnings == []
@@ -209,6 +209,35 @@ def test_shop_cognito_pool_triggers_identity_pool_and_cross_stack_grant(shop: Sy
     actions = [s["Action"] for s in grant["PolicyDocument"]["Statement"]]
     assert actions == ["execute-api:Invoke", "s3:*"]
     assert "Fn::ImportValue" in grant["Roles"][0]
+
+
+def test_shop_appsync_schema_data_sources_and_resolvers(shop: SynthResult) -> None:
+    """SST's AppSyncApi: `Api` from the schema file, a Lambda data source `Lambda_{key}`, a
+    DynamoDB one, and a resolver with an inline function gets `Lambda_{type}_{field}` and
+    its data source `LambdaDS_{type}_{field}`; resolvers are `{type}{field}Resolver`."""
+    tpl = template(shop, "Graph")
+    expect_tree(tpl, "dev-shop-Graph", {
+        "Graph/Api/Resource": "AWS::AppSync::GraphQLApi",
+        "Graph/Api/Schema": "AWS::AppSync::GraphQLSchema",
+        "Graph/Api/orderFns/Resource": "AWS::AppSync::DataSource",
+        "Graph/Lambda_orderFns/Resource": "AWS::Lambda::Function",
+        "Graph/Api/ordersTable/Resource": "AWS::AppSync::DataSource",
+        "Graph/Api/QuerylistOrdersResolver/Resource": "AWS::AppSync::Resolver",
+        "Graph/Api/QuerygetOrderResolver/Resource": "AWS::AppSync::Resolver",
+        "Graph/Lambda_Mutation_createOrder/Resource": "AWS::Lambda::Function",
+        "Graph/Api/LambdaDS_Mutation_createOrder/Resource": "AWS::AppSync::DataSource",
+        "Graph/Api/MutationcreateOrderResolver/Resource": "AWS::AppSync::Resolver",
+        "Graph/Parameter_url/Resource": "AWS::SSM::Parameter",
+    })
+    res = tpl["Resources"]
+    api = res[cdk_logical_id("Graph/Api/Resource")]["Properties"]
+    assert (api["Name"], api["XrayEnabled"]) == ("dev-shop-Graph", True)
+    schema = res[cdk_logical_id("Graph/Api/Schema")]["Properties"]["Definition"]
+    assert schema == (APPS / "shop-v2" / "packages" / "graphql" / "schema.graphql").read_text()
+    get = res[cdk_logical_id("Graph/Api/QuerygetOrderResolver/Resource")]["Properties"]
+    assert get["ResponseMappingTemplate"] == "$util.toJson($ctx.result)"
+    assert get["DataSourceName"] == "ordersTable"
+    assert tpl["Outputs"]["GraphUrl"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Graph/Api/Resource"), "GraphQLUrl"]}
 
 
 def test_shop_api_authorizers(shop: SynthResult) -> None:

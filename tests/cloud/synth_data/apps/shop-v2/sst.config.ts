@@ -3,6 +3,7 @@ import { Secrets } from "./stacks/Secrets";
 import { Events } from "./stacks/Events";
 import { AuthStack } from "./stacks/AuthStack";
 import { ApiStack } from "./stacks/ApiStack";
+import { Graph } from "./stacks/Graph";
 
 export default {
   config(_input) {
@@ -14,6 +15,6 @@ export default {
     if (app.stage !== "prod") {
       app.setDefaultRemovalPolicy("destroy");
     }
-    app.stack(Secrets).stack(Events).stack(AuthStack).stack(ApiStack);
+    app.stack(Secrets).stack(Events).stack(AuthStack).stack(ApiStack).stack(Graph);
   },
 } satisfies SSTConfig;
