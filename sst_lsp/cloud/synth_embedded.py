@@ -172,6 +172,8 @@ _ATTRS["AppSyncApi"] = {
     "cdk.graphqlApi.apiId": lambda b: b.extra["api"].api_id,
     "cdk.graphqlApi.apiKey": lambda b: b.extra["api"].api_key,
 }
+#: SST v1's GraphQLApi is an Api.
+_ATTRS["GraphQLApi"] = _ATTRS["Api"]
 #: SST v1's Auth is v2's Cognito (the same construct tree).
 _ATTRS["Auth"] = _ATTRS["Cognito"]
 
@@ -213,6 +215,10 @@ _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
     "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
     "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
     "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
+    "GraphQLApi": (
+        "execute-api:Invoke",
+        lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
+    ),
     "EventBus": ("events:*", lambda b: [b.attr("eventBusArn")]),
     "KinesisStream": ("kinesis:*", lambda b: [b.attr("streamArn")]),
 }
@@ -233,6 +239,7 @@ _BINDING: dict[str, tuple[str, str]] = {
     "EventBus": ("eventBusName", "eventBusName"),
     "KinesisStream": ("streamName", "streamName"),
     "AppSyncApi": ("url", "url"),
+    "GraphQLApi": ("url", "url"),
 }
 
 #: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
@@ -1244,9 +1251,16 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     from aws_cdk import aws_apigatewayv2_integrations as integ
 
     authorizers: dict[str, Any] = {}
+    integrations: dict[str, Any] = {}
     for r in c.get("routes", []):
         scope = _scope(stack, b, r.get("scope"))
-        if r.get("function") is not None:
+        shared = integrations.get(str(r.get("same_as")))
+        if r.get("same_as") is not None and shared is None:
+            continue  # the route it shares its integration with was left out (and listed)
+        fn: Any = None
+        if shared is not None:
+            fn = shared  # GraphQLApi: one integration (and function) for GET and POST.
+        elif r.get("function") is not None:
             fn = _maybe_function(ctx, scope, r["function"], "Api", c["id"], b.stack, "route function")
         else:
             fb = ctx.lookup(r.get("fn_ref", ""), b.stack)
@@ -1265,9 +1279,10 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             if r.get("payload") == "1.0"
             else apig.PayloadFormatVersion.VERSION_2_0
         )
-        integration = integ.HttpLambdaIntegration(
+        integration = shared or integ.HttpLambdaIntegration(
             f"Integration_{r['postfix']}", fn, payload_format_version=version
         )
+        integrations[r["key"]] = integration
         if r["key"] == "$default":
             key = apig.HttpRouteKey.DEFAULT
         else:
@@ -1679,6 +1694,7 @@ def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_primary,
+    "GraphQLApi": _api_primary,
     "Table": _table_primary,
     "Bucket": _bucket_primary,
     "Queue": _queue_primary,
@@ -1695,6 +1711,7 @@ _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] =
 }
 _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_rest,
+    "GraphQLApi": _api_rest,
     "Table": _table_rest,
     "Bucket": _bucket_rest,
     "Queue": _queue_rest,
@@ -1735,7 +1752,7 @@ def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
             used.add(f"ref:{ref.split('.')[0]}")
     # Each Api gets an endpoint output unless the stack already outputs its URL.
     for b in ctx.built:
-        if b.kind != "Api" or b.stack != st["id"] or b.http_api is None:
+        if b.kind not in ("Api", "GraphQLApi") or b.stack != st["id"] or b.http_api is None:
             continue
         var = b.var
         key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"

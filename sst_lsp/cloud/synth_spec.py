@@ -30,7 +30,7 @@ SPEC_VERSION = 1
 #: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
 MODELED_KINDS = frozenset({
     "Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function", "Config.Secret", "Config.Parameter",
-    "EventBus", "KinesisStream", "Cognito", "Auth", "AppSyncApi",
+    "EventBus", "KinesisStream", "Cognito", "Auth", "AppSyncApi", "GraphQLApi",
 })
 
 #: Constructs that need SST's own custom-resource handler code (which only SST ships).
@@ -190,6 +190,36 @@ class _SpecBuilder:
             if h.construct_kind == c.kind and h.construct_id == c.id and h.stack == c.stack
         ]
         cdefaults = _construct_defaults(props)
+        if c.kind == "GraphQLApi":
+            # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
+            # one function and integration (GraphQLApi.ts createFunctionIntegration).
+            root = _str(_get(props, "rootPath")) or "/"
+            server = next((h for h in handlers if h.position == "GraphQL server"), None)
+            if _get(props, "customDomain") is not None:
+                self.skip(c.kind, c.id, c.stack, "custom domains need a Route 53 lookup at synth time: not modeled")
+                return None
+            get: dict[str, Any] = {"key": f"GET {root}", "method": "GET", "path": root, "postfix": f"GET_{root}",
+                                   "scope": "construct", "auth": "none", "payload": "2.0"}
+            gauth = _str(_get(_get(props, "defaults"), "authorizer")) or _str(_get(props, "defaultAuthorizationType"))
+            if gauth is not None and gauth.lower() not in ("none", "iam", "aws_iam"):
+                self.skip(c.kind, c.id, c.stack, f'authorizer "{gauth}" on a GraphQLApi is not modeled')
+                return None
+            get["auth"] = "iam" if gauth is not None and gauth.lower() in ("iam", "aws_iam") else "none"
+            if server is not None:
+                fs = self.function(server, f"Lambda_GET_{root}", "construct", cdefaults, stack_defaults, c)
+                if fs is None:
+                    return None
+                get["function"] = fs
+            else:
+                var = self.var_of(_get(props, "server"), c.path)
+                if var is None:
+                    self.skip(c.kind, c.id, c.stack, f'Missing "server" in the "{c.id}" GraphQLApi')
+                    return None
+                get["fn_ref"] = var
+            post = {**{k: v for k, v in get.items() if k not in ("function", "fn_ref")}, "key": f"POST {root}",
+                    "method": "POST", "postfix": f"POST_{root}", "same_as": f"GET {root}"}
+            spec["routes"] = [get, post]
+            return spec
         if c.kind == "Api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
             auth = self.api_auth.get((c.stack, c.id))
@@ -1021,7 +1051,7 @@ def _plain_props(props: Value | None) -> dict[str, Any]:
         return {}
     for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
               "defaultFunctionProps", "handler", "environment", "permissions", "bind", "config", "rules", "triggers",
-              "dataSources", "resolvers"):
+              "dataSources", "resolvers", "server"):
         data.pop(k, None)
     return data
 

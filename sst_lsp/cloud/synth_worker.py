@@ -250,6 +250,11 @@ def warm_spec(asset: str) -> dict[str, Any]:
         {"kind": "Cognito", "id": "Pool", "var": "pool", "props": {"login": ["email"]},
          "functions": [{**fn("preSignUp"), "trigger": "preSignUp"}]},
         {"kind": "Auth", "id": "Auth", "var": "auth", "props": {"identityPoolFederation": False}},
+        {"kind": "GraphQLApi", "id": "Gql", "var": None, "props": {}, "routes": [
+            {"key": "GET /", "method": "GET", "path": "/", "postfix": "GET_/", "scope": "construct", "auth": "none",
+             "payload": "2.0", "function": fn("Lambda_GET_/")},
+            {"key": "POST /", "method": "POST", "path": "/", "postfix": "POST_/", "scope": "construct", "auth": "none",
+             "payload": "2.0", "same_as": "GET /"}]},
         {"kind": "AppSyncApi", "id": "Graph", "var": None, "props": {}, "schema": schema,
          "functions": [{**fn("Lambda_ds"), "ds": "ds"}],
          "data_sources": [{"key": "ds", "type": "lambda"}, {"key": "none", "type": "none"}],

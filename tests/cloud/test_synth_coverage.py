@@ -546,3 +546,25 @@ def test_function_layers_by_arn(tmp_path: Path) -> None:
     assert fn["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:otel:7",
                             "arn:aws:lambda:us-east-1:123456789012:layer:sharp:3"]
     assert lint_errors(result.stacks[0].template_path) == []
+
+
+def test_notes_graphql_api_shares_one_function_for_get_and_post(notes: SynthResult) -> None:
+    """SST v1's GraphQLApi: an Api with `GET /` and `POST /` routes over one function and one
+    integration (GraphQLApi.ts overrides createFunctionIntegration)."""
+    tpl = template(notes, "GraphStack")
+    expect_tree(tpl, "dev-notes-auth-GraphStack", {
+        "Graph/Api/Resource": "AWS::ApiGatewayV2::Api",
+        "Graph/Lambda_GET_--/Resource": "AWS::Lambda::Function",
+        "Graph/Route_GET_--/Integration_GET_--/Resource": "AWS::ApiGatewayV2::Integration",
+        "Graph/Route_GET_--/Resource": "AWS::ApiGatewayV2::Route",
+        "Graph/Route_POST_--/Resource": "AWS::ApiGatewayV2::Route",
+        "Graph/Parameter_url/Resource": "AWS::SSM::Parameter",
+    })
+    res = tpl["Resources"]
+    assert [r["Type"] for r in res.values()].count("AWS::Lambda::Function") == 1
+    assert [r["Type"] for r in res.values()].count("AWS::ApiGatewayV2::Integration") == 1
+    post = res[cdk_logical_id("Graph/Route_POST_--/Resource")]["Properties"]
+    assert cdk_logical_id("Graph/Route_GET_--/Integration_GET_--/Resource") in json.dumps(post["Target"])
+    param = res[cdk_logical_id("Graph/Parameter_url/Resource")]["Properties"]
+    assert param["Name"] == "/sst/notes-auth/dev/GraphQLApi/Graph/url"
+    assert tpl["Outputs"]["GraphUrl"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Graph/Api/Resource"), "ApiEndpoint"]}

@@ -3,6 +3,7 @@ import { StorageStack } from "./StorageStack";
 import { ApiStack } from "./ApiStack";
 import { AuthStack } from "./AuthStack";
 import { JobsStack } from "./JobsStack";
+import { GraphStack } from "./GraphStack";
 
 export default function main(app: App) {
   app.setDefaultFunctionProps({
@@ -10,5 +11,5 @@ export default function main(app: App) {
     srcPath: "services",
   });
   app.setDefaultRemovalPolicy(app.stage === "prod" ? "retain" : "destroy");
-  app.stack(StorageStack).stack(ApiStack).stack(AuthStack).stack(JobsStack);
+  app.stack(StorageStack).stack(ApiStack).stack(AuthStack).stack(JobsStack).stack(GraphStack);
 }
