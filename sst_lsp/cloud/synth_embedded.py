@@ -118,6 +118,7 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "functionName": lambda b: b.function.function_name,
         "functionArn": lambda b: b.function.function_arn,
         "id": lambda b: b.id,
+        "url": lambda b: _function_url(b),
         "role.roleArn": lambda b: b.function.role.role_arn,
         "role.roleName": lambda b: b.function.role.role_name,
     },
@@ -183,6 +184,13 @@ _CLASS = {"Config.Parameter": "Parameter", "Config.Secret": "Secret"}
 
 def _class(kind: str) -> str:
     return _CLASS.get(kind, kind)
+
+
+def _function_url(b: Any) -> Any:
+    url = b.extra.get("url")
+    if url is None:
+        raise SpecError(f'the "{b.id}" Function has no `url: true`')
+    return url.url
 
 
 def _api_arn(b: Any) -> str:
@@ -346,6 +354,8 @@ class _Ctx:
     #: Every construct held in a variable, app-wide (`synth_cache.declarations`).
     decls: synth_cache.Decls = field(default_factory=dict)
     by_key: dict[tuple[str, str], _Built] = field(default_factory=dict)
+    #: (stack id, function id) -> the FunctionUrl of a function with `url: true`.
+    function_urls: dict[tuple[str, str], Any] = field(default_factory=dict)
     #: Stack id -> the default removal policy SST applies to it (`app.setDefaultRemovalPolicy`).
     policies: dict[str, str] = field(default_factory=dict)
 
@@ -664,10 +674,21 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, conne
         memory_size=int(fs.get("memory", 1024)),
         timeout=_value(("seconds", int(fs.get("timeout", 10))),
                        lambda: cdk.Duration.seconds(int(fs.get("timeout", 10)))),
-        tracing=lam.Tracing.ACTIVE,
+        tracing=getattr(lam.Tracing, str(fs.get("tracing", "active")).upper()),
         environment=env,
-        ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
+        ephemeral_storage_size=_value(("mebibytes", int(fs.get("disk", 512))),
+                                      lambda: cdk.Size.mebibytes(int(fs.get("disk", 512)))),
+        function_name=fs.get("functionName"),
+        description=fs.get("description"),
+        reserved_concurrent_executions=fs.get("reservedConcurrentExecutions"),
+        architecture=lam.Architecture.ARM_64 if fs.get("architecture") == "arm_64" else None,
     )
+    if fs.get("url") is True:
+        # SST's Function `url: true`: a public URL with CORS open (functionUrlCors.buildCorsConfig(true)).
+        ctx.function_urls[(stack_id, fs["id"])] = fn.add_function_url(
+            auth_type=lam.FunctionUrlAuthType.NONE, cors=lam.FunctionUrlCorsOptions(
+                allow_credentials=False, allowed_headers=["*"], allowed_methods=[lam.HttpMethod.ALL],
+                allowed_origins=["*"]))
     _add_statements(fn, statements)
     for i, arn in enumerate(fs.get("layers") or []):
         # An imported layer adds no resource: only its ARN in `Layers`.
@@ -1186,6 +1207,8 @@ def _function_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> No
         raise SpecError("no handler")
     b.function = _function(ctx, stack, fns[0], b.stack, connect=False)
     b.node = b.function
+    if (b.stack, fns[0]["id"]) in ctx.function_urls:
+        b.extra["url"] = ctx.function_urls[(b.stack, fns[0]["id"])]
 
 
 def _function_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:

@@ -864,6 +864,12 @@ class _SpecBuilder:
             "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
         }
+        options, left_out = _function_options(layers)
+        fs.update(options)
+        if "diskSize" in options:
+            fs["disk"] = _first_size(layers, "diskSize", 512)
+        for key in left_out:
+            self.warnings.append(f"function {label}: `{key}` is not modeled by the embedded synth (left out)")
         if family == "python":
             fs["asset"] = str(src_dir)
             fs["handler"] = f"{base}.{export}"
@@ -973,6 +979,45 @@ def _duration_seconds(v: Value) -> int | None:
     except ValueError:
         return None
     return int(secs) if secs.is_integer() else None
+
+
+#: Function props that shape only the bundle, not the template.
+_BUNDLE_KEYS = frozenset({"bundle", "nodejs", "python", "go", "java", "enableLiveDev", "hooks", "srcPath"})
+#: Function props the spec carries elsewhere.
+_HANDLED_KEYS = frozenset({"handler", "runtime", "environment", "permissions", "bind", "config", "memorySize",
+                           "timeout", "layers"})
+#: Function props the engine sets as they are, with the literal kinds they take.
+_FUNCTION_OPTIONS = {
+    "functionName": "string", "description": "string", "reservedConcurrentExecutions": "number",
+    "architecture": ("arm_64", "x86_64"), "tracing": ("active", "pass_through", "disabled"), "url": "bool",
+    "diskSize": "size",
+}
+
+
+def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
+    """The function options the engine sets (first layer that gives one wins, as SST's
+    mergeProps spreads them) and the keys left out."""
+    out: dict[str, Any] = {}
+    left_out: list[str] = []
+    for layer in layers:
+        for e in layer.entries:
+            key, v = e.key, e.value
+            if key in out or key in left_out or key in _BUNDLE_KEYS or key in _HANDLED_KEYS:
+                continue
+            kind = _FUNCTION_OPTIONS.get(key)
+            if kind == "string" and v.kind == "string":
+                out[key] = v.value
+            elif kind == "number" and v.kind == "number":
+                out[key] = int(float(str(v.value)))
+            elif kind == "bool" and v.kind == "bool":
+                out[key] = v.value
+            elif kind == "size" and v.kind in ("string", "number"):
+                out[key] = True
+            elif isinstance(kind, tuple) and v.kind == "string" and str(v.value).lower() in kind:
+                out[key] = str(v.value).lower()
+            else:
+                left_out.append(key)
+    return out, left_out
 
 
 def _layer_arn(v: Value) -> str | None:

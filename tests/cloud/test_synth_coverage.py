@@ -568,3 +568,33 @@ def test_notes_graphql_api_shares_one_function_for_get_and_post(notes: SynthResu
     param = res[cdk_logical_id("Graph/Parameter_url/Resource")]["Properties"]
     assert param["Name"] == "/sst/notes-auth/dev/GraphQLApi/Graph/url"
     assert tpl["Outputs"]["GraphUrl"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Graph/Api/Resource"), "ApiEndpoint"]}
+
+
+def test_function_options_and_what_is_left_out(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "", """
+  const hook = new sst.Function(stack, "Hook", {
+    handler: "src/fn.main",
+    functionName: "cov-hook",
+    architecture: "arm_64",
+    url: true,
+    description: "Incoming webhooks",
+    reservedConcurrentExecutions: 5,
+    diskSize: "1 GB",
+    vpc: props.vpc,
+  });
+  stack.addOutputs({ HookUrl: hook.url });
+""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    assert result.skipped == []
+    # A prop the embedded synth cannot set is named, never dropped silently.
+    assert result.warnings == ["function Hook: `vpc` is not modeled by the embedded synth (left out)"]
+    tpl = template(result, "S")
+    expect_tree(tpl, "dev-cov-S", {"Hook/Resource": "AWS::Lambda::Function",
+                                   "Hook/FunctionUrl/Resource": "AWS::Lambda::Url"})
+    fn = tpl["Resources"][cdk_logical_id("Hook/Resource")]["Properties"]
+    assert (fn["FunctionName"], fn["Architectures"], fn["Description"]) == ("cov-hook", ["arm64"], "Incoming webhooks")
+    assert fn["ReservedConcurrentExecutions"] == 5 and fn["EphemeralStorage"] == {"Size": 1024}
+    url = tpl["Resources"][cdk_logical_id("Hook/FunctionUrl/Resource")]["Properties"]
+    assert url["AuthType"] == "NONE" and url["Cors"]["AllowOrigins"] == ["*"]
+    assert tpl["Outputs"]["HookUrl"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Hook/FunctionUrl/Resource"), "FunctionUrl"]}
+    assert lint_errors(result.stacks[0].template_path) == []
