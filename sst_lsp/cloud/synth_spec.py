@@ -248,7 +248,7 @@ class _SpecBuilder:
                 names.add(fid)
         spec["functions"] = functions
         if c.kind == "Topic" and props is not None:
-            spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
+            spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
         if c.kind == "EventBus":
             spec["rules"] = self.bus_rules(c, props, functions)
         if c.kind == "Bucket":
@@ -786,7 +786,8 @@ class _SpecBuilder:
             out.append(rule)
         return out
 
-    def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
+    def queue_subscribers(self, props: Value, path: Path, c: Construct | None = None,
+                          functions: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
         out: list[dict[str, str]] = []
         subs = props.get("subscribers")
@@ -795,8 +796,21 @@ class _SpecBuilder:
         for e in subs.entries:
             v = e.value.get("queue") if e.value.kind == "object" else e.value
             var = self.var_of(v, path)
-            if var is not None:
-                out.append({"name": e.key, "var": var})
+            if var is None:
+                continue
+            if c is not None and e.value.kind == "object" and (
+                    e.value.get("cdk") is not None or e.value.get("subscriberProps") is not None):
+                self.skip("Topic subscriber", f"{c.id}/{e.key}", c.stack,
+                          "`cdk.subscription` options (filter policies) are not modeled")
+                continue
+            out.append({"name": e.key, "var": var})
+        if c is not None:
+            done = {f"Subscriber_{c.id}_{q['name']}" for q in out} | {f["id"] for f in functions or []}
+            gone = {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
+            for e in subs.entries:
+                fid = f"Subscriber_{c.id}_{e.key}"
+                if fid not in done and fid not in gone and e.key not in gone:
+                    self.skip("Topic subscriber", f"{c.id}/{e.key}", c.stack, "it cannot be evaluated statically")
         return out
 
     # ------------------------------------------------------------------------------------------

@@ -508,6 +508,9 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
     subscribers: {
       pager: { function: "src/fn.main", cdk: { subscription: { filterPolicy: { level: critical } } } },
       log: "src/fn.main",
+      backlog: { queue: uploads, cdk: { subscription: { rawMessageDelivery: true } } },
+      fanout: uploads,
+      other: subscriberFor("x"),
     },
   });
 """)
@@ -516,6 +519,8 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
     assert reasons == {
         "Photos/Notification_Photos_enqueue": "queue and topic notifications are not modeled",
         "Alerts/Subscriber_Alerts_pager": "`cdk.subscription` options (filter policies) are not modeled",
+        "Alerts/backlog": "`cdk.subscription` options (filter policies) are not modeled",
+        "Alerts/other": "it cannot be evaluated statically",
     }
     res = template(result, "S")["Resources"]
     [mapping] = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
@@ -525,7 +530,7 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
     assert config["Events"] == ["s3:ObjectCreated:*"]
     assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"},
                                                         {"Name": "suffix", "Value": ".jpg"}]}}
-    assert [r["Type"] for r in res.values()].count("AWS::SNS::Subscription") == 1
+    assert [r["Type"] for r in res.values()].count("AWS::SNS::Subscription") == 2  # log and fanout
     assert lint_errors(result.stacks[0].template_path) == []
 
 
@@ -598,3 +603,9 @@ def test_function_options_and_what_is_left_out(tmp_path: Path) -> None:
     assert url["AuthType"] == "NONE" and url["Cors"]["AllowOrigins"] == ["*"]
     assert tpl["Outputs"]["HookUrl"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Hook/FunctionUrl/Resource"), "FunctionUrl"]}
     assert lint_errors(result.stacks[0].template_path) == []
+
+
+def test_the_spec_and_the_engine_model_the_same_kinds() -> None:
+    from sst_lsp.cloud import synth_embedded, synth_spec
+
+    assert synth_spec.MODELED_KINDS == synth_embedded.MODELED_KINDS
