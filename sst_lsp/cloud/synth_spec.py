@@ -120,7 +120,10 @@ class _SpecBuilder:
                 self.skip("Stack", s.id, s.id, f"a second stack named {name}")
                 continue
             seen_names.add(name)
-            defaults = list(s.definition.default_function_props) if s.definition is not None else []
+            # SST copies the app's default function props into each stack, before its own.
+            defaults = list(calls.app_defaults)
+            defaults.extend(s.definition.default_function_props if s.definition is not None else ())
+            defaults.extend(calls.stack_extra.get(s.id, []))
             constructs = []
             for c in by_stack[s.id]:
                 spec = self.construct(c, defaults)
@@ -1175,7 +1178,7 @@ _OUTPUTS_QUERY = """
 (call_expression
   function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers)$")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding)$")) @call
 """
 
 
@@ -1202,12 +1205,26 @@ class _StackCalls:
     app_policy: str | None = None
     #: `stack.setDefaultRemovalPolicy(x)` inside a stack function: that stack only.
     stack_policies: dict[str, str] = field(default_factory=dict)
+    #: The app's default function props in order (`app.setDefaultFunctionProps`,
+    #: `app.addDefaultFunctionEnv/Permissions/Layers/Binding`), lowest priority first.
+    app_defaults: list[Value] = field(default_factory=list)
+    #: A stack's `stack.addDefaultFunctionEnv/Permissions/Layers/Binding` (its
+    #: `setDefaultFunctionProps` calls are in the model).
+    stack_extra: dict[str, list[Value]] = field(default_factory=dict)
     #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
     auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
 _POLICIES = frozenset({"destroy", "retain", "snapshot"})
+
+#: The App/Stack methods that add default function props, and the prop each one sets (None:
+#: the argument is the props object itself).
+_DEFAULT_METHODS: dict[str, str | None] = {
+    "setDefaultFunctionProps": None, "addDefaultFunctionEnv": "environment",
+    "addDefaultFunctionPermissions": "permissions", "addDefaultFunctionLayers": "layers",
+    "addDefaultFunctionBinding": "bind",
+}
 
 
 def _stack_calls(app: App, stage: str | None) -> _StackCalls:
@@ -1275,6 +1292,20 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                     found.stack_policies[owner] = policy
                 else:
                     found.app_policy = policy
+                continue
+            if method in _DEFAULT_METHODS:
+                if not named or (owner is None and path != app.entry):
+                    continue
+                on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
+                if on_stack and method == "setDefaultFunctionProps":
+                    continue  # in the model (StackDef.default_function_props)
+                arg = ev.value(named[-1])
+                key = _DEFAULT_METHODS[method]
+                layer = arg if key is None else Value("object", arg.range, entries=(Entry(key, arg.range, arg),))
+                if on_stack and owner is not None:
+                    found.stack_extra.setdefault(owner, []).append(layer)
+                else:
+                    found.app_defaults.append(layer)
                 continue
             if owner is None or not named:
                 continue

@@ -609,3 +609,22 @@ def test_the_spec_and_the_engine_model_the_same_kinds() -> None:
     from sst_lsp.cloud import synth_embedded, synth_spec
 
     assert synth_spec.MODELED_KINDS == synth_embedded.MODELED_KINDS
+
+
+def test_app_and_stack_default_function_props_reach_every_function(tmp_path: Path) -> None:
+    """SST copies the app's default function props into each stack before the stack's own;
+    `addDefaultFunctionEnv/Permissions` push one more layer each."""
+    app = write_app(tmp_path / "app", """
+  app.setDefaultFunctionProps({ timeout: 30, environment: { LOG_LEVEL: "info" } });
+  app.addDefaultFunctionEnv({ REGION_HINT: "use1" });
+  app.addDefaultFunctionPermissions(["ses"]);""", """
+  stack.addDefaultFunctionEnv({ LOG_LEVEL: "debug" });
+  new sst.Function(stack, "Mailer", { handler: "src/fn.main", memorySize: 256 });""")
+    result = synth_app(app, "dev", tmp_path / "out")
+    res = template(result, "S")["Resources"]
+    fn = res[cdk_logical_id("Mailer/Resource")]["Properties"]
+    assert (fn["Timeout"], fn["MemorySize"]) == (30, 256)
+    env = fn["Environment"]["Variables"]
+    assert (env["LOG_LEVEL"], env["REGION_HINT"]) == ("debug", "use1")
+    policy = res[cdk_logical_id("Mailer/ServiceRole/DefaultPolicy/Resource")]["Properties"]
+    assert any(s["Action"] == "ses:*" for s in policy["PolicyDocument"]["Statement"])
