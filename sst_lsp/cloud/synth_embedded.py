@@ -1223,7 +1223,8 @@ def _api_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
     p = _props(c)
     if p.get("customDomain") is not None:
-        raise SpecError("custom domains are not modeled")
+        raise SpecError("custom domains need a Route 53 hosted-zone lookup at synth time: not modeled "
+                        "(use synth mode `project`)")
     cdk_props = p.get("cdk")
     if isinstance(cdk_props, dict) and cdk_props.get("httpApi") is not None:
         raise SpecError("`cdk.httpApi` overrides are not modeled")
