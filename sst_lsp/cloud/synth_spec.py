@@ -37,7 +37,8 @@ MODELED_KINDS = frozenset({
 _NEEDS_SST_HANDLER = {
     "WebSocketApi": "it needs SST's custom resource handler (the API Gateway CloudWatch role)",
     "Script": "it runs its functions through SST's script custom resource",
-    "RDS": "its serverless cluster (with the VPC and the migration custom resource SST adds) is not modeled yet",
+    "RDS": "its cluster goes into the account's default VPC, looked up at synth time (and its migrations run "
+           "through SST's handler)",
 }
 
 #: Frontend sites: they need the app's own build (and SST's deploy custom resources).
