@@ -954,6 +954,10 @@ def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         )
         if fn is not None:
             fn.add_event_source(les.DynamoEventSource(b.table, **_stream_source(fs)))
+    for r in c.get("fn_refs", []):
+        fn = _ref_function(ctx, c, b, r)
+        if fn is not None and b.table.table_stream_arn is not None:
+            fn.add_event_source(les.DynamoEventSource(b.table, **_stream_source({})))
     _parameter(ctx, b, b.attr("tableName"))
 
 
@@ -1043,6 +1047,19 @@ def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                        for f in fs.get("filters") or []]
             for t in types:
                 b.bucket.add_event_notification(t, s3n.LambdaDestination(fn), *filters)
+    for r in c.get("fn_refs", []):
+        # A Function, Queue or Topic construct (SST's addFunction/Queue/TopicNotification).
+        tb = ctx.lookup(str(r["fn_ref"]), b.stack)
+        dest = (s3n.LambdaDestination(tb.function) if tb is not None and tb.kind == "Function"
+                else s3n.SqsDestination(tb.queue) if tb is not None and tb.kind == "Queue"
+                else s3n.SnsDestination(tb.topic) if tb is not None and tb.kind == "Topic" else None)
+        if dest is None:
+            ctx.skip("Bucket notification", f"{c['id']}/{r['name']}", b.stack,
+                     f"`{r['fn_ref']}` is not a Function, Queue or Topic construct we could build")
+            continue
+        filters = [s3.NotificationKeyFilter(prefix=f.get("prefix"), suffix=f.get("suffix")) for f in r.get("filters") or []]
+        for e in r.get("events") or ["object_created", "object_removed"]:
+            b.bucket.add_event_notification(getattr(s3.EventType, str(e).upper()), dest, *filters)
     _parameter(ctx, b, b.bucket.bucket_name)
 
 
@@ -1097,7 +1114,6 @@ def _queue_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
 
 def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    from aws_cdk import aws_lambda_event_sources as les
 
     fns = c.get("functions", [])
     for extra in fns[1:]:
@@ -1114,15 +1130,35 @@ def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             ctx, _scope(stack, b, fs.get("scope")), fs, "Queue", c["id"], b.stack, "consumer"
         )
         if fn is not None:
-            fn.add_event_source(les.SqsEventSource(
-                b.queue,
-                batch_size=es.get("batchSize"),
-                max_batching_window=_seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
-                report_batch_item_failures=es.get("reportBatchItemFailures"),
-                max_concurrency=es.get("maxConcurrency"),
-                enabled=es.get("enabled"),
-            ))
+            _sqs_source(fn, b, es)
+    elif c.get("fn_refs"):
+        fn = _ref_function(ctx, c, b, c["fn_refs"][0])
+        if fn is not None:
+            _sqs_source(fn, b, c.get("consumer_event_source") or {})
     _parameter(ctx, b, b.queue.queue_url)
+
+
+def _sqs_source(fn: Any, b: _Built, es: dict[str, Any]) -> None:
+    from aws_cdk import aws_lambda_event_sources as les
+
+    fn.add_event_source(les.SqsEventSource(
+        b.queue,
+        batch_size=es.get("batchSize"),
+        max_batching_window=_seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
+        report_batch_item_failures=es.get("reportBatchItemFailures"),
+        max_concurrency=es.get("maxConcurrency"),
+        enabled=es.get("enabled"),
+    ))
+
+
+def _ref_function(ctx: _Ctx, c: dict[str, Any], b: _Built, r: dict[str, Any]) -> Any | None:
+    """The Function construct a consumer given as a variable names (SST uses it as it is)."""
+    fb = ctx.lookup(str(r["fn_ref"]), b.stack)
+    if fb is None or fb.kind != "Function":
+        ctx.skip(f"{c['kind']} consumer", f"{c['id']}/{r['name'] or r['fn_ref']}", b.stack,
+                 f"`{r['fn_ref']}` is not a Function construct we could build")
+        return None
+    return fb.function
 
 
 def _topic_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -1147,6 +1183,10 @@ def _topic_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             b.topic.add_subscription(subs.LambdaSubscription(fn))
     for q in c.get("queue_subscribers", []):
         qb = ctx.lookup(q["var"], b.stack)
+        if qb is not None and qb.kind == "Function":
+            # A Function construct as a subscriber: SST subscribes it as it is.
+            b.topic.add_subscription(subs.LambdaSubscription(qb.function))
+            continue
         if qb is None or qb.kind != "Queue":
             ctx.skip(
                 "Topic subscriber",
@@ -1469,6 +1509,10 @@ def _kinesis_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                              "consumer")
         if fn is not None:
             fn.add_event_source(les.KinesisEventSource(b.extra["stream"], **_stream_source(fs)))
+    for r in c.get("fn_refs", []):
+        fn = _ref_function(ctx, c, b, r)
+        if fn is not None:
+            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], **_stream_source({})))
     _parameter(ctx, b, b.attr("streamName"))
 
 

@@ -255,17 +255,10 @@ class _SpecBuilder:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
         if c.kind == "EventBus":
             spec["rules"] = self.bus_rules(c, props, functions)
-        if c.kind == "Bucket":
-            ns = _get(props, "notifications")
-            done = {f["id"] for f in functions} | {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
-            for e in ns.entries if ns is not None and ns.kind == "object" else ():
-                fid = f"Notification_{c.id}_{e.key}"
-                if fid not in done:
-                    # A queue or topic destination, or a function we could not read: never dropped silently.
-                    self.skip("Bucket notification", f"{c.id}/{fid}", c.stack,
-                              "queue and topic notifications are not modeled" if e.value.kind == "object"
-                              and _str(e.value.get("type")) in ("queue", "topic")
-                              else "its function cannot be evaluated statically")
+        if c.kind in _REF_FIELDS:
+            refs = self.construct_refs(c, props, functions)
+            if refs:
+                spec["fn_refs"] = refs
         if c.kind == "Cron":
             job = _get(props, "job")
             if job is not None and job.kind == "object" and (job.get("cdk") is not None or job.get("jobProps") is not None):
@@ -659,6 +652,43 @@ class _SpecBuilder:
         spec["schema_digest"] = hashlib.sha256(path.read_bytes()).hexdigest()
         return None
 
+    def construct_refs(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Consumers, notifications and the queue consumer given as a construct held in a
+        variable (a Function; a Queue or Topic for a bucket notification), which SST uses as
+        they are; entries that are neither such a construct nor a function we built are listed."""
+        field_name, prefix = _REF_FIELDS[c.kind]
+        if c.kind == "Queue":
+            v = _get(props, "consumer")
+            entries = [("", v)] if v is not None else []
+        else:
+            fv = _get(props, field_name)
+            entries = [(e.key, e.value) for e in fv.entries] if fv is not None and fv.kind == "object" else []
+        done = {f["id"] for f in functions}
+        gone = {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
+        out: list[dict[str, Any]] = []
+        for name, v in entries:
+            fid = prefix.format(id=c.id, name=name)
+            if fid in done or fid in gone:
+                continue
+            target: Value | None = v
+            if v.kind == "object":
+                target = v.get("function") or v.get("queue") or v.get("topic")
+            var = self.var_of(target, c.path)
+            if var is None:
+                self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, "its function cannot be evaluated statically")
+                continue
+            r: dict[str, Any] = {"name": name, "fn_ref": var}
+            if c.kind == "Bucket":
+                ev = _get(v, "events")
+                if ev is not None and ev.kind == "array" and all(i.kind == "string" for i in ev.items):
+                    r["events"] = [i.value for i in ev.items]
+                filters = _get(v, "filters")
+                if filters is not None:
+                    r["filters"] = [{e.key: e.value.value for e in x.entries if e.key in ("prefix", "suffix")}
+                                    for x in filters.items if x.kind == "object"] if filters.kind == "array" else []
+            out.append(r)
+        return out
+
     def entry_options(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[dict[str, Any], str | None]:
         """The options beside a consumer's, subscriber's or notification's function (its
         `cdk.eventSource`, `cdk.subscription`, `filters`), as the engine takes them; or the
@@ -745,6 +775,7 @@ class _SpecBuilder:
                 es[e.key] = got
             for f in functions:
                 f["event_source"] = es
+            spec["consumer_event_source"] = es
         return None
 
     def bus_rules(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -998,6 +1029,13 @@ def _duration_seconds(v: Value) -> int | None:
         return None
     return int(secs) if secs.is_integer() else None
 
+
+#: Where each kind lists functions that may be constructs held in variables, and SST's id
+#: of a function it builds there.
+_REF_FIELDS = {
+    "Table": ("consumers", "Consumer_{id}_{name}"), "KinesisStream": ("consumers", "Consumer_{id}_{name}"),
+    "Bucket": ("notifications", "Notification_{id}_{name}"), "Queue": ("consumer", "Consumer_{id}"),
+}
 
 #: Function props that shape only the bundle, not the template.
 _BUNDLE_KEYS = frozenset({"bundle", "nodejs", "python", "go", "java", "enableLiveDev", "hooks", "srcPath"})

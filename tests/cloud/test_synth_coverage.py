@@ -486,7 +486,8 @@ def test_v2_auth_is_listed_as_not_modeled(tmp_path: Path) -> None:
 
 def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
     app = write_app(tmp_path / "app", "", """
-  const uploads = new sst.Queue(stack, "Uploads");
+  const worker = new sst.Function(stack, "Worker", { handler: "src/fn.main" });
+  const uploads = new sst.Queue(stack, "Uploads", { consumer: worker });
   new sst.Table(stack, "Events", {
     fields: { pk: "string" },
     primaryIndex: { partitionKey: "pk" },
@@ -496,6 +497,7 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
         function: "src/fn.main",
         cdk: { eventSource: { batchSize: 10, startingPosition: StartingPosition.TRIM_HORIZON } },
       },
+      audit: worker,
     },
   });
   new sst.Bucket(stack, "Photos", {
@@ -517,19 +519,27 @@ def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
     result = synth_app(app, "dev", tmp_path / "out")
     reasons = {s.id: s.reason for s in result.skipped}
     assert reasons == {
-        "Photos/Notification_Photos_enqueue": "queue and topic notifications are not modeled",
         "Alerts/Subscriber_Alerts_pager": "`cdk.subscription` options (filter policies) are not modeled",
         "Alerts/backlog": "`cdk.subscription` options (filter policies) are not modeled",
         "Alerts/other": "it cannot be evaluated statically",
     }
     res = template(result, "S")["Resources"]
-    [mapping] = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert (mapping["BatchSize"], mapping["StartingPosition"]) == (10, "TRIM_HORIZON")
+    mappings = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 3  # the archive consumer; the Worker function for the table and the queue
+    archive = next(m for m in mappings if m.get("BatchSize") == 10)
+    assert archive["StartingPosition"] == "TRIM_HORIZON"
+    worker_fn = {"Ref": cdk_logical_id("Worker/Resource")}
+    assert sorted(json.dumps(m["EventSourceArn"]) for m in mappings if m["FunctionName"] == worker_fn) == sorted(
+        [json.dumps({"Fn::GetAtt": [cdk_logical_id("Events/Table/Resource"), "StreamArn"]}),
+         json.dumps({"Fn::GetAtt": [cdk_logical_id("Uploads/Queue/Resource"), "Arn"]})])
     [notes] = [r["Properties"] for r in res.values() if r["Type"] == "Custom::S3BucketNotifications"]
     [config] = notes["NotificationConfiguration"]["LambdaFunctionConfigurations"]
     assert config["Events"] == ["s3:ObjectCreated:*"]
     assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"},
                                                         {"Name": "suffix", "Value": ".jpg"}]}}
+    # `{ type: "queue", queue }`: an SQS destination for both default events.
+    queues = notes["NotificationConfiguration"]["QueueConfigurations"]
+    assert [q["Events"] for q in queues] == [["s3:ObjectCreated:*"], ["s3:ObjectRemoved:*"]]
     assert [r["Type"] for r in res.values()].count("AWS::SNS::Subscription") == 2  # log and fanout
     assert lint_errors(result.stacks[0].template_path) == []
 
