@@ -92,6 +92,10 @@ class _SpecBuilder:
         self.skipped: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.default_runtime_used = False
+        #: (kind, id, stack) -> the handlers found in that construct, in model order.
+        self.handlers_by_construct: dict[tuple[str | None, str | None, str | None], list[HandlerRef]] = {}
+        for h in app.handlers:
+            self.handlers_by_construct.setdefault((h.construct_kind, h.construct_id, h.stack), []).append(h)
         #: (stack, Api id) -> the authorizers its routes use.
         self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
 
@@ -189,10 +193,7 @@ class _SpecBuilder:
             "var": c.var_name,
             "props": _plain_props(props),
         }
-        handlers = [
-            h for h in self.app.handlers
-            if h.construct_kind == c.kind and h.construct_id == c.id and h.stack == c.stack
-        ]
+        handlers = self.handlers_by_construct.get((c.kind, c.id, c.stack), [])
         cdefaults = _construct_defaults(props)
         if c.kind == "GraphQLApi":
             # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
@@ -1276,10 +1277,8 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
     `stage`; one whose condition cannot be evaluated is left out with a warning (templates then
     keep each resource's own policy: the safe side for a production stage).
     """
-    from tree_sitter import QueryCursor
-
     from sst_lsp.model.evaluate import Evaluator
-    from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
+    from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 
     found = _StackCalls()
     defs: dict[Path, list[tuple[StackDef, str]]] = {}
@@ -1298,15 +1297,8 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        pf = parse(text, lang)
+        pf, calls = _file_calls(text, lang)
         ev = Evaluator(pf)
-        cursor = QueryCursor(_outputs_query(lang))
-        calls = []
-        for _, caps in cursor.matches(pf.root):
-            if "call" in caps and "args" in caps and "method" in caps and "recv" in caps:
-                calls.append((caps["call"][0], caps["args"][0], pf.node_text(caps["method"][0]),
-                              pf.node_text(caps["recv"][0])))
-        calls.sort(key=lambda c: c[0].start_byte)
         for call, args, method, recv in calls:
             rng = pf.node_range(call)
             owner = next((sid for d, sid in items if d.range.contains_range(rng)), None)
@@ -1366,6 +1358,25 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                     val = inner  # `{ value, exportName }`
                 found.outputs.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
     return found
+
+
+@functools.lru_cache(maxsize=128)
+def _file_calls(text: str, lang: str) -> tuple[Any, list[tuple[Any, Any, str, str]]]:
+    """A stack or entry file parsed, with its `addOutputs`/`setDefault*`/... calls in source
+    order as (call, arguments, method, receiver text); memoized by text, so that a re-synth
+    after one edited stack parses only that stack's file again."""
+    from tree_sitter import QueryCursor
+
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(text, lang)
+    calls = []
+    for _, caps in QueryCursor(_outputs_query(lang)).matches(pf.root):
+        if "call" in caps and "args" in caps and "method" in caps and "recv" in caps:
+            calls.append((caps["call"][0], caps["args"][0], pf.node_text(caps["method"][0]),
+                          pf.node_text(caps["recv"][0])))
+    calls.sort(key=lambda c: c[0].start_byte)
+    return pf, calls
 
 
 def _grant_values(v: Value) -> list[Any]:
