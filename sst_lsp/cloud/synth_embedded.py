@@ -14,6 +14,18 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 - Table: `Table` (dynamodb.Table, name `{stage}-{app}-{id}`), `Consumer_{id}_{name}` functions.
 - Bucket: `Bucket`, `Notification_{id}_{name}` functions. Queue: `Queue`, `Consumer_{id}`.
 - Topic: `Topic`, `Subscriber_{id}_{name}`. Cron: `Rule` and `Job`. Function: a lambda.Function.
+- Config.Parameter: `Parameter_value`; Config.Secret: nothing (its value is set with `sst secrets`).
+- EventBus: `EventBus`, a rule `{ruleKey}` (named `{stage}-{app}-{ruleKey}`), target functions
+  `Target_{id}_{ruleKey}_{name}`. KinesisStream: `Stream`, `Consumer_{id}_{name}`.
+- Cognito (v1's Auth): `UserPool`, `UserPoolClient`, `IdentityPool`, `IdentityPoolAuthRole`,
+  `IdentityPoolUnauthRole`, `IdentityPoolRoleAttachment`, one function per trigger key;
+  `attachPermissionsForAuthUsers` from another stack adds `Auth-{id}-{stack}-AuthRole` there.
+- AppSyncApi: `Api` (GraphqlApi), data sources `{key}` with `Lambda_{key}`, resolvers
+  `{type}{field}Resolver` (an inline function: `Lambda_{type}_{field}`, `LambdaDS_{type}_{field}`).
+- GraphQLApi (v1): an Api whose `GET`/`POST {rootPath}` routes share one function.
+- Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
+- `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
+  App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
 - Every construct with a binding gets its `Parameter_{prop}` SSM parameter, as SST v1.18 does
   (a Function gets `Parameter_functionName` when some function binds it).
 - `bind` and `permissions` follow SST's functionBinding.ts and permission.ts: a bound construct

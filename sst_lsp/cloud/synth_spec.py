@@ -7,8 +7,15 @@ handler names, the asset folder and the `Handler` string of each function, the f
 merged the way SST merges them, the route keys and the `stack.addOutputs` calls.
 
 What the spec cannot describe is listed in `spec["skipped"]` (kind, id, stack, reason): a
-construct we do not model, a handler whose file is missing, a runtime that needs a build step.
-Nothing is dropped silently.
+construct we do not model (frontend sites, WebSocketApi, Script, RDS, v2's Auth, raw CDK
+classes), a handler whose file is missing, a runtime that needs a build step, an option that
+cannot be evaluated statically. Nothing is dropped silently: a function prop that is not
+modeled is named in a warning.
+
+The stack and entry files are also read here (tree-sitter) for what the model does not record:
+`stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
+condition on `app.stage`), the app's default function props and
+`auth.attachPermissionsForAuthUsers`.
 """
 
 from __future__ import annotations
