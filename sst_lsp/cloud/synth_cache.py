@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bumped when the engine's output for the same spec changes shape (keys from older code die).
-ENGINE_REVISION = "1"
+ENGINE_REVISION = "2"
 
 #: How many output folders one process remembers (one per stage the user works with).
 MAX_FOLDERS = 16
@@ -108,6 +108,7 @@ def references(stack: Mapping[str, Any]) -> tuple[set[str], set[str]]:
             if isinstance(q, dict) and isinstance(q.get("var"), str):
                 names.add(q["var"])
     walk(stack.get("outputs", []))
+    walk(stack.get("auth_grants", []))
     return names, stacks
 
 

@@ -14,6 +14,18 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 - Table: `Table` (dynamodb.Table, name `{stage}-{app}-{id}`), `Consumer_{id}_{name}` functions.
 - Bucket: `Bucket`, `Notification_{id}_{name}` functions. Queue: `Queue`, `Consumer_{id}`.
 - Topic: `Topic`, `Subscriber_{id}_{name}`. Cron: `Rule` and `Job`. Function: a lambda.Function.
+- Config.Parameter: `Parameter_value`; Config.Secret: nothing (its value is set with `sst secrets`).
+- EventBus: `EventBus`, a rule `{ruleKey}` (named `{stage}-{app}-{ruleKey}`), target functions
+  `Target_{id}_{ruleKey}_{name}`. KinesisStream: `Stream`, `Consumer_{id}_{name}`.
+- Cognito (v1's Auth): `UserPool`, `UserPoolClient`, `IdentityPool`, `IdentityPoolAuthRole`,
+  `IdentityPoolUnauthRole`, `IdentityPoolRoleAttachment`, one function per trigger key;
+  `attachPermissionsForAuthUsers` from another stack adds `Auth-{id}-{stack}-AuthRole` there.
+- AppSyncApi: `Api` (GraphqlApi), data sources `{key}` with `Lambda_{key}`, resolvers
+  `{type}{field}Resolver` (an inline function: `Lambda_{type}_{field}`, `LambdaDS_{type}_{field}`).
+- GraphQLApi (v1): an Api whose `GET`/`POST {rootPath}` routes share one function.
+- Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
+- `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
+  App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
 - Every construct with a binding gets its `Parameter_{prop}` SSM parameter, as SST v1.18 does
   (a Function gets `Parameter_functionName` when some function binds it).
 - `bind` and `permissions` follow SST's functionBinding.ts and permission.ts: a bound construct
@@ -67,26 +79,150 @@ ACCESS_LOG_FORMAT = (
     .replace('"$context.responseLatency"', "$context.responseLatency")
 )
 
-#: Attributes of SST constructs that a `ref` like `table.tableName` may name.
+#: Attributes of SST constructs that a `ref` like `table.tableName` may name (SST v1/v2's
+#: getters), and the `cdk.*` objects' common attributes (`table.cdk.table.tableArn`).
 _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "Table": {
         "tableName": lambda b: b.table.table_name,
         "tableArn": lambda b: b.table.table_arn,
         "tableStreamArn": lambda b: b.table.table_stream_arn,
+        "id": lambda b: b.id,
+        "cdk.table.tableName": lambda b: b.table.table_name,
+        "cdk.table.tableArn": lambda b: b.table.table_arn,
+        "cdk.table.tableStreamArn": lambda b: b.table.table_stream_arn,
     },
-    "Bucket": {"bucketName": lambda b: b.bucket.bucket_name, "bucketArn": lambda b: b.bucket.bucket_arn},
+    "Bucket": {
+        "bucketName": lambda b: b.bucket.bucket_name,
+        "bucketArn": lambda b: b.bucket.bucket_arn,
+        "id": lambda b: b.id,
+        "cdk.bucket.bucketName": lambda b: b.bucket.bucket_name,
+        "cdk.bucket.bucketArn": lambda b: b.bucket.bucket_arn,
+        "cdk.bucket.bucketDomainName": lambda b: b.bucket.bucket_domain_name,
+        "cdk.bucket.bucketRegionalDomainName": lambda b: b.bucket.bucket_regional_domain_name,
+    },
     "Queue": {
         "queueUrl": lambda b: b.queue.queue_url,
         "queueArn": lambda b: b.queue.queue_arn,
         "queueName": lambda b: b.queue.queue_name,
+        "id": lambda b: b.id,
+        "cdk.queue.queueUrl": lambda b: b.queue.queue_url,
+        "cdk.queue.queueArn": lambda b: b.queue.queue_arn,
+        "cdk.queue.queueName": lambda b: b.queue.queue_name,
     },
-    "Topic": {"topicArn": lambda b: b.topic.topic_arn, "topicName": lambda b: b.topic.topic_name},
-    "Api": {"url": lambda b: b.http_api.api_endpoint, "httpApiId": lambda b: b.http_api.api_id},
+    "Topic": {
+        "topicArn": lambda b: b.topic.topic_arn,
+        "topicName": lambda b: b.topic.topic_name,
+        "id": lambda b: b.id,
+        "cdk.topic.topicArn": lambda b: b.topic.topic_arn,
+        "cdk.topic.topicName": lambda b: b.topic.topic_name,
+    },
+    "Api": {
+        "url": lambda b: b.http_api.api_endpoint,
+        "httpApiId": lambda b: b.http_api.api_id,
+        "httpApiArn": lambda b: _api_arn(b),
+        "id": lambda b: b.id,
+        "cdk.httpApi.apiEndpoint": lambda b: b.http_api.api_endpoint,
+        "cdk.httpApi.apiId": lambda b: b.http_api.api_id,
+        "cdk.httpApi.httpApiId": lambda b: b.http_api.api_id,
+        "cdk.httpApi.url": lambda b: b.http_api.url,
+    },
     "Function": {
         "functionName": lambda b: b.function.function_name,
         "functionArn": lambda b: b.function.function_arn,
+        "id": lambda b: b.id,
+        "url": lambda b: _function_url(b),
+        "role.roleArn": lambda b: b.function.role.role_arn,
+        "role.roleName": lambda b: b.function.role.role_name,
+    },
+    "Cron": {
+        "id": lambda b: b.id,
+        "jobFunction.functionName": lambda b: b.function.function_name,
+        "jobFunction.functionArn": lambda b: b.function.function_arn,
+        "cdk.rule.ruleArn": lambda b: b.rule.rule_arn,
+        "cdk.rule.ruleName": lambda b: b.rule.rule_name,
+    },
+    "Config.Parameter": {"value": lambda b: b.extra["value"], "name": lambda b: b.id, "id": lambda b: b.id},
+    "Config.Secret": {"name": lambda b: b.id, "id": lambda b: b.id},
+    "EventBus": {
+        "eventBusName": lambda b: b.extra["bus"].event_bus_name,
+        "eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
+        "id": lambda b: b.id,
+        "cdk.eventBus.eventBusName": lambda b: b.extra["bus"].event_bus_name,
+        "cdk.eventBus.eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
+    },
+    "KinesisStream": {
+        "streamName": lambda b: b.extra["stream"].stream_name,
+        "streamArn": lambda b: b.extra["stream"].stream_arn,
+        "id": lambda b: b.id,
+        "cdk.stream.streamName": lambda b: b.extra["stream"].stream_name,
+        "cdk.stream.streamArn": lambda b: b.extra["stream"].stream_arn,
+    },
+    "Cognito": {
+        "userPoolId": lambda b: b.extra["pool"].user_pool_id,
+        "userPoolArn": lambda b: b.extra["pool"].user_pool_arn,
+        "userPoolClientId": lambda b: b.extra["client"].user_pool_client_id,
+        "cognitoIdentityPoolId": lambda b: _identity_pool_ref(b),
+        "id": lambda b: b.id,
+        "cdk.userPool.userPoolId": lambda b: b.extra["pool"].user_pool_id,
+        "cdk.userPool.userPoolArn": lambda b: b.extra["pool"].user_pool_arn,
+        "cdk.userPool.userPoolProviderUrl": lambda b: b.extra["pool"].user_pool_provider_url,
+        "cdk.userPoolClient.userPoolClientId": lambda b: b.extra["client"].user_pool_client_id,
+        "cdk.cfnIdentityPool.ref": lambda b: _identity_pool_ref(b),
+        "cdk.authRole.roleArn": lambda b: _role(b, "auth").role_arn,
+        "cdk.authRole.roleName": lambda b: _role(b, "auth").role_name,
+        "cdk.unauthRole.roleArn": lambda b: _role(b, "unauth").role_arn,
+        "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
+_ATTRS["AppSyncApi"] = {
+    "url": lambda b: b.extra["api"].graphql_url,
+    "apiId": lambda b: b.extra["api"].api_id,
+    "apiArn": lambda b: b.extra["api"].arn,
+    "apiName": lambda b: b.extra["api"].name,
+    "apiKey": lambda b: b.extra["api"].api_key,
+    "id": lambda b: b.id,
+    "cdk.graphqlApi.graphqlUrl": lambda b: b.extra["api"].graphql_url,
+    "cdk.graphqlApi.apiId": lambda b: b.extra["api"].api_id,
+    "cdk.graphqlApi.apiKey": lambda b: b.extra["api"].api_key,
+}
+#: SST v1's GraphQLApi is an Api.
+_ATTRS["GraphQLApi"] = _ATTRS["Api"]
+#: SST v1's Auth is v2's Cognito (the same construct tree).
+_ATTRS["Auth"] = _ATTRS["Cognito"]
+
+#: The class name SST's bindings use (`SST_{class}_{prop}_{id}`, `/sst/{app}/{stage}/{class}/...`).
+_CLASS = {"Config.Parameter": "Parameter", "Config.Secret": "Secret"}
+
+
+def _class(kind: str) -> str:
+    return _CLASS.get(kind, kind)
+
+
+def _function_url(b: Any) -> Any:
+    url = b.extra.get("url")
+    if url is None:
+        raise SpecError(f'the "{b.id}" Function has no `url: true`')
+    return url.url
+
+
+def _api_arn(b: Any) -> str:
+    stack = b.http_api.stack
+    return f"arn:{stack.partition}:apigateway:{stack.region}::/apis/{b.attr('httpApiId')}"
+
+
+def _identity_pool_ref(b: Any) -> Any:
+    pool = b.extra.get("identity_pool")
+    if pool is None:
+        raise SpecError(f'the "{b.id}" Cognito construct has no identity pool (identityPoolFederation: false)')
+    return pool.ref
+
+
+def _role(b: Any, which: str) -> Any:
+    role = b.extra.get(f"{which}_role")
+    if role is None:
+        raise SpecError(f'the "{b.id}" Cognito construct has no identity pool (identityPoolFederation: false)')
+    return role
+
 
 #: What a construct given in `permissions` lets a function do (SST's permission.ts).
 _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
@@ -99,11 +235,17 @@ _GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
     "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
     "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
     "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
+    "GraphQLApi": (
+        "execute-api:Invoke",
+        lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
+    ),
+    "EventBus": ("events:*", lambda b: [b.attr("eventBusArn")]),
+    "KinesisStream": ("kinesis:*", lambda b: [b.attr("streamArn")]),
 }
 
 #: The kinds whose binding also grants access (the same statement as `permissions`); an Api's
 #: binding is only its URL (SST's `getFunctionBinding`).
-_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function"})
+_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function", "EventBus", "KinesisStream"})
 
 #: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
 _BINDING: dict[str, tuple[str, str]] = {
@@ -113,7 +255,30 @@ _BINDING: dict[str, tuple[str, str]] = {
     "Queue": ("queueUrl", "queueUrl"),
     "Topic": ("topicArn", "topicArn"),
     "Function": ("functionName", "functionName"),
+    "Config.Parameter": ("value", "value"),
+    "EventBus": ("eventBusName", "eventBusName"),
+    "KinesisStream": ("streamName", "streamName"),
+    "AppSyncApi": ("url", "url"),
+    "GraphQLApi": ("url", "url"),
 }
+
+#: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
+_CONTEXT_ATTRS: dict[str, Callable[[Any, Any], Any]] = {
+    "name": lambda ctx, st: ctx.app_name,
+    "stage": lambda ctx, st: ctx.stage,
+    "region": lambda ctx, st: st.region,
+    "account": lambda ctx, st: st.account,
+    "stackName": lambda ctx, st: st.stack_name,
+    "partition": lambda ctx, st: st.partition,
+    "urlSuffix": lambda ctx, st: st.url_suffix,
+}
+
+#: A Secret's binding: a placeholder the function replaces with the SSM value at run time.
+SECRET_PLACEHOLDER = "__FETCH_FROM_SSM__"
+
+
+#: The values of SST's `app.setDefaultRemovalPolicy`.
+_REMOVAL_POLICIES = frozenset({"destroy", "retain", "snapshot"})
 
 
 class SpecError(Exception):
@@ -172,7 +337,11 @@ class _Built:
     http_api: Any = None
     function: Any = None
     rule: Any = None
+    #: Kind-specific CDK objects and values (an EventBus's bus, a Parameter's value, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
     var: str | None = None
+    #: False for constructs that add no CloudFormation resource (a Config.Secret).
+    has_resources: bool = True
     #: Attribute tokens already fetched (each fetch is a round trip to the node process).
     tokens: dict[str, Any] = field(default_factory=dict)
 
@@ -197,6 +366,10 @@ class _Ctx:
     #: Every construct held in a variable, app-wide (`synth_cache.declarations`).
     decls: synth_cache.Decls = field(default_factory=dict)
     by_key: dict[tuple[str, str], _Built] = field(default_factory=dict)
+    #: (stack id, function id) -> the FunctionUrl of a function with `url: true`.
+    function_urls: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: Stack id -> the default removal policy SST applies to it (`app.setDefaultRemovalPolicy`).
+    policies: dict[str, str] = field(default_factory=dict)
 
     def add(self, b: _Built) -> None:
         self.built.append(b)
@@ -239,11 +412,15 @@ class _Ctx:
             return str(int(value)) if float(value).is_integer() else str(value)
         if isinstance(value, dict) and "$ref" in value:
             text = str(value["$ref"])
-            parts = text.split(".")
-            if len(parts) == 2:
-                b = self.lookup(parts[0], stack)
-                if b is not None and parts[1] in _ATTRS.get(b.kind, {}):
-                    return b.attr(parts[1])
+            var, _, attr = text.partition(".")
+            b = self.lookup(var, stack) if attr else None
+            if b is not None and attr in _ATTRS.get(b.kind, {}):
+                return b.attr(attr)
+            if b is not None:
+                raise SpecError(f'"{attr}" of a {b.kind} is not modeled by the embedded synth')
+            if b is None and var in ("app", "stack") and attr in _CONTEXT_ATTRS:
+                # `app.region`, `stack.stackName`: the StackContext's app and stack.
+                return _CONTEXT_ATTRS[attr](self, self.stacks[stack])
             raise SpecError(f'"{text}" is not an attribute of a construct the embedded synth built')
         raise SpecError("its value cannot be evaluated statically")
 
@@ -377,6 +554,8 @@ def _build_groups(
         ctx = ctxs[i] = _Ctx(app_name=app_name, stage=stage_name, cdk=cdk, decls=decls)
         for st in groups[i]:
             ctx.stacks[st["id"]] = cdk.Stack(app, st["name"], stack_name=st["name"], env=env)
+            if st.get("removal_policy") in _REMOVAL_POLICIES:
+                ctx.policies[st["id"]] = str(st["removal_policy"])
     for i in todo:
         _build_constructs(ctxs[i], groups[i])
     try:
@@ -420,7 +599,10 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
     for st in stacks:
         stack = ctx.stacks[st["id"]]
         # Standalone Function constructs first: Api routes may point at them.
-        ordered = sorted(st.get("constructs", []), key=lambda c: 0 if c["kind"] == "Function" else 1)
+        # A Config.Parameter's value may name any other construct's attribute: last.
+        # A Queue with a dead-letter queue after the other queues.
+        ordered = sorted(st.get("constructs", []), key=lambda c: {"Function": 0, "Config.Parameter": 3}.get(
+            c["kind"], 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
         for c in ordered:
             b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
             try:
@@ -438,14 +620,23 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
             _BUILD_REST[c["kind"]](ctx, stack, c, b)
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
-    # Pass 3: outputs.
+    # Pass 3: grants to Cognito roles, outputs, and the app's default removal policy.
     for st in stacks:
         stack = ctx.stacks[st["id"]]
+        try:
+            _auth_grants(ctx, stack, st)
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("Auth permissions", st["id"], st["id"], _reason(e))
         _outputs(ctx, stack, st)
-        if not any(b.stack == st["id"] for b in ctx.built):
+        if not any(b.stack == st["id"] and b.has_resources for b in ctx.built):
             # CloudFormation refuses a template without resources: keep the stack deployable.
             cdk.CfnResource(stack, "SstLspPlaceholder", type="AWS::CloudFormation::WaitConditionHandle")
             ctx.warnings.append(f"stack {st['id']} has no modeled resources: it holds a placeholder")
+        policy = st.get("removal_policy")
+        if policy in _REMOVAL_POLICIES:
+            # SST's App.synth applies `setDefaultRemovalPolicy` to every CfnResource of every
+            # stack (App.applyRemovalPolicy), over the policies the constructs set.
+            cdk.RemovalPolicies.of(stack).apply(getattr(cdk.RemovalPolicy, str(policy).upper()))
 
 
 def _remove(scope: Any, cid: str) -> None:
@@ -495,11 +686,25 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, conne
         memory_size=int(fs.get("memory", 1024)),
         timeout=_value(("seconds", int(fs.get("timeout", 10))),
                        lambda: cdk.Duration.seconds(int(fs.get("timeout", 10)))),
-        tracing=lam.Tracing.ACTIVE,
+        tracing=getattr(lam.Tracing, str(fs.get("tracing", "active")).upper()),
         environment=env,
-        ephemeral_storage_size=_value(("mebibytes", 512), lambda: cdk.Size.mebibytes(512)),
+        ephemeral_storage_size=_value(("mebibytes", int(fs.get("disk", 512))),
+                                      lambda: cdk.Size.mebibytes(int(fs.get("disk", 512)))),
+        function_name=fs.get("functionName"),
+        description=fs.get("description"),
+        reserved_concurrent_executions=fs.get("reservedConcurrentExecutions"),
+        architecture=lam.Architecture.ARM_64 if fs.get("architecture") == "arm_64" else None,
     )
+    if fs.get("url") is True:
+        # SST's Function `url: true`: a public URL with CORS open (functionUrlCors.buildCorsConfig(true)).
+        ctx.function_urls[(stack_id, fs["id"])] = fn.add_function_url(
+            auth_type=lam.FunctionUrlAuthType.NONE, cors=lam.FunctionUrlCorsOptions(
+                allow_credentials=False, allowed_headers=["*"], allowed_methods=[lam.HttpMethod.ALL],
+                allowed_origins=["*"]))
     _add_statements(fn, statements)
+    for i, arn in enumerate(fs.get("layers") or []):
+        # An imported layer adds no resource: only its ARN in `Layers`.
+        fn.add_layers(lam.LayerVersion.from_layer_version_arn(fn, f"Layer_{i}", arn))
     return fn
 
 
@@ -531,28 +736,25 @@ def _connections(
             env[k] = ctx.resolve(v, stack_id)
         except SpecError as e:
             ctx.warnings.append(f"function {fid}: environment variable {k} left out: {e}")
-    for item in fs.get("permissions", []):
-        if isinstance(item, str):
-            statements.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
-            continue
-        b = ctx.construct(item, stack_id)
-        grant = _GRANTS.get(b.kind) if b is not None else None
-        if b is None:
-            ctx.warnings.append(f"function {fid}: {_label('permissions', item)} left out: {_why(item)}")
-        elif grant is None:
-            ctx.warnings.append(
-                f"function {fid}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}"
-            )
-        else:
-            statements.append((grant[0], grant[1](b)))
+    statements.extend(_permission_statements(ctx, fs.get("permissions", []), stack_id, f"function {fid}"))
     for item in fs.get("bind", []):
         b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
+        if b is not None and b.kind == "Config.Secret":
+            # SST's Secret binding: a placeholder, and read access to the value and its fallback.
+            env[f"SST_Secret_value_{b.id}"] = SECRET_PLACEHOLDER
+            stack = ctx.stacks[stack_id]
+            arn = f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter"
+            statements.append(("ssm:GetParameters", [
+                f"{arn}/sst/{ctx.app_name}/{ctx.stage}/Secret/{b.id}/value",
+                f"{arn}/sst/{ctx.app_name}/.fallback/Secret/{b.id}/value",
+            ]))
+            continue
         if b is None or b.kind not in _BINDING:
             why = _why(item) if b is None else f"a {b.kind} cannot be bound"
             ctx.warnings.append(f"function {fid}: {_label('bind', item)} left out: {why}")
             continue
         prop, attr = _BINDING[b.kind]
-        env[f"SST_{b.kind}_{prop}_{b.id}"] = b.attr(attr)
+        env[f"SST_{_class(b.kind)}_{prop}_{b.id}"] = b.attr(attr)
         if b.kind == "Function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
             # Other kinds always carry their parameter; SST adds a function's when it is bound.
             _parameter(ctx, b, b.attr(attr))
@@ -560,6 +762,25 @@ def _connections(
             action, arns_of = _GRANTS[b.kind]
             statements.append((action, arns_of(b)))
     return env
+
+
+def _permission_statements(ctx: _Ctx, items: list[Any], stack_id: str, who: str) -> list[tuple[str, list[Any]]]:
+    """SST's permission.ts for a `permissions` list: a service name or action on "*", a
+    construct's own grant; what cannot be built is a warning naming `who`."""
+    out: list[tuple[str, list[Any]]] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
+            continue
+        b = ctx.construct(item, stack_id)
+        grant = _GRANTS.get(b.kind) if b is not None else None
+        if b is None:
+            ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: {_why(item)}")
+        elif grant is None:
+            ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}")
+        else:
+            out.append((grant[0], grant[1](b)))
+    return out
 
 
 def _label(where: str, item: Any) -> str:
@@ -625,7 +846,7 @@ def _parameter(ctx: _Ctx, b: _Built, value: Any) -> None:
     ssm.StringParameter(
         b.node,
         f"Parameter_{prop}",
-        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{b.kind}/{b.id}/{prop}",
+        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{_class(b.kind)}/{b.id}/{prop}",
         string_value=value,
     )
 
@@ -729,7 +950,6 @@ def _table_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
 
 def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    from aws_cdk import aws_lambda as lam
     from aws_cdk import aws_lambda_event_sources as les
 
     for fs in c.get("functions", []):
@@ -745,11 +965,34 @@ def _table_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             ctx, _scope(stack, b, fs.get("scope")), fs, "Table", c["id"], b.stack, "consumer"
         )
         if fn is not None:
-            fn.add_event_source(les.DynamoEventSource(b.table, starting_position=lam.StartingPosition.LATEST))
+            fn.add_event_source(les.DynamoEventSource(b.table, **_stream_source(fs)))
+    for r in c.get("fn_refs", []):
+        fn = _ref_function(ctx, c, b, r)
+        if fn is not None and b.table.table_stream_arn is not None:
+            fn.add_event_source(les.DynamoEventSource(b.table, **_stream_source({})))
     _parameter(ctx, b, b.attr("tableName"))
 
 
+def _stream_source(fs: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB or Kinesis event source's options: SST's LATEST start, then `cdk.eventSource`."""
+    from aws_cdk import aws_lambda as lam
+
+    es = fs.get("event_source") or {}
+    return {
+        "starting_position": getattr(lam.StartingPosition, str(es.get("startingPosition", "LATEST"))),
+        "batch_size": es.get("batchSize"),
+        "max_batching_window": _seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
+        "report_batch_item_failures": es.get("reportBatchItemFailures"),
+        "enabled": es.get("enabled"),
+        "retry_attempts": es.get("retryAttempts"),
+        "bisect_batch_on_error": es.get("bisectBatchOnError"),
+        "parallelization_factor": es.get("parallelizationFactor"),
+        "max_record_age": _seconds(es["maxRecordAge"]) if es.get("maxRecordAge") else None,
+    }
+
+
 def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
     from constructs import Construct
 
@@ -788,7 +1031,13 @@ def _bucket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None
                 )
             )
     b.node = Construct(stack, c["id"])
-    b.bucket = s3.Bucket(b.node, "Bucket", bucket_name=name if isinstance(name, str) else None, cors=rules)
+    # With a "destroy" default, SST's App also empties the bucket on removal (the same
+    # `AutoDeleteObjectsCustomResource` and provider that CDK's `autoDeleteObjects` adds).
+    destroy = ctx.policies.get(b.stack) == "destroy"
+    b.bucket = s3.Bucket(
+        b.node, "Bucket", bucket_name=name if isinstance(name, str) else None, cors=rules,
+        removal_policy=cdk.RemovalPolicy.DESTROY if destroy else None, auto_delete_objects=True if destroy else None,
+    )
 
 
 def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -806,32 +1055,77 @@ def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             ctx, _scope(stack, b, fs.get("scope")), fs, "Bucket", c["id"], b.stack, "notification"
         )
         if fn is not None:
+            filters = [s3.NotificationKeyFilter(prefix=f.get("prefix"), suffix=f.get("suffix"))
+                       for f in fs.get("filters") or []]
             for t in types:
-                b.bucket.add_event_notification(t, s3n.LambdaDestination(fn))
+                b.bucket.add_event_notification(t, s3n.LambdaDestination(fn), *filters)
+    for r in c.get("fn_refs", []):
+        # A Function, Queue or Topic construct (SST's addFunction/Queue/TopicNotification).
+        tb = ctx.lookup(str(r["fn_ref"]), b.stack)
+        dest = (s3n.LambdaDestination(tb.function) if tb is not None and tb.kind == "Function"
+                else s3n.SqsDestination(tb.queue) if tb is not None and tb.kind == "Queue"
+                else s3n.SnsDestination(tb.topic) if tb is not None and tb.kind == "Topic" else None)
+        if dest is None:
+            ctx.skip("Bucket notification", f"{c['id']}/{r['name']}", b.stack,
+                     f"`{r['fn_ref']}` is not a Function, Queue or Topic construct we could build")
+            continue
+        filters = [s3.NotificationKeyFilter(prefix=f.get("prefix"), suffix=f.get("suffix")) for f in r.get("filters") or []]
+        for e in r.get("events") or ["object_created", "object_removed"]:
+            b.bucket.add_event_notification(getattr(s3.EventType, str(e).upper()), dest, *filters)
     _parameter(ctx, b, b.bucket.bucket_name)
 
 
+def _seconds(v: Any) -> Any:
+    import aws_cdk as cdk
+
+    secs = v.get("$seconds") if isinstance(v, dict) else None
+    if not isinstance(secs, int):
+        raise SpecError("a duration cannot be evaluated statically")
+    return cdk.Duration.seconds(secs)
+
+
 def _queue_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Queue: `Queue` named `{stage}-{app}-{id}` (`.fifo` added for a FIFO queue), with
+    the `cdk.queue` options the spec carries (`queue_options`)."""
     from aws_cdk import aws_sqs as sqs
     from constructs import Construct
 
     p = _props(c)
-    cdk_props = p.get("cdk") if isinstance(p.get("cdk"), dict) else {}
-    q = cdk_props.get("queue") if isinstance(cdk_props, dict) else None
-    fifo = isinstance(q, dict) and q.get("fifo") is True
-    if q is not None and not (isinstance(q, dict) and set(q) <= {"fifo"}):
-        raise SpecError("`cdk.queue` overrides are not modeled")
+    opts = c.get("queue_options")
+    if opts is None:
+        q = _cdk_prop(c, "queue")
+        if q is not None and not (isinstance(q, dict) and set(q) <= {"fifo"}):
+            raise SpecError("`cdk.queue` overrides are not modeled")
+        opts = q if isinstance(q, dict) else {}
+    del p
+    fifo = opts.get("fifo") is True
+    dlq = None
+    if opts.get("deadLetterQueue") is not None:
+        d = opts["deadLetterQueue"]
+        var, _, attr = str(d["queue"].get("$ref", "")).partition(".")
+        qb = ctx.lookup(var, b.stack)
+        if attr != "cdk.queue" or qb is None or qb.kind != "Queue" or qb.queue is None:
+            raise SpecError(f'deadLetterQueue: "{d["queue"].get("$ref")}" is not the `cdk.queue` of a Queue we built')
+        dlq = sqs.DeadLetterQueue(queue=qb.queue, max_receive_count=int(d["maxReceiveCount"]))
+    durations = {k: _seconds(opts[k]) for k in ("visibilityTimeout", "retentionPeriod", "deliveryDelay",
+                                                "receiveMessageWaitTime") if opts.get(k) is not None}
     b.node = Construct(stack, c["id"])
     b.queue = sqs.Queue(
         b.node,
         "Queue",
         queue_name=ctx.prefixed(c["id"]) + (".fifo" if fifo else ""),
         fifo=True if fifo else None,
+        content_based_deduplication=opts.get("contentBasedDeduplication"),
+        visibility_timeout=durations.get("visibilityTimeout"),
+        retention_period=durations.get("retentionPeriod"),
+        delivery_delay=durations.get("deliveryDelay"),
+        receive_message_wait_time=durations.get("receiveMessageWaitTime"),
+        max_message_size_bytes=opts.get("maxMessageSizeBytes"),
+        dead_letter_queue=dlq,
     )
 
 
 def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
-    from aws_cdk import aws_lambda_event_sources as les
 
     fns = c.get("functions", [])
     for extra in fns[1:]:
@@ -843,12 +1137,40 @@ def _queue_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         )
     if fns:
         fs = fns[0]
+        es = fs.get("event_source") or {}
         fn = _maybe_function(
             ctx, _scope(stack, b, fs.get("scope")), fs, "Queue", c["id"], b.stack, "consumer"
         )
         if fn is not None:
-            fn.add_event_source(les.SqsEventSource(b.queue))
+            _sqs_source(fn, b, es)
+    elif c.get("fn_refs"):
+        fn = _ref_function(ctx, c, b, c["fn_refs"][0])
+        if fn is not None:
+            _sqs_source(fn, b, c.get("consumer_event_source") or {})
     _parameter(ctx, b, b.queue.queue_url)
+
+
+def _sqs_source(fn: Any, b: _Built, es: dict[str, Any]) -> None:
+    from aws_cdk import aws_lambda_event_sources as les
+
+    fn.add_event_source(les.SqsEventSource(
+        b.queue,
+        batch_size=es.get("batchSize"),
+        max_batching_window=_seconds(es["maxBatchingWindow"]) if es.get("maxBatchingWindow") else None,
+        report_batch_item_failures=es.get("reportBatchItemFailures"),
+        max_concurrency=es.get("maxConcurrency"),
+        enabled=es.get("enabled"),
+    ))
+
+
+def _ref_function(ctx: _Ctx, c: dict[str, Any], b: _Built, r: dict[str, Any]) -> Any | None:
+    """The Function construct a consumer given as a variable names (SST uses it as it is)."""
+    fb = ctx.lookup(str(r["fn_ref"]), b.stack)
+    if fb is None or fb.kind != "Function":
+        ctx.skip(f"{c['kind']} consumer", f"{c['id']}/{r['name'] or r['fn_ref']}", b.stack,
+                 f"`{r['fn_ref']}` is not a Function construct we could build")
+        return None
+    return fb.function
 
 
 def _topic_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -873,6 +1195,10 @@ def _topic_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             b.topic.add_subscription(subs.LambdaSubscription(fn))
     for q in c.get("queue_subscribers", []):
         qb = ctx.lookup(q["var"], b.stack)
+        if qb is not None and qb.kind == "Function":
+            # A Function construct as a subscriber: SST subscribes it as it is.
+            b.topic.add_subscription(subs.LambdaSubscription(qb.function))
+            continue
         if qb is None or qb.kind != "Queue":
             ctx.skip(
                 "Topic subscriber",
@@ -893,21 +1219,37 @@ def _cron_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     schedule = _plain(p.get("schedule"), "schedule")
     if not isinstance(schedule, str) or not re.match(r"^(rate|cron)\(.+\)$", schedule.strip()):
         raise SpecError(f'No schedule defined for the "{c["id"]}" Cron (a "rate(...)" or "cron(...)" string)')
-    if not c.get("functions"):
+    if not c.get("functions") and not c.get("fn_ref"):
         raise SpecError(f'No job defined for the "{c["id"]}" Cron')
+    rule_opts = _cdk_prop(c, "rule") or {}
+    if not isinstance(rule_opts, dict) or not set(rule_opts) <= {"enabled", "description", "ruleName"} or \
+            not all(isinstance(v, (str, bool)) for v in rule_opts.values()):
+        raise SpecError("`cdk.rule` options other than enabled, description and ruleName are not modeled")
     enabled = p.get("enabled")
     b.node = Construct(stack, c["id"])
     b.rule = events.Rule(
-        b.node, "Rule", schedule=events.Schedule.expression(schedule.strip()), enabled=enabled is not False
+        b.node, "Rule", schedule=events.Schedule.expression(schedule.strip()),
+        enabled=rule_opts.get("enabled", enabled is not False) is not False,
+        description=rule_opts.get("description"), rule_name=rule_opts.get("ruleName"),
     )
 
 
 def _cron_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     from aws_cdk import aws_events_targets as targets
 
+    if not c.get("functions"):
+        # `job: fn`: SST uses the Function construct as it is.
+        fb = ctx.lookup(str(c.get("fn_ref")), b.stack)
+        if fb is None or fb.kind != "Function":
+            ctx.skip("Cron job", c["id"], b.stack, f"`{c.get('fn_ref')}` is not a Function construct we could build")
+            return
+        b.function = fb.function
+        b.rule.add_target(targets.LambdaFunction(fb.function))
+        return
     fs = c["functions"][0]
     fn = _maybe_function(ctx, b.node, fs, "Cron", c["id"], b.stack, "job")
     if fn is not None:
+        b.function = fn
         b.rule.add_target(targets.LambdaFunction(fn))
 
 
@@ -917,6 +1259,8 @@ def _function_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> No
         raise SpecError("no handler")
     b.function = _function(ctx, stack, fns[0], b.stack, connect=False)
     b.node = b.function
+    if (b.stack, fns[0]["id"]) in ctx.function_urls:
+        b.extra["url"] = ctx.function_urls[(b.stack, fns[0]["id"])]
 
 
 def _function_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
@@ -931,7 +1275,8 @@ def _api_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
 
     p = _props(c)
     if p.get("customDomain") is not None:
-        raise SpecError("custom domains are not modeled")
+        raise SpecError("custom domains need a Route 53 hosted-zone lookup at synth time: not modeled "
+                        "(use synth mode `project`)")
     cdk_props = p.get("cdk")
     if isinstance(cdk_props, dict) and cdk_props.get("httpApi") is not None:
         raise SpecError("`cdk.httpApi` overrides are not modeled")
@@ -982,9 +1327,16 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     from aws_cdk import aws_apigatewayv2_integrations as integ
 
     authorizers: dict[str, Any] = {}
+    integrations: dict[str, Any] = {}
     for r in c.get("routes", []):
         scope = _scope(stack, b, r.get("scope"))
-        if r.get("function") is not None:
+        shared = integrations.get(str(r.get("same_as")))
+        if r.get("same_as") is not None and shared is None:
+            continue  # the route it shares its integration with was left out (and listed)
+        fn: Any = None
+        if shared is not None:
+            fn = shared  # GraphQLApi: one integration (and function) for GET and POST.
+        elif r.get("function") is not None:
             fn = _maybe_function(ctx, scope, r["function"], "Api", c["id"], b.stack, "route function")
         else:
             fb = ctx.lookup(r.get("fn_ref", ""), b.stack)
@@ -1003,52 +1355,456 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             if r.get("payload") == "1.0"
             else apig.PayloadFormatVersion.VERSION_2_0
         )
-        integration = integ.HttpLambdaIntegration(
+        integration = shared or integ.HttpLambdaIntegration(
             f"Integration_{r['postfix']}", fn, payload_format_version=version
         )
+        integrations[r["key"]] = integration
         if r["key"] == "$default":
             key = apig.HttpRouteKey.DEFAULT
         else:
             key = apig.HttpRouteKey.with_(r["path"], getattr(apig.HttpMethod, r["method"]))
-        iam = r.get("auth") == "iam"
-        if iam and "iam" not in authorizers:
-            authorizers["iam"] = auth.HttpIamAuthorizer()
-        if not iam and "none" not in authorizers:
-            authorizers["none"] = apig.HttpNoneAuthorizer()
+        kind = r.get("auth") or "none"
+        iam = kind == "iam"
         try:
+            if kind not in authorizers:
+                authorizers[kind] = (
+                    auth.HttpIamAuthorizer() if iam else apig.HttpNoneAuthorizer() if kind == "none"
+                    else _authorizer(ctx, b, kind, c.get("authorizers", {}).get(kind))
+                )
             route = apig.HttpRoute(
                 scope,
                 f"Route_{r['postfix']}",
                 http_api=b.http_api,
                 route_key=key,
                 integration=integration,
-                authorizer=authorizers["iam" if iam else "none"],
+                authorizer=authorizers[kind],
+                authorization_scopes=r.get("scopes"),
             )
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            _remove(scope, f"Route_{r['postfix']}")
             ctx.skip("Api route", f"{c['id']}/{r['key']}", b.stack, _reason(e))
             continue
         # SST sets NONE explicitly so that removing IAM auth later really updates the route.
-        route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
+        if kind in ("iam", "none"):
+            route.node.default_child.authorization_type = "AWS_IAM" if iam else "NONE"  # type: ignore[union-attr]
+    _parameter(ctx, b, b.attr("url"))
+
+
+def _cdk_prop(c: dict[str, Any], name: str) -> Any:
+    p = _props(c)
+    cdk_props = p.get("cdk")
+    return cdk_props.get(name) if isinstance(cdk_props, dict) else None
+
+
+def _secret_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Config.Secret: a plain construct; its value lives in SSM, set with `sst secrets`."""
+    from constructs import Construct
+
+    b.node = Construct(stack, c["id"])
+    b.has_resources = False
+
+
+def _nothing(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    return None
+
+
+def _config_parameter_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's Config.Parameter: a plain construct whose binding is its value."""
+    from constructs import Construct
+
+    p = _props(c)
+    if "value" not in p:
+        raise SpecError(f'No value defined for the "{c["id"]}" Parameter')
+    b.extra["value"] = ctx.resolve(p["value"], b.stack)
+    b.node = Construct(stack, c["id"])
+
+
+def _config_parameter_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    _parameter(ctx, b, b.extra["value"])
+
+
+#: EventBus rule `pattern` keys (SST passes them to CDK's EventPattern as they are).
+_PATTERN_KEYS = {"source": "source", "detailType": "detail_type", "detail": "detail", "account": "account",
+                 "region": "region", "resources": "resources", "id": "id", "time": "time", "version": "version"}
+
+
+def _event_pattern(pattern: Any) -> Any:
+    from aws_cdk import aws_events as events
+
+    pattern = _plain(pattern, "pattern")
+    if pattern is None:
+        return None
+    if not isinstance(pattern, dict):
+        raise SpecError("the rule's pattern must be an object")
+    unknown = sorted(set(pattern) - set(_PATTERN_KEYS))
+    if unknown:
+        raise SpecError(f"unknown pattern keys {unknown}")
+    args: dict[str, Any] = {}
+    for k, v in pattern.items():
+        v = _plain(v, f"pattern.{k}")
+        if k == "detail":
+            if not isinstance(v, dict):
+                raise SpecError("pattern.detail must be an object")
+            args["detail"] = v
+        else:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise SpecError(f"pattern.{k} must be a list of strings")
+            args[_PATTERN_KEYS[k]] = v
+    return events.EventPattern(**args)
+
+
+def _eventbus_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events as events
+    from constructs import Construct
+
+    if _cdk_prop(c, "eventBus") is not None:
+        raise SpecError("`cdk.eventBus` is not modeled")
+    b.node = Construct(stack, c["id"])
+    b.extra["bus"] = events.EventBus(b.node, "EventBus", event_bus_name=ctx.prefixed(c["id"]))
+
+
+def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_events_targets as targets
+
+    fns = {(fs.get("rule"), fs.get("target")): fs for fs in c.get("functions", [])}
+    for r in c.get("rules", []):
+        key = str(r["key"])
+        label = f"{c['id']}/{key}"
+        try:
+            if r.get("cdk_rule"):
+                raise SpecError("`cdk.rule` options are not modeled")
+            rule = events.Rule(b.node, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
+                               event_pattern=_event_pattern(r.get("pattern")))
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            _remove(b.node, key)
+            ctx.skip("EventBus rule", label, b.stack, _reason(e))
+            continue
+        # Targets in the order the rule lists them (CloudFormation numbers them so).
+        for t in r.get("targets", []):
+            name = t["name"]
+            if t.get("fn_ref") is not None:
+                # A Queue or Function construct held in a variable.
+                tb = ctx.lookup(t["fn_ref"], b.stack)
+                if tb is not None and tb.kind == "Queue":
+                    rule.add_target(targets.SqsQueue(tb.queue))
+                elif tb is not None and tb.kind == "Function":
+                    rule.add_target(targets.LambdaFunction(tb.function))
+                else:
+                    ctx.skip("EventBus target", f"{label}/{name}", b.stack,
+                             f"`{t['fn_ref']}` is not a Queue or Function construct we could build")
+                continue
+            fs = fns.get((key, name))
+            if fs is None:
+                continue  # Skipped by the spec with its reason.
+            fn = _maybe_function(ctx, b.node, fs, "EventBus", c["id"], b.stack, "target")
+            if fn is not None:
+                rule.add_target(targets.LambdaFunction(fn))
+    _parameter(ctx, b, b.attr("eventBusName"))
+
+
+def _kinesis_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_kinesis as kinesis
+    from constructs import Construct
+
+    if _cdk_prop(c, "stream") is not None:
+        raise SpecError("`cdk.stream` options are not modeled")
+    b.node = Construct(stack, c["id"])
+    b.extra["stream"] = kinesis.Stream(b.node, "Stream", stream_name=ctx.prefixed(c["id"]))
+
+
+def _kinesis_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_lambda_event_sources as les
+
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope")), fs, "KinesisStream", c["id"], b.stack,
+                             "consumer")
+        if fn is not None:
+            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], **_stream_source(fs)))
+    for r in c.get("fn_refs", []):
+        fn = _ref_function(ctx, c, b, r)
+        if fn is not None:
+            fn.add_event_source(les.KinesisEventSource(b.extra["stream"], **_stream_source({})))
+    _parameter(ctx, b, b.attr("streamName"))
+
+
+#: Cognito trigger names -> CDK's UserPoolOperation (SST's CognitoUserPoolTriggerOperationMapping).
+COGNITO_TRIGGERS = {
+    "createAuthChallenge": "CREATE_AUTH_CHALLENGE", "customEmailSender": "CUSTOM_EMAIL_SENDER",
+    "customMessage": "CUSTOM_MESSAGE", "customSmsSender": "CUSTOM_SMS_SENDER",
+    "defineAuthChallenge": "DEFINE_AUTH_CHALLENGE", "postAuthentication": "POST_AUTHENTICATION",
+    "postConfirmation": "POST_CONFIRMATION", "preAuthentication": "PRE_AUTHENTICATION",
+    "preSignUp": "PRE_SIGN_UP", "preTokenGeneration": "PRE_TOKEN_GENERATION",
+    "userMigration": "USER_MIGRATION", "verifyAuthChallengeResponse": "VERIFY_AUTH_CHALLENGE_RESPONSE",
+}
+
+#: `login` values -> SignInAliases fields.
+_LOGIN = {"email": "email", "phone": "phone", "username": "username", "preferredUsername": "preferred_username"}
+
+
+def _cognito_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST v2's Cognito (v1's Auth): UserPool, UserPoolClient, IdentityPool with its two roles
+    and their attachment (Cognito.ts: createUserPool, createUserPoolClient, createIdentityPool)."""
+    from aws_cdk import aws_cognito as cognito
+    from aws_cdk import aws_iam as iam
+    from constructs import Construct
+
+    p = _props(c)
+    if "cognito" in p:
+        raise SpecError("the `cognito` props of SST v0's Auth are not modeled")
+    for name in ("userPool", "userPoolClient"):
+        if _cdk_prop(c, name) is not None:
+            raise SpecError(f"`cdk.{name}` options are not modeled")
+    login = _plain(p.get("login"), "login")
+    aliases = None
+    if login is not None:
+        if not isinstance(login, list) or not all(x in _LOGIN for x in login):
+            raise SpecError(f"login must list some of {sorted(_LOGIN)}")
+        aliases = cognito.SignInAliases(**{v: k in login for k, v in _LOGIN.items()})
+    fed = _plain(p.get("identityPoolFederation"), "identityPoolFederation")
+    login_providers: dict[str, str] = {}
+    if isinstance(fed, dict):
+        if fed.get("cdk") is not None:
+            raise SpecError("`identityPoolFederation.cdk` options are not modeled")
+        if fed.get("auth0") is not None:
+            raise SpecError("auth0 federation (an OpenID Connect provider) is not modeled")
+        for key, field_name, provider in (("amazon", "appId", "www.amazon.com"), ("facebook", "appId", "graph.facebook.com"),
+                                          ("google", "clientId", "accounts.google.com"),
+                                          ("apple", "servicesId", "appleid.apple.com")):
+            v = fed.get(key)
+            if v is not None:
+                if not isinstance(v, dict) or not isinstance(v.get(field_name), str):
+                    raise SpecError(f'No {key.capitalize()} {field_name} defined for the "{c["id"]}" Auth')
+                login_providers[provider] = v[field_name]
+        tw = fed.get("twitter")
+        if tw is not None:
+            if not isinstance(tw, dict) or not isinstance(tw.get("consumerKey"), str) \
+                    or not isinstance(tw.get("consumerSecret"), str):
+                raise SpecError(f'No Twitter consumer key and secret defined for the "{c["id"]}" Auth')
+            login_providers["api.twitter.com"] = f"{tw['consumerKey']};{tw['consumerSecret']}"
+    elif fed not in (None, True, False):
+        raise SpecError("identityPoolFederation must be an object or a boolean")
+    for fs in c.get("functions", []):
+        if fs.get("trigger") not in COGNITO_TRIGGERS:
+            raise SpecError(f'unknown trigger "{fs.get("trigger")}"')
+    b.node = Construct(stack, c["id"])
+    pool = b.extra["pool"] = cognito.UserPool(
+        b.node, "UserPool", user_pool_name=ctx.prefixed(c["id"]), self_sign_up_enabled=True,
+        sign_in_case_sensitive=False, sign_in_aliases=aliases,
+    )
+    client = b.extra["client"] = cognito.UserPoolClient(b.node, "UserPoolClient", user_pool=pool)
+    if fed is False:
+        return
+    identity = b.extra["identity_pool"] = cognito.CfnIdentityPool(
+        b.node, "IdentityPool",
+        identity_pool_name=ctx.prefixed(c["id"]),
+        allow_unauthenticated_identities=True,
+        cognito_identity_providers=[cognito.CfnIdentityPool.CognitoIdentityProviderProperty(
+            provider_name=f"cognito-idp.{stack.region}.{stack.url_suffix}/{pool.user_pool_id}",
+            client_id=client.user_pool_client_id,
+        )],
+        supported_login_providers=login_providers,
+        open_id_connect_provider_arns=[],
+    )
+    name = "cognito-identity-us-gov.amazonaws.com" if str(stack.region).startswith("us-gov-") \
+        else "cognito-identity.amazonaws.com"
+
+    def role(rid: str, amr: str, actions: list[str]) -> Any:
+        r = iam.Role(b.node, rid, assumed_by=iam.FederatedPrincipal(
+            name,
+            {"StringEquals": {f"{name}:aud": identity.ref}, "ForAnyValue:StringLike": {f"{name}:amr": amr}},
+            "sts:AssumeRoleWithWebIdentity",
+        ))
+        r.add_to_policy(iam.PolicyStatement(effect=iam.Effect.ALLOW, actions=actions, resources=["*"]))
+        return r
+
+    auth = b.extra["auth_role"] = role("IdentityPoolAuthRole", "authenticated",
+                                       ["mobileanalytics:PutEvents", "cognito-sync:*", "cognito-identity:*"])
+    unauth = b.extra["unauth_role"] = role("IdentityPoolUnauthRole", "unauthenticated",
+                                           ["mobileanalytics:PutEvents", "cognito-sync:*"])
+    cognito.CfnIdentityPoolRoleAttachment(
+        b.node, "IdentityPoolRoleAttachment", identity_pool_id=identity.ref,
+        roles={"authenticated": auth.role_arn, "unauthenticated": unauth.role_arn},
+    )
+
+
+def _cognito_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_cognito as cognito
+
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, b.node, fs, c["kind"], c["id"], b.stack, "trigger")
+        if fn is not None:
+            b.extra["pool"].add_trigger(getattr(cognito.UserPoolOperation, COGNITO_TRIGGERS[fs["trigger"]]), fn)
+
+
+def _auth_grants(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
+    """`auth.attachPermissionsForAuthUsers([scope,] [...])` (and ...UnauthUsers): statements on the
+    identity pool's role, or, from another stack, on a policy `Auth-{id}-{stack}-AuthRole` in
+    that stack attached to the role (Cognito.ts attachPermissionsForUsers)."""
+    from aws_cdk import aws_iam as iam
+
+    for g in st.get("auth_grants", []):
+        ref = g.get("auth", {}).get("$ref") if isinstance(g.get("auth"), dict) else None
+        cb = ctx.lookup(str(ref), st["id"]) if isinstance(ref, str) else None
+        label = f"{ref}.attachPermissionsFor{'Auth' if g['role'] == 'auth' else 'Unauth'}Users"
+        if cb is None or cb.kind not in ("Cognito", "Auth"):
+            ctx.skip("Auth permissions", label, st["id"], f"`{ref}` is not a Cognito/Auth construct we could build")
+            continue
+        role = cb.extra.get(f"{g['role']}_role")
+        if role is None:
+            ctx.skip("Auth permissions", label, st["id"], f'the "{cb.id}" construct has no identity pool')
+            continue
+        statements = _permission_statements(ctx, g.get("items", []), st["id"], label)
+        if cb.stack == st["id"]:
+            for action, arns in statements:
+                role.add_to_policy(iam.PolicyStatement(actions=[action], resources=arns))
+            continue
+        pid = f"Auth-{cb.id}-{stack.node.id}-{'AuthRole' if g['role'] == 'auth' else 'UnauthRole'}"
+        policy = stack.node.try_find_child(pid) or iam.Policy(stack, pid)
+        role.attach_inline_policy(policy)
+        for action, arns in statements:
+            policy.add_statements(iam.PolicyStatement(actions=[action], resources=arns))
+
+
+def _authorizer(ctx: _Ctx, b: _Built, key: str, a: dict[str, Any] | None) -> Any:
+    """SST's Api.addAuthorizers for one authorizer (user_pool, jwt, lambda)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2_authorizers as auth
+    from aws_cdk import aws_cognito as cognito
+
+    if not isinstance(a, dict):
+        raise SpecError(f'Cannot find authorizer "{key}"')
+    common: dict[str, Any] = {"authorizer_name": a.get("name"), "identity_source": a.get("identitySource")}
+    if a["type"] == "user_pool":
+        pool = cognito.UserPool.from_user_pool_id(
+            b.node, f"Api-{b.id}-Authorizer-{key}-UserPool", ctx.resolve(a["userPoolId"], b.stack))
+        clients = [
+            cognito.UserPoolClient.from_user_pool_client_id(
+                b.node, f"Api-{b.id}-Authorizer-{key}-UserPoolClient-{i}", ctx.resolve(cid, b.stack))
+            for i, cid in enumerate(a.get("clientIds") or [])
+        ] if a.get("clientIds") is not None else None
+        region = ctx.resolve(a["region"], b.stack) if a.get("region") is not None else None
+        return auth.HttpUserPoolAuthorizer(key, pool, user_pool_clients=clients, user_pool_region=region, **common)
+    if a["type"] == "jwt":
+        return auth.HttpJwtAuthorizer(key, ctx.resolve(a["issuer"], b.stack),
+                                      jwt_audience=[ctx.resolve(x, b.stack) for x in a.get("audience", [])], **common)
+    fb = ctx.construct(a.get("function"), b.stack)
+    if fb is None or fb.kind != "Function":
+        raise SpecError(f'the function of the "{key}" authorizer is not a Function construct we could build')
+    types = [getattr(auth.HttpLambdaResponseType, str(t).upper()) for t in a.get("responseTypes") or []] or None
+    return auth.HttpLambdaAuthorizer(key, fb.function, response_types=types,
+                                     results_cache_ttl=cdk.Duration.seconds(int(a.get("resultsCacheTtl", 0))),
+                                     **common)
+
+
+def _appsync_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's AppSyncApi: `Api` (GraphqlApi named `{stage}-{app}-{id}`, X-Ray on) from the schema file."""
+    from aws_cdk import aws_appsync as appsync
+    from constructs import Construct
+
+    if not c.get("schema"):
+        raise SpecError(f'Missing "schema" in "{c["id"]}" AppSyncApi')
+    b.node = Construct(stack, c["id"])
+    b.extra["api"] = appsync.GraphqlApi(
+        b.node, "Api", name=ctx.prefixed(c["id"]), xray_enabled=True,
+        definition=appsync.Definition.from_schema(appsync.SchemaFile.from_asset(c["schema"])),
+    )
+
+
+def _mapping(m: Any) -> Any:
+    from aws_cdk import aws_appsync as appsync
+
+    if not isinstance(m, dict):
+        return None
+    return appsync.MappingTemplate.from_file(m["file"]) if "file" in m else appsync.MappingTemplate.from_string(m["inline"])
+
+
+def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """Data sources in order, then resolvers (SST's addDataSource / addResolver)."""
+    api = b.extra["api"]
+    fns = c.get("functions", [])
+    by_ds = {f["ds"]: f for f in fns if "ds" in f}
+    by_res = {f["resolver"]: f for f in fns if "resolver" in f}
+    sources: dict[str, Any] = {}
+    for d in c.get("data_sources", []):
+        key = d["key"]
+        opts = {"name": d.get("name"), "description": d.get("description")}
+        try:
+            if d["type"] == "lambda":
+                fs = by_ds.get(key)
+                fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope") if fs else None), fs, "AppSyncApi",
+                                     c["id"], b.stack, "data source")
+                if fn is None:
+                    continue
+                sources[key] = api.add_lambda_data_source(key, fn, **opts)
+            elif d["type"] == "dynamodb":
+                tb = ctx.lookup(str(d.get("fn_ref")), b.stack)
+                if tb is None or tb.kind != "Table":
+                    raise SpecError(f"`{d.get('fn_ref')}` is not a Table construct we could build")
+                sources[key] = api.add_dynamo_db_data_source(key, tb.table, **opts)
+            elif d["type"] == "http":
+                sources[key] = api.add_http_data_source(key, d["endpoint"], **opts)
+            else:
+                sources[key] = api.add_none_data_source(key, **opts)
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("AppSyncApi data source", f"{c['id']}/{key}", b.stack, _reason(e))
+    for r in c.get("resolvers", []):
+        t, f = r["type_name"], r["field"]
+        label = f"{c['id']}/{r['key']}"
+        if r.get("ds") is not None:
+            source = sources.get(r["ds"])
+            if source is None:
+                ctx.skip("AppSyncApi resolver", label, b.stack, f'its data source "{r["ds"]}" was not built')
+                continue
+        else:
+            fs = by_res.get(r["key"])
+            fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope") if fs else None), fs, "AppSyncApi",
+                                 c["id"], b.stack, "resolver")
+            if fn is None:
+                continue
+            source = api.add_lambda_data_source(f"LambdaDS_{t}_{f}", fn)
+        try:
+            api.create_resolver(f"{t}{f}Resolver", data_source=source, type_name=t, field_name=f,
+                                request_mapping_template=_mapping(r.get("requestMapping")),
+                                response_mapping_template=_mapping(r.get("responseMapping")))
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            ctx.skip("AppSyncApi resolver", label, b.stack, _reason(e))
     _parameter(ctx, b, b.attr("url"))
 
 
 _BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_primary,
+    "GraphQLApi": _api_primary,
     "Table": _table_primary,
     "Bucket": _bucket_primary,
     "Queue": _queue_primary,
     "Topic": _topic_primary,
     "Cron": _cron_primary,
     "Function": _function_primary,
+    "Config.Secret": _secret_primary,
+    "Config.Parameter": _config_parameter_primary,
+    "EventBus": _eventbus_primary,
+    "KinesisStream": _kinesis_primary,
+    "Cognito": _cognito_primary,
+    "Auth": _cognito_primary,
+    "AppSyncApi": _appsync_primary,
 }
 _BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
     "Api": _api_rest,
+    "GraphQLApi": _api_rest,
     "Table": _table_rest,
     "Bucket": _bucket_rest,
     "Queue": _queue_rest,
     "Topic": _topic_rest,
     "Cron": _cron_rest,
     "Function": _function_rest,
+    "Config.Secret": _nothing,
+    "Config.Parameter": _config_parameter_rest,
+    "EventBus": _eventbus_rest,
+    "KinesisStream": _kinesis_rest,
+    "Cognito": _cognito_rest,
+    "Auth": _cognito_rest,
+    "AppSyncApi": _appsync_rest,
 }
 
 #: The kinds this engine builds.
@@ -1076,7 +1832,7 @@ def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
             used.add(f"ref:{ref.split('.')[0]}")
     # Each Api gets an endpoint output unless the stack already outputs its URL.
     for b in ctx.built:
-        if b.kind != "Api" or b.stack != st["id"] or b.http_api is None:
+        if b.kind not in ("Api", "GraphQLApi") or b.stack != st["id"] or b.http_api is None:
             continue
         var = b.var
         key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"

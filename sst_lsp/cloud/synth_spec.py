@@ -7,26 +7,52 @@ handler names, the asset folder and the `Handler` string of each function, the f
 merged the way SST merges them, the route keys and the `stack.addOutputs` calls.
 
 What the spec cannot describe is listed in `spec["skipped"]` (kind, id, stack, reason): a
-construct we do not model, a handler whose file is missing, a runtime that needs a build step.
-Nothing is dropped silently.
+construct we do not model (frontend sites, WebSocketApi, Script, RDS, v2's Auth, raw CDK
+classes), a handler whose file is missing, a runtime that needs a build step, an option that
+cannot be evaluated statically. Nothing is dropped silently: a function prop that is not
+modeled is named in a warning.
+
+The stack and entry files are also read here (tree-sitter) for what the model does not record:
+`stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
+condition on `app.stage`), the app's default function props and
+`auth.attachPermissionsForAuthUsers`.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sst_lsp.model.types import App, Construct, HandlerRef, StackDef, Value
+from sst_lsp.model.types import App, Construct, Entry, HandlerRef, StackDef, Value
 
 SPEC_VERSION = 1
 
 #: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
-MODELED_KINDS = frozenset({"Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function"})
+MODELED_KINDS = frozenset({
+    "Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function", "Config.Secret", "Config.Parameter",
+    "EventBus", "KinesisStream", "Cognito", "Auth", "AppSyncApi", "GraphQLApi",
+})
+
+#: Constructs that need SST's own custom-resource handler code (which only SST ships).
+_NEEDS_SST_HANDLER = {
+    "WebSocketApi": "it needs SST's custom resource handler (the API Gateway CloudWatch role)",
+    "Script": "it runs its functions through SST's script custom resource",
+    "RDS": "its cluster goes into the account's default VPC, looked up at synth time (and its migrations run "
+           "through SST's handler)",
+}
+
+#: Frontend sites: they need the app's own build (and SST's deploy custom resources).
+SITE_KINDS = frozenset({
+    "StaticSite", "NextjsSite", "ReactStaticSite", "ViteStaticSite", "RemixSite", "AstroSite", "SolidStartSite",
+    "SvelteKitSite", "NuxtSite", "SsrSite", "Nextjs13Site",
+})
 
 #: SST v1 defaulted to nodejs14.x and v2 to nodejs16.x/18.x; Lambda no longer creates functions
 #: with those, so an app that names no runtime gets this one (and a warning says so).
@@ -73,6 +99,12 @@ class _SpecBuilder:
         self.skipped: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self.default_runtime_used = False
+        #: (kind, id, stack) -> the handlers found in that construct, in model order.
+        self.handlers_by_construct: dict[tuple[str | None, str | None, str | None], list[HandlerRef]] = {}
+        for h in app.handlers:
+            self.handlers_by_construct.setdefault((h.construct_kind, h.construct_id, h.stack), []).append(h)
+        #: (stack, Api id) -> the authorizers its routes use.
+        self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -90,7 +122,9 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, "its stack is not added to the app")
             else:
                 by_stack[c.stack].append(c)
-        outputs = stack_outputs(app)
+        calls = _stack_calls(app, self.stage)
+        outputs = calls.outputs
+        self.warnings.extend(calls.warnings)
         seen_names: set[str] = set()
         for s in app.stacks:
             if s.stack_name_expr is not None:
@@ -103,15 +137,24 @@ class _SpecBuilder:
                 self.skip("Stack", s.id, s.id, f"a second stack named {name}")
                 continue
             seen_names.add(name)
-            defaults = list(s.definition.default_function_props) if s.definition is not None else []
+            # SST copies the app's default function props into each stack, before its own.
+            defaults = list(calls.app_defaults)
+            defaults.extend(s.definition.default_function_props if s.definition is not None else ())
+            defaults.extend(calls.stack_extra.get(s.id, []))
             constructs = []
             for c in by_stack[s.id]:
                 spec = self.construct(c, defaults)
                 if spec is not None:
                     constructs.append(spec)
-            stacks_out.append(
-                {"id": s.id, "name": name, "constructs": constructs, "outputs": outputs.get(s.id, [])}
-            )
+            st_out: dict[str, Any] = {
+                "id": s.id, "name": name, "constructs": constructs, "outputs": outputs.get(s.id, []),
+            }
+            if calls.auth_grants.get(s.id):
+                st_out["auth_grants"] = calls.auth_grants[s.id]
+            policy = calls.stack_policies.get(s.id) or calls.app_policy
+            if policy is not None:
+                st_out["removal_policy"] = policy
+            stacks_out.append(st_out)
         if self.default_runtime_used:
             self.warnings.append(
                 f"functions without a runtime use {DEFAULT_NODE_RUNTIME} (SST's own default runtime is "
@@ -134,6 +177,18 @@ class _SpecBuilder:
         if c.origin != "sst":
             self.skip(c.kind, c.id, c.stack, f"a raw CDK construct ({c.origin}): not modeled by the embedded synth")
             return None
+        if c.kind in SITE_KINDS:
+            self.skip(c.kind, c.id, c.stack, "a frontend site needs the app's own build: not modeled by the "
+                      "embedded synth (use synth mode `project`)")
+            return None
+        if c.kind == "Auth" and self.app.generation == "v2":
+            self.skip(c.kind, c.id, c.stack, "SST v2's Auth (an authenticator function with its signing keys) is "
+                      "not modeled by the embedded synth (use synth mode `project`)")
+            return None
+        if c.kind in _NEEDS_SST_HANDLER:
+            self.skip(c.kind, c.id, c.stack, f"{_NEEDS_SST_HANDLER[c.kind]}: not modeled by the embedded synth "
+                      "(use synth mode `project`)")
+            return None
         if c.kind not in MODELED_KINDS:
             self.skip(c.kind, c.id, c.stack, "not modeled by the embedded synth (use synth mode `project`)")
             return None
@@ -150,32 +205,94 @@ class _SpecBuilder:
             "var": c.var_name,
             "props": _plain_props(props),
         }
-        handlers = [
-            h for h in self.app.handlers
-            if h.construct_kind == c.kind and h.construct_id == c.id and h.stack == c.stack
-        ]
+        handlers = self.handlers_by_construct.get((c.kind, c.id, c.stack), [])
         cdefaults = _construct_defaults(props)
+        if c.kind == "GraphQLApi":
+            # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
+            # one function and integration (GraphQLApi.ts createFunctionIntegration).
+            root = _str(_get(props, "rootPath")) or "/"
+            server = next((h for h in handlers if h.position == "GraphQL server"), None)
+            if _get(props, "customDomain") is not None:
+                self.skip(c.kind, c.id, c.stack, "custom domains need a Route 53 lookup at synth time: not modeled")
+                return None
+            get: dict[str, Any] = {"key": f"GET {root}", "method": "GET", "path": root, "postfix": f"GET_{root}",
+                                   "scope": "construct", "auth": "none", "payload": "2.0"}
+            gauth = _str(_get(_get(props, "defaults"), "authorizer")) or _str(_get(props, "defaultAuthorizationType"))
+            if gauth is not None and gauth.lower() not in ("none", "iam", "aws_iam"):
+                self.skip(c.kind, c.id, c.stack, f'authorizer "{gauth}" on a GraphQLApi is not modeled')
+                return None
+            get["auth"] = "iam" if gauth is not None and gauth.lower() in ("iam", "aws_iam") else "none"
+            if server is not None:
+                fs = self.function(server, f"Lambda_GET_{root}", "construct", cdefaults, stack_defaults, c)
+                if fs is None:
+                    return None
+                get["function"] = fs
+            else:
+                var = self.var_of(_get(props, "server"), c.path)
+                if var is None:
+                    self.skip(c.kind, c.id, c.stack, f'Missing "server" in the "{c.id}" GraphQLApi')
+                    return None
+                get["fn_ref"] = var
+            post = {**{k: v for k, v in get.items() if k not in ("function", "fn_ref")}, "key": f"POST {root}",
+                    "method": "POST", "postfix": f"POST_{root}", "same_as": f"GET {root}"}
+            spec["routes"] = [get, post]
+            return spec
         if c.kind == "Api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
+            auth = self.api_auth.get((c.stack, c.id))
+            if auth:
+                spec["authorizers"] = auth
             return spec
         functions: list[dict[str, Any]] = []
         names: set[str] = set()
         for h in handlers:
             fid, where, extra = self.function_id(c, props, h)
             if fid is None:
-                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, "unrecognized position")
+                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(c.kind, h.position))
                 continue
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
                 continue
+            options, reason = self.entry_options(c, props, h)
+            if reason is not None:
+                self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, reason)
+                continue
             fs = self.function(h, fid, where, cdefaults, stack_defaults, c)
             if fs is not None:
                 fs.update(extra)
+                fs.update(options)
                 functions.append(fs)
                 names.add(fid)
         spec["functions"] = functions
         if c.kind == "Topic" and props is not None:
-            spec["queue_subscribers"] = self.queue_subscribers(props, c.path)
+            spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
+        if c.kind == "EventBus":
+            spec["rules"] = self.bus_rules(c, props, functions)
+        if c.kind in _REF_FIELDS:
+            refs = self.construct_refs(c, props, functions)
+            if refs:
+                spec["fn_refs"] = refs
+        if c.kind == "Cron":
+            job = _get(props, "job")
+            if job is not None and job.kind == "object" and (job.get("cdk") is not None or job.get("jobProps") is not None):
+                self.skip(c.kind, c.id, c.stack, "the job's `cdk.target` options are not modeled")
+                return None
+            if not functions:
+                var = self.var_of(job.get("function") if job is not None and job.kind == "object" else job, c.path)
+                if var is not None:
+                    spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
+                    return spec
+        if c.kind == "AppSyncApi":
+            reason = self.appsync(c, props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
+        if c.kind == "Queue":
+            reason = self.queue_options(props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
         if c.kind in ("Function", "Cron") and not functions:
             if not any(s["id"] == c.id for s in self.skipped):
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
@@ -197,6 +314,25 @@ class _SpecBuilder:
             return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
         if c.kind == "Topic":
             return f"Subscriber_{c.id}_{name}", _where(props, "subscribers", name), {}
+        if c.kind == "KinesisStream":
+            return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
+        if c.kind == "AppSyncApi" and h.position.startswith("data source "):
+            return f"Lambda_{name}", _where(props, "dataSources", name), {"ds": name}
+        if c.kind == "AppSyncApi" and h.route is not None:
+            key = " ".join(h.route.split())
+            parts = key.split(" ")
+            if len(parts) != 2:
+                return None, "", {}
+            rs = _get(props, "resolvers")
+            own = rs is not None and rs.kind == "object" and any(" ".join(e.key.split()) == key for e in rs.entries)
+            return f"Lambda_{parts[0]}_{parts[1]}", "construct" if own else "stack", {"resolver": key}
+        if c.kind in ("Cognito", "Auth"):
+            return name, "construct", {"trigger": name}
+        if c.kind == "EventBus":
+            m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
+            if m is None or _get(_get(props, "rules"), m.group(1)) is None:
+                return None, "", {}
+            return f"Target_{c.id}_{m.group(1)}_{m.group(2)}", "construct", {"rule": m.group(1), "target": m.group(2)}
         if c.kind == "Bucket":
             extra: dict[str, Any] = {}
             n = _get(_get(props, "notifications"), name)
@@ -222,6 +358,7 @@ class _SpecBuilder:
             keys.extend(" ".join(e.key.split()) for e in routes_v.entries)
         keys.extend(k for k in by_key if k not in in_props)
         defaults = _get(props, "defaults")
+        authorizers: dict[str, dict[str, Any] | str] | None = None
         for key in keys:
             label = f"{c.id}/{key}"
             if key in seen:
@@ -246,15 +383,32 @@ class _SpecBuilder:
             auth = _str(_get(route_obj, "authorizer")) or _str(_get(defaults, "authorizer")) \
                 or _str(_get(props, "defaultAuthorizationType")) or "none"
             auth = {"aws_iam": "iam", "iam": "iam", "none": "none"}.get(auth.lower(), auth)
+            scopes: list[str] | None = None
             if auth not in ("iam", "none"):
                 # Building the route without its authorizer would open it to everyone.
-                self.skip("Api route", label, c.stack, f'authorizer "{auth}" is not modeled')
-                continue
+                if authorizers is None:
+                    authorizers = self.api_authorizers(c, props)
+                found = authorizers.get(auth)
+                if found is None:
+                    self.skip("Api route", label, c.stack, f'Cannot find authorizer "{auth}"')
+                    continue
+                if isinstance(found, str):
+                    self.skip("Api route", label, c.stack, f'authorizer "{auth}": {found}')
+                    continue
+                if found["type"] in ("jwt", "user_pool"):
+                    sv = _get(route_obj, "authorizationScopes") or _get(defaults, "authorizationScopes")
+                    if sv is not None:
+                        if sv.kind != "array" or not all(i.kind == "string" for i in sv.items):
+                            self.skip("Api route", label, c.stack, "authorizationScopes cannot be evaluated statically")
+                            continue
+                        scopes = [str(i.value) for i in sv.items]
             payload = _str(_get(route_obj, "payloadFormatVersion")) or _str(_get(defaults, "payloadFormatVersion")) or "2.0"
             r: dict[str, Any] = {
                 "key": key, "method": method, "path": path, "postfix": postfix,
                 "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
             }
+            if scopes is not None:
+                r["scopes"] = scopes
             hr = by_key.get(key)
             if hr is not None:
                 fs = self.function(hr, f"Lambda_{postfix}", r["scope"], cdefaults, stack_defaults, c)
@@ -272,6 +426,88 @@ class _SpecBuilder:
                     self.skip("Api route", label, c.stack, "its function cannot be evaluated statically")
                     continue
             out.append(r)
+        if authorizers:
+            used = {r["auth"] for r in out}
+            spec_auth = {k: v for k, v in authorizers.items() if isinstance(v, dict) and k in used}
+            if spec_auth:
+                self.api_auth[(c.stack, c.id)] = spec_auth
+        return out
+
+    def api_authorizers(self, c: Construct, props: Value | None) -> dict[str, dict[str, Any] | str]:
+        """An Api's `authorizers` (SST's Api.addAuthorizers): key -> what the engine builds, or
+        the reason it cannot be."""
+        out: dict[str, dict[str, Any] | str] = {}
+        av = _get(props, "authorizers")
+        for e in av.entries if av is not None and av.kind == "object" else ():
+            v = e.value
+            atype = _str(_get(v, "type"))
+            if v.kind != "object" or atype not in ("jwt", "user_pool", "lambda"):
+                out[e.key] = "its props cannot be evaluated statically" if atype is None else f'type "{atype}" is unknown'
+                continue
+            if _get(v, "cdk") is not None:
+                out[e.key] = "`cdk.authorizer` is not modeled"
+                continue
+            a: dict[str, Any] = {"type": atype}
+            name = _get(v, "name")
+            if name is not None:
+                if name.kind != "string":
+                    out[e.key] = "its name cannot be evaluated statically"
+                    continue
+                a["name"] = name.value
+            ids = _get(v, "identitySource")
+            if ids is not None:
+                if ids.kind != "array" or not all(i.kind == "string" for i in ids.items):
+                    out[e.key] = "identitySource cannot be evaluated statically"
+                    continue
+                a["identitySource"] = [i.value for i in ids.items]
+            reason: str | None = None
+            if atype == "user_pool":
+                pool = _get(v, "userPool")
+                pid = _get(pool, "id")
+                if pid is None:
+                    reason = f'Missing "userPool" for "{e.key}" authorizer'
+                else:
+                    a["userPoolId"] = _scalar(pid)
+                    cids = _get(pool, "clientIds")
+                    if cids is not None:
+                        a["clientIds"] = [_scalar(i) for i in cids.items] if cids.kind == "array" else None
+                        if a["clientIds"] is None:
+                            reason = "clientIds cannot be evaluated statically"
+                    region = _get(pool, "region")
+                    if region is not None:
+                        a["region"] = _scalar(region)
+            elif atype == "jwt":
+                jwt = _get(v, "jwt")
+                issuer = _get(jwt, "issuer")
+                if issuer is None:
+                    reason = f'Missing "jwt" for "{e.key}" authorizer'
+                else:
+                    a["issuer"] = _scalar(issuer)
+                    aud = _get(jwt, "audience")
+                    a["audience"] = [_scalar(i) for i in aud.items] if aud is not None and aud.kind == "array" else []
+                    if aud is not None and aud.kind != "array":
+                        reason = "audience cannot be evaluated statically"
+            else:
+                fn = _get(v, "function")
+                item = self.grant_item(fn, 1, c) if fn is not None else None
+                if not isinstance(item, dict) or not ("$ref" in item or "$construct" in item):
+                    reason = f'Missing "function" for "{e.key}" authorizer' if fn is None else \
+                        "its function must be a Function construct (`new Function(...)` or a variable holding one)"
+                else:
+                    a["function"] = item
+                rt = _get(v, "responseTypes")
+                if rt is not None:
+                    if rt.kind != "array" or not all(i.kind == "string" for i in rt.items):
+                        reason = "responseTypes cannot be evaluated statically"
+                    else:
+                        a["responseTypes"] = [str(i.value) for i in rt.items]
+                ttl = _get(v, "resultsCacheTtl")
+                if ttl is not None:
+                    secs = _first_duration([Value("object", ttl.range, entries=(Entry("t", ttl.range, ttl),))], "t", -1)
+                    if secs < 0:
+                        reason = "resultsCacheTtl cannot be evaluated statically"
+                    a["resultsCacheTtl"] = secs
+            out[e.key] = reason if reason is not None else a
         return out
 
     def var_of(self, v: Value | None, path: Path) -> str | None:
@@ -335,7 +571,271 @@ class _SpecBuilder:
                 return other
         return None
 
-    def queue_subscribers(self, props: Value, path: Path) -> list[dict[str, str]]:
+    def appsync(self, c: Construct, props: Value | None, spec: dict[str, Any],
+                functions: list[dict[str, Any]]) -> str | None:
+        """An AppSyncApi's schema file, data sources and resolvers (SST's AppSyncApi.ts:
+        createGraphApi, addDataSource, addResolver); the reason when it cannot be modeled."""
+        if _get(_get(props, "cdk"), "graphqlApi") is not None:
+            return "`cdk.graphqlApi` is not modeled"
+        if _get(props, "customDomain") is not None:
+            return "custom domains need a Route 53 lookup at synth time: not modeled"
+        schema = _get(props, "schema")
+        if schema is None or schema.kind != "string":
+            return (f'Missing "schema" in "{c.id}" AppSyncApi' if schema is None else
+                    "several schema files are merged by SST's graphql tooling: not modeled" if schema.kind == "array"
+                    else "its schema cannot be evaluated statically")
+        path = _normal(self.app.root / str(schema.value))
+        if not path.is_file():
+            return f"its schema file {schema.value} does not exist"
+        spec["schema"] = str(path)
+        built_ds = {f["ds"] for f in functions if "ds" in f}
+        built_res = {f["resolver"] for f in functions if "resolver" in f}
+        sources: list[dict[str, Any]] = []
+        dsv = _get(props, "dataSources")
+        for e in dsv.entries if dsv is not None and dsv.kind == "object" else ():
+            v = e.value
+            dtype = _str(_get(v, "type")) if v.kind == "object" else None
+            d: dict[str, Any] = {"key": e.key, "type": dtype or "lambda"}
+            for opt in ("name", "description"):
+                ov = _get(v, opt)
+                if ov is not None:
+                    d[opt] = _scalar(ov)
+            if dtype in (None, "function", "lambda"):
+                if e.key not in built_ds:
+                    return f'the function of data source "{e.key}" cannot be evaluated statically'
+                d["type"] = "lambda"
+            elif dtype == "dynamodb":
+                var = self.var_of(_get(v, "table"), c.path)
+                if var is None:
+                    return f'the table of data source "{e.key}" must be a Table construct held in a variable'
+                d["fn_ref"] = var
+            elif dtype == "http":
+                ep = _get(v, "endpoint")
+                if ep is None or ep.kind != "string":
+                    return f'the endpoint of data source "{e.key}" cannot be evaluated statically'
+                d["endpoint"] = ep.value
+            elif dtype != "none":
+                return f'"{dtype}" data sources are not modeled'
+            sources.append(d)
+        spec["data_sources"] = sources
+        ds_names = {d["key"] for d in sources}
+        resolvers: list[dict[str, Any]] = []
+        rv = _get(props, "resolvers")
+        for e in rv.entries if rv is not None and rv.kind == "object" else ():
+            key = " ".join(e.key.split())
+            parts = key.split(" ")
+            if len(parts) != 2:
+                return f"Invalid resolver {key}"
+            v = e.value
+            r: dict[str, Any] = {"key": key, "type_name": parts[0], "field": parts[1]}
+            if v.kind == "string" and v.value in ds_names:
+                r["ds"] = v.value
+            elif v.kind == "string" and "." not in str(v.value):
+                return f'Failed to create resolver "{key}". Data source "{v.value}" does not exist.'
+            elif v.kind == "object" and v.get("dataSource") is not None and v.get("function") is None:
+                dsn = _str(v.get("dataSource"))
+                if dsn not in ds_names:
+                    return f'Failed to create resolver "{key}". Data source "{dsn}" does not exist.'
+                r["ds"] = dsn
+            elif key not in built_res:
+                return f'the function of resolver "{key}" cannot be evaluated statically'
+            if v.kind == "object":
+                if _get(v, "cdk") is not None:
+                    return f'the `cdk.resolver` options of "{key}" are not modeled'
+                for opt in ("requestMapping", "responseMapping"):
+                    mv = _get(v, opt)
+                    if mv is None:
+                        continue
+                    inline, file = _get(mv, "inline"), _get(mv, "file")
+                    if inline is not None and inline.kind == "string":
+                        r[opt] = {"inline": inline.value}
+                    elif file is not None and file.kind == "string" and (self.app.root / str(file.value)).is_file():
+                        r[opt] = {"file": str(_normal(self.app.root / str(file.value)))}
+                    else:
+                        return f'the {opt} of "{key}" cannot be evaluated statically'
+            resolvers.append(r)
+        spec["resolvers"] = resolvers
+        keys = {r["key"] for r in resolvers}
+        for f in list(functions):
+            if ("ds" in f and f["ds"] not in ds_names) or ("resolver" in f and f["resolver"] not in keys):
+                functions.remove(f)
+                self.skip("AppSyncApi function", f"{c.id}/{f['id']}", c.stack,
+                          "data sources and resolvers added with `addDataSources`/`addResolvers` are not modeled")
+        # The schema is read by CDK: its content is part of the input.
+        spec["schema_digest"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return None
+
+    def construct_refs(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Consumers, notifications and the queue consumer given as a construct held in a
+        variable (a Function; a Queue or Topic for a bucket notification), which SST uses as
+        they are; entries that are neither such a construct nor a function we built are listed."""
+        field_name, prefix = _REF_FIELDS[c.kind]
+        if c.kind == "Queue":
+            v = _get(props, "consumer")
+            entries = [("", v)] if v is not None else []
+        else:
+            fv = _get(props, field_name)
+            entries = [(e.key, e.value) for e in fv.entries] if fv is not None and fv.kind == "object" else []
+        done = {f["id"] for f in functions}
+        gone = {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
+        out: list[dict[str, Any]] = []
+        for name, v in entries:
+            fid = prefix.format(id=c.id, name=name)
+            if fid in done or fid in gone:
+                continue
+            target: Value | None = v
+            if v.kind == "object":
+                target = v.get("function") or v.get("queue") or v.get("topic")
+            var = self.var_of(target, c.path)
+            if var is None:
+                self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, "its function cannot be evaluated statically")
+                continue
+            r: dict[str, Any] = {"name": name, "fn_ref": var}
+            if c.kind == "Bucket":
+                ev = _get(v, "events")
+                if ev is not None and ev.kind == "array" and all(i.kind == "string" for i in ev.items):
+                    r["events"] = [i.value for i in ev.items]
+                filters = _get(v, "filters")
+                if filters is not None:
+                    r["filters"] = [{e.key: e.value.value for e in x.entries if e.key in ("prefix", "suffix")}
+                                    for x in filters.items if x.kind == "object"] if filters.kind == "array" else []
+            out.append(r)
+        return out
+
+    def entry_options(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[dict[str, Any], str | None]:
+        """The options beside a consumer's, subscriber's or notification's function (its
+        `cdk.eventSource`, `cdk.subscription`, `filters`), as the engine takes them; or the
+        reason they cannot be modeled."""
+        field_name = {"Table": "consumers", "KinesisStream": "consumers", "Topic": "subscribers",
+                      "Bucket": "notifications"}.get(c.kind)
+        name = _quoted(h.position)
+        entry = _get(_get(props, field_name), name) if field_name and name is not None else None
+        if entry is None or entry.kind != "object":
+            return {}, None
+        if c.kind == "Topic":
+            if entry.get("cdk") is not None or entry.get("subscriberProps") is not None:
+                return {}, "`cdk.subscription` options (filter policies) are not modeled"
+            return {}, None
+        if c.kind == "Bucket":
+            filters = entry.get("filters")
+            if filters is None:
+                return {}, None
+            out: list[dict[str, str]] = []
+            for f in filters.items if filters.kind == "array" else ():
+                keys = {e.key: e.value for e in f.entries} if f.kind == "object" else {}
+                if not keys or not set(keys) <= {"prefix", "suffix"} or any(v.kind != "string" for v in keys.values()):
+                    return {}, "notification filters must be `{ prefix }` or `{ suffix }` strings"
+                out.append({k: str(v.value) for k, v in keys.items()})
+            if filters.kind != "array":
+                return {}, "notification filters cannot be evaluated statically"
+            return {"filters": out}, None
+        source = _get(entry.get("cdk"), "eventSource") or entry.get("consumerProps")
+        if source is None:
+            return {}, None
+        if source.kind != "object":
+            return {}, "the consumer's `cdk.eventSource` cannot be evaluated statically"
+        es: dict[str, Any] = {}
+        for e in source.entries:
+            if e.key == "startingPosition":
+                word = e.value.text.rsplit(".", 1)[-1] if e.value.kind == "ref" else None
+                if word not in ("LATEST", "TRIM_HORIZON"):
+                    return {}, "the consumer's `cdk.eventSource.startingPosition` is not modeled"
+                es[e.key] = word
+                continue
+            kind = _STREAM_SOURCE_OPTIONS.get(e.key)
+            got = _option(e.value, kind) if kind is not None else None
+            if got is None:
+                return {}, f"the consumer's `cdk.eventSource.{e.key}` is not modeled"
+            es[e.key] = got
+        return {"event_source": es}, None
+
+    def queue_options(self, props: Value | None, spec: dict[str, Any], functions: list[dict[str, Any]]) -> str | None:
+        """A Queue's `cdk.queue` options and its consumer's `cdk.eventSource` options, as the
+        engine takes them (durations in seconds); the reason when some cannot be modeled."""
+        q = _get(_get(props, "cdk"), "queue")
+        if q is not None:
+            if q.kind != "object":
+                return "`cdk.queue` cannot be evaluated statically (an imported queue is not modeled)"
+            opts: dict[str, Any] = {}
+            for e in q.entries:
+                kind = _QUEUE_OPTIONS.get(e.key)
+                if kind is None:
+                    return f"`cdk.queue.{e.key}` is not modeled"
+                if e.key == "deadLetterQueue":
+                    dlq = e.value
+                    ref = dlq.get("queue") if dlq.kind == "object" else None
+                    count = dlq.get("maxReceiveCount") if dlq.kind == "object" else None
+                    if ref is None or ref.kind != "ref" or count is None or count.kind != "number":
+                        return "`cdk.queue.deadLetterQueue` must be `{ queue: otherQueue.cdk.queue, maxReceiveCount: N }`"
+                    opts[e.key] = {"queue": {"$ref": ref.text}, "maxReceiveCount": int(float(str(count.value)))}
+                    continue
+                got = _option(e.value, kind)
+                if got is None:
+                    return f"`cdk.queue.{e.key}` cannot be evaluated statically"
+                opts[e.key] = got
+            spec["queue_options"] = opts
+        consumer = _get(props, "consumer")
+        source = _get(_get(consumer, "cdk"), "eventSource") or _get(consumer, "consumerProps")
+        if source is not None:
+            if source.kind != "object":
+                return "the consumer's `cdk.eventSource` cannot be evaluated statically"
+            es: dict[str, Any] = {}
+            for e in source.entries:
+                kind = _EVENT_SOURCE_OPTIONS.get(e.key)
+                got = _option(e.value, kind) if kind is not None else None
+                if got is None:
+                    return f"the consumer's `cdk.eventSource.{e.key}` is not modeled"
+                es[e.key] = got
+            for f in functions:
+                f["event_source"] = es
+            spec["consumer_event_source"] = es
+        return None
+
+    def bus_rules(self, c: Construct, props: Value | None, functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An EventBus's `rules`: key, pattern, and targets in order (a function built from its
+        definition, or a Queue/Function construct held in a variable)."""
+        out: list[dict[str, Any]] = []
+        rules = _get(props, "rules")
+        if rules is None or rules.kind != "object":
+            return out
+        built = {(f.get("rule"), f.get("target")) for f in functions}
+        for e in rules.entries:
+            if e.value.kind != "object":
+                self.skip("EventBus rule", f"{c.id}/{e.key}", c.stack, "its props cannot be evaluated statically")
+                continue
+            pattern = e.value.get("pattern")
+            rule: dict[str, Any] = {
+                "key": e.key,
+                "pattern": pattern.to_python() if pattern is not None else None,
+                "cdk_rule": _get(e.value.get("cdk"), "rule") is not None,
+                "targets": [],
+            }
+            targets = e.value.get("targets")
+            for t in targets.entries if targets is not None and targets.kind == "object" else ():
+                tv = t.value
+                label = f"{c.id}/{e.key}/{t.key}"
+                if tv.kind == "object" and (tv.get("cdk") is not None or tv.get("targetProps") is not None):
+                    self.skip("EventBus target", label, c.stack, "`cdk.target` options are not modeled")
+                    for f in functions:
+                        if (f.get("rule"), f.get("target")) == (e.key, t.key):
+                            functions.remove(f)
+                            break
+                    continue
+                if (e.key, t.key) in built:
+                    rule["targets"].append({"name": t.key})
+                    continue
+                ref = tv.get("queue") if tv.kind == "object" and tv.get("function") is None else tv
+                var = self.var_of(ref, c.path)
+                if var is not None:
+                    rule["targets"].append({"name": t.key, "fn_ref": var})
+                elif not any(s["id"].startswith(label) or s["id"] == f"{c.id}/Target_{c.id}_{e.key}_{t.key}"
+                             for s in self.skipped):
+                    self.skip("EventBus target", label, c.stack, "its target cannot be evaluated statically")
+            out.append(rule)
+        return out
+
+    def queue_subscribers(self, props: Value, path: Path, c: Construct | None = None,
+                          functions: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
         out: list[dict[str, str]] = []
         subs = props.get("subscribers")
@@ -344,8 +844,21 @@ class _SpecBuilder:
         for e in subs.entries:
             v = e.value.get("queue") if e.value.kind == "object" else e.value
             var = self.var_of(v, path)
-            if var is not None:
-                out.append({"name": e.key, "var": var})
+            if var is None:
+                continue
+            if c is not None and e.value.kind == "object" and (
+                    e.value.get("cdk") is not None or e.value.get("subscriberProps") is not None):
+                self.skip("Topic subscriber", f"{c.id}/{e.key}", c.stack,
+                          "`cdk.subscription` options (filter policies) are not modeled")
+                continue
+            out.append({"name": e.key, "var": var})
+        if c is not None:
+            done = {f"Subscriber_{c.id}_{q['name']}" for q in out} | {f["id"] for f in functions or []}
+            gone = {s["id"].split("/", 1)[-1] for s in self.skipped if s["stack"] == c.stack}
+            for e in subs.entries:
+                fid = f"Subscriber_{c.id}_{e.key}"
+                if fid not in done and fid not in gone and e.key not in gone:
+                    self.skip("Topic subscriber", f"{c.id}/{e.key}", c.stack, "it cannot be evaluated statically")
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -393,18 +906,38 @@ class _SpecBuilder:
             return None
         layers = [v for v in (_props_obj(h.function_props), cdefaults) if v is not None]
         layers.extend(reversed(stack_defaults))
+        lambda_layers: list[str] = []
+        for layer in reversed(layers):
+            lv = layer.get("layers")
+            if lv is None:
+                continue
+            for item in lv.items if lv.kind == "array" else (lv,):
+                arn = item.value if item.kind == "string" else _layer_arn(item)
+                if not isinstance(arn, str):
+                    fail("layers other than ARNs (a string or `LayerVersion.fromLayerVersionArn(...)`) are not "
+                         "modeled by the embedded synth")
+                    return None
+                lambda_layers.append(arn)
         fs: dict[str, Any] = {
             "id": fid,
             "scope": where,
             "runtime": runtime,
             "environment": _merged_env(layers),
             "permissions": self.grant_items(layers, "permissions", c),
-            "bind": self.grant_items(layers, "bind", c),
+            # SST v1.x's `config` is the older name of `bind` (for Config.Secret/Parameter).
+            "bind": self.grant_items(layers, "bind", c) + self.grant_items(layers, "config", c),
             "memory": _first_size(layers, "memorySize", 1024),
             "timeout": _first_duration(layers, "timeout", 10),
             "source": {"path": str(h.path), "handler": h.handler},
+            "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
         }
+        options, left_out = _function_options(layers)
+        fs.update(options)
+        if "diskSize" in options:
+            fs["disk"] = _first_size(layers, "diskSize", 512)
+        for key in left_out:
+            self.warnings.append(f"function {label}: `{key}` is not modeled by the embedded synth (left out)")
         if family == "python":
             fs["asset"] = str(src_dir)
             fs["handler"] = f"{base}.{export}"
@@ -453,6 +986,148 @@ def _quoted(position: str) -> str | None:
     return m.group(1) if m else None
 
 
+#: `cdk.queue` options the engine builds, with the kind of value each takes.
+_QUEUE_OPTIONS = {
+    "fifo": "bool", "contentBasedDeduplication": "bool", "visibilityTimeout": "duration",
+    "retentionPeriod": "duration", "deliveryDelay": "duration", "receiveMessageWaitTime": "duration",
+    "maxMessageSizeBytes": "number", "deadLetterQueue": "dlq",
+}
+#: A queue consumer's `cdk.eventSource` options.
+_EVENT_SOURCE_OPTIONS = {
+    "batchSize": "number", "maxBatchingWindow": "duration", "reportBatchItemFailures": "bool",
+    "maxConcurrency": "number", "enabled": "bool",
+}
+
+
+#: A table or stream consumer's `cdk.eventSource` options (startingPosition aside).
+_STREAM_SOURCE_OPTIONS = {
+    "batchSize": "number", "maxBatchingWindow": "duration", "reportBatchItemFailures": "bool", "enabled": "bool",
+    "retryAttempts": "number", "bisectBatchOnError": "bool", "parallelizationFactor": "number",
+    "maxRecordAge": "duration",
+}
+
+
+def _option(v: Value, kind: str) -> Any:
+    """A literal option value of `kind` (durations as seconds), else None."""
+    if kind == "bool":
+        return v.value if v.kind == "bool" else None
+    if kind == "number":
+        return int(float(str(v.value))) if v.kind == "number" else None
+    if kind == "duration":
+        return {"$seconds": _duration_seconds(v)} if _duration_seconds(v) is not None else None
+    return None
+
+
+_DURATION_UNITS = {"millis": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _duration_seconds(v: Value) -> int | None:
+    """`Duration.seconds(30)` / `cdk.Duration.minutes(5)` (CDK durations), in whole seconds."""
+    if v.kind != "unknown" or not v.text or len(v.text) > 80:
+        return None
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(v.text, "typescript")
+    stmt = pf.root.named_children[0] if pf.root.named_children else None
+    call = stmt.named_children[0] if stmt is not None and stmt.named_children else None
+    if call is None or call.type != "call_expression" or pf.errors:
+        return None
+    fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    if fn is None or fn.type != "member_expression" or args is None:
+        return None
+    obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+    unit = pf.node_text(prop) if prop is not None else ""
+    if obj is None or pf.node_text(obj).split(".")[-1] != "Duration" or unit not in _DURATION_UNITS:
+        return None
+    nums = [a for a in args.named_children if a.type != "comment"]
+    if len(nums) != 1 or nums[0].type != "number":
+        return None
+    try:
+        secs = float(pf.node_text(nums[0])) * _DURATION_UNITS[unit]
+    except ValueError:
+        return None
+    return int(secs) if secs.is_integer() else None
+
+
+#: Where each kind lists functions that may be constructs held in variables, and SST's id
+#: of a function it builds there.
+_REF_FIELDS = {
+    "Table": ("consumers", "Consumer_{id}_{name}"), "KinesisStream": ("consumers", "Consumer_{id}_{name}"),
+    "Bucket": ("notifications", "Notification_{id}_{name}"), "Queue": ("consumer", "Consumer_{id}"),
+}
+
+#: Function props that shape only the bundle, not the template.
+_BUNDLE_KEYS = frozenset({"bundle", "nodejs", "python", "go", "java", "enableLiveDev", "hooks", "srcPath"})
+#: Function props the spec carries elsewhere.
+_HANDLED_KEYS = frozenset({"handler", "runtime", "environment", "permissions", "bind", "config", "memorySize",
+                           "timeout", "layers"})
+#: Function props the engine sets as they are, with the literal kinds they take.
+_FUNCTION_OPTIONS = {
+    "functionName": "string", "description": "string", "reservedConcurrentExecutions": "number",
+    "architecture": ("arm_64", "x86_64"), "tracing": ("active", "pass_through", "disabled"), "url": "bool",
+    "diskSize": "size",
+}
+
+
+def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
+    """The function options the engine sets (first layer that gives one wins, as SST's
+    mergeProps spreads them) and the keys left out."""
+    out: dict[str, Any] = {}
+    left_out: list[str] = []
+    for layer in layers:
+        for e in layer.entries:
+            key, v = e.key, e.value
+            if key in out or key in left_out or key in _BUNDLE_KEYS or key in _HANDLED_KEYS:
+                continue
+            kind = _FUNCTION_OPTIONS.get(key)
+            if kind == "string" and v.kind == "string":
+                out[key] = v.value
+            elif kind == "number" and v.kind == "number":
+                out[key] = int(float(str(v.value)))
+            elif kind == "bool" and v.kind == "bool":
+                out[key] = v.value
+            elif kind == "size" and v.kind in ("string", "number"):
+                out[key] = True
+            elif isinstance(kind, tuple) and v.kind == "string" and str(v.value).lower() in kind:
+                out[key] = str(v.value).lower()
+            else:
+                left_out.append(key)
+    return out, left_out
+
+
+def _layer_arn(v: Value) -> str | None:
+    """The ARN of `LayerVersion.fromLayerVersionArn(scope, "id", "arn:...")`, else None."""
+    if v.kind != "unknown" or not v.text or len(v.text) > 400:
+        return None
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(v.text, "typescript")
+    stmt = pf.root.named_children[0] if pf.root.named_children else None
+    call = stmt.named_children[0] if stmt is not None and stmt.named_children else None
+    if call is None or call.type != "call_expression" or pf.errors:
+        return None
+    fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
+    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
+    if prop is None or pf.node_text(prop) != "fromLayerVersionArn" or args is None:
+        return None
+    items = [a for a in args.named_children if a.type != "comment"]
+    last = items[-1] if len(items) == 3 else None
+    if last is None or last.type != "string":
+        return None
+    return pf.node_text(last)[1:-1]
+
+
+def _unplaced(kind: str, position: str) -> str:
+    """Why a function the model found in a construct has no place in the construct tree."""
+    if kind == "EventBus" and position.startswith("rule target"):
+        return "targets added with `addTargets` are not modeled (declare them in `rules`)"
+    if kind == "EventBus" and position.startswith("rule "):
+        return "rules added with `addRules` are not modeled (declare them in the props)"
+    if kind == "EventBus" and position.startswith("subscriber"):
+        return "`EventBus.subscribe` is not modeled (declare the rule in `rules`)"
+    return f"unrecognized position ({position})"
+
+
 def _get(v: Value | None, key: str) -> Value | None:
     return v.get(key) if v is not None and v.kind == "object" else None
 
@@ -495,7 +1170,8 @@ def _plain_props(props: Value | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     for k in ("routes", "consumers", "subscribers", "notifications", "job", "consumer", "defaults",
-              "defaultFunctionProps", "handler", "environment", "permissions", "bind"):
+              "defaultFunctionProps", "handler", "environment", "permissions", "bind", "config", "rules", "triggers",
+              "dataSources", "resolvers", "server"):
         data.pop(k, None)
     return data
 
@@ -558,9 +1234,9 @@ def _first_duration(layers: list[Value], key: str, default: int) -> int:
 
 _OUTPUTS_QUERY = """
 (call_expression
-  function: (member_expression property: (property_identifier) @method)
+  function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#eq? @method "addOutputs")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding)$")) @call
 """
 
 
@@ -575,17 +1251,63 @@ def _outputs_query(lang: str) -> Any:
 
 def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
     """Stack id -> the outputs its `stack.addOutputs({...})` calls add, in source order."""
-    from tree_sitter import QueryCursor
+    return _stack_calls(app, None).outputs
 
+
+@dataclass
+class _StackCalls:
+    """What the stack files' method calls say: outputs, and SST's default removal policy."""
+
+    outputs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: `app.setDefaultRemovalPolicy(x)` ("destroy", "retain", "snapshot"), None when not called.
+    app_policy: str | None = None
+    #: `stack.setDefaultRemovalPolicy(x)` inside a stack function: that stack only.
+    stack_policies: dict[str, str] = field(default_factory=dict)
+    #: The app's default function props in order (`app.setDefaultFunctionProps`,
+    #: `app.addDefaultFunctionEnv/Permissions/Layers/Binding`), lowest priority first.
+    app_defaults: list[Value] = field(default_factory=list)
+    #: A stack's `stack.addDefaultFunctionEnv/Permissions/Layers/Binding` (its
+    #: `setDefaultFunctionProps` calls are in the model).
+    stack_extra: dict[str, list[Value]] = field(default_factory=dict)
+    #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
+    auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+_POLICIES = frozenset({"destroy", "retain", "snapshot"})
+
+#: The App/Stack methods that add default function props, and the prop each one sets (None:
+#: the argument is the props object itself).
+_DEFAULT_METHODS: dict[str, str | None] = {
+    "setDefaultFunctionProps": None, "addDefaultFunctionEnv": "environment",
+    "addDefaultFunctionPermissions": "permissions", "addDefaultFunctionLayers": "layers",
+    "addDefaultFunctionBinding": "bind",
+}
+
+
+def _stack_calls(app: App, stage: str | None) -> _StackCalls:
+    """Reads `addOutputs` and `setDefaultRemovalPolicy` calls from the entry and stack files.
+
+    `setDefaultRemovalPolicy` on the app (anywhere in the entry file, or on `app` inside a stack
+    function) applies to every stack, as SST applies it to every resource at the end of synth;
+    on a stack's own receiver (`stack`, `this`) it applies to that stack. A call under a
+    condition on the stage (`if (app.stage !== "prod")`, a ternary argument) is evaluated for
+    `stage`; one whose condition cannot be evaluated is left out with a warning (templates then
+    keep each resource's own policy: the safe side for a production stage).
+    """
     from sst_lsp.model.evaluate import Evaluator
-    from sst_lsp.syntax.parser import JS_LANGS, lang_for_path, parse
+    from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 
-    out: dict[str, list[dict[str, Any]]] = {}
+    found = _StackCalls()
     defs: dict[Path, list[tuple[StackDef, str]]] = {}
     for s in app.stacks:
         if s.definition is not None:
             defs.setdefault(s.definition.path, []).append((s.definition, s.id))
-    for path, items in defs.items():
+    files = list(defs)
+    if app.entry is not None and app.entry not in defs:
+        files.insert(0, app.entry)
+    for path in files:
+        items = defs.get(path, [])
         lang = lang_for_path(path)
         if lang not in JS_LANGS:
             continue
@@ -593,23 +1315,58 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        pf = parse(text, lang)
+        pf, calls = _file_calls(text, lang)
         ev = Evaluator(pf)
-        cursor = QueryCursor(_outputs_query(lang))
-        calls = []
-        for _, caps in cursor.matches(pf.root):
-            if "call" in caps and "args" in caps:
-                calls.append((caps["call"][0], caps["args"][0]))
-        calls.sort(key=lambda c: c[0].start_byte)
-        for call, args in calls:
+        for call, args, method, recv in calls:
             rng = pf.node_range(call)
             owner = next((sid for d, sid in items if d.range.contains_range(rng)), None)
-            if owner is None:
-                continue
             named = [a for a in args.named_children if a.type != "comment"]
-            if not named:
+            if method == "setDefaultRemovalPolicy":
+                if not named:
+                    continue
+                on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
+                if owner is None and path != app.entry:
+                    continue
+                where = f"{path.name}:{rng.start.line + 1}"
+                policy = _policy_of(call, named[0], ev, pf, stage)
+                if policy is None:
+                    found.warnings.append(
+                        f"{where}: setDefaultRemovalPolicy left out (its value or the condition around it "
+                        "cannot be evaluated statically): templates keep each resource's own removal policy"
+                    )
+                    continue
+                if policy == "":
+                    continue  # A condition that does not hold at this stage.
+                if on_stack and owner is not None:
+                    found.stack_policies[owner] = policy
+                else:
+                    found.app_policy = policy
+                continue
+            if method in _DEFAULT_METHODS:
+                if not named or (owner is None and path != app.entry):
+                    continue
+                on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
+                if on_stack and method == "setDefaultFunctionProps":
+                    continue  # in the model (StackDef.default_function_props)
+                arg = ev.value(named[-1])
+                key = _DEFAULT_METHODS[method]
+                layer = arg if key is None else Value("object", arg.range, entries=(Entry(key, arg.range, arg),))
+                if on_stack and owner is not None:
+                    found.stack_extra.setdefault(owner, []).append(layer)
+                else:
+                    found.app_defaults.append(layer)
+                continue
+            if owner is None or not named:
                 continue
             v = ev.value(named[-1])
+            if method.startswith("attachPermissionsFor"):
+                if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
+                    found.auth_grants.setdefault(owner, []).append({
+                        "auth": {"$ref": recv},
+                        "role": "unauth" if "Unauth" in method else "auth",
+                        "items": _grant_values(v),
+                    })
+                continue
             if v.kind != "object":
                 continue
             for e in v.entries:
@@ -617,8 +1374,159 @@ def stack_outputs(app: App) -> dict[str, list[dict[str, Any]]]:
                 inner = val.get("value") if val.kind == "object" else None
                 if inner is not None:
                     val = inner  # `{ value, exportName }`
-                out.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+                found.outputs.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+    return found
+
+
+@functools.lru_cache(maxsize=128)
+def _file_calls(text: str, lang: str) -> tuple[Any, list[tuple[Any, Any, str, str]]]:
+    """A stack or entry file parsed, with its `addOutputs`/`setDefault*`/... calls in source
+    order as (call, arguments, method, receiver text); memoized by text, so that a re-synth
+    after one edited stack parses only that stack's file again."""
+    from tree_sitter import QueryCursor
+
+    from sst_lsp.syntax.parser import parse
+
+    pf = parse(text, lang)
+    calls = []
+    for _, caps in QueryCursor(_outputs_query(lang)).matches(pf.root):
+        if "call" in caps and "args" in caps and "method" in caps and "recv" in caps:
+            calls.append((caps["call"][0], caps["args"][0], pf.node_text(caps["method"][0]),
+                          pf.node_text(caps["recv"][0])))
+    calls.sort(key=lambda c: c[0].start_byte)
+    return pf, calls
+
+
+def _grant_values(v: Value) -> list[Any]:
+    """A `permissions` array as the engine takes it (strings, `{"$ref": var}`, else unknown)."""
+    if v.kind == "string":
+        return [v.value]
+    if v.kind != "array":
+        return [{"$unknown": v.kind, "label": "(not an array)"}]
+    out: list[Any] = []
+    for i, item in enumerate(v.items, 1):
+        if item.kind == "string":
+            out.append(item.value)
+        elif item.kind == "ref":
+            out.append({"$ref": item.text})
+        else:
+            out.append({"$unknown": item.kind, "label": f"entry {i}"})
     return out
+
+
+def _policy_of(call: Any, arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
+    """The policy a `setDefaultRemovalPolicy(arg)` call sets at `stage`: a policy word, "" when
+    a condition around the call does not hold, None when it cannot be told."""
+    node = call
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type in ("function_declaration", "arrow_function", "function_expression", "method_definition",
+                           "program"):
+            break
+        cond = None
+        taken = True
+        if parent.type == "if_statement":
+            cons = parent.child_by_field_name("consequence")
+            alt = parent.child_by_field_name("alternative")
+            cond = parent.child_by_field_name("condition")
+            if alt is not None and alt.id == node.id:
+                taken = False
+            elif cons is None or cons.id != node.id:
+                cond = None
+        elif parent.type == "ternary_expression":
+            cond = parent.child_by_field_name("condition")
+            taken = parent.child_by_field_name("consequence") is not None and \
+                parent.child_by_field_name("consequence").id == node.id
+            if cond is not None and cond.id == node.id:
+                cond = None
+        elif parent.type == "binary_expression":
+            op = parent.child_by_field_name("operator")
+            right = parent.child_by_field_name("right")
+            if op is not None and op.type == "&&" and right is not None and right.id == node.id:
+                cond = parent.child_by_field_name("left")
+            elif op is not None and op.type in ("||", "??") and right is not None and right.id == node.id:
+                return None
+        elif parent.type in ("for_statement", "for_in_statement", "while_statement", "do_statement",
+                             "switch_case", "switch_default", "try_statement", "catch_clause"):
+            return None
+        if cond is not None:
+            holds = _condition(cond, pf, stage)
+            if holds is None:
+                return None
+            if holds != taken:
+                return ""
+        node = parent
+    return _policy_value(arg, ev, pf, stage)
+
+
+def _policy_value(arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
+    inner = arg
+    while inner.type == "parenthesized_expression" and inner.named_children:
+        inner = inner.named_children[0]
+    if inner.type == "ternary_expression":
+        cond = inner.child_by_field_name("condition")
+        holds = _condition(cond, pf, stage) if cond is not None else None
+        if holds is None:
+            return None
+        branch = inner.child_by_field_name("consequence" if holds else "alternative")
+        return _policy_value(branch, ev, pf, stage) if branch is not None else None
+    v = ev.value(inner)
+    word: str | None = v.str_value
+    if word is None and v.kind == "ref" and "." in v.text:
+        word = v.text.rsplit(".", 1)[1]  # `RemovalPolicy.DESTROY`
+    word = word.lower() if word else None
+    return word if word in _POLICIES else None
+
+
+def _condition(node: Any, pf: Any, stage: str | None) -> bool | None:
+    """A condition on the stage, evaluated: `app.stage === "prod"`, `stage !== "dev"`,
+    `!(...)`, `a && b`, `a || b`, parentheses; `app.local` and `app.mode === "dev"` are false
+    (a deploy is neither `sst start` nor `sst dev`). None for anything else."""
+    t = node.type
+    if t == "parenthesized_expression" and node.named_children:
+        return _condition(node.named_children[0], pf, stage)
+    if t == "unary_expression":
+        op = node.child_by_field_name("operator")
+        arg = node.child_by_field_name("argument")
+        if op is not None and op.type == "!" and arg is not None:
+            got = _condition(arg, pf, stage)
+            return None if got is None else not got
+        return None
+    if t in ("member_expression", "identifier"):
+        text = pf.node_text(node)
+        return False if text == "local" or text.endswith(".local") else None
+    if t != "binary_expression":
+        return None
+    op_node = node.child_by_field_name("operator")
+    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+    if op_node is None or left is None or right is None:
+        return None
+    op = op_node.type
+    if op in ("&&", "||"):
+        a, b = _condition(left, pf, stage), _condition(right, pf, stage)
+        if op == "&&":
+            return False if a is False or b is False else (None if a is None or b is None else True)
+        return True if a is True or b is True else (None if a is None or b is None else False)
+    if op not in ("===", "==", "!==", "!="):
+        return None
+
+    def side(n: Any) -> tuple[str, str] | None:
+        text = pf.node_text(n)
+        if n.type == "string":
+            return ("lit", text[1:-1])
+        if n.type in ("member_expression", "identifier"):
+            last = text.rsplit(".", 1)[-1]
+            if last == "stage" and stage is not None:
+                return ("lit", stage)
+            if last == "mode":
+                return ("lit", "deploy")
+        return None
+
+    lhs, rhs = side(left), side(right)
+    if lhs is None or rhs is None:
+        return None
+    equal = lhs[1] == rhs[1]
+    return equal if op in ("===", "==") else not equal
 
 
 def esbuild_binary(app_root: Path) -> Path | None:

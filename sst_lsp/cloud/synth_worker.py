@@ -217,7 +217,9 @@ class _WorkerDied(Exception):
 
 def warm_spec(asset: str) -> dict[str, Any]:
     """A small app with one construct of every kind the engine builds: synthesizing it once
-    loads every aws-cdk-lib module (Python and node side) a real synth will need."""
+    loads every aws-cdk-lib module (Python and node side) a real synth will need. `asset` is a
+    folder holding `h.js` (and `schema.graphql` for the AppSyncApi)."""
+    schema = str(Path(asset) / "schema.graphql")
 
     def fn(fid: str, scope: str = "construct") -> dict[str, Any]:
         return {"id": fid, "scope": scope, "runtime": "nodejs22.x", "environment": {}, "permissions": [],
@@ -238,10 +240,32 @@ def warm_spec(asset: str) -> dict[str, Any]:
                                             "permissions": [{"$ref": "api"}]}},
             {"key": "POST /", "method": "POST", "path": "/", "postfix": "POST_", "scope": "construct",
              "auth": "iam", "payload": "1.0", "fn_ref": "fn"}]},
+        {"kind": "Config.Secret", "id": "KEY", "var": "KEY", "props": {}},
+        {"kind": "Config.Parameter", "id": "PARAM", "var": "PARAM", "props": {"value": {"$ref": "table.tableName"}}},
+        {"kind": "EventBus", "id": "Bus", "var": "bus", "props": {},
+         "functions": [{**fn("Target_Bus_r_t"), "rule": "r", "target": "t",
+                        "bind": [{"$ref": "KEY"}, {"$ref": "PARAM"}, {"$ref": "bus"}]}],
+         "rules": [{"key": "r", "pattern": {"source": ["warm"]}, "targets": [{"name": "t"}, {"name": "q", "fn_ref": "queue"}]}]},
+        {"kind": "KinesisStream", "id": "Stream", "var": "stream", "props": {}, "functions": [fn("Consumer_Stream_c")]},
+        {"kind": "Cognito", "id": "Pool", "var": "pool", "props": {"login": ["email"]},
+         "functions": [{**fn("preSignUp"), "trigger": "preSignUp"}]},
+        {"kind": "Auth", "id": "Auth", "var": "auth", "props": {"identityPoolFederation": False}},
+        {"kind": "GraphQLApi", "id": "Gql", "var": None, "props": {}, "routes": [
+            {"key": "GET /", "method": "GET", "path": "/", "postfix": "GET_/", "scope": "construct", "auth": "none",
+             "payload": "2.0", "function": fn("Lambda_GET_/")},
+            {"key": "POST /", "method": "POST", "path": "/", "postfix": "POST_/", "scope": "construct", "auth": "none",
+             "payload": "2.0", "same_as": "GET /"}]},
+        {"kind": "AppSyncApi", "id": "Graph", "var": None, "props": {}, "schema": schema,
+         "functions": [{**fn("Lambda_ds"), "ds": "ds"}],
+         "data_sources": [{"key": "ds", "type": "lambda"}, {"key": "none", "type": "none"}],
+         "resolvers": [{"key": "Query a", "type_name": "Query", "field": "a", "ds": "ds"},
+                       {"key": "Query b", "type_name": "Query", "field": "b", "ds": "none",
+                        "requestMapping": {"inline": "{}"}, "responseMapping": {"inline": "{}"}}]},
     ]
     return {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [
-        {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}]},
-        {"id": "E", "name": "warm-E", "constructs": [], "outputs": []},
+        {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}],
+         "auth_grants": [{"auth": {"$ref": "pool"}, "role": "auth", "items": [{"$ref": "api"}, "s3"]}]},
+        {"id": "E", "name": "warm-E", "constructs": [], "outputs": [], "removal_policy": "destroy"},
     ]}
 
 
@@ -252,6 +276,7 @@ def _warm() -> dict[str, Any]:
         asset = Path(d) / "src"
         asset.mkdir()
         (asset / "h.js").write_text("exports.main = async () => ({});\n", encoding="utf-8")
+        (asset / "schema.graphql").write_text("type Query { a: String b: String }\n", encoding="utf-8")
         result = synthesize(warm_spec(str(asset)), Path(d) / "out")
     return {"pid": os.getpid(), "skipped": result["skipped"], "warnings": result["warnings"]}
 

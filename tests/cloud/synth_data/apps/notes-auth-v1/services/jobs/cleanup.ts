@@ -1,0 +1,1 @@
+export async function main(event: unknown) { return { statusCode: 200, body: JSON.stringify(event) }; }
