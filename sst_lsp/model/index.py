@@ -22,6 +22,7 @@ from pathlib import Path
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
 from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.modules import IMPORT_SUFFIXES, Program, resolve_import
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
@@ -41,8 +42,6 @@ from sst_lsp.syntax.text import Pos, TextRange
 
 log = logging.getLogger(__name__)
 
-#: Suffixes tried for a relative import, in TypeScript's order.
-IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 #: Files per app followed from the entry at most (a safety bound).
 MAX_APP_FILES = 5000
 #: Files of the stack folders read for stacks that nothing imports (a safety bound).
@@ -286,39 +285,6 @@ class WorkspaceIndex:
                     seen.add(target)
                     queue.append(target)
         return files, facts
-
-
-def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative import specifier names (TypeScript's resolution, simplified)."""
-    if not spec.startswith("."):
-        return None
-    base = (importer.parent / spec)
-    base = Path(_normalize(base))
-    if any(part in SKIP_DIRS for part in base.parts):
-        return None
-    if lang_for_path(base) in JS_LANGS and fs.is_file(base):
-        return base
-    # ESM-style TypeScript imports name the compiled file: "./Api.js" means Api.ts.
-    if base.suffix in (".js", ".mjs", ".cjs", ".jsx"):
-        stem = base.with_suffix("")
-        for suf in (".ts", ".tsx", ".mts", ".cts"):
-            if fs.is_file(stem.with_suffix(suf)):
-                return stem.with_suffix(suf)
-    for suf in IMPORT_SUFFIXES:
-        cand = base.parent / (base.name + suf)
-        if fs.is_file(cand):
-            return cand
-    for suf in IMPORT_SUFFIXES:
-        cand = base / ("index" + suf)
-        if fs.is_file(cand):
-            return cand
-    return None
-
-
-def _normalize(p: Path) -> str:
-    import os.path
-
-    return os.path.normpath(str(p))
 
 
 def _is_test_file(name: str) -> bool:
