@@ -324,6 +324,8 @@ class _Extractor:
         #: Function bodies of other files evaluated for this file's calls.
         self.interpreted: list[tuple[Path, TextRange]] = []
         self._full_caps: dict[str, list[Node]] | None = None
+        # True once a call or loop was run: a literal may then have been reached twice.
+        self._expanded = False
         self.memo = memo
         # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
         self.reused = 0
@@ -423,6 +425,8 @@ class _Extractor:
             )
             for _start, name, form, name_range, rng in found
         )
+        if self._expanded:
+            self._dedupe()
         return FileFacts(
             path=self.path,
             lang=self.pf.lang,
@@ -1702,6 +1706,25 @@ class _Extractor:
                 self._skip.append(interp.span(body))
         return regions, fcalls
 
+    def _dedupe(self) -> None:
+        """One reference per literal and meaning: a literal that several calls or loop items
+        reach (`api.addRoutes(stack, {[r]: "src/x.main"})`) is checked once."""
+        seen: set[tuple[object, ...]] = set()
+        handlers: list[HandlerRef] = []
+        for h in self.handlers:
+            key = (h.path, h.range, h.handler, h.runtime, h.src_path)
+            if key not in seen:
+                seen.add(key)
+                handlers.append(h)
+        routes: list[RouteKey] = []
+        for rk in self.routes:
+            rkey = (rk.path, rk.range, rk.key, rk.construct_kind, rk.stack)
+            if rkey not in seen:
+                seen.add(rkey)
+                routes.append(rk)
+        self.handlers[:] = handlers
+        self.routes[:] = routes
+
     def _ordered(self, regions: list[Node], fcalls: list[Node]) -> list[Node]:
         """The regions and calls not inside another one's span, in document order."""
         skip = self._skip
@@ -1835,6 +1858,7 @@ class _Extractor:
     def _interpret(self, node: Node) -> None:
         if len(self._active) >= MAX_INTERPRET_DEPTH or node.id in self._active:
             return
+        self._root()._expanded = True
         if node.type == "for_in_statement":
             self._run_loop(node)
         elif interp.callback_of(node) is not None and self._items(node) is not None:

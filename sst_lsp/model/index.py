@@ -20,7 +20,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
-from sst_lsp.model.extract import ExtractMemo, extract
+from sst_lsp.model.extract import ExtractMemo, extract, new_program
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.modules import IMPORT_SUFFIXES, Program, resolve_import
 from sst_lsp.model.types import (
@@ -65,6 +65,11 @@ class WorkspaceIndex:
         self._app_roots: list[AppRoot] | None = None
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
+        # Per file whose facts read other files: (texts read, folders listed, disk epoch).
+        self._deps: dict[Path, tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]] = {}
+        # Bumped by every change on disk: facts that followed imports which did not resolve,
+        # or listed folders, may see other files now.
+        self._disk_epoch = 0
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
@@ -90,6 +95,7 @@ class WorkspaceIndex:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
         with self._lock:
             self.fs.invalidate(path)
+            self._disk_epoch += 1
             self._changed(path)
 
     def _changed(self, path: Path) -> None:
@@ -145,7 +151,7 @@ class WorkspaceIndex:
             return None
         with self._lock:
             cached = self._facts.get(path)
-            if cached is not None and cached[0] == text:
+            if cached is not None and cached[0] == text and self._deps_hold(path):
                 return cached[1]
             pf = self.parsed(path)
             if pf is None:
@@ -153,8 +159,9 @@ class WorkspaceIndex:
             memo = self._memos.get(path)
             if memo is None:
                 memo = self._memos[path] = ExtractMemo()
+            program = new_program(self.fs, self.parsed)
             try:
-                facts = extract(pf, path, memo=memo)
+                facts = extract(pf, path, memo=memo, program=program)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
                 log.exception("extracting facts from %s failed", path)
                 memo.clear()
@@ -162,7 +169,37 @@ class WorkspaceIndex:
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
+            if program.deps or program.dirs or program.missing:
+                self._deps[path] = (tuple(program.deps.items()), tuple(program.dirs.items()),
+                                    self._disk_epoch if (program.dirs or program.missing) else -1)
+            else:
+                self._deps.pop(path, None)
             return facts
+
+    def _deps_hold(self, path: Path) -> bool:
+        """True when the other files (and folders) the facts of `path` were read from are as
+        they were: an edit of a helper module re-extracts the files that use it, and only those."""
+        got = self._deps.get(path)
+        if got is None:
+            return True
+        texts, dirs, epoch = got
+        if epoch >= 0 and epoch != self._disk_epoch:
+            return False
+        read = self.fs.read_text
+        for p, t in texts:
+            now = read(p)
+            if now is not t and now != t:
+                return False
+        for d, names in dirs:
+            if tuple(sorted(self.fs.list_dir(d))) != names:
+                return False
+        return True
+
+    def dependents(self, path: Path) -> list[Path]:
+        """Files whose facts were read from `path` besides their own text (reverse
+        dependencies across files), as of their latest extraction."""
+        with self._lock:
+            return sorted(p for p, (texts, _dirs, _e) in self._deps.items() if any(q == path for q, _t in texts))
 
     def snapshot(self) -> AppSnapshot:
         """An immutable view of every app at the current revision."""
@@ -373,6 +410,16 @@ def _assemble(
         stack_defaults.setdefault(def_to_id.get(sd.name, sd.name), []).extend(sd.default_function_props)
     app_defaults: list[Value] = [v for p in files for v in facts[p].app_default_function_props]
 
+    # Function bodies that calls evaluated with their arguments: what their own file extracted
+    # there with the parameters unbound gives way to what the calls produced.
+    superseded: dict[Path, list[TextRange]] = {}
+    for p in files:
+        for q, fn_range in facts[p].interpreted:
+            if q != p:
+                superseded.setdefault(q, []).append(fn_range)
+    # A literal of a helper that several calls reach is one reference (the first call's).
+    seen_refs: set[tuple[object, ...]] = set()
+
     constructs: list[Construct] = []
     handlers: list[HandlerRef] = []
     routes: list[RouteKey] = []
@@ -380,6 +427,10 @@ def _assemble(
     for p in files:
         f = facts[p]
         unresolved += f.unresolved
+        if p in superseded:
+            f = _without(f, superseded[p])
+        if any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
+            f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):
             # The common case, and a large stack file's thousands of routes are then copied, not
             # visited, on every keystroke.
@@ -412,6 +463,43 @@ def _assemble(
         unresolved=unresolved,
         stack_defs=tuple(stack_defs),
     )
+
+
+def _without(f: FileFacts, spans: list[TextRange]) -> FileFacts:
+    """`f` without the constructs, handlers and routes of its own file inside `spans`."""
+    path = f.path
+
+    def keep(p: Path, r: TextRange) -> bool:
+        return p != path or not any(s.contains_range(r) for s in spans)
+
+    return dataclasses.replace(
+        f,
+        constructs=tuple(c for c in f.constructs if keep(c.path, c.range)),
+        handlers=tuple(h for h in f.handlers if keep(h.path, h.range)),
+        routes=tuple(rk for rk in f.routes if keep(rk.path, rk.range)),
+    )
+
+
+def _first_refs(f: FileFacts, seen: set[tuple[object, ...]]) -> FileFacts:
+    """`f` without the handlers and routes in other files that an earlier file (or an earlier
+    call in `f`) already reached at the same place with the same meaning."""
+    handlers: list[HandlerRef] = []
+    for h in f.handlers:
+        if h.path != f.path:
+            key: tuple[object, ...] = ("h", h.path, h.range, h.handler, h.runtime, h.src_path)
+            if key in seen:
+                continue
+            seen.add(key)
+        handlers.append(h)
+    routes: list[RouteKey] = []
+    for rk in f.routes:
+        if rk.path != f.path:
+            key = ("r", rk.path, rk.range, rk.key, rk.construct_kind)
+            if key in seen:
+                continue
+            seen.add(key)
+        routes.append(rk)
+    return dataclasses.replace(f, handlers=tuple(handlers), routes=tuple(routes))
 
 
 def _as_is(f: FileFacts, def_to_id: dict[str, str], stack_defaults: dict[str, list[Value]]) -> bool:

@@ -290,13 +290,17 @@ class Program:
         #: Files read (path -> the text seen) and folders listed (path -> the names seen).
         self.deps: dict[Path, str] = {}
         self.dirs: dict[Path, tuple[str, ...]] = {}
+        #: True when a relative import did not resolve (a file created later may change that).
+        self.missing = False
         #: The file being extracted (never a dependency of itself).
         self.home: Path | None = None
 
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
         if key not in self._resolved:
-            self._resolved[key] = resolve_import(self.fs, importer, spec)
+            got = self._resolved[key] = resolve_import(self.fs, importer, spec)
+            if got is None and spec.startswith("."):
+                self.missing = True
         return self._resolved[key]
 
     def module(self, path: Path) -> Module | None:
