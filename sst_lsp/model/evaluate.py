@@ -451,7 +451,14 @@ class Evaluator:
             for ch in node.named_children:
                 if ch.type == "spread_element":
                     inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
-                    if inner.kind == "array":
+                    if inner.kind == "unknown" and inner.items:
+                        for opt in inner.items:
+                            if opt.kind == "array":
+                                items.extend(opt.items)
+                                partial = partial or opt.partial
+                            elif opt.kind not in ("null", "bool"):
+                                partial = True
+                    elif inner.kind == "array":
                         items.extend(inner.items)
                         partial = partial or inner.partial
                     else:
@@ -511,8 +518,18 @@ class Evaluator:
             return self._unknown(node, "ref")
         if t == "call_expression" and self.program is not None:
             return self._call(node, depth)
+        if t == "ternary_expression":
+            # Either branch may run: an "unknown" whose items are the branches' values (what
+            # reads one value sees an unknown; handler positions check every branch).
+            cons = self.value(node.child_by_field_name("consequence"), depth + 1)
+            alt = self.value(node.child_by_field_name("alternative"), depth + 1)
+            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt))
         if t == "binary_expression":
             op = node.child_by_field_name("operator")
+            if op is not None and op.type == "&&":
+                # `cond && {...}` (in spreads): the right side, when it runs.
+                right = self.value(node.child_by_field_name("right"), depth + 1)
+                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,))
             if op is not None and pf.node_text(op) == "+":
                 left = self.value(node.child_by_field_name("left"), depth + 1)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
@@ -598,7 +615,16 @@ class Evaluator:
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
-                if inner.kind == "object":
+                if inner.kind == "unknown" and inner.items:
+                    # `...(cond ? {...} : {})`: the entries of every branch (checks that need
+                    # a key see it whichever branch runs; handlers of each branch are real).
+                    for opt in inner.items:
+                        if opt.kind == "object":
+                            entries.extend(opt.entries)
+                            partial = partial or opt.partial
+                        elif opt.kind not in ("null", "bool"):
+                            partial = True
+                elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
                 elif inner.kind != "null":

@@ -1398,6 +1398,12 @@ class _Extractor:
         """A function definition: a handler string, `{ handler }` props, or `{ function }`."""
         if v is None:
             return
+        if v.kind == "unknown" and v.items:
+            # `cond ? "src/a.main" : "src/b.main"`: each branch is a real reference.
+            for opt in v.items:
+                if opt.kind != "null" and opt.kind != "bool":
+                    self._fn(opt, tgt, position, route)
+            return
         if v.kind == "string":
             self._emit(v, None, tgt, position, route)
         elif v.kind == "object":
@@ -1407,6 +1413,13 @@ class _Extractor:
                 return
             h = v.get("handler")
             if h is None:
+                return
+            if h.kind == "unknown" and h.items:
+                for opt in h.items:
+                    if opt.kind == "string":
+                        self._emit(opt, v, tgt, position, route)
+                    elif opt.kind in ("ref", "unknown"):
+                        self.unresolved += 1
                 return
             if h.kind == "string":
                 self._emit(h, v, tgt, position, route)
