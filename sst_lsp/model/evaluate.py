@@ -610,8 +610,14 @@ class Evaluator:
             elif t == "shorthand_property_identifier":
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)
-                target, rec = self._lookup_rec(ch)
-                val = self._through(target, ch, depth, rec) if target is not None else Value("ref", r, text=name)
+                target, rec, where = self._lookup_where(ch)
+                if target is not None:
+                    val = self._through(target, ch, depth, rec)
+                else:
+                    found = self._bound(name, where)
+                    if found is None and (where is None or where.type == "program"):
+                        found = self._imported(name, ch, depth)
+                    val = found if found is not None else Value("ref", r, text=name)
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
