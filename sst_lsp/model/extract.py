@@ -431,6 +431,7 @@ class _Extractor:
             path=self.path,
             lang=self.pf.lang,
             interpreted=tuple(dict.fromkeys(self.interpreted)),
+            expanded=self._expanded,
             imports=tuple(self.imports),
             stacks=stacks,
             registrations=tuple(self.registrations),
@@ -2143,6 +2144,7 @@ class _Extractor:
             if kind_origin is None:
                 return None
             r = self.pf.node_range(ident)
+            self._root()._expanded = True
             return Construct(kind=kind_origin[0], origin=kind_origin[1], id=name, id_range=r, path=self.path,
                              range=r, stack=self._enclosing_stack(fn), var_name=name, dynamic_id=True)
         return None

@@ -429,7 +429,7 @@ def _assemble(
         unresolved += f.unresolved
         if p in superseded:
             f = _without(f, superseded[p])
-        if any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
+        if f.expanded or any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
             f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):
             # The common case, and a large stack file's thousands of routes are then copied, not
@@ -481,11 +481,13 @@ def _without(f: FileFacts, spans: list[TextRange]) -> FileFacts:
 
 
 def _first_refs(f: FileFacts, seen: set[tuple[object, ...]]) -> FileFacts:
-    """`f` without the handlers and routes in other files that an earlier file (or an earlier
-    call in `f`) already reached at the same place with the same meaning."""
+    """`f` without the handlers and routes that an earlier file (or an earlier call in `f`)
+    already reached at the same place with the same meaning: those in other files, and all of
+    them when `f` evaluated calls, loops or typed parameters (its own helper's body, with the
+    parameters unbound, may reach what a call reached with them bound)."""
     handlers: list[HandlerRef] = []
     for h in f.handlers:
-        if h.path != f.path:
+        if f.expanded or h.path != f.path:
             key: tuple[object, ...] = ("h", h.path, h.range, h.handler, h.runtime, h.src_path)
             if key in seen:
                 continue
@@ -493,7 +495,7 @@ def _first_refs(f: FileFacts, seen: set[tuple[object, ...]]) -> FileFacts:
         handlers.append(h)
     routes: list[RouteKey] = []
     for rk in f.routes:
-        if rk.path != f.path:
+        if f.expanded or rk.path != f.path:
             key = ("r", rk.path, rk.range, rk.key, rk.construct_kind)
             if key in seen:
                 continue

@@ -266,6 +266,9 @@ class FileFacts:
     #: range of the function): what those files extracted there with unbound parameters is
     #: superseded by what the calls produced (model/index.py drops it).
     interpreted: tuple[tuple[Path, TextRange], ...] = ()
+    #: True when calls, loops or typed parameters were evaluated: a literal may be reached from
+    #: several places (the app keeps one reference per literal and meaning).
+    expanded: bool = False
 
 
 # ----------------------------------------------------------------------------------------------
