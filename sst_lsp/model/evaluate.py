@@ -348,6 +348,15 @@ class Evaluator:
             return None
         return tag(_not_literal(v), tgt.module.path) if tgt.module is not mod else _not_literal(v)
 
+    def _relative_name(self, node: Node | None) -> bool:
+        """True for an identifier the file imports from a relative module."""
+        node = unwrap(node)
+        mod = self.module
+        if node is None or node.type != "identifier" or mod is None:
+            return False
+        got = mod.imports.get(self.pf.node_text(node))
+        return got is not None and got[0].startswith(".")
+
     def _namespace(self, node: Node | None) -> Module | None:
         """The module an identifier names when the file imports it as a namespace
         (`import * as routes from`, `const routes = require(...)`)."""
@@ -359,6 +368,7 @@ class Evaluator:
         got = mod.imports.get(name)
         if got is None or got[1] != "*" or not got[0].startswith("."):
             return None
+        self.opaque += 1
         where = self._resolve(name, node.parent)[1]
         if where is not None and where.type != "program":
             return None
@@ -493,7 +503,6 @@ class Evaluator:
             if obj is not None and prop is not None and prop.type == "property_identifier":
                 ns = self._namespace(obj) if self.program is not None else None
                 if ns is not None and self.program is not None:
-                    self.opaque += 1
                     tgt = self.program.export(ns, pf.node_text(prop))
                     if tgt is not None and tgt.node is not None and tgt.module.ev is not None:
                         v = tgt.module.ev.value(tgt.node, depth + 1)
@@ -548,11 +557,16 @@ class Evaluator:
         args_node = node.child_by_field_name("arguments")
         if fn is None or args_node is None:
             return self._unknown(node)
+        inner = unwrap(fn) or fn
+        if inner.type == "identifier" or (inner.type == "member_expression" and self._relative_name(
+                inner.child_by_field_name("object"))):
+            # What the call returns depends on a function's body, here or in another module,
+            # which recorded lookups do not describe (even when it is not defined yet).
+            self.opaque += 1
         callee = self.function_of(fn)
         if callee is None:
             return self._unknown(node)
         ev, fn_node = callee
-        self.opaque += 1
         args: list[Value | None] = []
         for a in args_node.named_children:
             if a.type == "comment":
