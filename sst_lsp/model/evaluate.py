@@ -158,6 +158,10 @@ class Evaluator:
         self._assigned: frozenset[str] | None = None
         # (scope node id, name) -> function declaration (filled with the scope tables).
         self._functions: dict[tuple[int, str], Node] = {}
+        # Names bound by each function's parameters (by node id), and resolutions by (name,
+        # scope node id) (a parse's scopes do not change).
+        self._params: dict[int, frozenset[str]] = {}
+        self._resolutions: dict[tuple[str, int], tuple[Node | None, Node | None]] = {}
         # Recording: (base start and end bytes, records) of the expressions being evaluated,
         # innermost last.
         self._frames: list[tuple[int, int, list[Lookup]]] = []
@@ -292,16 +296,29 @@ class Evaluator:
     def _resolve(self, name: str, scope: Node | None) -> tuple[Node | None, Node | None]:
         """`lookup` of `name` from `scope` outwards: (the value node, the scope or function that
         binds the name; None when nothing in the file does)."""
+        cache = self._resolutions
+        seen: list[int] = []
+        found: tuple[Node | None, Node | None] = (None, None)
         while scope is not None:
+            sid = scope.id
+            got = cache.get((name, sid))
+            if got is not None:
+                found = got
+                break
+            seen.append(sid)
             t = scope.type
             if t in _SCOPES:
                 table = self._scope_table(scope)
                 if name in table:
-                    return table[name], scope
+                    found = (table[name], scope)
+                    break
             elif t in _BINDERS and self._binds_param(scope, name):
-                return None, scope
+                found = (None, scope)
+                break
             scope = scope.parent
-        return None, None
+        for sid in seen:
+            cache[(name, sid)] = found
+        return found
 
     # Internals.
     def _lookup_rec(self, ident: Node) -> tuple[Node | None, Lookup]:
@@ -343,10 +360,9 @@ class Evaluator:
         tgt = program.local(mod, name)
         if tgt is None or tgt.node is None or tgt.module.ev is None:
             return None
-        v = tgt.module.ev.value(tgt.node, depth + 1)
-        if v.kind == "unknown" and tgt.node.type in ("new_expression",):
+        if tgt.node.type == "new_expression":
             return None
-        return tag(_not_literal(v), tgt.module.path) if tgt.module is not mod else _not_literal(v)
+        return program.value(tgt, mod, depth + 1)
 
     def _relative_name(self, node: Node | None) -> bool:
         """True for an identifier the file imports from a relative module."""
@@ -422,16 +438,22 @@ class Evaluator:
         return self._assigned
 
     def _binds_param(self, fn: Node, name: str) -> bool:
+        names = self._params.get(fn.id)
+        if names is None:
+            names = self._params[fn.id] = self._param_names(fn)
+        return name in names
+
+    def _param_names(self, fn: Node) -> frozenset[str]:
+        """The names a function's parameters, a loop's head or a catch clause bind."""
         if fn.type in _LOOPS:
-            left = fn.child_by_field_name("left") or fn.child_by_field_name("initializer")
-            return left is not None and any(self.pf.node_text(n) == name for n in _pattern_names(left))
-        if fn.type == "catch_clause":
-            p = fn.child_by_field_name("parameter")
-            return p is not None and any(self.pf.node_text(n) == name for n in _pattern_names(p))
-        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
-        if params is None:
-            return False
-        return any(self.pf.node_text(n) == name for n in _pattern_names(params))
+            head = fn.child_by_field_name("left") or fn.child_by_field_name("initializer")
+        elif fn.type == "catch_clause":
+            head = fn.child_by_field_name("parameter")
+        else:
+            head = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        if head is None:
+            return frozenset()
+        return frozenset(self.pf.node_text(n) for n in _pattern_names(head))
 
     def _value(self, node: Node, depth: int) -> Value:
         pf = self.pf
@@ -504,9 +526,8 @@ class Evaluator:
                 ns = self._namespace(obj) if self.program is not None else None
                 if ns is not None and self.program is not None:
                     tgt = self.program.export(ns, pf.node_text(prop))
-                    if tgt is not None and tgt.node is not None and tgt.module.ev is not None:
-                        v = tgt.module.ev.value(tgt.node, depth + 1)
-                        return tag(_not_literal(v), tgt.module.path) if tgt.module is not self.module else v
+                    if tgt is not None and tgt.node is not None and tgt.module.ev is not None and self.module is not None:
+                        return self.program.value(tgt, self.module, depth + 1)
                     return self._unknown(node, "ref")
                 base = self.value(obj, depth + 1)
                 if base.kind == "object":

@@ -272,19 +272,11 @@ def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None,
         memo._entries.clear()
         memo.hits = memo.misses = 0
         if ex.reused:
-            facts = _Extractor(pf, path, program=_fresh(program)).run()
+            facts = _Extractor(pf, path, program=program).run()
         return facts
     memo.hits, memo.misses = ex.reused, ex.evaluated
     memo._trim(ex.reused + ex.evaluated)
     return facts
-
-
-def _fresh(program: Program | None) -> Program | None:
-    """A new program reading the same files as `program` (its evaluators start empty)."""
-    if program is None:
-        return None
-    prog = new_program(program.fs, program._load)
-    return prog
 
 
 #: Function calls and loop bodies evaluated inside each other at most.
@@ -425,8 +417,6 @@ class _Extractor:
             )
             for _start, name, form, name_range, rng in found
         )
-        if self._expanded:
-            self._dedupe()
         return FileFacts(
             path=self.path,
             lang=self.pf.lang,
@@ -1720,25 +1710,6 @@ class _Extractor:
                 self._skip.append(interp.span(body))
         return regions, fcalls
 
-    def _dedupe(self) -> None:
-        """One reference per literal and meaning: a literal that several calls or loop items
-        reach (`api.addRoutes(stack, {[r]: "src/x.main"})`) is checked once."""
-        seen: set[tuple[object, ...]] = set()
-        handlers: list[HandlerRef] = []
-        for h in self.handlers:
-            key = (h.path, h.range, h.handler, h.runtime, h.src_path)
-            if key not in seen:
-                seen.add(key)
-                handlers.append(h)
-        routes: list[RouteKey] = []
-        for rk in self.routes:
-            rkey = (rk.path, rk.range, rk.key, rk.construct_kind, rk.stack)
-            if rkey not in seen:
-                seen.add(rkey)
-                routes.append(rk)
-        self.handlers[:] = handlers
-        self.routes[:] = routes
-
     def _ordered(self, regions: list[Node], fcalls: list[Node]) -> list[Node]:
         """The regions and calls not inside another one's span, in document order."""
         skip = self._skip
@@ -1821,12 +1792,18 @@ class _Extractor:
             sub.constructs, sub.handlers, sub.routes = root.constructs, root.handlers, root.routes
             sub._active = root._active
             sub._foreign = root._foreign
-            for st in module.pf.root.named_children:
-                if st.type != "ERROR":
-                    try:
-                        sub._top_level(st)
-                    except RecursionError:
-                        root.recursion_errors += 1
+            if module.scan is None:
+                for st in module.pf.root.named_children:
+                    if st.type != "ERROR":
+                        try:
+                            sub._top_level(st)
+                        except RecursionError:
+                            root.recursion_errors += 1
+                module.scan = (sub.sst_names, sub.sst_ns, sub.cdk_names, sub.cdk_ns, sub.stack_nodes,
+                               sub.entry_params)
+            else:
+                (sub.sst_names, sub.sst_ns, sub.cdk_names, sub.cdk_ns, sub.stack_nodes,
+                 sub.entry_params) = module.scan  # type: ignore[misc]
             sub.imports = []
             root._subs[module.path] = sub
         return sub

@@ -70,6 +70,9 @@ class WorkspaceIndex:
         # Bumped by every change on disk: facts that followed imports which did not resolve,
         # or listed folders, may see other files now.
         self._disk_epoch = 0
+        self._program: Program | None = None
+        # Import resolutions, kept until a file changes on disk (which may add or remove one).
+        self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
@@ -96,6 +99,7 @@ class WorkspaceIndex:
         with self._lock:
             self.fs.invalidate(path)
             self._disk_epoch += 1
+            self._resolutions.clear()
             self._changed(path)
 
     def _changed(self, path: Path) -> None:
@@ -109,6 +113,7 @@ class WorkspaceIndex:
     def _bump(self) -> None:
         self.revision += 1
         self._snapshot = None
+        self._program = None
 
     # ------------------------------------------------------------------------------------------
     # Derived state.
@@ -159,7 +164,12 @@ class WorkspaceIndex:
             memo = self._memos.get(path)
             if memo is None:
                 memo = self._memos[path] = ExtractMemo()
-            program = new_program(self.fs, self.parsed)
+            program = self._program
+            if program is None:
+                # One per revision: the modules it reads (and the values of their constants)
+                # are shared by every file extracted at that revision.
+                program = self._program = new_program(self.fs, self.parsed)
+                program._resolved = self._resolutions
             try:
                 facts = extract(pf, path, memo=memo, program=program)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
@@ -485,22 +495,33 @@ def _first_refs(f: FileFacts, seen: set[tuple[object, ...]]) -> FileFacts:
     already reached at the same place with the same meaning: those in other files, and all of
     them when `f` evaluated calls, loops or typed parameters (its own helper's body, with the
     parameters unbound, may reach what a call reached with them bound)."""
+    everything = f.expanded
+    names: dict[int, str] = {}
+
+    def where(p: Path, r: TextRange) -> tuple[str, int, int, int, int]:
+        name = names.get(id(p))
+        if name is None:
+            name = names[id(p)] = str(p)
+        return (name, r.start.line, r.start.col, r.end.line, r.end.col)
+
     handlers: list[HandlerRef] = []
     for h in f.handlers:
-        if f.expanded or h.path != f.path:
-            key: tuple[object, ...] = ("h", h.path, h.range, h.handler, h.runtime, h.src_path)
+        if everything or h.path != f.path:
+            key: tuple[object, ...] = (where(h.path, h.range), h.handler, h.runtime, h.src_path)
             if key in seen:
                 continue
             seen.add(key)
         handlers.append(h)
     routes: list[RouteKey] = []
     for rk in f.routes:
-        if f.expanded or rk.path != f.path:
-            key = ("r", rk.path, rk.range, rk.key, rk.construct_kind)
+        if everything or rk.path != f.path:
+            key = (where(rk.path, rk.range), rk.key, rk.construct_kind, None)
             if key in seen:
                 continue
             seen.add(key)
         routes.append(rk)
+    if len(handlers) == len(f.handlers) and len(routes) == len(f.routes):
+        return f
     return dataclasses.replace(f, handlers=tuple(handlers), routes=tuple(routes))
 
 

@@ -27,6 +27,7 @@ from sst_lsp.syntax.ts_nodes import variable_declarators
 
 if TYPE_CHECKING:
     from sst_lsp.model.evaluate import Evaluator
+    from sst_lsp.model.types import Value
 
 #: Suffixes tried for a relative import, in TypeScript's order.
 IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -86,6 +87,11 @@ class Module:
     #: `module.exports = <expr>` (CommonJS): what `require()` and a default import see.
     cjs_value: Node | None = None
     ev: Evaluator | None = None
+    #: What extraction reads from the module's top level once (its SST and CDK names, ...),
+    #: kept for the sub-extractions of other files' calls into it.
+    scan: object = None
+    #: The module and every app module it imports, transitively (see `Program.closure`).
+    closure: tuple[Path, ...] | None = None
 
     def text(self, node: Node) -> str:
         return self.pf.node_text(node)
@@ -287,6 +293,8 @@ class Program:
         self._make_ev = make_ev
         self._modules: dict[Path, Module | None] = {}
         self._resolved: dict[tuple[Path, str], Path | None] = {}
+        self._values: dict[tuple[Path, int], Value] = {}
+        self._local_cache: dict[tuple[Path, str], Target | None] = {}
         #: Files read (path -> the text seen) and folders listed (path -> the names seen).
         self.deps: dict[Path, str] = {}
         self.dirs: dict[Path, tuple[str, ...]] = {}
@@ -298,14 +306,20 @@ class Program:
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
         if key not in self._resolved:
-            got = self._resolved[key] = resolve_import(self.fs, importer, spec)
-            if got is None and spec.startswith("."):
-                self.missing = True
-        return self._resolved[key]
+            self._resolved[key] = resolve_import(self.fs, importer, spec)
+        got = self._resolved[key]
+        if got is None and spec.startswith("."):
+            self.missing = True
+        return got
 
     def module(self, path: Path) -> Module | None:
-        if path in self._modules:
-            return self._modules[path]
+        got = self._modules.get(path, False)
+        mod = self._loaded(path) if got is False else got
+        if isinstance(mod, Module) and path != self.home:
+            self._depend(mod)
+        return mod if isinstance(mod, Module) else None
+
+    def _loaded(self, path: Path) -> Module | None:
         if len(self._modules) >= MAX_MODULES:
             return None
         pf = self._load(path)
@@ -314,18 +328,58 @@ class Program:
             mod = _read_module(path, pf)
             if self._make_ev is not None:
                 mod.ev = self._make_ev(mod)
-            if path != self.home:
-                self.deps[path] = pf.text
         self._modules[path] = mod
         return mod
 
-    def set_home(self, path: Path, pf: ParsedFile, ev: Evaluator) -> Module:
-        """Registers the file being extracted with its own evaluator."""
+    def _depend(self, mod: Module) -> None:
+        """Records that the current extraction read `mod`: it and the modules it imports (the
+        values it hands out may come from them, and may be remembered from an earlier read)."""
+        if mod.path in self.deps:
+            return
+        for p in self.closure(mod):
+            if p != self.home and p not in self.deps:
+                got = self._modules.get(p)
+                if isinstance(got, Module):
+                    self.deps[p] = got.pf.text
+
+    def closure(self, mod: Module) -> tuple[Path, ...]:
+        """`mod` and every app module it imports, transitively (cycle-safe)."""
+        if mod.closure is not None:
+            return mod.closure
+        out: dict[Path, None] = {mod.path: None}
+        queue = [mod]
+        while queue and len(out) < MAX_MODULES:
+            m = queue.pop()
+            specs = [spec for spec, _ in m.imports.values()] + [spec for spec, _ in m.reexports.values()] + m.star
+            for spec in specs:
+                if not spec.startswith("."):
+                    continue
+                p = self.resolve(m.path, spec)
+                if p is None or p in out:
+                    continue
+                got = self._modules.get(p, False)
+                nxt = self._loaded(p) if got is False else got
+                out[p] = None
+                if isinstance(nxt, Module):
+                    queue.append(nxt)
+        mod.closure = tuple(out)
+        return mod.closure
+
+    def begin(self, path: Path, pf: ParsedFile, ev: Evaluator) -> Module:
+        """Starts the extraction of `path` with its own evaluator: what it reads from other
+        modules is recorded afresh in `deps`, `dirs` and `missing`."""
         self.home = path
+        self.deps = {}
+        self.dirs = {}
+        self.missing = False
         mod = _read_module(path, pf)
         mod.ev = ev
         self._modules[path] = mod
+        for key in [k for k in self._local_cache if k[0] == path]:
+            del self._local_cache[key]
         return mod
+
+    set_home = begin
 
     def list_dir(self, d: Path) -> tuple[str, ...]:
         names = tuple(sorted(self.fs.list_dir(d)))
@@ -383,6 +437,19 @@ class Program:
 
     def local(self, mod: Module, name: str, depth: int = 0, seen: set[tuple[Path, str]] | None = None) -> Target | None:
         """What a top-level name of `mod` is bound to: a local definition or an import."""
+        if depth == 0 and seen is None:
+            key = (mod.path, name)
+            if key in self._local_cache:
+                got = self._local_cache[key]
+                if got is not None:
+                    self.module(got.module.path)  # Recorded as read by this extraction too.
+                return got
+            got = self._local(mod, name, 0, None)
+            self._local_cache[key] = got
+            return got
+        return self._local(mod, name, depth, seen)
+
+    def _local(self, mod: Module, name: str, depth: int, seen: set[tuple[Path, str]] | None) -> Target | None:
         node = mod.locals.get(name)
         if node is not None:
             return Target(mod, node)
@@ -398,6 +465,22 @@ class Program:
                 return Target(tgt, None)
             return self.export(tgt, imported, depth + 1, seen)
         return None
+
+    def value(self, target: Target, user: Module, depth: int) -> Value:  # noqa: ARG002
+        """The value of a module's top-level node as `user` sees it (its ranges placed in the
+        module's file), remembered for the program's other readers."""
+        from sst_lsp.model.evaluate import _not_literal, tag
+
+        assert target.node is not None and target.module.ev is not None
+        key = (target.module.path, target.node.id)
+        got = self._values.get(key)
+        if got is None:
+            ev = target.module.ev
+            cut0 = ev.cutoffs
+            got = tag(_not_literal(ev.value(target.node, depth)), target.module.path)
+            if ev.cutoffs == cut0 and not ev.env:
+                self._values[key] = got
+        return got
 
     def function(self, target: Target | None) -> Target | None:
         """`target` when it is a function (a declaration, or a function or arrow value)."""
