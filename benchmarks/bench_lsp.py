@@ -135,7 +135,7 @@ def helper_app(root: Path, stacks: int = 50, routes: int = 10) -> tuple[Path, li
     path = root / "stacks" / "helpers.ts"
     path.write_text("\n".join(helper), encoding="utf-8")
     for i, n in enumerate(names):
-        body = [f'import {{ Api, StackContext }} from "sst/constructs";',
+        body = ['import { Api, StackContext } from "sst/constructs";',
                 'import { SHARED_ROUTES, SRC, addCommonRoutes } from "./helpers";', "",
                 f"export function {n}({{ stack }}: StackContext) {{",
                 f'  const api = new Api(stack, "Api{i}", {{', "    routes: {", "      ...SHARED_ROUTES,"]

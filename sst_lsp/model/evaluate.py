@@ -249,11 +249,11 @@ class Evaluator:
                 fn = self._functions.get((where.id, name))
                 if fn is not None:
                     return self, fn
-            if (where is None or where.type == "program") and self.program is not None and self.module is not None:
-                if name in self.module.imports:
-                    got = self.program.function(self.program.local(self.module, name))
-                    if got is not None and got.module.ev is not None:
-                        return got.module.ev, got.node  # type: ignore[return-value]
+            if (where is None or where.type == "program") and self.program is not None and (
+                    self.module is not None and name in self.module.imports):
+                got = self.program.function(self.program.local(self.module, name))
+                if got is not None and got.module.ev is not None:
+                    return got.module.ev, got.node  # type: ignore[return-value]
             return None
         if callee.type == "member_expression":
             mod = self._namespace(callee.child_by_field_name("object"))

@@ -1991,11 +1991,10 @@ class _Extractor:
             if got is not None:
                 outs = self._outputs_of(got[0], depth + 1)
                 return outs.get(got[1]) if outs is not None else None
-        if where is None or where.type == "program":
-            if name in self.mod.imports:
-                tgt = self.program.local(self.mod, name)
-                if tgt is not None and tgt.node is not None and tgt.node.type == "new_expression":
-                    return self._construct_at(tgt.module, tgt.node, None)
+        if (where is None or where.type == "program") and name in self.mod.imports:
+            tgt = self.program.local(self.mod, name)
+            if tgt is not None and tgt.node is not None and tgt.node.type == "new_expression":
+                return self._construct_at(tgt.module, tgt.node, None)
         return None
 
     def _destructured(self, ident: Node, scope: Node) -> tuple[Node, str] | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
 from sst_lsp.model.extract import ExtractMemo, extract, new_program
 from sst_lsp.model.files import SKIP_DIRS, FileSource
-from sst_lsp.model.modules import IMPORT_SUFFIXES, Program, resolve_import
+from sst_lsp.model.modules import Program, resolve_import
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
@@ -39,6 +39,9 @@ from sst_lsp.model.types import (
 )
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
 from sst_lsp.syntax.text import Pos, TextRange
+
+#: `resolve_import` lives in model/modules.py (the one resolver); importers of it from here stay.
+__all__ = ["MAX_APP_FILES", "MAX_STACK_DIR_FILES", "WorkspaceIndex", "resolve_import"]
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,39 +66,87 @@ def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
     return None
 
 
-@dataclass(eq=False)
 class Module:
-    """What one file's top level binds (built once per `Program`)."""
+    """What one file's top level binds (read on first use, once per `Program`)."""
 
-    path: Path
-    pf: ParsedFile
-    #: local name -> (specifier, imported name: "default", "*" or the exported name).
-    imports: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: exported name -> local name (`export const x`, `export { a as b }`, `export function f`).
-    exports: dict[str, str] = field(default_factory=dict)
-    #: exported name -> value node (`export default <expr>`, `module.exports = {a: ...}`, `exports.a = ...`).
-    export_nodes: dict[str, Node] = field(default_factory=dict)
-    #: exported name -> (specifier, original name) for `export { a as b } from "./x"`.
-    reexports: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: `export * from "./x"` specifiers, in order.
-    star: list[str] = field(default_factory=list)
-    #: top-level name -> its defining node: a declarator's value, a function or class declaration.
-    locals: dict[str, Node] = field(default_factory=dict)
-    #: `module.exports = <expr>` (CommonJS): what `require()` and a default import see.
-    cjs_value: Node | None = None
-    ev: Evaluator | None = None
-    #: What extraction reads from the module's top level once (its SST and CDK names, ...),
-    #: kept for the sub-extractions of other files' calls into it.
-    scan: object = None
-    #: The module and every app module it imports, transitively (see `Program.closure`).
-    closure: tuple[Path, ...] | None = None
+    __slots__ = ("_cjs_value", "_export_nodes", "_exports", "_imports", "_locals", "_read", "_reexports", "_star",
+                 "closure", "ev", "path", "pf", "scan")
+
+    def __init__(self, path: Path, pf: ParsedFile) -> None:
+        self.path = path
+        self.pf = pf
+        self.ev: Evaluator | None = None
+        #: What extraction reads from the module's top level once (its SST and CDK names, ...),
+        #: kept for the sub-extractions of other files' calls into it.
+        self.scan: object = None
+        #: The module and every app module it imports, transitively (see `Program.closure`).
+        self.closure: tuple[Path, ...] | None = None
+        self._read = False
+        self._imports: dict[str, tuple[str, str]] = {}
+        self._exports: dict[str, str] = {}
+        self._export_nodes: dict[str, Node] = {}
+        self._reexports: dict[str, tuple[str, str]] = {}
+        self._star: list[str] = []
+        self._locals: dict[str, Node] = {}
+        self._cjs_value: Node | None = None
+
+    def _ensure(self) -> None:
+        if not self._read:
+            self._read = True
+            _read_top_level(self)
+
+    @property
+    def imports(self) -> dict[str, tuple[str, str]]:
+        """local name -> (specifier, imported name: "default", "*" or the exported name)."""
+        self._ensure()
+        return self._imports
+
+    @property
+    def exports(self) -> dict[str, str]:
+        """exported name -> local name (`export const x`, `export { a as b }`, `export function f`)."""
+        self._ensure()
+        return self._exports
+
+    @property
+    def export_nodes(self) -> dict[str, Node]:
+        """exported name -> value node (`export default <expr>`, `module.exports = {a: ...}`, `exports.a = ...`)."""
+        self._ensure()
+        return self._export_nodes
+
+    @property
+    def reexports(self) -> dict[str, tuple[str, str]]:
+        """exported name -> (specifier, original name) for `export { a as b } from "./x"`."""
+        self._ensure()
+        return self._reexports
+
+    @property
+    def star(self) -> list[str]:
+        """`export * from "./x"` specifiers, in order."""
+        self._ensure()
+        return self._star
+
+    @property
+    def locals(self) -> dict[str, Node]:
+        """top-level name -> its defining node: a declarator's value, a function or class."""
+        self._ensure()
+        return self._locals
+
+    @property
+    def cjs_value(self) -> Node | None:
+        """`module.exports = <expr>` (CommonJS): what `require()` and a default import see."""
+        self._ensure()
+        return self._cjs_value
 
     def text(self, node: Node) -> str:
         return self.pf.node_text(node)
 
 
 def _read_module(path: Path, pf: ParsedFile) -> Module:
-    m = Module(path, pf)
+    return Module(path, pf)
+
+
+def _read_top_level(m: Module) -> None:
+    pf = m.pf
     txt = pf.node_text
     for st in pf.root.named_children:
         t = st.type
@@ -112,16 +160,16 @@ def _read_module(path: Path, pf: ParsedFile) -> Module:
                     continue
                 for c in clause.named_children:
                     if c.type == "identifier":
-                        m.imports[txt(c)] = (spec, "default")
+                        m._imports[txt(c)] = (spec, "default")
                     elif c.type == "namespace_import":
                         ids = [x for x in c.named_children if x.type == "identifier"]
                         if ids:
-                            m.imports[txt(ids[0])] = (spec, "*")
+                            m._imports[txt(ids[0])] = (spec, "*")
                     elif c.type == "named_imports":
                         for s in c.named_children:
                             n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
                             if s.type == "import_specifier" and n is not None:
-                                m.imports[txt(a or n)] = (spec, txt(n))
+                                m._imports[txt(a or n)] = (spec, txt(n))
         elif t == "export_statement":
             _read_export(m, st)
         elif t in ("lexical_declaration", "variable_declaration"):
@@ -129,10 +177,9 @@ def _read_module(path: Path, pf: ParsedFile) -> Module:
         elif t in ("function_declaration", "generator_function_declaration", "class_declaration"):
             n = st.child_by_field_name("name")
             if n is not None:
-                m.locals[txt(n)] = st
+                m._locals[txt(n)] = st
         elif t == "expression_statement":
             _read_commonjs(m, st)
-    return m
 
 
 def _string(pf: ParsedFile, node: Node | None) -> str | None:
@@ -162,19 +209,19 @@ def _read_declaration(m: Module, decl: Node, exported: bool = False) -> None:
         spec = _require_spec(pf, value)
         if name.type == "identifier":
             if spec is not None:
-                m.imports[pf.node_text(name)] = (spec, "*")
+                m._imports[pf.node_text(name)] = (spec, "*")
             elif value is not None:
-                m.locals[pf.node_text(name)] = value
+                m._locals[pf.node_text(name)] = value
             if exported:
-                m.exports[pf.node_text(name)] = pf.node_text(name)
+                m._exports[pf.node_text(name)] = pf.node_text(name)
         elif name.type == "object_pattern" and spec is not None:
             for p in name.named_children:
                 if p.type == "shorthand_property_identifier_pattern":
-                    m.imports[pf.node_text(p)] = (spec, pf.node_text(p))
+                    m._imports[pf.node_text(p)] = (spec, pf.node_text(p))
                 elif p.type == "pair_pattern":
                     k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
                     if k is not None and v is not None and v.type == "identifier":
-                        m.imports[pf.node_text(v)] = (spec, pf.node_text(k))
+                        m._imports[pf.node_text(v)] = (spec, pf.node_text(k))
 
 
 def _read_export(m: Module, st: Node) -> None:
@@ -191,14 +238,14 @@ def _read_export(m: Module, st: Node) -> None:
             if ns is not None:  # `export * as ns from "./x"`.
                 ids = [x for x in ns.named_children if x.type in ("identifier", "string")]
                 if ids:
-                    m.reexports[txt(ids[0]).strip("\"'")] = (spec, "*")
+                    m._reexports[txt(ids[0]).strip("\"'")] = (spec, "*")
             else:
-                m.star.append(spec)
+                m._star.append(spec)
             return
         for s in clause.named_children:
             n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
             if s.type == "export_specifier" and n is not None:
-                m.reexports[txt(a or n)] = (spec, txt(n))
+                m._reexports[txt(a or n)] = (spec, txt(n))
         return
     decl = st.child_by_field_name("declaration")
     is_default = any(c.type == "default" for c in st.children)
@@ -208,16 +255,16 @@ def _read_export(m: Module, st: Node) -> None:
         else:
             n = decl.child_by_field_name("name")
             if n is not None:
-                m.locals[txt(n)] = decl
-                m.exports["default" if is_default else txt(n)] = txt(n)
+                m._locals[txt(n)] = decl
+                m._exports["default" if is_default else txt(n)] = txt(n)
             elif is_default:
-                m.export_nodes["default"] = decl
+                m._export_nodes["default"] = decl
         return
     if clause is not None:
         for s in clause.named_children:
             n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
             if s.type == "export_specifier" and n is not None:
-                m.exports[txt(a or n)] = txt(n)
+                m._exports[txt(a or n)] = txt(n)
         return
     value = st.child_by_field_name("value")
     if is_default and value is not None:
@@ -225,13 +272,13 @@ def _read_export(m: Module, st: Node) -> None:
 
         v = unwrap(value) or value
         if v.type == "identifier":
-            m.exports["default"] = txt(v)
+            m._exports["default"] = txt(v)
         else:
             if v.type in ("function_expression", "function", "class") and v.child_by_field_name("name") is not None:
                 name_node = v.child_by_field_name("name")
                 assert name_node is not None
-                m.locals.setdefault(txt(name_node), v)
-            m.export_nodes["default"] = v
+                m._locals.setdefault(txt(name_node), v)
+            m._export_nodes["default"] = v
 
 
 def _read_commonjs(m: Module, st: Node) -> None:
@@ -249,26 +296,26 @@ def _read_commonjs(m: Module, st: Node) -> None:
     lt = pf.node_text(left)
     value = unwrap(right) or right
     if lt == "module.exports":
-        m.cjs_value = value
+        m._cjs_value = value
         spec = _require_spec(pf, value)
         if spec is not None:
-            m.star.append(spec)
+            m._star.append(spec)
         elif value.type == "object":
             for ch in value.named_children:
                 if ch.type == "pair":
                     k, v = ch.child_by_field_name("key"), ch.child_by_field_name("value")
                     if k is not None and v is not None:
-                        m.export_nodes[pf.node_text(k).strip("\"'")] = v
+                        m._export_nodes[pf.node_text(k).strip("\"'")] = v
                 elif ch.type == "shorthand_property_identifier":
-                    m.exports[pf.node_text(ch)] = pf.node_text(ch)
+                    m._exports[pf.node_text(ch)] = pf.node_text(ch)
         elif value.type == "identifier":
-            m.exports["default"] = pf.node_text(value)
+            m._exports["default"] = pf.node_text(value)
         else:
-            m.export_nodes["default"] = value
+            m._export_nodes["default"] = value
     elif lt.startswith(("module.exports.", "exports.")) and left.type == "member_expression":
         prop = left.child_by_field_name("property")
         if prop is not None:
-            m.export_nodes[pf.node_text(prop)] = value
+            m._export_nodes[pf.node_text(prop)] = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +513,7 @@ class Program:
             return self.export(tgt, imported, depth + 1, seen)
         return None
 
-    def value(self, target: Target, user: Module, depth: int) -> Value:  # noqa: ARG002
+    def value(self, target: Target, user: Module, depth: int) -> Value:
         """The value of a module's top-level node as `user` sees it (its ranges placed in the
         module's file), remembered for the program's other readers."""
         from sst_lsp.model.evaluate import _not_literal, tag
