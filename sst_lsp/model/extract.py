@@ -318,6 +318,8 @@ class _Extractor:
         self._full_caps: dict[str, list[Node]] | None = None
         # True once a call or loop was run: a literal may then have been reached twice.
         self._expanded = False
+        #: Where the main pass counted unresolved positions (range of the expression, count).
+        self.unresolved_at: list[tuple[TextRange, int]] = []
         self.memo = memo
         # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
         self.reused = 0
@@ -391,10 +393,16 @@ class _Extractor:
             news = [n for n in news if not interp.inside(n, skip)]
             calls = [c for c in calls if not interp.inside(c, skip)]
         for n in news:
+            u0 = self.unresolved
             self._guard(self._new, n)
+            if self.unresolved != u0:
+                self.unresolved_at.append((self.pf.node_range(n), self.unresolved - u0))
         for c in calls:
             if self._method_name(c) != "stack":
+                u0 = self.unresolved
                 self._guard(self._call, c)
+                if self.unresolved != u0:
+                    self.unresolved_at.append((self.pf.node_range(c), self.unresolved - u0))
         for u in uses:
             self._guard(self._use, u)
         for node in self._ordered(regions, fcalls):
@@ -422,6 +430,7 @@ class _Extractor:
             lang=self.pf.lang,
             interpreted=tuple(dict.fromkeys(self.interpreted)),
             expanded=self._expanded,
+            unresolved_at=tuple(self.unresolved_at),
             imports=tuple(self.imports),
             stacks=stacks,
             registrations=tuple(self.registrations),

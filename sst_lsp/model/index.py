@@ -442,6 +442,7 @@ def _assemble(
         unresolved += f.unresolved
         if p in superseded:
             f = _without(f, superseded[p])
+            unresolved -= sum(n for r, n in f.unresolved_at if any(sp.contains_range(r) for sp in superseded[p]))
         if f.expanded or any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
             f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):

@@ -269,6 +269,9 @@ class FileFacts:
     #: True when calls, loops or typed parameters were evaluated: a literal may be reached from
     #: several places (the app keeps one reference per literal and meaning).
     expanded: bool = False
+    #: The expressions whose handler positions `unresolved` counts, with their counts (a call
+    #: that evaluates a helper with its arguments supersedes those inside the helper's body).
+    unresolved_at: tuple[tuple[TextRange, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------
