@@ -1711,7 +1711,8 @@ class _Extractor:
             if got is None:
                 continue
             fcalls.append(call)
-            if got[0] is self.ev:
+            if got[0] is self.ev and got[1].id not in self._active:
+                # (A recursive call inside the body being run does not hide that body.)
                 self._skip.append(interp.span(got[1]))
         for r in regions:
             body = self._region_body(r)
