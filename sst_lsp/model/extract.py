@@ -1823,6 +1823,9 @@ class _Extractor:
         s, e = body.start_byte, body.end_byte
         if self._full_caps is not None:
             return {k: [n for n in v if s <= n.start_byte and n.end_byte <= e] for k, v in self._full_caps.items()}
+        cached = self.mod.captures.get((s, e))
+        if cached is not None:
+            return cached
         got: dict[str, list[Node]] = {k: [] for k in _CAPTURE_TYPES}
         cursor = QueryCursor(_query(self.pf.lang))
         cursor.set_byte_range(s, e)
@@ -1831,6 +1834,7 @@ class _Extractor:
                 got[k].extend(n for n in caps.get(k, ()) if s <= n.start_byte and n.end_byte <= e)
         for nodes in got.values():
             nodes.sort(key=lambda n: (n.start_byte, n.end_byte))
+        self.mod.captures[(s, e)] = got
         return got
 
     def _run_region(self, body: Node) -> None:

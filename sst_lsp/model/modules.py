@@ -70,7 +70,7 @@ class Module:
     """What one file's top level binds (read on first use, once per `Program`)."""
 
     __slots__ = ("_cjs_value", "_export_nodes", "_exports", "_imports", "_locals", "_read", "_reexports", "_star",
-                 "closure", "ev", "path", "pf", "scan")
+                 "captures", "closure", "ev", "path", "pf", "scan")
 
     def __init__(self, path: Path, pf: ParsedFile) -> None:
         self.path = path
@@ -81,6 +81,8 @@ class Module:
         self.scan: object = None
         #: The module and every app module it imports, transitively (see `Program.closure`).
         self.closure: tuple[Path, ...] | None = None
+        #: Query captures inside function bodies other files' calls ran, by body span.
+        self.captures: dict[tuple[int, int], dict[str, list[Node]]] = {}
         self._read = False
         self._imports: dict[str, tuple[str, str]] = {}
         self._exports: dict[str, str] = {}
@@ -347,8 +349,9 @@ class Program:
         self.dirs: dict[Path, tuple[str, ...]] = {}
         #: True when a relative import did not resolve (a file created later may change that).
         self.missing = False
-        #: The file being extracted (never a dependency of itself).
+        #: The file being extracted (never a dependency of itself), and its module.
         self.home: Path | None = None
+        self._home_mod: Module | None = None
 
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
@@ -362,9 +365,11 @@ class Program:
     def module(self, path: Path) -> Module | None:
         got = self._modules.get(path, False)
         mod = self._loaded(path) if got is False else got
-        if isinstance(mod, Module) and path != self.home:
-            self._depend(mod)
-        return mod if isinstance(mod, Module) else None
+        if isinstance(mod, Module):
+            if mod is not self._home_mod:
+                self._depend(mod)
+            return mod
+        return None
 
     def _loaded(self, path: Path) -> Module | None:
         if len(self._modules) >= MAX_MODULES:
@@ -422,6 +427,7 @@ class Program:
         mod = _read_module(path, pf)
         mod.ev = ev
         self._modules[path] = mod
+        self._home_mod = mod
         for key in [k for k in self._local_cache if k[0] == path]:
             del self._local_cache[key]
         return mod
