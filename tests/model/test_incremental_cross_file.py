@@ -212,3 +212,18 @@ def test_a_diagnostic_in_a_helper_follows_its_edits(tmp_path: Path) -> None:
     assert (3, "handler-not-found") not in in_helpers()
     index.set_text(helpers, "\n" + HELPERS)
     assert (4, "handler-not-found") in in_helpers(), "the diagnostic moves with the literal"
+
+
+def test_a_module_created_later_is_followed(tmp_path: Path) -> None:
+    """An import that resolved to nothing is looked up again when a file appears on disk."""
+    root = _app(tmp_path)
+    api = root / "stacks/Api.ts"
+    index = WorkspaceIndex([root])
+    index.set_text(api, API.replace('import { ROUTES, SRC } from "./shared/routes";',
+                                    'import { ROUTES, SRC } from "./shared/later";'))
+    assert not [h for h in index.snapshot().apps[0].handlers if h.route == "GET /broken"]
+    later = root / "stacks/shared/later.ts"
+    later.write_text(ROUTES, encoding="utf-8")
+    index.file_changed(later)
+    got = [h for h in index.snapshot().apps[0].handlers if h.route == "GET /broken"]
+    assert [(h.handler, h.path) for h in got] == [("src/broken.handler", later)]
