@@ -1,14 +1,19 @@
 """A small static evaluator of JS/TS expressions (layer 2: model).
 
-It turns literals, object and array literals, same-file constants, template strings built only
-from such constants, `+` concatenation and object spreads into `Value`s with source ranges.
-Everything else (calls, parameters, loop variables, imports) becomes a `ref`/`unknown` value:
+It turns literals, object and array literals, constants, template strings built from such
+values, `+` concatenation and object spreads into `Value`s with source ranges. With a `Program`
+(model/modules.py) it follows imports into other modules (a value from another file carries
+that file in `Value.path`), evaluates calls of the app's functions with their arguments
+(`apply`: the returned expression, with the parameters bound) and reads the parameters and loop
+variables that a call or loop being run has bound (`bind`). A conditional keeps both branches
+(an "unknown" whose items are the branches). Everything else becomes a `ref`/`unknown` value:
 never an exception. Depth is bounded, so pathological nesting costs nothing but precision.
 
 For incremental extraction the evaluator also records which identifiers it resolved, to which
 declarations (`Lookup`), and counts the places where the result depended on the order of
-evaluation (`cutoffs`: depth limits, recursion limits, reference cycles); `still_valid` checks
-such a record against another parse of the file.
+evaluation (`cutoffs`: depth limits, recursion limits, reference cycles) and those that went
+through a call, a binding or another module (`opaque`: what the lookups do not describe);
+`still_valid` checks such a record against another parse of the file.
 """
 
 from __future__ import annotations

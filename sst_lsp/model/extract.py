@@ -9,12 +9,22 @@ props and the app config of `sst.config.*`.
 Extraction never raises on user code: an unknown shape is skipped (and counted in
 `unresolved` when it sits where a handler belongs).
 
+Across files (with a `Program`, see `new_program`): values are followed through imports, calls
+of the app's functions are run with their arguments (the body in the file that defines it, by
+a sub-extractor of that module, placed in the caller's stack), loops over known items
+(`for ... of`, `.forEach`/`.map`, `Object.entries/keys/values`, `readdirSync`) are run once per
+item, and constructs reached through parameters, `use(OtherStack)` or imports are receivers of
+handler methods. Each reference keeps the file its string is written in; `FileFacts.interpreted`
+names the helper bodies whose unbound extraction in their own file the app then drops.
+
 Extraction is incremental when the caller keeps an `ExtractMemo` per file: the products of each
 `new X(...)` (its Construct, handlers, route keys and unresolved count) are remembered under
 what they depend on (the expression's text and position, its class, enclosing stack, variable
-and branch) and reused by the next extraction when the identifiers its evaluation resolved still
-resolve to the same declarations. Typing inside one construct of a large stack file then
-evaluates that construct only; the result is equal to a from-scratch extraction.
+and branch, the file's imports) and reused by the next extraction when the identifiers its
+evaluation resolved still resolve to the same declarations. A product whose evaluation went
+through a call, a binding or another module is not remembered (its lookups do not say what it
+read). Typing inside one construct of a large stack file then evaluates that construct only;
+the result is equal to a from-scratch extraction.
 """
 
 from __future__ import annotations
