@@ -74,6 +74,8 @@ class WorkspaceIndex:
         # or listed folders, may see other files now.
         self._disk_epoch = 0
         self._program: Program | None = None
+        # Texts of dependencies read at this revision (see `_deps_hold`).
+        self._dep_texts: dict[Path, str | None] = {}
         # Import resolutions, kept until a file changes on disk (which may add or remove one).
         self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
@@ -117,6 +119,7 @@ class WorkspaceIndex:
         self.revision += 1
         self._snapshot = None
         self._program = None
+        self._dep_texts.clear()
 
     # ------------------------------------------------------------------------------------------
     # Derived state.
@@ -198,9 +201,12 @@ class WorkspaceIndex:
         texts, dirs, epoch = got
         if epoch >= 0 and epoch != self._disk_epoch:
             return False
-        read = self.fs.read_text
+        seen = self._dep_texts
         for p, t in texts:
-            now = read(p)
+            if p in seen:
+                now = seen[p]
+            else:
+                now = seen[p] = self.fs.read_text(p)  # Once per revision, however many use it.
             if now is not t and now != t:
                 return False
         for d, names in dirs:
