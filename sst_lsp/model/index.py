@@ -96,6 +96,11 @@ class WorkspaceIndex:
     def set_text(self, path: Path, text: str | None) -> None:
         """An open buffer's text (None: the buffer closed, read the disk again)."""
         with self._lock:
+            if text is None or path not in self._facts:
+                # A buffer of a file not seen before (maybe not on disk), or one going away:
+                # imports may resolve differently now.
+                self._resolutions.clear()
+                self._disk_epoch += 1
             self.fs.set_overlay(path, text)
             self._changed(path)
 
@@ -298,6 +303,14 @@ class WorkspaceIndex:
         self._apps[ar.root] = (key, app)
         return app, facts
 
+    def _resolve(self, importer: Path, spec: str) -> Path | None:
+        """`resolve_import`, remembered until a file changes on disk."""
+        key = (importer, spec)
+        got = self._resolutions.get(key, False)
+        if got is False:
+            got = self._resolutions[key] = resolve_import(self.fs, importer, spec)
+        return got  # type: ignore[return-value]
+
     def _stack_dir_files(self, root: Path, entry: Path | None) -> list[Path]:
         """JS/TS files of the app's stack folders (`stacks/`, and the entry's own folder when it
         is not the app root, like v0's `lib/`), recursively, tests and build output left out."""
@@ -336,7 +349,7 @@ class WorkspaceIndex:
             files.append(p)
             facts[p] = f
             for imp in f.imports:
-                target = resolve_import(self.fs, p, imp.specifier)
+                target = self._resolve(p, imp.specifier)
                 if target is not None and target not in seen:
                     seen.add(target)
                     queue.append(target)
