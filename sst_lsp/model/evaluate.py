@@ -1,20 +1,27 @@
 """A small static evaluator of JS/TS expressions (layer 2: model).
 
-It turns literals, object and array literals, same-file constants, template strings built only
-from such constants, `+` concatenation and object spreads into `Value`s with source ranges.
-Everything else (calls, parameters, loop variables, imports) becomes a `ref`/`unknown` value:
+It turns literals, object and array literals, constants, template strings built from such
+values, `+` concatenation and object spreads into `Value`s with source ranges. With a `Program`
+(model/modules.py) it follows imports into other modules (a value from another file carries
+that file in `Value.path`), evaluates calls of the app's functions with their arguments
+(`apply`: the returned expression, with the parameters bound) and reads the parameters and loop
+variables that a call or loop being run has bound (`bind`). A conditional keeps both branches
+(an "unknown" whose items are the branches). Everything else becomes a `ref`/`unknown` value:
 never an exception. Depth is bounded, so pathological nesting costs nothing but precision.
 
 For incremental extraction the evaluator also records which identifiers it resolved, to which
 declarations (`Lookup`), and counts the places where the result depended on the order of
-evaluation (`cutoffs`: depth limits, recursion limits, reference cycles); `still_valid` checks
-such a record against another parse of the file.
+evaluation (`cutoffs`: depth limits, recursion limits, reference cycles) and those that went
+through a call, a binding or another module (`opaque`: what the lookups do not describe);
+`still_valid` checks such a record against another parse of the file.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -23,8 +30,13 @@ from sst_lsp.syntax.parser import ParsedFile, language
 from sst_lsp.syntax.text import Pos, TextRange
 from sst_lsp.syntax.ts_nodes import variable_declarators
 
+if TYPE_CHECKING:
+    from sst_lsp.model.modules import Module, Program
+
 #: Nesting beyond this is reported as "unknown" rather than evaluated.
 MAX_DEPTH = 64
+#: Calls of app functions evaluated inside each other at most.
+MAX_CALL_DEPTH = 8
 
 _WRAPPERS = frozenset(
     {
@@ -43,6 +55,7 @@ _FUNCTIONS = frozenset(
      "generator_function_declaration", "function"}
 )
 _LOOPS = frozenset({"for_in_statement", "for_statement"})
+_FUNCTION_VALUES = frozenset({"function_expression", "arrow_function", "function"})
 #: Nodes whose parameters (or loop variables, or caught error) bind names.
 _BINDERS = _FUNCTIONS | _LOOPS | {"catch_clause"}
 
@@ -124,8 +137,21 @@ class Lookup:
 class Evaluator:
     """Evaluates expressions of one parsed file, resolving same-file constants by scope."""
 
-    def __init__(self, pf: ParsedFile) -> None:
+    def __init__(self, pf: ParsedFile, program: Program | None = None, module: Module | None = None) -> None:
         self.pf = pf
+        #: The app's other modules (imports are followed through it), and this file's module.
+        self.program = program
+        self.module = module
+        #: Values of parameters and loop variables bound by an evaluation of a call or a loop
+        #: body: (binder node id, name) -> value.
+        self.env: dict[tuple[int, str], Value] = {}
+        # Byte spans of the functions and loops whose bindings are in `env`: declarations inside
+        # them depend on the bindings, so their values are not memoised.
+        self._bound_spans: list[tuple[int, int]] = []
+        self._calls: list[int] = []
+        #: How many results went through a call, a binding or another module: the lookups
+        #: recorded for them do not describe everything they depend on.
+        self.opaque = 0
         # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
         self._scopes: dict[int, dict[str, Node | None]] = {}
         # Values of declarator value nodes reached through identifiers, memoised: without it a
@@ -135,6 +161,12 @@ class Evaluator:
         # The lookups made while evaluating each memoised declarator value (by node id).
         self._children: dict[int, list[Lookup]] = {}
         self._assigned: frozenset[str] | None = None
+        # (scope node id, name) -> function declaration (filled with the scope tables).
+        self._functions: dict[tuple[int, str], Node] = {}
+        # Names bound by each function's parameters (by node id), and resolutions by (name,
+        # scope node id) (a parse's scopes do not change).
+        self._params: dict[int, frozenset[str]] = {}
+        self._resolutions: dict[tuple[str, int], tuple[Node | None, Node | None]] = {}
         # Recording: (base start and end bytes, records) of the expressions being evaluated,
         # innermost last.
         self._frames: list[tuple[int, int, list[Lookup]]] = []
@@ -205,23 +237,102 @@ class Evaluator:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
         return self._resolve(self.pf.node_text(ident), ident.parent)[0]
 
+    def binding(self, ident: Node) -> tuple[Node | None, Node | None]:
+        """(value node, binding scope or function) of an identifier (see `_resolve`)."""
+        return self._resolve(self.pf.node_text(ident), ident.parent)
+
+    def function_of(self, callee: Node) -> tuple[Evaluator, Node] | None:
+        """The app function a callee expression names (same file or imported), with the
+        evaluator of its file."""
+        callee = unwrap(callee) or callee
+        name = self.pf.node_text(callee)
+        if callee.type == "identifier":
+            target, where = self._resolve(name, callee.parent)
+            if target is not None and target.type in _FUNCTION_VALUES:
+                return self, target
+            if where is not None and where.type in _SCOPES:
+                fn = self._functions.get((where.id, name))
+                if fn is not None:
+                    return self, fn
+            if (where is None or where.type == "program") and self.program is not None and (
+                    self.module is not None and name in self.module.imports):
+                got = self.program.function(self.program.local(self.module, name))
+                if got is not None and got.module.ev is not None:
+                    return got.module.ev, got.node  # type: ignore[return-value]
+            return None
+        if callee.type == "member_expression":
+            mod = self._namespace(callee.child_by_field_name("object"))
+            prop = callee.child_by_field_name("property")
+            if mod is not None and prop is not None and self.program is not None:
+                got = self.program.function(self.program.export(mod, self.pf.node_text(prop)))
+                if got is not None and got.module.ev is not None:
+                    return got.module.ev, got.node  # type: ignore[return-value]
+        return None
+
+    def bind(self, binder: Node, values: dict[str, Value]) -> None:
+        """Binds parameters or loop variables of `binder` (until `unbind`)."""
+        for name, v in values.items():
+            self.env[(binder.id, name)] = v
+        self._bound_spans.append((binder.start_byte, binder.end_byte))
+
+    def unbind(self, binder: Node, names: list[str]) -> None:
+        for name in names:
+            self.env.pop((binder.id, name), None)
+        if self._bound_spans:
+            self._bound_spans.pop()
+
+    def apply(self, fn: Node, args: list[Value | None], depth: int = 0) -> Value:
+        """The value a call of the function `fn` (of this file) returns with `args`."""
+        from sst_lsp.model.interp import bind_params, returned_expression
+
+        if fn.id in self._calls or len(self._calls) >= MAX_CALL_DEPTH:
+            self.cutoffs += 1
+            return self._unknown(fn)
+        values = bind_params(self, fn, list(args))
+        self.bind(fn, values)
+        self._calls.append(fn.id)
+        try:
+            ret = returned_expression(fn)
+            return self.value(ret, depth + 1) if ret is not None else Value("null", self.pf.node_range(fn))
+        finally:
+            self._calls.pop()
+            self.unbind(fn, list(values))
+
     def _resolve(self, name: str, scope: Node | None) -> tuple[Node | None, Node | None]:
         """`lookup` of `name` from `scope` outwards: (the value node, the scope or function that
         binds the name; None when nothing in the file does)."""
+        cache = self._resolutions
+        seen: list[int] = []
+        found: tuple[Node | None, Node | None] = (None, None)
         while scope is not None:
+            sid = scope.id
+            got = cache.get((name, sid))
+            if got is not None:
+                found = got
+                break
+            seen.append(sid)
             t = scope.type
             if t in _SCOPES:
                 table = self._scope_table(scope)
                 if name in table:
-                    return table[name], scope
+                    found = (table[name], scope)
+                    break
             elif t in _BINDERS and self._binds_param(scope, name):
-                return None, scope
+                found = (None, scope)
+                break
             scope = scope.parent
-        return None, None
+        for sid in seen:
+            cache[(name, sid)] = found
+        return found
 
     # Internals.
     def _lookup_rec(self, ident: Node) -> tuple[Node | None, Lookup]:
         """`lookup`, recorded in the innermost recording frame (if any)."""
+        target, rec, _where = self._lookup_where(ident)
+        return target, rec
+
+    def _lookup_where(self, ident: Node) -> tuple[Node | None, Lookup, Node | None]:
+        """`_lookup_rec` and the scope or binder that binds the name (None: nothing here)."""
         name = self.pf.node_text(ident)
         target, where = self._resolve(name, ident.parent)
         rec = Lookup(0, ident.end_byte - ident.start_byte, name, self.signature(target))
@@ -232,7 +343,58 @@ class Evaluator:
             # identifier up again, since inner `let`s depend on assignments anywhere.
             rec.inner = where is not None and start <= where.start_byte and where.end_byte <= end
             records.append(rec)
-        return target, rec
+        return target, rec, where
+
+    def _bound(self, name: str, where: Node | None) -> Value | None:
+        """The value an evaluated call or loop bound a parameter or loop variable to."""
+        if where is None or not self.env:
+            return None
+        got = self.env.get((where.id, name))
+        if got is not None:
+            self.opaque += 1
+        return got
+
+    def _imported(self, name: str, use: Node, depth: int) -> Value | None:
+        """The value of a name this file imports (None: not imported, or not evaluable)."""
+        program, mod = self.program, self.module
+        if program is None or mod is None or name not in mod.imports:
+            return None
+        if not mod.imports[name][0].startswith("."):
+            return None  # A package (`sst/constructs`, `aws-cdk-lib`): not the app's code.
+        self.opaque += 1
+        tgt = program.local(mod, name)
+        if tgt is None or tgt.node is None or tgt.module.ev is None:
+            return None
+        if tgt.node.type == "new_expression":
+            return None
+        return program.value(tgt, mod, depth + 1)
+
+    def _relative_name(self, node: Node | None) -> bool:
+        """True for an identifier the file imports from a relative module."""
+        node = unwrap(node)
+        mod = self.module
+        if node is None or node.type != "identifier" or mod is None:
+            return False
+        got = mod.imports.get(self.pf.node_text(node))
+        return got is not None and got[0].startswith(".")
+
+    def _namespace(self, node: Node | None) -> Module | None:
+        """The module an identifier names when the file imports it as a namespace
+        (`import * as routes from`, `const routes = require(...)`)."""
+        node = unwrap(node)
+        program, mod = self.program, self.module
+        if node is None or node.type != "identifier" or program is None or mod is None:
+            return None
+        name = self.pf.node_text(node)
+        got = mod.imports.get(name)
+        if got is None or got[1] != "*" or not got[0].startswith("."):
+            return None
+        self.opaque += 1
+        where = self._resolve(name, node.parent)[1]
+        if where is not None and where.type != "program":
+            return None
+        path = program.resolve(mod.path, got[0])
+        return program.module(path) if path is not None else None
 
     def _unknown(self, node: Node, kind: str = "unknown") -> Value:
         text = self.pf.node_text(node)
@@ -265,6 +427,8 @@ class Evaluator:
                 name_node = decl.child_by_field_name("name")
                 if name_node is not None:
                     table[self.pf.node_text(name_node)] = None
+                    if decl.type != "class_declaration":
+                        self._functions[(key, self.pf.node_text(name_node))] = decl
         self._scopes[key] = table
         return table
 
@@ -279,16 +443,22 @@ class Evaluator:
         return self._assigned
 
     def _binds_param(self, fn: Node, name: str) -> bool:
+        names = self._params.get(fn.id)
+        if names is None:
+            names = self._params[fn.id] = self._param_names(fn)
+        return name in names
+
+    def _param_names(self, fn: Node) -> frozenset[str]:
+        """The names a function's parameters, a loop's head or a catch clause bind."""
         if fn.type in _LOOPS:
-            left = fn.child_by_field_name("left") or fn.child_by_field_name("initializer")
-            return left is not None and any(self.pf.node_text(n) == name for n in _pattern_names(left))
-        if fn.type == "catch_clause":
-            p = fn.child_by_field_name("parameter")
-            return p is not None and any(self.pf.node_text(n) == name for n in _pattern_names(p))
-        params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
-        if params is None:
-            return False
-        return any(self.pf.node_text(n) == name for n in _pattern_names(params))
+            head = fn.child_by_field_name("left") or fn.child_by_field_name("initializer")
+        elif fn.type == "catch_clause":
+            head = fn.child_by_field_name("parameter")
+        else:
+            head = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        if head is None:
+            return frozenset()
+        return frozenset(self.pf.node_text(n) for n in _pattern_names(head))
 
     def _value(self, node: Node, depth: int) -> Value:
         pf = self.pf
@@ -318,7 +488,14 @@ class Evaluator:
             for ch in node.named_children:
                 if ch.type == "spread_element":
                     inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
-                    if inner.kind == "array":
+                    if inner.kind == "unknown" and inner.items:
+                        for opt in inner.items:
+                            if opt.kind == "array":
+                                items.extend(opt.items)
+                                partial = partial or opt.partial
+                            elif opt.kind not in ("null", "bool"):
+                                partial = True
+                    elif inner.kind == "array":
                         items.extend(inner.items)
                         partial = partial or inner.partial
                     else:
@@ -330,15 +507,33 @@ class Evaluator:
         if t == "identifier":
             if pf.node_text(node) == "undefined":
                 return Value("null", pf.node_range(node))
-            target, rec = self._lookup_rec(node)
+            target, rec, where = self._lookup_where(node)
+            if target is None:
+                name = pf.node_text(node)
+                found = self._bound(name, where)
+                if found is None and (where is None or where.type == "program"):
+                    found = self._imported(name, node, depth)
+                if found is not None:
+                    return found
             if target is None or target.type == "new_expression":
                 # An instance (`const table = new Table(...)`) is known by its name.
                 return self._unknown(node, "ref")
+            if target.type == "call_expression" and self.module is not None and (
+                    where is None or where.type == "program") and pf.node_text(node) in self.module.imports:
+                found = self._imported(pf.node_text(node), node, depth)  # `const x = require("./x")`.
+                if found is not None:
+                    return found
             return self._through(target, node, depth, rec)
         if t == "member_expression":
             obj = node.child_by_field_name("object")
             prop = node.child_by_field_name("property")
             if obj is not None and prop is not None and prop.type == "property_identifier":
+                ns = self._namespace(obj) if self.program is not None else None
+                if ns is not None and self.program is not None:
+                    tgt = self.program.export(ns, pf.node_text(prop))
+                    if tgt is not None and tgt.node is not None and tgt.module.ev is not None and self.module is not None:
+                        return self.program.value(tgt, self.module, depth + 1)
+                    return self._unknown(node, "ref")
                 base = self.value(obj, depth + 1)
                 if base.kind == "object":
                     member = base.get(pf.node_text(prop))
@@ -356,8 +551,20 @@ class Evaluator:
                     if item is not None:
                         return _not_literal(item)
             return self._unknown(node, "ref")
+        if t == "call_expression" and self.program is not None:
+            return self._call(node, depth)
+        if t == "ternary_expression":
+            # Either branch may run: an "unknown" whose items are the branches' values (what
+            # reads one value sees an unknown; handler positions check every branch).
+            cons = self.value(node.child_by_field_name("consequence"), depth + 1)
+            alt = self.value(node.child_by_field_name("alternative"), depth + 1)
+            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt))
         if t == "binary_expression":
             op = node.child_by_field_name("operator")
+            if op is not None and op.type == "&&":
+                # `cond && {...}` (in spreads): the right side, when it runs.
+                right = self.value(node.child_by_field_name("right"), depth + 1)
+                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,))
             if op is not None and pf.node_text(op) == "+":
                 left = self.value(node.child_by_field_name("left"), depth + 1)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
@@ -369,6 +576,37 @@ class Evaluator:
                     )
             return self._unknown(node)
         return self._unknown(node)
+
+    def _call(self, node: Node, depth: int) -> Value:
+        """A call of an app function: the value its body returns for the call's arguments."""
+        fn = node.child_by_field_name("function")
+        args_node = node.child_by_field_name("arguments")
+        if fn is None or args_node is None:
+            return self._unknown(node)
+        inner = unwrap(fn) or fn
+        if inner.type == "identifier" or (inner.type == "member_expression" and self._relative_name(
+                inner.child_by_field_name("object"))):
+            # What the call returns depends on a function's body, here or in another module,
+            # which recorded lookups do not describe (even when it is not defined yet).
+            self.opaque += 1
+        callee = self.function_of(fn)
+        if callee is None:
+            return self._unknown(node)
+        ev, fn_node = callee
+        args: list[Value | None] = []
+        for a in args_node.named_children:
+            if a.type == "comment":
+                continue
+            if a.type == "spread_element":
+                break
+            v = self.value(a, depth + 1)
+            args.append(tag(v, ev_path(self)) if ev is not self else v)
+        got = ev.apply(fn_node, args, depth + 1)
+        if ev is not self:
+            got = tag(got, ev_path(ev))
+        if got.kind == "unknown":
+            return self._unknown(node) if not got.text.startswith("new ") else got
+        return got
 
     def _template(self, node: Node, depth: int) -> Value:
         pf = self.pf
@@ -412,12 +650,27 @@ class Evaluator:
             elif t == "shorthand_property_identifier":
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)
-                target, rec = self._lookup_rec(ch)
-                val = self._through(target, ch, depth, rec) if target is not None else Value("ref", r, text=name)
+                target, rec, where = self._lookup_where(ch)
+                if target is not None:
+                    val = self._through(target, ch, depth, rec)
+                else:
+                    found = self._bound(name, where)
+                    if found is None and (where is None or where.type == "program"):
+                        found = self._imported(name, ch, depth)
+                    val = found if found is not None else Value("ref", r, text=name)
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
-                if inner.kind == "object":
+                if inner.kind == "unknown" and inner.items:
+                    # `...(cond ? {...} : {})`: the entries of every branch (checks that need
+                    # a key see it whichever branch runs; handlers of each branch are real).
+                    for opt in inner.items:
+                        if opt.kind == "object":
+                            entries.extend(opt.entries)
+                            partial = partial or opt.partial
+                        elif opt.kind not in ("null", "bool"):
+                            partial = True
+                elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
                 elif inner.kind != "null":
@@ -434,6 +687,9 @@ class Evaluator:
     def _through(self, target: Node, use: Node, depth: int, rec: Lookup) -> Value:
         """The value of a constant's initialiser, reached from a use of its name (`rec` records
         the lookups the initialiser's evaluation makes)."""
+        if self._bound_spans and any(s <= target.start_byte < e for s, e in self._bound_spans):
+            # A declaration inside a function or loop being evaluated with bindings.
+            return _not_literal(self.value(target, depth + 1))
         key = target.id
         if key in self._memo:
             got = self._memo[key]
@@ -500,7 +756,20 @@ def _str(v: Value) -> str:
 def _not_literal(v: Value) -> Value:
     if not v.literal:
         return v
-    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial)
+    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial, path=v.path)
+
+
+def ev_path(ev: Evaluator) -> Path | None:
+    return ev.module.path if ev.module is not None else None
+
+
+def tag(v: Value, path: Path | None) -> Value:
+    """`v` with every range that has no file yet placed in `path` (a value crossing files)."""
+    if path is None or v.path is not None:
+        return v
+    entries = tuple(Entry(e.key, e.key_range, tag(e.value, path), e.path or path) for e in v.entries)
+    items = tuple(tag(i, path) for i in v.items)
+    return Value(v.kind, v.range, v.value, entries, items, v.text, v.literal, v.partial, path)
 
 
 def _pattern_names(node: Node) -> list[Node]:

@@ -9,26 +9,40 @@ props and the app config of `sst.config.*`.
 Extraction never raises on user code: an unknown shape is skipped (and counted in
 `unresolved` when it sits where a handler belongs).
 
+Across files (with a `Program`, see `new_program`): values are followed through imports, calls
+of the app's functions are run with their arguments (the body in the file that defines it, by
+a sub-extractor of that module, placed in the caller's stack), loops over known items
+(`for ... of`, `.forEach`/`.map`, `Object.entries/keys/values`, `readdirSync`) are run once per
+item, and constructs reached through parameters, `use(OtherStack)` or imports are receivers of
+handler methods. Each reference keeps the file its string is written in; `FileFacts.interpreted`
+names the helper bodies whose unbound extraction in their own file the app then drops.
+
 Extraction is incremental when the caller keeps an `ExtractMemo` per file: the products of each
 `new X(...)` (its Construct, handlers, route keys and unresolved count) are remembered under
 what they depend on (the expression's text and position, its class, enclosing stack, variable
-and branch) and reused by the next extraction when the identifiers its evaluation resolved still
-resolve to the same declarations. Typing inside one construct of a large stack file then
-evaluates that construct only; the result is equal to a from-scratch extraction.
+and branch, the file's imports) and reused by the next extraction when the identifiers its
+evaluation resolved still resolve to the same declarations. A product whose evaluation went
+through a call, a binding or another module is not remembered (its lookups do not say what it
+read). Typing inside one construct of a large stack file then evaluates that construct only;
+the result is equal to a from-scratch extraction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tree_sitter import Node, Query, QueryCursor
 
-from sst_lsp.model.evaluate import Evaluator, Lookup, string_content, unwrap
+from sst_lsp.model import interp
+from sst_lsp.model.evaluate import Evaluator, Lookup, string_content, tag, unwrap
+from sst_lsp.model.files import FileSource
+from sst_lsp.model.modules import Module, Program
 from sst_lsp.model.types import (
     APP_TOKEN,
     STAGE_TOKEN,
@@ -43,7 +57,7 @@ from sst_lsp.model.types import (
     StackRegistration,
     Value,
 )
-from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language, walk
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, language, walk
 from sst_lsp.syntax.text import TextRange
 from sst_lsp.syntax.ts_nodes import variable_declarators
 
@@ -59,7 +73,12 @@ _QUERY_SRC = f"""
   (#match? @method "^({_METHODS})$")) @call
 (call_expression function: (identifier) @fn (#eq? @fn "use")) @use
 (call_expression function: (import) arguments: (arguments . (string) @dynimport))
+(call_expression function: (import) arguments: (arguments . (_) @dynexpr))
 (call_expression function: (identifier) @callee)
+(call_expression
+  function: (member_expression property: (property_identifier) @cbm)
+  (#match? @cbm "^(forEach|map|flatMap)$")) @cbcall
+(for_in_statement) @loop
 """
 
 #: The query's captures that extraction reads, with the node type each captures.
@@ -69,6 +88,9 @@ _CAPTURE_TYPES = {
     "use": "call_expression",
     "callee": "identifier",
     "dynimport": "string",
+    "dynexpr": "",
+    "cbcall": "call_expression",
+    "loop": "for_in_statement",
 }
 #: Beyond this many edited regions, an incremental query costs more than a full one.
 _MAX_REQUERY_RANGES = 16
@@ -219,20 +241,36 @@ class ExtractMemo:
             self._entries.popitem(last=False)
 
 
-def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> FileFacts:
+def new_program(fs: FileSource | None = None, load: Callable[[Path], ParsedFile | None] | None = None) -> Program:
+    """A `Program` whose modules get evaluators that follow imports through it (without
+    `load`, the extracted file is the only module)."""
+    holder: list[Program] = []
+
+    def make_ev(m: Module) -> Evaluator:
+        return Evaluator(m.pf, holder[0], m)
+
+    prog = Program(fs or FileSource(), load or (lambda _p: None), make_ev)
+    holder.append(prog)
+    return prog
+
+
+def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None,
+            program: Program | None = None) -> FileFacts:
     """The facts of one JS/TS file. Never raises on any text.
 
     With a `memo` (one per file, see `ExtractMemo`), the products of `new` expressions that did
-    not change are reused from earlier extractions; the facts are equal either way.
+    not change are reused from earlier extractions; the facts are equal either way. With a
+    `program` (see `new_program`), values, functions and constructs of the modules the file
+    imports are followed; `program.deps` and `program.dirs` then say what the facts depend on.
     """
     if pf.lang not in JS_LANGS:
         if memo is not None:
             memo.clear()
         return FileFacts(path=path, lang=pf.lang)
     if memo is None:
-        return _Extractor(pf, path).run()
+        return _Extractor(pf, path, program=program).run()
     memo._bind(path, pf.lang)
-    ex = _Extractor(pf, path, memo)
+    ex = _Extractor(pf, path, memo, program=program)
     try:
         facts = ex.run()
     except BaseException:
@@ -246,18 +284,54 @@ def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> File
         memo._entries.clear()
         memo.hits = memo.misses = 0
         if ex.reused:
-            facts = _Extractor(pf, path).run()
+            facts = _Extractor(pf, path, program=program).run()
         return facts
     memo.hits, memo.misses = ex.reused, ex.evaluated
     memo._trim(ex.reused + ex.evaluated)
     return facts
 
 
+#: Function calls and loop bodies evaluated inside each other at most.
+MAX_INTERPRET_DEPTH = 8
+
+
 class _Extractor:
-    def __init__(self, pf: ParsedFile, path: Path, memo: ExtractMemo | None = None) -> None:
+    def __init__(self, pf: ParsedFile, path: Path, memo: ExtractMemo | None = None,
+                 program: Program | None = None, module: Module | None = None,
+                 parent: _Extractor | None = None) -> None:
         self.pf = pf
         self.path = path
-        self.ev = Evaluator(pf)
+        self.program = program if program is not None else new_program()
+        if module is not None and module.ev is not None:
+            # A sub-extractor of another module, run for the bodies its functions have when a
+            # call of the extracted file evaluates them.
+            self.ev = module.ev
+            self.mod = module
+        else:
+            self.ev = Evaluator(pf, self.program)
+            self.mod = self.program.set_home(path, pf, self.ev)
+            self.ev.module = self.mod
+        self.parent = parent
+        #: (stack, branch) every construct and handler of a sub-extraction is placed in: those
+        #: of the call that evaluates the body.
+        self.forced: tuple[str | None, tuple[tuple[int, int], ...]] | None = None
+        #: Constructs bound to parameters and loop variables: (binder node id, name) -> construct.
+        self.bound: dict[tuple[int, str], Construct] = {}
+        # Sub-extractors of other modules, by path (the root extractor's).
+        self._subs: dict[Path, _Extractor] = {}
+        # Functions and loops being evaluated (their node ids), innermost last.
+        self._active: list[int] = []
+        # Byte spans the main pass leaves to the evaluation of calls and loops.
+        self._skip: list[tuple[int, int]] = []
+        # Constructs built for `new` expressions of other modules (use(), imports), by node id.
+        self._foreign: dict[tuple[Path, int], Construct | None] = {}
+        #: Function bodies of other files evaluated for this file's calls.
+        self.interpreted: list[tuple[Path, TextRange]] = []
+        self._full_caps: dict[str, list[Node]] | None = None
+        # True once a call or loop was run: a literal may then have been reached twice.
+        self._expanded = False
+        #: Where the main pass counted unresolved positions (range of the expression, count).
+        self.unresolved_at: list[tuple[TextRange, int]] = []
         self.memo = memo
         # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
         self.reused = 0
@@ -310,6 +384,7 @@ class _Extractor:
                 self.recursion_errors += 1
                 continue
         caps = self._captures()
+        self._full_caps = caps
         news, calls, uses = caps["new"], caps["call"], caps["use"]
         called = {self.text(n) for n in caps["callee"]}
         for spec_node in caps["dynimport"]:
@@ -322,13 +397,28 @@ class _Extractor:
         reg_calls = [c for c in calls if self._method_name(c) == "stack"]
         for c in reg_calls:
             self._guard(self._call, c)
+        # Loops over known items and bodies of this file's functions that its calls evaluate
+        # are left to that evaluation (below), which runs them with their bindings.
+        regions, fcalls = self._regions(caps)
+        skip = self._skip
+        if skip:
+            news = [n for n in news if not interp.inside(n, skip)]
+            calls = [c for c in calls if not interp.inside(c, skip)]
         for n in news:
+            u0 = self.unresolved
             self._guard(self._new, n)
+            if self.unresolved != u0:
+                self.unresolved_at.append((self.pf.node_range(n), self.unresolved - u0))
         for c in calls:
             if self._method_name(c) != "stack":
+                u0 = self.unresolved
                 self._guard(self._call, c)
+                if self.unresolved != u0:
+                    self.unresolved_at.append((self.pf.node_range(c), self.unresolved - u0))
         for u in uses:
             self._guard(self._use, u)
+        for node in self._ordered(regions, fcalls):
+            self._guard(self._interpret, node)
         found = [
             (node.start_byte, name, form, self.pf.node_range(name_node), self.pf.node_range(node))
             for name, form, node, name_node in self.stack_nodes.values()
@@ -350,6 +440,9 @@ class _Extractor:
         return FileFacts(
             path=self.path,
             lang=self.pf.lang,
+            interpreted=tuple(dict.fromkeys(self.interpreted)),
+            expanded=self._expanded,
+            unresolved_at=tuple(self.unresolved_at),
             imports=tuple(self.imports),
             stacks=stacks,
             registrations=tuple(self.registrations),
@@ -433,7 +526,7 @@ class _Extractor:
                         continue
                 # Outside every changed range the tree has the same structure: the node is there.
                 node = root.descendant_for_byte_range(s, e)
-                if node is None or node.start_byte != s or node.end_byte != e or node.type != want:
+                if node is None or node.start_byte != s or node.end_byte != e or (want and node.type != want):
                     return None
                 dest.append(node)
         seen: set[tuple[str, int, int]] = set()
@@ -465,7 +558,8 @@ class _Extractor:
         one string: computed once the top level is read, and cheap to hash again."""
         if self._imports_repr is None:
             self._imports_repr = repr((sorted(self.sst_names.items()), sorted(self.sst_ns),
-                                       sorted(self.cdk_names.items()), sorted(self.cdk_ns.items())))
+                                       sorted(self.cdk_names.items()), sorted(self.cdk_ns.items()),
+                                       sorted(self.mod.imports.items())))
         return self._imports_repr
 
     def order_dependent(self) -> bool:
@@ -895,6 +989,8 @@ class _Extractor:
     # ------------------------------------------------------------------------------------------
     # Scopes.
     def _enclosing_stack(self, node: Node) -> str | None:
+        if self.forced is not None:
+            return self.forced[0]
         p = node.parent
         in_error = False
         while p is not None:
@@ -1012,7 +1108,7 @@ class _Extractor:
         stack, branch = self._place(node)
         var_name = self._var_name(node)
         key: _Key | None = None
-        if memo is not None and not node.has_error:
+        if memo is not None and not node.has_error and not self._active:
             # Everything the products depend on besides the identifiers resolved (checked by
             # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
             # to the start, the start's code-point column the columns on its line, and the text
@@ -1046,7 +1142,7 @@ class _Extractor:
                 return
             scope_text, id_node, props_node = self.text(args[0]), args[1], args[2] if len(args) > 2 else None
         h0, r0, u0 = len(self.handlers), len(self.routes), self.unresolved
-        cut0 = self.ev.cutoffs
+        cut0, op0 = self.ev.cutoffs, self.ev.opaque
         self._var_checks = []
         self.ev.begin_recording(node)
         try:
@@ -1058,7 +1154,7 @@ class _Extractor:
                 kind=kind,
                 origin=origin,
                 id=cid,
-                id_range=idv.range if not dynamic else self.pf.node_range(id_node),
+                id_range=idv.range if not dynamic and idv.path in (None, self.path) else self.pf.node_range(id_node),
                 path=self.path,
                 range=self.pf.node_range(node),
                 stack=stack,
@@ -1080,7 +1176,7 @@ class _Extractor:
             lookups = self.ev.end_recording()
             var_checks = tuple(self._var_checks)
             self._var_checks = None
-        if key is not None and memo is not None and self.ev.cutoffs == cut0:
+        if key is not None and memo is not None and self.ev.cutoffs == cut0 and self.ev.opaque == op0:
             self.evaluated += 1
             memo._put(key, _Product(c, tuple(self.handlers[h0:]), tuple(self.routes[r0:]),
                                     self.unresolved - u0, lookups, var_checks))
@@ -1154,6 +1250,8 @@ class _Extractor:
 
     def _place(self, node: Node) -> tuple[str | None, tuple[tuple[int, int], ...]]:
         """`_enclosing_stack` and `_branch` of a node, in one walk up its ancestors."""
+        if self.forced is not None:
+            return self.forced
         out: list[tuple[int, int]] = []
         stacks, entries = self.stack_nodes, self.entry_params
         branching = True
@@ -1285,16 +1383,16 @@ class _Extractor:
         if routes.partial:
             self.unresolved += 1  # `...moreRoutes` we cannot see into.
         for e in routes.entries:
-            self._route_key(e.key, e.key_range, tgt)
+            self._route_key(e.key, e.key_range, tgt, e.path)
             self._fn(e.value, tgt, f'route "{e.key}"', route=e.key)
 
-    def _route_key(self, key: str, key_range: TextRange, tgt: _Target) -> None:
+    def _route_key(self, key: str, key_range: TextRange, tgt: _Target, path: Path | None = None) -> None:
         c = tgt.construct
         self.routes.append(
             RouteKey(
                 key=key,
                 range=key_range,
-                path=self.path,
+                path=path or self.path,
                 construct_kind=c.kind if c else "Api",
                 construct_id=c.id if c else None,
                 stack=tgt.stack,
@@ -1318,7 +1416,7 @@ class _Extractor:
             if rs.partial:
                 self.unresolved += 1
             for e in rs.entries:
-                self._route_key(e.key, e.key_range, tgt)
+                self._route_key(e.key, e.key_range, tgt, e.path)
                 v = e.value
                 if v.kind == "object" and v.get("dataSource") is not None and v.get("function") is None:
                     continue
@@ -1352,6 +1450,12 @@ class _Extractor:
         """A function definition: a handler string, `{ handler }` props, or `{ function }`."""
         if v is None:
             return
+        if v.kind == "unknown" and v.items:
+            # `cond ? "src/a.main" : "src/b.main"`: each branch is a real reference.
+            for opt in v.items:
+                if opt.kind != "null" and opt.kind != "bool":
+                    self._fn(opt, tgt, position, route)
+            return
         if v.kind == "string":
             self._emit(v, None, tgt, position, route)
         elif v.kind == "object":
@@ -1361,6 +1465,13 @@ class _Extractor:
                 return
             h = v.get("handler")
             if h is None:
+                return
+            if h.kind == "unknown" and h.items:
+                for opt in h.items:
+                    if opt.kind == "string":
+                        self._emit(opt, v, tgt, position, route)
+                    elif opt.kind in ("ref", "unknown"):
+                        self.unresolved += 1
                 return
             if h.kind == "string":
                 self._emit(h, v, tgt, position, route)
@@ -1399,7 +1510,7 @@ class _Extractor:
         self.handlers.append(
             HandlerRef(
                 handler=str(h.value),
-                path=self.path,
+                path=h.path or self.path,
                 range=h.range,
                 position=position,
                 stack=tgt.stack,
@@ -1453,6 +1564,11 @@ class _Extractor:
             c = self.by_node.get(inner.id)
         else:
             c = self.by_var.get((stack, self.text(recv))) or self.by_var.get((None, self.text(recv)))
+        elsewhere = False
+        if c is None:
+            # A construct of another stack (`use()`), another module, or a parameter.
+            c = self._construct_of(recv)
+            elsewhere = True
         if c is None:
             return
         if c.origin == "sst3":
@@ -1460,7 +1576,7 @@ class _Extractor:
             return
         if c.origin != "sst":
             return
-        tgt = _Target(c.stack, c, self._defaults_of(c.props))
+        tgt = _Target(stack if elsewhere else c.stack, c, self._defaults_of(c.props))
         # v1/v2 add* methods take the scope first: `api.addRoutes(stack, {...})`.
         rest = [self.ev.value(a) for a in args]
         obj_args = [v for v in rest if v.kind in ("object", "array", "string", "ref", "unknown")]
@@ -1509,7 +1625,7 @@ class _Extractor:
         if method == "route" and c.kind in V3_ROUTERS and len(vals) >= 2:
             key = vals[0]
             if key.kind == "string":
-                self._route_key(str(key.value), key.range, tgt)
+                self._route_key(str(key.value), key.range, tgt, key.path)
             self._fn(vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
                      route=str(key.value) if key.kind == "string" else None)
         elif method == "subscribe" and vals:
@@ -1676,6 +1792,459 @@ class _Extractor:
         f = call.child_by_field_name("function")
         return self.text(f) if f is not None and f.type == "identifier" else None
 
+
+    # ------------------------------------------------------------------------------------------
+    # Calls of app functions and loops over known items: their bodies run once per call (with
+    # the call's arguments) or per item (model/interp.py binds the values), in this file or in
+    # the module that defines the function (a sub-extractor of it, see `_sub`).
+    def _regions(self, caps: dict[str, list[Node]]) -> tuple[list[Node], list[Node]]:
+        """The loops and callbacks over known items and the calls of app functions among
+        `caps`; the spans the main pass leaves to them go to `self._skip`."""
+        regions: list[Node] = []
+        for loop in caps["loop"]:
+            if interp.loop_head(loop) is not None and self._items(loop) is not None:
+                regions.append(loop)
+        for call in caps["cbcall"]:
+            if interp.callback_of(call) is not None and self._items(call) is not None:
+                regions.append(call)
+        fcalls: list[Node] = []
+        for ident in caps["callee"]:
+            parent = ident.parent
+            if parent is None or parent.type != "call_expression":
+                continue
+            call = parent
+            got = self._callee(call)
+            if got is None:
+                continue
+            fcalls.append(call)
+            if got[0] is self.ev and got[1].id not in self._active:
+                # (A recursive call inside the body being run does not hide that body.)
+                self._skip.append(interp.span(got[1]))
+        for r in regions:
+            body = self._region_body(r)
+            if body is not None:
+                self._skip.append(interp.span(body))
+        return regions, fcalls
+
+    def _ordered(self, regions: list[Node], fcalls: list[Node]) -> list[Node]:
+        """The regions and calls not inside another one's span, in document order."""
+        skip = self._skip
+        out = [n for n in regions + fcalls if not interp.inside(n, skip)]
+        out.sort(key=lambda n: n.start_byte)
+        return out
+
+    def _region_body(self, node: Node) -> Node | None:
+        if node.type == "for_in_statement":
+            return node.child_by_field_name("body")
+        cb = interp.callback_of(node)
+        return cb[1] if cb is not None else None
+
+    def _items(self, node: Node) -> list[Value] | None:
+        """What a loop or a `.forEach`/`.map` iterates over, when it is known."""
+        if node.type == "for_in_statement":
+            head = interp.loop_head(node)
+            expr = head[1] if head is not None else None
+        else:
+            cb = interp.callback_of(node)
+            expr = cb[0] if cb is not None else None
+        if expr is None:
+            return None
+        return interp.iteration(self.ev, expr, self._list_dir)
+
+    def _list_dir(self, d: str) -> list[str] | None:
+        """JS/TS files of a folder named relative to this file (`readdirSync("infra")` in
+        sst.config.ts: SST runs it from the app root, where the config is)."""
+        folder = Path(os.path.normpath(self.path.parent / d))
+        names = self.program.list_dir(folder)
+        return [n for n in names
+                if lang_for_path(folder / n) in JS_LANGS and not n.endswith(".d.ts") and not _is_test_name(n)]
+
+    def _callee(self, call: Node) -> tuple[Evaluator, Node] | None:
+        """The app function a call runs (None: not one, or a stack or entry function, which
+        SST runs itself)."""
+        fn_expr = call.child_by_field_name("function")
+        if fn_expr is None or self.text(fn_expr) in ("use", "require", "$config"):
+            return None
+        got = self.ev.function_of(fn_expr)
+        if got is None:
+            return None
+        ev, fn = got
+        if fn.child_by_field_name("body") is None:
+            return None
+        if ev is self.ev:
+            if fn.id in self.stack_nodes or fn.id in self.entry_params:
+                return None
+            ctx = self
+        else:
+            if ev.module is None:
+                return None
+            ctx = self._sub(ev.module)
+        params = interp.param_names(fn)
+        first = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+        first_p = None
+        if first is not None:
+            first_p = first if first.type == "identifier" else next(
+                (p for p in first.named_children if p.type != "comment"), None)
+        if first_p is not None and (ctx._is_stack_param(first_p) or (
+                params and params[0][2] == "" and ctx._param_used_as_context(fn, first_p))):
+            return None  # A stack function called as a helper keeps its own stack.
+        return got
+
+    def _root(self) -> _Extractor:
+        ex = self
+        while ex.parent is not None:
+            ex = ex.parent
+        return ex
+
+    def _sub(self, module: Module) -> _Extractor:
+        """The sub-extractor of another module: its imports are read, what it finds goes to the
+        root extractor's lists."""
+        root = self._root()
+        if module is root.mod:
+            return root
+        sub = root._subs.get(module.path)
+        if sub is None:
+            sub = _Extractor(module.pf, module.path, program=self.program, module=module, parent=root)
+            sub.constructs, sub.handlers, sub.routes = root.constructs, root.handlers, root.routes
+            sub._active = root._active
+            sub._foreign = root._foreign
+            if module.scan is None:
+                for st in module.pf.root.named_children:
+                    if st.type != "ERROR":
+                        try:
+                            sub._top_level(st)
+                        except RecursionError:
+                            root.recursion_errors += 1
+                module.scan = (sub.sst_names, sub.sst_ns, sub.cdk_names, sub.cdk_ns, sub.stack_nodes,
+                               sub.entry_params)
+            else:
+                (sub.sst_names, sub.sst_ns, sub.cdk_names, sub.cdk_ns, sub.stack_nodes,
+                 sub.entry_params) = module.scan  # type: ignore[misc]
+            sub.imports = []
+            root._subs[module.path] = sub
+        return sub
+
+    def _caps_in(self, body: Node) -> dict[str, list[Node]]:
+        """The query's captures inside `body`, in document order."""
+        s, e = body.start_byte, body.end_byte
+        if self._full_caps is not None:
+            return {k: [n for n in v if s <= n.start_byte and n.end_byte <= e] for k, v in self._full_caps.items()}
+        cached = self.mod.captures.get((s, e))
+        if cached is not None:
+            return cached
+        got: dict[str, list[Node]] = {k: [] for k in _CAPTURE_TYPES}
+        cursor = QueryCursor(_query(self.pf.lang))
+        cursor.set_byte_range(s, e)
+        for _, caps in cursor.matches(body):
+            for k in _CAPTURE_TYPES:
+                got[k].extend(n for n in caps.get(k, ()) if s <= n.start_byte and n.end_byte <= e)
+        for nodes in got.values():
+            nodes.sort(key=lambda n: (n.start_byte, n.end_byte))
+        self.mod.captures[(s, e)] = got
+        return got
+
+    def _run_region(self, body: Node) -> None:
+        """Extracts what a body holds, under the bindings in place (and its own loops and
+        calls, each with theirs)."""
+        caps = self._caps_in(body)
+        saved = self._skip
+        self._skip = []
+        try:
+            regions, fcalls = self._regions(caps)
+            skip = self._skip
+            for n in caps["new"]:
+                if not interp.inside(n, skip):
+                    self._guard(self._new, n)
+            for c in caps["call"]:
+                if not interp.inside(c, skip) and self._method_name(c) != "stack":
+                    self._guard(self._call, c)
+            for d in caps["dynexpr"]:
+                if d.type != "string" and not interp.inside(d, skip):
+                    self._guard(self._dynamic_import, d)
+            for node in self._ordered(regions, fcalls):
+                self._guard(self._interpret, node)
+        finally:
+            self._skip = saved
+
+    def _interpret(self, node: Node) -> None:
+        if len(self._active) >= MAX_INTERPRET_DEPTH or node.id in self._active:
+            return
+        self._root()._expanded = True
+        if node.type == "for_in_statement":
+            self._run_loop(node)
+        elif interp.callback_of(node) is not None and self._items(node) is not None:
+            self._run_callback(node)
+        else:
+            self._run_call(node)
+
+    def _run_loop(self, loop: Node) -> None:
+        head = interp.loop_head(loop)
+        body = loop.child_by_field_name("body")
+        items = self._items(loop)
+        if head is None or body is None or items is None:
+            return
+        pattern = head[0]
+        self._active.append(loop.id)
+        try:
+            for item in items:
+                values: dict[str, Value] = {}
+                interp.bind_pattern(self.ev, pattern, item, values)
+                self.ev.bind(loop, values)
+                try:
+                    self._run_region(body)
+                finally:
+                    self.ev.unbind(loop, list(values))
+        finally:
+            self._active.pop()
+
+    def _run_callback(self, call: Node) -> None:
+        cb = interp.callback_of(call)
+        items = self._items(call)
+        if cb is None or items is None:
+            return
+        fn = cb[1]
+        body = fn.child_by_field_name("body")
+        if body is None:
+            return
+        self._active.append(call.id)
+        try:
+            for item in items:
+                values = interp.bind_params(self.ev, fn, [item])
+                self.ev.bind(fn, values)
+                try:
+                    self._run_region(body)
+                finally:
+                    self.ev.unbind(fn, list(values))
+        finally:
+            self._active.pop()
+
+    def _run_call(self, call: Node) -> None:
+        """Runs the body of the app function a call names with the call's arguments."""
+        got = self._callee(call)
+        args_node = call.child_by_field_name("arguments")
+        if got is None or args_node is None:
+            return
+        ev, fn = got
+        if fn.id in self._active:
+            return  # Recursion: the body is being run already.
+        ctx = self if ev is self.ev else self._sub(ev.module)  # type: ignore[arg-type]
+        arg_nodes = [a for a in args_node.named_children if a.type != "comment"]
+        args: list[Value | None] = []
+        for a in arg_nodes:
+            if a.type == "spread_element":
+                break
+            v = self.ev.value(a)
+            args.append(tag(v, self.path) if ctx is not self else v)
+        values = interp.bind_params(ev, fn, args)
+        bound: dict[tuple[int, str], Construct] = {}
+        for (name, _ident, _ty), a in zip(interp.param_names(fn), arg_nodes, strict=False):
+            if name:
+                c = self._construct_of(a)
+                if c is not None:
+                    bound[(fn.id, name)] = c
+        place = self._place(call)
+        saved_forced, saved_vars = ctx.forced, ctx.by_var
+        ctx.forced = place
+        if ctx is not self:
+            ctx.by_var = {}
+        ctx.bound.update(bound)
+        ev.bind(fn, values)
+        self._active.append(fn.id)
+        body = fn.child_by_field_name("body")
+        try:
+            if body is not None:
+                ctx._run_region(body)
+        finally:
+            self._active.pop()
+            ev.unbind(fn, list(values))
+            for k in bound:
+                ctx.bound.pop(k, None)
+            ctx.forced, ctx.by_var = saved_forced, saved_vars
+        if ctx is not self:
+            self.unresolved += ctx.unresolved
+            ctx.unresolved = 0
+            self._root().interpreted.append((ctx.path, ctx.pf.node_range(fn)))
+
+    def _dynamic_import(self, expr: Node) -> None:
+        """A dynamic `import()` of a computed path inside a loop over known names: a module of the app."""
+        v = self.ev.value(expr)
+        if v.kind == "string" and self.parent is None:
+            self.imports.append(ImportFact(str(v.value), v.range if v.path is None else self.pf.node_range(expr), ()))
+
+    # ------------------------------------------------------------------------------------------
+    # Constructs reached from elsewhere: parameters, `use(OtherStack)`, other modules.
+    def _construct_of(self, node: Node | None, depth: int = 0) -> Construct | None:
+        """The construct an expression stands for, if one is known."""
+        node = unwrap(node)
+        if node is None or depth > MAX_INTERPRET_DEPTH:
+            return None
+        t = node.type
+        if t == "new_expression":
+            return self.by_node.get(node.id)
+        if t == "member_expression":
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is None or prop is None:
+                return None
+            outs = self._outputs_of(obj, depth + 1)
+            return outs.get(self.text(prop)) if outs is not None else None
+        if t != "identifier":
+            return None
+        name = self.text(node)
+        stack = self._enclosing_stack(node)
+        c = self.by_var.get((stack, name)) or self.by_var.get((None, name))
+        if c is not None:
+            return c
+        target, where = self.ev.binding(node)
+        if where is not None and where.type not in ("program", "statement_block", "class_body", "switch_body"):
+            c = self.bound.get((where.id, name))
+            if c is not None:
+                return c
+            if where.type in interp.FUNCTION_TYPES:
+                return self._typed_param(where, name)
+            return None
+        if target is not None:
+            if target.type == "new_expression":
+                return self.by_node.get(target.id) or self._construct_at(self.mod, target, stack)
+            return self._construct_of(target, depth + 1)  # `const t = use(S).table`.
+        if where is not None:
+            got = self._destructured(node, where)
+            if got is not None:
+                outs = self._outputs_of(got[0], depth + 1)
+                return outs.get(got[1]) if outs is not None else None
+        if (where is None or where.type == "program") and name in self.mod.imports:
+            tgt = self.program.local(self.mod, name)
+            if tgt is not None and tgt.node is not None and tgt.node.type == "new_expression":
+                return self._construct_at(tgt.module, tgt.node, None)
+        return None
+
+    def _destructured(self, ident: Node, scope: Node) -> tuple[Node, str] | None:
+        """(value, key) of the declaration in `scope` that binds `ident` by destructuring:
+        `const { table } = use(StorageStack)` -> (use(StorageStack), "table")."""
+        name = self.text(ident)
+        for st in scope.named_children:
+            decl = st.child_by_field_name("declaration") if st.type == "export_statement" else st
+            if decl is None or decl.type not in ("lexical_declaration", "variable_declaration"):
+                continue
+            for d, pattern in variable_declarators(decl):
+                value = d.child_by_field_name("value")
+                if value is None or pattern.type != "object_pattern":
+                    continue
+                for p in pattern.named_children:
+                    if p.type == "shorthand_property_identifier_pattern" and self.text(p) == name:
+                        return value, name
+                    if p.type == "pair_pattern":
+                        k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
+                        if k is not None and v is not None and self.text(v) == name:
+                            return value, self.text(k).strip("\"'")
+        return None
+
+    def _outputs_of(self, node: Node | None, depth: int = 0) -> dict[str, Construct] | None:
+        """The constructs a stack returns, for `use(Stack)` (or a name bound to one)."""
+        node = unwrap(node)
+        if node is None or depth > MAX_INTERPRET_DEPTH:
+            return None
+        if node.type == "identifier":
+            target = self.ev.lookup(node)
+            return self._outputs_of(target, depth + 1) if target is not None else None
+        if node.type != "call_expression":
+            return None
+        fn_expr = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn_expr is None or self.text(fn_expr) != "use" or args is None or not args.named_children:
+            return None
+        got = self.ev.function_of(args.named_children[0])
+        if got is None or got[0].module is None:
+            return None
+        ev, fn = got
+        module = ev.module
+        assert module is not None
+        ctx = self._sub(module)
+        name_node = fn.child_by_field_name("name")
+        if fn.id in ctx.stack_nodes:
+            stack_name: str | None = ctx.stack_nodes[fn.id][0]
+        else:
+            stack_name = module.pf.node_text(name_node) if name_node is not None else None
+        outs = interp.stack_outputs(fn)
+        if outs is None:
+            return None
+        found: dict[str, Construct] = {}
+        for ch in outs.named_children:
+            if ch.type == "shorthand_property_identifier":
+                key, value = module.pf.node_text(ch), ch
+            elif ch.type == "pair":
+                k, v = ch.child_by_field_name("key"), ch.child_by_field_name("value")
+                if k is None or v is None:
+                    continue
+                key, value = module.pf.node_text(k).strip("\"'"), v
+            else:
+                continue
+            v2: Node | None = unwrap(value) or value
+            if v2 is not None and v2.type in ("identifier", "shorthand_property_identifier"):
+                v2 = unwrap(ev.lookup(v2))
+            if v2 is not None and v2.type == "new_expression":
+                c = ctx.by_node.get(v2.id) if ctx is self._root() else None
+                c = c or self._construct_at(module, v2, stack_name)
+                if c is not None:
+                    found[key] = c
+        return found
+
+    def _construct_at(self, module: Module, node: Node, stack: str | None) -> Construct | None:
+        """A construct for a `new` expression of any module (not added to this file's)."""
+        root = self._root()
+        key = (module.path, node.start_byte)
+        if key in root._foreign:
+            return root._foreign[key]
+        root._foreign[key] = None  # A cycle finds nothing.
+        ctx = self._sub(module)
+        ctor = node.child_by_field_name("constructor")
+        args_node = node.child_by_field_name("arguments")
+        c: Construct | None = None
+        cls = ctx._classify(ctor) if ctor is not None else None
+        if cls is not None and args_node is not None:
+            kind, origin = cls
+            args = [a for a in args_node.named_children if a.type != "comment"]
+            id_node = args[0] if origin == "sst3" else (args[1] if len(args) > 1 else None)
+            props_node = args[1 if origin == "sst3" else 2] if len(args) > (1 if origin == "sst3" else 2) else None
+            if id_node is not None:
+                idv = ctx.ev.value(id_node)
+                dynamic = idv.kind != "string"
+                props = ctx.ev.value(props_node) if props_node is not None else None
+                if props is not None and module is not root.mod:
+                    props = tag(props, module.path)
+                c = Construct(
+                    kind=kind, origin=origin, id=str(idv.value) if not dynamic else ctx.text(id_node),
+                    id_range=ctx.pf.node_range(id_node), path=module.path, range=ctx.pf.node_range(node),
+                    stack=stack if stack is not None else ctx._enclosing_stack(node),
+                    scope="" if origin == "sst3" else ctx.text(args[0]), props=props,
+                    var_name=ctx._var_name(node), dynamic_id=dynamic,
+                )
+        root._foreign[key] = c
+        return c
+
+    def _typed_param(self, fn: Node, name: str) -> Construct | None:
+        """A parameter typed as an SST construct (`api: Api`, `queue: sst.aws.Queue`) that no
+        evaluated call binds: the body's method calls on it are still handler positions."""
+        for pname, ident, ty in interp.param_names(fn):
+            if pname != name or not ty:
+                continue
+            ty = ty.split("<", 1)[0].strip()
+            kind_origin: tuple[str, str] | None = None
+            if ty in self.sst_names and self.sst_names[ty] not in ("App", "Stack", "StackContext"):
+                kind_origin = (self.sst_names[ty], "sst")
+            elif "." in ty:
+                ns, _, cls = ty.rpartition(".")
+                if ns in self.sst_ns:
+                    kind_origin = (cls, "sst")
+                elif ns == "sst.aws":
+                    kind_origin = (cls, "sst3")
+            if kind_origin is None:
+                return None
+            r = self.pf.node_range(ident)
+            self._root()._expanded = True
+            return Construct(kind=kind_origin[0], origin=kind_origin[1], id=name, id_range=r, path=self.path,
+                             range=r, stack=self._enclosing_stack(fn), var_name=name, dynamic_id=True)
+        return None
+
     def _use(self, node: Node) -> None:
         stack = self._enclosing_stack(node)
         args = node.child_by_field_name("arguments")
@@ -1722,6 +2291,10 @@ def _object_member(obj: Node | None, key: str, pf: ParsedFile) -> Node | None:
             elif ch.type == "shorthand_property_identifier" and pf.node_text(ch) == key:
                 found = ch
     return found
+
+
+def _is_test_name(name: str) -> bool:
+    return ".test." in name or ".spec." in name
 
 
 def _get(v: Value | None, key: str) -> Value | None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, config_name_errors, discover_apps, read_sst_json
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.modules import Program, resolve_import
 from sst_lsp.model.types import (
     APP_TOKEN,
     App,
@@ -43,10 +44,11 @@ from sst_lsp.syntax.text import Pos, TextRange
 if TYPE_CHECKING:
     from sst_lsp.model.extract import ExtractMemo
 
+#: `resolve_import` lives in model/modules.py (the one resolver); importers of it from here stay.
+__all__ = ["MAX_APP_FILES", "MAX_STACK_DIR_FILES", "WorkspaceIndex", "resolve_import"]
+
 log = logging.getLogger(__name__)
 
-#: Suffixes tried for a relative import, in TypeScript's order.
-IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 #: Files per app followed from the entry at most (a safety bound).
 MAX_APP_FILES = 5000
 #: Files of the stack folders read for stacks that nothing imports (a safety bound).
@@ -79,6 +81,16 @@ class WorkspaceIndex:
         self._app_roots: list[AppRoot] | None = None
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
+        # Per file whose facts read other files: (texts read, folders listed, disk epoch).
+        self._deps: dict[Path, tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]] = {}
+        # Bumped by every change on disk: facts that followed imports which did not resolve,
+        # or listed folders, may see other files now.
+        self._disk_epoch = 0
+        self._program: Program | None = None
+        # Texts of dependencies read at this revision (see `_deps_hold`).
+        self._dep_texts: dict[Path, str | None] = {}
+        # Import resolutions, kept until a file changes on disk (which may add or remove one).
+        self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
@@ -100,6 +112,11 @@ class WorkspaceIndex:
     def set_text(self, path: Path, text: str | None) -> None:
         """An open buffer's text (None: the buffer closed, read the disk again)."""
         with self._lock:
+            if text is None or path not in self._facts:
+                # A buffer of a file not seen before (maybe not on disk), or one going away:
+                # imports may resolve differently now.
+                self._resolutions.clear()
+                self._disk_epoch += 1
             self.fs.set_overlay(path, text)
             self._changed(path)
 
@@ -107,6 +124,8 @@ class WorkspaceIndex:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
         with self._lock:
             self.fs.invalidate(path)
+            self._disk_epoch += 1
+            self._resolutions.clear()
             self._changed(path)
 
     def _changed(self, path: Path) -> None:
@@ -121,6 +140,8 @@ class WorkspaceIndex:
     def _bump(self) -> None:
         self.revision += 1
         self._snapshot = None
+        self._program = None
+        self._dep_texts.clear()
 
     # ------------------------------------------------------------------------------------------
     # Derived state.
@@ -172,20 +193,26 @@ class WorkspaceIndex:
             return None
         with self._lock:
             cached = self._facts.get(path)
-            if cached is not None and cached[0] == text:
+            if cached is not None and cached[0] == text and self._deps_hold(path):
                 return cached[1]
             pf = self.parsed(path)
             if pf is None:
                 return None
             # Imported here: a run whose facts all come from the store never loads the extractor.
-            from sst_lsp.model.extract import ExtractMemo, extract
+            from sst_lsp.model.extract import ExtractMemo, extract, new_program
 
             memo = self._memos.get(path)
             if memo is None:
                 memo = self._memos[path] = ExtractMemo()
             failed = False
+            program = self._program
+            if program is None:
+                # One per revision: the modules it reads (and the values of their constants)
+                # are shared by every file extracted at that revision.
+                program = self._program = new_program(self.fs, self.parsed)
+                program._resolved = self._resolutions
             try:
-                facts = extract(pf, path, memo=memo)
+                facts = extract(pf, path, memo=memo, program=program)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.
                 log.exception("extracting facts from %s failed", path)
                 memo.clear()
@@ -194,9 +221,45 @@ class WorkspaceIndex:
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
-            if store is not None and not failed:  # A failure is not remembered: a fix retries it.
+            cross_file = bool(program.deps or program.dirs or program.missing)
+            if cross_file:
+                self._deps[path] = (tuple(program.deps.items()), tuple(program.dirs.items()),
+                                    self._disk_epoch if (program.dirs or program.missing) else -1)
+            else:
+                self._deps.pop(path, None)
+            # The store is keyed by this file's content alone: facts read from other files (or
+            # folders) are not remembered there, and a failure is not either (a fix retries it).
+            if store is not None and not failed and not cross_file:
                 store.put_facts(path, text, facts)
             return facts
+
+    def _deps_hold(self, path: Path) -> bool:
+        """True when the other files (and folders) the facts of `path` were read from are as
+        they were: an edit of a helper module re-extracts the files that use it, and only those."""
+        got = self._deps.get(path)
+        if got is None:
+            return True
+        texts, dirs, epoch = got
+        if epoch >= 0 and epoch != self._disk_epoch:
+            return False
+        seen = self._dep_texts
+        for p, t in texts:
+            if p in seen:
+                now = seen[p]
+            else:
+                now = seen[p] = self.fs.read_text(p)  # Once per revision, however many use it.
+            if now is not t and now != t:
+                return False
+        for d, names in dirs:
+            if tuple(sorted(self.fs.list_dir(d))) != names:
+                return False
+        return True
+
+    def dependents(self, path: Path) -> list[Path]:
+        """Files whose facts were read from `path` besides their own text (reverse
+        dependencies across files), as of their latest extraction."""
+        with self._lock:
+            return sorted(p for p, (texts, _dirs, _e) in self._deps.items() if any(q == path for q, _t in texts))
 
     def snapshot(self) -> AppSnapshot:
         """An immutable view of every app at the current revision."""
@@ -275,6 +338,14 @@ class WorkspaceIndex:
         self._apps[ar.root] = (key, app)
         return app, facts
 
+    def _resolve(self, importer: Path, spec: str) -> Path | None:
+        """`resolve_import`, remembered until a file changes on disk."""
+        key = (importer, spec)
+        got = self._resolutions.get(key, False)
+        if got is False:
+            got = self._resolutions[key] = resolve_import(self.fs, importer, spec)
+        return got  # type: ignore[return-value]
+
     def _stack_dir_files(self, root: Path, entry: Path | None) -> list[Path]:
         """JS/TS files of the app's stack folders (`stacks/`, and the entry's own folder when it
         is not the app root, like v0's `lib/`), recursively, tests and build output left out."""
@@ -313,44 +384,11 @@ class WorkspaceIndex:
             files.append(p)
             facts[p] = f
             for imp in f.imports:
-                target = resolve_import(self.fs, p, imp.specifier)
+                target = self._resolve(p, imp.specifier)
                 if target is not None and target not in seen:
                     seen.add(target)
                     queue.append(target)
         return files, facts
-
-
-def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative import specifier names (TypeScript's resolution, simplified)."""
-    if not spec.startswith("."):
-        return None
-    base = (importer.parent / spec)
-    base = Path(_normalize(base))
-    if any(part in SKIP_DIRS for part in base.parts):
-        return None
-    if lang_for_path(base) in JS_LANGS and fs.is_file(base):
-        return base
-    # ESM-style TypeScript imports name the compiled file: "./Api.js" means Api.ts.
-    if base.suffix in (".js", ".mjs", ".cjs", ".jsx"):
-        stem = base.with_suffix("")
-        for suf in (".ts", ".tsx", ".mts", ".cts"):
-            if fs.is_file(stem.with_suffix(suf)):
-                return stem.with_suffix(suf)
-    for suf in IMPORT_SUFFIXES:
-        cand = base.parent / (base.name + suf)
-        if fs.is_file(cand):
-            return cand
-    for suf in IMPORT_SUFFIXES:
-        cand = base / ("index" + suf)
-        if fs.is_file(cand):
-            return cand
-    return None
-
-
-def _normalize(p: Path) -> str:
-    import os.path
-
-    return os.path.normpath(str(p))
 
 
 def _is_test_file(name: str) -> bool:
@@ -444,6 +482,16 @@ def _assemble(
         stack_defaults.setdefault(def_to_id.get(sd.name, sd.name), []).extend(sd.default_function_props)
     app_defaults: list[Value] = [v for p in files for v in facts[p].app_default_function_props]
 
+    # Function bodies that calls evaluated with their arguments: what their own file extracted
+    # there with the parameters unbound gives way to what the calls produced.
+    superseded: dict[Path, list[TextRange]] = {}
+    for p in files:
+        for q, fn_range in facts[p].interpreted:
+            if q != p:
+                superseded.setdefault(q, []).append(fn_range)
+    # A literal of a helper that several calls reach is one reference (the first call's).
+    seen_refs: set[tuple[object, ...]] = set()
+
     constructs: list[Construct] = []
     handlers: list[HandlerRef] = []
     routes: list[RouteKey] = []
@@ -451,6 +499,11 @@ def _assemble(
     for p in files:
         f = facts[p]
         unresolved += f.unresolved
+        if p in superseded:
+            f = _without(f, superseded[p])
+            unresolved -= sum(n for r, n in f.unresolved_at if any(sp.contains_range(r) for sp in superseded[p]))
+        if f.expanded or any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
+            f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):
             # The common case, and a large stack file's thousands of routes are then copied, not
             # visited, on every keystroke.
@@ -490,6 +543,56 @@ def _assemble(
         unresolved=unresolved,
         stack_defs=tuple(stack_defs),
     )
+
+
+def _without(f: FileFacts, spans: list[TextRange]) -> FileFacts:
+    """`f` without the constructs, handlers and routes of its own file inside `spans`."""
+    path = f.path
+
+    def keep(p: Path, r: TextRange) -> bool:
+        return p != path or not any(s.contains_range(r) for s in spans)
+
+    return dataclasses.replace(
+        f,
+        constructs=tuple(c for c in f.constructs if keep(c.path, c.range)),
+        handlers=tuple(h for h in f.handlers if keep(h.path, h.range)),
+        routes=tuple(rk for rk in f.routes if keep(rk.path, rk.range)),
+    )
+
+
+def _first_refs(f: FileFacts, seen: set[tuple[object, ...]]) -> FileFacts:
+    """`f` without the handlers and routes that an earlier file (or an earlier call in `f`)
+    already reached at the same place with the same meaning: those in other files, and all of
+    them when `f` evaluated calls, loops or typed parameters (its own helper's body, with the
+    parameters unbound, may reach what a call reached with them bound)."""
+    everything = f.expanded
+    names: dict[int, str] = {}
+
+    def where(p: Path, r: TextRange) -> tuple[str, int, int, int, int]:
+        name = names.get(id(p))
+        if name is None:
+            name = names[id(p)] = str(p)
+        return (name, r.start.line, r.start.col, r.end.line, r.end.col)
+
+    handlers: list[HandlerRef] = []
+    for h in f.handlers:
+        if everything or h.path != f.path:
+            key: tuple[object, ...] = (where(h.path, h.range), h.handler, h.runtime, h.src_path)
+            if key in seen:
+                continue
+            seen.add(key)
+        handlers.append(h)
+    routes: list[RouteKey] = []
+    for rk in f.routes:
+        if everything or rk.path != f.path:
+            key = (where(rk.path, rk.range), rk.key, rk.construct_kind, None)
+            if key in seen:
+                continue
+            seen.add(key)
+        routes.append(rk)
+    if len(handlers) == len(f.handlers) and len(routes) == len(f.routes):
+        return f
+    return dataclasses.replace(f, handlers=tuple(handlers), routes=tuple(routes))
 
 
 def _as_is(f: FileFacts, def_to_id: dict[str, str], stack_defaults: dict[str, list[Value]]) -> bool:

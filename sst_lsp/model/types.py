@@ -60,6 +60,9 @@ class Value:
     partial: bool = False
     """True when an object or array holds spreads (or items) we could not evaluate, so its
     entries are not all there: checks that need every key (table fields) must skip it."""
+    path: Path | None = None
+    """The file `range` is in when it is not the file being extracted (a constant imported
+    from another module, an argument passed into a helper in another file)."""
 
     def get(self, key: str) -> Value | None:
         """The value of `key` in an object (last one wins, as in JS), else None."""
@@ -98,6 +101,8 @@ class Entry:
     key: str
     key_range: TextRange
     value: Value
+    path: Path | None = None
+    """The file `key_range` is in, when it is not the file being extracted (see `Value.path`)."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -269,6 +274,16 @@ class FileFacts:
     #: Names called as plain functions anywhere in the file (`ApiRoutes(ctx)`), sorted: a stack
     #: function called by another stack is a helper, not an unregistered stack.
     called: tuple[str, ...] = ()
+    #: Function bodies of other files this file's calls evaluated with their arguments (file,
+    #: range of the function): what those files extracted there with unbound parameters is
+    #: superseded by what the calls produced (model/index.py drops it).
+    interpreted: tuple[tuple[Path, TextRange], ...] = ()
+    #: True when calls, loops or typed parameters were evaluated: a literal may be reached from
+    #: several places (the app keeps one reference per literal and meaning).
+    expanded: bool = False
+    #: The expressions whose handler positions `unresolved` counts, with their counts (a call
+    #: that evaluates a helper with its arguments supersedes those inside the helper's body).
+    unresolved_at: tuple[tuple[TextRange, int], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------

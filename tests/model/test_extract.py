@@ -159,14 +159,15 @@ def test_same_file_indirections() -> None:
 @pytest.mark.parametrize(
     ("body", "unresolved"),
     [
-        ('for (const n of ["a"]) { new Function(stack, "F" + n, { handler: `${n}.main` }); }', 1),
+        ('for (const n of names) { new Function(stack, "F" + n, { handler: `${n}.main` }); }', 1),
         ('new Api(stack, "A", { routes: { "GET /": makeHandler() } });', 1),
         ('new Api(stack, "A", { routes: makeRoutes() });', 1),
         ('new Api(stack, "A", { routes: { ...makeRoutes(), "GET /": "a.main" } });', 1),
         ('new Function(stack, "F", { handler: imported });', 1),
         ('new Function(stack, "F", { handler: "a.main", runtime: pickRuntime() });', 1),
         ('let h = "a.main";\nif (app.local) h = "b.main";\nnew Function(stack, "F", { handler: h });', 1),
-        ("new Cron(stack, \"C\", { job: cond ? \"a.main\" : \"b.main\" });", 1),
+        # Each branch of a conditional is a reference (see test_interp.py); a call is not.
+        ("new Cron(stack, \"C\", { job: cond ? pickJob() : \"a.main\" });", 1),
         # A Function construct passed by variable is extracted where it is built.
         ('const fn = new Function(stack, "F", { handler: "a.main" });\nnew Api(stack, "A", { routes: { "GET /": fn } });', 0),
     ],
@@ -178,9 +179,13 @@ def test_unresolvable_positions_are_counted_not_reported(body: str, unresolved: 
 
 
 def test_parameters_shadow_constants() -> None:
+    # Over items not known statically (a literal list is run item by item: see test_interp.py).
     f = facts(V2 + 'const h = "outer.main";\nexport function S({ stack }: StackContext) {\n'
-              '  [1].forEach((h) => new Function(stack, "F", { handler: h }));\n}\n')
+              '  ids.forEach((h) => new Function(stack, "F", { handler: h }));\n}\n')
     assert f.handlers == () and f.unresolved == 1
+    f = facts(V2 + 'const h = "outer.main";\nexport function S({ stack }: StackContext) {\n'
+              '  ["inner.main"].forEach((h) => new Function(stack, "F", { handler: h }));\n}\n')
+    assert [x.handler for x in f.handlers] == ["inner.main"] and f.unresolved == 0
 
 
 def test_evaluator_depth_and_cycles() -> None:

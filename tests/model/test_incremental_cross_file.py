@@ -1,0 +1,229 @@
+"""Edits in helper modules (issue 10 item 4): the index re-extracts the files that read the
+edited module, and only those, and after any series of random edits its model and findings
+equal a fresh `check` of the same texts."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from sst_lsp.analyzers import run_all
+from sst_lsp.analyzers.base import AnalysisContext
+from sst_lsp.model.files import FileSource
+from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.types import AppSnapshot
+from tests.model.test_incremental_extract import INSERTS
+
+CONFIG = """import { Api } from "./stacks/Api";
+import { Jobs } from "./stacks/Jobs";
+import { Storage } from "./stacks/Storage";
+export default {
+  config() { return { name: "edits" }; },
+  stacks(app) { app.stack(Storage).stack(Api).stack(Jobs); },
+};
+"""
+
+STORAGE = """import { Queue, StackContext, Table } from "sst/constructs";
+export function Storage({ stack }: StackContext) {
+  const table = new Table(stack, "Notes", { fields: { id: "string" }, primaryIndex: { partitionKey: "id" } });
+  const queue = new Queue(stack, "Work");
+  return { table, queue };
+}
+"""
+
+API = """import { Api as SstApi, StackContext, use } from "sst/constructs";
+import { ROUTES, SRC } from "./shared/routes";
+import { addAdmin, crud, makeFn } from "./shared/helpers";
+import { Storage } from "./Storage";
+export function Api({ stack, app }: StackContext) {
+  const { table } = use(Storage);
+  const api = new SstApi(stack, "Api", { routes: { ...ROUTES, ...crud("notes"), "GET /x": `${SRC}/x.handler` } });
+  addAdmin(stack, api);
+  table.addConsumers(stack, { c: `${SRC}/consume.handler` });
+  for (const [r, h] of [["GET /a", `${SRC}/a.handler`], ["GET /b", "src/b.handler"]]) {
+    api.addRoutes(stack, { [r]: h });
+  }
+  makeFn(stack, "Worker", "src/worker.handler");
+}
+"""
+
+JOBS = """import { Cron, StackContext } from "sst/constructs";
+import { jobProps } from "./shared/helpers";
+export function Jobs({ stack }: StackContext) {
+  new Cron(stack, "Nightly", { schedule: "rate(1 day)", job: jobProps("nightly") });
+}
+"""
+
+ROUTES = """export const SRC = "src";
+export const ROUTES = {
+  "GET /notes": `${SRC}/list.handler`,
+  "GET /broken": "src/broken.handler",
+};
+"""
+
+HELPERS = """import { Api, Function, Stack } from "sst/constructs";
+import { SRC } from "./routes";
+export function addAdmin(stack: Stack, api: Api) {
+  api.addRoutes(stack, { "GET /admin": `${SRC}/admin.handler`, "POST /admin": "src/missing.handler" });
+}
+export function crud(name: string) {
+  return { [`GET /${name}`]: `${SRC}/${name}/list.handler`, [`POST /${name}`]: `src/${name}/create.handler` };
+}
+export function jobProps(name: string) {
+  return { handler: `${SRC}/jobs/${name}.handler` };
+}
+export function makeFn(stack: Stack, id: string, handler: string) {
+  return new Function(stack, id, { handler });
+}
+"""
+
+FILES = {
+    "sst.config.ts": CONFIG,
+    "stacks/Storage.ts": STORAGE,
+    "stacks/Api.ts": API,
+    "stacks/Jobs.ts": JOBS,
+    "stacks/shared/routes.ts": ROUTES,
+    "stacks/shared/helpers.ts": HELPERS,
+    "src/list.ts": "export const handler = 1;\n",
+    "src/x.ts": "export const handler = 1;\n",
+    "src/admin.ts": "export const handler = 1;\n",
+    "src/notes/list.ts": "export const handler = 1;\n",
+    "src/jobs/nightly.ts": "export const handler = 1;\n",
+}
+
+#: Inserts that change what helper modules export, return and pass on.
+HELPER_INSERTS = [
+    *INSERTS,
+    'export const SRC = "lib";\n',
+    "export function crud(name: string) { return {}; }\n",
+    '"GET /new": "src/new.handler",\n',
+    "return { handler: SRC };\n",
+    "api.addRoutes(stack, { \"GET /added\": \"src/added.handler\" });\n",
+    "name",
+    "${name}",
+]
+
+
+def _app(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    for rel, text in FILES.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root
+
+
+def _edit(rng: random.Random, text: str, original: str) -> str:
+    r = rng.random()
+    if r < 0.06:
+        return original
+    i = rng.randrange(len(text) + 1)
+    if r < 0.35 and text:
+        return text[:i] + text[min(len(text), i + rng.choice([1, 1, 2, 5, 20])):]
+    if r < 0.45:
+        for name in ("SRC", "crud", "name", "handler", "addAdmin", "ROUTES"):
+            k = text.find(name, i)
+            if k != -1:
+                return text[:k] + name + "2" + text[k + len(name):]
+    if r < 0.6:
+        i = text.rfind("\n", 0, i) + 1
+    return text[:i] + rng.choice(HELPER_INSERTS) + text[i:]
+
+
+def _model(index: WorkspaceIndex) -> tuple[object, ...]:
+    snap: AppSnapshot = index.snapshot()
+    findings = run_all(AnalysisContext(snapshot=snap, resolver=index.resolver))
+    app = snap.apps[0]
+    return (
+        sorted((str(h.path), str(h.range), h.handler, h.stack or "", h.construct_id or "", h.route or "")
+               for h in app.handlers),
+        sorted((str(c.path), str(c.range), c.kind, c.id, c.stack or "") for c in app.constructs),
+        sorted((str(r.path), str(r.range), r.key, r.stack or "") for r in app.routes),
+        sorted((str(f.path), str(f.range), f.code, f.message) for f in findings),
+        app.unresolved,
+    )
+
+
+def _fresh(root: Path, texts: dict[Path, str]) -> WorkspaceIndex:
+    fs = FileSource()
+    for p, t in texts.items():
+        fs.set_overlay(p, t)
+    return WorkspaceIndex([root], fs=fs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_helper_edits_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
+    root = _app(tmp_path)
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    rng = random.Random(seed)
+    edited = {root / "stacks/shared/helpers.ts": HELPERS, root / "stacks/shared/routes.ts": ROUTES}
+    originals = dict(edited)
+    changed = 0
+    first = _model(index)
+    for step in range(60):
+        path = rng.choice(sorted(edited))
+        edited[path] = _edit(rng, edited[path], originals[path])
+        index.set_text(path, edited[path])
+        got = _model(index)
+        assert got == _model(_fresh(root, edited)), f"step {step}: {path.name}:\n{edited[path]}"
+        changed += got != first
+    assert changed > 0, "no edit changed the model: the property would hold trivially"
+
+
+def test_editing_a_helper_reextracts_its_users_only(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    helpers = root / "stacks/shared/helpers.ts"
+    api, jobs, storage = root / "stacks/Api.ts", root / "stacks/Jobs.ts", root / "stacks/Storage.ts"
+    assert index.dependents(helpers) == [api, jobs]
+    # Jobs.ts reads routes.ts through helpers.ts (`SRC`), and helpers.ts reads it itself.
+    assert index.dependents(root / "stacks/shared/routes.ts") == [api, jobs, helpers]
+    assert index.dependents(storage) == [api]  # `use(Storage)`.
+    before = {p: index.facts(p) for p in (api, jobs, storage)}
+    storage_memo = index._memos[storage]
+    assert (storage_memo.hits, storage_memo.misses) == (0, 2)  # Its first extraction.
+    index.set_text(helpers, HELPERS.replace("src/missing.handler", "src/admin.handler"))
+    snap = index.snapshot()
+    after = {p: index.facts(p) for p in (api, jobs, storage)}
+    assert after[storage] is before[storage]
+    assert (storage_memo.hits, storage_memo.misses) == (0, 2), "a stack that does not use the helper is not extracted again"
+    assert after[api] != before[api], "the stack whose route the edit fixed has new facts"
+    assert after[jobs] is before[jobs], "re-extracted, equal facts: the same object (apps stay valid)"
+    admin = [h for h in snap.apps[0].handlers if h.route == "POST /admin"]
+    assert [h.handler for h in admin] == ["src/admin.handler"] and admin[0].path == helpers
+
+
+def test_a_diagnostic_in_a_helper_follows_its_edits(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    index = WorkspaceIndex([root])
+    helpers = root / "stacks/shared/helpers.ts"
+
+    def in_helpers() -> list[tuple[int, str]]:
+        snap = index.snapshot()
+        found = run_all(AnalysisContext(snapshot=snap, resolver=index.resolver))
+        return sorted((f.range.start.line, f.code) for f in found if f.path == helpers)
+
+    assert (3, "handler-not-found") in in_helpers()
+    index.set_text(helpers, HELPERS.replace("src/missing.handler", "src/admin.handler"))
+    assert (3, "handler-not-found") not in in_helpers()
+    index.set_text(helpers, "\n" + HELPERS)
+    assert (4, "handler-not-found") in in_helpers(), "the diagnostic moves with the literal"
+
+
+def test_a_module_created_later_is_followed(tmp_path: Path) -> None:
+    """An import that resolved to nothing is looked up again when a file appears on disk."""
+    root = _app(tmp_path)
+    api = root / "stacks/Api.ts"
+    index = WorkspaceIndex([root])
+    index.set_text(api, API.replace('import { ROUTES, SRC } from "./shared/routes";',
+                                    'import { ROUTES, SRC } from "./shared/later";'))
+    assert not [h for h in index.snapshot().apps[0].handlers if h.route == "GET /broken"]
+    later = root / "stacks/shared/later.ts"
+    later.write_text(ROUTES, encoding="utf-8")
+    index.file_changed(later)
+    got = [h for h in index.snapshot().apps[0].handlers if h.route == "GET /broken"]
+    assert [(h.handler, h.path) for h in got] == [("src/broken.handler", later)]
