@@ -129,18 +129,20 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def machine_settings() -> dict[str, object]:
-    """Settings of scope `machine`: in code-server (a remote window, as in VS Code Remote) they
-    are read from the machine's settings (`<user-data-dir>/Machine/settings.json`), never from
-    the user's."""
-    # The extension starts this checkout's server with this interpreter.
-    return {"sst.server.python": sys.executable}
+def machine_settings(moto_url: str) -> dict[str, object]:
+    """Settings of scope `machine` and `machine-overridable`: in code-server (a remote window, as
+    in VS Code Remote) they are read from the machine's settings
+    (`<user-data-dir>/Machine/settings.json`), never from the user's."""
+    return {
+        # The extension starts this checkout's server with this interpreter.
+        "sst.server.python": sys.executable,
+        "sst.aws.endpointUrl": moto_url,
+    }
 
 
-def user_settings(moto_url: str) -> dict[str, object]:
+def user_settings() -> dict[str, object]:
     """The settings.json of the test's VS Code user."""
     return {
-        "sst.aws.endpointUrl": moto_url,
         # The workspace is no git repository: nothing to compare against.
         "sst.baseline": "off",
         "security.workspace.trust.enabled": False,
@@ -149,6 +151,11 @@ def user_settings(moto_url: str) -> dict[str, object]:
         "typescript.validate.enable": False,
         "javascript.validate.enable": False,
         "explorer.confirmDragAndDrop": False,
+        # code-server saves edits by itself otherwise; the tests save (or revert) themselves.
+        "files.autoSave": "off",
+        # Typed text stays as typed (no closing quote or bracket inserted).
+        "editor.autoClosingQuotes": "never",
+        "editor.autoClosingBrackets": "never",
         "workbench.startupEditor": "none",
         "workbench.secondarySideBar.defaultVisibility": "hidden",
         "workbench.tips.enabled": False,
@@ -158,6 +165,7 @@ def user_settings(moto_url: str) -> dict[str, object]:
         "extensions.autoCheckUpdates": False,
         "extensions.autoUpdate": False,
         "git.enabled": False,
+        "remote.autoForwardPorts": False,
         "editor.minimap.enabled": False,
     }
 
@@ -195,9 +203,9 @@ def code_server(
     shutil.copytree(WORKSPACE, workspace)
     data, extensions, home = root / "user-data", root / "extensions", root / "home"
     (data / "User").mkdir(parents=True)
-    (data / "User" / "settings.json").write_text(json.dumps(user_settings(moto_server.endpoint_url), indent=1))
+    (data / "User" / "settings.json").write_text(json.dumps(user_settings(), indent=1))
     (data / "Machine").mkdir()
-    (data / "Machine" / "settings.json").write_text(json.dumps(machine_settings(), indent=1))
+    (data / "Machine" / "settings.json").write_text(json.dumps(machine_settings(moto_server.endpoint_url), indent=1))
     env = _env(home)
     base = [str(components.node), str(components.code_server), "--config", str(root / "config.yaml"),
             "--user-data-dir", str(data), "--extensions-dir", str(extensions)]
@@ -277,7 +285,7 @@ def workbench(
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """On a failure, a screenshot of the page next to the others (named after the test)."""
     report = yield
-    if report.when == "call" and report.failed and "workbench" in getattr(item, "funcargs", {}):
+    if report.when in ("setup", "call") and report.failed and "workbench" in getattr(item, "funcargs", {}):
         wb: Workbench = item.funcargs["workbench"]  # type: ignore[attr-defined]
         try:
             path = wb.screenshot(f"failed-{item.name}")

@@ -63,6 +63,10 @@ class Workbench:
     def quick_row(self, text: str) -> Locator:
         return self.page.locator(QUICK_ROW, has_text=text).first
 
+    def first_row(self) -> Locator:
+        """The quick input's first row: the one Enter picks."""
+        return self.page.locator(f'{QUICK_ROW}[data-index="0"]')
+
     def command(self, title: str) -> None:
         """Runs a palette command by its full title (`SST: Deploy Stage...`)."""
         self.page.keyboard.press("F1")
@@ -82,10 +86,10 @@ class Workbench:
         name = rel.rsplit("/", 1)[-1]
         # The row of that very file (its description is the folder it is in).
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-        row = self.page.locator(QUICK_ROW, has_text=name)
+        row = self.first_row().filter(has_text=name)
         if folder:
             row = row.filter(has_text=folder)
-        row.first.wait_for()
+        row.wait_for()
         self.page.keyboard.press("Enter")
         self.active_tab(name).wait_for()
         self.page.locator(".monaco-editor.focused").first.wait_for()
@@ -98,7 +102,7 @@ class Workbench:
         self.page.keyboard.press("Control+g")
         box = self.page.locator(f"{QUICK_INPUT} input")
         box.wait_for()
-        box.fill(f"{line}:{column}")
+        box.fill(f":{line}:{column}")
         self.page.keyboard.press("Enter")
         self.page.locator(".statusbar").get_by_text(f"Ln {line}, Col {column}", exact=True).wait_for()
 
