@@ -151,6 +151,7 @@ def user_settings() -> dict[str, object]:
         "typescript.validate.enable": False,
         "javascript.validate.enable": False,
         "explorer.confirmDragAndDrop": False,
+        "explorer.compactFolders": False,
         # code-server saves edits by itself otherwise; the tests save (or revert) themselves.
         "files.autoSave": "off",
         # Typed text stays as typed (no closing quote or bracket inserted).

@@ -158,6 +158,7 @@ def _deploy(wb: Workbench) -> dict[str, str]:
     # The fresh moto account has no CDK bootstrap: the server asks first.
     question = wb.notification("The CDK bootstrap is missing")
     question.wait_for()
+    wb.screenshot("deploy-progress")
     question.get_by_role("button", name="Create").click()
     done = wb.notification(re.compile(r'Deployed stage "e2e"|Deploy of stage "e2e"'))
     done.wait_for(timeout=180_000)
