@@ -27,6 +27,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -235,8 +236,6 @@ def code_server(
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     """Waits for code-server's /healthz to answer (blocking on the HTTP request itself)."""
-    import time
-
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:

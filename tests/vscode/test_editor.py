@@ -134,7 +134,7 @@ def test_select_stage_updates_the_status_bar(workbench: Workbench) -> None:
 
 
 @pytest.fixture(scope="module")
-def deployment(workbench: Workbench, moto_server: LocalEndpoint) -> dict[str, str]:
+def deployment(workbench: Workbench) -> dict[str, str]:
     """SST: Deploy Stage... of the `jobs` app to stage e2e on the test's moto server, as a user
     does it: the app and the stage picked, the bootstrap question answered."""
     wb = workbench
