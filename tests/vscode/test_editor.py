@@ -47,9 +47,11 @@ def test_completion_inside_a_handler_string(workbench: Workbench) -> None:
     wb.page.keyboard.press("ArrowLeft")
     wb.page.keyboard.press("ArrowLeft")
     wb.page.keyboard.press("Control+Space")
+    # The server's items: the folder's handler files (kind File), and nothing else.
     rows = wb.page.locator(".suggest-widget .monaco-list-row")
     for name in ("get", "list", "remove"):
-        rows.filter(has_text=name).first.wait_for()
+        rows.and_(wb.page.locator(f'[aria-label="{name}, File"]')).wait_for()
+    assert rows.count() == 3
     wb.screenshot("completion")
     wb.page.keyboard.press("Escape")
     wb.command("File: Revert File")
@@ -211,6 +213,7 @@ def test_moving_a_file_in_the_explorer_updates_its_handler_strings(workbench: Wo
     renamed.or_(broken).first.wait_for()
     assert renamed.is_visible(), "the handler string still names the old path"
     wb.command("File: Save All")
+    wb.page.locator(".tab.dirty").first.wait_for(state="detached")
     text = (wb.workspace / API).read_text(encoding="utf-8")
     assert '"GET /notes/{id}": "packages/functions/get.main"' in text
     assert (wb.workspace / "notes/packages/functions/get.ts").is_file()
