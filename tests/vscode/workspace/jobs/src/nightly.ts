@@ -1,0 +1,3 @@
+export async function main() {
+  console.log("nightly run");
+}

@@ -1,0 +1,3 @@
+export async function handler(event: { id?: string }) {
+  return { done: event.id ?? "none" };
+}

@@ -1,0 +1,3 @@
+export async function main(event: { pathParameters?: { id?: string } }) {
+  return { statusCode: 204, body: event.pathParameters?.id ?? "" };
+}
