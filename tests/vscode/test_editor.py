@@ -138,7 +138,7 @@ def test_select_stage_updates_the_status_bar(workbench: Workbench) -> None:
 @pytest.fixture(scope="module")
 def deployment(workbench: Workbench) -> dict[str, str]:
     """SST: Deploy Stage... of the `jobs` app to stage e2e on the test's moto server, as a user
-    does it: the app and the stage picked, the bootstrap question answered."""
+    does it: the app and the stage picked."""
     wb = workbench
     try:
         return _deploy(wb)
@@ -157,11 +157,9 @@ def _deploy(wb: Workbench) -> dict[str, str]:
     wb.page.keyboard.press("Enter")
     progress = wb.status_item("SST: deploy e2e")
     progress.wait_for()
-    # The fresh moto account has no CDK bootstrap: the server asks first.
-    question = wb.notification("The CDK bootstrap is missing")
-    question.wait_for()
+    # The endpoint is a moto server (it answers /moto-api/): the server treats it as the local
+    # endpoint, so the CDK bootstrap is seeded without a question and the outputs are computed.
     wb.screenshot("deploy-progress")
-    question.get_by_role("button", name="Create").click()
     done = wb.notification(re.compile(r'Deployed stage "e2e"|Deploy of stage "e2e"'))
     done.wait_for(timeout=180_000)
     notification = done.inner_text()
@@ -185,16 +183,15 @@ def test_deploy_stage_to_the_local_endpoint_with_progress(
     assert stack["StackStatus"] == "CREATE_COMPLETE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="moto reports no stack outputs after a change set, and the server computes them only for "
-    "`deploy --local` (sst_lsp/cloud/deploy.py), not for an sst.aws.endpointUrl on 127.0.0.1",
-)
 def test_deploy_shows_the_stack_outputs(deployment: dict[str, str]) -> None:
     assert "WorkerName" in deployment["notification"], deployment
 
 
-@pytest.mark.xfail(strict=True, reason="needs willRenameFiles (editor branch)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the server answers workspace/willRenameFiles (tests/e2e/test_links_renames.py), but a move "
+    "dragged in code-server 4.139's explorer does not reach it yet: open, see the issue note",
+)
 def test_moving_a_file_in_the_explorer_updates_its_handler_strings(workbench: Workbench) -> None:
     wb = workbench
     wb.reset()
