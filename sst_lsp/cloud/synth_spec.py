@@ -14,7 +14,8 @@ modeled is named in a warning.
 
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
-condition on `app.stage`), the app's default function props and
+condition on `app.stage`; read and decided by model/removal.py, which the stateful warnings share),
+the app's default function props and
 `auth.attachPermissionsForAuthUsers`.
 """
 
@@ -1291,7 +1292,8 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
     on a stack's own receiver (`stack`, `this`) it applies to that stack. A call under a
     condition on the stage (`if (app.stage !== "prod")`, a ternary argument) is evaluated for
     `stage`; one whose condition cannot be evaluated is left out with a warning (templates then
-    keep each resource's own policy: the safe side for a production stage).
+    keep each resource's own policy: the safe side for a production stage). model/removal.py
+    reads and decides these calls, for the editor's stateful warnings too.
     """
     from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
