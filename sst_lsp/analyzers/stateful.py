@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
-from sst_lsp.baseline.kinds import app_state
+from sst_lsp.baseline.kinds import app_state, policies_at
 from sst_lsp.baseline.state import NOUNS, STAGE, AppState, Policy, StackState, TrackedConstruct
 from sst_lsp.model.types import Finding, Related
 
@@ -151,6 +151,9 @@ def analyze(ctx: AnalysisContext) -> Iterator[Finding]:
         old = baseline.app(app.root)
         if old is None or not old.exists:
             continue
+        # The baseline's `setDefaultRemovalPolicy` calls, decided for the stage the way the
+        # embedded synth decides them for the templates.
+        old = policies_at(old, old.stage or ctx.stage)
         new = app_state(app)
         yield from compare(old, new, baseline.description, ctx.stage)
 

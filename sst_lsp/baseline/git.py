@@ -272,5 +272,4 @@ def git_app_state(tree: GitTree, base: Path, app_root: Path) -> AppState:
     app = next((a for a in snap.apps if a.root == app_root), None)
     if app is None:
         return AppState(root=app_root, name=None, stacks={}, constructs=(), exists=False)
-    entry_pf = index.parsed(app.entry) if app.entry is not None else None
-    return app_state(app, entry_pf=entry_pf)
+    return app_state(app, parsed=index.parsed)

@@ -18,7 +18,8 @@ Removal policies follow SST's sources (packages/resources/src and packages/sst/s
 SST passes none of its own, so CDK's defaults apply) and aws-cdk-lib's measured defaults:
 RETAIN for dynamodb.Table/TableV2, s3.Bucket and cognito.UserPool, SNAPSHOT for RDS clusters and
 instances; kinesis.Stream retains since aws-cdk-lib 2.140.0 and was deleted before (unknown here);
-L1 `Cfn*` resources have no policy (deleted). `app.setDefaultRemovalPolicy(...)` overrides all.
+L1 `Cfn*` resources have no policy (deleted). `app.setDefaultRemovalPolicy(...)` overrides all
+(`stack.setDefaultRemovalPolicy` a stack's), decided per stage by model/removal.py (`policies_at`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +42,16 @@ from sst_lsp.baseline.state import (
     StackState,
     TrackedConstruct,
 )
+from sst_lsp.model.removal import (
+    PolicyCall,
+    PolicyDecision,
+    calls_in_file,
+    decide_policies,
+    describe,
+    read_policy_calls,
+)
 from sst_lsp.model.types import App, Construct, Generation, Value
-from sst_lsp.syntax.parser import ParsedFile, walk
+from sst_lsp.syntax.parser import ParsedFile
 from sst_lsp.syntax.text import TextRange
 
 # ----------------------------------------------------------------------------------------------
@@ -279,35 +290,62 @@ def construct_policy(c: Construct, family: str, app_default: Policy | None = Non
                   else f"aws-cdk-lib's default (SST's {c.kind} sets none)")
 
 
-def app_default_policy(pf: ParsedFile | None) -> Policy | None:
-    """SST's `app.setDefaultRemovalPolicy(x)` in an app's entry file, if called."""
+def app_default_policy(pf: ParsedFile | None, stage: str | None = None) -> Policy | None:
+    """SST's `app.setDefaultRemovalPolicy(x)` in an app's entry file at `stage`, if called
+    (model/removal.py decides it, as the embedded synth does). Without a stage, a call under a
+    condition or with a conditional argument is not decided."""
     if pf is None:
         return None
-    from sst_lsp.model.evaluate import Evaluator
+    calls = calls_in_file(pf, Path("entry"), (), True)
+    if not calls:
+        return None
+    if stage is None and calls[-1].conditional:
+        return Policy(None, "the app's setDefaultRemovalPolicy (depends on an expression)")
+    decision = decide_policies(calls, stage)
+    if decision.app is not None:
+        return _default_source(decision, None, stage)
+    if decision.undecided:
+        return Policy(None, "the app's setDefaultRemovalPolicy (depends on an expression)")
+    return None
 
-    ev: Evaluator | None = None
-    found: Policy | None = None
-    for node in walk(pf.root):
-        if node.type != "call_expression":
+
+def _default_source(decision: PolicyDecision, stack: str | None, stage: str | None) -> Policy:
+    value: Any = decision.for_stack(stack)
+    call = decision.source(stack)
+    who = f'stack "{call.stack}"\'s' if call is not None and call.stack is not None else "the app's"
+    source = f"{who} setDefaultRemovalPolicy"
+    if call is not None and call.condition:
+        source += f" under `{call.condition}` at stage \"{stage}\""
+    return Policy(value, source)
+
+
+def policies_at(state: AppState, stage: str | None) -> AppState:
+    """`state` with the removal policies its `setDefaultRemovalPolicy` calls set at `stage`
+    (decided as the embedded synth decides them). A call that cannot be decided is left out,
+    as the templates leave it out: each resource keeps its own policy, and the message says so."""
+    if not state.policy_calls:
+        return state
+    decision = decide_policies(state.policy_calls, stage)
+    changed = []
+    for t in state.constructs:
+        if not t.stateful:
+            changed.append(t)
             continue
-        fn = node.child_by_field_name("function")
-        if fn is None or fn.type != "member_expression":
+        if decision.for_stack(t.stack) is not None:
+            changed.append(replace(t, policy=_default_source(decision, t.stack, stage)))
             continue
-        prop = fn.child_by_field_name("property")
-        if prop is None or pf.node_text(prop) != "setDefaultRemovalPolicy":
+        left_out = decision.undecided_for(t.stack)
+        if left_out:
+            note = (f"; setDefaultRemovalPolicy at {describe(left_out)} is left out, as in the templates: "
+                    "it cannot be decided statically")
+            changed.append(replace(t, policy=replace(t.policy, source=t.policy.source + note)))
             continue
-        args = node.child_by_field_name("arguments")
-        arg = args.named_children[0] if args is not None and args.named_children else None
-        if arg is None:
-            continue
-        ev = ev or Evaluator(pf)
-        got = policy_value(ev.value(arg))
-        found = (
-            Policy(got, "the app's setDefaultRemovalPolicy")
-            if got
-            else Policy(None, "the app's setDefaultRemovalPolicy (depends on an expression)")
-        )
-    return found
+        changed.append(t)
+    return replace(state, constructs=tuple(changed), default_policy=_app_policy(decision, stage))
+
+
+def _app_policy(decision: PolicyDecision, stage: str | None) -> Policy | None:
+    return _default_source(decision, None, stage) if decision.app is not None else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -700,17 +738,23 @@ _DEFAULT: Any = object()
 
 
 def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFile | None = None,
-              cache: TrackCache | None = _DEFAULT) -> AppState:
+              cache: TrackCache | None = _DEFAULT,
+              parsed: Callable[[Path], ParsedFile | None] | None = None) -> AppState:
     """The state of an app from its model (the current code, or a git baseline's model).
 
+    `default_policy` applies to every construct. Otherwise, with `parsed` (a file's parse) or
+    `entry_pf` (the entry file's), the app's `setDefaultRemovalPolicy` calls are read into
+    `AppState.policy_calls`, for `policies_at` to decide at a stage.
     `cache` (default: the module's `TRACK_CACHE`; None: no cache) keeps per-construct results
     between calls, so an edit re-tracks only the constructs it changed.
     """
     if cache is _DEFAULT:
         cache = TRACK_CACHE
     track_one = cache.track if cache is not None else track
-    if default_policy is None and entry_pf is not None:
-        default_policy = app_default_policy(entry_pf)
+    policy_calls: tuple[PolicyCall, ...] = ()
+    if default_policy is None and (parsed is not None or entry_pf is not None):
+        read = parsed if parsed is not None else (lambda p: entry_pf if p == app.entry else None)
+        policy_calls = read_policy_calls(app, read)
     ids_by_stack: dict[str, set[str]] = {}
     for c in app.constructs:
         if c.stack is not None and not c.dynamic_id:
@@ -752,4 +796,5 @@ def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFi
         entry=app.entry,
         entry_range=entry_range,
         default_policy=default_policy,
+        policy_calls=policy_calls,
     )

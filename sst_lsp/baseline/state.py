@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sst_lsp.model.removal import PolicyCall
 from sst_lsp.model.types import Value
 from sst_lsp.syntax.text import TextRange
 
@@ -135,6 +136,9 @@ class AppState:
     entry_range: TextRange | None = None
     #: SST's `app.setDefaultRemovalPolicy(...)`: it overrides every resource's policy.
     default_policy: Policy | None = None
+    #: The app's `setDefaultRemovalPolicy` calls, undecided (a git state serves every stage):
+    #: `kinds.policies_at` applies them for a stage.
+    policy_calls: tuple[PolicyCall, ...] = ()
 
 
 STATEFUL_FAMILIES = frozenset(

@@ -14,7 +14,8 @@ modeled is named in a warning.
 
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
-condition on `app.stage`), the app's default function props and
+condition on `app.stage`; read and decided by model/removal.py, which the stateful warnings share),
+the app's default function props and
 `auth.attachPermissionsForAuthUsers`.
 """
 
@@ -1274,8 +1275,6 @@ class _StackCalls:
     warnings: list[str] = field(default_factory=list)
 
 
-_POLICIES = frozenset({"destroy", "retain", "snapshot"})
-
 #: The App/Stack methods that add default function props, and the prop each one sets (None:
 #: the argument is the props object itself).
 _DEFAULT_METHODS: dict[str, str | None] = {
@@ -1293,7 +1292,8 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
     on a stack's own receiver (`stack`, `this`) it applies to that stack. A call under a
     condition on the stage (`if (app.stage !== "prod")`, a ternary argument) is evaluated for
     `stage`; one whose condition cannot be evaluated is left out with a warning (templates then
-    keep each resource's own policy: the safe side for a production stage).
+    keep each resource's own policy: the safe side for a production stage). model/removal.py
+    reads and decides these calls, for the editor's stateful warnings too.
     """
     from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
@@ -1322,26 +1322,7 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
             owner = next((sid for d, sid in items if d.range.contains_range(rng)), None)
             named = [a for a in args.named_children if a.type != "comment"]
             if method == "setDefaultRemovalPolicy":
-                if not named:
-                    continue
-                on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
-                if owner is None and path != app.entry:
-                    continue
-                where = f"{path.name}:{rng.start.line + 1}"
-                policy = _policy_of(call, named[0], ev, pf, stage)
-                if policy is None:
-                    found.warnings.append(
-                        f"{where}: setDefaultRemovalPolicy left out (its value or the condition around it "
-                        "cannot be evaluated statically): templates keep each resource's own removal policy"
-                    )
-                    continue
-                if policy == "":
-                    continue  # A condition that does not hold at this stage.
-                if on_stack and owner is not None:
-                    found.stack_policies[owner] = policy
-                else:
-                    found.app_policy = policy
-                continue
+                continue  # read by model/removal.py (below), shared with the stateful warnings
             if method in _DEFAULT_METHODS:
                 if not named or (owner is None and path != app.entry):
                     continue
@@ -1375,6 +1356,26 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                 if inner is not None:
                     val = inner  # `{ value, exportName }`
                 found.outputs.setdefault(owner, []).append({"key": e.key, "value": _scalar(val)})
+    # `setDefaultRemovalPolicy`: the same reading and decision as the editor's stateful warnings.
+    from sst_lsp.model.removal import decide_policies, read_policy_calls
+
+    def parsed(path: Path) -> Any:
+        lang = lang_for_path(path)
+        if lang not in JS_LANGS:
+            return None
+        try:
+            return _file_calls(path.read_text(encoding="utf-8"), lang)[0]
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    decision = decide_policies(read_policy_calls(app, parsed), stage)
+    found.app_policy = decision.app
+    found.stack_policies = dict(decision.stacks)
+    for c in decision.undecided:
+        found.warnings.append(
+            f"{c.where}: setDefaultRemovalPolicy left out (its value or the condition around it "
+            "cannot be evaluated statically): templates keep each resource's own removal policy"
+        )
     return found
 
 
@@ -1412,121 +1413,6 @@ def _grant_values(v: Value) -> list[Any]:
         else:
             out.append({"$unknown": item.kind, "label": f"entry {i}"})
     return out
-
-
-def _policy_of(call: Any, arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
-    """The policy a `setDefaultRemovalPolicy(arg)` call sets at `stage`: a policy word, "" when
-    a condition around the call does not hold, None when it cannot be told."""
-    node = call
-    while node.parent is not None:
-        parent = node.parent
-        if parent.type in ("function_declaration", "arrow_function", "function_expression", "method_definition",
-                           "program"):
-            break
-        cond = None
-        taken = True
-        if parent.type == "if_statement":
-            cons = parent.child_by_field_name("consequence")
-            alt = parent.child_by_field_name("alternative")
-            cond = parent.child_by_field_name("condition")
-            if alt is not None and alt.id == node.id:
-                taken = False
-            elif cons is None or cons.id != node.id:
-                cond = None
-        elif parent.type == "ternary_expression":
-            cond = parent.child_by_field_name("condition")
-            taken = parent.child_by_field_name("consequence") is not None and \
-                parent.child_by_field_name("consequence").id == node.id
-            if cond is not None and cond.id == node.id:
-                cond = None
-        elif parent.type == "binary_expression":
-            op = parent.child_by_field_name("operator")
-            right = parent.child_by_field_name("right")
-            if op is not None and op.type == "&&" and right is not None and right.id == node.id:
-                cond = parent.child_by_field_name("left")
-            elif op is not None and op.type in ("||", "??") and right is not None and right.id == node.id:
-                return None
-        elif parent.type in ("for_statement", "for_in_statement", "while_statement", "do_statement",
-                             "switch_case", "switch_default", "try_statement", "catch_clause"):
-            return None
-        if cond is not None:
-            holds = _condition(cond, pf, stage)
-            if holds is None:
-                return None
-            if holds != taken:
-                return ""
-        node = parent
-    return _policy_value(arg, ev, pf, stage)
-
-
-def _policy_value(arg: Any, ev: Any, pf: Any, stage: str | None) -> str | None:
-    inner = arg
-    while inner.type == "parenthesized_expression" and inner.named_children:
-        inner = inner.named_children[0]
-    if inner.type == "ternary_expression":
-        cond = inner.child_by_field_name("condition")
-        holds = _condition(cond, pf, stage) if cond is not None else None
-        if holds is None:
-            return None
-        branch = inner.child_by_field_name("consequence" if holds else "alternative")
-        return _policy_value(branch, ev, pf, stage) if branch is not None else None
-    v = ev.value(inner)
-    word: str | None = v.str_value
-    if word is None and v.kind == "ref" and "." in v.text:
-        word = v.text.rsplit(".", 1)[1]  # `RemovalPolicy.DESTROY`
-    word = word.lower() if word else None
-    return word if word in _POLICIES else None
-
-
-def _condition(node: Any, pf: Any, stage: str | None) -> bool | None:
-    """A condition on the stage, evaluated: `app.stage === "prod"`, `stage !== "dev"`,
-    `!(...)`, `a && b`, `a || b`, parentheses; `app.local` and `app.mode === "dev"` are false
-    (a deploy is neither `sst start` nor `sst dev`). None for anything else."""
-    t = node.type
-    if t == "parenthesized_expression" and node.named_children:
-        return _condition(node.named_children[0], pf, stage)
-    if t == "unary_expression":
-        op = node.child_by_field_name("operator")
-        arg = node.child_by_field_name("argument")
-        if op is not None and op.type == "!" and arg is not None:
-            got = _condition(arg, pf, stage)
-            return None if got is None else not got
-        return None
-    if t in ("member_expression", "identifier"):
-        text = pf.node_text(node)
-        return False if text == "local" or text.endswith(".local") else None
-    if t != "binary_expression":
-        return None
-    op_node = node.child_by_field_name("operator")
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if op_node is None or left is None or right is None:
-        return None
-    op = op_node.type
-    if op in ("&&", "||"):
-        a, b = _condition(left, pf, stage), _condition(right, pf, stage)
-        if op == "&&":
-            return False if a is False or b is False else (None if a is None or b is None else True)
-        return True if a is True or b is True else (None if a is None or b is None else False)
-    if op not in ("===", "==", "!==", "!="):
-        return None
-
-    def side(n: Any) -> tuple[str, str] | None:
-        text = pf.node_text(n)
-        if n.type == "string":
-            return ("lit", text[1:-1])
-        if n.type in ("member_expression", "identifier"):
-            last = text.rsplit(".", 1)[-1]
-            if last == "stage" and stage is not None:
-                return ("lit", stage)
-            if last == "mode":
-                return ("lit", "deploy")
-        return None
-
-    lhs, rhs = side(left), side(right)
-    if lhs is None or rhs is None:
-        return None
-    equal = lhs[1] == rhs[1]
-    return equal if op in ("===", "==") else not equal
 
 
 def esbuild_binary(app_root: Path) -> Path | None:

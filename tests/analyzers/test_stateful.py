@@ -307,6 +307,133 @@ def test_analyzer_reads_per_app_baselines(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# `setDefaultRemovalPolicy` in the baseline, decided for the stage (model/removal.py, shared
+# with the embedded synth: tests/cloud/test_synth_coverage.py compares with the templates).
+# ----------------------------------------------------------------------------------------------
+
+_POLICY_ENTRY = """
+import { SSTConfig } from "sst";
+import { Storage } from "./stacks/Storage";
+import { Api } from "./stacks/Api";
+
+export default {
+  config(_input) {
+    return { name: "notes", region: "us-east-1" };
+  },
+  stacks(app) {
+    app.setDefaultFunctionProps({ runtime: "nodejs18.x" });
+%s
+    app.stack(Storage).stack(Api);
+  },
+} satisfies SSTConfig;
+"""
+
+_TABLE = """
+  const notes = new Table(stack, "Notes", {
+    fields: { userId: "string", noteId: "string" },
+    primaryIndex: { partitionKey: "userId", sortKey: "noteId" },
+  });
+"""
+
+
+def write_policy_app(root: Path, entry: str, storage: str = "", *, moved: bool = False) -> None:
+    """A v2 app whose "Notes" table sits in Storage (or, `moved`, in Api)."""
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    (root / "sst.config.ts").write_text(_POLICY_ENTRY % entry)
+    (root / "stacks" / "Storage.ts").write_text(
+        'import { StackContext, Table, Bucket } from "sst/constructs";\n\n'
+        "export function Storage({ stack, app }: StackContext) {\n"
+        f"{storage}\n{'' if moved else _TABLE}"
+        '  const uploads = new Bucket(stack, "Uploads");\n'
+        "  return { uploads };\n}\n"
+    )
+    (root / "stacks" / "Api.ts").write_text(
+        'import { StackContext, Table, use } from "sst/constructs";\n'
+        'import { Storage } from "./Storage";\n\n'
+        "export function Api({ stack }: StackContext) {\n"
+        "  const { uploads } = use(Storage);\n"
+        f"{_TABLE if moved else ''}"
+        '  stack.addOutputs({ UploadsBucket: uploads.bucketName });\n}\n'
+    )
+
+
+def moved_table_message(tmp_path: Path, entry: str, stage: str, storage: str = "") -> tuple[str, object]:
+    """The stateful-construct-moved message (and its policy) for the Notes table moved from
+    Storage to Api, against a baseline read from the app's files before the move (the way a git
+    baseline reads a commit)."""
+    from sst_lsp.baseline.kinds import app_state
+
+    root = tmp_path / "app"
+    write_policy_app(root, entry, storage)
+    before = WorkspaceIndex([root])
+    [app] = before.snapshot().apps
+    old = app_state(app, parsed=before.parsed, cache=None)
+    write_policy_app(root, entry, storage, moved=True)
+    index = WorkspaceIndex([root])
+    b = Baseline("git:HEAD (abc1234)", "git", {root: old})
+    got = run_all(AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver, stage=stage,
+                                  baselines={root: b}), only=["stateful"])
+    moved = [f for f in got if f.code == "stateful-construct-moved"]
+    assert len(moved) == 1, [(f.code, f.message) for f in got]
+    return moved[0].message, moved[0].data["policy"]
+
+
+GUARDED = '    if (app.stage !== "prod") {\n      app.setDefaultRemovalPolicy("destroy");\n    }'
+
+
+def test_moved_table_under_an_unconditional_destroy_default(tmp_path: Path) -> None:
+    msg, policy = moved_table_message(tmp_path, '    app.setDefaultRemovalPolicy("destroy");', "prod")
+    assert policy == "destroy"
+    assert "is deleted with its items (DESTROY: the app's setDefaultRemovalPolicy)" in msg
+
+
+def test_moved_table_under_a_stage_condition_follows_the_stage(tmp_path: Path) -> None:
+    msg, policy = moved_table_message(tmp_path / "dev", GUARDED, "dev")
+    assert policy == "destroy"
+    assert ('is deleted with its items (DESTROY: the app\'s setDefaultRemovalPolicy under '
+            '`app.stage !== "prod"` at stage "dev")') in msg
+    # On prod the call does not run: the table keeps aws-cdk-lib's RETAIN (what the template says).
+    msg, policy = moved_table_message(tmp_path / "prod", GUARDED, "prod")
+    assert policy == "retain"
+    assert "is orphaned" in msg and "RETAIN: aws-cdk-lib's default (SST's Table sets none)" in msg
+    assert "setDefaultRemovalPolicy" not in msg
+    # A ternary argument, decided the same way.
+    ternary = '    app.setDefaultRemovalPolicy(app.stage === "prod" ? "retain" : "destroy");'
+    assert moved_table_message(tmp_path / "t-prod", ternary, "prod")[1] == "retain"
+    assert moved_table_message(tmp_path / "t-dev", ternary, "dev")[1] == "destroy"
+
+
+def test_moved_table_under_an_undecidable_condition_says_what_the_template_keeps(tmp_path: Path) -> None:
+    msg, policy = moved_table_message(tmp_path, '    if (process.env.CI) app.setDefaultRemovalPolicy("destroy");', "dev")
+    assert policy == "retain"
+    assert "is orphaned" in msg
+    assert ("setDefaultRemovalPolicy at sst.config.ts:12 (under `process.env.CI`) is left out, as in the "
+            "templates: it cannot be decided statically") in msg
+
+
+def test_moved_table_under_a_stack_default_of_its_old_stack(tmp_path: Path) -> None:
+    msg, policy = moved_table_message(tmp_path / "own", "", "dev",
+                                      storage='  stack.setDefaultRemovalPolicy("destroy");')
+    assert policy == "destroy"
+    assert 'deleted with its items (DESTROY: stack "Storage"\'s setDefaultRemovalPolicy)' in msg
+    # Another stack's default does not reach it; the app's is overridden by the stack's.
+    other = '    app.setDefaultRemovalPolicy("destroy");'
+    msg, policy = moved_table_message(tmp_path / "over", other, "dev",
+                                      storage='  stack.setDefaultRemovalPolicy("retain");')
+    assert policy == "retain" and 'RETAIN: stack "Storage"\'s setDefaultRemovalPolicy' in msg
+
+
+def test_app_default_removal_policy_at_a_stage() -> None:
+    pf = parse(_POLICY_ENTRY % GUARDED, "typescript")
+    assert app_default_policy(pf, "dev") == Policy(
+        "destroy", 'the app\'s setDefaultRemovalPolicy under `app.stage !== "prod"` at stage "dev"')
+    assert app_default_policy(pf, "prod") is None
+    # Without a stage, a conditional call is not decided.
+    got = app_default_policy(pf)
+    assert got is not None and got.value is None
+
+
+# ----------------------------------------------------------------------------------------------
 # aws-cdk-lib's real defaults (the table in baseline/kinds.py).
 # ----------------------------------------------------------------------------------------------
 

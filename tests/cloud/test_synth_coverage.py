@@ -333,11 +333,101 @@ def test_editor_and_template_agree_on_the_removal_policy(shop: SynthResult) -> N
     from sst_lsp.syntax.parser import parse
 
     entry = APPS / "shop-v2" / "sst.config.ts"
-    editor = app_default_policy(parse(entry.read_text(), "typescript"))
+    editor = app_default_policy(parse(entry.read_text(), "typescript"), "dev")
     assert editor is not None and editor.value == "destroy"
     queue = template(shop, "Events")["Resources"][cdk_logical_id("DeadLetters/Queue/Resource")]
     pool = template(shop, "AuthStack")["Resources"][cdk_logical_id("Auth/UserPool/Resource")]
     assert queue["DeletionPolicy"] == pool["DeletionPolicy"] == "Delete"
+
+
+_POLICY_ENTRY = """import { SSTConfig } from "sst";
+import { Storage } from "./stacks/Storage";
+import { Api } from "./stacks/Api";
+
+export default {
+  config(_input) {
+    return { name: "notes", region: "us-east-1" };
+  },
+  stacks(app) {
+    app.setDefaultFunctionProps({ runtime: "nodejs22.x" });
+%s
+    app.stack(Storage).stack(Api);
+  },
+} satisfies SSTConfig;
+"""
+
+_NOTES_TABLE = """  const notes = new Table(stack, "Notes", {
+    fields: { userId: "string", noteId: "string" },
+    primaryIndex: { partitionKey: "userId", sortKey: "noteId" },
+  });
+"""
+
+
+def write_policy_app(root: Path, entry: str, storage: str, *, moved: bool = False) -> None:
+    """A v2 app whose "Notes" table sits in Storage (or, `moved`, in Api)."""
+    (root / "stacks").mkdir(parents=True, exist_ok=True)
+    (root / "sst.config.ts").write_text(_POLICY_ENTRY % entry)
+    (root / "stacks" / "Storage.ts").write_text(
+        'import { StackContext, Table, Bucket } from "sst/constructs";\n\n'
+        "export function Storage({ stack, app }: StackContext) {\n"
+        f"{storage}\n{'' if moved else _NOTES_TABLE}"
+        '  const uploads = new Bucket(stack, "Uploads");\n'
+        "  return { uploads };\n}\n"
+    )
+    (root / "stacks" / "Api.ts").write_text(
+        'import { StackContext, Table, use } from "sst/constructs";\n'
+        'import { Storage } from "./Storage";\n\n'
+        "export function Api({ stack }: StackContext) {\n"
+        "  const { uploads } = use(Storage);\n"
+        f"{_NOTES_TABLE if moved else ''}"
+        "  stack.addOutputs({ UploadsBucket: uploads.bucketName });\n}\n"
+    )
+
+
+_GUARDED = '    if (app.stage !== "prod") {\n      app.setDefaultRemovalPolicy("destroy");\n    }'
+
+
+@pytest.mark.parametrize(("entry", "storage", "stage", "deletion"), [
+    pytest.param('    app.setDefaultRemovalPolicy("destroy");', "", "prod", "Delete", id="unconditional"),
+    pytest.param(_GUARDED, "", "dev", "Delete", id="not-prod-on-dev"),
+    pytest.param(_GUARDED, "", "prod", "Retain", id="not-prod-on-prod"),
+    pytest.param('    if (process.env.CI) app.setDefaultRemovalPolicy("destroy");', "", "dev", "Retain",
+                 id="undecidable"),
+    pytest.param("", '  stack.setDefaultRemovalPolicy("destroy");', "dev", "Delete", id="stack-level"),
+])
+def test_moved_table_warning_agrees_with_the_template(tmp_path: Path, entry: str, storage: str, stage: str,
+                                                      deletion: str) -> None:
+    """What the editor says of a table moved out of Storage (deleted or orphaned) is what the
+    template of Storage, synthesized for the same stage before the move, does with it."""
+    from sst_lsp.analyzers import run_all
+    from sst_lsp.analyzers.base import AnalysisContext
+    from sst_lsp.baseline import Baseline
+    from sst_lsp.baseline.kinds import app_state
+
+    root = tmp_path / "app"
+    write_policy_app(root, entry, storage)
+    before = WorkspaceIndex([root])
+    [app] = before.snapshot().apps
+    old = app_state(app, parsed=before.parsed, cache=None)
+    result = synth_app(app, stage, tmp_path / "out")
+    table = template(result, "Storage")["Resources"][cdk_logical_id("Notes/Table/Resource")]
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == (deletion, deletion)
+
+    write_policy_app(root, entry, storage, moved=True)
+    index = WorkspaceIndex([root])
+    got = run_all(AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver, stage=stage,
+                                  baselines={root: Baseline("git:HEAD (abc1234)", "git", {root: old})}),
+                  only=["stateful"])
+    [moved] = [f for f in got if f.code == "stateful-construct-moved"]
+    assert {"Delete": "destroy", "Retain": "retain"}[deletion] == moved.data["policy"]
+    if deletion == "Delete":
+        assert 'The old table in "Storage" is deleted with its items (DESTROY: ' in moved.message
+    else:
+        assert 'The old table in "Storage" is orphaned: it stays in the account with its items' in moved.message
+    if "process.env.CI" in entry:
+        # The template leaves the call out, with a warning; the editor says the same.
+        assert any("setDefaultRemovalPolicy left out" in w and "sst.config.ts:11" in w for w in result.warnings)
+        assert "setDefaultRemovalPolicy at sst.config.ts:11 (under `process.env.CI`) is left out" in moved.message
 
 
 def test_production_stage_keeps_each_resources_own_policy(tmp_path: Path) -> None:
