@@ -62,60 +62,81 @@ class WorkspaceIndex:
         self.exclude: tuple[str, ...] = tuple(exclude)
         self.revision = 0
         self.resolver = HandlerResolver(self.fs)
+        # Two locks: `_lock` serialises the derived state (parses, facts, apps, snapshots: a
+        # large file takes seconds), `_inputs` guards the inputs and the revision only, so an
+        # edit arriving on the event loop never waits for a snapshot being built.
         self._lock = threading.RLock()
+        self._inputs = threading.Lock()
         self._app_roots: list[AppRoot] | None = None
+        #: Bumped whenever the app roots must be rediscovered (a discovery in flight when it
+        #: moves does not store its stale answer).
+        self._roots_gen = 0
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
+        #: The newest snapshot built, even if the revision moved since (`latest_snapshot`).
+        self._last_snapshot: AppSnapshot | None = None
 
     # ------------------------------------------------------------------------------------------
     # Inputs.
     def set_roots(self, roots: Iterable[Path], exclude: Iterable[str] | None = None) -> None:
-        with self._lock:
+        with self._inputs:
             self.roots = [Path(r) for r in roots]
             if exclude is not None:
                 self.exclude = tuple(exclude)
-            self._app_roots = None
+            self._forget_roots()
             self._bump()
 
     def set_text(self, path: Path, text: str | None) -> None:
-        """An open buffer's text (None: the buffer closed, read the disk again)."""
-        with self._lock:
+        """An open buffer's text (None: the buffer closed, read the disk again).
+
+        Never waits for a snapshot being built: that build reads the texts it started with or
+        this one, and is stale either way (its revision is older than this edit's)."""
+        with self._inputs:
             self.fs.set_overlay(path, text)
             self._changed(path)
 
     def file_changed(self, path: Path) -> None:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
-        with self._lock:
+        with self._inputs:
             self.fs.invalidate(path)
             self._changed(path)
 
     def _changed(self, path: Path) -> None:
         # The cached facts stay: `facts()` compares texts, and when the new text yields equal
-        # facts it keeps the old object, so the apps built from it stay valid.
+        # facts it keeps the old object, so the apps built from it stay valid. The resolver
+        # and the file source have locks of their own.
         self.resolver.invalidate(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
-            self._app_roots = None
+            self._forget_roots()
         self._bump()
+
+    def _forget_roots(self) -> None:
+        self._app_roots = None
+        self._roots_gen += 1
 
     def _bump(self) -> None:
         self.revision += 1
-        self._snapshot = None
 
     # ------------------------------------------------------------------------------------------
     # Derived state.
     def app_roots(self) -> list[AppRoot]:
         with self._lock:
-            if self._app_roots is None:
+            got = self._app_roots
+            if got is None:
+                gen, roots, exclude = self._roots_gen, list(self.roots), self.exclude
                 found: dict[Path, AppRoot] = {}
-                for r in self.roots:
-                    for a in discover_apps(r, self.exclude):
+                for r in roots:
+                    for a in discover_apps(r, exclude):
                         found.setdefault(a.root, a)
-                self._app_roots = sorted(found.values(), key=lambda a: str(a.root))
-            return self._app_roots
+                got = sorted(found.values(), key=lambda a: str(a.root))
+                with self._inputs:
+                    if self._roots_gen == gen:
+                        self._app_roots = got
+            return got
 
     def parsed(self, path: Path) -> ParsedFile | None:
         """The parse of a file's current text (None if it is not a parseable text file)."""
@@ -165,11 +186,25 @@ class WorkspaceIndex:
             self._facts[path] = (text, facts)
             return facts
 
-    def snapshot(self) -> AppSnapshot:
-        """An immutable view of every app at the current revision."""
+    def snapshot(self, wait: float | None = None) -> AppSnapshot:
+        """An immutable view of every app at the current revision.
+
+        With `wait` (seconds), a caller that would wait longer for another thread's build gets
+        the newest snapshot already built instead (requests answer at once, from facts at most
+        a few keystrokes old; rust-analyzer's editor stays "partially available" the same way).
+        """
+        snap = self._snapshot
+        if snap is not None and snap.revision == self.revision:
+            return snap
+        if wait is not None and self._last_snapshot is not None:
+            if not self._lock.acquire(timeout=wait):
+                return self._last_snapshot
+            self._lock.release()
         with self._lock:
-            if self._snapshot is not None:
-                return self._snapshot
+            snap = self._snapshot
+            rev = self.revision
+            if snap is not None and snap.revision == rev:
+                return snap
             apps: list[App] = []
             all_facts: dict[Path, FileFacts] = {}
             for ar in self.app_roots():
@@ -180,8 +215,16 @@ class WorkspaceIndex:
                     continue
                 apps.append(app)
                 all_facts.update(facts)
-            self._snapshot = AppSnapshot(self.revision, tuple(apps), all_facts)
-            return self._snapshot
+            snap = AppSnapshot(rev, tuple(apps), all_facts)
+            with self._inputs:
+                self._last_snapshot = snap
+                if self.revision == rev:
+                    self._snapshot = snap
+            return snap
+
+    def latest_snapshot(self) -> AppSnapshot | None:
+        """The newest snapshot built (possibly of an older revision), without building one."""
+        return self._last_snapshot
 
     # ------------------------------------------------------------------------------------------
     # App assembly.

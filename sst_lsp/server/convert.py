@@ -126,6 +126,21 @@ def from_lsp_range(li: LineIndex, rng: types.Range, encoding: str = "utf-16") ->
     return TextRange(from_lsp_position(li, rng.start, encoding), from_lsp_position(li, rng.end, encoding))
 
 
+def _clamp(li: LineIndex, pos: Pos) -> Pos:
+    """`pos`, or the nearest position inside the text (end of its line, end of the text)."""
+    lines = li.lines
+    if pos.line >= len(lines):
+        return Pos(len(lines) - 1, len(lines[-1]))
+    if pos.line < 0:
+        return Pos(0, 0)
+    n = len(lines[pos.line])
+    if pos.col > n:
+        return Pos(pos.line, n)
+    if pos.col < 0:
+        return Pos(pos.line, 0)
+    return pos
+
+
 class Converter:
     """Converts for one client (its encoding) against the current texts.
 
@@ -160,12 +175,18 @@ class Converter:
         with self._lock:
             self._cache.pop(path, None)
 
-    # Model -> LSP.
+    # Model -> LSP. Positions are clamped into the current text: an answer computed from facts
+    # a keystroke old (a request served while the analysis of the newest text runs) must still
+    # name a place inside the document.
     def position(self, path: Path, pos: Pos) -> types.Position:
-        return to_lsp_position(self.line_index(path), pos, self.encoding)
+        li = self.line_index(path)
+        return to_lsp_position(li, _clamp(li, pos), self.encoding)
 
     def range(self, path: Path, rng: TextRange) -> types.Range:
-        return to_lsp_range(self.line_index(path), rng, self.encoding)
+        li = self.line_index(path)
+        start, end = _clamp(li, rng.start), _clamp(li, rng.end)
+        return types.Range(start=to_lsp_position(li, start, self.encoding),
+                           end=to_lsp_position(li, max(start, end), self.encoding))
 
     def location(self, path: Path, rng: TextRange) -> types.Location:
         return types.Location(uri=self.uri_of(path), range=self.range(path, rng))

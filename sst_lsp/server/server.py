@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 
 from sst_lsp import __version__
 from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.types import AppSnapshot
 from sst_lsp.server.config import SettingsStore
 from sst_lsp.server.convert import Converter, UriMap, encoding_of, uri_to_path
 from sst_lsp.settings import Settings
@@ -45,6 +46,11 @@ WATCHED_GLOBS = (
 
 #: Seconds requests wait for the client's answer to the first settings pull.
 SETTINGS_WAIT = 5.0
+
+#: Seconds a request waits for a snapshot another thread is building before it is answered
+#: from the newest snapshot already built (a large file's analysis takes seconds; a hover must
+#: not wait for it).
+REQUEST_WAIT = 0.05
 
 
 class SstLanguageServer(LanguageServer):
@@ -84,6 +90,11 @@ class SstLanguageServer(LanguageServer):
     def path_of(self, uri: str) -> Path | None:
         """The path of a client URI (remembering the client's spelling for replies)."""
         return self.uris.remember(uri)
+
+    def request_snapshot(self) -> AppSnapshot:
+        """The snapshot a request reads: the current one when it is built (or quick to get),
+        else the newest one built, so requests never wait for a long analysis."""
+        return self.index.snapshot(wait=REQUEST_WAIT)
 
     def settings_for(self, path: Path | None) -> Settings:
         return self.settings.for_path(path)
