@@ -54,6 +54,8 @@ class BaselineCache:
         self.ls = ls
         self._cache: dict[tuple[str, tuple[Path, ...]], tuple[Any, dict[Any, Any]]] = {}
         self._states: Any = None  # sst_lsp.baseline.BaselineCache: git states per commit, ...
+        #: Baseline settings already warned about (one message per value, not per keystroke).
+        self._warned: set[str] = set()
 
     def clear(self, stages: bool = False) -> None:
         self._cache.clear()
@@ -87,11 +89,44 @@ class BaselineCache:
             )
             for n in notes:
                 log.info("baseline %s: %s", setting, n)
-        except Exception:
+        except Exception as e:
             log.exception("loading the baseline %s failed; stateful checks are skipped", setting)
-            base, baselines = None, {}
+            base, baselines, notes = None, {}, [f"loading it failed: {e.__class__.__name__}: {e}"]
+        missing = [r for r, b in baselines.items() if b is None and _has_stacks(snap, r)]
+        if notes and (missing or not baselines):
+            self._warn(setting, notes)
         self._cache[key] = (base, baselines)
         return base, baselines
+
+    def _warn(self, setting: str, notes: list[str]) -> None:
+        """One warning per baseline setting that cannot be loaded: without it the
+        stateful-change warnings are silently off."""
+        if setting in self._warned:
+            return
+        self._warned.add(setting)
+        shown = "; ".join(notes[:2]) + (f"; and {len(notes) - 2} more (see the log)" if len(notes) > 2 else "")
+        log.warning("baseline %s cannot be loaded: %s", setting, "; ".join(notes))
+        params = types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"sst-lsp: stateful-change warnings are off: the baseline \"{setting}\" (sst.baseline) "
+                    f"cannot be loaded. {shown}",
+        )
+        loop = self.ls.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None or loop is None:
+            self.ls.window_show_message(params)
+        else:
+            # Called from the analysis thread: the message is sent from the event loop.
+            loop.call_soon_threadsafe(self.ls.window_show_message, params)
+
+
+def _has_stacks(snap: AppSnapshot, root: Path) -> bool:
+    """False for apps a baseline never covers (v3 deploys through Pulumi: no stacks)."""
+    app = next((a for a in snap.apps if a.root == root), None)
+    return app is not None and app.generation != "v3"
 
 
 def analyze(
