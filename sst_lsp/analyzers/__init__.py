@@ -17,7 +17,7 @@ from sst_lsp.model.types import Finding
 log = logging.getLogger(__name__)
 
 #: Analyzer modules, in the order their findings are reported.
-ANALYZER_MODULES = ("handlers", "structure", "stateful")
+ANALYZER_MODULES = ("handlers", "structure", "stateful", "syntax")
 
 
 def _modules() -> list[ModuleType]:

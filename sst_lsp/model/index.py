@@ -22,6 +22,7 @@ from pathlib import Path
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
 from sst_lsp.model.extract import ExtractMemo, extract
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.recover import keep_good_facts
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
@@ -75,6 +76,11 @@ class WorkspaceIndex:
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
+        # Per file: the text and facts of its last version without syntax errors (see
+        # model/recover.py: a file that does not parse keeps them for its unchanged lines).
+        self._good: dict[Path, tuple[str, FileFacts]] = {}
+        # Per file: (its facts, the good facts, their merge) for the last merge made.
+        self._recovered: dict[Path, tuple[FileFacts, FileFacts, FileFacts]] = {}
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
         #: The newest snapshot built, even if the revision moved since (`latest_snapshot`).
@@ -181,10 +187,37 @@ class WorkspaceIndex:
                 log.exception("extracting facts from %s failed", path)
                 memo.clear()
                 facts = FileFacts(path=path, lang=pf.lang)
+            if not facts.syntax_errors:
+                self._good[path] = (text, facts)
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
             return facts
+
+    def model_facts(self, path: Path) -> FileFacts | None:
+        """The facts the app model uses: `facts()`, except for a file with syntax errors whose
+        earlier version parsed, whose facts are then kept for the lines the edit left alone
+        (model/recover.py)."""
+        facts = self.facts(path)
+        if facts is None or not facts.syntax_errors:
+            return facts
+        with self._lock:
+            good = self._good.get(path)
+            if good is None:
+                return facts
+            text = self._facts[path][0]
+            got = self._recovered.get(path)
+            if got is not None and got[0] is facts and got[1] is good[1]:
+                return got[2]
+            try:
+                merged = keep_good_facts(good[0], good[1], text, facts)
+            except Exception:  # A bug here must not cost the file's (new) facts.
+                log.exception("keeping the last good facts of %s failed", path)
+                return facts
+            if got is not None and got[2] == merged:
+                merged = got[2]  # Keep identity: apps built from it stay valid.
+            self._recovered[path] = (facts, good[1], merged)
+            return merged
 
     def snapshot(self, wait: float | None = None) -> AppSnapshot:
         """An immutable view of every app at the current revision.
@@ -239,7 +272,7 @@ class WorkspaceIndex:
             name, region, entry = cfg.name, cfg.region, cfg.entry
             errors.extend(cfg.errors)
         else:
-            config_facts = self.facts(ar.config_path)
+            config_facts = self.model_facts(ar.config_path)
             entry = ar.config_path
             if config_facts is None:
                 errors.append(ConfigError(ar.config_path, _zero(), f"{ar.config_path.name} cannot be read"))
@@ -271,7 +304,7 @@ class WorkspaceIndex:
             for p in self._stack_dir_files(ar.root, entry):
                 if p in facts:
                     continue
-                f = self.facts(p)
+                f = self.model_facts(p)
                 if f is not None and f.stacks:
                     facts[p] = f
                     stack_defs.extend(f.stacks)
@@ -318,7 +351,7 @@ class WorkspaceIndex:
         seen = {entry}
         while queue and len(files) < MAX_APP_FILES:
             p = queue.pop(0)
-            f = self.facts(p)
+            f = self.model_facts(p)
             if f is None:
                 continue
             files.append(p)
