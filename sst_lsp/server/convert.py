@@ -133,7 +133,9 @@ def _clamp(li: LineIndex, pos: Pos) -> Pos:
         return Pos(len(lines) - 1, len(lines[-1]))
     if pos.line < 0:
         return Pos(0, 0)
-    n = len(lines[pos.line])
+    line = lines[pos.line]
+    # A "\r" before the "\n" is the line ending (CRLF), not a column a client can name.
+    n = len(line) - 1 if line.endswith("\r") else len(line)
     if pos.col > n:
         return Pos(pos.line, n)
     if pos.col < 0:

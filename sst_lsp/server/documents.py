@@ -93,8 +93,10 @@ class BaselineCache:
             log.exception("loading the baseline %s failed; stateful checks are skipped", setting)
             base, baselines, notes = None, {}, [f"loading it failed: {e.__class__.__name__}: {e}"]
         missing = [r for r, b in baselines.items() if b is None and _has_stacks(snap, r)]
-        if notes and (missing or not baselines):
-            self._warn(setting, notes)
+        # The default baseline in a folder without git is no mistake of the user's: logged only.
+        worth = [n for n in notes if not (setting.strip() == "git:HEAD" and "not in a git repository" in n)]
+        if worth and (missing or not baselines):
+            self._warn(setting, worth)
         self._cache[key] = (base, baselines)
         return base, baselines
 
@@ -355,22 +357,81 @@ def _disk_changed(index: WorkspaceIndex, path: Path) -> None:
         index.resolver.invalidate(None)
 
 
+def change_offset(text: str, pos: types.Position, encoding: str) -> int:
+    """The `str` offset of an LSP position in `text`, clamped into it.
+
+    Lines end at "\n" (a "\r" before it belongs to the line ending), as tree-sitter and
+    `LineIndex` count them; pygls' own document splits with `str.splitlines`, which also breaks
+    at form feeds, U+2028 and U+0085, so a client edit after one of those would land on
+    another line."""
+    i = 0
+    for _ in range(max(pos.line, 0)):
+        j = text.find("\n", i)
+        if j < 0:
+            return len(text)
+        i = j + 1
+    end = text.find("\n", i)
+    if end < 0:
+        end = len(text)
+    line = text[i:end]
+    if line.endswith("\r"):
+        line = line[:-1]
+    col = max(pos.character, 0)
+    if encoding == "utf-32" or line.isascii():
+        return i + min(col, len(line))
+    units = 0
+    for k, ch in enumerate(line):
+        if units >= col:
+            return i + k
+        if encoding == "utf-8":
+            units += len(ch.encode("utf-8", errors="surrogatepass"))
+        else:
+            units += 2 if ord(ch) > 0xFFFF else 1
+    return i + len(line)
+
+
+def apply_changes(text: str, changes: Iterable[types.TextDocumentContentChangeEvent], encoding: str) -> str:
+    """`text` after a didChange's content changes, in order."""
+    for ch in changes:
+        rng = getattr(ch, "range", None)
+        if rng is None:
+            text = ch.text
+            continue
+        a = change_offset(text, rng.start, encoding)
+        b = change_offset(text, rng.end, encoding)
+        if b < a:
+            a, b = b, a
+        text = text[:a] + ch.text + text[b:]
+    return text
+
+
 def register(server: SstLanguageServer) -> None:
+    #: The texts of open documents by URI, as the client's edits made them (see `apply_changes`).
+    texts: dict[str, str] = {}
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_did_open(ls: SstLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         path = ls.path_of(params.text_document.uri)
         if path is None:
             return
         ls.diagnostics.opened(path, params.text_document.uri)
-        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        texts[params.text_document.uri] = params.text_document.text
+        ls.index.set_text(path, params.text_document.text)
         ls.diagnostics.schedule(path, immediate=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_did_change(ls: SstLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        path = ls.path_of(params.text_document.uri)
+        uri = params.text_document.uri
+        path = ls.path_of(uri)
         if path is None:
             return
-        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        text = texts.get(uri)
+        if text is None:  # A change without an open: pygls' copy is all there is.
+            text = ls.workspace.get_text_document(uri).source
+        else:
+            text = apply_changes(text, params.content_changes, ls.converter.encoding)
+        texts[uri] = text
+        ls.index.set_text(path, text)
         ls.diagnostics.schedule(path)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -389,6 +450,7 @@ def register(server: SstLanguageServer) -> None:
         path = ls.path_of(params.text_document.uri)
         if path is None:
             return
+        texts.pop(params.text_document.uri, None)
         ls.diagnostics.closed(path)
         ls.index.set_text(path, None)  # Back to the disk's text.
         ls.diagnostics.schedule(path, immediate=True)

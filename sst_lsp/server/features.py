@@ -104,7 +104,7 @@ def register(server: SstLanguageServer) -> None:
             snap = ls.request_snapshot()
             conv = ls.converter
             got = mod.goto_definition(snap, ls.index.resolver, path, conv.pos(path, params.position))
-            return conv.locations(got) or None
+            return conv.locations(got or []) or None
 
         return await _guarded(ls, "definition", run, None)
 
@@ -121,7 +121,7 @@ def register(server: SstLanguageServer) -> None:
             got = mod.find_references(
                 snap, ls.index.resolver, path, conv.pos(path, params.position), params.context.include_declaration
             )
-            return conv.locations(got) or None
+            return conv.locations(got or []) or None
 
         return await _guarded(ls, "references", run, None)
 
