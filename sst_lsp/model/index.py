@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import stat
 import threading
 from collections.abc import Iterable
 from operator import attrgetter
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, discover_apps, read_sst_json
 from sst_lsp.model.extract import ExtractMemo, extract
-from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.files import MAX_FILE_BYTES, SKIP_DIRS, FileSource
 from sst_lsp.model.recover import keep_good_facts
 from sst_lsp.model.types import (
     App,
@@ -81,6 +82,8 @@ class WorkspaceIndex:
         self._good: dict[Path, tuple[str, FileFacts]] = {}
         # Per file: (its facts, the good facts, their merge) for the last merge made.
         self._recovered: dict[Path, tuple[FileFacts, FileFacts, FileFacts]] = {}
+        # Imported files already logged as left out (unreadable, too large, gone).
+        self._skipped_logged: set[Path] = set()
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
         #: The newest snapshot built, even if the revision moved since (`latest_snapshot`).
@@ -116,6 +119,7 @@ class WorkspaceIndex:
         # facts it keeps the old object, so the apps built from it stay valid. The resolver
         # and the file source have locks of their own.
         self.resolver.invalidate(path)
+        self._skipped_logged.discard(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
             self._forget_roots()
         self._bump()
@@ -319,6 +323,13 @@ class WorkspaceIndex:
         self._apps[ar.root] = (key, app)
         return app, facts
 
+    def _skipped(self, path: Path) -> None:
+        """Logs once per file (until it changes) that an imported file was left out."""
+        if path in self._skipped_logged or path in self.fs.overlay_paths():
+            return
+        self._skipped_logged.add(path)
+        log.warning("%s is left out of the app: %s", path, unreadable_reason(path))
+
     def _stack_dir_files(self, root: Path, entry: Path | None) -> list[Path]:
         """JS/TS files of the app's stack folders (`stacks/`, and the entry's own folder when it
         is not the app root, like v0's `lib/`), recursively, tests and build output left out."""
@@ -353,6 +364,7 @@ class WorkspaceIndex:
             p = queue.pop(0)
             f = self.model_facts(p)
             if f is None:
+                self._skipped(p)
                 continue
             files.append(p)
             facts[p] = f
@@ -362,6 +374,23 @@ class WorkspaceIndex:
                     seen.add(target)
                     queue.append(target)
         return files, facts
+
+
+def unreadable_reason(path: Path) -> str:
+    """Why a source file of an app yields no facts (for the log line that says so)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "it was deleted (or is a dangling symlink)"
+    except OSError as e:
+        return f"it cannot be read ({e.strerror or e})"
+    if not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    if st.st_size > MAX_FILE_BYTES:
+        return f"it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"
+    if not os.access(path, os.R_OK):
+        return "it cannot be read (permission denied)"
+    return "it is not text (binary content)"
 
 
 def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
