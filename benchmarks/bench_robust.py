@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
 import shutil
@@ -94,7 +93,7 @@ def run_check(root: Path, *extra: str) -> tuple[float, float, subprocess.Complet
 
 def server_rss_mb(client: Any) -> float:
     """The resident set of the server process (from /proc), in MB."""
-    pid = client._server.pid  # noqa: SLF001 - pygls keeps the subprocess here.
+    pid = client._server.pid
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -148,11 +147,11 @@ async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> N
         other = route_lines[(i * 31 + 5) % len(route_lines)]
         pos = types.Position(line=other, character=lines[other].index("src/") + 3)
         for name, call in (
-            ("hover", lambda: client.text_document_hover_async(types.HoverParams(text_document=doc, position=pos))),
-            ("definition", lambda: client.text_document_definition_async(
-                types.DefinitionParams(text_document=doc, position=pos))),
-            ("completion", lambda: client.text_document_completion_async(
-                types.CompletionParams(text_document=doc, position=pos))),
+            ("hover", lambda p=pos: client.text_document_hover_async(types.HoverParams(text_document=doc, position=p))),
+            ("definition", lambda p=pos: client.text_document_definition_async(
+                types.DefinitionParams(text_document=doc, position=p))),
+            ("completion", lambda p=pos: client.text_document_completion_async(
+                types.CompletionParams(text_document=doc, position=p))),
         ):
             t = time.perf_counter()
             await call()

@@ -94,14 +94,14 @@ def _construct_symbol(facts: FileFacts, c: Construct, routes: list[RouteKey], ha
     # Per route key, the construct's handlers of that route in document order: a route's
     # handler is the first one after its key.
     by_route: dict[str | None, list[HandlerRef]] = {}
-    for h in sorted(mine, key=_start):
-        by_route.setdefault(h.route, []).append(h)
+    for ref in sorted(mine, key=_start):
+        by_route.setdefault(ref.route, []).append(ref)
     children: list[Symbol] = []
     route_handlers: set[int] = set()
     for rk in routes:
         cands = by_route.get(rk.key, [])
         i = bisect.bisect_left(cands, rk.range.end, key=_start)
-        h = cands[i] if i < len(cands) else None
+        h: HandlerRef | None = cands[i] if i < len(cands) else None
         if h is not None:
             route_handlers.add(id(h))
         rng = TextRange(rk.range.start, h.range.end) if h is not None else rk.range
@@ -177,8 +177,9 @@ def document_links(snap: AppSnapshot, resolver: HandlerResolver, path: Path) -> 
             if ref.range in links:
                 continue
             res = resolver.resolve(app, ref)
-            got = done.get(id(res), False)
-            if got is False:
+            if id(res) in done:
+                got = done[id(res)]
+            else:
                 got = done[id(res)] = _link_target(resolver, app, res)
             if got is not None:
                 links[ref.range] = Link(ref.range, got[0], got[1], got[2])

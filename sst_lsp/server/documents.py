@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from sst_lsp.analyzers import AnalysisContext, run_all
+from sst_lsp.analyzers import AnalysisContext, Cancelled, run_all
 from sst_lsp.model.discover import AppRoot, read_sst_json
 from sst_lsp.model.index import WorkspaceIndex, resolve_import
 from sst_lsp.model.types import App, AppSnapshot, Finding
@@ -133,7 +133,7 @@ def _has_stacks(snap: AppSnapshot, root: Path) -> bool:
 
 def analyze(
     ls: SstLanguageServer, snap: AppSnapshot, resolver: HandlerResolver, index: WorkspaceIndex,
-    baselines: BaselineCache,
+    baselines: BaselineCache, cancelled: Callable[[], bool] | None = None,
 ) -> list[Finding]:
     """Every finding of the snapshot. Apps are grouped by (stage, baseline) since both come
     from per-folder settings and per-app `.sst/stage` files."""
@@ -146,7 +146,7 @@ def analyze(
         sub = snap if len(groups) == 1 else dataclasses.replace(snap, apps=tuple(apps))
         base, per_app = baselines.get(baseline, sub, index)
         ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app)
-        out.extend(run_all(ctx))  # run_all guards each analyzer.
+        out.extend(run_all(ctx, cancelled=cancelled))  # run_all guards each analyzer.
     return out
 
 
@@ -278,7 +278,8 @@ class DiagnosticsEngine:
             snap = idx.snapshot()
             if main and snap.revision != rev:
                 return None
-            findings = analyze(self.ls, snap, idx.resolver, idx, self.baselines)
+            findings = analyze(self.ls, snap, idx.resolver, idx, self.baselines,
+                               cancelled=(lambda: idx.revision != rev) if main else None)
             by_path: dict[Path, list[Finding]] = {}
             diags: dict[Path, list[types.Diagnostic]] = {}
             conv = self.ls.converter
@@ -291,6 +292,8 @@ class DiagnosticsEngine:
                 by_path.setdefault(f.path, []).append(f)
                 diags.setdefault(f.path, []).append(conv.diagnostic(f))
             return _Result(rev, gen, by_path, diags)
+        except Cancelled:
+            return None  # A newer revision arrived: its own run is scheduled.
         except Exception:
             log.exception("analysis failed; diagnostics are not updated")
             return None
@@ -374,8 +377,7 @@ def change_offset(text: str, pos: types.Position, encoding: str) -> int:
     if end < 0:
         end = len(text)
     line = text[i:end]
-    if line.endswith("\r"):
-        line = line[:-1]
+    line = line.removesuffix("\r")
     col = max(pos.character, 0)
     if encoding == "utf-32" or line.isascii():
         return i + min(col, len(line))

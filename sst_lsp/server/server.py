@@ -68,7 +68,7 @@ class SstProtocol(LanguageServerProtocol):
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
         try:
             self.workspace.get_text_document(params.text_document.uri).version = params.text_document.version
-        except Exception:  # noqa: BLE001 - a change before any open: the handler copes.
+        except Exception:  # A change before any open: the handler copes.
             log.debug("didChange for %s: no pygls document", params.text_document.uri, exc_info=True)
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None

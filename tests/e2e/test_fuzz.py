@@ -78,7 +78,7 @@ def units(s: str, enc: str) -> int:
 
 def lines_of(text: str) -> list[str]:
     """Lines as LSP counts them here: split at "\\n", a "\\r" before it is the line ending."""
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in text.split("\n")]
+    return [ln.removesuffix("\r") for ln in text.split("\n")]
 
 
 def position_at(text: str, offset: int, enc: str) -> types.Position:

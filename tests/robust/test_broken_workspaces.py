@@ -105,7 +105,7 @@ def test_stack_file_that_is_a_fifo_is_left_out_with_a_log_line(tmp_path: Path, c
         got = in_process(root)
     assert ("handler-not-found", 6) in got
     assert any("Other.ts is left out of the app: it is not a regular file" in r.getMessage() for r in caplog.records)
-    proc, items = check(root)
+    _proc, items = check(root)
     assert ("stacks/Api.ts", "handler-not-found") in codes(items)
 
 
@@ -140,8 +140,7 @@ def test_a_20_mb_stack_file_is_left_out_with_a_log_line(tmp_path: Path, caplog: 
     with open(root / "stacks" / "Api.ts", "w", encoding="utf-8") as f:
         f.write(big)
         line = "// " + "y" * 1020 + "\n"
-        for _ in range(20 * 1024):
-            f.write(line)
+        f.writelines(line for _ in range(20 * 1024))
     assert (root / "stacks" / "Api.ts").stat().st_size > 20 * 1024 * 1024
     with caplog.at_level(logging.WARNING, logger="sst_lsp.model.index"):
         in_process(root)
@@ -155,7 +154,7 @@ def test_10000_files_in_one_folder(tmp_path: Path) -> None:
     root = app(tmp_path / "a", stack=STACK.replace('      "GET /": "src/list.main",', routes))
     for i in range(10_000):
         (root / "src" / f"h{i}.ts").write_text("export const main = async () => ({});\n", encoding="utf-8")
-    proc, items = check(root)
+    _proc, items = check(root)
     assert codes(items) == [("stacks/Api.ts", "handler-not-found")]
 
 
@@ -196,7 +195,7 @@ def test_entry_importing_itself(tmp_path: Path) -> None:
     root = app(tmp_path / "a", config=cfg)
     stack = STACK.replace('import { Api as SstApi', 'import "./Api";\nimport { Api as SstApi')
     (root / "stacks" / "Api.ts").write_text(stack, encoding="utf-8")
-    proc, items = check(root)
+    _proc, items = check(root)
     assert codes(items) == [("stacks/Api.ts", "handler-not-found")]
 
 
