@@ -301,14 +301,18 @@ async def bench_load_server(stack: Path, route_lines: list[int], rate: float, se
     cold = sorted((d["range"]["start"]["line"], d["code"]) for d in json.loads(proc.stdout)
                   if d["path"].endswith("Big.ts"))
     print(f"  final diagnostics equal a cold check: {got == cold} ({len(got)} vs {len(cold)})")
-    for _ in range(edits):
+    marks: list[str] = []
+    for i in range(edits):
         edit()
         if version % 500 == 0:
             await wait_for(client, lambda v=version: v in arrived)
+        if (i + 1) in (100, 1000, 5000):
+            await wait_for(client, lambda v=version: v in arrived)
+            marks.append(f"{i + 1}: {server_rss_mb(client):.0f} MB")
     await wait_for(client, lambda: version in arrived)
     rss_after = server_rss_mb(client)
     print(f"memory: RSS after first index {rss_first:.0f} MB, after {edits} more edits {rss_after:.0f} MB "
-          f"({rss_after / rss_first:.2f}x)")
+          f"({rss_after / rss_first:.2f}x); on the way: {', '.join(marks)}")
     await stop(client)
 
 

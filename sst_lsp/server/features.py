@@ -272,7 +272,7 @@ def register(server: SstLanguageServer) -> None:
         def run() -> list[types.DocumentLink] | None:
             conv = ls.converter
             got = mod.document_links(ls.request_snapshot(), ls.index.resolver, path)
-            return [conv.document_link(path, link, tooltip) for link in got] or None
+            return conv.document_links(path, got, tooltip) or None
 
         return await _guarded(ls, "documentLink", run, None)
 
