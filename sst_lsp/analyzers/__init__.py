@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from types import ModuleType
 
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
@@ -42,16 +42,16 @@ class Cancelled(Exception):
     """Raised by `run_all` when its `cancelled()` says the run is no longer wanted."""
 
 
-def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None,
-            cancelled: Callable[[], bool] | None = None) -> list[Finding]:
+def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Finding]:
     """Runs every analyzer (or those named in `only`) and returns their findings, sorted.
 
-    `cancelled` is asked between analyzers (a newer revision makes this run's findings stale:
-    the server stops it rather than finish work it would drop); `Cancelled` is raised then."""
+    `ctx.cancelled` is asked between analyzers (a newer revision makes this run's findings
+    stale: the server stops it rather than finish work it would drop); `Cancelled` is raised
+    then."""
     wanted = set(only) if only is not None else None
     out: list[Finding] = []
     for m in _modules():
-        if cancelled is not None and cancelled():
+        if ctx.cancelled is not None and ctx.cancelled():
             raise Cancelled
         name = m.__name__.rsplit(".", 1)[-1]
         if wanted is not None and name not in wanted:

@@ -145,8 +145,9 @@ def analyze(
     for (stage, baseline), apps in groups.items():
         sub = snap if len(groups) == 1 else dataclasses.replace(snap, apps=tuple(apps))
         base, per_app = baselines.get(baseline, sub, index)
-        ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app)
-        out.extend(run_all(ctx, cancelled=cancelled))  # run_all guards each analyzer.
+        ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app,
+                              cancelled=cancelled)
+        out.extend(run_all(ctx))  # run_all guards each analyzer.
     return out
 
 
