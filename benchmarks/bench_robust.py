@@ -238,7 +238,8 @@ def bench_fuzz(sequences: int, seed: int) -> None:
         print(f"fuzz: {sequences} sequences (seed {seed}), {session.requests} requests, "
               f"{time.perf_counter() - t0:.0f} s: crashes {crashes}, timeouts {timeouts}, "
               f"range violations {session.violations}")
-        print(f"  request latency {fmt(session.latencies)}")
+        slow = sum(1 for v in session.latencies if v > 2000)
+        print(f"  request latency {fmt(session.latencies)}; answers slower than 2 s: {slow}")
 
     try:
         asyncio.run(go())
