@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_check.py", "bench_lsp.py", "bench_synth.py", "bench_deploy.py"]
+BENCHES = ["bench_check.py", "bench_lsp.py", "bench_robust.py", "bench_synth.py", "bench_deploy.py"]
 
 
 def main() -> int:

@@ -41,6 +41,9 @@ class CheckResult:
     files: int = 0
     baseline: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Why a baseline was asked for but is missing for some app (empty when every app that has
+    #: stacks got one, or no baseline was asked for): `--baseline-required` fails on these.
+    baseline_problems: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -103,6 +106,7 @@ def _run_check(
         index.resolver.store = store
     snap = index.snapshot()
     notes: list[str] = []
+    problems: list[str] = []
     base_obj = None
     baselines: dict[Any, Any] = {}  # App root -> Baseline (typed loosely: an optional module).
     if baseline and baseline != "off":
@@ -110,6 +114,11 @@ def _run_check(
 
         base_obj, baselines, notes_b = load_baselines(baseline, snap, index.fs)
         notes.extend(notes_b)
+        gens = {a.root: a.generation for a in snap.apps}
+        missing = [r for r, b in baselines.items() if b is None and gens.get(r) != "v3"]
+        if missing:
+            # The notes say why (no repository, unknown ref, no assembly, ...).
+            problems.extend(notes or [f"No baseline {baseline} for {', '.join(map(str, missing))}"])
     ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
                           baselines=baselines)
     findings = apply_severity(run_all(ctx), severity_overrides or {})
@@ -127,6 +136,7 @@ def _run_check(
         files=len(snap.facts),
         baseline=_describe_baseline(baseline, base_obj, baselines),
         notes=notes,
+        baseline_problems=problems,
     )
     return res
 

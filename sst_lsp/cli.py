@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--stats", action="store_true", help="print counts, including unresolvable handlers")
     c.add_argument("--baseline", default=None,
                    help="compare stateful constructs with git:REF, assembly:PATH or stage:NAME")
+    c.add_argument("--baseline-required", action="store_true",
+                   help="exit 2 when the baseline cannot be loaded for an app (CI: no unchecked pass)")
     c.add_argument("--stage", default="dev", help="stage used for physical names in messages")
     c.add_argument("--exclude", action="append", default=[], help="glob of directories to skip")
     c.add_argument("--no-cache", action="store_true",
@@ -174,6 +176,23 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         print(f"sst-lsp: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
+    from sst_lsp.settings import stage_name_problem
+
+    problem = stage_name_problem(args.stage)
+    if problem is not None:
+        print(f"sst-lsp: error: {problem}", file=sys.stderr)
+        return 2
+    if args.baseline_required and (not args.baseline or args.baseline.strip() in ("off", "none")):
+        print("sst-lsp: error: --baseline-required needs --baseline git:REF, assembly:PATH or stage:NAME",
+              file=sys.stderr)
+        return 2
+    if args.baseline:
+        from sst_lsp.baseline import parse_spec
+
+        spec = parse_spec(args.baseline)
+        if isinstance(spec, str):  # A malformed spec is a usage error, required or not.
+            print(f"sst-lsp: error: {spec}", file=sys.stderr)
+            return 2
     res = run_check(paths, baseline=args.baseline, stage=args.stage, exclude=args.exclude,
                     use_cache=not args.no_cache)
     if args.format == "json":
@@ -188,6 +207,13 @@ def _check(args: argparse.Namespace) -> int:
         print(render_stats(res), file=sys.stderr)
     if res.apps == 0:
         print("note: no SST app found (looked for sst.json and sst.config.ts/js/mjs)", file=sys.stderr)
+    if args.baseline_required and res.baseline_problems:
+        for p in res.baseline_problems:
+            print(f"sst-lsp: error: baseline {args.baseline} cannot be loaded: {p}", file=sys.stderr)
+        hint = ("; a shallow CI clone needs the history the ref names (e.g. `fetch-depth: 0`)"
+                if args.baseline.strip().startswith("git") else "")
+        print(f"sst-lsp: error: stateful changes were not checked (--baseline-required){hint}", file=sys.stderr)
+        return 2
     return 1 if res.errors else 0
 
 

@@ -31,6 +31,32 @@ SynthMode = Literal["embedded", "project"]
 #: Spellings accepted for a severity besides the canonical ones.
 SEVERITY_ALIASES = {"warn": "warning", "info": "information", "none": "off", "disabled": "off"}
 
+#: CloudFormation's longest stack name; a stage name is part of every stack name.
+STACK_NAME_MAX = 128
+
+
+def stage_name_problem(stage: str) -> str | None:
+    """Why `stage` is not a valid stage name, or None: the one rule for the `sst.stage`
+    setting and every CLI `--stage` (SST names stacks `{stage}-{app}-{stack}`, and
+    CloudFormation allows letters, digits and hyphens, starting with a letter)."""
+    if not stage:
+        return "The stage name is empty"
+    if not (stage[0].isascii() and stage[0].isalpha()) or not all(
+        c.isascii() and (c.isalnum() or c == "-") for c in stage
+    ):
+        return f"Invalid stage name '{stage}': use letters, digits and hyphens, starting with a letter"
+    if len(stage) > STACK_NAME_MAX:
+        return f"Invalid stage name '{stage}': longer than {STACK_NAME_MAX} characters"
+    return None
+
+
+def _valid_stage_setting(_: object, __: object, value: str) -> None:
+    # Empty means "the app's .sst/stage, else dev".
+    if value:
+        problem = stage_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+
 
 @attrs.define(frozen=True)
 class SynthSettings:
@@ -82,8 +108,9 @@ class InlayHintSettings:
 class Settings:
     """The whole `sst` section."""
 
-    stage: str = ""
-    """The stage for physical names in hovers and lenses; empty: `.sst/stage`, else the default."""
+    stage: str = attrs.field(default="", validator=_valid_stage_setting)
+    """The stage for physical names in hovers and lenses; empty: `.sst/stage`, else the default.
+    Letters, digits and hyphens, starting with a letter (`stage_name_problem`)."""
 
     baseline: str = "git:HEAD"
     """Where stateful constructs are compared from: `git:REF`, `assembly:PATH`, `stage:NAME` or
@@ -391,4 +418,5 @@ __all__ = [
     "SynthSettings",
     "parse_settings",
     "split_initialization_options",
+    "stage_name_problem",
 ]

@@ -160,5 +160,6 @@ def test_no_traceback_on_bad_input_in_a_subprocess(tmp_path: Path) -> None:
     assert {(i["path"], i["code"]) for i in json.loads(proc.stdout)} == {
         ("a/sst.json", "config-invalid"),
         ("b/sst.config.ts", "config-invalid"),
+        ("b/sst.config.ts", "syntax-error"),
         ("c/sst.json", "config-invalid"),
     }

@@ -17,7 +17,7 @@ from sst_lsp.model.types import Finding
 log = logging.getLogger(__name__)
 
 #: Analyzer modules, in the order their findings are reported.
-ANALYZER_MODULES = ("handlers", "structure", "stateful", "links")
+ANALYZER_MODULES = ("handlers", "structure", "stateful", "links", "syntax")
 #: Analyzers that report nothing without a baseline: not even imported then (start-up time).
 NEEDS_BASELINE = frozenset({"stateful"})
 
@@ -40,12 +40,22 @@ def all_codes() -> dict[str, CodeInfo]:
     return codes
 
 
+class Cancelled(Exception):
+    """Raised by `run_all` when its `cancelled()` says the run is no longer wanted."""
+
+
 def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Finding]:
-    """Runs every analyzer (or those named in `only`) and returns their findings, sorted."""
+    """Runs every analyzer (or those named in `only`) and returns their findings, sorted.
+
+    `ctx.cancelled` is asked between analyzers (a newer revision makes this run's findings
+    stale: the server stops it rather than finish work it would drop); `Cancelled` is raised
+    then."""
     wanted = set(only) if only is not None else None
     has_baseline = ctx.baseline is not None or any(b is not None for b in ctx.baselines.values())
     out: list[Finding] = []
     for name in ANALYZER_MODULES:
+        if ctx.cancelled is not None and ctx.cancelled():
+            raise Cancelled
         if wanted is not None and name not in wanted:
             continue
         if name in NEEDS_BASELINE and not has_baseline:
@@ -59,4 +69,4 @@ def run_all(ctx: AnalysisContext, only: Iterable[str] | None = None) -> list[Fin
     return out
 
 
-__all__ = ["AnalysisContext", "CodeInfo", "all_codes", "run_all"]
+__all__ = ["AnalysisContext", "Cancelled", "CodeInfo", "all_codes", "run_all"]

@@ -35,6 +35,9 @@ class AnalysisContext:
     baseline: Baseline | None = None
     #: Per-app baselines when they differ by app (git baseline of an app in a subfolder).
     baselines: dict[object, Baseline | None] = field(default_factory=dict)
+    #: Asked between analyzers: True when the run's findings are no longer wanted (a newer
+    #: revision arrived), which stops it (`run_all` raises `Cancelled`).
+    cancelled: Callable[[], bool] | None = None
 
 
 Analyzer = Callable[[AnalysisContext], Iterable[Finding]]

@@ -162,7 +162,7 @@ def _routes(app: App) -> Iterator[Finding]:
             yield _finding(rk.path, rk.range, "route-invalid", problem)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1 << 18)
 def route_problem(key: str, kind: str) -> str | None:
     """Why `key` is not a valid route of a `kind` construct, or None when it is valid.
 

@@ -10,21 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-STACK_NAME_MAX = 128
+from sst_lsp.settings import STACK_NAME_MAX, stage_name_problem
+
+# The stage rule lives with the settings: the editor's `sst.stage` and the CLI's `--stage` share it.
+__all__ = ["STACK_NAME_MAX", "stage_name_problem"]
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 
 DEFAULT_PROTECTED_STAGES: tuple[str, ...] = ("prod", "production")
-
-
-def stage_name_problem(stage: str) -> str | None:
-    """Why ``stage`` is not a valid stage name, or None."""
-    if not stage:
-        return "The stage name is empty"
-    if not _NAME.match(stage):
-        return f"Invalid stage name '{stage}': use letters, digits and hyphens, starting with a letter"
-    if len(stage) > STACK_NAME_MAX:
-        return f"Invalid stage name '{stage}': longer than {STACK_NAME_MAX} characters"
-    return None
 
 
 def stack_name_problem(name: str) -> str | None:

@@ -10,18 +10,19 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sst_lsp.ide.lookup import apps_of
 from sst_lsp.ide.naming import app_name
-from sst_lsp.ide.targets import relative, site_for
+from sst_lsp.ide.targets import relative, target_location
 from sst_lsp.ide.types import Link, Symbol
 from sst_lsp.model.types import App, AppSnapshot, Construct, FileFacts, HandlerRef, RouteKey, StackDef
-from sst_lsp.syntax.text import TextRange
+from sst_lsp.syntax.text import Pos, TextRange
 
 if TYPE_CHECKING:
-    from sst_lsp.model.resolve import HandlerResolver
+    from sst_lsp.model.resolve import HandlerResolver, Resolution
 
 _KIND_ORDER = {"stack": 0, "construct": 1, "route": 2, "function": 3, "file": 4}
 
@@ -29,18 +30,37 @@ _KIND_ORDER = {"stack": 0, "construct": 1, "route": 2, "function": 3, "file": 4}
 # ----------------------------------------------------------------------------------------------
 # Document symbols.
 def document_symbols(snap: AppSnapshot, path: Path) -> list[Symbol] | None:
-    """The outline of `path`, or None when it holds no stacks or constructs."""
+    """The outline of `path`, or None when it holds no stacks or constructs.
+
+    Proportional to the file's facts: routes and handlers are grouped by construct id once (a
+    generated stack file has hundreds of thousands), never searched per construct or route."""
     facts = snap.facts.get(path)
     if facts is None:
         return None
     app_ids = _stack_ids(snap, path)
-    construct_syms = {id(c): _construct_symbol(facts, c) for c in facts.constructs}
+    routes_of: dict[str | None, list[RouteKey]] = {}
+    for rk in facts.routes:
+        routes_of.setdefault(rk.construct_id, []).append(rk)
+    handlers_of: dict[str | None, list[HandlerRef]] = {}
+    for h in facts.handlers:
+        handlers_of.setdefault(h.construct_id, []).append(h)
+    id_count: dict[str, int] = {}
+    for c in facts.constructs:
+        id_count[c.id] = id_count.get(c.id, 0) + 1
+    construct_syms = {
+        id(c): _construct_symbol(facts, c, routes_of.get(c.id, []), handlers_of.get(c.id, []),
+                                 unique=id_count[c.id] == 1)
+        for c in facts.constructs
+    }
+    by_stack: dict[str | None, list[Construct]] = {}
+    for c in facts.constructs:
+        by_stack.setdefault(c.stack, []).append(c)
     top: list[Symbol] = []
     placed: set[int] = set()
     for sd in facts.stacks:
         children = []
-        for c in facts.constructs:
-            if c.stack == sd.name and sd.range.contains_range(c.range) and id(c) not in placed:
+        for c in by_stack.get(sd.name, ()):
+            if sd.range.contains_range(c.range) and id(c) not in placed:
                 children.append(construct_syms[id(c)])
                 placed.add(id(c))
         ids = app_ids.get(sd.name, [])
@@ -62,30 +82,39 @@ def _stack_ids(snap: AppSnapshot, path: Path) -> dict[str, list[str]]:
     return out
 
 
-def _construct_symbol(facts: FileFacts, c: Construct) -> Symbol:
+def _construct_symbol(facts: FileFacts, c: Construct, routes: list[RouteKey], handlers: list[HandlerRef],
+                      unique: bool = False) -> Symbol:
+    """The symbol of `c`, its routes (each with the handler string after its key) and other
+    functions as children; `routes` and `handlers` are those with `c`'s id (all of them `c`'s
+    own when `unique`: no other construct of the file has that id)."""
+    if not unique:
+        routes = [rk for rk in routes if c.range.contains_range(rk.range)]
+        handlers = [h for h in handlers if c.range.contains_range(h.range)]
+    mine = handlers
+    # Per route key, the construct's handlers of that route in document order: a route's
+    # handler is the first one after its key.
+    by_route: dict[str | None, list[HandlerRef]] = {}
+    for ref in sorted(mine, key=_start):
+        by_route.setdefault(ref.route, []).append(ref)
     children: list[Symbol] = []
     route_handlers: set[int] = set()
-    for rk in facts.routes:
-        if rk.construct_id == c.id and c.range.contains_range(rk.range):
-            h = _handler_of_route(facts, c, rk)
-            if h is not None:
-                route_handlers.add(id(h))
-            rng = TextRange(rk.range.start, h.range.end) if h is not None else rk.range
-            children.append(Symbol(rk.key, "route", h.handler if h else None, facts.path, rng, rk.range))
-    for h in facts.handlers:
-        if id(h) in route_handlers or h.construct_id != c.id or not c.range.contains_range(h.range):
+    for rk in routes:
+        cands = by_route.get(rk.key, [])
+        i = bisect.bisect_left(cands, rk.range.end, key=_start)
+        h: HandlerRef | None = cands[i] if i < len(cands) else None
+        if h is not None:
+            route_handlers.add(id(h))
+        rng = TextRange(rk.range.start, h.range.end) if h is not None else rk.range
+        children.append(Symbol(rk.key, "route", h.handler if h else None, facts.path, rng, rk.range))
+    for h in mine:
+        if id(h) in route_handlers:
             continue
         children.append(Symbol(h.position, "function", h.handler, facts.path, h.range, h.range))
     return Symbol(c.id, "construct", c.kind, facts.path, c.range, c.id_range, _sorted(children))
 
 
-def _handler_of_route(facts: FileFacts, c: Construct, rk: RouteKey) -> HandlerRef | None:
-    best: HandlerRef | None = None
-    for h in facts.handlers:
-        if (h.construct_id == c.id and h.route == rk.key and h.range.start >= rk.range.end
-                and (best is None or h.range.start < best.range.start)):
-            best = h
-    return best
+def _start(h: HandlerRef) -> Pos:
+    return h.range.start
 
 
 def _sorted(symbols: list[Symbol]) -> list[Symbol]:
@@ -136,15 +165,33 @@ def document_links(snap: AppSnapshot, resolver: HandlerResolver, path: Path) -> 
     """A link on each handler string of `path` that leads to a file."""
     links: dict[TextRange, Link] = {}
     for app in apps_of(snap, path):
+        # A generated stack file has thousands of handler strings naming a few files: each
+        # resolution's target and tooltip is computed once per request.
+        done: dict[int, tuple[Path, TextRange | None, str] | None] = {}
+        seen_path: Path | None = None  # The handlers of one file share one Path object.
         for ref in app.handlers:
-            if ref.path != path or ref.range in links:
+            if ref.path is not seen_path:
+                if ref.path != path:
+                    continue
+                seen_path = ref.path
+            if ref.range in links:
                 continue
-            site = site_for(snap, resolver, app, ref)
-            if site is None or site.target is None:
-                continue
-            found = site.res.status != "export-missing"
-            tooltip = relative(site.target.path, app.root)
-            if found and site.res.export:
-                tooltip += f" ({site.res.export})"
-            links[ref.range] = Link(ref.range, site.target.path, site.target.range if found else None, tooltip)
+            res = resolver.resolve(app, ref)
+            if id(res) in done:
+                got = done[id(res)]
+            else:
+                got = done[id(res)] = _link_target(resolver, app, res)
+            if got is not None:
+                links[ref.range] = Link(ref.range, got[0], got[1], got[2])
     return sorted(links.values(), key=lambda link: link.range.start)
+
+
+def _link_target(resolver: HandlerResolver, app: App, res: Resolution) -> tuple[Path, TextRange | None, str] | None:
+    target = target_location(resolver, res)
+    if target is None:
+        return None
+    found = res.status != "export-missing"
+    tooltip = relative(target.path, app.root)
+    if found and res.export:
+        tooltip += f" ({res.export})"
+    return target.path, target.range if found else None, tooltip

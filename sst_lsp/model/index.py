@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import stat
 import threading
 from collections.abc import Iterable
 from operator import attrgetter
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot, config_name_errors, discover_apps, read_sst_json
-from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.files import MAX_FILE_BYTES, SKIP_DIRS, FileSource
 from sst_lsp.model.modules import Program, resolve_import
+from sst_lsp.model.recover import keep_good_facts
 from sst_lsp.model.types import (
     APP_TOKEN,
     App,
@@ -77,8 +79,15 @@ class WorkspaceIndex:
         self.exclude: tuple[str, ...] = tuple(exclude)
         self.revision = 0
         self.resolver = HandlerResolver(self.fs)
+        # Two locks: `_lock` serialises the derived state (parses, facts, apps, snapshots: a
+        # large file takes seconds), `_inputs` guards the inputs and the revision only, so an
+        # edit arriving on the event loop never waits for a snapshot being built.
         self._lock = threading.RLock()
+        self._inputs = threading.Lock()
         self._app_roots: list[AppRoot] | None = None
+        #: Bumped whenever the app roots must be rediscovered (a discovery in flight when it
+        #: moves does not store its stale answer).
+        self._roots_gen = 0
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
         # Per file whose facts read other files: (texts read, folders listed, disk epoch).
@@ -93,25 +102,40 @@ class WorkspaceIndex:
         self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
+        # Per file: the text and facts of its last version without syntax errors (see
+        # model/recover.py: a file that does not parse keeps them for its unchanged lines).
+        self._good: dict[Path, tuple[str, FileFacts]] = {}
+        # Per file: (its facts, the good facts, their merge) for the last merge made.
+        self._recovered: dict[Path, tuple[FileFacts, FileFacts, FileFacts]] = {}
+        # Imported files already logged as left out (unreadable, too large, gone).
+        self._skipped_logged: set[Path] = set()
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
         self._snapshot: AppSnapshot | None = None
         #: Facts remembered across runs, consulted for files without an open buffer (None: off).
         self.store: FactStore | None = None
         self._stored: dict[Path, FileFacts] = {}
+        #: The newest snapshot built, even if the revision moved since (`latest_snapshot`).
+        self._last_snapshot: AppSnapshot | None = None
+        # The revision `_program` and `_dep_texts` belong to: inputs change under `_inputs`
+        # only, so derived state is reset lazily, under `_lock`, by the next build.
+        self._derived_rev = -1
 
     # ------------------------------------------------------------------------------------------
     # Inputs.
     def set_roots(self, roots: Iterable[Path], exclude: Iterable[str] | None = None) -> None:
-        with self._lock:
+        with self._inputs:
             self.roots = [Path(r) for r in roots]
             if exclude is not None:
                 self.exclude = tuple(exclude)
-            self._app_roots = None
+            self._forget_roots()
             self._bump()
 
     def set_text(self, path: Path, text: str | None) -> None:
-        """An open buffer's text (None: the buffer closed, read the disk again)."""
-        with self._lock:
+        """An open buffer's text (None: the buffer closed, read the disk again).
+
+        Never waits for a snapshot being built: that build reads the texts it started with or
+        this one, and is stale either way (its revision is older than this edit's)."""
+        with self._inputs:
             if text is None or path not in self._facts:
                 # A buffer of a file not seen before (maybe not on disk), or one going away:
                 # imports may resolve differently now.
@@ -122,7 +146,7 @@ class WorkspaceIndex:
 
     def file_changed(self, path: Path) -> None:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
-        with self._lock:
+        with self._inputs:
             self.fs.invalidate(path)
             self._disk_epoch += 1
             self._resolutions.clear()
@@ -130,30 +154,38 @@ class WorkspaceIndex:
 
     def _changed(self, path: Path) -> None:
         # The cached facts stay: `facts()` compares texts, and when the new text yields equal
-        # facts it keeps the old object, so the apps built from it stay valid.
+        # facts it keeps the old object, so the apps built from it stay valid. The resolver
+        # and the file source have locks of their own.
         self.resolver.invalidate(path)
         self._stored.pop(path, None)
+        self._skipped_logged.discard(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
-            self._app_roots = None
+            self._forget_roots()
         self._bump()
+
+    def _forget_roots(self) -> None:
+        self._app_roots = None
+        self._roots_gen += 1
 
     def _bump(self) -> None:
         self.revision += 1
-        self._snapshot = None
-        self._program = None
-        self._dep_texts.clear()
 
     # ------------------------------------------------------------------------------------------
     # Derived state.
     def app_roots(self) -> list[AppRoot]:
         with self._lock:
-            if self._app_roots is None:
+            got = self._app_roots
+            if got is None:
+                gen, roots, exclude = self._roots_gen, list(self.roots), self.exclude
                 found: dict[Path, AppRoot] = {}
-                for r in self.roots:
-                    for a in discover_apps(r, self.exclude):
+                for r in roots:
+                    for a in discover_apps(r, exclude):
                         found.setdefault(a.root, a)
-                self._app_roots = sorted(found.values(), key=lambda a: str(a.root))
-            return self._app_roots
+                got = sorted(found.values(), key=lambda a: str(a.root))
+                with self._inputs:
+                    if self._roots_gen == gen:
+                        self._app_roots = got
+            return got
 
     def parsed(self, path: Path) -> ParsedFile | None:
         """The parse of a file's current text (None if it is not a parseable text file)."""
@@ -192,6 +224,11 @@ class WorkspaceIndex:
         if text is None:
             return None
         with self._lock:
+            if self._derived_rev != self.revision:
+                # A new revision: modules and dependency texts are read afresh.
+                self._derived_rev = self.revision
+                self._program = None
+                self._dep_texts.clear()
             cached = self._facts.get(path)
             if cached is not None and cached[0] == text and self._deps_hold(path):
                 return cached[1]
@@ -218,6 +255,8 @@ class WorkspaceIndex:
                 memo.clear()
                 facts = FileFacts(path=path, lang=pf.lang)
                 failed = True
+            if not facts.syntax_errors:
+                self._good[path] = (text, facts)
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
@@ -261,11 +300,50 @@ class WorkspaceIndex:
         with self._lock:
             return sorted(p for p, (texts, _dirs, _e) in self._deps.items() if any(q == path for q, _t in texts))
 
-    def snapshot(self) -> AppSnapshot:
-        """An immutable view of every app at the current revision."""
+    def model_facts(self, path: Path) -> FileFacts | None:
+        """The facts the app model uses: `facts()`, except for a file with syntax errors whose
+        earlier version parsed, whose facts are then kept for the lines the edit left alone
+        (model/recover.py)."""
+        facts = self.facts(path)
+        if facts is None or not facts.syntax_errors:
+            return facts
         with self._lock:
-            if self._snapshot is not None:
-                return self._snapshot
+            good = self._good.get(path)
+            if good is None:
+                return facts
+            text = self._facts[path][0]
+            got = self._recovered.get(path)
+            if got is not None and got[0] is facts and got[1] is good[1]:
+                return got[2]
+            try:
+                merged = keep_good_facts(good[0], good[1], text, facts)
+            except Exception:  # A bug here must not cost the file's (new) facts.
+                log.exception("keeping the last good facts of %s failed", path)
+                return facts
+            if got is not None and got[2] == merged:
+                merged = got[2]  # Keep identity: apps built from it stay valid.
+            self._recovered[path] = (facts, good[1], merged)
+            return merged
+
+    def snapshot(self, wait: float | None = None) -> AppSnapshot:
+        """An immutable view of every app at the current revision.
+
+        With `wait` (seconds), a caller that would wait longer for another thread's build gets
+        the newest snapshot already built instead (requests answer at once, from facts at most
+        a few keystrokes old; rust-analyzer's editor stays "partially available" the same way).
+        """
+        snap = self._snapshot
+        if snap is not None and snap.revision == self.revision:
+            return snap
+        if wait is not None and self._last_snapshot is not None:
+            if not self._lock.acquire(timeout=wait):
+                return self._last_snapshot
+            self._lock.release()
+        with self._lock:
+            snap = self._snapshot
+            rev = self.revision
+            if snap is not None and snap.revision == rev:
+                return snap
             apps: list[App] = []
             all_facts: dict[Path, FileFacts] = {}
             for ar in self.app_roots():
@@ -276,8 +354,16 @@ class WorkspaceIndex:
                     continue
                 apps.append(app)
                 all_facts.update(facts)
-            self._snapshot = AppSnapshot(self.revision, tuple(apps), all_facts)
-            return self._snapshot
+            snap = AppSnapshot(rev, tuple(apps), all_facts)
+            with self._inputs:
+                self._last_snapshot = snap
+                if self.revision == rev:
+                    self._snapshot = snap
+            return snap
+
+    def latest_snapshot(self) -> AppSnapshot | None:
+        """The newest snapshot built (possibly of an older revision), without building one."""
+        return self._last_snapshot
 
     # ------------------------------------------------------------------------------------------
     # App assembly.
@@ -292,7 +378,7 @@ class WorkspaceIndex:
             name, region, entry = cfg.name, cfg.region, cfg.entry
             errors.extend(cfg.errors)
         else:
-            config_facts = self.facts(ar.config_path)
+            config_facts = self.model_facts(ar.config_path)
             entry = ar.config_path
             if config_facts is None:
                 errors.append(ConfigError(ar.config_path, _zero(), f"{ar.config_path.name} cannot be read"))
@@ -320,7 +406,7 @@ class WorkspaceIndex:
             for p in self._stack_dir_files(ar.root, entry):
                 if p in facts:
                     continue
-                f = self.facts(p)
+                f = self.model_facts(p)
                 if f is not None and f.stacks:
                     facts[p] = f
                     loose.append(p)
@@ -345,6 +431,13 @@ class WorkspaceIndex:
         if got is False:
             got = self._resolutions[key] = resolve_import(self.fs, importer, spec)
         return got  # type: ignore[return-value]
+
+    def _skipped(self, path: Path) -> None:
+        """Logs once per file (until it changes) that an imported file was left out."""
+        if path in self._skipped_logged or path in self.fs.overlay_paths():
+            return
+        self._skipped_logged.add(path)
+        log.warning("%s is left out of the app: %s", path, unreadable_reason(path))
 
     def _stack_dir_files(self, root: Path, entry: Path | None) -> list[Path]:
         """JS/TS files of the app's stack folders (`stacks/`, and the entry's own folder when it
@@ -378,8 +471,9 @@ class WorkspaceIndex:
         seen = {entry}
         while queue and len(files) < MAX_APP_FILES:
             p = queue.pop(0)
-            f = self.facts(p)
+            f = self.model_facts(p)
             if f is None:
+                self._skipped(p)
                 continue
             files.append(p)
             facts[p] = f
@@ -389,6 +483,23 @@ class WorkspaceIndex:
                     seen.add(target)
                     queue.append(target)
         return files, facts
+
+
+def unreadable_reason(path: Path) -> str:
+    """Why a source file of an app yields no facts (for the log line that says so)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "it was deleted (or is a dangling symlink)"
+    except OSError as e:
+        return f"it cannot be read ({e.strerror or e})"
+    if not stat.S_ISREG(st.st_mode):
+        return "it is not a regular file"
+    if st.st_size > MAX_FILE_BYTES:
+        return f"it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"
+    if not os.access(path, os.R_OK):
+        return "it cannot be read (permission denied)"
+    return "it is not text (binary content)"
 
 
 def _is_test_file(name: str) -> bool:

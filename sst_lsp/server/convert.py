@@ -126,6 +126,23 @@ def from_lsp_range(li: LineIndex, rng: types.Range, encoding: str = "utf-16") ->
     return TextRange(from_lsp_position(li, rng.start, encoding), from_lsp_position(li, rng.end, encoding))
 
 
+def _clamp(li: LineIndex, pos: Pos) -> Pos:
+    """`pos`, or the nearest position inside the text (end of its line, end of the text)."""
+    lines = li.lines
+    if pos.line >= len(lines):
+        return Pos(len(lines) - 1, len(lines[-1]))
+    if pos.line < 0:
+        return Pos(0, 0)
+    line = lines[pos.line]
+    # A "\r" before the "\n" is the line ending (CRLF), not a column a client can name.
+    n = len(line) - 1 if line.endswith("\r") else len(line)
+    if pos.col > n:
+        return Pos(pos.line, n)
+    if pos.col < 0:
+        return Pos(pos.line, 0)
+    return pos
+
+
 class Converter:
     """Converts for one client (its encoding) against the current texts.
 
@@ -143,6 +160,7 @@ class Converter:
         self.uri_of = uri_of
         self.encoding = encoding
         self._cache: dict[Path, tuple[str, LineIndex]] = {}
+        self._ascii_cache: dict[Path, tuple[LineIndex, bool]] = {}
         self._lock = threading.Lock()
 
     def line_index(self, path: Path, text: str | None = None) -> LineIndex:
@@ -160,12 +178,36 @@ class Converter:
         with self._lock:
             self._cache.pop(path, None)
 
-    # Model -> LSP.
+    # Model -> LSP. Positions are clamped into the current text: an answer computed from facts
+    # a keystroke old (a request served while the analysis of the newest text runs) must still
+    # name a place inside the document.
     def position(self, path: Path, pos: Pos) -> types.Position:
-        return to_lsp_position(self.line_index(path), pos, self.encoding)
+        li = self.line_index(path)
+        return to_lsp_position(li, _clamp(li, pos), self.encoding)
 
     def range(self, path: Path, rng: TextRange) -> types.Range:
-        return to_lsp_range(self.line_index(path), rng, self.encoding)
+        li = self.line_index(path)
+        return self._range(li, self._ascii(path, li), rng)
+
+    def _range(self, li: LineIndex, ascii_text: bool, rng: TextRange) -> types.Range:
+        start, end = _clamp(li, rng.start), _clamp(li, rng.end)
+        if (end.line, end.col) < (start.line, start.col):
+            end = start
+        if ascii_text:
+            # Every unit is one character: no per-line conversion (a generated stack file's
+            # outline has hundreds of thousands of ranges).
+            return types.Range(start=types.Position(line=start.line, character=start.col),
+                               end=types.Position(line=end.line, character=end.col))
+        return types.Range(start=to_lsp_position(li, start, self.encoding),
+                           end=to_lsp_position(li, end, self.encoding))
+
+    def _ascii(self, path: Path, li: LineIndex) -> bool:
+        got = self._ascii_cache.get(path)
+        if got is not None and got[0] is li:
+            return got[1]
+        value = li.text.isascii()
+        self._ascii_cache[path] = (li, value)
+        return value
 
     def location(self, path: Path, rng: TextRange) -> types.Location:
         return types.Location(uri=self.uri_of(path), range=self.range(path, rng))
@@ -221,13 +263,24 @@ class Converter:
         return types.TextEdit(range=self.range(path, e.range), new_text=e.new_text)
 
     def document_symbol(self, s: Any) -> types.DocumentSymbol:
+        li = self.line_index(s.path)
+        return self._document_symbol(s, s.path, li, self._ascii(s.path, li))
+
+    def _document_symbol(self, s: Any, path: Path, li: LineIndex, ascii_text: bool) -> types.DocumentSymbol:
+        # One line index for the whole tree: a generated stack file's outline has hundreds of
+        # thousands of symbols, and a lookup by Path per range costs more than the range.
+        if s.path is not path:
+            if s.path != path:
+                li = self.line_index(s.path)
+                ascii_text = self._ascii(s.path, li)
+            path = s.path  # Children share their parent's Path object: `is` from here on.
         return types.DocumentSymbol(
             name=s.name or "?",
             kind=_SYMBOL_KIND.get(s.kind, types.SymbolKind.Object),
             detail=s.detail,
-            range=self.range(s.path, s.range),
-            selection_range=self.range(s.path, s.selection_range),
-            children=[self.document_symbol(c) for c in s.children] or None,
+            range=self._range(li, ascii_text, s.range),
+            selection_range=self._range(li, ascii_text, s.selection_range),
+            children=[self._document_symbol(c, path, li, ascii_text) for c in s.children] or None,
         )
 
     def symbol_information(self, s: Any, container: str | None = None) -> list[types.SymbolInformation]:
@@ -253,14 +306,28 @@ class Converter:
         )
 
     def document_link(self, path: Path, link: Any, tooltip: bool = True) -> types.DocumentLink:
-        target = self.uri_of(link.target)
-        if link.target_range is not None:
-            # VS Code opens `file:///x.ts#L12,5` at line 12, column 5 (1-based); others ignore it.
-            p = self.position(link.target, link.target_range.start)
-            target += f"#L{p.line + 1},{p.character + 1}"
-        return types.DocumentLink(
-            range=self.range(path, link.range), target=target, tooltip=link.tooltip if tooltip else None
-        )
+        return self.document_links(path, [link], tooltip)[0]
+
+    def document_links(self, path: Path, links: Iterable[Any], tooltip: bool = True) -> list[types.DocumentLink]:
+        """The links of one document; each target (a handful of files, thousands of links) is
+        converted once."""
+        li = self.line_index(path)
+        ascii_text = self._ascii(path, li)
+        targets: dict[tuple[Path, Any], str] = {}
+        out: list[types.DocumentLink] = []
+        for link in links:
+            key = (link.target, link.target_range)
+            target = targets.get(key)
+            if target is None:
+                target = self.uri_of(link.target)
+                if link.target_range is not None:
+                    # VS Code opens `file:///x.ts#L12,5` at line 12, column 5 (1-based); others ignore it.
+                    p = self.position(link.target, link.target_range.start)
+                    target += f"#L{p.line + 1},{p.character + 1}"
+                targets[key] = target
+            out.append(types.DocumentLink(range=self._range(li, ascii_text, link.range), target=target,
+                                          tooltip=link.tooltip if tooltip else None))
+        return out
 
     def json_argument(self, path: Path, value: Any) -> Any:
         """Command arguments from ide/ (plain data with code-point columns) for the client:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from sst_lsp.analyzers import AnalysisContext, run_all
+from sst_lsp.analyzers import AnalysisContext, Cancelled, run_all
 from sst_lsp.model.discover import AppRoot, read_sst_json
 from sst_lsp.model.index import WorkspaceIndex, resolve_import
 from sst_lsp.model.types import App, AppSnapshot, Finding
@@ -54,6 +54,8 @@ class BaselineCache:
         self.ls = ls
         self._cache: dict[tuple[str, tuple[Path, ...]], tuple[Any, dict[Any, Any]]] = {}
         self._states: Any = None  # sst_lsp.baseline.BaselineCache: git states per commit, ...
+        #: Baseline settings already warned about (one message per value, not per keystroke).
+        self._warned: set[str] = set()
 
     def clear(self, stages: bool = False) -> None:
         self._cache.clear()
@@ -85,16 +87,51 @@ class BaselineCache:
             )
             for n in notes:
                 log.info("baseline %s: %s", setting, n)
-        except Exception:
+        except Exception as e:
             log.exception("loading the baseline %s failed; stateful checks are skipped", setting)
-            base, baselines = None, {}
+            base, baselines, notes = None, {}, [f"loading it failed: {e.__class__.__name__}: {e}"]
+        missing = [r for r, b in baselines.items() if b is None and _has_stacks(snap, r)]
+        # The default baseline in a folder without git is no mistake of the user's: logged only.
+        worth = [n for n in notes if not (setting.strip() == "git:HEAD" and "not in a git repository" in n)]
+        if worth and (missing or not baselines):
+            self._warn(setting, worth)
         self._cache[key] = (base, baselines)
         return base, baselines
+
+    def _warn(self, setting: str, notes: list[str]) -> None:
+        """One warning per baseline setting that cannot be loaded: without it the
+        stateful-change warnings are silently off."""
+        if setting in self._warned:
+            return
+        self._warned.add(setting)
+        shown = "; ".join(notes[:2]) + (f"; and {len(notes) - 2} more (see the log)" if len(notes) > 2 else "")
+        log.warning("baseline %s cannot be loaded: %s", setting, "; ".join(notes))
+        params = types.ShowMessageParams(
+            type=types.MessageType.Warning,
+            message=f"sst-lsp: stateful-change warnings are off: the baseline \"{setting}\" (sst.baseline) "
+                    f"cannot be loaded. {shown}",
+        )
+        loop = self.ls.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None or loop is None:
+            self.ls.window_show_message(params)
+        else:
+            # Called from the analysis thread: the message is sent from the event loop.
+            loop.call_soon_threadsafe(self.ls.window_show_message, params)
+
+
+def _has_stacks(snap: AppSnapshot, root: Path) -> bool:
+    """False for apps a baseline never covers (v3 deploys through Pulumi: no stacks)."""
+    app = next((a for a in snap.apps if a.root == root), None)
+    return app is not None and app.generation != "v3"
 
 
 def analyze(
     ls: SstLanguageServer, snap: AppSnapshot, resolver: HandlerResolver, index: WorkspaceIndex,
-    baselines: BaselineCache,
+    baselines: BaselineCache, cancelled: Callable[[], bool] | None = None,
 ) -> list[Finding]:
     """Every finding of the snapshot. Apps are grouped by (stage, baseline) since both come
     from per-folder settings and per-app `.sst/stage` files."""
@@ -106,7 +143,8 @@ def analyze(
     for (stage, baseline), apps in groups.items():
         sub = snap if len(groups) == 1 else dataclasses.replace(snap, apps=tuple(apps))
         base, per_app = baselines.get(baseline, sub, index)
-        ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app)
+        ctx = AnalysisContext(snapshot=sub, resolver=resolver, stage=stage, baseline=base, baselines=per_app,
+                              cancelled=cancelled)
         out.extend(run_all(ctx))  # run_all guards each analyzer.
     return out
 
@@ -239,7 +277,8 @@ class DiagnosticsEngine:
             snap = idx.snapshot()
             if main and snap.revision != rev:
                 return None
-            findings = analyze(self.ls, snap, idx.resolver, idx, self.baselines)
+            findings = analyze(self.ls, snap, idx.resolver, idx, self.baselines,
+                               cancelled=(lambda: idx.revision != rev) if main else None)
             by_path: dict[Path, list[Finding]] = {}
             diags: dict[Path, list[types.Diagnostic]] = {}
             conv = self.ls.converter
@@ -252,6 +291,8 @@ class DiagnosticsEngine:
                 by_path.setdefault(f.path, []).append(f)
                 diags.setdefault(f.path, []).append(conv.diagnostic(f))
             return _Result(rev, gen, by_path, diags)
+        except Cancelled:
+            return None  # A newer revision arrived: its own run is scheduled.
         except Exception:
             log.exception("analysis failed; diagnostics are not updated")
             return None
@@ -318,22 +359,80 @@ def _disk_changed(index: WorkspaceIndex, path: Path) -> None:
         index.resolver.invalidate(None)
 
 
+def change_offset(text: str, pos: types.Position, encoding: str) -> int:
+    """The `str` offset of an LSP position in `text`, clamped into it.
+
+    Lines end at "\n" (a "\r" before it belongs to the line ending), as tree-sitter and
+    `LineIndex` count them; pygls' own document splits with `str.splitlines`, which also breaks
+    at form feeds, U+2028 and U+0085, so a client edit after one of those would land on
+    another line."""
+    i = 0
+    for _ in range(max(pos.line, 0)):
+        j = text.find("\n", i)
+        if j < 0:
+            return len(text)
+        i = j + 1
+    end = text.find("\n", i)
+    if end < 0:
+        end = len(text)
+    line = text[i:end]
+    line = line.removesuffix("\r")
+    col = max(pos.character, 0)
+    if encoding == "utf-32" or line.isascii():
+        return i + min(col, len(line))
+    units = 0
+    for k, ch in enumerate(line):
+        if units >= col:
+            return i + k
+        if encoding == "utf-8":
+            units += len(ch.encode("utf-8", errors="surrogatepass"))
+        else:
+            units += 2 if ord(ch) > 0xFFFF else 1
+    return i + len(line)
+
+
+def apply_changes(text: str, changes: Iterable[types.TextDocumentContentChangeEvent], encoding: str) -> str:
+    """`text` after a didChange's content changes, in order."""
+    for ch in changes:
+        rng = getattr(ch, "range", None)
+        if rng is None:
+            text = ch.text
+            continue
+        a = change_offset(text, rng.start, encoding)
+        b = change_offset(text, rng.end, encoding)
+        if b < a:
+            a, b = b, a
+        text = text[:a] + ch.text + text[b:]
+    return text
+
+
 def register(server: SstLanguageServer) -> None:
+    #: The texts of open documents by URI, as the client's edits made them (see `apply_changes`).
+    texts: dict[str, str] = {}
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_did_open(ls: SstLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         path = ls.path_of(params.text_document.uri)
         if path is None:
             return
         ls.diagnostics.opened(path, params.text_document.uri)
-        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        texts[params.text_document.uri] = params.text_document.text
+        ls.index.set_text(path, params.text_document.text)
         ls.diagnostics.schedule(path, immediate=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_did_change(ls: SstLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        path = ls.path_of(params.text_document.uri)
+        uri = params.text_document.uri
+        path = ls.path_of(uri)
         if path is None:
             return
-        ls.index.set_text(path, ls.workspace.get_text_document(params.text_document.uri).source)
+        text = texts.get(uri)
+        if text is None:  # A change without an open: pygls' copy is all there is.
+            text = ls.workspace.get_text_document(uri).source
+        else:
+            text = apply_changes(text, params.content_changes, ls.converter.encoding)
+        texts[uri] = text
+        ls.index.set_text(path, text)
         ls.diagnostics.schedule(path)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -352,6 +451,7 @@ def register(server: SstLanguageServer) -> None:
         path = ls.path_of(params.text_document.uri)
         if path is None:
             return
+        texts.pop(params.text_document.uri, None)
         ls.diagnostics.closed(path)
         ls.index.set_text(path, None)  # Back to the disk's text.
         ls.diagnostics.schedule(path, immediate=True)

@@ -111,10 +111,10 @@ def register(server: SstLanguageServer) -> None:
             return None
 
         def run() -> list[types.Location] | None:
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             conv = ls.converter
             got = mod.goto_definition(snap, ls.index.resolver, path, conv.pos(path, params.position))
-            return conv.locations(got) or None
+            return conv.locations(got or []) or None
 
         return await _guarded(ls, "definition", run, None)
 
@@ -126,12 +126,12 @@ def register(server: SstLanguageServer) -> None:
             return None
 
         def run() -> list[types.Location] | None:
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             conv = ls.converter
             got = mod.find_references(
                 snap, ls.index.resolver, path, conv.pos(path, params.position), params.context.include_declaration
             )
-            return conv.locations(got) or None
+            return conv.locations(got or []) or None
 
         return await _guarded(ls, "references", run, None)
 
@@ -145,7 +145,7 @@ def register(server: SstLanguageServer) -> None:
         markdown = not formats or types.MarkupKind.Markdown in formats
 
         def run() -> types.Hover | None:
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             conv = ls.converter
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
@@ -164,7 +164,7 @@ def register(server: SstLanguageServer) -> None:
         commit = bool(ls.client_supports("text_document.completion.completion_item.commit_characters_support", False))
 
         def run() -> types.CompletionList | None:
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             conv = ls.converter
             got = mod.complete(snap, ls.index.resolver, path, conv.pos(path, params.position))
             if got is None:
@@ -181,7 +181,7 @@ def register(server: SstLanguageServer) -> None:
             return None
 
         def run() -> list[types.CodeLens] | None:
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             conv = ls.converter
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
@@ -225,7 +225,7 @@ def register(server: SstLanguageServer) -> None:
             here = [f for f in findings if _overlaps(f, want)]
             if not here:
                 return None
-            snap = ls.index.snapshot()
+            snap = ls.request_snapshot()
             out: list[types.CodeAction] = []
             for a in mod.code_actions(snap, here, path, ls.index.fs):
                 action = _to_lsp_action(ls, path, a, params.context.diagnostics, can_create, doc_changes, versions)
@@ -247,7 +247,7 @@ def register(server: SstLanguageServer) -> None:
 
         def run() -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
             conv = ls.converter
-            got = mod.document_symbols(ls.index.snapshot(), path)
+            got = mod.document_symbols(ls.request_snapshot(), path)
             if not got:
                 return None
             if hierarchical:
@@ -266,7 +266,7 @@ def register(server: SstLanguageServer) -> None:
 
         def run() -> list[types.WorkspaceSymbol] | None:
             conv = ls.converter
-            got = mod.workspace_symbols(ls.index.snapshot(), params.query)
+            got = mod.workspace_symbols(ls.request_snapshot(), params.query)
             return [conv.workspace_symbol(s) for s in got] or None
 
         return await _guarded(ls, "workspace/symbol", run, None)
@@ -313,8 +313,8 @@ def register(server: SstLanguageServer) -> None:
 
         def run() -> list[types.DocumentLink] | None:
             conv = ls.converter
-            got = mod.document_links(ls.index.snapshot(), ls.index.resolver, path)
-            return [conv.document_link(path, link, tooltip) for link in got] or None
+            got = mod.document_links(ls.request_snapshot(), ls.index.resolver, path)
+            return conv.document_links(path, got, tooltip) or None
 
         return await _guarded(ls, "documentLink", run, None)
 

@@ -22,9 +22,11 @@ from typing import Any, ClassVar
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from sst_lsp import __version__
 from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.types import AppSnapshot
 from sst_lsp.server.config import SettingsStore
 from sst_lsp.server.convert import Converter, UriMap, encoding_of, uri_to_path
 from sst_lsp.settings import Settings
@@ -46,12 +48,38 @@ WATCHED_GLOBS = (
 #: Seconds requests wait for the client's answer to the first settings pull.
 SETTINGS_WAIT = 5.0
 
+#: Seconds a request waits for a snapshot another thread is building before it is answered
+#: from the newest snapshot already built (a large file's analysis takes seconds; a hover must
+#: not wait for it).
+REQUEST_WAIT = 0.05
+
+
+class SstProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that didChange leaves the text to sst-lsp.
+
+    pygls applies each change to its own copy of the document by `str.splitlines` lines, which
+    also end at form feeds, U+0085 and U+2028 (LSP lines end at "\n" and "\r\n"), in a
+    Python loop over every line (tens of milliseconds per keystroke in a 7 MB file); and when
+    that raises, the server's handler never sees the change, so its text drifts from the
+    client's for good. `documents.apply_changes` applies them instead; pygls' copy keeps the
+    version only."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        try:
+            self.workspace.get_text_document(params.text_document.uri).version = params.text_document.version
+        except Exception:  # A change before any open: the handler copes.
+            log.debug("didChange for %s: no pygls document", params.text_document.uri, exc_info=True)
+        if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield user_handler, (params,), None
+
 
 class SstLanguageServer(LanguageServer):
     """The language server: owns the index, the settings and the diagnostics engine."""
 
     def __init__(self) -> None:
-        super().__init__("sst-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("sst-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=SstProtocol)
         from sst_lsp.server.documents import DiagnosticsEngine
 
         self.index = WorkspaceIndex()
@@ -84,6 +112,11 @@ class SstLanguageServer(LanguageServer):
     def path_of(self, uri: str) -> Path | None:
         """The path of a client URI (remembering the client's spelling for replies)."""
         return self.uris.remember(uri)
+
+    def request_snapshot(self) -> AppSnapshot:
+        """The snapshot a request reads: the current one when it is built (or quick to get),
+        else the newest one built, so requests never wait for a long analysis."""
+        return self.index.snapshot(wait=REQUEST_WAIT)
 
     def settings_for(self, path: Path | None) -> Settings:
         return self.settings.for_path(path)

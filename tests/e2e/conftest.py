@@ -180,12 +180,17 @@ def replace_in_doc(
 ) -> str:
     """Sends an incremental change replacing the first `old` in `current`; returns the new text."""
     idx = current.index(old)
-    line = current.count("\n", 0, idx)
-    col = idx - (current.rfind("\n", 0, idx) + 1)
-    line_text = current.split("\n")[line]
     enc = client.encoding  # type: ignore[attr-defined]
-    start = types.Position(line=line, character=lsp_col(line_text, col, enc))
-    end = types.Position(line=line, character=lsp_col(line_text, col + len(old), enc))
+
+    def pos(offset: int) -> types.Position:
+        # `old` may span lines: the end is a position of its own line (LSP clamps a column
+        # past the line's end to the end, so it must not run on into the next line).
+        line = current.count("\n", 0, offset)
+        start = current.rfind("\n", 0, offset) + 1
+        col = offset - start
+        return types.Position(line=line, character=lsp_col(current.split("\n")[line], col, enc))
+
+    start, end = pos(idx), pos(idx + len(old))
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),

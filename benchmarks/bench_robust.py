@@ -1,0 +1,348 @@
+"""Benchmark: robustness figures of the language server (prints figures; never pass/fail).
+
+Modes (all by default, or pick with --only):
+
+- `big`: a generated 200,000-route stack file (about 7 MB, 200 Apis of 1,000 routes). Figures:
+  `sst-lsp check` on it (wall time and peak RSS of the process), then the real server process:
+  open -> first publishDiagnostics, a one-character edit -> publishDiagnostics carrying that
+  version, and hover/definition/completion sent while that analysis runs (their latency);
+  `textDocument/documentSymbol` and `textDocument/documentLink` on a 5 MB stack file.
+- `fuzz`: N seeded fuzz sequences (tests/e2e/test_fuzz.py's generator) against the real server;
+  prints crashes (server gone), timeouts (an answer slower than 2 s) and request latency
+  percentiles.
+- `load`: 50 didChange/s for 10 s on a 3,000-line stack file, then whether the final
+  diagnostics equal a cold `check` of the final text; then 10,000 edits and the server's RSS
+  after the first index and after the edits.
+
+Usage: python benchmarks/bench_robust.py [--only big|fuzz|load] [--routes N] [--sequences N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from bench_lsp import big_app, pct, server_env, start, stop, wait_for
+from lsprotocol import types
+
+CONFIG = (
+    'import { SSTConfig } from "sst";\nimport { Big } from "./stacks/Big";\n\n'
+    'export default {\n  config(_input) {\n    return { name: "big", region: "us-east-1" };\n  },\n'
+    "  stacks(app) {\n    app.stack(Big);\n  },\n} satisfies SSTConfig;\n"
+)
+
+
+def routes_app(root: Path, routes: int, per_api: int = 1000) -> tuple[Path, list[int]]:
+    """A v2 app whose one stack file holds `routes` routes in Apis of `per_api` routes each,
+    over 100 handler files. Returns the stack file and the lines of its route strings."""
+    (root / "stacks").mkdir(parents=True)
+    src = root / "src"
+    src.mkdir()
+    for i in range(100):
+        (src / f"h{i:02d}.ts").write_text(f"export const main = async () => ({{ body: \"{i}\" }});\n", encoding="utf-8")
+    (root / "sst.config.ts").write_text(CONFIG, encoding="utf-8")
+    out = ['import { Api, StackContext } from "sst/constructs";', "", "export function Big({ stack }: StackContext) {"]
+    lines: list[int] = []
+    n = 0
+    for a in range(0, routes, per_api):
+        out += [f'  new Api(stack, "Api{a // per_api}", {{', "    routes: {"]
+        for k in range(min(per_api, routes - a)):
+            lines.append(len(out))
+            out.append(f'      "GET /a{a // per_api}/r{k}": "src/h{n % 100:02d}.main",')
+            n += 1
+        out += ["    },", "  });"]
+    out += ['  new Api(stack, "Broken", { routes: { "GET /x": "src/missing.main" } });', "}", ""]
+    path = root / "stacks" / "Big.ts"
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path, lines
+
+
+def fmt(values: list[float]) -> str:
+    if not values:
+        return "(none)"
+    return (f"p50 {pct(values, 50):8.1f} ms  p95 {pct(values, 95):8.1f} ms  p99 {pct(values, 99):8.1f} ms  "
+            f"max {max(values):8.1f} ms  (n={len(values)})")
+
+
+def run_check(root: Path, *extra: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall seconds and peak RSS (MB) of one `sst-lsp check` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "sst_lsp", "check", str(root), *extra], env=server_env(),
+                          capture_output=True, text=True, check=False)
+    took = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the largest child so far: a later, smaller check shows the max.
+    return took, max(rss, before) / 1024, proc
+
+
+def server_rss_mb(client: Any) -> float:
+    """The resident set of the server process (from /proc), in MB."""
+    pid = client._server.pid
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _publishes(client: Any, uri: str) -> dict[int, float]:
+    arrived: dict[int, float] = {}
+
+    def on_publish(params: types.PublishDiagnosticsParams) -> None:
+        client.diagnostics[params.uri] = params.diagnostics
+        if params.uri == uri and params.version is not None:
+            arrived.setdefault(params.version, time.perf_counter())
+
+    client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_publish
+    return arrived
+
+
+# ----------------------------------------------------------------------------------------------
+# big
+# ----------------------------------------------------------------------------------------------
+
+
+async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> None:
+    root = stack.parents[1]
+    client = await start(root, {"diagnostics": {"debounceMs": 0}})
+    uri = stack.as_uri()
+    arrived = _publishes(client, uri)
+    text = stack.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    t0 = time.perf_counter()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
+    await wait_for(client, lambda: 1 in arrived)
+    print(f"  server: open -> first publishDiagnostics        {(arrived[1] - t0):8.2f} s")
+    doc = types.TextDocumentIdentifier(uri=uri)
+    edit_lat: list[float] = []
+    during: dict[str, list[float]] = {"hover": [], "definition": [], "completion": []}
+    for i in range(edits):
+        ln = route_lines[(i * 7919) % len(route_lines)]
+        col = lines[ln].index(".main") + len(".main")
+        version = i + 2
+        rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col))
+        sent = time.perf_counter()
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng, text="x")]))
+        lines[ln] = lines[ln][:col] + "x" + lines[ln][col:]
+        # Requests while that analysis runs.
+        other = route_lines[(i * 31 + 5) % len(route_lines)]
+        pos = types.Position(line=other, character=lines[other].index("src/") + 3)
+        for name, call in (
+            ("hover", lambda p=pos: client.text_document_hover_async(types.HoverParams(text_document=doc, position=p))),
+            ("definition", lambda p=pos: client.text_document_definition_async(
+                types.DefinitionParams(text_document=doc, position=p))),
+            ("completion", lambda p=pos: client.text_document_completion_async(
+                types.CompletionParams(text_document=doc, position=p))),
+        ):
+            t = time.perf_counter()
+            await call()
+            during[name].append((time.perf_counter() - t) * 1000)
+        await wait_for(client, lambda v=version: v in arrived)
+        edit_lat.append((arrived[version] - sent) * 1000)
+    print(f"  server: edit -> publishDiagnostics              {fmt(edit_lat)}")
+    for name, vals in during.items():
+        print(f"  server: {name:10s} during that analysis       {fmt(vals)}")
+    await stop(client)
+
+
+async def bench_symbols(stack: Path) -> None:
+    root = stack.parents[1]
+    client = await start(root, {"diagnostics": {"debounceMs": 0}})
+    uri = stack.as_uri()
+    text = stack.read_text(encoding="utf-8")
+    arrived = _publishes(client, uri)
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
+    await wait_for(client, lambda: 1 in arrived)
+    doc = types.TextDocumentIdentifier(uri=uri)
+    for name, call in (
+        ("documentSymbol", lambda: client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=doc))),
+        ("documentLink", lambda: client.text_document_document_link_async(types.DocumentLinkParams(text_document=doc))),
+    ):
+        times = []
+        n = 0
+        for _ in range(3):
+            t = time.perf_counter()
+            got = await call()
+            times.append(time.perf_counter() - t)
+            n = len(got or [])
+        print(f"  server: {name:14s} on {len(text) / 1e6:.1f} MB: {min(times):6.2f} s (best of 3; {n} items)")
+    await stop(client)
+
+
+def bench_big(routes: int, edits: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-robust-"))
+    try:
+        stack, route_lines = routes_app(tmp / "big", routes)
+        size = stack.stat().st_size
+        print(f"big: {routes} routes, {size / 1e6:.1f} MB, {len(route_lines) + 6} lines")
+        took, rss, proc = run_check(tmp / "big")
+        print(f"  check: {took:6.2f} s, peak RSS {rss:6.0f} MB, exit {proc.returncode}")
+        asyncio.run(bench_big_server(stack, route_lines, edits))
+        five = tmp / "five"
+        stack5, _ = big_app(five, lines=130_000)  # About 5 MB of Tables, Buckets, Functions and Apis.
+        asyncio.run(bench_symbols(stack5))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# fuzz
+# ----------------------------------------------------------------------------------------------
+
+
+def bench_fuzz(sequences: int, seed: int) -> None:
+    from tests.e2e.test_fuzz import FuzzSession, fuzz_workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-fuzz-"))
+
+    async def go() -> None:
+        ws = fuzz_workspace(tmp)
+        session = FuzzSession(ws, random.Random(seed))
+        await session.start(env=server_env())
+        crashes = timeouts = 0
+        t0 = time.perf_counter()
+        try:
+            for i in range(sequences):
+                try:
+                    await session.sequence()
+                except TimeoutError:
+                    timeouts += 1
+                except ConnectionError:
+                    crashes += 1
+                    break
+                if (i + 1) % 1000 == 0:
+                    print(f"  ... {i + 1} sequences, {time.perf_counter() - t0:.0f} s", flush=True)
+        finally:
+            await session.stop()
+        print(f"fuzz: {sequences} sequences (seed {seed}), {session.requests} requests, "
+              f"{time.perf_counter() - t0:.0f} s: crashes {crashes}, timeouts {timeouts}, "
+              f"range violations {session.violations}")
+        slow = sum(1 for v in session.latencies if v > 2000)
+        print(f"  request latency {fmt(session.latencies)}; answers slower than 2 s: {slow}")
+
+    try:
+        asyncio.run(go())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# load
+# ----------------------------------------------------------------------------------------------
+
+
+async def bench_load_server(stack: Path, route_lines: list[int], rate: float, seconds: float, edits: int) -> None:
+    root = stack.parents[1]
+    client = await start(root, {})
+    uri = stack.as_uri()
+    arrived = _publishes(client, uri)
+    text = stack.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
+    await wait_for(client, lambda: 1 in arrived)
+    rss_first = server_rss_mb(client)
+    rnd = random.Random(7)
+    version = 1
+
+    def edit() -> None:
+        nonlocal version
+        version += 1
+        ln = rnd.choice(route_lines)
+        col = lines[ln].index(".main") + len(".main")
+        if lines[ln][col] == "x":
+            rng = types.Range(start=types.Position(line=ln, character=col),
+                              end=types.Position(line=ln, character=col + 1))
+            new = ""
+        else:
+            rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col))
+            new = "x"
+        lines[ln] = lines[ln][:col] + new + lines[ln][col + (1 if not new else 0):]
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)]))
+
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    for i in range(n):
+        edit()
+        await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))
+    sent_all = time.perf_counter()
+    await wait_for(client, lambda: version in arrived)
+    publishes = sum(1 for v in arrived if v > 1)
+    print(f"load: {n} didChange at {rate:.0f}/s over {sent_all - t0:.1f} s: {publishes} publishes "
+          f"(coalesced), last one {(arrived[version] - sent_all) * 1000:.0f} ms after the last edit")
+    final = "\n".join(lines)
+    got = sorted((d.range.start.line, d.code) for d in client.diagnostics.get(uri, []))
+    check_dir = stack.parents[2] / "cold"
+    shutil.copytree(root, check_dir)
+    (check_dir / "stacks" / "Big.ts").write_text(final, encoding="utf-8")
+    _, _, proc = run_check(check_dir, "--format", "json")
+    cold = sorted((d["range"]["start"]["line"], d["code"]) for d in json.loads(proc.stdout)
+                  if d["path"].endswith("Big.ts"))
+    print(f"  final diagnostics equal a cold check: {got == cold} ({len(got)} vs {len(cold)})")
+    marks: list[str] = []
+    for i in range(edits):
+        edit()
+        if version % 500 == 0:
+            await wait_for(client, lambda v=version: v in arrived)
+        if (i + 1) in (100, 1000, 5000):
+            await wait_for(client, lambda v=version: v in arrived)
+            marks.append(f"{i + 1}: {server_rss_mb(client):.0f} MB")
+    await wait_for(client, lambda: version in arrived)
+    rss_after = server_rss_mb(client)
+    print(f"memory: RSS after first index {rss_first:.0f} MB, after {edits} more edits {rss_after:.0f} MB "
+          f"({rss_after / rss_first:.2f}x); on the way: {', '.join(marks)}")
+    await stop(client)
+
+
+def bench_load(rate: float, seconds: float, edits: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-load-"))
+    try:
+        stack, route_lines = big_app(tmp / "big")
+        asyncio.run(bench_load_server(stack, route_lines, rate, seconds, edits))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="sst-lsp robustness figures")
+    p.add_argument("--only", choices=["big", "fuzz", "load"])
+    p.add_argument("--routes", type=int, default=200_000)
+    p.add_argument("--edits", type=int, default=10, help="edits timed on the big file")
+    p.add_argument("--sequences", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--load-edits", type=int, default=10_000)
+    args = p.parse_args(argv)
+    if args.only in (None, "big"):
+        bench_big(args.routes, args.edits)
+    if args.only in (None, "fuzz"):
+        bench_fuzz(args.sequences, args.seed)
+    if args.only in (None, "load"):
+        bench_load(50, 10, args.load_edits)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
