@@ -124,7 +124,9 @@ class Lookup:
     expression or declaration being evaluated, the base), its name, the signature of the value
     node it resolved to (None: not a same-file constant), whether something inside the base
     binds the name (`inner`), and the lookups made while evaluating that value node (relative
-    to it)."""
+    to it). A name imported from another module of the app also holds the value it evaluated
+    to there (`imported`, a 1-tuple): the lookup holds while the import evaluates to an equal
+    value (the program evaluates it once per revision for all its readers)."""
 
     rel: int
     size: int
@@ -132,6 +134,7 @@ class Lookup:
     target: Signature | None
     inner: bool = True
     children: list[Lookup] = field(default_factory=list)
+    imported: tuple[Value] | None = None
 
 
 class Evaluator:
@@ -160,6 +163,8 @@ class Evaluator:
         self._memo: dict[int, Value | None] = {}
         # The lookups made while evaluating each memoised declarator value (by node id).
         self._children: dict[int, list[Lookup]] = {}
+        # Memoised declarator values whose evaluation was opaque (see `opaque`).
+        self._opaque_memo: set[int] = set()
         self._assigned: frozenset[str] | None = None
         # (scope node id, name) -> function declaration (filled with the scope tables).
         self._functions: dict[tuple[int, str], Node] = {}
@@ -210,8 +215,10 @@ class Evaluator:
             if not rec.inner:
                 # Nothing inside the base bound the name, and the base's text is the same:
                 # nothing inside binds it now either. Resolve it from the base outwards.
-                target = self._resolve(rec.name, base.parent)[0]
+                target, where = self._resolve(rec.name, base.parent)
                 if self.signature(target) != rec.target:
+                    return False
+                if rec.imported is not None and not self._imported_holds(rec, where):
                     return False
                 if rec.children and (target is None or not self.still_valid(target, rec.children)):
                     return False
@@ -226,12 +233,21 @@ class Evaluator:
                 or self.pf.node_text(ident) != rec.name
             ):
                 return False
-            target = self.lookup(ident)
+            target, where = self.binding(ident)
             if self.signature(target) != rec.target:
+                return False
+            if rec.imported is not None and not self._imported_holds(rec, where):
                 return False
             if rec.children and (target is None or not self.still_valid(target, rec.children)):
                 return False
         return True
+
+    def _imported_holds(self, rec: Lookup, where: Node | None) -> bool:
+        """True when the imported name `rec` recorded evaluates to an equal value now."""
+        if rec.imported is None or self.env or (where is not None and where.type != "program"):
+            return False
+        got = self._imported_value(rec.name, 0)
+        return got is not None and got[1] and got[0] == rec.imported[0]
 
     def lookup(self, ident: Node) -> Node | None:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
@@ -354,20 +370,39 @@ class Evaluator:
             self.opaque += 1
         return got
 
-    def _imported(self, name: str, use: Node, depth: int) -> Value | None:
-        """The value of a name this file imports (None: not imported, or not evaluable)."""
+    def _imported(self, name: str, use: Node, depth: int, rec: Lookup | None = None) -> Value | None:
+        """The value of a name this file imports (None: not imported, or not evaluable). With
+        the lookup `rec` of the use, a value the program remembers is recorded on it instead of
+        making the result opaque (see `Lookup.imported`)."""
         program, mod = self.program, self.module
         if program is None or mod is None or name not in mod.imports:
             return None
         if not mod.imports[name][0].startswith("."):
             return None  # A package (`sst/constructs`, `aws-cdk-lib`): not the app's code.
-        self.opaque += 1
+        got = self._imported_value(name, depth)
+        if got is None:
+            self.opaque += 1
+            return None
+        value, remembered = got
+        if rec is not None and remembered and self._frames and not self.env:
+            rec.imported = (value,)
+        else:
+            self.opaque += 1
+        return value
+
+    def _imported_value(self, name: str, depth: int) -> tuple[Value, bool] | None:
+        """(value, whether the program remembers it: it depends on nothing but the module
+        graph) of a relative import that names a constant of another module; None otherwise."""
+        program, mod = self.program, self.module
+        if program is None or mod is None or name not in mod.imports or not mod.imports[name][0].startswith("."):
+            return None
         tgt = program.local(mod, name)
         if tgt is None or tgt.node is None or tgt.module.ev is None:
             return None
         if tgt.node.type == "new_expression":
             return None
-        return program.value(tgt, mod, depth + 1)
+        value = program.value(tgt, mod, depth + 1)
+        return value, program.remembers(tgt)
 
     def _relative_name(self, node: Node | None) -> bool:
         """True for an identifier the file imports from a relative module."""
@@ -512,7 +547,7 @@ class Evaluator:
                 name = pf.node_text(node)
                 found = self._bound(name, where)
                 if found is None and (where is None or where.type == "program"):
-                    found = self._imported(name, node, depth)
+                    found = self._imported(name, node, depth, rec)
                 if found is not None:
                     return found
             if target is None or target.type == "new_expression":
@@ -656,7 +691,7 @@ class Evaluator:
                 else:
                     found = self._bound(name, where)
                     if found is None and (where is None or where.type == "program"):
-                        found = self._imported(name, ch, depth)
+                        found = self._imported(name, ch, depth, rec)
                     val = found if found is not None else Value("ref", r, text=name)
                 entries.append(Entry(name, r, val))
             elif t == "spread_element":
@@ -697,8 +732,13 @@ class Evaluator:
                 self.cutoffs += 1
                 return self._unknown(use, "ref")
             rec.children = self._children.get(key, [])
+            if key in self._opaque_memo:
+                # Its first evaluation went through a call, a binding or another module: so
+                # does every later reader of the remembered value.
+                self.opaque += 1
             return got
         self._memo[key] = None
+        op0 = self.opaque
         self._frames.append((target.start_byte, target.end_byte, rec.children))
         try:
             v = _not_literal(self.value(target, depth + 1))
@@ -709,6 +749,8 @@ class Evaluator:
             del self._memo[key]
             return v
         self._memo[key] = v
+        if self.opaque != op0:
+            self._opaque_memo.add(key)
         self._children[key] = rec.children
         return v
 

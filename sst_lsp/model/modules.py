@@ -535,6 +535,11 @@ class Program:
                 self._values[key] = got
         return got
 
+    def remembers(self, target: Target) -> bool:
+        """True when `value(target, ...)` is remembered: it depends on the modules alone (no
+        bindings of a call, no depth cut-off)."""
+        return target.node is not None and (target.module.path, target.node.id) in self._values
+
     def function(self, target: Target | None) -> Target | None:
         """`target` when it is a function (a declaration, or a function or arrow value)."""
         if target is None or target.node is None:

@@ -227,3 +227,106 @@ def test_a_module_created_later_is_followed(tmp_path: Path) -> None:
     index.file_changed(later)
     got = [h for h in index.snapshot().apps[0].handlers if h.route == "GET /broken"]
     assert [(h.handler, h.path) for h in got] == [("src/broken.handler", later)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Constructs that read another module's constants are remembered across extractions while the
+# constants they read evaluate to equal values (`Lookup.imported`).
+
+SHARED = """import { Api, Stack } from "sst/constructs";
+export const SRC = "src";
+export const SHARED_ROUTES = {
+  "GET /shared": "src/shared.handler",
+};
+export function addCommon(stack: Stack, api: Api, prefix: string) {
+  api.addRoutes(stack, { [`GET /${prefix}/c`]: "src/common.handler" });
+}
+"""
+
+
+def _shared_app(tmp_path: Path, stacks: int) -> tuple[Path, Path, list[Path]]:
+    root = tmp_path / "app"
+    names = [f"S{i}" for i in range(stacks)]
+    files = {
+        "sst.config.ts": "".join(f'import {{ {n} }} from "./stacks/{n}";\n' for n in names)
+        + 'export default {\n  config() { return { name: "shared" }; },\n  stacks(app) {\n'
+        + "".join(f"    app.stack({n});\n" for n in names) + "  },\n};\n",
+        "stacks/shared.ts": SHARED,
+        "src/shared.ts": "export const handler = 1;\n",
+        "src/common.ts": "export const handler = 1;\n",
+        "src/own.ts": "export const handler = 1;\n",
+    }
+    for i, n in enumerate(names):
+        files[f"stacks/{n}.ts"] = (
+            'import { Api, StackContext } from "sst/constructs";\n'
+            'import { SHARED_ROUTES, SRC, addCommon } from "./shared";\n'
+            f"export function {n}({{ stack }}: StackContext) {{\n"
+            f'  const api = new Api(stack, "Api{i}", {{ routes: {{ ...SHARED_ROUTES, "GET /{n}": `${{SRC}}/own.handler` }} }});\n'
+            f'  addCommon(stack, api, "{n.lower()}");\n'
+            "}\n"
+        )
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return root, root / "stacks/shared.ts", [root / f"stacks/{n}.ts" for n in names]
+
+
+def test_an_edit_of_a_constant_reaches_every_stack_that_reads_it(tmp_path: Path) -> None:
+    root, shared, stacks = _shared_app(tmp_path, 12)
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    # An edit of the helper function only: the `new Api` of every stack is reused as it was.
+    text = SHARED.replace("src/common.handler", "src/common2.handler")
+    index.set_text(shared, text)
+    snap = index.snapshot()
+    assert [(index._memos[p].hits, index._memos[p].misses) for p in stacks] == [(1, 0)] * len(stacks)
+    assert _model(index) == _model(_fresh(root, {shared: text}))
+    for p in stacks:
+        got = index.facts(p)
+        assert got is not None
+        assert [h.handler for h in got.handlers if h.route == f"GET /{p.stem.lower()}/c"] == ["src/common2.handler"]
+    assert {h.handler for h in snap.apps[0].handlers if h.route == "GET /s0/c"} == {"src/common2.handler"}
+    # An edit of the constant the constructs read: none is reused, every stack sees the new value.
+    for handler in ("src/gone.handler", "src/shared.handler", "src/gone.handler"):
+        text = text.replace('"GET /shared": "src/shared.handler"', f'"GET /shared": "{handler}"').replace(
+            '"GET /shared": "src/gone.handler"', f'"GET /shared": "{handler}"')
+        index.set_text(shared, text)
+        snap = index.snapshot()
+        assert [index._memos[p].hits for p in stacks] == [0] * len(stacks)
+        for p in stacks:
+            got = index.facts(p)
+            assert got is not None
+            assert [h.handler for h in got.handlers if h.route == "GET /shared"] == [handler], p.name
+        assert _model(index) == _model(_fresh(root, {shared: text}))
+    found = run_all(AnalysisContext(snapshot=snap, resolver=index.resolver))
+    assert [f.code for f in found if f.path == shared and f.range.start.line == 3] == ["handler-not-found"]
+    # `SRC` moves (a line above it): the values' ranges move, so the products are not reused.
+    text = "\n" + text
+    index.set_text(shared, text)
+    index.snapshot()
+    assert [index._memos[p].hits for p in stacks] == [0] * len(stacks)
+    assert _model(index) == _model(_fresh(root, {shared: text}))
+
+
+def test_a_constant_computed_by_an_imported_function_is_not_reused_stale(tmp_path: Path) -> None:
+    """Two constructs read one same-file constant whose value a call into a helper module
+    computes: an edit of the helper's body reaches both (a call's result is never remembered)."""
+    root, _shared, _stacks = _shared_app(tmp_path, 1)
+    helper = 'export function routes() {\n  return { "GET /r": "src/a.handler" };\n}\n'
+    stack = ('import { Api, StackContext } from "sst/constructs";\nimport { routes } from "./routes";\n'
+             "export function S0({ stack }: StackContext) {\n  const R = routes();\n"
+             '  new Api(stack, "A", { routes: R });\n  new Api(stack, "B", { routes: R });\n}\n')
+    (root / "stacks/routes.ts").write_text(helper, encoding="utf-8")
+    s0 = root / "stacks/S0.ts"
+    s0.write_text(stack, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    for name in ("b", "c", "a"):
+        text = helper.replace("src/a.handler", f"src/{name}.handler")
+        index.set_text(root / "stacks/routes.ts", text)
+        got = index.facts(s0)
+        assert got is not None
+        assert sorted((h.construct_id or "", h.handler) for h in got.handlers if h.route == "GET /r") == [
+            ("A", f"src/{name}.handler"), ("B", f"src/{name}.handler")]
+        assert _model(index) == _model(_fresh(root, {root / "stacks/routes.ts": text}))
