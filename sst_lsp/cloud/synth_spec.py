@@ -29,9 +29,14 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sst_lsp.model.types import App, Construct, Entry, HandlerRef, StackDef, Value
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from sst_lsp.syntax.parser import ParsedFile
 
 SPEC_VERSION = 1
 
@@ -1019,12 +1024,10 @@ def _option(v: Value, kind: str) -> Any:
     return None
 
 
-_DURATION_UNITS = {"millis": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-
-
-def _duration_seconds(v: Value) -> int | None:
-    """`Duration.seconds(30)` / `cdk.Duration.minutes(5)` (CDK durations), in whole seconds."""
-    if v.kind != "unknown" or not v.text or len(v.text) > 80:
+def _member_call(v: Value, limit: int) -> tuple[ParsedFile, Node, Node] | None:
+    """(parse, callee, arguments) when an unevaluated value's source (at most `limit`
+    characters) is one call of a member, `a.b(...)`, that parses cleanly; else None."""
+    if v.kind != "unknown" or not v.text or len(v.text) > limit:
         return None
     from sst_lsp.syntax.parser import parse
 
@@ -1036,6 +1039,18 @@ def _duration_seconds(v: Value) -> int | None:
     fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
     if fn is None or fn.type != "member_expression" or args is None:
         return None
+    return pf, fn, args
+
+
+_DURATION_UNITS = {"millis": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _duration_seconds(v: Value) -> int | None:
+    """`Duration.seconds(30)` / `cdk.Duration.minutes(5)` (CDK durations), in whole seconds."""
+    got = _member_call(v, 80)
+    if got is None:
+        return None
+    pf, fn, args = got
     obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
     unit = pf.node_text(prop) if prop is not None else ""
     if obj is None or pf.node_text(obj).split(".")[-1] != "Duration" or unit not in _DURATION_UNITS:
@@ -1098,18 +1113,12 @@ def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
 
 def _layer_arn(v: Value) -> str | None:
     """The ARN of `LayerVersion.fromLayerVersionArn(scope, "id", "arn:...")`, else None."""
-    if v.kind != "unknown" or not v.text or len(v.text) > 400:
+    got = _member_call(v, 400)
+    if got is None:
         return None
-    from sst_lsp.syntax.parser import parse
-
-    pf = parse(v.text, "typescript")
-    stmt = pf.root.named_children[0] if pf.root.named_children else None
-    call = stmt.named_children[0] if stmt is not None and stmt.named_children else None
-    if call is None or call.type != "call_expression" or pf.errors:
-        return None
-    fn, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
-    prop = fn.child_by_field_name("property") if fn is not None and fn.type == "member_expression" else None
-    if prop is None or pf.node_text(prop) != "fromLayerVersionArn" or args is None:
+    pf, fn, args = got
+    prop = fn.child_by_field_name("property")
+    if prop is None or pf.node_text(prop) != "fromLayerVersionArn":
         return None
     items = [a for a in args.named_children if a.type != "comment"]
     last = items[-1] if len(items) == 3 else None
