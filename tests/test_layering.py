@@ -1,7 +1,8 @@
 """The layering rule, checked on the AST of every module under sst_lsp/.
 
-syntax -> model -> analyzers/ide -> server, with baseline beside the analyzers and cloud beside
-everything (called only from server/commands.py and cli.py). The pure layers never import
+catalog -> syntax -> model -> analyzers/ide -> server, with baseline beside the analyzers and cloud
+beside everything (called only from server/commands.py and cli.py). The catalog (what the project
+knows about each construct) is pure data: it imports the standard library and itself only. The pure layers never import
 LSP, AWS or CDK libraries; only sst_lsp/server speaks LSP.
 """
 
@@ -14,12 +15,15 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "sst_lsp"
 
-PURE_LAYERS = ("syntax", "model", "analyzers", "ide", "baseline")
+PURE_LAYERS = ("catalog", "syntax", "model", "analyzers", "ide", "baseline")
 #: What the pure layers must never import (imports inside functions and TYPE_CHECKING count).
 FORBIDDEN_IN_PURE = ("pygls", "lsprotocol", "boto3", "botocore", "aws_cdk", "sst_lsp.server", "sst_lsp.cloud")
 LSP_LIBS = ("pygls", "lsprotocol")
 #: Inner layers do not reach outward.
 OUTWARD = {
+    "catalog": ("sst_lsp.syntax", "sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline",
+                "sst_lsp.server", "sst_lsp.cloud", "sst_lsp.settings", "sst_lsp.cache", "sst_lsp.check",
+                "sst_lsp.cli"),
     "syntax": ("sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline"),
     "model": ("sst_lsp.analyzers", "sst_lsp.ide"),
 }
@@ -84,6 +88,18 @@ def test_module_respects_layers(path: Path) -> None:
         if layer not in ("cloud",) and rel not in CLOUD_CALLERS and _hits(name, ("sst_lsp.cloud",)):
             problems.append(where + " (cloud is called only from server/commands.py and cli.py)")
     assert problems == []
+
+
+@pytest.mark.parametrize("path", sorted((PKG / "catalog").glob("*.py")), ids=lambda p: p.name)
+def test_catalog_imports_the_standard_library_only(path: Path) -> None:
+    import sys
+
+    bad = [
+        f"{line}: {name}" for line, name in imports_of(path)
+        if not name.startswith("sst_lsp.catalog") and name.split(".")[0] not in sys.stdlib_module_names
+        and name != "__future__" and not name.startswith("__future__.")
+    ]
+    assert bad == []
 
 
 def test_the_checker_sees_relative_and_nested_imports() -> None:
