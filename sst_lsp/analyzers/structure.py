@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.types import (
     App,
@@ -109,12 +110,6 @@ CODES: dict[str, CodeInfo] = {
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
 WEBSOCKET_RESERVED = frozenset({"$connect", "$disconnect", "$default"})
 
-#: Construct kinds by how their route keys are parsed.
-_HTTP_KINDS = frozenset({"Api", "GraphQLApi", "HttpApi", "ApiGatewayV2"})
-_REST_KINDS = frozenset({"ApiGatewayV1Api", "ApiGatewayV1"})
-_WEBSOCKET_KINDS = frozenset({"WebSocketApi", "ApiGatewayWebSocket"})
-_APPSYNC_KINDS = frozenset({"AppSyncApi"})
-
 #: A path parameter's name (API Gateway accepts the REST path-part characters).
 _PARAM_NAME = re.compile(r"[A-Za-z0-9:._$-]+")
 _REST_PART = re.compile(r"[A-Za-z0-9:._$-]+")
@@ -168,11 +163,12 @@ def route_problem(key: str, kind: str) -> str | None:
 
     Memoized: every analysis checks every route of the workspace again, and route keys rarely
     change between keystrokes."""
-    if kind in _WEBSOCKET_KINDS:
+    grammar = catalog.route_grammar(kind)
+    if grammar == "websocket":
         return _websocket_problem(key)
-    if kind in _APPSYNC_KINDS:
+    if grammar == "appsync":
         return _resolver_problem(key)
-    rest = kind in _REST_KINDS
+    rest = grammar == "rest"
     if not rest and key == "$default":
         return None
     parts = _JS_WS.split(key)
@@ -459,16 +455,10 @@ def _tables(app: App) -> Iterator[Finding]:
         props = c.props
         if props is None or props.kind != "object":
             continue
-        keys: tuple[str, ...]
-        index_props: tuple[tuple[str, tuple[str, ...]], ...]
-        if c.origin == "sst" and c.kind == "Table":
-            keys = ("partitionKey", "sortKey")
-            index_props = (("globalIndexes", keys), ("secondaryIndexes", keys), ("localIndexes", ("sortKey",)))
-        elif c.origin == "sst3" and c.kind == "Dynamo":
-            keys = ("hashKey", "rangeKey")
-            index_props = (("globalIndexes", keys), ("localIndexes", ("rangeKey",)))
-        else:
+        spec = catalog.spec_for(c.origin, c.kind)
+        if spec is None or spec.table_keys is None:
             continue
+        keys, index_props = spec.table_keys
         fields = props.get("fields")
         if fields is None or fields.kind != "object" or fields.partial:
             continue

@@ -32,6 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from sst_lsp import catalog
 from sst_lsp.baseline.state import (
     STAGE,
     UNKNOWN_POLICY,
@@ -58,100 +59,39 @@ from sst_lsp.syntax.text import TextRange
 # Families.
 # ----------------------------------------------------------------------------------------------
 
-_SST_FAMILIES: dict[str, str] = {
-    "Table": "dynamodb-table",
-    "Bucket": "s3-bucket",
-    "RDS": "rds-cluster",
-    "KinesisStream": "kinesis-stream",
-    "Cognito": "cognito-userpool",
-    "Api": "http-api",
-    "GraphQLApi": "http-api",
-    "HttpApi": "http-api",
-    "WebSocketApi": "websocket-api",
-    "AppSyncApi": "appsync-api",
-    "ApiGatewayV1Api": "rest-api",
-}
-
-_CDK_FAMILIES: dict[tuple[str, str], str] = {
-    ("aws-dynamodb", "Table"): "dynamodb-table",
-    ("aws-dynamodb", "TableV2"): "dynamodb-table",
-    ("aws-dynamodb", "CfnTable"): "dynamodb-table",
-    ("aws-dynamodb", "CfnGlobalTable"): "dynamodb-table",
-    ("aws-s3", "Bucket"): "s3-bucket",
-    ("aws-s3", "CfnBucket"): "s3-bucket",
-    ("aws-rds", "DatabaseCluster"): "rds-cluster",
-    ("aws-rds", "DatabaseClusterFromSnapshot"): "rds-cluster",
-    ("aws-rds", "ServerlessCluster"): "rds-cluster",
-    ("aws-rds", "ServerlessClusterFromSnapshot"): "rds-cluster",
-    ("aws-rds", "CfnDBCluster"): "rds-cluster",
-    ("aws-rds", "DatabaseInstance"): "rds-instance",
-    ("aws-rds", "DatabaseInstanceFromSnapshot"): "rds-instance",
-    ("aws-rds", "DatabaseInstanceReadReplica"): "rds-instance",
-    ("aws-rds", "CfnDBInstance"): "rds-instance",
-    ("aws-cognito", "UserPool"): "cognito-userpool",
-    ("aws-cognito", "CfnUserPool"): "cognito-userpool",
-    ("aws-kinesis", "Stream"): "kinesis-stream",
-    ("aws-kinesis", "CfnStream"): "kinesis-stream",
-}
-
 #: The CloudFormation type of each family's main resource (TableV2 differs: see `_resource_type`).
-RESOURCE_TYPES: dict[str, str] = {
-    "dynamodb-table": "AWS::DynamoDB::Table",
-    "s3-bucket": "AWS::S3::Bucket",
-    "rds-cluster": "AWS::RDS::DBCluster",
-    "rds-instance": "AWS::RDS::DBInstance",
-    "cognito-userpool": "AWS::Cognito::UserPool",
-    "kinesis-stream": "AWS::Kinesis::Stream",
-    "http-api": "AWS::ApiGatewayV2::Api",
-    "websocket-api": "AWS::ApiGatewayV2::Api",
-    "appsync-api": "AWS::AppSync::GraphQLApi",
-    "rest-api": "AWS::ApiGateway::RestApi",
-}
+RESOURCE_TYPES: dict[str, str] = {f.name: f.resource_type for f in catalog.FAMILIES}
 
 #: How a family's resource sits in a template: (SST kind, SST inner construct id, CDK L2 kind);
 #: "" where SST has no such construct.
 TEMPLATE_SHAPES: dict[str, tuple[str, str, str]] = {
-    "dynamodb-table": ("Table", "Table", "Table"),
-    "s3-bucket": ("Bucket", "Bucket", "Bucket"),
-    "rds-cluster": ("RDS", "Cluster", "DatabaseCluster"),
-    "rds-instance": ("", "", "DatabaseInstance"),
-    "cognito-userpool": ("Cognito", "UserPool", "UserPool"),
-    "kinesis-stream": ("KinesisStream", "Stream", "Stream"),
-    "http-api": ("Api", "Api", "HttpApi"),
-    "websocket-api": ("WebSocketApi", "Api", "WebSocketApi"),
-    "appsync-api": ("AppSyncApi", "Api", "GraphqlApi"),
-    "rest-api": ("ApiGatewayV1Api", "Api", "RestApi"),
+    f.name: (f.sst_kind, f.sst_inner, f.cdk_kind) for f in catalog.FAMILIES
 }
 
 #: aws-cdk-lib's default removal policy per family for L2 constructs (see the module docstring).
 CDK_DEFAULT_POLICY: dict[str, RemovalPolicy | None] = {
-    "dynamodb-table": "retain",
-    "s3-bucket": "retain",
-    "cognito-userpool": "retain",
-    "rds-cluster": "snapshot",
-    "rds-instance": "snapshot",
-    "kinesis-stream": None,
+    f.name: f.cdk_default_policy for f in catalog.FAMILIES if f.stateful
 }
 
 
 def family_of(c: Construct, generation: Generation | None = None) -> str | None:
     """The family of a model construct, or None when it is not tracked."""
-    if c.origin == "sst":
-        if c.kind == "Auth":
-            # v2's Auth holds functions only; v0's creates a user pool only with `cognito`.
-            if generation == "v2":
-                return None
-            if generation == "v0":
-                props = c.props
-                return "cognito-userpool" if props is not None and props.get("cognito") is not None else None
-            return "cognito-userpool"
-        return _SST_FAMILIES.get(c.kind)
-    return _CDK_FAMILIES.get((c.origin, c.kind))
+    spec = catalog.spec_for(c.origin, c.kind)
+    if spec is None or spec.family is None or c.origin == "sst3":
+        return None
+    # v2's Auth holds functions only; v0's creates a user pool only with `cognito`.
+    if generation is not None and generation in spec.family_absent_in:
+        return None
+    if generation == "v0" and spec.family_v0_requires is not None:
+        props = c.props
+        return spec.family if props is not None and props.get(spec.family_v0_requires) is not None else None
+    return spec.family
 
 
 def _resource_type(c: Construct, family: str) -> str:
-    if c.kind in ("TableV2", "CfnGlobalTable"):
-        return "AWS::DynamoDB::GlobalTable"
+    spec = catalog.spec_for(c.origin, c.kind)
+    if spec is not None and spec.resource_type is not None:
+        return spec.resource_type
     return RESOURCE_TYPES[family]
 
 
@@ -239,14 +179,6 @@ _POLICY_WORDS: dict[str, RemovalPolicy] = {
     "RETAIN_ON_UPDATE_OR_DELETE": "retain",
 }
 
-#: Where each SST construct takes the props of the CDK construct it wraps (v1/v2, then v0).
-_SST_INNER_PROPS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "dynamodb-table": (("cdk", "table"), ("dynamodbTable",)),
-    "s3-bucket": (("cdk", "bucket"), ("s3Bucket",)),
-    "rds-cluster": (("cdk", "cluster"), ("rdsServerlessCluster",)),
-    "kinesis-stream": (("cdk", "stream"), ("kinesisStream",)),
-    "cognito-userpool": (("cdk", "userPool"), ("cognito", "userPool")),
-}
 
 
 def policy_value(v: Value) -> RemovalPolicy | None:
@@ -259,7 +191,7 @@ def policy_value(v: Value) -> RemovalPolicy | None:
 
 def _inner_props(c: Construct, family: str) -> Any:
     """The wrapped CDK construct's props of an SST construct (a Value, _MISSING or _UNKNOWN)."""
-    return _first(c.props, *_SST_INNER_PROPS.get(family, ()))
+    return _first(c.props, *catalog.family(family).sst_inner_props)
 
 
 def construct_policy(c: Construct, family: str, app_default: Policy | None = None) -> Policy:
@@ -422,7 +354,7 @@ def _sst_default_name(app_name: str | None, cdk_id: str) -> str | None:
     """SST's `app.logicalPrefixedName(id)`: `{stage}-{app}-{id}`."""
     if app_name is None:
         return None
-    return f"{STAGE}-{app_name}-{cdk_id}" if app_name else f"{STAGE}-{cdk_id}"
+    return catalog.prefixed_name(STAGE, app_name, cdk_id) if app_name else f"{STAGE}-{cdk_id}"
 
 
 def _pascal(data: Any) -> Any:
@@ -557,13 +489,11 @@ def _create_only_keys(rtype: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-NAME_KEYS = {
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::DynamoDB::GlobalTable": "TableName",
-    "AWS::S3::Bucket": "BucketName",
-    "AWS::RDS::DBCluster": "DBClusterIdentifier",
-    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
-    "AWS::Kinesis::Stream": "Name",
+#: The physical-name property of each tracked CloudFormation type.
+NAME_KEYS: dict[str, str] = {
+    rtype: name_key
+    for rtype, fam in catalog.family_for_type().items()
+    if (name_key := catalog.family(fam).name_key) is not None
 }
 
 #: `rds.DatabaseClusterEngine.X` constants -> CloudFormation's Engine.
@@ -668,7 +598,7 @@ def track(c: Construct, app_name: str | None, generation: Generation | None,
     if family is None or c.origin == "sst3" or _imported(c, family):
         return None
     cdk_id = cdk_id_of(c)
-    stateful = family not in ("http-api", "websocket-api", "appsync-api", "rest-api")
+    stateful = catalog.family(family).stateful
     custom_domain = False
     if not stateful:
         custom_domain = _path(c.props, "customDomain") is not _MISSING

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sst_lsp import catalog
 from sst_lsp.model.removal import PolicyCall
 from sst_lsp.model.types import Value
 from sst_lsp.syntax.text import TextRange
@@ -141,21 +142,8 @@ class AppState:
     policy_calls: tuple[PolicyCall, ...] = ()
 
 
-STATEFUL_FAMILIES = frozenset(
-    {"dynamodb-table", "s3-bucket", "rds-cluster", "rds-instance", "cognito-userpool", "kinesis-stream"}
-)
-API_FAMILIES = frozenset({"http-api", "websocket-api", "appsync-api", "rest-api"})
+STATEFUL_FAMILIES = catalog.stateful_families()
+API_FAMILIES = catalog.api_families()
 
 #: How messages name a family's resource and what it holds.
-NOUNS: dict[str, tuple[str, str]] = {
-    "dynamodb-table": ("table", "its items"),
-    "s3-bucket": ("bucket", "its objects"),
-    "rds-cluster": ("database cluster", "its databases"),
-    "rds-instance": ("database instance", "its databases"),
-    "cognito-userpool": ("user pool", "its users and their passwords"),
-    "kinesis-stream": ("stream", "its records"),
-    "http-api": ("HTTP API", "its URL"),
-    "websocket-api": ("WebSocket API", "its URL"),
-    "appsync-api": ("GraphQL API", "its URL"),
-    "rest-api": ("REST API", "its URL"),
-}
+NOUNS: dict[str, tuple[str, str]] = {f.name: (f.noun, f.holds) for f in catalog.FAMILIES}

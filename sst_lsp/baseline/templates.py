@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from sst_lsp import catalog
 from sst_lsp.baseline.kinds import NAME_KEYS, TEMPLATE_SHAPES
 from sst_lsp.baseline.state import AppState, CfnView, Policy, StackState, TrackedConstruct
 from sst_lsp.model.cfn import resources_of
@@ -151,17 +152,10 @@ def _tree_top_ids(tree: Any) -> dict[str, frozenset[str]]:
 # Templates -> app state.
 # ----------------------------------------------------------------------------------------------
 
-_FAMILIES_BY_TYPE: dict[str, str] = {
-    "AWS::DynamoDB::Table": "dynamodb-table",
-    "AWS::DynamoDB::GlobalTable": "dynamodb-table",
-    "AWS::S3::Bucket": "s3-bucket",
-    "AWS::RDS::DBCluster": "rds-cluster",
-    "AWS::RDS::DBInstance": "rds-instance",
-    "AWS::Cognito::UserPool": "cognito-userpool",
-    "AWS::Kinesis::Stream": "kinesis-stream",
-    "AWS::ApiGatewayV2::Api": "http-api",
-    "AWS::AppSync::GraphQLApi": "appsync-api",
-    "AWS::ApiGateway::RestApi": "rest-api",
+_FAMILIES_BY_TYPE: dict[str, str] = catalog.family_for_type()
+#: The L2 class of a resource type that is not its family's (a GlobalTable is a TableV2).
+_L2_BY_TYPE: dict[str, str] = {
+    s.resource_type: s.kind for s in catalog.SPECS if s.resource_type is not None and not s.kind.startswith("Cfn")
 }
 
 _MODULES = {
@@ -188,7 +182,7 @@ def split_stack_name(name: str, tags: Mapping[str, str], app_name: str | None) -
     """(stack id, stage) of a CloudFormation stack name `{stage}-{app}-{id}`."""
     stage = tags.get("sst:stage")
     app = tags.get("sst:app") or app_name
-    if stage and app and name.startswith(f"{stage}-{app}-"):
+    if stage and app and name.startswith(catalog.stack_prefix(stage, app)):
         return name[len(stage) + len(app) + 2:], stage
     if app:
         i = name.find(f"-{app}-")
@@ -211,7 +205,7 @@ def _track(rtype: str, resource: Mapping[str, Any], rest: list[str], stack_id: s
     if len(rest) == 3 and rest[2] == "Resource" and sst_inner and rest[1] == sst_inner:
         kind, origin = sst_kind, "sst"
     elif len(rest) == 2 and rest[1] == "Resource":
-        kind, origin = ("TableV2" if rtype == "AWS::DynamoDB::GlobalTable" else l2_kind), module
+        kind, origin = _L2_BY_TYPE.get(rtype, l2_kind), module
     elif len(rest) == 1:
         kind, origin = "Cfn" + rtype.split("::")[-1], module
     else:
@@ -220,7 +214,7 @@ def _track(rtype: str, resource: Mapping[str, Any], rest: list[str], stack_id: s
     for key in ("DBClusterIdentifier", "DBInstanceIdentifier"):
         if isinstance(cfn_props.get(key), str):
             cfn_props[key] = cfn_props[key].lower()
-    stateful = family not in ("http-api", "websocket-api", "appsync-api", "rest-api")
+    stateful = catalog.family(family).stateful
     return TrackedConstruct(
         family=family,
         kind=kind,

@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sst_lsp import catalog
 from sst_lsp.ide.lookup import file_source, hit_at
 from sst_lsp.ide.targets import HandlerText, handler_text
 from sst_lsp.ide.types import CompletionItem, CompletionKind
@@ -46,19 +47,7 @@ if TYPE_CHECKING:
 #: Node handler file extensions, in SST's order (kept in sync with model/resolve.py).
 _NODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-#: Route key prefixes per construct kind: (items, whether `$default` is offered).
-_ROUTE_WORDS: dict[str, tuple[tuple[str, ...], bool]] = {
-    "Api": (HTTP_METHODS, True),
-    "HttpApi": (HTTP_METHODS, True),
-    "ApiGatewayV2": (HTTP_METHODS, True),
-    "ApiGatewayV1Api": (HTTP_METHODS, False),
-    "ApiGatewayV1": (HTTP_METHODS, False),
-    "GraphQLApi": (HTTP_METHODS, False),
-    "WebSocketApi": (("$connect", "$disconnect"), True),
-    "ApiGatewayWebSocket": (("$connect", "$disconnect"), True),
-    "AppSyncApi": (("Query", "Mutation", "Subscription"), False),
-}
+HTTP_METHODS = catalog.HTTP_METHODS
 
 
 def complete(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos) -> list[CompletionItem] | None:
@@ -104,7 +93,7 @@ def _recovered(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Po
 
 
 def _route_items(key: RouteKey, pos: Pos, app: App | None = None) -> list[CompletionItem] | None:
-    words = _ROUTE_WORDS.get(key.construct_kind)
+    words = catalog.route_words(key.construct_kind)
     r = key.range
     if words is None or r.start.line != r.end.line or r.end.col - r.start.col != len(key.key):
         return None
@@ -136,7 +125,7 @@ def _route_paths(key: RouteKey, app: App | None) -> list[CompletionItem] | None:
     own = key.key[space + 1 :]
     paths: dict[str, list[str]] = {}
     for rk in app.routes:
-        if rk is key or " " not in rk.key or _ROUTE_WORDS.get(rk.construct_kind) != _ROUTE_WORDS.get(key.construct_kind):
+        if rk is key or " " not in rk.key or catalog.route_words(rk.construct_kind) != catalog.route_words(key.construct_kind):
             continue
         method, _, p = rk.key.partition(" ")
         p = p.strip()
@@ -149,7 +138,7 @@ def _route_paths(key: RouteKey, app: App | None) -> list[CompletionItem] | None:
 
 
 def _route_detail(kind: str, word: str) -> str:
-    if kind == "AppSyncApi":
+    if catalog.route_grammar(kind) == "appsync":
         return f"{word} type field"
     if word == "ANY":
         return "any HTTP method"
