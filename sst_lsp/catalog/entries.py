@@ -41,7 +41,7 @@ _HTTP_METHODS_GRANT = "execute-api:Invoke"
 
 
 def _routes(*, server: bool = False) -> tuple[Position, ...]:
-    out = (Position("routes", prop=("routes",)),)
+    out: tuple[Position, ...] = (Position("routes", prop=("routes",)),)
     if server:
         out += (Position("function", "GraphQL server", prop=("server",)),)
     return out

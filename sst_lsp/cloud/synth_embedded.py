@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sst_lsp import catalog
 from sst_lsp.cloud import synth_cache
 
 #: The access log format SST v1.18 sets on an Api's default stage (copied from its output).
@@ -80,9 +81,11 @@ ACCESS_LOG_FORMAT = (
 )
 
 #: Attributes of SST constructs that a `ref` like `table.tableName` may name (SST v1/v2's
-#: getters), and the `cdk.*` objects' common attributes (`table.cdk.table.tableArn`).
+#: getters), and the `cdk.*` objects' common attributes (`table.cdk.table.tableArn`), by builder
+#: key (the catalog's `Spec.builder`: v1's GraphQLApi is built as an Api, v1's Auth as v2's
+#: Cognito, so they share the attributes).
 _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "Table": {
+    "table": {
         "tableName": lambda b: b.table.table_name,
         "tableArn": lambda b: b.table.table_arn,
         "tableStreamArn": lambda b: b.table.table_stream_arn,
@@ -91,7 +94,7 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.table.tableArn": lambda b: b.table.table_arn,
         "cdk.table.tableStreamArn": lambda b: b.table.table_stream_arn,
     },
-    "Bucket": {
+    "bucket": {
         "bucketName": lambda b: b.bucket.bucket_name,
         "bucketArn": lambda b: b.bucket.bucket_arn,
         "id": lambda b: b.id,
@@ -100,7 +103,7 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.bucket.bucketDomainName": lambda b: b.bucket.bucket_domain_name,
         "cdk.bucket.bucketRegionalDomainName": lambda b: b.bucket.bucket_regional_domain_name,
     },
-    "Queue": {
+    "queue": {
         "queueUrl": lambda b: b.queue.queue_url,
         "queueArn": lambda b: b.queue.queue_arn,
         "queueName": lambda b: b.queue.queue_name,
@@ -109,14 +112,14 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.queue.queueArn": lambda b: b.queue.queue_arn,
         "cdk.queue.queueName": lambda b: b.queue.queue_name,
     },
-    "Topic": {
+    "topic": {
         "topicArn": lambda b: b.topic.topic_arn,
         "topicName": lambda b: b.topic.topic_name,
         "id": lambda b: b.id,
         "cdk.topic.topicArn": lambda b: b.topic.topic_arn,
         "cdk.topic.topicName": lambda b: b.topic.topic_name,
     },
-    "Api": {
+    "api": {
         "url": lambda b: b.http_api.api_endpoint,
         "httpApiId": lambda b: b.http_api.api_id,
         "httpApiArn": lambda b: _api_arn(b),
@@ -126,7 +129,7 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.httpApi.httpApiId": lambda b: b.http_api.api_id,
         "cdk.httpApi.url": lambda b: b.http_api.url,
     },
-    "Function": {
+    "function": {
         "functionName": lambda b: b.function.function_name,
         "functionArn": lambda b: b.function.function_arn,
         "id": lambda b: b.id,
@@ -134,30 +137,30 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "role.roleArn": lambda b: b.function.role.role_arn,
         "role.roleName": lambda b: b.function.role.role_name,
     },
-    "Cron": {
+    "cron": {
         "id": lambda b: b.id,
         "jobFunction.functionName": lambda b: b.function.function_name,
         "jobFunction.functionArn": lambda b: b.function.function_arn,
         "cdk.rule.ruleArn": lambda b: b.rule.rule_arn,
         "cdk.rule.ruleName": lambda b: b.rule.rule_name,
     },
-    "Config.Parameter": {"value": lambda b: b.extra["value"], "name": lambda b: b.id, "id": lambda b: b.id},
-    "Config.Secret": {"name": lambda b: b.id, "id": lambda b: b.id},
-    "EventBus": {
+    "config_parameter": {"value": lambda b: b.extra["value"], "name": lambda b: b.id, "id": lambda b: b.id},
+    "secret": {"name": lambda b: b.id, "id": lambda b: b.id},
+    "eventbus": {
         "eventBusName": lambda b: b.extra["bus"].event_bus_name,
         "eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
         "id": lambda b: b.id,
         "cdk.eventBus.eventBusName": lambda b: b.extra["bus"].event_bus_name,
         "cdk.eventBus.eventBusArn": lambda b: b.extra["bus"].event_bus_arn,
     },
-    "KinesisStream": {
+    "kinesis": {
         "streamName": lambda b: b.extra["stream"].stream_name,
         "streamArn": lambda b: b.extra["stream"].stream_arn,
         "id": lambda b: b.id,
         "cdk.stream.streamName": lambda b: b.extra["stream"].stream_name,
         "cdk.stream.streamArn": lambda b: b.extra["stream"].stream_arn,
     },
-    "Cognito": {
+    "cognito": {
         "userPoolId": lambda b: b.extra["pool"].user_pool_id,
         "userPoolArn": lambda b: b.extra["pool"].user_pool_arn,
         "userPoolClientId": lambda b: b.extra["client"].user_pool_client_id,
@@ -174,7 +177,7 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
-_ATTRS["AppSyncApi"] = {
+_ATTRS["appsync"] = {
     "url": lambda b: b.extra["api"].graphql_url,
     "apiId": lambda b: b.extra["api"].api_id,
     "apiArn": lambda b: b.extra["api"].arn,
@@ -185,17 +188,11 @@ _ATTRS["AppSyncApi"] = {
     "cdk.graphqlApi.apiId": lambda b: b.extra["api"].api_id,
     "cdk.graphqlApi.apiKey": lambda b: b.extra["api"].api_key,
 }
-#: SST v1's GraphQLApi is an Api.
-_ATTRS["GraphQLApi"] = _ATTRS["Api"]
-#: SST v1's Auth is v2's Cognito (the same construct tree).
-_ATTRS["Auth"] = _ATTRS["Cognito"]
-
-#: The class name SST's bindings use (`SST_{class}_{prop}_{id}`, `/sst/{app}/{stage}/{class}/...`).
-_CLASS = {"Config.Parameter": "Parameter", "Config.Secret": "Secret"}
-
 
 def _class(kind: str) -> str:
-    return _CLASS.get(kind, kind)
+    """The class name SST's bindings use (`SST_{class}_{prop}_{id}`, `/sst/{app}/{stage}/{class}/...`)."""
+    spec = catalog.spec_for("sst", kind)
+    return (spec.binding.binding_class if spec is not None else None) or kind
 
 
 def _function_url(b: Any) -> Any:
@@ -224,43 +221,25 @@ def _role(b: Any, which: str) -> Any:
     return role
 
 
-#: What a construct given in `permissions` lets a function do (SST's permission.ts).
-_GRANTS: dict[str, tuple[str, Callable[[Any], list[Any]]]] = {
-    "Api": (
-        "execute-api:Invoke",
-        lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
-    ),
-    "Table": ("dynamodb:*", lambda b: [b.attr("tableArn"), f"{b.attr('tableArn')}/*"]),
-    "Bucket": ("s3:*", lambda b: [b.attr("bucketArn"), f"{b.attr('bucketArn')}/*"]),
-    "Queue": ("sqs:*", lambda b: [b.attr("queueArn")]),
-    "Topic": ("sns:*", lambda b: [b.attr("topicArn")]),
-    "Function": ("lambda:*", lambda b: [b.attr("functionArn")]),
-    "GraphQLApi": (
-        "execute-api:Invoke",
-        lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
-    ),
-    "EventBus": ("events:*", lambda b: [b.attr("eventBusArn")]),
-    "KinesisStream": ("kinesis:*", lambda b: [b.attr("streamArn")]),
+#: The resources a construct given in `permissions` grants on (SST's permission.ts), by builder
+#: key; the action is the catalog's `Binding.grant_action`.
+_GRANT_RESOURCES: dict[str, Callable[[Any], list[Any]]] = {
+    "api": lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
+    "table": lambda b: [b.attr("tableArn"), f"{b.attr('tableArn')}/*"],
+    "bucket": lambda b: [b.attr("bucketArn"), f"{b.attr('bucketArn')}/*"],
+    "queue": lambda b: [b.attr("queueArn")],
+    "topic": lambda b: [b.attr("topicArn")],
+    "function": lambda b: [b.attr("functionArn")],
+    "eventbus": lambda b: [b.attr("eventBusArn")],
+    "kinesis": lambda b: [b.attr("streamArn")],
 }
 
-#: The kinds whose binding also grants access (the same statement as `permissions`); an Api's
-#: binding is only its URL (SST's `getFunctionBinding`).
-_BIND_GRANTS = frozenset({"Table", "Bucket", "Queue", "Topic", "Function", "EventBus", "KinesisStream"})
 
-#: The binding variable (and SSM parameter) each construct kind exposes (SST v1.18 bindings).
-_BINDING: dict[str, tuple[str, str]] = {
-    "Api": ("url", "url"),
-    "Table": ("tableName", "tableName"),
-    "Bucket": ("bucketName", "bucketName"),
-    "Queue": ("queueUrl", "queueUrl"),
-    "Topic": ("topicArn", "topicArn"),
-    "Function": ("functionName", "functionName"),
-    "Config.Parameter": ("value", "value"),
-    "EventBus": ("eventBusName", "eventBusName"),
-    "KinesisStream": ("streamName", "streamName"),
-    "AppSyncApi": ("url", "url"),
-    "GraphQLApi": ("url", "url"),
-}
+def _grant(b: _Built) -> tuple[str, Callable[[Any], list[Any]]] | None:
+    """(IAM action, resources) a `permissions` entry naming `b` grants, or None."""
+    action = b.spec.binding.grant_action
+    return (action, _GRANT_RESOURCES[b.builder]) if action is not None else None
+
 
 #: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
 _CONTEXT_ATTRS: dict[str, Callable[[Any, Any], Any]] = {
@@ -345,9 +324,21 @@ class _Built:
     #: Attribute tokens already fetched (each fetch is a round trip to the node process).
     tokens: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def spec(self) -> catalog.Spec:
+        """The catalog's entry for the kind (every built kind has one)."""
+        spec = catalog.spec_for("sst", self.kind)
+        assert spec is not None
+        return spec
+
+    @property
+    def builder(self) -> str:
+        """The builder key (`Spec.builder`): what the construct was built as."""
+        return catalog.builders()[self.kind]
+
     def attr(self, name: str) -> Any:
         if name not in self.tokens:
-            self.tokens[name] = _ATTRS[self.kind][name](self)
+            self.tokens[name] = _ATTRS[self.builder][name](self)
         return self.tokens[name]
 
 
@@ -380,7 +371,7 @@ class _Ctx:
 
     def prefixed(self, cid: str) -> str:
         """SST's `app.logicalPrefixedName(id)`."""
-        return f"{self.stage}-{self.app_name}-{cid}"
+        return catalog.prefixed_name(self.stage, self.app_name, cid)
 
     def lookup(self, var: str, stack: str) -> _Built | None:
         """The built construct held in variable `var` as seen from `stack` (the stack's own
@@ -414,7 +405,7 @@ class _Ctx:
             text = str(value["$ref"])
             var, _, attr = text.partition(".")
             b = self.lookup(var, stack) if attr else None
-            if b is not None and attr in _ATTRS.get(b.kind, {}):
+            if b is not None and attr in _ATTRS.get(b.builder, {}):
                 return b.attr(attr)
             if b is not None:
                 raise SpecError(f'"{attr}" of a {b.kind} is not modeled by the embedded synth')
@@ -601,8 +592,8 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
         # Standalone Function constructs first: Api routes may point at them.
         # A Config.Parameter's value may name any other construct's attribute: last.
         # A Queue with a dead-letter queue after the other queues.
-        ordered = sorted(st.get("constructs", []), key=lambda c: {"Function": 0, "Config.Parameter": 3}.get(
-            c["kind"], 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
+        ordered = sorted(st.get("constructs", []), key=lambda c: {"function": 0, "config_parameter": 3}.get(
+            catalog.builders().get(c["kind"], ""), 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
         for c in ordered:
             b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
             try:
@@ -739,7 +730,7 @@ def _connections(
     statements.extend(_permission_statements(ctx, fs.get("permissions", []), stack_id, f"function {fid}"))
     for item in fs.get("bind", []):
         b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
-        if b is not None and b.kind == "Config.Secret":
+        if b is not None and b.builder == "secret":
             # SST's Secret binding: a placeholder, and read access to the value and its fallback.
             env[f"SST_Secret_value_{b.id}"] = SECRET_PLACEHOLDER
             stack = ctx.stacks[stack_id]
@@ -749,17 +740,18 @@ def _connections(
                 f"{arn}/sst/{ctx.app_name}/.fallback/Secret/{b.id}/value",
             ]))
             continue
-        if b is None or b.kind not in _BINDING:
+        if b is None or b.spec.binding.variable is None:
             why = _why(item) if b is None else f"a {b.kind} cannot be bound"
             ctx.warnings.append(f"function {fid}: {_label('bind', item)} left out: {why}")
             continue
-        prop, attr = _BINDING[b.kind]
+        prop, attr = b.spec.binding.variable
         env[f"SST_{_class(b.kind)}_{prop}_{b.id}"] = b.attr(attr)
-        if b.kind == "Function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
+        if b.builder == "function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
             # Other kinds always carry their parameter; SST adds a function's when it is bound.
             _parameter(ctx, b, b.attr(attr))
-        if b.kind in _BIND_GRANTS:
-            action, arns_of = _GRANTS[b.kind]
+        grant = _grant(b)
+        if b.spec.binding.bind_grants and grant is not None:
+            action, arns_of = grant
             statements.append((action, arns_of(b)))
     return env
 
@@ -773,7 +765,7 @@ def _permission_statements(ctx: _Ctx, items: list[Any], stack_id: str, who: str)
             out.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
             continue
         b = ctx.construct(item, stack_id)
-        grant = _GRANTS.get(b.kind) if b is not None else None
+        grant = _grant(b) if b is not None else None
         if b is None:
             ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: {_why(item)}")
         elif grant is None:
@@ -842,7 +834,9 @@ def _parameter(ctx: _Ctx, b: _Built, value: Any) -> None:
     """SST v1.18's `Parameter_{prop}` SSM parameter for a construct's binding."""
     from aws_cdk import aws_ssm as ssm
 
-    prop, _ = _BINDING[b.kind]
+    binding = b.spec.binding.variable
+    assert binding is not None
+    prop = binding[0]
     ssm.StringParameter(
         b.node,
         f"Parameter_{prop}",
@@ -1062,9 +1056,9 @@ def _bucket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     for r in c.get("fn_refs", []):
         # A Function, Queue or Topic construct (SST's addFunction/Queue/TopicNotification).
         tb = ctx.lookup(str(r["fn_ref"]), b.stack)
-        dest = (s3n.LambdaDestination(tb.function) if tb is not None and tb.kind == "Function"
-                else s3n.SqsDestination(tb.queue) if tb is not None and tb.kind == "Queue"
-                else s3n.SnsDestination(tb.topic) if tb is not None and tb.kind == "Topic" else None)
+        dest = (s3n.LambdaDestination(tb.function) if tb is not None and tb.builder == "function"
+                else s3n.SqsDestination(tb.queue) if tb is not None and tb.builder == "queue"
+                else s3n.SnsDestination(tb.topic) if tb is not None and tb.builder == "topic" else None)
         if dest is None:
             ctx.skip("Bucket notification", f"{c['id']}/{r['name']}", b.stack,
                      f"`{r['fn_ref']}` is not a Function, Queue or Topic construct we could build")
@@ -1104,7 +1098,7 @@ def _queue_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         d = opts["deadLetterQueue"]
         var, _, attr = str(d["queue"].get("$ref", "")).partition(".")
         qb = ctx.lookup(var, b.stack)
-        if attr != "cdk.queue" or qb is None or qb.kind != "Queue" or qb.queue is None:
+        if attr != "cdk.queue" or qb is None or qb.builder != "queue" or qb.queue is None:
             raise SpecError(f'deadLetterQueue: "{d["queue"].get("$ref")}" is not the `cdk.queue` of a Queue we built')
         dlq = sqs.DeadLetterQueue(queue=qb.queue, max_receive_count=int(d["maxReceiveCount"]))
     durations = {k: _seconds(opts[k]) for k in ("visibilityTimeout", "retentionPeriod", "deliveryDelay",
@@ -1166,7 +1160,7 @@ def _sqs_source(fn: Any, b: _Built, es: dict[str, Any]) -> None:
 def _ref_function(ctx: _Ctx, c: dict[str, Any], b: _Built, r: dict[str, Any]) -> Any | None:
     """The Function construct a consumer given as a variable names (SST uses it as it is)."""
     fb = ctx.lookup(str(r["fn_ref"]), b.stack)
-    if fb is None or fb.kind != "Function":
+    if fb is None or fb.builder != "function":
         ctx.skip(f"{c['kind']} consumer", f"{c['id']}/{r['name'] or r['fn_ref']}", b.stack,
                  f"`{r['fn_ref']}` is not a Function construct we could build")
         return None
@@ -1195,11 +1189,11 @@ def _topic_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             b.topic.add_subscription(subs.LambdaSubscription(fn))
     for q in c.get("queue_subscribers", []):
         qb = ctx.lookup(q["var"], b.stack)
-        if qb is not None and qb.kind == "Function":
+        if qb is not None and qb.builder == "function":
             # A Function construct as a subscriber: SST subscribes it as it is.
             b.topic.add_subscription(subs.LambdaSubscription(qb.function))
             continue
-        if qb is None or qb.kind != "Queue":
+        if qb is None or qb.builder != "queue":
             ctx.skip(
                 "Topic subscriber",
                 f"{c['id']}/{q['name']}",
@@ -1240,7 +1234,7 @@ def _cron_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     if not c.get("functions"):
         # `job: fn`: SST uses the Function construct as it is.
         fb = ctx.lookup(str(c.get("fn_ref")), b.stack)
-        if fb is None or fb.kind != "Function":
+        if fb is None or fb.builder != "function":
             ctx.skip("Cron job", c["id"], b.stack, f"`{c.get('fn_ref')}` is not a Function construct we could build")
             return
         b.function = fb.function
@@ -1340,7 +1334,7 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             fn = _maybe_function(ctx, scope, r["function"], "Api", c["id"], b.stack, "route function")
         else:
             fb = ctx.lookup(r.get("fn_ref", ""), b.stack)
-            fn = fb.function if fb is not None and fb.kind == "Function" else None
+            fn = fb.function if fb is not None and fb.builder == "function" else None
             if fn is None:
                 ctx.skip(
                     "Api route",
@@ -1486,9 +1480,9 @@ def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             if t.get("fn_ref") is not None:
                 # A Queue or Function construct held in a variable.
                 tb = ctx.lookup(t["fn_ref"], b.stack)
-                if tb is not None and tb.kind == "Queue":
+                if tb is not None and tb.builder == "queue":
                     rule.add_target(targets.SqsQueue(tb.queue))
-                elif tb is not None and tb.kind == "Function":
+                elif tb is not None and tb.builder == "function":
                     rule.add_target(targets.LambdaFunction(tb.function))
                 else:
                     ctx.skip("EventBus target", f"{label}/{name}", b.stack,
@@ -1647,7 +1641,7 @@ def _auth_grants(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
         ref = g.get("auth", {}).get("$ref") if isinstance(g.get("auth"), dict) else None
         cb = ctx.lookup(str(ref), st["id"]) if isinstance(ref, str) else None
         label = f"{ref}.attachPermissionsFor{'Auth' if g['role'] == 'auth' else 'Unauth'}Users"
-        if cb is None or cb.kind not in ("Cognito", "Auth"):
+        if cb is None or cb.builder != "cognito":
             ctx.skip("Auth permissions", label, st["id"], f"`{ref}` is not a Cognito/Auth construct we could build")
             continue
         role = cb.extra.get(f"{g['role']}_role")
@@ -1689,7 +1683,7 @@ def _authorizer(ctx: _Ctx, b: _Built, key: str, a: dict[str, Any] | None) -> Any
         return auth.HttpJwtAuthorizer(key, ctx.resolve(a["issuer"], b.stack),
                                       jwt_audience=[ctx.resolve(x, b.stack) for x in a.get("audience", [])], **common)
     fb = ctx.construct(a.get("function"), b.stack)
-    if fb is None or fb.kind != "Function":
+    if fb is None or fb.builder != "function":
         raise SpecError(f'the function of the "{key}" authorizer is not a Function construct we could build')
     types = [getattr(auth.HttpLambdaResponseType, str(t).upper()) for t in a.get("responseTypes") or []] or None
     return auth.HttpLambdaAuthorizer(key, fb.function, response_types=types,
@@ -1739,7 +1733,7 @@ def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                 sources[key] = api.add_lambda_data_source(key, fn, **opts)
             elif d["type"] == "dynamodb":
                 tb = ctx.lookup(str(d.get("fn_ref")), b.stack)
-                if tb is None or tb.kind != "Table":
+                if tb is None or tb.builder != "table":
                     raise SpecError(f"`{d.get('fn_ref')}` is not a Table construct we could build")
                 sources[key] = api.add_dynamo_db_data_source(key, tb.table, **opts)
             elif d["type"] == "http":
@@ -1772,43 +1766,30 @@ def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     _parameter(ctx, b, b.attr("url"))
 
 
-_BUILD_PRIMARY: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
-    "Api": _api_primary,
-    "GraphQLApi": _api_primary,
-    "Table": _table_primary,
-    "Bucket": _bucket_primary,
-    "Queue": _queue_primary,
-    "Topic": _topic_primary,
-    "Cron": _cron_primary,
-    "Function": _function_primary,
-    "Config.Secret": _secret_primary,
-    "Config.Parameter": _config_parameter_primary,
-    "EventBus": _eventbus_primary,
-    "KinesisStream": _kinesis_primary,
-    "Cognito": _cognito_primary,
-    "Auth": _cognito_primary,
-    "AppSyncApi": _appsync_primary,
-}
-_BUILD_REST: dict[str, Callable[[_Ctx, Any, dict[str, Any], _Built], None]] = {
-    "Api": _api_rest,
-    "GraphQLApi": _api_rest,
-    "Table": _table_rest,
-    "Bucket": _bucket_rest,
-    "Queue": _queue_rest,
-    "Topic": _topic_rest,
-    "Cron": _cron_rest,
-    "Function": _function_rest,
-    "Config.Secret": _nothing,
-    "Config.Parameter": _config_parameter_rest,
-    "EventBus": _eventbus_rest,
-    "KinesisStream": _kinesis_rest,
-    "Cognito": _cognito_rest,
-    "Auth": _cognito_rest,
-    "AppSyncApi": _appsync_rest,
-}
+_Builder = Callable[[_Ctx, Any, dict[str, Any], _Built], None]
 
-#: The kinds this engine builds.
-MODELED_KINDS = frozenset(_BUILD_PRIMARY)
+#: Each builder key of the catalog (`Spec.builder`) -> (primary, rest): the primary pass makes
+#: the construct's own resources, the rest pass what refers to other constructs.
+BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
+    "api": (_api_primary, _api_rest),
+    "table": (_table_primary, _table_rest),
+    "bucket": (_bucket_primary, _bucket_rest),
+    "queue": (_queue_primary, _queue_rest),
+    "topic": (_topic_primary, _topic_rest),
+    "cron": (_cron_primary, _cron_rest),
+    "function": (_function_primary, _function_rest),
+    "secret": (_secret_primary, _nothing),
+    "config_parameter": (_config_parameter_primary, _config_parameter_rest),
+    "eventbus": (_eventbus_primary, _eventbus_rest),
+    "kinesis": (_kinesis_primary, _kinesis_rest),
+    "cognito": (_cognito_primary, _cognito_rest),
+    "appsync": (_appsync_primary, _appsync_rest),
+}
+_BUILD_PRIMARY: dict[str, _Builder] = {kind: BUILDERS[key][0] for kind, key in catalog.builders().items()}
+_BUILD_REST: dict[str, _Builder] = {kind: BUILDERS[key][1] for kind, key in catalog.builders().items()}
+
+#: The kinds this engine builds (the catalog's kinds with a builder).
+MODELED_KINDS = catalog.modeled_kinds()
 
 
 def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
@@ -1832,7 +1813,7 @@ def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
             used.add(f"ref:{ref.split('.')[0]}")
     # Each Api gets an endpoint output unless the stack already outputs its URL.
     for b in ctx.built:
-        if b.kind not in ("Api", "GraphQLApi") or b.stack != st["id"] or b.http_api is None:
+        if b.builder != "api" or b.stack != st["id"] or b.http_api is None:
             continue
         var = b.var
         key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"

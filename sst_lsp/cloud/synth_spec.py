@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sst_lsp import catalog
 from sst_lsp.model.types import App, Construct, Entry, HandlerRef, StackDef, Value
 
 if TYPE_CHECKING:
@@ -40,11 +41,9 @@ if TYPE_CHECKING:
 
 SPEC_VERSION = 1
 
-#: SST constructs the embedded synth builds (the engine's `MODELED_KINDS`, kept import-free).
-MODELED_KINDS = frozenset({
-    "Api", "Table", "Bucket", "Queue", "Topic", "Cron", "Function", "Config.Secret", "Config.Parameter",
-    "EventBus", "KinesisStream", "Cognito", "Auth", "AppSyncApi", "GraphQLApi",
-})
+#: SST constructs the embedded synth builds (the catalog's kinds with a builder, as the engine's
+#: `MODELED_KINDS`; this module does not import the engine).
+MODELED_KINDS = catalog.modeled_kinds()
 
 #: Constructs that need SST's own custom-resource handler code (which only SST ships).
 _NEEDS_SST_HANDLER = {
