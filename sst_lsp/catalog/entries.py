@@ -60,6 +60,7 @@ _TRIGGERS = (
     Position("functions", "trigger", prop=("triggers",)),
     Position("functions", "trigger", prop=("cognito", "triggers")),
 )
+_V2_AUTH = "SST v2's Auth (an authenticator function with its signing keys) is not modeled by the embedded synth"
 _TABLE_KEYS = (("partitionKey", "sortKey"),
                (("globalIndexes", ("partitionKey", "sortKey")), ("secondaryIndexes", ("partitionKey", "sortKey")),
                 ("localIndexes", ("sortKey",))))
@@ -77,13 +78,15 @@ _SST: tuple[Spec, ...] = (
          binding=Binding(("url", "url"), _HTTP_METHODS_GRANT)),
     Spec("sst", "HttpApi", props=_routes(), methods=_ADD_ROUTES, route_grammar="http", default_route=True,
          route_function_ids=True, family="http-api", naming=_ENDPOINT),
+    # v1's GraphQLApi: an Api whose `GET`/`POST {rootPath}` routes share one function.
     Spec("sst", "GraphQLApi", props=_routes(server=True), methods=_ADD_ROUTES, route_grammar="http",
-         family="http-api", naming=_ENDPOINT, builder="api",
+         family="http-api", naming=_ENDPOINT, builder="graphql",
          binding=Binding(("url", "url"), _HTTP_METHODS_GRANT)),
     Spec("sst", "ApiGatewayV1Api", props=_routes(), methods=_ADD_ROUTES, route_grammar="rest",
          route_function_ids=True, family="rest-api", naming=_ENDPOINT),
     Spec("sst", "WebSocketApi", props=_routes(), methods=_ADD_ROUTES, route_grammar="websocket",
-         default_route=True, family="websocket-api", naming=_ENDPOINT),
+         default_route=True, family="websocket-api", naming=_ENDPOINT,
+         synth_unsupported="it needs SST's custom resource handler (the API Gateway CloudWatch role)"),
     Spec("sst", "AppSyncApi", props=(Position("appsync"),),
          methods=(Position("resolvers", method="addResolvers"), Position("data_sources", method="addDataSources")),
          route_grammar="appsync", family="appsync-api", builder="appsync", binding=Binding(("url", "url"))),
@@ -117,16 +120,24 @@ _SST: tuple[Spec, ...] = (
     # v2's Cognito (a user pool).
     Spec("sst", "Auth", props=(Position("function", "Auth authenticator", prop=("authenticator",)), *_TRIGGERS),
          family="cognito-userpool", family_absent_in=("v2",), family_v0_requires="cognito",
-         outlives_deploy=True, naming=_USER_POOL, builder="cognito"),
+         outlives_deploy=True, naming=_USER_POOL, builder="cognito",
+         synth_unsupported_in=(("v2", _V2_AUTH),)),
     Spec("sst", "Cognito", props=_TRIGGERS, family="cognito-userpool", outlives_deploy=True, naming=_USER_POOL,
          builder="cognito"),
     Spec("sst", "Script", props=tuple(Position("function", f"Script {k}", prop=(k,))
-                                      for k in ("onCreate", "onUpdate", "onDelete"))),
+                                      for k in ("onCreate", "onUpdate", "onDelete")),
+         synth_unsupported="it runs its functions through SST's script custom resource"),
     Spec("sst", "Job", props=(Position("function", "Job", requires="handler"),)),
-    Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True),
+    Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True,
+         synth_unsupported="its cluster goes into the account's default VPC, looked up at synth time (and its "
+                           "migrations run through SST's handler)"),
     Spec("sst", "Config.Secret", builder="secret", binding=Binding(binding_class="Secret")),
     Spec("sst", "Config.Parameter", builder="config_parameter",
          binding=Binding(("value", "value"), binding_class="Parameter")),
+    # Frontend sites: they need the app's own build (and SST's deploy custom resources).
+    *(Spec("sst", kind, site=True) for kind in (
+        "StaticSite", "NextjsSite", "ReactStaticSite", "ViteStaticSite", "RemixSite", "AstroSite", "SolidStartSite",
+        "SvelteKitSite", "NuxtSite", "SsrSite", "Nextjs13Site")),
 )
 
 # ----------------------------------------------------------------------------------------------

@@ -157,6 +157,13 @@ class Spec:
     #: built there.
     builder: str | None = None
     binding: Binding = Binding()
+    #: Why the embedded synth cannot build it, in any generation ("it needs SST's custom resource
+    #: handler ..."); None: built when it has a builder.
+    synth_unsupported: str | None = None
+    #: (generation, why) pairs where the embedded synth cannot build it although it has a builder.
+    synth_unsupported_in: tuple[tuple[str, str], ...] = ()
+    #: A frontend site (it needs the app's own build).
+    site: bool = False
     #: Keys of a DynamoDB table's primary index and its index props, as (keys, ((index prop,
     #: keys it names), ...)), for `table-index-field-missing`.
     table_keys: tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]] | None = None

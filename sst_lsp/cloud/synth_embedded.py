@@ -82,8 +82,7 @@ ACCESS_LOG_FORMAT = (
 
 #: Attributes of SST constructs that a `ref` like `table.tableName` may name (SST v1/v2's
 #: getters), and the `cdk.*` objects' common attributes (`table.cdk.table.tableArn`), by builder
-#: key (the catalog's `Spec.builder`: v1's GraphQLApi is built as an Api, v1's Auth as v2's
-#: Cognito, so they share the attributes).
+#: key (the catalog's `Spec.builder`: v1's Auth is built as v2's Cognito, so they share one).
 _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "table": {
         "tableName": lambda b: b.table.table_name,
@@ -177,6 +176,8 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
+#: SST v1's GraphQLApi is an Api.
+_ATTRS["graphql"] = _ATTRS["api"]
 _ATTRS["appsync"] = {
     "url": lambda b: b.extra["api"].graphql_url,
     "apiId": lambda b: b.extra["api"].api_id,
@@ -225,6 +226,7 @@ def _role(b: Any, which: str) -> Any:
 #: key; the action is the catalog's `Binding.grant_action`.
 _GRANT_RESOURCES: dict[str, Callable[[Any], list[Any]]] = {
     "api": lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
+    "graphql": lambda b: [f"arn:aws:execute-api:{b.http_api.stack.region}:{b.http_api.stack.account}:{b.attr('httpApiId')}/*"],
     "table": lambda b: [b.attr("tableArn"), f"{b.attr('tableArn')}/*"],
     "bucket": lambda b: [b.attr("bucketArn"), f"{b.attr('bucketArn')}/*"],
     "queue": lambda b: [b.attr("queueArn")],
@@ -1772,6 +1774,7 @@ _Builder = Callable[[_Ctx, Any, dict[str, Any], _Built], None]
 #: the construct's own resources, the rest pass what refers to other constructs.
 BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "api": (_api_primary, _api_rest),
+    "graphql": (_api_primary, _api_rest),
     "table": (_table_primary, _table_rest),
     "bucket": (_bucket_primary, _bucket_rest),
     "queue": (_queue_primary, _queue_rest),
@@ -1813,7 +1816,7 @@ def _outputs(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
             used.add(f"ref:{ref.split('.')[0]}")
     # Each Api gets an endpoint output unless the stack already outputs its URL.
     for b in ctx.built:
-        if b.builder != "api" or b.stack != st["id"] or b.http_api is None:
+        if b.builder not in ("api", "graphql") or b.stack != st["id"] or b.http_api is None:
             continue
         var = b.var
         key = re.sub(r"[^A-Za-z0-9]", "", b.id) + "Endpoint"

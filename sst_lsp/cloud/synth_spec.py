@@ -45,19 +45,13 @@ SPEC_VERSION = 1
 #: `MODELED_KINDS`; this module does not import the engine).
 MODELED_KINDS = catalog.modeled_kinds()
 
-#: Constructs that need SST's own custom-resource handler code (which only SST ships).
-_NEEDS_SST_HANDLER = {
-    "WebSocketApi": "it needs SST's custom resource handler (the API Gateway CloudWatch role)",
-    "Script": "it runs its functions through SST's script custom resource",
-    "RDS": "its cluster goes into the account's default VPC, looked up at synth time (and its migrations run "
-           "through SST's handler)",
-}
-
 #: Frontend sites: they need the app's own build (and SST's deploy custom resources).
-SITE_KINDS = frozenset({
-    "StaticSite", "NextjsSite", "ReactStaticSite", "ViteStaticSite", "RemixSite", "AstroSite", "SolidStartSite",
-    "SvelteKitSite", "NuxtSite", "SsrSite", "Nextjs13Site",
-})
+SITE_KINDS = frozenset(s.kind for s in catalog.SPECS if s.origin == "sst" and s.site)
+
+
+def _builder(c: Construct) -> str | None:
+    """The embedded synth's builder key of a v0-v2 construct (the catalog's `Spec.builder`)."""
+    return catalog.builders().get(c.kind) if c.origin == "sst" else None
 
 #: SST v1 defaulted to nodejs14.x and v2 to nodejs16.x/18.x; Lambda no longer creates functions
 #: with those, so an app that names no runtime gets this one (and a warning says so).
@@ -186,12 +180,13 @@ class _SpecBuilder:
             self.skip(c.kind, c.id, c.stack, "a frontend site needs the app's own build: not modeled by the "
                       "embedded synth (use synth mode `project`)")
             return None
-        if c.kind == "Auth" and self.app.generation == "v2":
-            self.skip(c.kind, c.id, c.stack, "SST v2's Auth (an authenticator function with its signing keys) is "
-                      "not modeled by the embedded synth (use synth mode `project`)")
+        cat = catalog.spec_for(c.origin, c.kind)
+        unsupported_here = dict(cat.synth_unsupported_in).get(self.app.generation or "") if cat is not None else None
+        if unsupported_here is not None:
+            self.skip(c.kind, c.id, c.stack, f"{unsupported_here} (use synth mode `project`)")
             return None
-        if c.kind in _NEEDS_SST_HANDLER:
-            self.skip(c.kind, c.id, c.stack, f"{_NEEDS_SST_HANDLER[c.kind]}: not modeled by the embedded synth "
+        if cat is not None and cat.synth_unsupported is not None:
+            self.skip(c.kind, c.id, c.stack, f"{cat.synth_unsupported}: not modeled by the embedded synth "
                       "(use synth mode `project`)")
             return None
         if c.kind not in MODELED_KINDS:
@@ -212,7 +207,8 @@ class _SpecBuilder:
         }
         handlers = self.handlers_by_construct.get((c.kind, c.id, c.stack), [])
         cdefaults = _construct_defaults(props)
-        if c.kind == "GraphQLApi":
+        builder = _builder(c)
+        if builder == "graphql":
             # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
             # one function and integration (GraphQLApi.ts createFunctionIntegration).
             root = _str(_get(props, "rootPath")) or "/"
@@ -242,7 +238,7 @@ class _SpecBuilder:
                     "method": "POST", "postfix": f"POST_{root}", "same_as": f"GET {root}"}
             spec["routes"] = [get, post]
             return spec
-        if c.kind == "Api":
+        if builder == "api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
             auth = self.api_auth.get((c.stack, c.id))
             if auth:
@@ -253,7 +249,7 @@ class _SpecBuilder:
         for h in handlers:
             fid, where, extra = self.function_id(c, props, h)
             if fid is None:
-                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(c.kind, h.position))
+                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
                 continue
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
@@ -269,15 +265,15 @@ class _SpecBuilder:
                 functions.append(fs)
                 names.add(fid)
         spec["functions"] = functions
-        if c.kind == "Topic" and props is not None:
+        if builder == "topic" and props is not None:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
-        if c.kind == "EventBus":
+        if builder == "eventbus":
             spec["rules"] = self.bus_rules(c, props, functions)
-        if c.kind in _REF_FIELDS:
+        if builder in _REF_FIELDS:
             refs = self.construct_refs(c, props, functions)
             if refs:
                 spec["fn_refs"] = refs
-        if c.kind == "Cron":
+        if builder == "cron":
             job = _get(props, "job")
             if job is not None and job.kind == "object" and (job.get("cdk") is not None or job.get("jobProps") is not None):
                 self.skip(c.kind, c.id, c.stack, "the job's `cdk.target` options are not modeled")
@@ -287,18 +283,18 @@ class _SpecBuilder:
                 if var is not None:
                     spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
                     return spec
-        if c.kind == "AppSyncApi":
+        if builder == "appsync":
             reason = self.appsync(c, props, spec, functions)
             if reason is not None:
                 self.skip(c.kind, c.id, c.stack, reason)
                 return None
             return spec
-        if c.kind == "Queue":
+        if builder == "queue":
             reason = self.queue_options(props, spec, functions)
             if reason is not None:
                 self.skip(c.kind, c.id, c.stack, reason)
                 return None
-        if c.kind in ("Function", "Cron") and not functions:
+        if builder in ("function", "cron") and not functions:
             if not any(s["id"] == c.id for s in self.skipped):
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
             return None
@@ -307,23 +303,24 @@ class _SpecBuilder:
     def function_id(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[str | None, str, dict[str, Any]]:
         """SST's construct id for the function at `h`, and whether it sits in the construct."""
         name = _quoted(h.position)
-        if c.kind == "Function":
+        builder = _builder(c)
+        if builder == "function":
             return c.id, "stack", {}
-        if c.kind == "Cron":
+        if builder == "cron":
             return "Job", "construct", {}
-        if c.kind == "Queue":
+        if builder == "queue":
             return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
         if name is None:
             return None, "", {}
-        if c.kind == "Table":
+        if builder == "table":
             return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
-        if c.kind == "Topic":
+        if builder == "topic":
             return f"Subscriber_{c.id}_{name}", _where(props, "subscribers", name), {}
-        if c.kind == "KinesisStream":
+        if builder == "kinesis":
             return f"Consumer_{c.id}_{name}", _where(props, "consumers", name), {}
-        if c.kind == "AppSyncApi" and h.position.startswith("data source "):
+        if builder == "appsync" and h.position.startswith("data source "):
             return f"Lambda_{name}", _where(props, "dataSources", name), {"ds": name}
-        if c.kind == "AppSyncApi" and h.route is not None:
+        if builder == "appsync" and h.route is not None:
             key = " ".join(h.route.split())
             parts = key.split(" ")
             if len(parts) != 2:
@@ -331,14 +328,14 @@ class _SpecBuilder:
             rs = _get(props, "resolvers")
             own = rs is not None and rs.kind == "object" and any(" ".join(e.key.split()) == key for e in rs.entries)
             return f"Lambda_{parts[0]}_{parts[1]}", "construct" if own else "stack", {"resolver": key}
-        if c.kind in ("Cognito", "Auth"):
+        if builder == "cognito":
             return name, "construct", {"trigger": name}
-        if c.kind == "EventBus":
+        if builder == "eventbus":
             m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
             if m is None or _get(_get(props, "rules"), m.group(1)) is None:
                 return None, "", {}
             return f"Target_{c.id}_{m.group(1)}_{m.group(2)}", "construct", {"rule": m.group(1), "target": m.group(2)}
-        if c.kind == "Bucket":
+        if builder == "bucket":
             extra: dict[str, Any] = {}
             n = _get(_get(props, "notifications"), name)
             ev = _get(n, "events")
@@ -674,8 +671,9 @@ class _SpecBuilder:
         """Consumers, notifications and the queue consumer given as a construct held in a
         variable (a Function; a Queue or Topic for a bucket notification), which SST uses as
         they are; entries that are neither such a construct nor a function we built are listed."""
-        field_name, prefix = _REF_FIELDS[c.kind]
-        if c.kind == "Queue":
+        builder = _builder(c) or ""
+        field_name, prefix = _REF_FIELDS[builder]
+        if builder == "queue":
             v = _get(props, "consumer")
             entries = [("", v)] if v is not None else []
         else:
@@ -696,7 +694,7 @@ class _SpecBuilder:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, "its function cannot be evaluated statically")
                 continue
             r: dict[str, Any] = {"name": name, "fn_ref": var}
-            if c.kind == "Bucket":
+            if builder == "bucket":
                 ev = _get(v, "events")
                 if ev is not None and ev.kind == "array" and all(i.kind == "string" for i in ev.items):
                     r["events"] = [i.value for i in ev.items]
@@ -711,17 +709,18 @@ class _SpecBuilder:
         """The options beside a consumer's, subscriber's or notification's function (its
         `cdk.eventSource`, `cdk.subscription`, `filters`), as the engine takes them; or the
         reason they cannot be modeled."""
-        field_name = {"Table": "consumers", "KinesisStream": "consumers", "Topic": "subscribers",
-                      "Bucket": "notifications"}.get(c.kind)
+        builder = _builder(c)
+        field_name = {"table": "consumers", "kinesis": "consumers", "topic": "subscribers",
+                      "bucket": "notifications"}.get(builder or "")
         name = _quoted(h.position)
         entry = _get(_get(props, field_name), name) if field_name and name is not None else None
         if entry is None or entry.kind != "object":
             return {}, None
-        if c.kind == "Topic":
+        if builder == "topic":
             if entry.get("cdk") is not None or entry.get("subscriberProps") is not None:
                 return {}, "`cdk.subscription` options (filter policies) are not modeled"
             return {}, None
-        if c.kind == "Bucket":
+        if builder == "bucket":
             filters = entry.get("filters")
             if filters is None:
                 return {}, None
@@ -870,7 +869,7 @@ class _SpecBuilder:
     def function(self, h: HandlerRef, fid: str, where: str, cdefaults: Value | None,
                  stack_defaults: list[Value], c: Construct) -> dict[str, Any] | None:
         label = f"{c.id}/{fid}" if fid != c.id else c.id
-        kind = "Function" if c.kind == "Function" else f"{c.kind} function"
+        kind = c.kind if _builder(c) == "function" else f"{c.kind} function"
 
         def fail(reason: str) -> None:
             self.skip(kind, label, c.stack, reason)
@@ -1064,11 +1063,11 @@ def _duration_seconds(v: Value) -> int | None:
     return int(secs) if secs.is_integer() else None
 
 
-#: Where each kind lists functions that may be constructs held in variables, and SST's id
-#: of a function it builds there.
+#: Where each builder's constructs list functions that may be constructs held in variables, and
+#: SST's id of a function it builds there.
 _REF_FIELDS = {
-    "Table": ("consumers", "Consumer_{id}_{name}"), "KinesisStream": ("consumers", "Consumer_{id}_{name}"),
-    "Bucket": ("notifications", "Notification_{id}_{name}"), "Queue": ("consumer", "Consumer_{id}"),
+    "table": ("consumers", "Consumer_{id}_{name}"), "kinesis": ("consumers", "Consumer_{id}_{name}"),
+    "bucket": ("notifications", "Notification_{id}_{name}"), "queue": ("consumer", "Consumer_{id}"),
 }
 
 #: Function props that shape only the bundle, not the template.
@@ -1126,13 +1125,13 @@ def _layer_arn(v: Value) -> str | None:
     return pf.node_text(last)[1:-1]
 
 
-def _unplaced(kind: str, position: str) -> str:
+def _unplaced(builder: str | None, position: str) -> str:
     """Why a function the model found in a construct has no place in the construct tree."""
-    if kind == "EventBus" and position.startswith("rule target"):
+    if builder == "eventbus" and position.startswith("rule target"):
         return "targets added with `addTargets` are not modeled (declare them in `rules`)"
-    if kind == "EventBus" and position.startswith("rule "):
+    if builder == "eventbus" and position.startswith("rule "):
         return "rules added with `addRules` are not modeled (declare them in the props)"
-    if kind == "EventBus" and position.startswith("subscriber"):
+    if builder == "eventbus" and position.startswith("subscriber"):
         return "`EventBus.subscribe` is not modeled (declare the rule in `rules`)"
     return f"unrecognized position ({position})"
 
