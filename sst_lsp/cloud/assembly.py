@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sst_lsp import catalog
+
 DEFAULT_BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 
 
@@ -146,7 +148,7 @@ class CloudAssembly:
         if not names:
             return self.ordered()
         by_key: dict[str, StackArtifact] = {}
-        prefix = f"{stage}-{app}-" if stage and app else None
+        prefix = catalog.stack_prefix(stage, app) if stage and app else None
         for s in self.stacks:
             by_key[s.stack_name] = s
             by_key[s.artifact_id] = s

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from sst_lsp import catalog
 from sst_lsp.settings import STACK_NAME_MAX, stage_name_problem
 
 # The stage rule lives with the settings: the editor's `sst.stage` and the CLI's `--stage` share it.
@@ -30,7 +31,8 @@ def stack_name_problem(name: str) -> str | None:
 
 
 def stage_prefix(stage: str, app_name: str) -> str:
-    return f"{stage}-{app_name}-"
+    """What the names of a stage's stacks start with (the catalog's naming rule)."""
+    return catalog.stack_prefix(stage, app_name)
 
 
 def is_protected(stage: str, protected: Iterable[str]) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sst_lsp import catalog
+
 #: The editor's choices when the synth left constructs out (the first one consents).
 PARTIAL_DEPLOY = "Deploy without them"
 PARTIAL_PROJECT = "Synth with the app's own toolchain (runs the app's code)"
@@ -65,10 +67,10 @@ def left_out(res: Any, stage: str, app_name: str, stacks: list[str] | None = Non
     for k in getattr(res, "skipped", []) or []:
         stack = None
         if k.stack:
-            stack = by_id.get(k.stack) or (k.stack if k.stack in names else f"{stage}-{app_name}-{k.stack}")
+            stack = by_id.get(k.stack) or (k.stack if k.stack in names else catalog.prefixed_name(stage, app_name, k.stack))
         out.append(LeftOut(str(k.kind), str(k.id), stack, str(k.reason)))
     if stacks:
-        prefix = f"{stage}-{app_name}-"
+        prefix = catalog.stack_prefix(stage, app_name)
         chosen = {n if n.startswith(prefix) or n in names else prefix + n for n in stacks}
         out = [o for o in out if o.stack is None or o.stack in chosen]
     return out

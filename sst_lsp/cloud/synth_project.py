@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sst_lsp import catalog
 from sst_lsp.model.types import App
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def _read_assembly(result: SynthResult, assembly: Path, stage: str, app_name: st
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise SynthError(f"The toolchain succeeded but {manifest_path} cannot be read: {e}") from None
-    prefix = f"{stage}-{app_name}-"
+    prefix = catalog.stack_prefix(stage, app_name)
     for art_id, art in (manifest.get("artifacts") or {}).items():
         if not isinstance(art, dict) or art.get("type") != "aws:cloudformation:stack":
             continue

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from sst_lsp import catalog
 from sst_lsp.syntax.text import Pos, TextRange
 
 Generation = Literal["v0", "v1", "v2", "v3"]
@@ -316,7 +317,7 @@ class Stack:
         """The CloudFormation stack name: `{stage}-{app}-{id}` unless given explicitly."""
         if self.stack_name:
             return self.stack_name.replace(STAGE_TOKEN, stage).replace(APP_TOKEN, app)
-        return f"{stage}-{app}-{self.id}"
+        return catalog.prefixed_name(stage, app, self.id)
 
 
 @dataclass(frozen=True, slots=True)
