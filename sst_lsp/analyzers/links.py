@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.files import FileSource
@@ -232,7 +233,7 @@ def given_to(app: App, ref: HandlerRef, calls: _Calls, app_props: list[Value]) -
         props.append(_path(c.props, "defaults", "function"))
         props.append(c.props.get("defaultFunctionProps"))
         props.append(_path(c.props, "transform", "route", "handler"))
-        if c.props.partial or c.props is ref.function_props or (c.kind == "Function" and ref.function_props is None):
+        if c.props.partial or c.props is ref.function_props or (catalog.props_are_function(c.origin, c.kind) and ref.function_props is None):
             props.append(c.props)
     sd = next((d for d in app.stack_defs if d.name == ref.stack), None)
     if sd is not None:

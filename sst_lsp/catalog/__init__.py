@@ -121,6 +121,11 @@ def method_positions(origin: Origin, kind: str, method: str) -> tuple[Position, 
     return out
 
 
+def props_are_function(origin: Origin, kind: str) -> bool:
+    """True when a construct's props are themselves a FunctionDefinition (a Function's)."""
+    return any(p.shape == "function" and not p.prop for p in prop_positions(origin, kind))
+
+
 @functools.cache
 def method_names() -> tuple[str, ...]:
     """Every method some construct takes handlers in (sorted)."""

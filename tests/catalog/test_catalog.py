@@ -190,3 +190,8 @@ def test_method_positions_are_where_extraction_finds_handlers(case: tuple[Spec, 
         call = f"x.{m}(stack, {value});"
     props = None if spec.origin == "sst3" else "{}"
     assert (H, label, spec.kind) in _facts(spec, props, call)
+
+
+def test_props_are_function() -> None:
+    assert catalog.props_are_function("sst", "Function") and catalog.props_are_function("sst3", "Function")
+    assert not catalog.props_are_function("sst", "Queue")
