@@ -13,8 +13,10 @@ Add one `Spec(origin, kind, ...)` to `entries.py` (`_SST`, `_SST3` or `_CDK`) an
 applies; every consumer reads it from there:
 
 - `props` / `methods`: its handler positions (`Position`: a prop path, or a method and which
-  argument; the shape of the value; the label). Extraction (`model/extract.py`) finds handlers
-  there; code lenses, hover, symbols and synth show the labels. v3's `.subscribe` and `.notify`
+  argument; the shape of the value; the label), in the order extraction reads them. Extraction
+  (`model/extract.py`) finds handlers there (for now it still holds its own copy, which
+  `tests/catalog` checks against these entries, position by position); code lenses, hover,
+  symbols and synth show the labels. `links` asks `props_are_function`. v3's `.subscribe` and `.notify`
   are read on every component (the `ANY_KIND` entry); `named_subscribe` says a component's
   subscriber may come after a name.
 - `route_grammar`, `default_route`, `route_function_ids`: how `analyzers/structure.py` checks its
@@ -28,9 +30,11 @@ applies; every consumer reads it from there:
 - `outlives_deploy`: renaming it warns (`ide/rename.py`, `ide/hover.py`).
 - `naming`: the physical-name rule hovers and inlay hints show (`ide/naming.py`); SST's
   `{stage}-{app}-{id}` is `prefixed_name` here, used by ide, baseline and synth alike.
-- `builder`, `binding`, `table_keys`: the embedded synth's builder key (`cloud/synth_embedded.py`
-  maps each key to its functions; a test checks both sides), what binding it grants and
-  exposes, and the key fields `table-index-field-missing` checks.
+- `builder`, `binding`, `synth_unsupported`(`_in`), `site`: the embedded synth's builder key
+  (`cloud/synth_embedded.py: BUILDERS` maps each key to its primary and rest functions, and
+  `cloud/synth_spec.py` prepares each key's input; `tests/cloud/test_synth_builders.py` checks
+  both sides), what a binding exposes and grants, and why a construct cannot be built there.
+- `table_keys`: the key fields `table-index-field-missing` checks (`analyzers/structure.py`).
 
 Which props replace a resource stays with cfn-lint's schemas (`model/cfn.py`).
 """
