@@ -13,6 +13,7 @@ our lines: `pos_of_node_point`/`ts_point` convert through byte offsets there.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ class LineIndex:
             else:
                 starts = [0]
                 text, chars = self.text, self._line_starts
-                for a, b in zip(chars, chars[1:]):
+                for a, b in itertools.pairwise(chars):
                     starts.append(starts[-1] + _utf8_len(text[a:b]))
             self._byte_starts_cache = starts
         return starts

@@ -96,7 +96,7 @@ def test_lone_cr_tree_sitter_points() -> None:
     # Tree-sitter counts rows at "\n" only: "new" sits on its row 1, after "\r\n".
     new = li.pos_at(MIXED.index("new"))
     row, col = li.ts_point(new)
-    assert row == 1 and col == len('const a = "😋"; '.encode("utf-8"))
+    assert row == 1 and col == len('const a = "😋"; '.encode())
     last = li.pos_at(MIXED.index("last"))
     assert li.ts_point(last) == (2, 0)
     # Point and byte offset of a node boundary give our position.
@@ -109,5 +109,5 @@ def test_crlf_and_lf_only_texts_keep_tree_sitter_rows() -> None:
     li = LineIndex('a\r\nb = "😋"; c\n')
     assert not li.lone_cr
     assert li.lines == ["a", 'b = "😋"; c', ""]
-    assert li.pos_of_node_point((1, len('b = "😋"; '.encode("utf-8"))), 0) == Pos(1, 9)
+    assert li.pos_of_node_point((1, len('b = "😋"; '.encode())), 0) == Pos(1, 9)
     assert li.ts_point(Pos(1, 9)) == (1, 12)
