@@ -151,40 +151,16 @@ async def bench_helper_edits(helper: Path, handler_lines: list[int], edits: int)
     root = helper.parents[1]
     client = await start(root, {"diagnostics": {"debounceMs": 0}})
     uri = helper.as_uri()
-    arrived: dict[int, float] = {}
-
-    def on_publish(params: types.PublishDiagnosticsParams) -> None:
-        client.diagnostics[params.uri] = params.diagnostics
-        if params.uri == uri and params.version is not None:
-            arrived.setdefault(params.version, time.perf_counter())
-
-    client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_publish
-    text = helper.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
+    arrived = publishes(client, uri)
+    lines = open_document(client, helper)
     # The helper has no diagnostic at first: wait for the first edit's publish instead.
     latencies: list[float] = []
     broken: set[int] = set()
     for i in range(edits + 1):
         ln = handler_lines[(i // 2 * 3) % len(handler_lines)]
-        col = lines[ln].index(".main") + len(".main")
-        version = i + 2
-        if ln in broken:
-            rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col + 1))
-            new = ""
-            broken.discard(ln)
-        else:
-            rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col))
-            new = "x"
-            broken.add(ln)
-        sent = time.perf_counter()
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)]))
-        await wait_for(client, lambda v=version: v in arrived)
+        took = await toggle_main(client, uri, lines, ln, broken, i + 2, arrived)
         if i > 0:  # The first one includes indexing the app.
-            latencies.append((arrived[version] - sent) * 1000)
+            latencies.append(took)
     await stop(client)
     return latencies
 
@@ -238,27 +214,55 @@ async def wait_for(client: Any, check: Any, method: str = types.TEXT_DOCUMENT_PU
     await asyncio.wait_for(loop(), timeout)
 
 
-async def bench_edits(stack: Path, route_lines: list[int], edits: int, requests: int) -> dict[str, list[float]]:
-    root = stack.parents[1]
-    client = await start(root, {"diagnostics": {"debounceMs": 0}})
-    uri = stack.as_uri()
-    versions: dict[str, int | None] = {}
+def publishes(client: Any, uri: str) -> dict[int, float]:
+    """Version -> when the server's first publishDiagnostics for that version of `uri` arrived.
+    Replaces pytest-lsp's own handler: the arrival time is taken as the message is handled."""
     arrived: dict[int, float] = {}
 
     def on_publish(params: types.PublishDiagnosticsParams) -> None:
         client.diagnostics[params.uri] = params.diagnostics
-        versions[params.uri] = params.version
         if params.uri == uri and params.version is not None:
             arrived.setdefault(params.version, time.perf_counter())
 
-    # Replaces pytest-lsp's own handler: the arrival time is taken as the message is handled.
     client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_publish
+    return arrived
 
-    text = stack.read_text(encoding="utf-8")
-    lines = text.split("\n")
+
+def open_document(client: Any, path: Path) -> list[str]:
+    """Sends didOpen (version 1) for a TypeScript file; its lines."""
+    text = path.read_text(encoding="utf-8")
     client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
+        text_document=types.TextDocumentItem(uri=path.as_uri(), language_id="typescript", version=1, text=text)))
+    return text.split("\n")
+
+
+async def toggle_main(client: Any, uri: str, lines: list[str], ln: int, broken: set[int], version: int,
+                      arrived: dict[int, float]) -> float:
+    """Renames the `.main` export on line `ln` to `.mainx`, or back when `broken` says it was:
+    sends the didChange as `version` and returns the milliseconds until its publish."""
+    col = lines[ln].index(".main") + len(".main")
+    if ln in broken:
+        end, new = col + 1, ""
+        broken.discard(ln)
+    else:
+        end, new = col, "x"
+        broken.add(ln)
+    rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=end))
+    sent = time.perf_counter()
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)]))
+    await wait_for(client, lambda: version in arrived)
+    return (arrived[version] - sent) * 1000
+
+
+async def bench_edits(stack: Path, route_lines: list[int], edits: int, requests: int) -> dict[str, list[float]]:
+    root = stack.parents[1]
+    client = await start(root, {"diagnostics": {"debounceMs": 0}})
+    uri = stack.as_uri()
+    arrived = publishes(client, uri)
     t0 = time.perf_counter()
+    lines = open_document(client, stack)
     await wait_for(client, lambda: 1 in arrived)
     first = (arrived[1] - t0) * 1000
 
@@ -267,22 +271,7 @@ async def bench_edits(stack: Path, route_lines: list[int], edits: int, requests:
     broken: set[int] = set()
     for i in range(edits):
         ln = route_lines[(i // 2 * 7) % len(route_lines)]
-        col = lines[ln].index(".main") + len(".main")
-        version = i + 2
-        if ln in broken:
-            rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col + 1))
-            new = ""
-            broken.discard(ln)
-        else:
-            rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col))
-            new = "x"
-            broken.add(ln)
-        sent = time.perf_counter()
-        client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)]))
-        await wait_for(client, lambda v=version: v in arrived)
-        latencies.append((arrived[version] - sent) * 1000)
+        latencies.append(await toggle_main(client, uri, lines, ln, broken, i + 2, arrived))
 
     # Requests on handler strings (the file is back to its original text when `edits` is even).
     definition: list[float] = []

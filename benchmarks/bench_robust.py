@@ -37,7 +37,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from bench_lsp import big_app, pct, server_env, start, stop, wait_for
+from bench_lsp import big_app, pct, publishes, server_env, start, stop, wait_for
 from lsprotocol import types
 
 CONFIG = (
@@ -101,18 +101,6 @@ def server_rss_mb(client: Any) -> float:
     return float("nan")
 
 
-def _publishes(client: Any, uri: str) -> dict[int, float]:
-    arrived: dict[int, float] = {}
-
-    def on_publish(params: types.PublishDiagnosticsParams) -> None:
-        client.diagnostics[params.uri] = params.diagnostics
-        if params.uri == uri and params.version is not None:
-            arrived.setdefault(params.version, time.perf_counter())
-
-    client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_publish
-    return arrived
-
-
 # ----------------------------------------------------------------------------------------------
 # big
 # ----------------------------------------------------------------------------------------------
@@ -122,7 +110,7 @@ async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> N
     root = stack.parents[1]
     client = await start(root, {"diagnostics": {"debounceMs": 0}})
     uri = stack.as_uri()
-    arrived = _publishes(client, uri)
+    arrived = publishes(client, uri)
     text = stack.read_text(encoding="utf-8")
     lines = text.split("\n")
     t0 = time.perf_counter()
@@ -169,7 +157,7 @@ async def bench_symbols(stack: Path) -> None:
     client = await start(root, {"diagnostics": {"debounceMs": 0}})
     uri = stack.as_uri()
     text = stack.read_text(encoding="utf-8")
-    arrived = _publishes(client, uri)
+    arrived = publishes(client, uri)
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
     await wait_for(client, lambda: 1 in arrived)
@@ -256,7 +244,7 @@ async def bench_load_server(stack: Path, route_lines: list[int], rate: float, se
     root = stack.parents[1]
     client = await start(root, {})
     uri = stack.as_uri()
-    arrived = _publishes(client, uri)
+    arrived = publishes(client, uri)
     text = stack.read_text(encoding="utf-8")
     lines = text.split("\n")
     client.text_document_did_open(types.DidOpenTextDocumentParams(
@@ -290,8 +278,8 @@ async def bench_load_server(stack: Path, route_lines: list[int], rate: float, se
         await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))
     sent_all = time.perf_counter()
     await wait_for(client, lambda: version in arrived)
-    publishes = sum(1 for v in arrived if v > 1)
-    print(f"load: {n} didChange at {rate:.0f}/s over {sent_all - t0:.1f} s: {publishes} publishes "
+    published = sum(1 for v in arrived if v > 1)
+    print(f"load: {n} didChange at {rate:.0f}/s over {sent_all - t0:.1f} s: {published} publishes "
           f"(coalesced), last one {(arrived[version] - sent_all) * 1000:.0f} ms after the last edit")
     final = "\n".join(lines)
     got = sorted((d.range.start.line, d.code) for d in client.diagnostics.get(uri, []))

@@ -96,7 +96,7 @@ def _used_stack(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: P
     node = None
     # A cursor right after the name (`use(Name|)`) touches it from the end.
     for p in (pos, Pos(pos.line, pos.col - 1)) if pos.col > 0 else (pos,):
-        point = pf.index.point_from_pos(p)
+        point = pf.point_at(p)
         node = pf.root.named_descendant_for_point_range(point, point)
         if node is not None and node.type == "identifier":
             break

@@ -67,7 +67,7 @@ def hit_at(snap: AppSnapshot, path: Path, pos: Pos) -> Hit | None:
             return Hit(target, app)
     facts = snap.facts.get(path)
     if facts is not None:
-        target = _in_facts(facts, pos)
+        target = _in_facts(facts, path, pos)
         if target is not None:
             return Hit(target, snap.app_for(path))
     return None
@@ -95,21 +95,26 @@ def _in_app(app: App, path: Path, pos: Pos) -> Target | None:
     return None
 
 
-def _in_facts(facts: FileFacts, pos: Pos) -> Target | None:
+def _in_facts(facts: FileFacts, path: Path, pos: Pos) -> Target | None:
+    # A file's facts may hold objects written in another file (a handler string defined as a
+    # constant in a helper module carries that module's path): only those written in `path`
+    # lie under a position in it.
     for h in facts.handlers:
-        if h.range.contains(pos):
+        if h.path == path and h.range.contains(pos):
             return h
     for rk in facts.routes:
-        if rk.range.contains(pos):
+        if rk.path == path and rk.range.contains(pos):
             return rk
     for c in facts.constructs:
-        if c.id_range.contains(pos):
+        if c.path == path and c.id_range.contains(pos):
             return c
     for reg in facts.registrations:
-        if reg.range.contains(pos) or (reg.id_range is not None and reg.id_range.contains(pos)):
+        if reg.path == path and (
+            reg.range.contains(pos) or (reg.id_range is not None and reg.id_range.contains(pos))
+        ):
             return reg
     for sd in facts.stacks:
-        if sd.name_range.contains(pos):
+        if sd.path == path and sd.name_range.contains(pos):
             return sd
     return None
 

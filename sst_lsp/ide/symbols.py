@@ -19,7 +19,7 @@ from sst_lsp.ide.naming import app_name
 from sst_lsp.ide.targets import relative, target_location
 from sst_lsp.ide.types import Link, Symbol
 from sst_lsp.model.types import App, AppSnapshot, Construct, FileFacts, HandlerRef, RouteKey, StackDef
-from sst_lsp.syntax.text import Pos, TextRange
+from sst_lsp.syntax.text import TextRange
 
 if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver, Resolution
@@ -92,33 +92,55 @@ def _construct_symbol(facts: FileFacts, c: Construct, routes: list[RouteKey], ha
         handlers = [h for h in handlers if c.range.contains_range(h.range)]
     mine = handlers
     # Per route key, the construct's handlers of that route in document order: a route's
-    # handler is the first one after its key.
-    by_route: dict[str | None, list[HandlerRef]] = {}
-    for ref in sorted(mine, key=_start):
-        by_route.setdefault(ref.route, []).append(ref)
+    # handler is the first one after its key. A route has one handler as a rule, stored as is
+    # (a list only for the others): an outline of 100,000 routes allocates no list per route.
+    by_route: dict[str | None, HandlerRef | list[HandlerRef]] = {}
+    for ref in sorted(mine, key=_start) if len(mine) > 1 else mine:
+        got = by_route.get(ref.route)
+        if got is None:
+            by_route[ref.route] = ref
+        elif isinstance(got, list):
+            got.append(ref)
+        else:
+            by_route[ref.route] = [got, ref]
     children: list[Symbol] = []
     route_handlers: set[int] = set()
+    path = facts.path
     for rk in routes:
-        cands = by_route.get(rk.key, [])
-        i = bisect.bisect_left(cands, rk.range.end, key=_start)
-        h: HandlerRef | None = cands[i] if i < len(cands) else None
+        end = rk.range.end
+        cands = by_route.get(rk.key)
+        h: HandlerRef | None = None
+        if isinstance(cands, list):
+            i = bisect.bisect_left(cands, (end.line, end.col), key=_start)
+            h = cands[i] if i < len(cands) else None
+        elif cands is not None and _start(cands) >= (end.line, end.col):
+            h = cands
         if h is not None:
             route_handlers.add(id(h))
-        rng = TextRange(rk.range.start, h.range.end) if h is not None else rk.range
-        children.append(Symbol(rk.key, "route", h.handler if h else None, facts.path, rng, rk.range))
+            rng = TextRange(rk.range.start, h.range.end)
+            children.append(Symbol(rk.key, "route", h.handler, path, rng, rk.range))
+        else:
+            children.append(Symbol(rk.key, "route", None, path, rk.range, rk.range))
     for h in mine:
         if id(h) in route_handlers:
             continue
-        children.append(Symbol(h.position, "function", h.handler, facts.path, h.range, h.range))
-    return Symbol(c.id, "construct", c.kind, facts.path, c.range, c.id_range, _sorted(children))
+        children.append(Symbol(h.position, "function", h.handler, path, h.range, h.range))
+    return Symbol(c.id, "construct", c.kind, path, c.range, c.id_range, _sorted(children))
 
 
-def _start(h: HandlerRef) -> Pos:
-    return h.range.start
+def _start(h: HandlerRef) -> tuple[int, int]:
+    # Plain ints: comparing `Pos` objects goes through the dataclass's Python-level `__lt__`.
+    start = h.range.start
+    return (start.line, start.col)
 
 
 def _sorted(symbols: list[Symbol]) -> list[Symbol]:
-    return sorted(symbols, key=lambda s: (s.range.start, _KIND_ORDER[s.kind]))
+    return sorted(symbols, key=_symbol_key)
+
+
+def _symbol_key(s: Symbol) -> tuple[int, int, int]:
+    start = s.range.start
+    return (start.line, start.col, _KIND_ORDER[s.kind])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -126,12 +126,20 @@ class ParsedFile:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def node_range(self, node: Node) -> TextRange:
-        return TextRange(
-            self.index.pos_from_point(*node.start_point), self.index.pos_from_point(*node.end_point)
-        )
+        index = self.index
+        if index.lone_cr:
+            return TextRange(index.pos_of_byte(node.start_byte), index.pos_of_byte(node.end_byte))
+        return TextRange(index.pos_from_point(*node.start_point), index.pos_from_point(*node.end_point))
 
     def node_start(self, node: Node) -> Pos:
-        return self.index.pos_from_point(*node.start_point)
+        return self.index.pos_of_node_point(node.start_point, node.start_byte)
+
+    def node_end(self, node: Node) -> Pos:
+        return self.index.pos_of_node_point(node.end_point, node.end_byte)
+
+    def point_at(self, pos: Pos) -> tuple[int, int]:
+        """The tree-sitter point of a position (for `descendant_for_point_range`)."""
+        return self.index.ts_point(pos)
 
 
 def parse(text: str, lang: str) -> ParsedFile:

@@ -20,6 +20,7 @@ from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import Generation
 from sst_lsp.syntax.parser import parse
 from sst_lsp.syntax.text import TextRange
+from tests.helpers.policy_app import NOTES_TABLE, POLICY_ENTRY, app_before_move, stateful_after_move
 
 PATH = Path("/app/stacks/Stack.ts")
 
@@ -311,68 +312,19 @@ def test_analyzer_reads_per_app_baselines(tmp_path: Path) -> None:
 # with the embedded synth: tests/cloud/test_synth_coverage.py compares with the templates).
 # ----------------------------------------------------------------------------------------------
 
-_POLICY_ENTRY = """
-import { SSTConfig } from "sst";
-import { Storage } from "./stacks/Storage";
-import { Api } from "./stacks/Api";
-
-export default {
-  config(_input) {
-    return { name: "notes", region: "us-east-1" };
-  },
-  stacks(app) {
-    app.setDefaultFunctionProps({ runtime: "nodejs18.x" });
-%s
-    app.stack(Storage).stack(Api);
-  },
-} satisfies SSTConfig;
-"""
-
-_TABLE = """
-  const notes = new Table(stack, "Notes", {
-    fields: { userId: "string", noteId: "string" },
-    primaryIndex: { partitionKey: "userId", sortKey: "noteId" },
-  });
-"""
-
-
-def write_policy_app(root: Path, entry: str, storage: str = "", *, moved: bool = False) -> None:
-    """A v2 app whose "Notes" table sits in Storage (or, `moved`, in Api)."""
-    (root / "stacks").mkdir(parents=True, exist_ok=True)
-    (root / "sst.config.ts").write_text(_POLICY_ENTRY % entry)
-    (root / "stacks" / "Storage.ts").write_text(
-        'import { StackContext, Table, Bucket } from "sst/constructs";\n\n'
-        "export function Storage({ stack, app }: StackContext) {\n"
-        f"{storage}\n{'' if moved else _TABLE}"
-        '  const uploads = new Bucket(stack, "Uploads");\n'
-        "  return { uploads };\n}\n"
-    )
-    (root / "stacks" / "Api.ts").write_text(
-        'import { StackContext, Table, use } from "sst/constructs";\n'
-        'import { Storage } from "./Storage";\n\n'
-        "export function Api({ stack }: StackContext) {\n"
-        "  const { uploads } = use(Storage);\n"
-        f"{_TABLE if moved else ''}"
-        '  stack.addOutputs({ UploadsBucket: uploads.bucketName });\n}\n'
-    )
+# The entry of tests/helpers/policy_app.py a line lower (its removal-policy lines on line 12), and
+# the table after a blank line.
+_POLICY_ENTRY = "\n" + POLICY_ENTRY
+_TABLE = "\n" + NOTES_TABLE
 
 
 def moved_table_message(tmp_path: Path, entry: str, stage: str, storage: str = "") -> tuple[str, object]:
     """The stateful-construct-moved message (and its policy) for the Notes table moved from
     Storage to Api, against a baseline read from the app's files before the move (the way a git
     baseline reads a commit)."""
-    from sst_lsp.baseline.kinds import app_state
-
     root = tmp_path / "app"
-    write_policy_app(root, entry, storage)
-    before = WorkspaceIndex([root])
-    [app] = before.snapshot().apps
-    old = app_state(app, parsed=before.parsed, cache=None)
-    write_policy_app(root, entry, storage, moved=True)
-    index = WorkspaceIndex([root])
-    b = Baseline("git:HEAD (abc1234)", "git", {root: old})
-    got = run_all(AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver, stage=stage,
-                                  baselines={root: b}), only=["stateful"])
+    _app, old = app_before_move(root, entry, storage, template=_POLICY_ENTRY, table=_TABLE)
+    got = stateful_after_move(root, entry, storage, stage, old, template=_POLICY_ENTRY, table=_TABLE)
     moved = [f for f in got if f.code == "stateful-construct-moved"]
     assert len(moved) == 1, [(f.code, f.message) for f in got]
     return moved[0].message, moved[0].data["policy"]

@@ -27,6 +27,7 @@ from sst_lsp.cloud.synth import SynthResult, synth_app
 from sst_lsp.cloud.synth_spec import app_to_spec
 from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import App
+from tests.helpers.policy_app import app_before_move, stateful_after_move
 
 pytestmark = pytest.mark.slow
 
@@ -340,50 +341,6 @@ def test_editor_and_template_agree_on_the_removal_policy(shop: SynthResult) -> N
     assert queue["DeletionPolicy"] == pool["DeletionPolicy"] == "Delete"
 
 
-_POLICY_ENTRY = """import { SSTConfig } from "sst";
-import { Storage } from "./stacks/Storage";
-import { Api } from "./stacks/Api";
-
-export default {
-  config(_input) {
-    return { name: "notes", region: "us-east-1" };
-  },
-  stacks(app) {
-    app.setDefaultFunctionProps({ runtime: "nodejs22.x" });
-%s
-    app.stack(Storage).stack(Api);
-  },
-} satisfies SSTConfig;
-"""
-
-_NOTES_TABLE = """  const notes = new Table(stack, "Notes", {
-    fields: { userId: "string", noteId: "string" },
-    primaryIndex: { partitionKey: "userId", sortKey: "noteId" },
-  });
-"""
-
-
-def write_policy_app(root: Path, entry: str, storage: str, *, moved: bool = False) -> None:
-    """A v2 app whose "Notes" table sits in Storage (or, `moved`, in Api)."""
-    (root / "stacks").mkdir(parents=True, exist_ok=True)
-    (root / "sst.config.ts").write_text(_POLICY_ENTRY % entry)
-    (root / "stacks" / "Storage.ts").write_text(
-        'import { StackContext, Table, Bucket } from "sst/constructs";\n\n'
-        "export function Storage({ stack, app }: StackContext) {\n"
-        f"{storage}\n{'' if moved else _NOTES_TABLE}"
-        '  const uploads = new Bucket(stack, "Uploads");\n'
-        "  return { uploads };\n}\n"
-    )
-    (root / "stacks" / "Api.ts").write_text(
-        'import { StackContext, Table, use } from "sst/constructs";\n'
-        'import { Storage } from "./Storage";\n\n'
-        "export function Api({ stack }: StackContext) {\n"
-        "  const { uploads } = use(Storage);\n"
-        f"{_NOTES_TABLE if moved else ''}"
-        "  stack.addOutputs({ UploadsBucket: uploads.bucketName });\n}\n"
-    )
-
-
 _GUARDED = '    if (app.stage !== "prod") {\n      app.setDefaultRemovalPolicy("destroy");\n    }'
 
 
@@ -399,25 +356,13 @@ def test_moved_table_warning_agrees_with_the_template(tmp_path: Path, entry: str
                                                       deletion: str) -> None:
     """What the editor says of a table moved out of Storage (deleted or orphaned) is what the
     template of Storage, synthesized for the same stage before the move, does with it."""
-    from sst_lsp.analyzers import run_all
-    from sst_lsp.analyzers.base import AnalysisContext
-    from sst_lsp.baseline import Baseline
-    from sst_lsp.baseline.kinds import app_state
-
     root = tmp_path / "app"
-    write_policy_app(root, entry, storage)
-    before = WorkspaceIndex([root])
-    [app] = before.snapshot().apps
-    old = app_state(app, parsed=before.parsed, cache=None)
+    app, old = app_before_move(root, entry, storage)
     result = synth_app(app, stage, tmp_path / "out")
     table = template(result, "Storage")["Resources"][cdk_logical_id("Notes/Table/Resource")]
     assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == (deletion, deletion)
 
-    write_policy_app(root, entry, storage, moved=True)
-    index = WorkspaceIndex([root])
-    got = run_all(AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver, stage=stage,
-                                  baselines={root: Baseline("git:HEAD (abc1234)", "git", {root: old})}),
-                  only=["stateful"])
+    got = stateful_after_move(root, entry, storage, stage, old)
     [moved] = [f for f in got if f.code == "stateful-construct-moved"]
     assert {"Delete": "destroy", "Retain": "retain"}[deletion] == moved.data["policy"]
     if deletion == "Delete":

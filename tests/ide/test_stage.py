@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sst_lsp.ide.stage import current_stage, known_stages
+from sst_lsp.ide.stage import StageChoice, choose_stage, current_stage, known_stages
 from sst_lsp.model.files import FileSource
 
 
@@ -44,3 +44,41 @@ def test_known_stages(tmp_path: Path) -> None:
     (outputs / "notes.txt").write_text("")
     assert known_stages(tmp_path, FileSource(), "prod") == ["prod", "alice", "dev", "staging"]
     assert known_stages(tmp_path, FileSource(), None) == ["alice", "dev", "staging"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected", "problem"),
+    [
+        pytest.param(b"alice\n", "alice", None, id="name-and-newline"),
+        pytest.param(b"\xef\xbb\xbf alice\r\n", "alice", None, id="bom-and-crlf"),
+        pytest.param(b"", "dev", "is empty", id="empty"),
+        pytest.param(b" \n\t\n", "dev", "is empty", id="blank"),
+        pytest.param(b"\x00\x01\x02stage", "dev", "not a text file", id="binary"),
+        pytest.param(b"\xff\xfealice", "dev", "not a text file", id="invalid-utf8"),
+        pytest.param(b"dev;rm -rf /\n", "dev", "Invalid stage name 'dev;rm -rf /'", id="shell"),
+        pytest.param(b"1st\n", "dev", "Invalid stage name '1st'", id="leading-digit"),
+        pytest.param(b"my_stage", "dev", "Invalid stage name 'my_stage'", id="underscore"),
+        pytest.param(b"alice\nbob\n", "dev", "does not hold a stage name", id="two-lines"),
+        pytest.param(b"a" * 200, "dev", "does not hold a stage name", id="too-long"),
+    ],
+)
+def test_stage_file_content_is_validated(tmp_path: Path, content: bytes, expected: str, problem: str | None) -> None:
+    (tmp_path / ".sst").mkdir()
+    (tmp_path / ".sst" / "stage").write_bytes(content)
+    choice = choose_stage(tmp_path, FileSource(), None)
+    assert choice.stage == expected
+    assert current_stage(tmp_path, FileSource(), None) == expected
+    if problem is None:
+        assert choice.problem is None and choice.source == "stage-file"
+    else:
+        assert choice.source == "default"
+        assert choice.problem is not None and problem in choice.problem
+        assert str(tmp_path / ".sst" / "stage") in choice.problem
+        # A rejected file is not offered in the picker either.
+        assert known_stages(tmp_path, FileSource(), None) == ["dev"]
+    # The setting wins without reading the file, and then there is nothing to report.
+    assert choose_stage(tmp_path, FileSource(), "prod") == StageChoice("prod", "setting")
+
+
+def test_no_stage_file_is_no_problem(tmp_path: Path) -> None:
+    assert choose_stage(tmp_path, FileSource(), None) == StageChoice("dev", "default", None)

@@ -96,3 +96,45 @@ def test_document_links(fx) -> None:  # type: ignore[no-untyped-def]
     assert ok.tooltip == "src/notes/list.ts (main)"
     assert missing.target == target and missing.target_range is None
     assert cron.target == target
+
+
+def test_document_symbols_pair_each_route_with_the_handler_after_its_key(fx) -> None:  # type: ignore[no-untyped-def]
+    # A key given twice (each with its handler), a handler in function props, a route without
+    # a handler string, and two constructs with one id in two branches: each route gets the
+    # first handler of its key after it, inside its own construct.
+    f = fx(V2_CONFIG + STORAGE_ONLY + """
+//- stacks/ApiStack.ts
+import { Api, StackContext } from "sst/constructs";
+export function ApiStack({ stack, app }: StackContext) {
+  if (app.stage === "prod") {
+    new Api(stack, "Api", {
+      routes: {
+        "GET /a": "src/a.main",
+        "GET /a": "src/b.main",
+        "GET /f": { function: { handler: "src/f.main", timeout: 3 } },
+        "GET /none": fn,
+      },
+    });
+  } else {
+    new Api(stack, "Api", { routes: { "GET /a": "src/c.main" } });
+  }
+}
+""")
+    got = document_symbols(f.snap, f.p("stacks/ApiStack.ts"))
+    assert tree(got) == [
+        "stack ApiStack [stack ApiStack]",
+        "  construct Api [Api]",
+        "    route GET /a [src/a.main]",
+        "    route GET /a [src/b.main]",
+        "    route GET /f [src/f.main]",
+        "    route GET /none [None]",
+        "  construct Api [Api]",
+        "    route GET /a [src/c.main]",
+    ]
+
+
+STORAGE_ONLY = """
+//- stacks/StorageStack.ts
+import { StackContext } from "sst/constructs";
+export function StorageStack({ stack }: StackContext) {}
+"""

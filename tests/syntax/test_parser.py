@@ -134,3 +134,19 @@ def test_errors_are_every_error_and_missing_node() -> None:
         pf = parse(text, "typescript")
         expected = [pf.node_range(n) for n in walk(pf.root) if n.is_error or n.is_missing]
         assert pf.errors == expected
+
+
+def test_node_ranges_on_lone_cr_lines() -> None:
+    """Tree-sitter rows count "\n" only; node ranges count every line ending, as LSP does."""
+    text = STACK.replace("\n", "\r", 3).replace("\n", "\r\n", 1)
+    pf = parse(text, "typescript")
+    assert pf.errors == []
+    lines = pf.index.lines
+    string = next(n for n in walk(pf.root) if n.type == "string_fragment" and pf.node_text(n) == "src/list.main")
+    r = pf.node_range(string)
+    assert r.start.line == r.end.line == 3
+    assert lines[3][r.start.col : r.end.col] == "src/list.main"
+    assert pf.node_start(string) == r.start and pf.node_end(string) == r.end
+    # A position maps back to the tree-sitter point of the same node.
+    found = pf.root.named_descendant_for_point_range(pf.point_at(r.start), pf.point_at(r.end))
+    assert found is not None and pf.node_text(found) == "src/list.main"

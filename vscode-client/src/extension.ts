@@ -38,7 +38,7 @@ import {
 } from "./commands";
 import { rewriteLens, rewriteLenses, type ReferenceConverters } from "./lenses";
 import { type LaunchOk, OPEN_SETTINGS, describeLaunch, readServerSettings, resolveLaunch, startFailureMessage } from "./launch";
-import { buildInitializationOptions, readSstSettings, readTraceLevel } from "./settings";
+import { answerConfiguration, buildInitializationOptions, readSstSettings, readTraceLevel } from "./settings";
 import { type StageItem, buildStageItems, classifyTypedStage, parseStageFile, resolveStage } from "./stage";
 import { TraceChannel } from "./trace";
 
@@ -530,6 +530,20 @@ class SstExtension implements vscode.Disposable {
       // Nothing here registers `sst.showReferences`: the client already registers that id
       // for the server's executeCommandProvider, and a second registration would throw.
       middleware: {
+        // The server pulls section `sst` per folder: answer with the same normalized shape as
+        // initializationOptions, so both carry every setting the server reads.
+        workspace: {
+          configuration: async (params, token, next) => {
+            const fallback = await next(params, token);
+            if (!Array.isArray(fallback)) return fallback;
+            return answerConfiguration(
+              params.items,
+              SECTION,
+              (scope) => vscode.workspace.getConfiguration(SECTION, scope ? vscode.Uri.parse(scope) : undefined),
+              fallback,
+            );
+          },
+        },
         provideCodeLenses: async (document, token, next) => rewriteLenses(await next(document, token), converters),
         resolveCodeLens: async (lens, token, next) => {
           const resolved = await next(lens, token);

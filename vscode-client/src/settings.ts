@@ -27,7 +27,11 @@ export interface SstSettings {
   protectedStages: string[];
   diagnostics: { severity: Record<string, Severity>; debounceMs: number };
   exclude: string[];
+  inlayHints: { physicalNames: boolean; handlerFiles: boolean };
 }
+
+/** `sst.*` settings only the extension reads (how to launch and trace the server). */
+export const CLIENT_ONLY_SETTINGS: readonly string[] = ["server.path", "server.python", "trace.server"];
 
 export const DEFAULTS: Readonly<SstSettings> = Object.freeze({
   stage: "",
@@ -37,6 +41,7 @@ export const DEFAULTS: Readonly<SstSettings> = Object.freeze({
   protectedStages: ["prod", "production"],
   diagnostics: { severity: {}, debounceMs: 150 },
   exclude: [],
+  inlayHints: { physicalNames: true, handlerFiles: true },
 });
 
 function str(v: unknown, dflt: string): string {
@@ -67,6 +72,10 @@ function severityMap(v: unknown): Record<string, Severity> {
   return out;
 }
 
+function bool(v: unknown, dflt: boolean): boolean {
+  return typeof v === "boolean" ? v : dflt;
+}
+
 function nonNegativeInt(v: unknown, dflt: number): number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.round(v) : dflt;
 }
@@ -91,6 +100,10 @@ export function readSstSettings(config: ConfigReader): SstSettings {
       debounceMs: nonNegativeInt(config.get("diagnostics.debounceMs"), DEFAULTS.diagnostics.debounceMs),
     },
     exclude: strArray(config.get("exclude"), DEFAULTS.exclude),
+    inlayHints: {
+      physicalNames: bool(config.get("inlayHints.physicalNames"), DEFAULTS.inlayHints.physicalNames),
+      handlerFiles: bool(config.get("inlayHints.handlerFiles"), DEFAULTS.inlayHints.handlerFiles),
+    },
   };
 }
 
@@ -122,6 +135,26 @@ export function buildInitializationOptions(folders: readonly FolderConfig[], glo
     settings: folders.map((f) => ({ workspaceFolder: f.uri, ...readSstSettings(f.config) })),
     globalSettings: readSstSettings(global),
   };
+}
+
+/** One item of a workspace/configuration request (`scopeUri` as a string). */
+export interface ConfigurationRequestItem {
+  section?: string;
+  scopeUri?: string;
+}
+
+/**
+ * The answer to the server's workspace/configuration request: for section `sst`, the same
+ * shape initializationOptions carry (every setting the server reads); `next`'s answer for
+ * any other item.
+ */
+export function answerConfiguration(
+  items: readonly ConfigurationRequestItem[],
+  section: string,
+  configFor: (scopeUri: string | undefined) => ConfigReader,
+  fallback: readonly unknown[],
+): unknown[] {
+  return items.map((item, i) => (item.section === section ? readSstSettings(configFor(item.scopeUri)) : fallback[i] ?? null));
 }
 
 /** A ConfigReader over a plain nested object (tests, and for dotted keys). */

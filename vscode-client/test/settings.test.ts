@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { DEFAULTS, buildInitializationOptions, objectReader, readSstSettings, readTraceLevel } from "../src/settings";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import {
+  CLIENT_ONLY_SETTINGS,
+  DEFAULTS,
+  answerConfiguration,
+  buildInitializationOptions,
+  objectReader,
+  readSstSettings,
+  readTraceLevel,
+} from "../src/settings";
 
 describe("readSstSettings", () => {
   test("empty config gives the defaults (contract shape)", () => {
@@ -13,6 +24,15 @@ describe("readSstSettings", () => {
       protectedStages: ["prod", "production"],
       diagnostics: { severity: {}, debounceMs: 150 },
       exclude: [],
+      inlayHints: { physicalNames: true, handlerFiles: true },
+    });
+  });
+
+  test("inlay hint switches are read, ill-typed ones fall back to on", () => {
+    assert.deepEqual(readSstSettings(objectReader({ inlayHints: { physicalNames: false } })).inlayHints, { physicalNames: false, handlerFiles: true });
+    assert.deepEqual(readSstSettings(objectReader({ "inlayHints.handlerFiles": false, inlayHints: { physicalNames: "no" } })).inlayHints, {
+      physicalNames: true,
+      handlerFiles: false,
     });
   });
 
@@ -81,5 +101,78 @@ describe("buildInitializationOptions", () => {
 
   test("no folders", () => {
     assert.deepEqual(buildInitializationOptions([], objectReader({})).settings, []);
+  });
+});
+
+// Works from out/test/ (compiled) and test/ (source).
+function manifestProperties(): Record<string, { default: unknown }> {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
+  return JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).contributes.configuration.properties;
+}
+
+/** The value at a dotted key of a nested object (undefined when absent). */
+function at(obj: unknown, key: string): unknown {
+  let cur = obj;
+  for (const part of key.split(".")) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+describe("every sst.* setting the server reads reaches it", () => {
+  const props = manifestProperties();
+  const serverKeys = Object.keys(props)
+    .map((k) => k.slice("sst.".length))
+    .filter((k) => !CLIENT_ONLY_SETTINGS.includes(k));
+
+  test("the manifest's server settings are in initializationOptions, with their defaults", () => {
+    assert.ok(serverKeys.includes("inlayHints.physicalNames") && serverKeys.includes("inlayHints.handlerFiles"));
+    const opts = buildInitializationOptions([{ uri: "file:///w/a", config: objectReader({}) }], objectReader({}));
+    for (const key of serverKeys) {
+      assert.deepEqual(at(opts.globalSettings, key), props[`sst.${key}`].default, `globalSettings.${key}`);
+      assert.deepEqual(at(opts.settings[0], key), props[`sst.${key}`].default, `settings[0].${key}`);
+    }
+    for (const key of CLIENT_ONLY_SETTINGS) assert.equal(at(opts.globalSettings, key), undefined, key);
+  });
+
+  test("a value set for every server setting is sent at init", () => {
+    const values: Record<string, unknown> = {
+      stage: "alice",
+      baseline: "off",
+      "synth.mode": "project",
+      "aws.profile": "work",
+      "aws.region": "eu-west-1",
+      "aws.endpointUrl": "http://127.0.0.1:5000",
+      protectedStages: ["live"],
+      "diagnostics.severity": { SST101: "hint" },
+      "diagnostics.debounceMs": 20,
+      "inlayHints.physicalNames": false,
+      "inlayHints.handlerFiles": false,
+      exclude: ["legacy/**"],
+    };
+    assert.deepEqual(Object.keys(values).sort(), [...serverKeys].sort(), "the test covers every server setting");
+    const opts = buildInitializationOptions([], objectReader(values));
+    for (const [key, v] of Object.entries(values)) assert.deepEqual(at(opts.globalSettings, key), v, key);
+  });
+
+  test("workspace/configuration answers section sst per scope with the same shape", () => {
+    const scopes: (string | undefined)[] = [];
+    const got = answerConfiguration(
+      [{ section: "sst" }, { section: "sst", scopeUri: "file:///w/a" }, { section: "editor" }],
+      "sst",
+      (scope) => {
+        scopes.push(scope);
+        return objectReader(scope ? { inlayHints: { handlerFiles: false }, stage: "bob" } : {});
+      },
+      [{ raw: 1 }, { raw: 2 }, { tabSize: 2 }],
+    );
+    assert.deepEqual(scopes, [undefined, "file:///w/a"]);
+    assert.deepEqual(got[0], readSstSettings(objectReader({})));
+    const folder = got[1] as { stage: string; inlayHints: { physicalNames: boolean; handlerFiles: boolean } };
+    assert.equal(folder.stage, "bob");
+    assert.deepEqual(folder.inlayHints, { physicalNames: true, handlerFiles: false });
+    assert.deepEqual(got[2], { tabSize: 2 });
   });
 });

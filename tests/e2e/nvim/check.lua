@@ -6,31 +6,12 @@
 -- JSON result goes). Writes {diagnostics = [...], definition = [...], encoding = ...} or
 -- {error = "..."}, then quits.
 
-local function write(result)
-  local f = assert(io.open(os.getenv("SST_LSP_OUT"), "w"))
-  f:write(vim.fn.json_encode(result))
-  f:close()
-end
+-- The shared helpers sit next to this script.
+local client_lib = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h") .. "/client.lua")
 
-local function run()
-  local cmd = vim.fn.json_decode(os.getenv("SST_LSP_CMD"))
-  local root = os.getenv("SST_LSP_ROOT")
-  local client_id = vim.lsp.start_client({
-    name = "sst-lsp",
-    cmd = cmd,
-    root_dir = root,
-    workspace_folders = { { uri = vim.uri_from_fname(root), name = "ws" } },
-  })
-  if not client_id then
-    return { error = "the server did not start" }
-  end
-  local bufnr = vim.api.nvim_get_current_buf()
-  vim.lsp.buf_attach_client(bufnr, client_id)
-
+local function run(client_id, bufnr)
   -- Wait for the diagnostics the server publishes for this buffer.
-  local got = vim.wait(30000, function()
-    return #vim.diagnostic.get(bufnr) > 0
-  end, 20)
+  local got = client_lib.wait_diagnostics(bufnr)
   local diagnostics = {}
   for _, d in ipairs(vim.diagnostic.get(bufnr)) do
     local lsp = (d.user_data and d.user_data.lsp) or {}
@@ -70,9 +51,4 @@ local function run()
   return { waited = got, diagnostics = diagnostics, definition = definition, encoding = encoding }
 end
 
-local ok, result = pcall(run)
-if not ok then
-  result = { error = tostring(result) }
-end
-write(result)
-vim.cmd("qa!")
+client_lib.main(run)
