@@ -20,6 +20,13 @@ from sst_lsp.model.extract_context import (
     FileContext,
     object_member,
 )
+from sst_lsp.model.js_module import (
+    export_clause,
+    export_specifiers,
+    import_bindings,
+    pattern_imports,
+    require_arguments,
+)
 from sst_lsp.model.modules import Module
 from sst_lsp.model.types import (
     APP_TOKEN,
@@ -71,25 +78,13 @@ def read_import(cx: FileContext, st: Node) -> None:
         return
     spec, spec_range = got
     names: list[tuple[str, str]] = []
-    for clause in st.named_children:
-        if clause.type != "import_clause":
-            continue
-        for c in clause.named_children:
-            if c.type == "identifier":
-                names.append((cx.text(c), "default"))
-            elif c.type == "namespace_import":
-                ids = [x for x in c.named_children if x.type == "identifier"]
-                if ids:
-                    names.append((cx.text(ids[0]), "*"))
-            elif c.type == "named_imports":
-                for s in c.named_children:
-                    if s.type != "import_specifier":
-                        continue
-                    name = s.child_by_field_name("name")
-                    alias = s.child_by_field_name("alias")
-                    if name is None:
-                        continue
-                    names.append((cx.text(alias or name), cx.text(name)))
+    for b in import_bindings(st):
+        if b.form == "default":
+            names.append((cx.text(b.local), "default"))
+        elif b.form == "namespace":
+            names.append((cx.text(b.local), "*"))
+        elif b.form == "named" and b.imported is not None:
+            names.append((cx.text(b.local), cx.text(b.imported)))
     origins.bind_module(cx, spec, names)
     cx.imports.append(ImportFact(spec, spec_range, tuple(names)))
 
@@ -118,27 +113,19 @@ def declaration(cx: FileContext, st: Node, exported: bool = False) -> None:
         if value is None:
             continue
         # `const sst = require("@serverless-stack/resources")` and destructured requires.
-        if value.type == "call_expression":
-            fn = value.child_by_field_name("function")
-            args = value.child_by_field_name("arguments")
-            if fn is not None and cx.text(fn) == "require" and args is not None and args.named_children:
-                got = string_content(cx.pf, args.named_children[0])
-                if got is not None:
-                    spec, spec_range = got
-                    names: list[tuple[str, str]] = []
-                    if name.type == "identifier":
-                        names.append((cx.text(name), "*"))
-                    elif name.type == "object_pattern":
-                        for p in name.named_children:
-                            if p.type == "shorthand_property_identifier_pattern":
-                                names.append((cx.text(p), cx.text(p)))
-                            elif p.type == "pair_pattern":
-                                k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
-                                if k is not None and v is not None:
-                                    names.append((cx.text(v), cx.text(k)))
-                    origins.bind_module(cx, spec, names)
-                    cx.imports.append(ImportFact(spec, spec_range, tuple(names)))
-                    continue
+        req = require_arguments(cx.pf, value)
+        if req:
+            got = string_content(cx.pf, req[0])
+            if got is not None:
+                spec, spec_range = got
+                names: list[tuple[str, str]] = []
+                if name.type == "identifier":
+                    names.append((cx.text(name), "*"))
+                elif name.type == "object_pattern":
+                    names.extend((cx.text(local), cx.text(key)) for local, key in pattern_imports(name))
+                origins.bind_module(cx, spec, names)
+                cx.imports.append(ImportFact(spec, spec_range, tuple(names)))
+                continue
         if name.type == "identifier" and value.type in ("arrow_function", "function_expression", "function"):
             maybe_stack_function(cx, value, name)
 
@@ -156,16 +143,11 @@ def export(cx: FileContext, st: Node) -> None:
         if got is None:
             return
         names: list[tuple[str, str]] = []
-        clause = next((c for c in st.named_children if c.type == "export_clause"), None)
+        clause = export_clause(st)
         if clause is None:
             names.append(("*", "*"))
         else:
-            for s in clause.named_children:
-                if s.type == "export_specifier":
-                    n = s.child_by_field_name("name")
-                    a = s.child_by_field_name("alias")
-                    if n is not None:
-                        names.append((cx.text(a or n), cx.text(n)))
+            names.extend((cx.text(a or n), cx.text(n)) for n, a, _type_only in export_specifiers(clause))
         cx.imports.append(ImportFact(got[0], got[1], tuple(names), reexport=True))
         return
     if decl is not None:
@@ -174,16 +156,13 @@ def export(cx: FileContext, st: Node) -> None:
         elif decl.type in ("lexical_declaration", "variable_declaration"):
             declaration(cx, decl, exported=True)
         return
-    clause = next((c for c in st.named_children if c.type == "export_clause"), None)
+    clause = export_clause(st)
     if clause is not None:
-        for s in clause.named_children:
-            if s.type == "export_specifier":
-                n = s.child_by_field_name("name")
-                a = s.child_by_field_name("alias")
-                if n is not None and a is not None:
-                    cx.export_aliases.append((cx.text(a), cx.text(n)))
-                    if cx.text(a) == "default":
-                        cx.default_export = cx.text(n)
+        for n, a, _type_only in export_specifiers(clause):
+            if a is not None:
+                cx.export_aliases.append((cx.text(a), cx.text(n)))
+                if cx.text(a) == "default":
+                    cx.default_export = cx.text(n)
         return
     value = st.child_by_field_name("value")
     if is_default and value is not None:
