@@ -23,13 +23,13 @@ so `functions_of` in analyzers/links.py follows them). Results are memoized per 
 from __future__ import annotations
 
 import functools
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from tree_sitter import Node
 
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.modules import resolve_import
 from sst_lsp.model.types import App, Construct
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
 from sst_lsp.syntax.text import Pos, TextRange
@@ -47,9 +47,6 @@ V2_PROXIES = frozenset(
 V2_ALWAYS = {"Config": frozenset({"APP", "STAGE"})}
 #: Names `Resource` (v3) always has.
 V3_ALWAYS = frozenset({"App"})
-#: Extensions tried for a relative import (TS sources first, as esbuild does in a TS project).
-_IMPORT_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
-_TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,18 +234,8 @@ def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path,
 
 
 def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative specifier names, as esbuild finds it (extensions, index files)."""
-    base = Path(posixpath.normpath((importer.parent / spec).as_posix()))
-    candidates = [base]
-    stem, ext = posixpath.splitext(base.name)
-    if ext in _TS_FOR_JS:
-        candidates += [base.with_name(stem + e) for e in _TS_FOR_JS[ext]]
-    candidates += [base.with_name(base.name + e) for e in _IMPORT_EXTENSIONS]
-    candidates += [base / f"index{e}" for e in _IMPORT_EXTENSIONS]
-    for c in candidates:
-        if lang_for_path(c) in JS_LANGS and fs.is_file(c):
-            return c
-    return None
+    """The file a relative specifier names (model/modules.py's `resolve_import`, the one resolver)."""
+    return resolve_import(fs, importer, spec)
 
 
 def _v2_kinds(proxy: str) -> frozenset[str]:

@@ -36,8 +36,15 @@ if TYPE_CHECKING:
     from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.model.types import Value
 
-#: Suffixes tried for a relative import, in TypeScript's order.
-IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+#: JS/TS source extensions, TypeScript's first: the order SST tries for a Node handler (its
+#: `[".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]`) and the one a relative import
+#: is resolved in (TS sources before JS, as esbuild does in a TS project). The one definition:
+#: `resolve.NODE_EXTENSIONS`, the IDE's completion and the git baseline use it.
+SOURCE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+#: Suffixes tried for a relative import (see `resolve_import`).
+IMPORT_SUFFIXES = SOURCE_EXTENSIONS
+#: `import "./x.js"` in TS source means `./x.ts`: what each JS extension may stand for.
+TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
 #: Re-export hops and nested cross-file evaluations followed at most.
 MAX_MODULE_DEPTH = 16
 #: Modules one extraction reads at most besides its own file (a safety bound).
@@ -47,28 +54,39 @@ _FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declara
                              "arrow_function", "function"})
 
 
-def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative import specifier names (TypeScript's resolution, simplified)."""
-    if not spec.startswith("."):
+def is_relative_specifier(spec: str) -> bool:
+    """True for "./x", "../x", "." and "..": what Node resolves against the importer."""
+    return spec.startswith(("./", "../")) or spec in (".", "..")
+
+
+def resolve_import(fs: FileSource, importer: Path, spec: str, *, is_file: Callable[[Path], bool] | None = None,
+                   extensions: tuple[str, ...] = IMPORT_SUFFIXES) -> Path | None:
+    """The file a relative import specifier names (TypeScript's resolution, simplified): the
+    file itself, the TS source a JS name stands for, then `extensions` appended, then
+    `index` + `extensions`. None for packages, dependency folders and missing files.
+
+    `is_file` (default `fs.is_file`) lets a caller record what it looked at; `extensions` may
+    add kinds a caller follows besides sources (the handler resolver adds ".json")."""
+    if not is_relative_specifier(spec):
         return None
     base = Path(os.path.normpath(str(importer.parent / spec)))
     if any(part in SKIP_DIRS for part in base.parts):
         return None
-    if lang_for_path(base) in JS_LANGS and fs.is_file(base):
+    exists = is_file or fs.is_file
+    if (lang_for_path(base) in JS_LANGS or base.suffix in extensions) and exists(base):
         return base
     # ESM-style TypeScript imports name the compiled file: "./Api.js" means Api.ts.
-    if base.suffix in (".js", ".mjs", ".cjs", ".jsx"):
-        stem = base.with_suffix("")
-        for suf in (".ts", ".tsx", ".mts", ".cts"):
-            if fs.is_file(stem.with_suffix(suf)):
-                return stem.with_suffix(suf)
-    for suf in IMPORT_SUFFIXES:
-        cand = base.parent / (base.name + suf)
-        if fs.is_file(cand):
+    for suf in TS_FOR_JS.get(base.suffix, ()):
+        cand = base.with_suffix(suf)
+        if exists(cand):
             return cand
-    for suf in IMPORT_SUFFIXES:
+    for suf in extensions:
+        cand = base.parent / (base.name + suf)
+        if exists(cand):
+            return cand
+    for suf in extensions:
         cand = base / ("index" + suf)
-        if fs.is_file(cand):
+        if exists(cand):
             return cand
     return None
 
