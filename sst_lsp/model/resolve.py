@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from sst_lsp.model.derived import DerivedFacts
 from sst_lsp.model.exports import ExportTable, exports_of
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.modules import IMPORT_SUFFIXES, SOURCE_EXTENSIONS, resolve_import
@@ -206,6 +207,9 @@ class HandlerResolver:
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
         #: Results remembered across runs, for files without an open buffer (None: off).
         self.store: ResolutionStore | None = None
+        #: Facts derived from file texts (handler code, binding calls), kept across runs by the
+        #: resolver's owner (the server or `check`) instead of module-level caches.
+        self.derived = DerivedFacts()
 
     # ------------------------------------------------------------------------------------------
     # Public API.
