@@ -20,10 +20,7 @@ from sst_lsp.model.extract_context import (
     object_member,
     string_value,
 )
-from sst_lsp.model.types import (
-    ConfigFacts,
-    Value,
-)
+from sst_lsp.model.types import ConfigFacts, Value
 from sst_lsp.syntax.text import TextRange
 
 

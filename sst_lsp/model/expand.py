@@ -16,23 +16,16 @@ from tree_sitter import Node
 
 from sst_lsp.model import constructs, interp, stacks
 from sst_lsp.model.evaluate import Evaluator, tag
-from sst_lsp.model.extract_context import (
-    MAX_INTERPRET_DEPTH,
-    FileContext,
-)
+from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext
 from sst_lsp.model.extract_memo import captures_in
-from sst_lsp.model.types import (
-    Construct,
-    ImportFact,
-    Value,
-)
+from sst_lsp.model.types import Construct, ImportFact, Value
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 
 
 # ------------------------------------------------------------------------------------------
 # Calls of app functions and loops over known items: their bodies run once per call (with
 # the call's arguments) or per item (model/interp.py binds the values), in this file or in
-# the module that defines the function (a sub-extractor of it, see `_sub`).
+# the module that defines the function (a sub-context of it, see `stacks.sub_context`).
 def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Node], list[Node]]:
     """The loops and callbacks over known items and the calls of app functions among
     `caps`; the spans the main pass leaves to them go to `cx.skip`."""

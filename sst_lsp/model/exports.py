@@ -33,12 +33,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from sst_lsp.model.js_module import (
-    export_clause,
-    export_specifiers,
-    import_bindings,
-    require_arguments,
-)
+from sst_lsp.model.js_module import export_clause, export_specifiers, import_bindings, require_arguments
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse
 from sst_lsp.syntax.text import TextRange
 from sst_lsp.syntax.ts_nodes import variable_declarators

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 #: Function calls and loop bodies evaluated inside each other at most.
 MAX_INTERPRET_DEPTH = 8
 
-#: Nodes whose bodies run conditionally or repeatedly (see `_Extractor._branch`).
+#: Nodes whose bodies run conditionally or repeatedly (see `FileContext.branch`).
 _BRANCH_FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "arrow_function", "method_definition",
      "generator_function_declaration", "function", "class_declaration", "class"}
@@ -159,7 +159,7 @@ class FileContext:
             self.recursion_errors += 1
 
     def imports_key(self) -> str:
-        """The local names bound to SST and CDK classes and modules (what `_classify` reads), as
+        """The local names bound to SST and CDK classes and modules (what `origins.classify` reads), as
         one string: computed once the top level is read, and cheap to hash again."""
         if self._imports_repr is None:
             self._imports_repr = repr((sorted(self.sst_names.items()), sorted(self.sst_ns),
@@ -239,7 +239,7 @@ class FileContext:
         return self.place(node)[1]
 
     def place(self, node: Node) -> tuple[str | None, tuple[tuple[int, int], ...]]:
-        """`_enclosing_stack` and `_branch` of a node, in one walk up its ancestors."""
+        """`enclosing_stack` and `branch` of a node, in one walk up its ancestors."""
         if self.forced is not None:
             return self.forced
         out: list[tuple[int, int]] = []

@@ -83,7 +83,7 @@ class Product:
 
 
 #: (text, start row, start byte column, start code-point column, the file's imports (see
-#: `_imports_key`), enclosing stack, variable name) of a `new` expression. Not its branch, which
+#: `FileContext.imports_key`), enclosing stack, variable name) of a `new` expression. Not its branch, which
 #: holds byte offsets that any edit above shifts: a remembered product gets the current branch
 #: (nothing else depends on it).
 MemoKey = tuple[str, int, int, int, str, "str | None", "str | None"]

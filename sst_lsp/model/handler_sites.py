@@ -15,17 +15,8 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from sst_lsp.model.extract_context import (
-    FileContext,
-    entry_of,
-    get_prop,
-)
-from sst_lsp.model.types import (
-    Construct,
-    HandlerRef,
-    RouteKey,
-    Value,
-)
+from sst_lsp.model.extract_context import FileContext, entry_of, get_prop
+from sst_lsp.model.types import Construct, HandlerRef, RouteKey, Value
 from sst_lsp.syntax.text import TextRange
 
 #: API-like constructs whose `routes` map keys to functions.

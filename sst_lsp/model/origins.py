@@ -12,12 +12,11 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from sst_lsp.model.evaluate import unwrap
-from sst_lsp.model.extract_context import (
-    FileContext,
-)
+from sst_lsp.model.extract_context import FileContext
 
 
 def is_sst_module(spec: str) -> bool:
+    """True for the v0-v2 construct libraries (`@serverless-stack/resources`, `sst/constructs`)."""
     return spec in ("@serverless-stack/resources", "sst/constructs") or spec.startswith(
         ("@serverless-stack/resources/", "sst/constructs/")
     )

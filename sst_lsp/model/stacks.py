@@ -16,10 +16,7 @@ from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp.model import app_config, origins
 from sst_lsp.model.evaluate import string_content, unwrap
-from sst_lsp.model.extract_context import (
-    FileContext,
-    object_member,
-)
+from sst_lsp.model.extract_context import FileContext, object_member
 from sst_lsp.model.js_module import (
     export_clause,
     export_specifiers,
