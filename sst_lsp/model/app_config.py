@@ -25,6 +25,17 @@ from sst_lsp.syntax.text import TextRange
 
 
 # Config files.
+def config_call(cx: FileContext, call: Node) -> None:
+    """`export default $config({...})`: a v3 config (anything else default-exported as a call
+    is not one)."""
+    fn = call.child_by_field_name("function")
+    args = call.child_by_field_name("arguments")
+    if fn is not None and cx.text(fn) == "$config" and args is not None and args.named_children:
+        obj = unwrap(args.named_children[0])
+        if obj is not None and obj.type == "object":
+            v3_config(cx, obj)
+
+
 def v2_config(cx: FileContext, obj: Node) -> None:
     name = region = name_note = None
     name_range: TextRange | None = None

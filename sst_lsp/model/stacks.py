@@ -185,12 +185,7 @@ def default_export_value(cx: FileContext, value: Node) -> None:
     elif v.type == "object":
         app_config.v2_config(cx, v)
     elif v.type == "call_expression":
-        fn = v.child_by_field_name("function")
-        args = v.child_by_field_name("arguments")
-        if fn is not None and cx.text(fn) == "$config" and args is not None and args.named_children:
-            obj = unwrap(args.named_children[0])
-            if obj is not None and obj.type == "object":
-                app_config.v3_config(cx, obj)
+        app_config.config_call(cx, v)
 
 
 def definition(cx: FileContext, decl: Node, exported_default: bool) -> None:
