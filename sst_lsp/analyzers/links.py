@@ -29,6 +29,7 @@ from pathlib import Path
 from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
+from sst_lsp.model.derived import TextMemo
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reached_exports, targets_of
 from sst_lsp.model.resolve import runtime_family
@@ -116,7 +117,7 @@ def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | N
             continue
         key = (res.file, res.export if res.status == "ok" else None)
         if key not in reached:
-            reached[key] = reached_exports(fs, res.file, key[1], app.root, memo=memo)
+            reached[key] = reached_exports(fs, res.file, key[1], app.root, memo=memo, cache=ctx.resolver.derived.code_facts)
         for f, names in reached[key].items():
             by_file.setdefault(f, []).append((ref, names))
     return by_file
@@ -128,7 +129,7 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
     if not by_file:
         return
     given_cache: dict[HandlerRef, Given] = {}
-    calls = _calls(app, fs)
+    calls = _calls(app, fs, ctx.resolver.derived.binding_calls)
     defaults = app_defaults(ctx.snapshot, app)
 
     def given(ref: HandlerRef) -> Given:
@@ -185,14 +186,14 @@ class _Calls:
     by_var: dict[tuple[Path, str], list[BindingCall]] = field(default_factory=dict)
 
 
-def _calls(app: App, fs: FileSource) -> _Calls:
+def _calls(app: App, fs: FileSource, cache: TextMemo[tuple[BindingCall, ...]] | None = None) -> _Calls:
     out = _Calls()
     for path in app.files:
         lang = lang_for_path(path)
         text = fs.read_text(path) if lang in JS_LANGS else None
         if text is None or lang is None:
             continue
-        calls = binding_calls(text, lang)
+        calls = binding_calls(text, lang, cache)
         if not calls:
             continue
         vars_here = {c.var_name for c in app.constructs if c.path == path and c.var_name}

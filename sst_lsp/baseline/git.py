@@ -25,6 +25,7 @@ from sst_lsp.baseline.state import AppState
 from sst_lsp.model.discover import CONFIG_NAMES, AppRoot
 from sst_lsp.model.files import MAX_FILE_BYTES, SKIP_DIRS, FileSource
 from sst_lsp.model.index import WorkspaceIndex
+from sst_lsp.model.modules import SOURCE_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ GIT_TIMEOUT = 60
 #: What one batch read of an app's sources may take at most.
 PREFETCH_FILES = 2000
 PREFETCH_BYTES = 16 * 1024 * 1024
-_SOURCE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", "sst.json")
+_SOURCE_SUFFIXES = (*SOURCE_EXTENSIONS, "sst.json")
 
 
 class GitError(Exception):

@@ -37,6 +37,7 @@ from sst_lsp.ide.lookup import file_source, hit_at
 from sst_lsp.ide.targets import HandlerText, handler_text
 from sst_lsp.ide.types import CompletionItem, CompletionKind
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.resolve import NODE_EXTENSIONS
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey
 from sst_lsp.syntax.parser import parse
 from sst_lsp.syntax.text import LineIndex, Pos, TextRange
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver
 
 #: Node handler file extensions, in SST's order (kept in sync with model/resolve.py).
-_NODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_NODE_EXTENSIONS = NODE_EXTENSIONS
 
 HTTP_METHODS = catalog.HTTP_METHODS
 

@@ -17,11 +17,11 @@ assume anything may be bound.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from sst_lsp.model.derived import TextMemo, cached
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse, walk
 from sst_lsp.syntax.text import TextRange
 
@@ -39,9 +39,14 @@ class BindingCall:
     env: tuple[str, ...] | None = ()
 
 
-@functools.lru_cache(maxsize=512)
-def binding_calls(text: str, lang: str) -> tuple[BindingCall, ...]:
-    """The binding and environment calls of a stack or config file, in source order."""
+def binding_calls(text: str, lang: str, cache: TextMemo[tuple[BindingCall, ...]] | None = None
+                  ) -> tuple[BindingCall, ...]:
+    """The binding and environment calls of a stack or config file, in source order (through
+    `cache`, the driver's `DerivedFacts.binding_calls`, when given)."""
+    return cached(cache, text, lang, _binding_calls)
+
+
+def _binding_calls(text: str, lang: str) -> tuple[BindingCall, ...]:
     if lang not in JS_LANGS:
         return ()
     pf = parse(text, lang)

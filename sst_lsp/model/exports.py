@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from sst_lsp.model.js_module import export_clause, export_specifiers, import_bindings, require_arguments
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse
 from sst_lsp.syntax.text import TextRange
 from sst_lsp.syntax.ts_nodes import variable_declarators
@@ -112,11 +113,6 @@ def _statements(node: Node) -> Iterator[Node]:
             stack.append(iter(c.named_children))
         else:
             yield c
-
-
-def _has_token(node: Node, token: str) -> bool:
-    """True when `node` has an anonymous child token spelled `token` (e.g. "default")."""
-    return any(not c.is_named and c.type == token for c in node.children)
 
 
 def _string_content(pf: ParsedFile, node: Node) -> str | None:
@@ -254,32 +250,16 @@ class _JsExports:
     def _collect_import(self, s: Node) -> None:
         src = s.child_by_field_name("source")
         spec = _string_content(self.pf, src) if src is not None else None
-        for clause in s.named_children:
-            if clause.type == "import_require_clause":  # import x = require("./x")
-                ident = clause.named_children[0] if clause.named_children else None
-                if ident is not None and ident.type == "identifier":
-                    self._add_local(ident, "import")
-                continue
-            if clause.type != "import_clause":
-                continue
-            for c in clause.named_children:
-                if c.type == "identifier":  # import def from "./x"
-                    self._add_local(c, "import", origin=(spec, "default") if spec else None)
-                elif c.type == "namespace_import":
-                    for ident in c.named_children:
-                        if ident.type == "identifier":
-                            self._add_local(ident, "import")
-                elif c.type == "named_imports":
-                    for sp in c.named_children:
-                        if sp.type != "import_specifier" or _has_token(sp, "type"):
-                            continue
-                        name = sp.child_by_field_name("name")
-                        alias = sp.child_by_field_name("alias")
-                        if name is None:
-                            continue
-                        imported = self._module_name(name)
-                        self._add_local(alias or name, "import",
-                                        origin=(spec, imported) if spec and imported else None)
+        for b in import_bindings(s):
+            if b.form == "require":  # import x = require("./x")
+                self._add_local(b.local, "import")
+            elif b.form == "default":  # import def from "./x"
+                self._add_local(b.local, "import", origin=(spec, "default") if spec else None)
+            elif b.form == "namespace":
+                self._add_local(b.local, "import")
+            elif b.imported is not None and not b.type_only:
+                imported = self._module_name(b.imported)
+                self._add_local(b.local, "import", origin=(spec, imported) if spec and imported else None)
 
     def _module_name(self, node: Node) -> str | None:
         """An export/import specifier's name: an identifier or a string (`"a-b"`)."""
@@ -322,17 +302,13 @@ class _JsExports:
             return
         src = s.child_by_field_name("source")
         spec = _string_content(pf, src) if src is not None else None
-        clause = next((c for c in s.named_children if c.type == "export_clause"), None)
+        clause = export_clause(s)
         ns = next((c for c in s.named_children if c.type == "namespace_export"), None)
         if type_only:
             return
         if clause is not None:
-            for sp in clause.named_children:
-                if sp.type != "export_specifier" or _has_token(sp, "type"):
-                    continue
-                name_node = sp.child_by_field_name("name")
-                alias_node = sp.child_by_field_name("alias")
-                if name_node is None:
+            for name_node, alias_node, type_only_name in export_specifiers(clause):
+                if type_only_name:
                     continue
                 local = self._module_name(name_node)
                 exported = self._module_name(alias_node) if alias_node is not None else local
@@ -504,11 +480,10 @@ class _JsExports:
             self.dynamic = True
 
     def _require_spec(self, call: Node) -> str | None:
-        fn = call.child_by_field_name("function")
-        args = call.child_by_field_name("arguments")
-        if fn is None or args is None or fn.type != "identifier" or self.pf.node_text(fn) != "require":
+        args = require_arguments(self.pf, call)
+        if args is None:
             return None
-        a = [c for c in args.named_children if c.type != "comment"]
+        a = [c for c in args if c.type != "comment"]
         return _string_content(self.pf, a[0]) if len(a) == 1 else None
 
     def _object_exports(self, obj: Node) -> None:

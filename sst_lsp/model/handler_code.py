@@ -22,14 +22,15 @@ so `functions_of` in analyzers/links.py follows them). Results are memoized per 
 
 from __future__ import annotations
 
-import functools
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
 from tree_sitter import Node
 
+from sst_lsp.model.derived import TextMemo, cached
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.js_module import export_clause, export_specifiers, import_bindings
+from sst_lsp.model.modules import resolve_import
 from sst_lsp.model.types import App, Construct
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
 from sst_lsp.syntax.text import Pos, TextRange
@@ -47,9 +48,6 @@ V2_PROXIES = frozenset(
 V2_ALWAYS = {"Config": frozenset({"APP", "STAGE"})}
 #: Names `Resource` (v3) always has.
 V3_ALWAYS = frozenset({"App"})
-#: Extensions tried for a relative import (TS sources first, as esbuild does in a TS project).
-_IMPORT_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
-_TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +97,29 @@ class CodeFacts:
 EMPTY = CodeFacts()
 
 
-def code_facts_for(fs: FileSource, path: Path, memo: dict[Path, CodeFacts] | None = None) -> CodeFacts:
+def code_facts_for(fs: FileSource, path: Path, memo: dict[Path, CodeFacts] | None = None,
+                   cache: TextMemo[CodeFacts] | None = None) -> CodeFacts:
     """The facts of one file as `fs` has it (open buffers count); EMPTY for non-JS files.
 
-    `memo` (path -> facts) lets one analysis run read each file once."""
+    `memo` (path -> facts) lets one analysis run read each file once; `cache` (the driver's,
+    `DerivedFacts.code_facts`) keeps the facts of unchanged texts across runs."""
     if memo is not None and path in memo:
         return memo[path]
     lang = lang_for_path(path)
     text = fs.read_text(path) if lang in JS_LANGS else None
-    got = code_facts(text, lang) if text is not None and lang is not None else EMPTY
+    got = code_facts(text, lang, cache) if text is not None and lang is not None else EMPTY
     if memo is not None:
         memo[path] = got
     return got
 
 
-@functools.lru_cache(maxsize=1024)
-def code_facts(text: str, lang: str) -> CodeFacts:
-    """The resource uses, env reads and relative imports of a JS/TS text."""
+def code_facts(text: str, lang: str, cache: TextMemo[CodeFacts] | None = None) -> CodeFacts:
+    """The resource uses, env reads and relative imports of a JS/TS text (through `cache`, the
+    driver's, when given)."""
+    return cached(cache, text, lang, _code_facts)
+
+
+def _code_facts(text: str, lang: str) -> CodeFacts:
     if lang not in JS_LANGS:
         return EMPTY
     pf = parse(text, lang)
@@ -164,15 +168,10 @@ def code_facts(text: str, lang: str) -> CodeFacts:
 def _imported(pf: ParsedFile, stmt: Node) -> list[str] | None:
     """The names an import or re-export takes from its module; None for all of it."""
     if stmt.type == "export_statement":
-        clause = next((c for c in stmt.named_children if c.type == "export_clause"), None)
+        clause = export_clause(stmt)
         if clause is None:
             return None  # export * from
-        out = []
-        for spec in clause.named_children:
-            name = spec.child_by_field_name("name") if spec.type == "export_specifier" else None
-            if name is not None:
-                out.append(pf.node_text(name))
-        return out
+        return [pf.node_text(name) for name, _alias, _type_only in export_specifiers(clause)]
     clause = next((c for c in stmt.named_children if c.type == "import_clause"), None)
     if clause is None:
         return None  # import "./side-effect"
@@ -206,13 +205,14 @@ def _scope(pf: ParsedFile, node: Node) -> str | None:
 
 
 def reachable(fs: FileSource, start: Path, root: Path, limit: int = 200,
-              memo: dict[Path, CodeFacts] | None = None) -> list[Path]:
+              memo: dict[Path, CodeFacts] | None = None, cache: TextMemo[CodeFacts] | None = None) -> list[Path]:
     """`start` and the files its relative imports reach (transitively, inside `root`)."""
-    return list(reached_exports(fs, start, None, root, limit, memo))
+    return list(reached_exports(fs, start, None, root, limit, memo, cache))
 
 
 def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path, limit: int = 200,
-                    memo: dict[Path, CodeFacts] | None = None) -> dict[Path, frozenset[str] | None]:
+                    memo: dict[Path, CodeFacts] | None = None, cache: TextMemo[CodeFacts] | None = None
+                    ) -> dict[Path, frozenset[str] | None]:
     """The files a function whose handler is `start`'s `export` runs, each with the exports of
     it that are used (None: all of it): the handler file, then what its imports name, and so on
     (inside `root`)."""
@@ -220,7 +220,7 @@ def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path,
     todo = [start]
     while todo and len(seen) < limit:
         p = todo.pop()
-        for spec, names in code_facts_for(fs, p, memo).imported_names:
+        for spec, names in code_facts_for(fs, p, memo, cache).imported_names:
             target = resolve_relative(fs, p, spec)
             if target is None or not target.is_relative_to(root):
                 continue
@@ -237,18 +237,8 @@ def reached_exports(fs: FileSource, start: Path, export: str | None, root: Path,
 
 
 def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative specifier names, as esbuild finds it (extensions, index files)."""
-    base = Path(posixpath.normpath((importer.parent / spec).as_posix()))
-    candidates = [base]
-    stem, ext = posixpath.splitext(base.name)
-    if ext in _TS_FOR_JS:
-        candidates += [base.with_name(stem + e) for e in _TS_FOR_JS[ext]]
-    candidates += [base.with_name(base.name + e) for e in _IMPORT_EXTENSIONS]
-    candidates += [base / f"index{e}" for e in _IMPORT_EXTENSIONS]
-    for c in candidates:
-        if lang_for_path(c) in JS_LANGS and fs.is_file(c):
-            return c
-    return None
+    """The file a relative specifier names (model/modules.py's `resolve_import`, the one resolver)."""
+    return resolve_import(fs, importer, spec)
 
 
 def _v2_kinds(proxy: str) -> frozenset[str]:
@@ -273,9 +263,9 @@ def targets_of(app: App, use: ResourceUse) -> set[Construct]:
     }
 
 
-def use_at(fs: FileSource, path: Path, pos: Pos) -> ResourceUse | None:
+def use_at(fs: FileSource, path: Path, pos: Pos, cache: TextMemo[CodeFacts] | None = None) -> ResourceUse | None:
     """The resource use under `pos` in a handler file, if any."""
-    for use in code_facts_for(fs, path).resources:
+    for use in code_facts_for(fs, path, cache=cache).resources:
         if use.range.contains(pos):
             return use
     return None
@@ -293,23 +283,9 @@ def _string(pf: ParsedFile, node: Node) -> str | None:
 
 
 def _named_imports(pf: ParsedFile, stmt: Node) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for clause in stmt.named_children:
-        if clause.type != "import_clause":
-            continue
-        for part in clause.named_children:
-            if part.type != "named_imports":
-                continue
-            for spec in part.named_children:
-                if spec.type != "import_specifier":
-                    continue
-                name = spec.child_by_field_name("name")
-                alias = spec.child_by_field_name("alias")
-                if name is None:
-                    continue
-                imported = pf.node_text(name)
-                out.append((pf.node_text(alias) if alias is not None else imported, imported))
-    return out
+    """(local, imported) of each `{ a as b }` name an import statement binds."""
+    return [(pf.node_text(b.local), pf.node_text(b.imported)) for b in import_bindings(stmt)
+            if b.form == "named" and b.imported is not None]
 
 
 def _member_name(pf: ParsedFile, n: Node) -> tuple[str | None, Node | None]:

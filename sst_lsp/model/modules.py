@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node
 
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.js_module import (
+    export_clause,
+    export_specifiers,
+    import_bindings,
+    pattern_imports,
+    require_arguments,
+)
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path
 from sst_lsp.syntax.ts_nodes import variable_declarators
 
@@ -29,8 +36,15 @@ if TYPE_CHECKING:
     from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.model.types import Value
 
-#: Suffixes tried for a relative import, in TypeScript's order.
-IMPORT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+#: JS/TS source extensions, TypeScript's first: the order SST tries for a Node handler (its
+#: `[".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"]`) and the one a relative import
+#: is resolved in (TS sources before JS, as esbuild does in a TS project). The one definition:
+#: `resolve.NODE_EXTENSIONS`, the IDE's completion and the git baseline use it.
+SOURCE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+#: Suffixes tried for a relative import (see `resolve_import`).
+IMPORT_SUFFIXES = SOURCE_EXTENSIONS
+#: `import "./x.js"` in TS source means `./x.ts`: what each JS extension may stand for.
+TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
 #: Re-export hops and nested cross-file evaluations followed at most.
 MAX_MODULE_DEPTH = 16
 #: Modules one extraction reads at most besides its own file (a safety bound).
@@ -40,28 +54,39 @@ _FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declara
                              "arrow_function", "function"})
 
 
-def resolve_import(fs: FileSource, importer: Path, spec: str) -> Path | None:
-    """The file a relative import specifier names (TypeScript's resolution, simplified)."""
-    if not spec.startswith("."):
+def is_relative_specifier(spec: str) -> bool:
+    """True for "./x", "../x", "." and "..": what Node resolves against the importer."""
+    return spec.startswith(("./", "../")) or spec in (".", "..")
+
+
+def resolve_import(fs: FileSource, importer: Path, spec: str, *, is_file: Callable[[Path], bool] | None = None,
+                   extensions: tuple[str, ...] = IMPORT_SUFFIXES) -> Path | None:
+    """The file a relative import specifier names (TypeScript's resolution, simplified): the
+    file itself, the TS source a JS name stands for, then `extensions` appended, then
+    `index` + `extensions`. None for packages, dependency folders and missing files.
+
+    `is_file` (default `fs.is_file`) lets a caller record what it looked at; `extensions` may
+    add kinds a caller follows besides sources (the handler resolver adds ".json")."""
+    if not is_relative_specifier(spec):
         return None
     base = Path(os.path.normpath(str(importer.parent / spec)))
     if any(part in SKIP_DIRS for part in base.parts):
         return None
-    if lang_for_path(base) in JS_LANGS and fs.is_file(base):
+    exists = is_file or fs.is_file
+    if (lang_for_path(base) in JS_LANGS or base.suffix in extensions) and exists(base):
         return base
     # ESM-style TypeScript imports name the compiled file: "./Api.js" means Api.ts.
-    if base.suffix in (".js", ".mjs", ".cjs", ".jsx"):
-        stem = base.with_suffix("")
-        for suf in (".ts", ".tsx", ".mts", ".cts"):
-            if fs.is_file(stem.with_suffix(suf)):
-                return stem.with_suffix(suf)
-    for suf in IMPORT_SUFFIXES:
-        cand = base.parent / (base.name + suf)
-        if fs.is_file(cand):
+    for suf in TS_FOR_JS.get(base.suffix, ()):
+        cand = base.with_suffix(suf)
+        if exists(cand):
             return cand
-    for suf in IMPORT_SUFFIXES:
+    for suf in extensions:
+        cand = base.parent / (base.name + suf)
+        if exists(cand):
+            return cand
+    for suf in extensions:
         cand = base / ("index" + suf)
-        if fs.is_file(cand):
+        if exists(cand):
             return cand
     return None
 
@@ -157,21 +182,13 @@ def _read_top_level(m: Module) -> None:
             spec = _string(pf, src)
             if spec is None:
                 continue
-            for clause in st.named_children:
-                if clause.type != "import_clause":
-                    continue
-                for c in clause.named_children:
-                    if c.type == "identifier":
-                        m._imports[txt(c)] = (spec, "default")
-                    elif c.type == "namespace_import":
-                        ids = [x for x in c.named_children if x.type == "identifier"]
-                        if ids:
-                            m._imports[txt(ids[0])] = (spec, "*")
-                    elif c.type == "named_imports":
-                        for s in c.named_children:
-                            n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
-                            if s.type == "import_specifier" and n is not None:
-                                m._imports[txt(a or n)] = (spec, txt(n))
+            for b in import_bindings(st):
+                if b.form == "default":
+                    m._imports[txt(b.local)] = (spec, "default")
+                elif b.form == "namespace":
+                    m._imports[txt(b.local)] = (spec, "*")
+                elif b.form == "named" and b.imported is not None:
+                    m._imports[txt(b.local)] = (spec, txt(b.imported))
         elif t == "export_statement":
             _read_export(m, st)
         elif t in ("lexical_declaration", "variable_declaration"):
@@ -195,13 +212,8 @@ def _string(pf: ParsedFile, node: Node | None) -> str | None:
 
 def _require_spec(pf: ParsedFile, node: Node | None) -> str | None:
     """"./x" of `require("./x")`."""
-    if node is None or node.type != "call_expression":
-        return None
-    fn = node.child_by_field_name("function")
-    args = node.child_by_field_name("arguments")
-    if fn is None or pf.node_text(fn) != "require" or args is None or not args.named_children:
-        return None
-    return _string(pf, args.named_children[0])
+    args = require_arguments(pf, node)
+    return _string(pf, args[0]) if args else None
 
 
 def _read_declaration(m: Module, decl: Node, exported: bool = False) -> None:
@@ -217,20 +229,16 @@ def _read_declaration(m: Module, decl: Node, exported: bool = False) -> None:
             if exported:
                 m._exports[pf.node_text(name)] = pf.node_text(name)
         elif name.type == "object_pattern" and spec is not None:
-            for p in name.named_children:
-                if p.type == "shorthand_property_identifier_pattern":
-                    m._imports[pf.node_text(p)] = (spec, pf.node_text(p))
-                elif p.type == "pair_pattern":
-                    k, v = p.child_by_field_name("key"), p.child_by_field_name("value")
-                    if k is not None and v is not None and v.type == "identifier":
-                        m._imports[pf.node_text(v)] = (spec, pf.node_text(k))
+            for local, key in pattern_imports(name):
+                if local.type in ("identifier", "shorthand_property_identifier_pattern"):
+                    m._imports[pf.node_text(local)] = (spec, pf.node_text(key))
 
 
 def _read_export(m: Module, st: Node) -> None:
     pf = m.pf
     txt = pf.node_text
     src = st.child_by_field_name("source")
-    clause = next((c for c in st.named_children if c.type == "export_clause"), None)
+    clause = export_clause(st)
     if src is not None:
         spec = _string(pf, src)
         if spec is None:
@@ -244,10 +252,8 @@ def _read_export(m: Module, st: Node) -> None:
             else:
                 m._star.append(spec)
             return
-        for s in clause.named_children:
-            n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
-            if s.type == "export_specifier" and n is not None:
-                m._reexports[txt(a or n)] = (spec, txt(n))
+        for n, a, _type_only in export_specifiers(clause):
+            m._reexports[txt(a or n)] = (spec, txt(n))
         return
     decl = st.child_by_field_name("declaration")
     is_default = any(c.type == "default" for c in st.children)
@@ -255,18 +261,16 @@ def _read_export(m: Module, st: Node) -> None:
         if decl.type in ("lexical_declaration", "variable_declaration"):
             _read_declaration(m, decl, exported=True)
         else:
-            n = decl.child_by_field_name("name")
-            if n is not None:
-                m._locals[txt(n)] = decl
-                m._exports["default" if is_default else txt(n)] = txt(n)
+            dn = decl.child_by_field_name("name")
+            if dn is not None:
+                m._locals[txt(dn)] = decl
+                m._exports["default" if is_default else txt(dn)] = txt(dn)
             elif is_default:
                 m._export_nodes["default"] = decl
         return
     if clause is not None:
-        for s in clause.named_children:
-            n, a = s.child_by_field_name("name"), s.child_by_field_name("alias")
-            if s.type == "export_specifier" and n is not None:
-                m._exports[txt(a or n)] = txt(n)
+        for n, a, _type_only in export_specifiers(clause):
+            m._exports[txt(a or n)] = txt(n)
         return
     value = st.child_by_field_name("value")
     if is_default and value is not None:

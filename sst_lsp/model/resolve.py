@@ -48,8 +48,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
+from sst_lsp.model.derived import DerivedFacts
 from sst_lsp.model.exports import ExportTable, exports_of
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.modules import IMPORT_SUFFIXES, SOURCE_EXTENSIONS, resolve_import
 from sst_lsp.model.types import App, HandlerRef
 from sst_lsp.syntax.parser import lang_for_path
 from sst_lsp.syntax.text import TextRange
@@ -58,13 +60,10 @@ __all__ = ["NODE_EXTENSIONS", "HandlerResolver", "Resolution", "Status", "runtim
 
 Status = Literal["ok", "file-missing", "export-missing", "case-mismatch", "outside-app", "unchecked"]
 
-#: The extensions SST tries for a Node handler, in its order.
-NODE_EXTENSIONS = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
-#: Extensions tried for a relative import specifier in a re-export (TS first, as esbuild does
-#: for a TS project).
-_IMPORT_EXTENSIONS = NODE_EXTENSIONS + (".json",)
-#: `import "./x.js"` in TS source means `./x.ts`: what each JS extension may stand for.
-_TS_FOR_JS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+#: The extensions SST tries for a Node handler, in its order (defined once, in model/modules.py).
+NODE_EXTENSIONS = SOURCE_EXTENSIONS
+#: Extensions tried for a relative import specifier in a re-export: the import order, and JSON.
+_IMPORT_EXTENSIONS = IMPORT_SUFFIXES + (".json",)
 #: .NET project files, in the order one is chosen when several name the assembly.
 DOTNET_PROJECTS = (".csproj", ".fsproj", ".vbproj")
 #: Directories never searched for .cs/.java sources (build outputs).
@@ -208,6 +207,9 @@ class HandlerResolver:
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
         #: Results remembered across runs, for files without an open buffer (None: off).
         self.store: ResolutionStore | None = None
+        #: Facts derived from file texts (handler code, binding calls), kept across runs by the
+        #: resolver's owner (the server or `check`) instead of module-level caches.
+        self.derived = DerivedFacts()
 
     # ------------------------------------------------------------------------------------------
     # Public API.
@@ -759,22 +761,8 @@ class HandlerResolver:
         """The file a relative import specifier names, or None (packages, missing files)."""
         if importer.suffix == ".py":
             return self._resolve_python_module(importer, spec, deps)
-        if not (spec.startswith(("./", "../")) or spec in (".", "..")):
-            return None
-        target = _norm(importer.parent / spec)
-        candidates: list[Path] = []
-        suffix = target.suffix
-        if suffix in _IMPORT_EXTENSIONS:
-            candidates.append(target)
-        if suffix in _TS_FOR_JS:
-            stem = target.with_suffix("")
-            candidates.extend(stem.with_name(stem.name + e) for e in _TS_FOR_JS[suffix])
-        candidates.extend(target.parent / (target.name + e) for e in _IMPORT_EXTENSIONS)
-        candidates.extend(target / ("index" + e) for e in _IMPORT_EXTENSIONS)
-        for c in candidates:
-            if self._is_file(c, deps):
-                return c
-        return None
+        return resolve_import(self._fs, importer, spec, is_file=lambda c: self._is_file(c, deps),
+                              extensions=_IMPORT_EXTENSIONS)
 
     def _resolve_python_module(self, importer: Path, spec: str, deps: _Deps) -> Path | None:
         dots = len(spec) - len(spec.lstrip("."))

@@ -1,0 +1,74 @@
+"""Caches of facts derived from a file's text (layer 2: model), owned by whoever drives the
+analysis.
+
+The pure readers of handler code (`handler_code.code_facts`) and of binding calls
+(`bindings.binding_calls`) take a `TextMemo` argument; without one they compute afresh. The
+long-lived driver (the handler resolver that the server and `check` build once, see
+`resolve.HandlerResolver.derived`) owns one per kind of fact, so a file whose text did not change
+is read once across analysis runs. No module-level caches: a fresh driver starts empty.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from sst_lsp.model.bindings import BindingCall
+    from sst_lsp.model.handler_code import CodeFacts
+
+T = TypeVar("T")
+
+
+class TextMemo(Generic[T]):
+    """Values derived from (text, lang), the `maxsize` most recently used kept (thread-safe:
+    analyzers of several requests may read it at once)."""
+
+    __slots__ = ("_entries", "_lock", "maxsize")
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[str, str], T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, text: str, lang: str, compute: Callable[[str, str], T]) -> T:
+        """The value for (text, lang), computed by `compute(text, lang)` when not kept."""
+        key = (text, lang)
+        with self._lock:
+            got = self._entries.get(key)
+            if got is not None:
+                self._entries.move_to_end(key)
+                return got
+        value = compute(text, lang)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def cached(memo: TextMemo[T] | None, text: str, lang: str, compute: Callable[[str, str], T]) -> T:
+    """`compute(text, lang)`, through `memo` when there is one."""
+    return compute(text, lang) if memo is None else memo.get(text, lang, compute)
+
+
+class DerivedFacts:
+    """The text-derived caches one analysis driver owns (see the module)."""
+
+    __slots__ = ("binding_calls", "code_facts")
+
+    def __init__(self) -> None:
+        #: `handler_code.code_facts` of handler files (what links, references and hover read).
+        self.code_facts: TextMemo[CodeFacts] = TextMemo(1024)
+        #: `bindings.binding_calls` of stack and config files.
+        self.binding_calls: TextMemo[tuple[BindingCall, ...]] = TextMemo(512)
