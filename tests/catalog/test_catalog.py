@@ -10,6 +10,7 @@ import pytest
 from sst_lsp import catalog
 from sst_lsp.catalog import Position, Spec
 from sst_lsp.model import extract as extract_mod
+from sst_lsp.model import extract_memo, handler_sites
 from sst_lsp.model.extract import extract
 from sst_lsp.syntax.parser import parse
 
@@ -83,8 +84,8 @@ def test_extraction_tables_match() -> None:
     assert _sst("appsync") == extract_mod.APPSYNC_KINDS
     assert {s.kind for s in catalog.SPECS if s.origin == "sst3"
             and any(p.method == "route" for p in s.methods)} == extract_mod.V3_ROUTERS
-    assert {s.kind for s in catalog.SPECS if s.named_subscribe} == extract_mod._V3_NAMED_SUBSCRIBE
-    assert set(catalog.method_names()) <= set(extract_mod._METHODS.split("|"))
+    assert {s.kind for s in catalog.SPECS if s.named_subscribe} == handler_sites._V3_NAMED_SUBSCRIBE
+    assert set(catalog.method_names()) <= set(extract_memo._METHODS.split("|"))
 
 
 # ----------------------------------------------------------------------------------------------
