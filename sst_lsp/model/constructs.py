@@ -32,9 +32,10 @@ def new_construct(cx: FileContext, node: Node) -> None:
         # Everything the products depend on besides the identifiers resolved (checked by
         # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
         # to the start, the start's code-point column the columns on its line, and the text
-        # with the file's imports the construct's class.
-        row, col = node.start_point
-        key = (cx.text(node), row, col, cx.pf.index.pos_from_point(row, col).col, cx.imports_key(),
+        # with the file's imports the construct's class. The start is a position, not
+        # tree-sitter's point: with a lone CR its rows are not the file's lines.
+        start = cx.pf.node_start(node)
+        key = (cx.text(node), start.line, start.col, node.start_point[1], cx.imports_key(),
                stack, var_name)
         got = memo._get(key)
         if got is not None and reusable(cx, got, node):

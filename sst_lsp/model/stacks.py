@@ -334,7 +334,7 @@ def recover(cx: FileContext, error: Node) -> None:
         end_byte = end_node.start_byte if end_node is not None else error.end_byte
         end_pos = (
             cx.pf.node_start(end_node) if end_node is not None
-            else cx.pf.index.pos_from_point(*error.end_point)
+            else cx.pf.node_end(error)
         )
         cx.loose.append(
             (cx.text(name_node), kw.start_byte, end_byte, cx.pf.node_range(name_node),

@@ -124,6 +124,21 @@ def test_handler_range_is_the_string_content_and_unicode_safe() -> None:
     assert h.literal is True
 
 
+def test_ranges_in_a_file_with_lone_cr_line_endings() -> None:
+    # LSP ends lines at a lone CR too; tree-sitter's rows count only LF. Every range the model
+    # gives (handler, construct id, the memo's reuse of a construct) is in LSP lines.
+    src = (V2 + 'export function S({ stack }: StackContext) {\r  new Function(stack, "F", {\r'
+           '    handler: "src/😀.main" });\r  new Function(stack, "G", { handler: "src/b.main" });\r}\r')
+    f = facts(src)
+    lines = src.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    got = {}
+    for h in f.handlers:
+        r = h.range
+        assert r.start.line == r.end.line
+        got[h.handler] = lines[r.start.line][r.start.col:r.end.col]
+    assert got == {"src/😀.main": "src/😀.main", "src/b.main": "src/b.main"}
+
+
 # ----------------------------------------------------------------------------------------------
 # Indirections.
 # ----------------------------------------------------------------------------------------------
