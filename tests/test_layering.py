@@ -1,7 +1,8 @@
 """The layering rule, checked on the AST of every module under sst_lsp/.
 
-syntax -> model -> analyzers/ide -> server, with baseline beside the analyzers and cloud beside
-everything (called only from server/commands.py and cli.py). The pure layers never import
+syntax -> model -> analyzers/ide -> host -> server, with baseline beside the analyzers and cloud
+beside everything (called only from server/commands.py and cli.py). The analysis host
+(sst_lsp/host) is pure too: the server and `check` drive it. The pure layers never import
 LSP, AWS or CDK libraries; only sst_lsp/server speaks LSP.
 """
 
@@ -14,14 +15,18 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "sst_lsp"
 
-PURE_LAYERS = ("syntax", "model", "analyzers", "ide", "baseline")
+PURE_LAYERS = ("syntax", "model", "analyzers", "ide", "baseline", "host")
 #: What the pure layers must never import (imports inside functions and TYPE_CHECKING count).
 FORBIDDEN_IN_PURE = ("pygls", "lsprotocol", "boto3", "botocore", "aws_cdk", "sst_lsp.server", "sst_lsp.cloud")
 LSP_LIBS = ("pygls", "lsprotocol")
 #: Inner layers do not reach outward.
 OUTWARD = {
-    "syntax": ("sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline"),
-    "model": ("sst_lsp.analyzers", "sst_lsp.ide"),
+    "syntax": ("sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline", "sst_lsp.host"),
+    "model": ("sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.host"),
+    # The host drives the analyzers and ide; they never reach back to it.
+    "analyzers": ("sst_lsp.host",),
+    "ide": ("sst_lsp.host",),
+    "baseline": ("sst_lsp.host",),
 }
 #: The only modules outside sst_lsp/cloud that may call the cloud layer.
 CLOUD_CALLERS = ("server/commands.py", "cli.py")
@@ -65,7 +70,7 @@ def layer_of(path: Path) -> str:
 
 def test_modules_found() -> None:
     found = {layer_of(p) for p in modules()}
-    assert {"syntax", "model", "analyzers", "ide", "server", "settings"} <= found
+    assert {"syntax", "model", "analyzers", "ide", "host", "server", "settings"} <= found
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PKG)))
