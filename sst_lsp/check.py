@@ -94,7 +94,7 @@ def _run_check(
             roots.append(p)
     if use_cache and (not baseline or baseline == "off"):
         return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
-    from sst_lsp.host import AnalysisHost, AnalysisOptions
+    from sst_lsp.host.host import AnalysisHost, AnalysisOptions
 
     # The same host the language server drives: baselines and severity overrides are applied
     # there, so the checker and the editor cannot disagree.
@@ -183,7 +183,7 @@ def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Pat
 
 def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str) -> tuple[object, ...]:
     """One app's findings and counts, built in an index of its own that records its inputs."""
-    from sst_lsp.host import AnalysisHost, AnalysisOptions
+    from sst_lsp.host.host import AnalysisHost, AnalysisOptions
 
     sub = AnalysisHost([ar.root], fs=store.recorder(), exclude=exclude)
     sub.index.store = sub.resolver.store = store
@@ -201,7 +201,7 @@ def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
     """Per-code severity overrides ("off" drops the code): the host's, for cached findings."""
-    from sst_lsp.host import apply_severity as host_apply_severity
+    from sst_lsp.host.severity import apply_severity as host_apply_severity
 
     return host_apply_severity(findings, overrides)
 

@@ -31,6 +31,7 @@ from types import MappingProxyType
 from sst_lsp.analyzers import AnalysisContext, run_all
 from sst_lsp.baseline import Baseline, BaselineCache, StageReader, load_baselines
 from sst_lsp.baseline.kinds import TrackCache
+from sst_lsp.host.severity import SeverityOverrides, apply_severity
 from sst_lsp.model.discover import AppRoot, read_sst_json
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.index import WorkspaceIndex, resolve_import
@@ -39,13 +40,6 @@ from sst_lsp.model.types import App, AppSnapshot, Finding
 from sst_lsp.syntax.parser import lang_for_path
 
 log = logging.getLogger(__name__)
-
-#: The severities an override may set ("off", besides these, drops the finding).
-SEVERITIES = ("error", "warning", "information", "hint")
-
-#: Severity overrides: one table for every file, or a table per file (per-folder settings).
-SeverityOverrides = Mapping[str, str] | Callable[[Path], Mapping[str, str]]
-
 
 @dataclass(frozen=True, slots=True)
 class AnalysisOptions:
@@ -72,22 +66,6 @@ class LoadedBaseline:
 
 
 _NO_BASELINE = LoadedBaseline(spec="off", base=None, per_app=MappingProxyType({}))
-
-
-def apply_severity(findings: Iterable[Finding], overrides: SeverityOverrides | None) -> list[Finding]:
-    """Per-code severity overrides ("off" drops the code); the one place they are applied."""
-    if not overrides:
-        return list(findings)
-    table = (lambda _p: overrides) if isinstance(overrides, Mapping) else overrides
-    out: list[Finding] = []
-    for f in findings:
-        o = table(f.path).get(f.code)
-        if o == "off":
-            continue
-        if o in SEVERITIES and o != f.severity:
-            f = dataclasses.replace(f, severity=o)  # type: ignore[arg-type]
-        out.append(f)
-    return out
 
 
 class _Baselines:

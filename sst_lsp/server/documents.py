@@ -28,7 +28,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from sst_lsp.analyzers import Cancelled
-from sst_lsp.host import AnalysisHost, AnalysisOptions, LoadedBaseline
+from sst_lsp.host.host import AnalysisHost, AnalysisOptions, LoadedBaseline
 from sst_lsp.model.types import App, AppSnapshot, Finding
 from sst_lsp.server.server import SstLanguageServer
 

@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 
-from sst_lsp.host import AnalysisHost
+from sst_lsp.host.host import AnalysisHost
 from sst_lsp.server import commands, documents, features
 from sst_lsp.server.config import SettingsStore
 from sst_lsp.server.convert import UriMap

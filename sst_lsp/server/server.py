@@ -27,7 +27,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from sst_lsp import __version__
 from sst_lsp.baseline import StageReader
-from sst_lsp.host import AnalysisHost, LoadedBaseline
+from sst_lsp.host.host import AnalysisHost, LoadedBaseline
 from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import AppSnapshot, Finding
 from sst_lsp.server.config import SettingsStore

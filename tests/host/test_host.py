@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from sst_lsp.check import run_check
-from sst_lsp.host import AnalysisHost, AnalysisOptions, apply_severity
 from sst_lsp.host import host as host_module
+from sst_lsp.host.host import AnalysisHost, AnalysisOptions, apply_severity
 from tests.e2e.conftest import APPS
 
 PKG = Path(__file__).resolve().parents[2] / "sst_lsp"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from sst_lsp.host import AnalysisHost, LoadedBaseline
+from sst_lsp.host.host import AnalysisHost, LoadedBaseline
 from sst_lsp.model.types import AppSnapshot, Finding
 from sst_lsp.server import commands, documents
 from sst_lsp.server.config import SettingsStore
