@@ -6,13 +6,14 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sst_lsp import __version__
 from sst_lsp.model.types import Finding
@@ -93,35 +94,30 @@ def _run_check(
             roots.append(p)
     if use_cache and (not baseline or baseline == "off"):
         return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
-    from sst_lsp.analyzers import AnalysisContext, run_all
-    from sst_lsp.model.index import WorkspaceIndex
+    from sst_lsp.host.host import AnalysisHost, AnalysisOptions
 
-    index = WorkspaceIndex(roots, exclude=exclude)
+    # The same host the language server drives: baselines and severity overrides are applied
+    # there, so the checker and the editor cannot disagree.
+    host = AnalysisHost(roots, exclude=exclude)
     store = None
     if use_cache:
         from sst_lsp.cache import CheckCache
 
-        store = CheckCache([a.root for a in index.app_roots()])
-        index.store = store
-        index.resolver.store = store
-    snap = index.snapshot()
+        store = CheckCache([a.root for a in host.app_roots()])
+        host.index.store = store
+        host.resolver.store = store
+    analysis = host.analysis()
+    snap = analysis.snapshot
     notes: list[str] = []
     problems: list[str] = []
-    base_obj = None
-    baselines: dict[Any, Any] = {}  # App root -> Baseline (typed loosely: an optional module).
-    if baseline and baseline != "off":
-        from sst_lsp.baseline import load_baselines
-
-        base_obj, baselines, notes_b = load_baselines(baseline, snap, index.fs)
-        notes.extend(notes_b)
-        gens = {a.root: a.generation for a in snap.apps}
-        missing = [r for r, b in baselines.items() if b is None and gens.get(r) != "v3"]
-        if missing:
+    spec = baseline if baseline and baseline != "off" else None
+    loaded = analysis.baseline(spec)
+    if spec is not None:
+        notes.extend(loaded.notes)
+        if loaded.missing:
             # The notes say why (no repository, unknown ref, no assembly, ...).
-            problems.extend(notes or [f"No baseline {baseline} for {', '.join(map(str, missing))}"])
-    ctx = AnalysisContext(snapshot=snap, resolver=index.resolver, stage=stage, baseline=base_obj,
-                          baselines=baselines)
-    findings = apply_severity(run_all(ctx), severity_overrides or {})
+            problems.extend(notes or [f"No baseline {baseline} for {', '.join(map(str, loaded.missing))}"])
+    findings = analysis.findings(AnalysisOptions(stage=stage, baseline=spec), severity_overrides)
     if store is not None:
         store.save()
     if only_files:
@@ -134,7 +130,7 @@ def _run_check(
         handlers=sum(len(a.handlers) for a in snap.apps),
         unresolved=sum(a.unresolved for a in snap.apps),
         files=len(snap.facts),
-        baseline=_describe_baseline(baseline, base_obj, baselines),
+        baseline=_describe_baseline(baseline, loaded.base, dict(loaded.per_app.items())),
         notes=notes,
         baseline_problems=problems,
     )
@@ -187,17 +183,16 @@ def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Pat
 
 def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str) -> tuple[object, ...]:
     """One app's findings and counts, built in an index of its own that records its inputs."""
-    from sst_lsp.analyzers import AnalysisContext, run_all
-    from sst_lsp.model.index import WorkspaceIndex
-    from sst_lsp.model.types import AppSnapshot
+    from sst_lsp.host.host import AnalysisHost, AnalysisOptions
 
-    sub = WorkspaceIndex([ar.root], fs=store.recorder(), exclude=exclude)
-    sub.store = sub.resolver.store = store
-    snap = sub.snapshot()
+    sub = AnalysisHost([ar.root], fs=store.recorder(), exclude=exclude)
+    sub.index.store = sub.resolver.store = store
+    analysis = sub.analysis()
+    snap = analysis.snapshot
     apps = tuple(a for a in snap.apps if a.root == ar.root)
-    ctx = AnalysisContext(snapshot=AppSnapshot(snap.revision, apps, snap.facts), resolver=sub.resolver, stage=stage)
+    mine = dataclasses.replace(analysis, snapshot=dataclasses.replace(snap, apps=apps))
     return (
-        tuple(run_all(ctx)),
+        tuple(mine.findings(AnalysisOptions(stage=stage))),
         (len(apps), sum(len(a.stacks) for a in apps), sum(len(a.constructs) for a in apps),
          sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
         tuple(sorted(map(str, snap.facts))),
@@ -205,20 +200,10 @@ def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: 
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
-    """Per-code severity overrides ("off" drops the code)."""
-    if not overrides:
-        return findings
-    out = []
-    for f in findings:
-        o = overrides.get(f.code)
-        if o == "off":
-            continue
-        if o in SEVERITY_RANK and o != f.severity:
-            from dataclasses import replace
+    """Per-code severity overrides ("off" drops the code): the host's, for cached findings."""
+    from sst_lsp.host.severity import apply_severity as host_apply_severity
 
-            f = replace(f, severity=o)  # type: ignore[arg-type]
-        out.append(f)
-    return out
+    return host_apply_severity(findings, overrides)
 
 
 def _app_dir_of(p: Path) -> Path | None:

@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "serve":
-            from sst_lsp.server.server import run_server
+            from sst_lsp.server.factory import run_server
 
             return run_server(tcp=args.tcp)
         if args.command == "check":

@@ -1,8 +1,9 @@
 """The layering rule, checked on the AST of every module under sst_lsp/.
 
-catalog -> syntax -> model -> analyzers/ide -> server, with baseline beside the analyzers and cloud
-beside everything (called only from server/commands.py and cli.py). The catalog (what the project
-knows about each construct) is pure data: it imports the standard library and itself only. The pure layers never import
+catalog -> syntax -> model -> analyzers/ide -> host -> server, with baseline beside the analyzers
+and cloud beside everything (called only from server/commands.py and cli.py). The catalog (what the
+project knows about each construct) is pure data: it imports the standard library and itself only.
+The analysis host (sst_lsp/host) is pure too: the server and `check` drive it. The pure layers never import
 LSP, AWS or CDK libraries; only sst_lsp/server speaks LSP.
 """
 
@@ -15,7 +16,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "sst_lsp"
 
-PURE_LAYERS = ("catalog", "syntax", "model", "analyzers", "ide", "baseline")
+PURE_LAYERS = ("catalog", "syntax", "model", "analyzers", "ide", "baseline", "host")
 #: What the pure layers must never import (imports inside functions and TYPE_CHECKING count).
 FORBIDDEN_IN_PURE = ("pygls", "lsprotocol", "boto3", "botocore", "aws_cdk", "sst_lsp.server", "sst_lsp.cloud")
 LSP_LIBS = ("pygls", "lsprotocol")
@@ -23,9 +24,13 @@ LSP_LIBS = ("pygls", "lsprotocol")
 OUTWARD = {
     "catalog": ("sst_lsp.syntax", "sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline",
                 "sst_lsp.server", "sst_lsp.cloud", "sst_lsp.settings", "sst_lsp.cache", "sst_lsp.check",
-                "sst_lsp.cli"),
-    "syntax": ("sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline"),
-    "model": ("sst_lsp.analyzers", "sst_lsp.ide"),
+                "sst_lsp.cli", "sst_lsp.host"),
+    "syntax": ("sst_lsp.model", "sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.baseline", "sst_lsp.host"),
+    "model": ("sst_lsp.analyzers", "sst_lsp.ide", "sst_lsp.host"),
+    # The host drives the analyzers and ide; they never reach back to it.
+    "analyzers": ("sst_lsp.host",),
+    "ide": ("sst_lsp.host",),
+    "baseline": ("sst_lsp.host",),
 }
 #: The only modules outside sst_lsp/cloud that may call the cloud layer.
 CLOUD_CALLERS = ("server/commands.py", "cli.py")
@@ -69,7 +74,7 @@ def layer_of(path: Path) -> str:
 
 def test_modules_found() -> None:
     found = {layer_of(p) for p in modules()}
-    assert {"syntax", "model", "analyzers", "ide", "server", "settings"} <= found
+    assert {"syntax", "model", "analyzers", "ide", "host", "server", "settings"} <= found
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PKG)))

@@ -10,6 +10,7 @@ from sst_lsp.model.types import AppSnapshot, Finding, Severity
 
 if TYPE_CHECKING:
     from sst_lsp.baseline import Baseline
+    from sst_lsp.baseline.kinds import TrackCache
     from sst_lsp.model.resolve import HandlerResolver
 
 
@@ -38,6 +39,8 @@ class AnalysisContext:
     #: Asked between analyzers: True when the run's findings are no longer wanted (a newer
     #: revision arrived), which stops it (`run_all` raises `Cancelled`).
     cancelled: Callable[[], bool] | None = None
+    #: Per-construct results of the stateful analyzer kept between runs (the analysis host's).
+    track_cache: TrackCache | None = None
 
 
 Analyzer = Callable[[AnalysisContext], Iterable[Finding]]

@@ -154,7 +154,7 @@ def analyze(ctx: AnalysisContext) -> Iterator[Finding]:
         # The baseline's `setDefaultRemovalPolicy` calls, decided for the stage the way the
         # embedded synth decides them for the templates.
         old = policies_at(old, old.stage or ctx.stage)
-        new = app_state(app)
+        new = app_state(app, cache=ctx.track_cache)
         yield from compare(old, new, baseline.description, ctx.stage)
 
 

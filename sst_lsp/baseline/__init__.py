@@ -149,9 +149,6 @@ class BaselineCache:
         return state
 
 
-_DEFAULT_CACHE = BaselineCache()
-
-
 def parse_spec(spec: str | None) -> tuple[BaselineKind, str] | None | str:
     """("git", "HEAD") / ("assembly", path) / ("stage", name); None for "off"; a message when bad."""
     s = (spec or "").strip()
@@ -186,7 +183,9 @@ def load_baselines(
     Never raises: every problem becomes a note.
     """
     del fs  # Baselines read commits and assemblies, never the open buffers.
-    cache = cache or _DEFAULT_CACHE
+    # No module-level cache: a caller that loads baselines more than once (the analysis host)
+    # passes its own; without one, this load reads everything afresh.
+    cache = cache or BaselineCache()
     notes: list[str] = []
     per_app: dict[Path, Baseline | None] = {}
     parsed = parse_spec(spec if spec is not None else DEFAULT_SPEC)

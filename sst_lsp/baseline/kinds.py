@@ -661,9 +661,6 @@ class TrackCache:
         return result
 
 
-#: The cache `app_state` uses unless told otherwise.
-TRACK_CACHE = TrackCache()
-
 _DEFAULT: Any = object()
 
 
@@ -675,11 +672,11 @@ def app_state(app: App, default_policy: Policy | None = None, entry_pf: ParsedFi
     `default_policy` applies to every construct. Otherwise, with `parsed` (a file's parse) or
     `entry_pf` (the entry file's), the app's `setDefaultRemovalPolicy` calls are read into
     `AppState.policy_calls`, for `policies_at` to decide at a stage.
-    `cache` (default: the module's `TRACK_CACHE`; None: no cache) keeps per-construct results
+    `cache` (the analysis host's; default and None: no cache) keeps per-construct results
     between calls, so an edit re-tracks only the constructs it changed.
     """
     if cache is _DEFAULT:
-        cache = TRACK_CACHE
+        cache = None  # No module-level cache: the analysis host owns one and passes it in.
     track_one = cache.track if cache is not None else track
     policy_calls: tuple[PolicyCall, ...] = ()
     if default_policy is None and (parsed is not None or entry_pf is not None):

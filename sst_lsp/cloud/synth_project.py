@@ -29,7 +29,7 @@ from sst_lsp.model.types import App
 
 if TYPE_CHECKING:
     from sst_lsp.cloud.reporter import Reporter
-    from sst_lsp.cloud.synth import SynthDiagnostic, SynthResult
+    from sst_lsp.cloud.synth_types import SynthDiagnostic, SynthResult
 
 #: The toolchain gets this long before it is stopped.
 PROJECT_TIMEOUT_S = 15 * 60
@@ -81,7 +81,7 @@ def _rel(p: Path, root: Path) -> str:
 
 
 def synth_project(app: App, stage: str, out_dir: Path | None, reporter: Reporter | None) -> SynthResult:
-    from sst_lsp.cloud.synth import SynthError, SynthResult
+    from sst_lsp.cloud.synth_types import SynthError, SynthResult
 
     t0 = time.perf_counter()
     found = find_toolchain(app, out_dir)
@@ -133,7 +133,7 @@ def _run(argv: list[str], cwd: Path, reporter: Reporter | None) -> tuple[int, li
                                 stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace",
                                 env=env, shell=False)
     except OSError as e:
-        from sst_lsp.cloud.synth import SynthError
+        from sst_lsp.cloud.synth_types import SynthError
 
         raise SynthError(f"Cannot run {argv[0]}: {e.strerror or e}") from None
     lines: list[str] = []
@@ -177,7 +177,7 @@ def _first_error(lines: list[str]) -> str | None:
 
 def diagnostics_from_output(lines: list[str], root: Path, message: str | None) -> list[SynthDiagnostic]:
     """File:line places in the toolchain's output that lie in the app (not in node_modules)."""
-    from sst_lsp.cloud.synth import SynthDiagnostic
+    from sst_lsp.cloud.synth_types import SynthDiagnostic
 
     out: list[SynthDiagnostic] = []
     seen: set[tuple[Path, int, int]] = set()
@@ -210,7 +210,7 @@ def diagnostics_from_output(lines: list[str], root: Path, message: str | None) -
 
 
 def _read_assembly(result: SynthResult, assembly: Path, stage: str, app_name: str) -> None:
-    from sst_lsp.cloud.synth import StackResult, SynthError
+    from sst_lsp.cloud.synth_types import StackResult, SynthError
 
     manifest_path = assembly / "manifest.json"
     try:

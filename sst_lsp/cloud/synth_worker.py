@@ -148,7 +148,7 @@ class SynthWorker:
     # ------------------------------------------------------------------------------------------
     def request(self, op: str, **payload: Any) -> dict[str, Any]:
         """Sends one request and waits for its answer; restarts a dead worker once."""
-        from sst_lsp.cloud.synth import SynthError
+        from sst_lsp.cloud.synth_types import SynthError
 
         with self._lock:
             for attempt in (1, 2):
@@ -162,7 +162,7 @@ class SynthWorker:
             raise AssertionError("unreachable")
 
     def _roundtrip(self, op: str, payload: dict[str, Any]) -> dict[str, Any]:
-        from sst_lsp.cloud.synth import SynthError
+        from sst_lsp.cloud.synth_types import SynthError
 
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None

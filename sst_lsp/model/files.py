@@ -41,6 +41,15 @@ class FileSource:
     def overlay_paths(self) -> list[Path]:
         return list(self._overlay)
 
+    def overlay(self) -> dict[Path, str]:
+        """A copy of the open buffers' texts (what an immutable analysis carries)."""
+        with self._lock:
+            return dict(self._overlay)
+
+    def overlay_text(self, path: Path) -> str | None:
+        """The open buffer's text of `path` (None when it has none)."""
+        return self._overlay.get(path)
+
     def invalidate(self, path: Path | None = None) -> None:
         """Forgets cached directory listings (all, or the one holding `path`)."""
         with self._lock:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,6 +27,7 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
+from sst_lsp.baseline import StageReader
 from sst_lsp.model.types import App, AppSnapshot
 
 # A runtime import (not TYPE_CHECKING): pygls evaluates command handlers' annotations.
@@ -266,25 +268,42 @@ def _target(
     return ops.Target(stage=stage, connection=connection, protected_stages=tuple(s.protected_stages))
 
 
+class CommandRunner:
+    """What the commands keep between calls (one per server, built by `factory.create_server`):
+    the warm synth worker (a child process keeping aws-cdk-lib loaded), started on the first
+    synth and ended at shutdown, and the reader of deployed stages for `stage:` baselines."""
+
+    def __init__(self, ls: SstLanguageServer) -> None:
+        self.ls = ls
+        self._worker: Any = None
+        self._lock = threading.Lock()
+
+    def synth_worker(self) -> Any:
+        with self._lock:
+            if self._worker is None:
+                from sst_lsp.cloud.synth_worker import SynthWorker
+
+                self._worker = SynthWorker(on_stderr=lambda line: log.debug("synth worker: %s", line))
+            return self._worker
+
+    def stage_reader(self) -> StageReader:
+        return stage_reader(self.ls)
+
+    def close(self) -> None:
+        worker = self._worker
+        if worker is not None:
+            try:
+                worker.close()
+            except Exception:
+                log.debug("closing the synth worker failed", exc_info=True)
+
+
 def synth_worker(ls: SstLanguageServer) -> Any:
-    """The server's warm synth worker (a child process keeping aws-cdk-lib loaded), started on
-    the first synth and ended at shutdown."""
-    worker = getattr(ls, "_synth_worker", None)
-    if worker is None:
-        from sst_lsp.cloud.synth_worker import SynthWorker
-
-        worker = SynthWorker(on_stderr=lambda line: log.debug("synth worker: %s", line))
-        ls._synth_worker = worker  # type: ignore[attr-defined]
-    return worker
-
-
-def close_synth_worker(ls: SstLanguageServer) -> None:
-    worker = getattr(ls, "_synth_worker", None)
-    if worker is not None:
-        try:
-            worker.close()
-        except Exception:
-            log.debug("closing the synth worker failed", exc_info=True)
+    """The server's warm synth worker (see `CommandRunner`)."""
+    runner = ls.commands
+    if isinstance(runner, CommandRunner):
+        return runner.synth_worker()
+    return None  # A test's runner without a worker: synth in the calling process.
 
 
 def _synth_json(app: App, res: Any) -> dict[str, Any]:
@@ -347,7 +366,7 @@ def run_remove(ls: SstLanguageServer, app: App, args: CloudArgs, reporter: Serve
 RUNNERS: dict[str, CloudRunner] = {"synth": run_synth, "diff": run_diff, "deploy": run_deploy, "remove": run_remove}
 
 
-def stage_reader(ls: SstLanguageServer) -> Callable[[App, str], Any]:
+def stage_reader(ls: SstLanguageServer) -> StageReader:
     """Reads a deployed stage's stacks for the `stage:NAME` baseline (sst_lsp/baseline)."""
 
     def read(app: App, stage: str) -> Any:
@@ -365,7 +384,7 @@ async def _cloud_command(ls: SstLanguageServer, kind: str, raw: object) -> dict[
     stage = args.stage = args.stage.strip()
     if not stage:
         raise CommandError("`stage` is required")
-    snap = await asyncio.to_thread(ls.index.snapshot)
+    snap = await asyncio.to_thread(ls.host.snapshot)
     app = pick_app(snap, args.app)
     runner = RUNNERS[kind]
     title = {"synth": "SST: synth", "diff": "SST: diff", "deploy": "SST: deploy", "remove": "SST: remove"}[kind]
@@ -397,7 +416,7 @@ def list_stages(ls: SstLanguageServer, snap: AppSnapshot, app_arg: str | None) -
     current = ls.stage_for(app.root)
     from sst_lsp.ide.stage import known_stages
 
-    stages: list[str] = list(known_stages(app.root, ls.index.fs, setting))
+    stages: list[str] = list(known_stages(app.root, ls.host.fs, setting))
     if current not in stages:
         stages.insert(0, current)
     return {"stages": stages, "current": current}
@@ -420,7 +439,7 @@ def register(server: SstLanguageServer) -> None:
         if len(args) > 1:
             raise CommandError("sst.listStages takes one argument object {app?}")
         a = _structure(ls, args[0] if args else None, AppArgs)
-        snap = await asyncio.to_thread(ls.index.snapshot)
+        snap = await asyncio.to_thread(ls.host.snapshot)
         return await asyncio.to_thread(list_stages, ls, snap, a.app)
 
     server.command("sst.listStages")(wrap(on_list_stages))

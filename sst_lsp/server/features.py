@@ -62,10 +62,8 @@ def _baseline_description(ls: SstLanguageServer, snap: Any, path: Path) -> str |
         return None
     import dataclasses
 
-    base, per_app = ls.diagnostics.baselines.get(
-        ls.settings_for(path).baseline, dataclasses.replace(snap, apps=(app,)), ls.index
-    )
-    got = per_app.get(app.root, base) if isinstance(per_app, dict) else base
+    loaded = ls.diagnostics.baseline(ls.settings_for(path).baseline, dataclasses.replace(snap, apps=(app,)))
+    got = loaded.per_app.get(app.root, loaded.base)
     return getattr(got, "description", None)
 
 
@@ -113,7 +111,7 @@ def register(server: SstLanguageServer) -> None:
         def run() -> list[types.Location] | None:
             snap = ls.request_snapshot()
             conv = ls.converter
-            got = mod.goto_definition(snap, ls.index.resolver, path, conv.pos(path, params.position))
+            got = mod.goto_definition(snap, ls.host.resolver, path, conv.pos(path, params.position))
             return conv.locations(got or []) or None
 
         return await _guarded(ls, "definition", run, None)
@@ -129,7 +127,7 @@ def register(server: SstLanguageServer) -> None:
             snap = ls.request_snapshot()
             conv = ls.converter
             got = mod.find_references(
-                snap, ls.index.resolver, path, conv.pos(path, params.position), params.context.include_declaration
+                snap, ls.host.resolver, path, conv.pos(path, params.position), params.context.include_declaration
             )
             return conv.locations(got or []) or None
 
@@ -150,7 +148,7 @@ def register(server: SstLanguageServer) -> None:
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
             pos = conv.pos(path, params.position)
-            got = mod.hover(snap, ls.index.resolver, path, pos, stage, _baseline_description(ls, snap, path))
+            got = mod.hover(snap, ls.host.resolver, path, pos, stage, _baseline_description(ls, snap, path))
             return conv.hover(path, got, markdown) if got is not None else None
 
         return await _guarded(ls, "hover", run, None)
@@ -166,7 +164,7 @@ def register(server: SstLanguageServer) -> None:
         def run() -> types.CompletionList | None:
             snap = ls.request_snapshot()
             conv = ls.converter
-            got = mod.complete(snap, ls.index.resolver, path, conv.pos(path, params.position))
+            got = mod.complete(snap, ls.host.resolver, path, conv.pos(path, params.position))
             if got is None:
                 return None
             return types.CompletionList(is_incomplete=False, items=[conv.completion_item(path, i, commit) for i in got])
@@ -187,7 +185,7 @@ def register(server: SstLanguageServer) -> None:
             stage = ls.stage_for(app.root if app else None, path)
             lenses = [
                 types.CodeLens(range=conv.range(path, lens.range), command=_lens_command(ls, path, lens))
-                for lens in mod.code_lenses(snap, ls.index.resolver, path, stage)
+                for lens in mod.code_lenses(snap, ls.host.resolver, path, stage)
             ]
             return lenses or None
 
@@ -217,7 +215,7 @@ def register(server: SstLanguageServer) -> None:
         resource_ops = ls.client_supports("workspace.workspace_edit.resource_operations", None) or []
         can_create = types.ResourceOperationKind.Create in resource_ops
         doc_changes = bool(ls.client_supports("workspace.workspace_edit.document_changes", False))
-        versions = ls.diagnostics.versions()
+        versions = ls.host.versions()
 
         def run() -> list[types.CodeAction] | None:
             conv = ls.converter
@@ -227,7 +225,7 @@ def register(server: SstLanguageServer) -> None:
                 return None
             snap = ls.request_snapshot()
             out: list[types.CodeAction] = []
-            for a in mod.code_actions(snap, here, path, ls.index.fs):
+            for a in mod.code_actions(snap, here, path, ls.host.fs):
                 action = _to_lsp_action(ls, path, a, params.context.diagnostics, can_create, doc_changes, versions)
                 if action is not None:
                     out.append(action)
@@ -284,11 +282,11 @@ def register(server: SstLanguageServer) -> None:
             physical, files = getattr(opts, "physical_names", True), getattr(opts, "handler_files", True)
             if not physical and not files:
                 return None
-            snap = ls.index.snapshot()
+            snap = ls.host.snapshot()
             conv = ls.converter
             app = snap.app_for(path)
             stage = ls.stage_for(app.root if app else None, path)
-            got = mod.inlay_hints(snap, ls.index.resolver, path, conv.text_range(path, params.range), stage,
+            got = mod.inlay_hints(snap, ls.host.resolver, path, conv.text_range(path, params.range), stage,
                                   physical=physical, files=files)
             return [
                 types.InlayHint(
@@ -313,7 +311,7 @@ def register(server: SstLanguageServer) -> None:
 
         def run() -> list[types.DocumentLink] | None:
             conv = ls.converter
-            got = mod.document_links(ls.request_snapshot(), ls.index.resolver, path)
+            got = mod.document_links(ls.request_snapshot(), ls.host.resolver, path)
             return conv.document_links(path, got, tooltip) or None
 
         return await _guarded(ls, "documentLink", run, None)
@@ -335,7 +333,7 @@ def _workspace_edit(ls: SstLanguageServer, edits: dict[Path, list[Any]]) -> type
     if not any(edits.values()):
         return None
     if ls.client_supports("workspace.workspace_edit.document_changes", False):
-        versions = ls.diagnostics.versions()
+        versions = ls.host.versions()
         return types.WorkspaceEdit(document_changes=[
             types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(uri=conv.uri_of(p), version=versions.get(p)),
@@ -367,7 +365,7 @@ def register_renames(server: SstLanguageServer) -> None:
 
         def run() -> types.PrepareRenamePlaceholder | None:
             conv = ls.converter
-            got = mod.prepare_rename(ls.index.snapshot(), ls.index.resolver, path, conv.pos(path, params.position))
+            got = mod.prepare_rename(ls.host.snapshot(), ls.host.resolver, path, conv.pos(path, params.position))
             if got is None:
                 return None
             return types.PrepareRenamePlaceholder(range=conv.range(path, got.range), placeholder=got.placeholder)
@@ -384,7 +382,7 @@ def register_renames(server: SstLanguageServer) -> None:
         pos = conv.pos(path, params.position)
 
         def target() -> Any:
-            return mod.prepare_rename(ls.index.snapshot(), ls.index.resolver, path, pos)
+            return mod.prepare_rename(ls.host.snapshot(), ls.host.resolver, path, pos)
 
         got = await _guarded(ls, "rename", target, None)
         if got is None:
@@ -409,7 +407,7 @@ def register_renames(server: SstLanguageServer) -> None:
                 raise RequestFailed(f"Rename of `{got.placeholder}` cancelled (it would replace the resource).")
 
         def run() -> types.WorkspaceEdit | None:
-            edits = mod.rename(ls.index.snapshot(), ls.index.resolver, path, pos, params.new_name)
+            edits = mod.rename(ls.host.snapshot(), ls.host.resolver, path, pos, params.new_name)
             return _workspace_edit(ls, edits) if edits else None
 
         return await _guarded(ls, "rename", run, None)
@@ -433,7 +431,7 @@ def register_renames(server: SstLanguageServer) -> None:
             return None
 
         def run() -> types.WorkspaceEdit | None:
-            edits = mod.file_renames(ls.index.snapshot(), ls.index.resolver, pairs)
+            edits = mod.file_renames(ls.host.snapshot(), ls.host.resolver, pairs)
             return _workspace_edit(ls, edits)
 
         return await _guarded(ls, "willRenameFiles", run, None)
@@ -505,7 +503,7 @@ def _to_lsp_action(
 def create_folders(ls: SstLanguageServer, uris: Sequence[object]) -> list[str]:
     """Creates the folders (and their parents) of `uris` that lie inside a workspace folder or an
     app root; returns the ones created. Anything else is refused (logged), never created."""
-    roots = [*ls.settings.folders, *ls.index.roots, *(a.root for a in ls.index.app_roots())]
+    roots = [*ls.settings.folders, *ls.host.roots, *(a.root for a in ls.host.app_roots())]
     made: list[str] = []
     for uri in uris:
         path = ls.path_of(uri) if isinstance(uri, str) else None
@@ -514,7 +512,7 @@ def create_folders(ls: SstLanguageServer, uris: Sequence[object]) -> list[str]:
             continue
         if not path.is_dir():
             path.mkdir(parents=True, exist_ok=True)
-            ls.index.resolver.invalidate(path)
+            ls.host.resolver.invalidate(path)
             made.append(str(uri))
     return made
 

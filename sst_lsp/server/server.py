@@ -1,23 +1,24 @@
 """The sst-lsp language server (layer 4: server): lifecycle, settings, background indexing.
 
-`create_server()` builds a fresh `SstLanguageServer` (no module-level singleton: tests make as
-many as they like) and registers the handlers of `documents` (text sync, watched files,
-diagnostics), `features` (definition, hover, ...) and `commands` (sst.listStages, sst.synth,
-...). `run_server(tcp)` is what `sst-lsp serve` calls.
+This module knows no feature: `server/factory.py: create_server(...)` builds every collaborator
+(the analysis host, the settings store, the diagnostics engine of `documents`, the command
+runner of `commands`) and registers the handlers of `documents`, `features` and `commands`,
+which import this module's types; this module imports none of them. The collaborators it holds
+are typed by the protocols below, so a test can build a server with any of them replaced.
 
-State lives on the server object: one `WorkspaceIndex` over every workspace folder (multi-root,
-each folder may hold many apps), the settings by folder, and the diagnostics engine. Handlers
-read `index.snapshot()` once per request.
+State lives in the collaborators: one `AnalysisHost` over every workspace folder (multi-root,
+each folder may hold many apps) owns the texts and caches, the `SettingsStore` the settings by
+folder. Handlers read one snapshot per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -25,8 +26,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from sst_lsp import __version__
+from sst_lsp.baseline import StageReader
+from sst_lsp.host.host import AnalysisHost, LoadedBaseline
 from sst_lsp.model.index import WorkspaceIndex
-from sst_lsp.model.types import AppSnapshot
+from sst_lsp.model.types import AppSnapshot, Finding
 from sst_lsp.server.config import SettingsStore
 from sst_lsp.server.convert import Converter, UriMap, encoding_of, uri_to_path
 from sst_lsp.settings import Settings
@@ -54,6 +57,34 @@ SETTINGS_WAIT = 5.0
 REQUEST_WAIT = 0.05
 
 
+class Diagnostics(Protocol):
+    """What the server and the features ask of the diagnostics engine (`documents.DiagnosticsEngine`)."""
+
+    def schedule(self, path: Path | None = None, immediate: bool = False) -> None: ...
+
+    def settings_changed(self) -> None: ...
+
+    def stage_changed(self) -> None: ...
+
+    async def run_now(self) -> bool: ...
+
+    async def publish_apps_first(self, roots: list[Path]) -> None: ...
+
+    async def findings_for(self, path: Path) -> list[Finding]: ...
+
+    def baseline(self, setting: str, snap: AppSnapshot) -> LoadedBaseline: ...
+
+    def close(self) -> None: ...
+
+
+class Commands(Protocol):
+    """What the server asks of the command runner (`commands.CommandRunner`)."""
+
+    def stage_reader(self) -> StageReader: ...
+
+    def close(self) -> None: ...
+
+
 class SstProtocol(LanguageServerProtocol):
     """pygls' protocol, except that didChange leaves the text to sst-lsp.
 
@@ -73,19 +104,38 @@ class SstProtocol(LanguageServerProtocol):
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None
 
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # Clients cancel requests that were already answered all the time (a hover overtaken
+        # by the next keystroke): pygls logs each one as a warning. Only debug news for us.
+        if msg_id not in self._request_futures:
+            log.debug('cancel notification for unknown message id "%s" (already answered)', msg_id)
+            return
+        super()._handle_cancel_notification(msg_id)
+
 
 class SstLanguageServer(LanguageServer):
-    """The language server: owns the index, the settings and the diagnostics engine."""
+    """The language server: holds the analysis host, the settings, the diagnostics engine and
+    the command runner, all built by `factory.create_server` and passed in."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        host: AnalysisHost,
+        settings: SettingsStore,
+        diagnostics: Callable[[SstLanguageServer], Diagnostics],
+        commands: Callable[[SstLanguageServer], Commands],
+        uris: UriMap | None = None,
+    ) -> None:
         super().__init__("sst-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=SstProtocol)
-        from sst_lsp.server.documents import DiagnosticsEngine
-
-        self.index = WorkspaceIndex()
-        self.uris = UriMap()
-        self.settings = SettingsStore()
-        self.diagnostics = DiagnosticsEngine(self)
+        self.host = host
+        self.uris = uris or UriMap()
+        self.settings = settings
+        self.diagnostics: Diagnostics = diagnostics(self)
+        self.commands: Commands = commands(self)
+        # Deployed stages are read (for `stage:` baselines) the way the commands reach AWS.
+        self.host.stage_reader = self.commands.stage_reader
+        #: The stage of each app as last used (a change refreshes the code lenses).
+        self._stages: dict[Path, str] = {}
         self._converter: Converter | None = None
         self._shown_settings_errors: tuple[str, ...] = ()
         self.index_task: asyncio.Task[None] | None = None
@@ -99,14 +149,19 @@ class SstLanguageServer(LanguageServer):
     # ------------------------------------------------------------------------------------------
     # Helpers for handlers.
     @property
+    def index(self) -> WorkspaceIndex:
+        """The host's workspace index (the derived facts; tests and benchmarks poke at it)."""
+        return self.host.index
+
+    @property
     def converter(self) -> Converter:
-        """Converts for this client's position encoding against the index's current texts."""
+        """Converts for this client's position encoding against the host's current texts."""
         if self._converter is None:
             try:
                 enc = encoding_of(self.workspace.position_encoding)
             except RuntimeError:  # Not initialized yet.
                 enc = "utf-16"
-            self._converter = Converter(self.index.fs.read_text, self.uris.uri, enc)
+            self._converter = Converter(self.host.read_text, self.uris.uri, enc)
         return self._converter
 
     def path_of(self, uri: str) -> Path | None:
@@ -116,7 +171,7 @@ class SstLanguageServer(LanguageServer):
     def request_snapshot(self) -> AppSnapshot:
         """The snapshot a request reads: the current one when it is built (or quick to get),
         else the newest one built, so requests never wait for a long analysis."""
-        return self.index.snapshot(wait=REQUEST_WAIT)
+        return self.host.analysis(wait=REQUEST_WAIT).snapshot
 
     def settings_for(self, path: Path | None) -> Settings:
         return self.settings.for_path(path)
@@ -136,10 +191,37 @@ class SstLanguageServer(LanguageServer):
         from sst_lsp.ide.stage import current_stage
 
         try:
-            return current_stage(app_root, self.index.fs, setting)
+            stage = current_stage(app_root, self.host.fs, setting)
         except Exception:
             log.exception("reading the stage of %s failed", app_root)
             return setting or "dev"
+        old = self._stages.get(app_root)
+        self._stages[app_root] = stage
+        if old is not None and old != stage:
+            self.refresh_code_lenses()
+        return stage
+
+    def refresh_code_lenses(self) -> None:
+        """Asks the client to pull the code lenses again (they show the stage's names), where
+        it supports workspace/codeLens/refresh; callable from worker threads."""
+        if not self.client_supports("workspace.code_lens.refresh_support", False):
+            return
+
+        def send() -> None:
+            try:
+                self.workspace_code_lens_refresh(None)
+            except Exception:
+                log.debug("workspace/codeLens/refresh failed", exc_info=True)
+
+        loop = self.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None or loop is None:
+            send()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(send)
 
     async def ready(self) -> None:
         """Waits (briefly, at startup only) for the first settings pull, so early requests
@@ -164,8 +246,8 @@ class SstLanguageServer(LanguageServer):
         excludes: list[str] = []
         for s in self.settings.all():
             excludes.extend(g for g in s.exclude if g not in excludes)
-        if tuple(excludes) != self.index.exclude:
-            self.index.set_roots(self.index.roots, excludes)
+        if tuple(excludes) != self.host.exclude:
+            self.host.set_roots(self.host.roots, excludes)
         errors = tuple(self.settings.errors)
         if errors and errors != self._shown_settings_errors:
             for e in errors:
@@ -179,6 +261,13 @@ class SstLanguageServer(LanguageServer):
             )
         self._shown_settings_errors = errors
         self.diagnostics.settings_changed()
+        self.check_stages()
+
+    def check_stages(self) -> None:
+        """Reads every known app's stage again (after a settings change or a change of
+        `.sst/stage`): a stage that moved refreshes the code lenses."""
+        for root in list(self._stages):
+            self.stage_for(root)
 
     async def pull_settings(self) -> None:
         """Pulls section `sst` for every folder (and globally) through workspace/configuration."""
@@ -201,13 +290,15 @@ class SstLanguageServer(LanguageServer):
     # Workspace folders.
     def set_folders(self, folders: list[Path]) -> None:
         self.settings.set_folders(folders)
-        self.index.set_roots(folders)
+        self.host.cwd = folders[0] if folders else None
+        self.host.set_roots(folders)
+
+    def close_collaborators(self) -> None:
+        self.commands.close()
+        self.diagnostics.close()
 
     def shutdown(self) -> None:
-        from sst_lsp.server.commands import close_synth_worker
-
-        close_synth_worker(self)
-        self.diagnostics.close()
+        self.close_collaborators()
         if self.index_task is not None:
             self.index_task.cancel()
         super().shutdown()  # type: ignore[no-untyped-call]
@@ -218,7 +309,7 @@ class SstLanguageServer(LanguageServer):
 # ----------------------------------------------------------------------------------------------
 
 
-def _register_lifecycle(server: SstLanguageServer) -> None:
+def register_lifecycle(server: SstLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: SstLanguageServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
@@ -282,10 +373,7 @@ def _register_lifecycle(server: SstLanguageServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: SstLanguageServer, params: None) -> None:
-        from sst_lsp.server.commands import close_synth_worker
-
-        close_synth_worker(ls)
-        ls.diagnostics.close()
+        ls.close_collaborators()
         if ls.index_task is not None:
             ls.index_task.cancel()
 
@@ -327,8 +415,6 @@ async def _register_dynamic(ls: SstLanguageServer) -> None:
 async def index_workspace(ls: SstLanguageServer) -> None:
     """Finds and indexes every app with work-done progress: the apps of open files first (their
     diagnostics are published as soon as they are known), then the rest, then one full analysis."""
-    from sst_lsp.server.documents import warm_app
-
     token: str | None = None
     if ls.client_supports("window.work_done_progress", False):
         token = f"sst-index-{uuid.uuid4()}"
@@ -346,8 +432,8 @@ async def index_workspace(ls: SstLanguageServer) -> None:
             ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=message, percentage=percentage))
 
     try:
-        roots = await asyncio.to_thread(ls.index.app_roots)
-        open_paths = ls.diagnostics.open_paths()
+        roots = await asyncio.to_thread(ls.host.app_roots)
+        open_paths = ls.host.open_paths()
         first = [ar for ar in roots if any(p.is_relative_to(ar.root) for p in open_paths)]
         rest = [ar for ar in roots if ar not in first]
         if first and rest:
@@ -358,7 +444,7 @@ async def index_workspace(ls: SstLanguageServer) -> None:
         total = max(len(roots), 1)
         for i, ar in enumerate(first + rest):
             report(f"{ar.root.name} ({i + 1}/{len(roots)})", int(100 * i / total))
-            await asyncio.to_thread(warm_app, ls.index, ar)
+            await asyncio.to_thread(ls.host.warm, ar)
         report("checking handlers", 99)
         await ls.diagnostics.run_now()
     except asyncio.CancelledError:
@@ -376,20 +462,8 @@ async def index_workspace(ls: SstLanguageServer) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Construction and entry point.
+# Logging to the client.
 # ----------------------------------------------------------------------------------------------
-
-
-def create_server() -> SstLanguageServer:
-    """A new server with every handler registered."""
-    from sst_lsp.server import commands, documents, features
-
-    server = SstLanguageServer()
-    _register_lifecycle(server)
-    documents.register(server)
-    features.register(server)
-    commands.register(server)
-    return server
 
 
 class _LspLogHandler(logging.Handler):
@@ -425,37 +499,3 @@ class _LspLogHandler(logging.Handler):
             self.server.window_log_message(params)
         except Exception:  # noqa: BLE001, S110 - the connection may be gone at exit: nothing to tell.
             pass
-
-
-def run_server(tcp: str | None = None) -> int:
-    """Serves LSP on stdio (default) or on `HOST:PORT`. Returns the exit code."""
-    host = port = None
-    if tcp:
-        host, _, port_s = tcp.rpartition(":")
-        try:
-            port = int(port_s)
-            if not (0 < port < 65536):
-                raise ValueError
-        except ValueError:
-            print(f"sst-lsp: error: --tcp wants HOST:PORT, got {tcp!r}", file=sys.stderr)
-            return 2
-        host = host or "127.0.0.1"
-    server = create_server()
-    handler = _LspLogHandler(server)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    pkg_log = logging.getLogger("sst_lsp")
-    pkg_log.addHandler(handler)
-    propagate = pkg_log.propagate
-    if pkg_log.getEffectiveLevel() > logging.DEBUG:
-        # Without --verbose the client's output channel is the log: stderr would repeat it.
-        pkg_log.setLevel(logging.INFO)
-        pkg_log.propagate = False
-    try:
-        if host is not None and port is not None:
-            server.start_tcp(host, port)
-        else:
-            server.start_io()
-    finally:
-        pkg_log.removeHandler(handler)
-        pkg_log.propagate = propagate
-    return 0 if getattr(server.protocol, "_shutdown", False) else 1

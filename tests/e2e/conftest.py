@@ -57,6 +57,12 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest) -> 
     lsp_client.registrations = []  # type: ignore[attr-defined]
     lsp_client.message_requests = []  # type: ignore[attr-defined]
     lsp_client.message_answer = None  # type: ignore[attr-defined]
+    #: One item per workspace/codeLens/refresh the server sent (VS Code's capabilities ask for them).
+    lsp_client.code_lens_refreshes = asyncio.Queue()  # type: ignore[attr-defined]
+
+    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_code_lens_refresh(params: None) -> None:
+        lsp_client.code_lens_refreshes.put_nowait(None)  # type: ignore[attr-defined]
 
     @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def on_register(params: types.RegistrationParams) -> None:

@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import FeatureNotificationError
 
-from sst_lsp.server import documents
+from sst_lsp.host import host as analysis_host
 from sst_lsp.server.convert import (
     Converter,
     UriMap,
@@ -23,8 +23,9 @@ from sst_lsp.server.convert import (
     to_lsp_position,
     uri_to_path,
 )
+from sst_lsp.server.factory import create_server
 from sst_lsp.server.features import _guarded
-from sst_lsp.server.server import SstLanguageServer, create_server
+from sst_lsp.server.server import SstLanguageServer
 from sst_lsp.syntax.text import LineIndex, Pos, TextRange
 from tests.e2e.conftest import APPS
 
@@ -98,7 +99,7 @@ async def test_apps_are_analysed_per_stage(server: Any, monkeypatch: pytest.Monk
         seen.append((ctx.stage, sorted(a.root.name for a in ctx.snapshot.apps)))
         return []
 
-    monkeypatch.setattr(documents, "run_all", fake_run_all)
+    monkeypatch.setattr(analysis_host, "run_all", fake_run_all)
     await ls.diagnostics.run_now()
     assert sorted(seen) == [("alice", ["notes"]), ("dev", ["legacy"])]
 
