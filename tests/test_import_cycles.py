@@ -23,7 +23,6 @@ ALLOWED_CYCLES: set[frozenset[str]] = {
     # orchestrator, which should leave them in one direction).
     frozenset({"sst_lsp.model.evaluate", "sst_lsp.model.interp", "sst_lsp.model.modules"}),
     # Type-only imports left by the split of extract.py (to be removed with the merge).
-    frozenset({"sst_lsp.model.bindings", "sst_lsp.model.derived", "sst_lsp.model.handler_code"}),
     frozenset({"sst_lsp.model.extract_context", "sst_lsp.model.extract_memo"}),
 }
 

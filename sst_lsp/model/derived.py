@@ -4,7 +4,7 @@ analysis.
 The pure readers of handler code (`handler_code.code_facts`) and of binding calls
 (`bindings.binding_calls`) take a `TextMemo` argument; without one they compute afresh. The
 long-lived driver (the handler resolver that the server and `check` build once, see
-`resolve.HandlerResolver.derived`) owns one per kind of fact, so a file whose text did not change
+`resolve.HandlerResolver.derived`, a `derived_facts.DerivedFacts`) owns one per kind of fact, so a file whose text did not change
 is read once across analysis runs. No module-level caches: a fresh driver starts empty.
 """
 
@@ -13,11 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, TypeVar
-
-if TYPE_CHECKING:
-    from sst_lsp.model.bindings import BindingCall
-    from sst_lsp.model.handler_code import CodeFacts
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -60,15 +56,3 @@ class TextMemo(Generic[T]):
 def cached(memo: TextMemo[T] | None, text: str, lang: str, compute: Callable[[str, str], T]) -> T:
     """`compute(text, lang)`, through `memo` when there is one."""
     return compute(text, lang) if memo is None else memo.get(text, lang, compute)
-
-
-class DerivedFacts:
-    """The text-derived caches one analysis driver owns (see the module)."""
-
-    __slots__ = ("binding_calls", "code_facts")
-
-    def __init__(self) -> None:
-        #: `handler_code.code_facts` of handler files (what links, references and hover read).
-        self.code_facts: TextMemo[CodeFacts] = TextMemo(1024)
-        #: `bindings.binding_calls` of stack and config files.
-        self.binding_calls: TextMemo[tuple[BindingCall, ...]] = TextMemo(512)

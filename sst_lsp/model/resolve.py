@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from sst_lsp.model.derived import DerivedFacts
+from sst_lsp.model.derived_facts import DerivedFacts
 from sst_lsp.model.exports import ExportTable, exports_of
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.modules import IMPORT_SUFFIXES, SOURCE_EXTENSIONS, resolve_import
