@@ -217,3 +217,21 @@ _CDK: tuple[Spec, ...] = (
 )
 
 SPECS: tuple[Spec, ...] = (*_SST, *_SST3, _SST3_ANY, *_CDK)
+
+# ----------------------------------------------------------------------------------------------
+# What handler code reads (model/handler_code.py).
+# ----------------------------------------------------------------------------------------------
+
+#: SST v1/v2 proxies of `sst/node/*` (`@serverless-stack/node/*` in v1): each proxy's name, the
+#: construct kinds its properties read (`Table.Notes` reads the Table "Notes"), and the
+#: properties it has whatever is bound (`Config.APP`, `Config.STAGE`).
+NODE_PROXIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    *((k, (k,), ()) for k in (
+        "Api", "ApiGatewayV1Api", "AppSyncApi", "WebSocketApi", "Bucket", "EventBus", "Function", "Job",
+        "KinesisStream", "Queue", "RDS", "Service", "StaticSite", "ReactStaticSite", "ViteStaticSite", "RemixSite",
+        "NextjsSite", "AstroSite", "SolidStartSite", "SvelteKitSite", "Table", "Topic", "Cognito", "Auth")),
+    # `Config` merges the bound `Config.Secret`s and `Config.Parameter`s.
+    ("Config", ("Config.Secret", "Config.Parameter", "Secret", "Parameter"), ("APP", "STAGE")),
+)
+#: Names v3's `Resource` (from `sst`) always has, whatever is linked.
+RESOURCE_ALWAYS: tuple[str, ...] = ("App",)
