@@ -145,6 +145,12 @@ _SST: tuple[Spec, ...] = (
 # ----------------------------------------------------------------------------------------------
 
 _V3_ROUTE = (Position("route", method="route"),)
+
+
+def _v3_named(label: str, method: str, *prop: str, arn: bool = False) -> Position:
+    """A method taking one args object whose `name` names the function at `prop`."""
+    return Position("function", label, prop=prop, method=method, arg=0, name_key="name", takes_arn=arn)
+
 _PULUMI = Naming("pulumi")
 
 _SST3: tuple[Spec, ...] = (
@@ -157,8 +163,14 @@ _SST3: tuple[Spec, ...] = (
                                      for k in ("authenticator", "issuer")), naming=_PULUMI),
     Spec("sst3", "Realtime", props=(Position("function", "Realtime authorizer", prop=("authorizer",)),),
          naming=_PULUMI),
-    Spec("sst3", "ApiGatewayV2", methods=_V3_ROUTE, route_grammar="http", default_route=True, naming=_PULUMI),
-    Spec("sst3", "ApiGatewayV1", methods=_V3_ROUTE, route_grammar="rest", naming=_PULUMI),
+    # `api.addAuthorizer({ name, lambda: { function } })` (v2), `{ name, tokenFunction | requestFunction }` (v1).
+    Spec("sst3", "ApiGatewayV2", methods=(*_V3_ROUTE, _v3_named("authorizer", "addAuthorizer", "lambda", "function")),
+         route_grammar="http", default_route=True, naming=_PULUMI),
+    Spec("sst3", "ApiGatewayV1", methods=(*_V3_ROUTE, _v3_named("authorizer", "addAuthorizer", "tokenFunction"),
+                                          _v3_named("authorizer", "addAuthorizer", "requestFunction")),
+         route_grammar="rest", naming=_PULUMI),
+    # `api.addDataSource({ name, lambda })`: a handler, FunctionArgs or a function's ARN.
+    Spec("sst3", "AppSync", methods=(_v3_named("data source", "addDataSource", "lambda", arn=True),), naming=_PULUMI),
     Spec("sst3", "ApiGatewayWebSocket", methods=_V3_ROUTE, route_grammar="websocket", default_route=True,
          naming=_PULUMI),
     # `subscribe(name, subscriber, args?)` since SST 3.3; Queue, Realtime and Bucket keep

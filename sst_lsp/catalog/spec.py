@@ -72,6 +72,9 @@ class Position:
     #: handler: the label is then `label "name"` (`addDataSource({ name: "ds", ... })` ->
     #: `data source "ds"`), or `label` when the name is not a string. None: the label as is.
     name_key: str | None = None
+    #: The value may be an existing function's ARN (v3 `FunctionArn`: a string starting with
+    #: `arn:`), which is no handler.
+    takes_arn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,9 @@ class Family:
     cdk_default_policy: Literal["retain", "snapshot", "destroy"] | None = None
     #: The CloudFormation property holding the physical name (None: no such name).
     name_key: str | None = None
+    #: The value may be an existing function's ARN (v3 `FunctionArn`: a string starting with
+    #: `arn:`), which is no handler.
+    takes_arn: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,8 @@ def value_sites(cx: FileContext, p: Position, v: Value | None, tgt: Target, labe
     one value: the method shapes that read their arguments themselves are `method_sites`')."""
     shape = p.shape
     if shape == "function":
+        if p.takes_arn and v is not None and v.kind == "string" and str(v.value).startswith("arn:"):
+            return  # An existing function, by its ARN.
         function_site(cx, v, tgt, label)
     elif shape == "functions":
         named_function_sites(cx, v, tgt, label)

@@ -182,10 +182,21 @@ def test_method_positions_are_where_extraction_finds_handlers(case: tuple[Spec, 
             call, label = f'x.{m}("{H}");', "subscriber"
     elif p.shape == "notifications":
         call, label = f'x.{m}({{ notifications: [{{ name: "n", function: "{H}" }}] }});', 'notification "n"'
-    else:
+    elif p.arg == "last":
         value, label = _value(p)
-        assert p.arg == "last"
         call = f"x.{m}(stack, {value});"
+    else:
+        # One args object (v3 `addDataSource({ name, lambda })`), its name labelling the handler.
+        value, label = _value(p)
+        arg = _nest(p.prop, value)
+        if p.name_key is not None:
+            arg = f'{{ {p.name_key}: "n", ...{arg} }}'
+            label = f'{label} "n"'
+        args = ", ".join(["{}"] * p.arg + [arg])
+        call = f"x.{m}({args});"
+        if p.takes_arn:
+            arn = _nest(p.prop, '"arn:aws:lambda:us-east-1:123456789012:function:f"')
+            assert _facts(spec, None if spec.origin == "sst3" else "{}", f"x.{m}({arn});") == []
     props = None if spec.origin == "sst3" else "{}"
     assert (H, label, spec.kind) in _facts(spec, props, call)
 
