@@ -186,7 +186,7 @@ _SST3: tuple[Spec, ...] = (
 )
 
 #: Methods extraction reads on every v3 component, whatever its kind (`.subscribe(...)` and
-#: `.notify({...})`), as `model/extract.py` does today.
+#: `.notify({...})`), as `model/handler_sites.py` reads them.
 ANY_KIND = "*"
 _SST3_ANY = Spec("sst3", ANY_KIND, methods=(Position("subscriber", method="subscribe"),
                                            Position("notifications", method="notify")), naming=_PULUMI)

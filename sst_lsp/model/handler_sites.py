@@ -112,8 +112,9 @@ def label_of(p: Position, holder: Value | None) -> str:
 
 
 def value_sites(cx: FileContext, p: Position, v: Value | None, tgt: Target, label: str) -> None:
-    """The handlers in one value of a position, by the position's shape (the shapes that hold
-    one value: the method shapes that read their arguments themselves are `method_sites`')."""
+    """The handlers in one value of a position (a prop, or a method's argument), by the
+    position's shape. The method shapes that read the call's arguments themselves (route,
+    subscriber, notifications, event_subscribe) are `method_sites`'."""
     shape = p.shape
     if shape == "function":
         if p.takes_arn and v is not None and v.kind == "string" and str(v.value).startswith("arn:"):
