@@ -13,10 +13,11 @@ Add one `Spec(origin, kind, ...)` to `entries.py` (`_SST`, `_SST3` or `_CDK`) an
 applies; every consumer reads it from there:
 
 - `props` / `methods`: its handler positions (`Position`: a prop path, or a method and which
-  argument; the shape of the value; the label), in the order extraction reads them. Extraction
-  (`model/extract.py`) finds handlers there (for now it still holds its own copy, which
-  `tests/catalog` checks against these entries, position by position); code lenses, hover,
-  symbols and synth show the labels. `links` asks `props_are_function`. v3's `.subscribe` and `.notify`
+  argument, and a prop path below it; the shape of the value; the label, and the key naming it),
+  in the order extraction reads them. Extraction (`model/handler_sites.py`, one reader per
+  shape, and the query of `model/extract_memo.py`, which matches `method_names()`) finds
+  handlers there and nowhere else (`tests/catalog` drives every position through it); code
+  lenses, hover, symbols and synth show the labels. `links` asks `props_are_function`. v3's `.subscribe` and `.notify`
   are read on every component (the `ANY_KIND` entry); `named_subscribe` says a component's
   subscriber may come after a name.
 - `route_grammar`, `default_route`, `route_function_ids`: how `analyzers/structure.py` checks its
@@ -35,6 +36,8 @@ applies; every consumer reads it from there:
   `cloud/synth_spec.py` prepares each key's input; `tests/cloud/test_synth_builders.py` checks
   both sides), what a binding exposes and grants, and why a construct cannot be built there.
 - `table_keys`: the key fields `table-index-field-missing` checks (`analyzers/structure.py`).
+- What handler code reads (`model/handler_code.py`): v1/v2's `sst/node/*` proxies and the
+  kinds each reads are `NODE_PROXIES`; the names v3's `Resource` always has, `RESOURCE_ALWAYS`.
 
 Which props replace a resource stays with cfn-lint's schemas (`model/cfn.py`).
 """
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 import functools
 
-from sst_lsp.catalog.entries import ANY_KIND, FAMILIES, SPECS
+from sst_lsp.catalog.entries import ANY_KIND, FAMILIES, NODE_PROXIES, RESOURCE_ALWAYS, SPECS
 from sst_lsp.catalog.spec import Binding, Family, Naming, Origin, Position, RouteGrammar, Shape, Spec
 
 __all__ = [
@@ -67,8 +70,13 @@ __all__ = [
     "method_names",
     "method_positions",
     "modeled_kinds",
+    "named_subscribe",
+    "node_proxies",
+    "node_proxy_always",
+    "node_proxy_kinds",
     "prefixed_name",
     "prop_positions",
+    "resource_always",
     "route_function_ids",
     "route_grammar",
     "route_words",
@@ -223,3 +231,40 @@ def prefixed_name(stage: str, app: str, name: str) -> str:
 def stack_prefix(stage: str, app: str) -> str:
     """What every name `prefixed_name` builds for a stage of an app starts with."""
     return f"{stage}-{app}-"
+
+
+_PROXIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    name: (frozenset(kinds), frozenset(always)) for name, kinds, always in NODE_PROXIES
+}
+
+
+@functools.cache
+def node_proxies() -> frozenset[str]:
+    """The proxies v1/v2 handler code imports from `sst/node/*` (`Table`, `Config`, ...)."""
+    return frozenset(_PROXIES)
+
+
+def node_proxy_kinds(proxy: str) -> frozenset[str]:
+    """The construct kinds a v1/v2 proxy's properties read (empty for an unknown proxy)."""
+    got = _PROXIES.get(proxy)
+    return got[0] if got is not None else frozenset()
+
+
+def node_proxy_always(proxy: str) -> frozenset[str]:
+    """The properties a v1/v2 proxy has whatever is bound (`Config.APP`, `Config.STAGE`)."""
+    got = _PROXIES.get(proxy)
+    return got[1] if got is not None else frozenset()
+
+
+def resource_always() -> frozenset[str]:
+    """The names v3's `Resource` has whatever is linked (`Resource.App`)."""
+    return _RESOURCE_ALWAYS
+
+
+_RESOURCE_ALWAYS = frozenset(RESOURCE_ALWAYS)
+
+
+def named_subscribe(origin: Origin, kind: str) -> bool:
+    """True when a component's `.subscribe(...)` may name its subscriber first (SST 3.3+)."""
+    s = _BY_KEY.get((origin, kind))
+    return s is not None and s.named_subscribe

@@ -145,6 +145,12 @@ _SST: tuple[Spec, ...] = (
 # ----------------------------------------------------------------------------------------------
 
 _V3_ROUTE = (Position("route", method="route"),)
+
+
+def _v3_named(label: str, method: str, *prop: str, arn: bool = False) -> Position:
+    """A method taking one args object whose `name` names the function at `prop`."""
+    return Position("function", label, prop=prop, method=method, arg=0, name_key="name", takes_arn=arn)
+
 _PULUMI = Naming("pulumi")
 
 _SST3: tuple[Spec, ...] = (
@@ -157,8 +163,14 @@ _SST3: tuple[Spec, ...] = (
                                      for k in ("authenticator", "issuer")), naming=_PULUMI),
     Spec("sst3", "Realtime", props=(Position("function", "Realtime authorizer", prop=("authorizer",)),),
          naming=_PULUMI),
-    Spec("sst3", "ApiGatewayV2", methods=_V3_ROUTE, route_grammar="http", default_route=True, naming=_PULUMI),
-    Spec("sst3", "ApiGatewayV1", methods=_V3_ROUTE, route_grammar="rest", naming=_PULUMI),
+    # `api.addAuthorizer({ name, lambda: { function } })` (v2), `{ name, tokenFunction | requestFunction }` (v1).
+    Spec("sst3", "ApiGatewayV2", methods=(*_V3_ROUTE, _v3_named("authorizer", "addAuthorizer", "lambda", "function")),
+         route_grammar="http", default_route=True, naming=_PULUMI),
+    Spec("sst3", "ApiGatewayV1", methods=(*_V3_ROUTE, _v3_named("authorizer", "addAuthorizer", "tokenFunction"),
+                                          _v3_named("authorizer", "addAuthorizer", "requestFunction")),
+         route_grammar="rest", naming=_PULUMI),
+    # `api.addDataSource({ name, lambda })`: a handler, FunctionArgs or a function's ARN.
+    Spec("sst3", "AppSync", methods=(_v3_named("data source", "addDataSource", "lambda", arn=True),), naming=_PULUMI),
     Spec("sst3", "ApiGatewayWebSocket", methods=_V3_ROUTE, route_grammar="websocket", default_route=True,
          naming=_PULUMI),
     # `subscribe(name, subscriber, args?)` since SST 3.3; Queue, Realtime and Bucket keep
@@ -174,7 +186,7 @@ _SST3: tuple[Spec, ...] = (
 )
 
 #: Methods extraction reads on every v3 component, whatever its kind (`.subscribe(...)` and
-#: `.notify({...})`), as `model/extract.py` does today.
+#: `.notify({...})`), as `model/handler_sites.py` reads them.
 ANY_KIND = "*"
 _SST3_ANY = Spec("sst3", ANY_KIND, methods=(Position("subscriber", method="subscribe"),
                                            Position("notifications", method="notify")), naming=_PULUMI)
@@ -217,3 +229,21 @@ _CDK: tuple[Spec, ...] = (
 )
 
 SPECS: tuple[Spec, ...] = (*_SST, *_SST3, _SST3_ANY, *_CDK)
+
+# ----------------------------------------------------------------------------------------------
+# What handler code reads (model/handler_code.py).
+# ----------------------------------------------------------------------------------------------
+
+#: SST v1/v2 proxies of `sst/node/*` (`@serverless-stack/node/*` in v1): each proxy's name, the
+#: construct kinds its properties read (`Table.Notes` reads the Table "Notes"), and the
+#: properties it has whatever is bound (`Config.APP`, `Config.STAGE`).
+NODE_PROXIES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    *((k, (k,), ()) for k in (
+        "Api", "ApiGatewayV1Api", "AppSyncApi", "WebSocketApi", "Bucket", "EventBus", "Function", "Job",
+        "KinesisStream", "Queue", "RDS", "Service", "StaticSite", "ReactStaticSite", "ViteStaticSite", "RemixSite",
+        "NextjsSite", "AstroSite", "SolidStartSite", "SvelteKitSite", "Table", "Topic", "Cognito", "Auth")),
+    # `Config` merges the bound `Config.Secret`s and `Config.Parameter`s.
+    ("Config", ("Config.Secret", "Config.Parameter", "Secret", "Parameter"), ("APP", "STAGE")),
+)
+#: Names v3's `Resource` (from `sst`) always has, whatever is linked.
+RESOURCE_ALWAYS: tuple[str, ...] = ("App",)

@@ -35,7 +35,7 @@ RouteGrammar = Literal["http", "rest", "websocket", "appsync", "none"]
 #: - "route": v3 `.route(key, handler)`: argument 0 is the route key, 1 the handler
 #:   (labelled `route "KEY"`, or `route` for a computed key); at least two arguments.
 #: - "subscriber": v3 `.subscribe(handler, args?)`, or `.subscribe(name, handler, args?)` for
-#:   the kinds whose spec has `named_subscribe` (see `model/extract.py: _v3_named_subscribe`):
+#:   the kinds whose spec has `named_subscribe` (see `model/handler_sites.py: named_subscribe`):
 #:   labelled `subscriber "name"` or `subscriber`.
 #: - "notifications": v3 `.notify({ notifications: [...] })`: each item a FunctionDefinition
 #:   labelled `notification "name"` (its `name`) or `notification #n`.
@@ -55,7 +55,8 @@ class Position:
     #: makes the label itself (routes, resolvers, rules, v3 methods).
     label: str = ""
     #: The prop path below the construct's props; () is the props object itself (a Function's
-    #: props are its FunctionDefinition). Unused for methods.
+    #: props are its FunctionDefinition). For a method, the path below its argument (v3
+    #: `api.addDataSource({ name, lambda })`: `("lambda",)`); () is the argument itself.
     prop: tuple[str, ...] = ()
     #: Read when `prop` is absent (v3 Cron: `job`, else `function`).
     fallback: tuple[str, ...] = ()
@@ -67,6 +68,13 @@ class Position:
     #: first and the value last: `api.addRoutes(stack, {...})`). The method shapes "route",
     #: "subscriber", "notifications" and "event_subscribe" read their arguments themselves.
     arg: int | Literal["last"] = "last"
+    #: The key of the value (the props, or the method's argument) whose string names the
+    #: handler: the label is then `label "name"` (`addDataSource({ name: "ds", ... })` ->
+    #: `data source "ds"`), or `label` when the name is not a string. None: the label as is.
+    name_key: str | None = None
+    #: The value may be an existing function's ARN (v3 `FunctionArn`: a string starting with
+    #: `arn:`), which is no handler.
+    takes_arn: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,9 @@ class Family:
     cdk_default_policy: Literal["retain", "snapshot", "destroy"] | None = None
     #: The CloudFormation property holding the physical name (None: no such name).
     name_key: str | None = None
+    #: The value may be an existing function's ARN (v3 `FunctionArn`: a string starting with
+    #: `arn:`), which is no handler.
+    takes_arn: bool = False
 
 
 @dataclass(frozen=True, slots=True)

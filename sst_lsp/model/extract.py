@@ -39,18 +39,14 @@ from sst_lsp.model import constructs, expand, interp, stacks
 from sst_lsp.model.evaluate import string_content
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext, new_program
 from sst_lsp.model.extract_memo import MEMO_MIN_ENTRIES, ExtractMemo, captures
-from sst_lsp.model.handler_sites import API_KINDS, APPSYNC_KINDS, V3_ROUTERS
 from sst_lsp.model.modules import Program
 from sst_lsp.model.origins import cdk_module, is_sst_module
 from sst_lsp.model.types import FileFacts, ImportFact, StackDef
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile
 
 __all__ = [
-    "API_KINDS",
-    "APPSYNC_KINDS",
     "MAX_INTERPRET_DEPTH",
     "MEMO_MIN_ENTRIES",
-    "V3_ROUTERS",
     "ExtractMemo",
     "cdk_module",
     "extract",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from tree_sitter import Node, Query, QueryCursor
 
+from sst_lsp import catalog
 from sst_lsp.model.evaluate import Lookup
 from sst_lsp.model.types import Construct, HandlerRef, RouteKey
 from sst_lsp.syntax.parser import language
@@ -23,11 +24,9 @@ from sst_lsp.syntax.parser import language
 if TYPE_CHECKING:
     from sst_lsp.model.extract_context import FileContext
 
-#: Methods whose calls we look at (everything else is skipped in C, by the query).
-_METHODS = (
-    "stack|setDefaultFunctionProps|addRoutes|addConsumer|addConsumers|addSubscribers|subscribe|"
-    "addNotifications|addResolvers|addDataSources|addRules|addTargets|route|notify"
-)
+#: Methods whose calls we look at (everything else is skipped in C, by the query): the app's
+#: `stack` and `setDefaultFunctionProps`, and every method the catalog says takes handlers.
+_METHODS = "|".join(("stack", "setDefaultFunctionProps", *catalog.method_names()))
 _QUERY_SRC = f"""
 (new_expression) @new
 (call_expression

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from sst_lsp import catalog
 from sst_lsp.model.derived import TextMemo, cached
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.js_module import export_clause, export_specifiers, import_bindings
@@ -35,19 +36,10 @@ from sst_lsp.model.types import App, Construct
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
 from sst_lsp.syntax.text import Pos, TextRange
 
-#: v2 proxies exported by `sst/node/*` (the construct name each one reads).
-V2_PROXIES = frozenset(
-    {
-        "Api", "ApiGatewayV1Api", "AppSyncApi", "WebSocketApi", "Bucket", "Config", "EventBus",
-        "Function", "Job", "KinesisStream", "Queue", "RDS", "Service", "StaticSite", "ReactStaticSite",
-        "ViteStaticSite", "RemixSite", "NextjsSite", "AstroSite", "SolidStartSite", "SvelteKitSite",
-        "Table", "Topic", "Cognito", "Auth",
-    }
-)
-#: Properties a v2 proxy always has, whatever is bound.
-V2_ALWAYS = {"Config": frozenset({"APP", "STAGE"})}
+#: v2 proxies exported by `sst/node/*` (the construct kinds each one reads: `catalog.node_proxy_kinds`).
+V2_PROXIES = catalog.node_proxies()
 #: Names `Resource` (v3) always has.
-V3_ALWAYS = frozenset({"App"})
+V3_ALWAYS = catalog.resource_always()
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,12 +233,6 @@ def resolve_relative(fs: FileSource, importer: Path, spec: str) -> Path | None:
     return resolve_import(fs, importer, spec)
 
 
-def _v2_kinds(proxy: str) -> frozenset[str]:
-    if proxy == "Config":
-        return frozenset({"Config.Secret", "Config.Parameter", "Secret", "Parameter"})
-    return frozenset({proxy})
-
-
 def targets_of(app: App, use: ResourceUse) -> set[Construct]:
     """The constructs of `app` that `use` reads; empty when it needs none (always there) or
     when the app defines no construct of that kind and id (a loop, a helper: unknown)."""
@@ -254,9 +240,9 @@ def targets_of(app: App, use: ResourceUse) -> set[Construct]:
         if use.name in V3_ALWAYS:
             return set()
         return {c for c in app.constructs if not c.dynamic_id and c.origin == "sst3" and c.id == use.name}
-    if use.key in V2_ALWAYS.get(use.proxy, ()):
+    if use.key in catalog.node_proxy_always(use.proxy):
         return set()
-    kinds = _v2_kinds(use.proxy)
+    kinds = catalog.node_proxy_kinds(use.proxy)
     return {
         c for c in app.constructs
         if not c.dynamic_id and c.origin == "sst" and c.kind in kinds and c.id.replace("-", "_") == use.key

@@ -1,11 +1,19 @@
-"""Handler positions (layer 2: model): which props and methods of which construct kind hold
-function definitions, and the handler references and route keys read from them.
+"""Handler positions (layer 2: model): the handler references and route keys read from a
+construct's props and method calls, where the catalog says they are.
 
-v0-v2 SST constructs (`sst_handlers`: `routes` of APIs, `consumer` of a Queue, `subscribers` of a
-Topic, ...), their `add*` methods (`method_sites`), v3 components (`v3_handlers`) and their
-methods (`v3_method`: `.route()`, `.subscribe()`, `.notify()`); a function definition is a
-handler string, `{ handler }` props or `{ function }` (`function_site`). Shapes that cannot be
-read where a handler belongs count as unresolved.
+The catalog (`catalog.prop_positions`, `catalog.method_positions`) says which props and methods
+of a construct hold handlers, with which shape and label; this module names no construct kind
+and has one reader per shape (`catalog.Shape`): a function definition (a handler string,
+`{ handler }` props or `{ function }`: `function_site`), a named map of them
+(`named_function_sites`), a routes map (`route_sites`), AppSync props, resolvers and data
+sources (`appsync_sites`), EventBus rules (`rule_sites`), v2's `bus.subscribe(...)`
+(`event_subscribe_sites`), v3's `.route(key, handler)` (`v3_route_site`), `.subscribe(...)`
+(`subscriber_site`) and `.notify({...})` (`notification_sites`). Shapes that cannot be read
+where a handler belongs count as unresolved.
+
+The origins differ in what surrounds the positions: a v0-v2 construct sits in a stack and takes
+default function props (`catalog.function_defaults`); a v3 component has neither, and its
+positions are read only when its props are an object.
 """
 
 from __future__ import annotations
@@ -15,15 +23,11 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from sst_lsp import catalog
+from sst_lsp.catalog import Position
 from sst_lsp.model.extract_context import FileContext, entry_of, get_prop
 from sst_lsp.model.types import Construct, HandlerRef, RouteKey, Value
 from sst_lsp.syntax.text import TextRange
-
-#: API-like constructs whose `routes` map keys to functions.
-API_KINDS = frozenset({"Api", "ApiGatewayV1Api", "WebSocketApi", "GraphQLApi", "HttpApi"})
-APPSYNC_KINDS = frozenset({"AppSyncApi"})
-#: v3 components whose `.route()` takes a handler.
-V3_ROUTERS = frozenset({"ApiGatewayV2", "ApiGatewayV1", "ApiGatewayWebSocket"})
 
 
 @dataclass
@@ -39,17 +43,19 @@ class Target:
     """Where a handler found inside a construct belongs."""
 
     stack: str | None
-    construct: Construct | None
+    construct: Construct
     defaults: Defaults = field(default_factory=Defaults)
 
 
 # ------------------------------------------------------------------------------------------
 # Handlers inside constructs.
-def defaults_of(cx: FileContext, props: Value | None) -> Defaults:
+def defaults_of(c: Construct, props: Value | None) -> Defaults:
+    """The default function props (runtime, srcPath) `props` of a `c.origin` construct give."""
     d = Defaults()
     if props is None or props.kind != "object":
         return d
-    for fp in (props.get("defaultFunctionProps"), get_prop(props.get("defaults"), "function")):
+    for path in catalog.function_defaults(c.origin):
+        fp = value_at(props, path)
         if fp is not None and fp.kind == "object":
             if fp.get("runtime") is not None:
                 d.runtime = fp.get("runtime")
@@ -58,64 +64,74 @@ def defaults_of(cx: FileContext, props: Value | None) -> Defaults:
     return d
 
 
+def value_at(v: Value | None, path: tuple[str, ...]) -> Value | None:
+    """The value at a prop path below `v` (each step an object's key); `v` itself for ()."""
+    for key in path:
+        v = get_prop(v, key)
+    return v
+
+
 def sst_handlers(cx: FileContext, c: Construct, props: Value | None) -> None:
-    tgt = Target(c.stack, c, defaults_of(cx, props))
-    kind = c.kind
-    if kind == "Function":
-        if props is not None:
-            function_site(cx, props, tgt, "Function")
-        return
-    if props is None or props.kind != "object":
-        return
-    if kind in API_KINDS:
-        route_sites(cx, props.get("routes"), tgt)
-        if kind == "GraphQLApi":
-            function_site(cx, props.get("server"), tgt, "GraphQL server")
-    elif kind in APPSYNC_KINDS:
-        appsync_sites(cx, props, tgt)
-    elif kind == "Cron":
-        function_site(cx, props.get("job"), tgt, "Cron job")
-    elif kind == "Queue":
-        function_site(cx, props.get("consumer"), tgt, "Queue consumer")
-    elif kind == "Topic":
-        named_function_sites(cx, props.get("subscribers"), tgt, "Topic subscriber")
-    elif kind == "Bucket":
-        named_function_sites(cx, props.get("notifications"), tgt, "Bucket notification")
-    elif kind == "EventBus":
-        rule_sites(cx, props.get("rules"), tgt)
-    elif kind in ("KinesisStream", "Table"):
-        named_function_sites(cx, props.get("consumers"), tgt, f"{kind} consumer")
-    elif kind in ("Auth", "Cognito"):
-        if kind == "Auth":
-            # v1.16+/v2 `Auth` (SST's own auth): `authenticator` is a FunctionDefinition.
-            function_site(cx, props.get("authenticator"), tgt, "Auth authenticator")
-        named_function_sites(cx, props.get("triggers"), tgt, "trigger")
-        cog = props.get("cognito")
-        if cog is not None and cog.kind == "object":
-            named_function_sites(cx, cog.get("triggers"), tgt, "trigger")
-    elif kind == "Script":
-        for key in ("onCreate", "onUpdate", "onDelete"):
-            function_site(cx, props.get(key), tgt, f"Script {key}")
-    elif kind == "Job" and props.get("handler") is not None:
-        function_site(cx, props, tgt, "Job")
+    """The handlers in a v0-v2 construct's props."""
+    if props is not None:
+        prop_sites(cx, c, props, Target(c.stack, c, defaults_of(c, props)))
 
 
 def v3_handlers(cx: FileContext, c: Construct, props: Value | None) -> None:
-    tgt = Target(None, c, Defaults())
-    if props is None or props.kind != "object":
-        return
-    if c.kind == "Function":
-        function_site(cx, props, tgt, "Function")
-    elif c.kind == "Cron":
-        function_site(cx, props.get("job") or props.get("function"), tgt, "Cron job")
-    elif c.kind == "CognitoUserPool":
-        named_function_sites(cx, props.get("triggers"), tgt, "trigger")
-    elif c.kind == "Auth":
-        # `authenticator` (SST 3.0-3.2), renamed `issuer` later: both a handler or FunctionArgs.
-        for key in ("authenticator", "issuer"):
-            function_site(cx, props.get(key), tgt, f"Auth {key}")
-    elif c.kind == "Realtime":
-        function_site(cx, props.get("authorizer"), tgt, "Realtime authorizer")
+    """The handlers in a v3 component's props (an object: v3 reads nothing else)."""
+    if props is not None and props.kind == "object":
+        prop_sites(cx, c, props, Target(None, c, Defaults()))
+
+
+def prop_sites(cx: FileContext, c: Construct, props: Value, tgt: Target) -> None:
+    """Each catalog prop position of `c`, in order. A position at the props themselves reads
+    them whatever they are when it holds a function definition (a Function's props); every
+    other position needs the props to be an object."""
+    is_object = props.kind == "object"
+    for p in catalog.prop_positions(c.origin, c.kind):
+        if p.requires is not None and (not is_object or props.get(p.requires) is None):
+            continue
+        if not p.prop:
+            if is_object or p.shape == "function":
+                value_sites(cx, p, props, tgt, label_of(p, props))
+            continue
+        if not is_object:
+            continue
+        v = value_at(props, p.prop)
+        if v is None and p.fallback:
+            v = value_at(props, p.fallback)
+        value_sites(cx, p, v, tgt, label_of(p, props))
+
+
+def label_of(p: Position, holder: Value | None) -> str:
+    """A position's label, with the name `holder[p.name_key]` gives when it has one."""
+    if p.name_key is None:
+        return p.label
+    name = get_prop(holder, p.name_key)
+    return f'{p.label} "{name.value}"' if name is not None and name.kind == "string" else p.label
+
+
+def value_sites(cx: FileContext, p: Position, v: Value | None, tgt: Target, label: str) -> None:
+    """The handlers in one value of a position (a prop, or a method's argument), by the
+    position's shape. The method shapes that read the call's arguments themselves (route,
+    subscriber, notifications, event_subscribe) are `method_sites`'."""
+    shape = p.shape
+    if shape == "function":
+        if p.takes_arn and v is not None and v.kind == "string" and str(v.value).startswith("arn:"):
+            return  # An existing function, by its ARN.
+        function_site(cx, v, tgt, label)
+    elif shape == "functions":
+        named_function_sites(cx, v, tgt, label)
+    elif shape == "routes":
+        route_sites(cx, v, tgt)
+    elif shape == "rules":
+        rule_sites(cx, v, tgt)
+    elif shape == "appsync":
+        if v is not None and v.kind == "object":
+            appsync_sites(cx, v, tgt)
+    elif shape in ("resolvers", "data_sources") and v is not None:
+        key = "resolvers" if shape == "resolvers" else "dataSources"
+        appsync_sites(cx, Value("object", v.range, entries=(entry_of(key, v),)), tgt)
 
 
 def route_sites(cx: FileContext, routes: Value | None, tgt: Target) -> None:
@@ -139,8 +155,8 @@ def route_key(cx: FileContext, key: str, key_range: TextRange, tgt: Target, path
             key=key,
             range=key_range,
             path=path or cx.path,
-            construct_kind=c.kind if c else "Api",
-            construct_id=c.id if c else None,
+            construct_kind=c.kind,
+            construct_id=c.id,
             stack=tgt.stack,
         )
     )
@@ -154,8 +170,7 @@ def appsync_sites(cx: FileContext, props: Value, tgt: Target) -> None:
     # Data source names: SST takes a resolver string that names one (or that has no dot at
     # all) as a data source reference, not as a handler.
     ds_names = {e.key for e in ds.entries} if ds is not None and ds.kind == "object" else set()
-    c = tgt.construct
-    own = get_prop(c.props, "dataSources") if c is not None else None
+    own = get_prop(tgt.construct.props, "dataSources")
     if own is not None and own.kind == "object":
         ds_names.update(e.key for e in own.entries)
     rs = props.get("resolvers")
@@ -246,7 +261,7 @@ def emit(cx: FileContext, h: Value, props: Value | None, tgt: Target, position: 
     src_v = src_v or tgt.defaults.src_path
     c = tgt.construct
     # v3 `bundle`: a prebuilt folder the handler is relative to.
-    bundle_v = props.get("bundle") if props is not None and c is not None and c.origin == "sst3" else None
+    bundle_v = props.get("bundle") if props is not None and c.origin == "sst3" else None
     if any(v is not None and v.kind != "string" for v in (runtime_v, src_v, bundle_v)):
         # A computed runtime, srcPath or bundle: we cannot know where the handler points.
         cx.unresolved += 1
@@ -258,8 +273,8 @@ def emit(cx: FileContext, h: Value, props: Value | None, tgt: Target, position: 
             range=h.range,
             position=position,
             stack=tgt.stack,
-            construct_id=c.id if c else None,
-            construct_kind=c.kind if c else None,
+            construct_id=c.id,
+            construct_kind=c.kind,
             route=route,
             runtime=runtime_v.str_value if runtime_v is not None else None,
             src_path=src_v.str_value if src_v is not None else None,
@@ -274,79 +289,97 @@ def emit(cx: FileContext, h: Value, props: Value | None, tgt: Target, position: 
 
 
 def sst_method(cx: FileContext, c: Construct, method: str, rest: list[Value], stack: str | None) -> None:
-    """The handler positions of a v1/v2 construct's method call (`rest`: its evaluated
+    """The handler positions of a v0-v2 construct's method call (`rest`: its evaluated
     arguments; the scope, when one is passed first, is skipped by reading from the end)."""
-    tgt = Target(stack, c, defaults_of(cx, c.props))
-    if method == "addRoutes" and c.kind in API_KINDS:
-        if rest:
-            route_sites(cx, rest[-1], tgt)
-    elif method in ("addResolvers",) and c.kind in APPSYNC_KINDS:
-        if rest:
-            appsync_sites(cx, Value("object", rest[-1].range, entries=(
-                entry_of("resolvers", rest[-1]),)), tgt)
-    elif method in ("addDataSources",) and c.kind in APPSYNC_KINDS:
-        if rest:
-            appsync_sites(cx, Value("object", rest[-1].range, entries=(
-                entry_of("dataSources", rest[-1]),)), tgt)
-    elif method == "addConsumer" and c.kind == "Queue":
-        if rest:
-            function_site(cx, rest[-1], tgt, "Queue consumer")
-    elif method == "addSubscribers" and c.kind == "Topic":
-        if rest:
-            named_function_sites(cx, rest[-1], tgt, "Topic subscriber")
-    elif method == "addConsumers" and c.kind in ("Table", "KinesisStream"):
-        if rest:
-            named_function_sites(cx, rest[-1], tgt, f"{c.kind} consumer")
-    elif method == "addNotifications" and c.kind == "Bucket":
-        if rest:
-            named_function_sites(cx, rest[-1], tgt, "Bucket notification")
-    elif method == "addRules" and c.kind == "EventBus":
-        if rest:
-            rule_sites(cx, rest[-1], tgt)
-    elif method == "addTargets" and c.kind == "EventBus":
-        if rest:
-            named_function_sites(cx, rest[-1], tgt, "rule target")
-    elif method == "subscribe" and c.kind == "EventBus":
-        # v2: `bus.subscribe([scope,] "type" | ["types"], target, props?)`.
-        for i, v in enumerate(rest):
-            if v.kind == "string" or (v.kind == "array" and v.items and all(x.kind == "string" for x in v.items)):
-                if i + 1 < len(rest):
-                    label = v.value if v.kind == "string" else ", ".join(str(x.value) for x in v.items)
-                    function_site(cx, rest[i + 1], tgt, f'subscriber "{label}"')
-                break
+    positions = catalog.method_positions(c.origin, c.kind, method)
+    if positions:
+        method_sites(cx, positions, rest, Target(stack, c, defaults_of(c, c.props)))
 
 
 def v3_method(cx: FileContext, c: Construct, method: str, args: list[Node]) -> None:
-    tgt = Target(None, c, Defaults())
+    """The handler positions of a v3 component's method call (`args`: its argument nodes)."""
     vals = [cx.ev.value(a) for a in args]
-    if method == "route" and c.kind in V3_ROUTERS and len(vals) >= 2:
-        key = vals[0]
-        if key.kind == "string":
-            route_key(cx, str(key.value), key.range, tgt, key.path)
-        function_site(cx, vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
-                 route=str(key.value) if key.kind == "string" else None)
-    elif method == "subscribe" and vals:
-        named = v3_named_subscribe(c.kind, vals)
-        sub_v, name_v = (vals[1], vals[0]) if named else (vals[0], None)
-        named_as = name_v.str_value if name_v is not None else None
-        function_site(cx, sub_v, tgt, f'subscriber "{named_as}"' if named_as is not None else "subscriber")
-    elif method == "notify" and vals and vals[0].kind == "object":
-        ns = vals[0].get("notifications")
-        if ns is not None and ns.kind == "array":
-            for i, n in enumerate(ns.items):
-                label = n.get("name") if n.kind == "object" else None
-                function_site(cx, n, tgt, f'notification "{label.value}"' if label is not None else f"notification #{i + 1}")
+    positions = catalog.method_positions(c.origin, c.kind, method)
+    if positions:
+        method_sites(cx, positions, vals, Target(None, c, Defaults()))
 
 
-#: v3 components whose `subscribe` takes a subscriber name first (SST 3.3+):
-#: `subscribe(name, subscriber, args?)`; before, and for Queue, Realtime and Bucket, it is
-#: `subscribe(subscriber, args?)`.
-_V3_NAMED_SUBSCRIBE = frozenset({"SnsTopic", "Bus", "Dynamo", "KinesisStream"})
+def method_sites(cx: FileContext, positions: tuple[Position, ...], vals: list[Value], tgt: Target) -> None:
+    """Each position of a method call, read from its evaluated arguments."""
+    for p in positions:
+        shape = p.shape
+        if shape == "route":
+            v3_route_site(cx, vals, tgt)
+        elif shape == "subscriber":
+            subscriber_site(cx, vals, tgt)
+        elif shape == "notifications":
+            notification_sites(cx, vals, tgt)
+        elif shape == "event_subscribe":
+            event_subscribe_sites(cx, vals, tgt)
+        else:
+            arg = argument(vals, p.arg)
+            if arg is not None:
+                value_sites(cx, p, value_at(arg, p.prop), tgt, label_of(p, arg))
 
 
-def v3_named_subscribe(kind: str, vals: list[Value]) -> bool:
-    """True when a v3 `.subscribe(...)` call names its subscriber first."""
-    if kind not in _V3_NAMED_SUBSCRIBE or len(vals) < 2:
+def argument(vals: list[Value], arg: int | str) -> Value | None:
+    """The argument a position reads: an index, or "last"."""
+    if not vals:
+        return None
+    if arg == "last":
+        return vals[-1]
+    return vals[arg] if isinstance(arg, int) and 0 <= arg < len(vals) else None
+
+
+def v3_route_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+    """`.route(key, handler, args?)`: a route key and its handler."""
+    if len(vals) < 2:
+        return
+    key = vals[0]
+    if key.kind == "string":
+        route_key(cx, str(key.value), key.range, tgt, key.path)
+    function_site(cx, vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
+                  route=str(key.value) if key.kind == "string" else None)
+
+
+def subscriber_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+    """`.subscribe(handler, args?)`, or `.subscribe(name, handler, args?)` where the component
+    may name its subscriber first."""
+    if not vals:
+        return
+    named = named_subscribe(tgt.construct, vals)
+    sub_v, name_v = (vals[1], vals[0]) if named else (vals[0], None)
+    named_as = name_v.str_value if name_v is not None else None
+    function_site(cx, sub_v, tgt, f'subscriber "{named_as}"' if named_as is not None else "subscriber")
+
+
+def notification_sites(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+    """`.notify({ notifications: [...] })`: each item a function definition, labelled by its name."""
+    if not vals or vals[0].kind != "object":
+        return
+    ns = vals[0].get("notifications")
+    if ns is not None and ns.kind == "array":
+        for i, n in enumerate(ns.items):
+            label = n.get("name") if n.kind == "object" else None
+            function_site(cx, n, tgt, f'notification "{label.value}"' if label is not None else f"notification #{i + 1}")
+
+
+def event_subscribe_sites(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+    """v2 `bus.subscribe([scope,] "type" | ["types"], target, props?)`: the argument after the
+    first string (or array of strings) is the target."""
+    for i, v in enumerate(vals):
+        if v.kind == "string" or (v.kind == "array" and v.items and all(x.kind == "string" for x in v.items)):
+            if i + 1 < len(vals):
+                label = v.value if v.kind == "string" else ", ".join(str(x.value) for x in v.items)
+                function_site(cx, vals[i + 1], tgt, f'subscriber "{label}"')
+            break
+
+
+def named_subscribe(c: Construct, vals: list[Value]) -> bool:
+    """True when a v3 `.subscribe(...)` call names its subscriber first (SST 3.3+:
+    `subscribe(name, subscriber, args?)`, on the components the catalog marks
+    `named_subscribe`; before, and on the others, `subscribe(subscriber, args?)`)."""
+    if not catalog.named_subscribe(c.origin, c.kind) or len(vals) < 2:
         return False
     second = vals[1]
     if second.kind == "string":

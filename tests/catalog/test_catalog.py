@@ -1,5 +1,5 @@
 """The construct catalog: its queries, and that its handler positions are where extraction finds
-handlers today (each position is driven through `model/extract.py` with a generated snippet)."""
+handlers (each position is driven through `model/extract.py` with a generated snippet)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 
 from sst_lsp import catalog
 from sst_lsp.catalog import Position, Spec
-from sst_lsp.model import extract as extract_mod
-from sst_lsp.model import extract_memo, handler_sites
+from sst_lsp.model import extract_memo
 from sst_lsp.model.extract import extract
 from sst_lsp.syntax.parser import parse
 
@@ -65,6 +64,13 @@ def test_naming_and_families() -> None:
     assert catalog.stateful_families() | catalog.api_families() == {f.name for f in catalog.FAMILIES}
 
 
+def test_node_proxies() -> None:
+    assert "Table" in catalog.node_proxies() and catalog.node_proxy_kinds("Table") == {"Table"}
+    assert "Config.Secret" in catalog.node_proxy_kinds("Config")
+    assert catalog.node_proxy_always("Config") == {"APP", "STAGE"} and catalog.node_proxy_always("Table") == set()
+    assert catalog.node_proxy_kinds("Nope") == set() and catalog.resource_always() == {"App"}
+
+
 def test_keys_are_unique() -> None:
     keys = [s.key for s in catalog.SPECS]
     assert len(keys) == len(set(keys))
@@ -72,19 +78,10 @@ def test_keys_are_unique() -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# The catalog agrees with extraction's own tables (until extraction reads the catalog).
+# The extraction query matches every method the catalog names.
 
 
-def _sst(kinds_of: str) -> set[str]:
-    return {s.kind for s in catalog.SPECS if s.origin == "sst" and any(p.shape == kinds_of for p in s.props)}
-
-
-def test_extraction_tables_match() -> None:
-    assert _sst("routes") == extract_mod.API_KINDS
-    assert _sst("appsync") == extract_mod.APPSYNC_KINDS
-    assert {s.kind for s in catalog.SPECS if s.origin == "sst3"
-            and any(p.method == "route" for p in s.methods)} == extract_mod.V3_ROUTERS
-    assert {s.kind for s in catalog.SPECS if s.named_subscribe} == handler_sites._V3_NAMED_SUBSCRIBE
+def test_extraction_query_matches_catalog_methods() -> None:
     assert set(catalog.method_names()) <= set(extract_memo._METHODS.split("|"))
 
 
@@ -185,10 +182,21 @@ def test_method_positions_are_where_extraction_finds_handlers(case: tuple[Spec, 
             call, label = f'x.{m}("{H}");', "subscriber"
     elif p.shape == "notifications":
         call, label = f'x.{m}({{ notifications: [{{ name: "n", function: "{H}" }}] }});', 'notification "n"'
-    else:
+    elif p.arg == "last":
         value, label = _value(p)
-        assert p.arg == "last"
         call = f"x.{m}(stack, {value});"
+    else:
+        # One args object (v3 `addDataSource({ name, lambda })`), its name labelling the handler.
+        value, label = _value(p)
+        arg = _nest(p.prop, value)
+        if p.name_key is not None:
+            arg = f'{{ {p.name_key}: "n", ...{arg} }}'
+            label = f'{label} "n"'
+        args = ", ".join(["{}"] * p.arg + [arg])
+        call = f"x.{m}({args});"
+        if p.takes_arn:
+            arn = _nest(p.prop, '"arn:aws:lambda:us-east-1:123456789012:function:f"')
+            assert _facts(spec, None if spec.origin == "sst3" else "{}", f"x.{m}({arn});") == []
     props = None if spec.origin == "sst3" else "{}"
     assert (H, label, spec.kind) in _facts(spec, props, call)
 
