@@ -144,7 +144,9 @@ _SST: tuple[Spec, ...] = (
 # SST v3 (`sst.aws.*`).
 # ----------------------------------------------------------------------------------------------
 
-_V3_ROUTE = (Position("route", method="route"),)
+#: v3 `.route(...)`, `.subscribe(...)`, `.notify(...)` and Cron's `function` take a handler, FunctionArgs
+#: or an existing function's ARN (`Input<string | FunctionArgs | FunctionArn>` in SST's components).
+_V3_ROUTE = (Position("route", method="route", takes_arn=True),)
 
 
 def _v3_named(label: str, method: str, *prop: str, arn: bool = False) -> Position:
@@ -155,7 +157,7 @@ _PULUMI = Naming("pulumi")
 
 _SST3: tuple[Spec, ...] = (
     Spec("sst3", "Function", props=(Position("function", "Function"),), naming=_PULUMI),
-    Spec("sst3", "Cron", props=(Position("function", "Cron job", prop=("job",), fallback=("function",)),),
+    Spec("sst3", "Cron", props=(Position("function", "Cron job", prop=("job",), fallback=("function",), takes_arn=True),),
          naming=_PULUMI),
     Spec("sst3", "CognitoUserPool", props=(Position("functions", "trigger", prop=("triggers",)),), naming=_PULUMI),
     # `authenticator` (SST 3.0-3.2), renamed `issuer` later: both a handler or FunctionArgs.
@@ -188,8 +190,9 @@ _SST3: tuple[Spec, ...] = (
 #: Methods extraction reads on every v3 component, whatever its kind (`.subscribe(...)` and
 #: `.notify({...})`), as `model/handler_sites.py` reads them.
 ANY_KIND = "*"
-_SST3_ANY = Spec("sst3", ANY_KIND, methods=(Position("subscriber", method="subscribe"),
-                                           Position("notifications", method="notify")), naming=_PULUMI)
+_SST3_ANY = Spec("sst3", ANY_KIND, methods=(Position("subscriber", method="subscribe", takes_arn=True),
+                                           Position("notifications", method="notify", takes_arn=True)),
+                 naming=_PULUMI)
 
 # ----------------------------------------------------------------------------------------------
 # Raw CDK classes, keyed by their module.

@@ -117,9 +117,7 @@ def value_sites(cx: FileContext, p: Position, v: Value | None, tgt: Target, labe
     subscriber, notifications, event_subscribe) are `method_sites`'."""
     shape = p.shape
     if shape == "function":
-        if p.takes_arn and v is not None and v.kind == "string" and str(v.value).startswith("arn:"):
-            return  # An existing function, by its ARN.
-        function_site(cx, v, tgt, label)
+        function_site(cx, v, tgt, label, arn_ok=p.takes_arn)
     elif shape == "functions":
         named_function_sites(cx, v, tgt, label)
     elif shape == "routes":
@@ -211,22 +209,26 @@ def named_function_sites(cx: FileContext, v: Value | None, tgt: Target, position
         cx.unresolved += 1
 
 
-def function_site(cx: FileContext, v: Value | None, tgt: Target, position: str, route: str | None = None) -> None:
-    """A function definition: a handler string, `{ handler }` props, or `{ function }`."""
+def function_site(cx: FileContext, v: Value | None, tgt: Target, position: str, route: str | None = None,
+                  arn_ok: bool = False) -> None:
+    """A function definition: a handler string, `{ handler }` props, or `{ function }`; where
+    the position takes one (`arn_ok`), an `arn:` string names an existing function."""
     if v is None:
+        return
+    if arn_ok and v.kind == "string" and str(v.value).startswith("arn:"):
         return
     if v.kind == "unknown" and v.items:
         # `cond ? "src/a.main" : "src/b.main"`: each branch is a real reference.
         for opt in v.items:
             if opt.kind != "null" and opt.kind != "bool":
-                function_site(cx, opt, tgt, position, route)
+                function_site(cx, opt, tgt, position, route, arn_ok)
         return
     if v.kind == "string":
         emit(cx, v, None, tgt, position, route)
     elif v.kind == "object":
         fn = v.get("function")
         if fn is not None:
-            function_site(cx, fn, tgt, position, route)
+            function_site(cx, fn, tgt, position, route, arn_ok)
             return
         h = v.get("handler")
         if h is None:
@@ -309,11 +311,11 @@ def method_sites(cx: FileContext, positions: tuple[Position, ...], vals: list[Va
     for p in positions:
         shape = p.shape
         if shape == "route":
-            v3_route_site(cx, vals, tgt)
+            v3_route_site(cx, vals, tgt, p.takes_arn)
         elif shape == "subscriber":
-            subscriber_site(cx, vals, tgt)
+            subscriber_site(cx, vals, tgt, p.takes_arn)
         elif shape == "notifications":
-            notification_sites(cx, vals, tgt)
+            notification_sites(cx, vals, tgt, p.takes_arn)
         elif shape == "event_subscribe":
             event_subscribe_sites(cx, vals, tgt)
         else:
@@ -331,7 +333,7 @@ def argument(vals: list[Value], arg: int | str) -> Value | None:
     return vals[arg] if isinstance(arg, int) and 0 <= arg < len(vals) else None
 
 
-def v3_route_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+def v3_route_site(cx: FileContext, vals: list[Value], tgt: Target, arn_ok: bool = False) -> None:
     """`.route(key, handler, args?)`: a route key and its handler."""
     if len(vals) < 2:
         return
@@ -339,10 +341,10 @@ def v3_route_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
     if key.kind == "string":
         route_key(cx, str(key.value), key.range, tgt, key.path)
     function_site(cx, vals[1], tgt, f'route "{key.value}"' if key.kind == "string" else "route",
-                  route=str(key.value) if key.kind == "string" else None)
+                  route=str(key.value) if key.kind == "string" else None, arn_ok=arn_ok)
 
 
-def subscriber_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+def subscriber_site(cx: FileContext, vals: list[Value], tgt: Target, arn_ok: bool = False) -> None:
     """`.subscribe(handler, args?)`, or `.subscribe(name, handler, args?)` where the component
     may name its subscriber first."""
     if not vals:
@@ -350,10 +352,11 @@ def subscriber_site(cx: FileContext, vals: list[Value], tgt: Target) -> None:
     named = named_subscribe(tgt.construct, vals)
     sub_v, name_v = (vals[1], vals[0]) if named else (vals[0], None)
     named_as = name_v.str_value if name_v is not None else None
-    function_site(cx, sub_v, tgt, f'subscriber "{named_as}"' if named_as is not None else "subscriber")
+    function_site(cx, sub_v, tgt, f'subscriber "{named_as}"' if named_as is not None else "subscriber",
+                  arn_ok=arn_ok)
 
 
-def notification_sites(cx: FileContext, vals: list[Value], tgt: Target) -> None:
+def notification_sites(cx: FileContext, vals: list[Value], tgt: Target, arn_ok: bool = False) -> None:
     """`.notify({ notifications: [...] })`: each item a function definition, labelled by its name."""
     if not vals or vals[0].kind != "object":
         return
@@ -361,7 +364,8 @@ def notification_sites(cx: FileContext, vals: list[Value], tgt: Target) -> None:
     if ns is not None and ns.kind == "array":
         for i, n in enumerate(ns.items):
             label = n.get("name") if n.kind == "object" else None
-            function_site(cx, n, tgt, f'notification "{label.value}"' if label is not None else f"notification #{i + 1}")
+            function_site(cx, n, tgt, f'notification "{label.value}"' if label is not None else f"notification #{i + 1}",
+                          arn_ok=arn_ok)
 
 
 def event_subscribe_sites(cx: FileContext, vals: list[Value], tgt: Target) -> None:

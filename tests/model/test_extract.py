@@ -386,6 +386,32 @@ def test_v1_and_v0_entries() -> None:
     assert [(r.target, r.explicit_id) for r in v0.registrations] == [("M", "m-id")]
 
 
+def test_v3_function_arns_are_existing_functions_not_handlers() -> None:
+    # SST v3 takes `Input<string | FunctionArgs | FunctionArn>` at routes, subscribers,
+    # notifications and Cron's function: an `arn:` string names a deployed function. The same
+    # string in v2 (where a string is always a handler) stays a handler reference.
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:existing"
+    src = (
+        "export default $config({\n"
+        '  app() { return { name: "v3" }; },\n'
+        "  async run() {\n"
+        '    const api = new sst.aws.ApiGatewayV2("Api");\n'
+        f'    api.route("GET /", "{arn}");\n'
+        '    api.route("GET /b", "src/b.handler");\n'
+        f'    new sst.aws.Queue("Q").subscribe("{arn}");\n'
+        f'    new sst.aws.SnsTopic("T").subscribe("Name", "{arn}");\n'
+        f'    new sst.aws.Bucket("Bk").notify({{ notifications: [{{ name: "n", function: "{arn}" }}] }});\n'
+        f'    new sst.aws.Cron("C", {{ function: "{arn}" }});\n'
+        "  },\n"
+        "});\n"
+    )
+    f = facts(src, path=Path("/app/sst.config.ts"))
+    assert handlers(f) == [("src/b.handler", 'route "GET /b"')]
+    assert [r.key for r in f.routes] == ["GET /", "GET /b"]
+    v2 = stack(f'new Queue(stack, "Q", {{ consumer: "{arn}" }});')
+    assert handlers(v2) == [(arn, "Queue consumer")]
+
+
 def test_v3_config_and_components() -> None:
     src = (
         "export default $config({\n"
