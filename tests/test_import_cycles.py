@@ -22,8 +22,6 @@ ALLOWED_CYCLES: set[frozenset[str]] = {
     # (another session is splitting model/extract.py into a reader, scopes/evaluation and an
     # orchestrator, which should leave them in one direction).
     frozenset({"sst_lsp.model.evaluate", "sst_lsp.model.interp", "sst_lsp.model.modules"}),
-    # Type-only imports left by the split of extract.py (to be removed with the merge).
-    frozenset({"sst_lsp.model.extract_context", "sst_lsp.model.extract_memo"}),
 }
 
 

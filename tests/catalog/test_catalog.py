@@ -9,7 +9,7 @@ import pytest
 
 from sst_lsp import catalog
 from sst_lsp.catalog import Position, Spec
-from sst_lsp.model import extract_memo
+from sst_lsp.model import extract_query
 from sst_lsp.model.extract import extract
 from sst_lsp.syntax.parser import parse
 
@@ -82,7 +82,7 @@ def test_keys_are_unique() -> None:
 
 
 def test_extraction_query_matches_catalog_methods() -> None:
-    assert set(catalog.method_names()) <= set(extract_memo._METHODS.split("|"))
+    assert set(catalog.method_names()) <= set(extract_query._METHODS.split("|"))
 
 
 # ----------------------------------------------------------------------------------------------
