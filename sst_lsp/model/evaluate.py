@@ -89,7 +89,9 @@ def _string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange]:
     else:
         r = pf.node_range(node)
         sl, sc, el, ec = r.start.line, r.start.col, r.end.line, r.end.col
-    inner = TextRange(Pos(sl, sc + 1), Pos(el, max(ec - 1, 0)))
+    if el == sl:
+        el = sl  # One int object for both ends (most strings sit on one line).
+    inner = TextRange(Pos(sl, sc + 1), Pos(el, ec - 1 if ec > 0 else 0))
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "\\" not in text and not node.has_error:
         # The common case, without visiting the children: no escapes, both quotes present.
         return text[1:-1], inner

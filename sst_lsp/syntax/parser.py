@@ -131,8 +131,10 @@ class ParsedFile:
         index = self.index
         if index.points_are_positions:
             # The common case, made per node of a large file: no conversion to look up.
-            start, end = node.start_point, node.end_point
-            return TextRange(Pos(start[0], start[1]), Pos(end[0], end[1]))
+            (sl, sc), (el, ec) = node.start_point, node.end_point
+            if el == sl:
+                el = sl  # One int object for both ends (ranges on one line are most).
+            return TextRange(Pos(sl, sc), Pos(el, ec))
         if index.lone_cr:
             return TextRange(index.pos_of_byte(node.start_byte), index.pos_of_byte(node.end_byte))
         return TextRange(index.pos_from_point(*node.start_point), index.pos_from_point(*node.end_point))
