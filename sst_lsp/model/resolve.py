@@ -406,8 +406,12 @@ class HandlerResolver:
         """Among files `(directory, name)`: the first that exists (exact: True), else the first
         that exists in another letter case (its real path, False), else None; and how many
         candidates were tried."""
+        listing: dict[str, str] = {}
+        last: Path | None = None
         for i, (d, name) in enumerate(candidates):
-            if self._list(d, deps).get(name) == "f":
+            if d is not last:  # Candidates share their directory: list it once, not per name.
+                listing, last = self._list(d, deps), d
+            if listing.get(name) == "f":
                 return d / name, True, i + 1
         # Letter case: find each distinct directory once, then the names in its listing.
         real_dirs: dict[Path, Path | None] = {}
