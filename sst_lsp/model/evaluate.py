@@ -698,7 +698,13 @@ class Evaluator:
                     partial = True  # A computed key we could not fold.
                     continue
                 key_text, key_range = key
-                entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
+                if v is not None and depth < MAX_DEPTH and v.type == "string":
+                    # `value` of a string literal, inline: the value of most entries of a
+                    # large routes object (a handler string).
+                    text, rng = _string_content(pf, v)
+                    entries.append(Entry(key_text, key_range, Value("string", rng, text)))
+                else:
+                    entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
             elif t == "shorthand_property_identifier":
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)

@@ -229,6 +229,10 @@ class HandlerResolver:
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
         key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        got = self._memo.get(key)
+        if got is not None:
+            # The common case (every analyzer asks for every handler): one lookup, no closure.
+            return got[0]  # type: ignore[return-value]
 
         def compute(deps: _Deps) -> Resolution:
             try:
