@@ -512,10 +512,10 @@ class Evaluator:
         pf = self.pf
         t = node.type
         while t in _WRAPPERS:  # `unwrap`, keeping the type (read once: each read makes a str).
-            inner = node.named_children[0] if node.named_children else None
-            if inner is None:
+            wrapped = node.named_children[0] if node.named_children else None
+            if wrapped is None:
                 break
-            node = inner
+            node = wrapped
             t = node.type
         if t == "string":
             text, rng = _string_content(pf, node)

@@ -49,7 +49,7 @@ def _quick_init(cls: type[_T]) -> type[_T]:
     exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body), ns)  # noqa: S102
     init = ns["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    cls.__init__ = init  # type: ignore[misc]
+    setattr(cls, "__init__", init)  # noqa: B010 (mypy refuses assigning to a method)
     return cls
 
 # ----------------------------------------------------------------------------------------------
