@@ -27,6 +27,14 @@ tree stays clean), as an installed sst-lsp would; PYTHONDONTWRITEBYTECODE would 
 compile every module again.
 
 Usage: python benchmarks/bench_check.py [--runs N] [--keep] [--apps N --stacks N --routes N]
+
+Where a cold check of the monorepo goes (CPU, in-process, 5,000 handlers; measured at a load
+average of 3-5, so ratios drift from run to run): resolving the handlers about 45% (for each
+handler file a read, a parse and its export table, then the path logic), the handler-code facts
+of links about 25% (a second read and a second parse of every handler file), extracting the
+stack files about 25% (their parse is 60 ms of it), start-up the rest. Reading and parsing
+each handler file once (one text and tree shared by exports.py and handler_code.py) would save
+about a sixth; the resolver's path logic is about a tenth.
 """
 
 from __future__ import annotations

@@ -46,8 +46,12 @@ def binding_calls(text: str, lang: str, cache: TextMemo[tuple[BindingCall, ...]]
     return cached(cache, text, lang, _binding_calls)
 
 
+#: Each call read here names one of these: a text without them has none (and is not parsed).
+_NAMES = ("addDefaultFunctionBinding", "bind", "addDefaultFunctionEnv", "addEnvironment", "$transform")
+
+
 def _binding_calls(text: str, lang: str) -> tuple[BindingCall, ...]:
-    if lang not in JS_LANGS:
+    if lang not in JS_LANGS or not any(name in text for name in _NAMES):
         return ()
     pf = parse(text, lang)
     out: list[BindingCall] = []

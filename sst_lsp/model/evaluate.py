@@ -76,9 +76,22 @@ def string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange] | None:
     """The value and content range (inside the quotes) of a `string` node."""
     if node.type != "string":
         return None
+    return _string_content(pf, node)
+
+
+def _string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange]:
+    """`string_content` of a node known to be a `string`."""
     text = pf.node_text(node)
-    r = pf.node_range(node)
-    inner = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
+    if pf.index.points_are_positions:
+        # Straight from the node's points (one range made, not two: strings are most of what
+        # a large stack file holds).
+        (sl, sc), (el, ec) = node.start_point, node.end_point
+    else:
+        r = pf.node_range(node)
+        sl, sc, el, ec = r.start.line, r.start.col, r.end.line, r.end.col
+    if el == sl:
+        el = sl  # One int object for both ends (most strings sit on one line).
+    inner = TextRange(Pos(sl, sc + 1), Pos(el, ec - 1 if ec > 0 else 0))
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "\\" not in text and not node.has_error:
         # The common case, without visiting the children: no escapes, both quotes present.
         return text[1:-1], inner
@@ -497,12 +510,16 @@ class Evaluator:
 
     def _value(self, node: Node, depth: int) -> Value:
         pf = self.pf
-        node = unwrap(node) or node
         t = node.type
+        while t in _WRAPPERS:  # `unwrap`, keeping the type (read once: each read makes a str).
+            wrapped = node.named_children[0] if node.named_children else None
+            if wrapped is None:
+                break
+            node = wrapped
+            t = node.type
         if t == "string":
-            got = string_content(pf, node)
-            assert got is not None
-            return Value("string", got[1], value=got[0])
+            text, rng = _string_content(pf, node)
+            return Value("string", rng, value=text)
         if t == "template_string":
             return self._template(node, depth)
         if t == "number":
@@ -681,7 +698,13 @@ class Evaluator:
                     partial = True  # A computed key we could not fold.
                     continue
                 key_text, key_range = key
-                entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
+                if v is not None and depth < MAX_DEPTH and v.type == "string":
+                    # `value` of a string literal, inline: the value of most entries of a
+                    # large routes object (a handler string).
+                    text, rng = _string_content(pf, v)
+                    entries.append(Entry(key_text, key_range, Value("string", rng, text)))
+                else:
+                    entries.append(Entry(key_text, key_range, self.value(v, depth + 1)))
             elif t == "shorthand_property_identifier":
                 name = pf.node_text(ch)
                 r = pf.node_range(ch)
@@ -756,14 +779,14 @@ class Evaluator:
 
     def _key(self, k: Node, depth: int) -> tuple[str, TextRange] | None:
         pf = self.pf
-        if k.type in ("property_identifier", "private_property_identifier"):
+        t = k.type
+        if t == "string":
+            return _string_content(pf, k)
+        if t in ("property_identifier", "private_property_identifier"):
             return pf.node_text(k), pf.node_range(k)
-        if k.type == "string":
-            got = string_content(pf, k)
-            return got if got else None
-        if k.type == "number":
+        if t == "number":
             return pf.node_text(k), pf.node_range(k)
-        if k.type == "computed_property_name":
+        if t == "computed_property_name":
             inner = k.named_children[0] if k.named_children else None
             v = self.value(inner, depth + 1)
             if v.kind == "string" and isinstance(v.value, str):

@@ -229,6 +229,10 @@ class HandlerResolver:
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
         key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        got = self._memo.get(key)
+        if got is not None:
+            # The common case (every analyzer asks for every handler): one lookup, no closure.
+            return got[0]  # type: ignore[return-value]
 
         def compute(deps: _Deps) -> Resolution:
             try:
@@ -406,8 +410,12 @@ class HandlerResolver:
         """Among files `(directory, name)`: the first that exists (exact: True), else the first
         that exists in another letter case (its real path, False), else None; and how many
         candidates were tried."""
+        listing: dict[str, str] = {}
+        last: Path | None = None
         for i, (d, name) in enumerate(candidates):
-            if self._list(d, deps).get(name) == "f":
+            if d is not last:  # Candidates share their directory: list it once, not per name.
+                listing, last = self._list(d, deps), d
+            if listing.get(name) == "f":
                 return d / name, True, i + 1
         # Letter case: find each distinct directory once, then the names in its listing.
         real_dirs: dict[Path, Path | None] = {}

@@ -123,10 +123,18 @@ class ParsedFile:
         return self._errors
 
     def node_text(self, node: Node) -> str:
+        if self.index.ascii:
+            return self.text[node.start_byte : node.end_byte]  # Bytes are characters: no decoding.
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def node_range(self, node: Node) -> TextRange:
         index = self.index
+        if index.points_are_positions:
+            # The common case, made per node of a large file: no conversion to look up.
+            (sl, sc), (el, ec) = node.start_point, node.end_point
+            if el == sl:
+                el = sl  # One int object for both ends (ranges on one line are most).
+            return TextRange(Pos(sl, sc), Pos(el, ec))
         if index.lone_cr:
             return TextRange(index.pos_of_byte(node.start_byte), index.pos_of_byte(node.end_byte))
         return TextRange(index.pos_from_point(*node.start_point), index.pos_from_point(*node.end_point))
