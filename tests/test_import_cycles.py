@@ -21,7 +21,7 @@ ALLOWED_CYCLES: set[frozenset[str]] = {
     # model/: the module reader, the evaluator and the interpreter import one another lazily
     # (another session is splitting model/extract.py into a reader, scopes/evaluation and an
     # orchestrator, which should leave them in one direction).
-    frozenset({"sst_lsp.model.evaluate", "sst_lsp.model.interp", "sst_lsp.model.modules"}),
+    frozenset({"sst_lsp.model.evaluate", "sst_lsp.model.interp"}),
 }
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from sst_lsp.model.evaluate import unwrap
 from sst_lsp.model.extract_context import (
     FileContext,
     get_prop,
@@ -20,6 +19,7 @@ from sst_lsp.model.extract_context import (
     object_member,
     string_value,
 )
+from sst_lsp.model.js_values import unwrap
 from sst_lsp.model.types import ConfigFacts, Value
 from sst_lsp.syntax.text import TextRange
 

@@ -15,9 +15,9 @@ import dataclasses
 from tree_sitter import Node
 
 from sst_lsp.model import handler_sites, interp, origins, stacks
-from sst_lsp.model.evaluate import tag, unwrap
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext
 from sst_lsp.model.extract_memo import MemoKey, Product
+from sst_lsp.model.js_values import tag, unwrap
 from sst_lsp.model.modules import Module
 from sst_lsp.model.types import Construct
 from sst_lsp.syntax.ts_nodes import variable_declarators

@@ -21,10 +21,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tree_sitter import Node, Query, QueryCursor
 
+from sst_lsp.model.js_values import _WRAPPERS, _string_content, _unescape, not_literal, tag, unwrap
 from sst_lsp.model.types import Entry, Value
 from sst_lsp.syntax.parser import ParsedFile, language
 from sst_lsp.syntax.text import Pos, TextRange
@@ -38,16 +39,6 @@ MAX_DEPTH = 64
 #: Calls of app functions evaluated inside each other at most.
 MAX_CALL_DEPTH = 8
 
-_WRAPPERS = frozenset(
-    {
-        "parenthesized_expression",
-        "as_expression",
-        "satisfies_expression",
-        "non_null_expression",
-        "type_assertion",
-        "await_expression",
-    }
-)
 _SCOPES = frozenset({"program", "statement_block", "class_body", "switch_body"})
 _DECLS = frozenset({"lexical_declaration", "variable_declaration"})
 _FUNCTIONS = frozenset(
@@ -59,68 +50,7 @@ _FUNCTION_VALUES = frozenset({"function_expression", "arrow_function", "function
 #: Nodes whose parameters (or loop variables, or caught error) bind names.
 _BINDERS = _FUNCTIONS | _LOOPS | {"catch_clause"}
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
-
-def unwrap(node: Node | None) -> Node | None:
-    """Strips parentheses, `as`, `satisfies`, `!` and `await` around an expression."""
-    while node is not None and node.type in _WRAPPERS:
-        inner = node.named_children[0] if node.named_children else None
-        if inner is None:
-            return node
-        node = inner
-    return node
-
-
-def string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange] | None:
-    """The value and content range (inside the quotes) of a `string` node."""
-    if node.type != "string":
-        return None
-    return _string_content(pf, node)
-
-
-def _string_content(pf: ParsedFile, node: Node) -> tuple[str, TextRange]:
-    """`string_content` of a node known to be a `string`."""
-    text = pf.node_text(node)
-    if pf.index.points_are_positions:
-        # Straight from the node's points (one range made, not two: strings are most of what
-        # a large stack file holds).
-        (sl, sc), (el, ec) = node.start_point, node.end_point
-    else:
-        r = pf.node_range(node)
-        sl, sc, el, ec = r.start.line, r.start.col, r.end.line, r.end.col
-    if el == sl:
-        el = sl  # One int object for both ends (most strings sit on one line).
-    inner = TextRange(Pos(sl, sc + 1), Pos(el, ec - 1 if ec > 0 else 0))
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'" and "\\" not in text and not node.has_error:
-        # The common case, without visiting the children: no escapes, both quotes present.
-        return text[1:-1], inner
-    parts: list[str] = []
-    for ch in node.named_children:
-        if ch.type == "string_fragment":
-            parts.append(pf.node_text(ch))
-        elif ch.type == "escape_sequence":
-            parts.append(_unescape(pf.node_text(ch)))
-    return "".join(parts), inner
-
-
-def _unescape(seq: str) -> str:
-    if len(seq) >= 2:
-        c = seq[1]
-        if c in _ESCAPES:
-            return _ESCAPES[c]
-        if c == "u" and len(seq) >= 6:
-            try:
-                return chr(int(seq[2:].strip("{}"), 16))
-            except ValueError:
-                return seq
-        if c == "x" and len(seq) == 4:
-            try:
-                return chr(int(seq[2:4], 16))
-            except ValueError:
-                return seq
-        return c
-    return seq
 
 
 #: What a declaration's value node looked like: (row, byte column, code-point column, type,
@@ -287,7 +217,7 @@ class Evaluator:
                     self.module is not None and name in self.module.imports):
                 got = self.program.function(self.program.local(self.module, name))
                 if got is not None and got.module.ev is not None:
-                    return got.module.ev, got.node  # type: ignore[return-value]
+                    return cast(Evaluator, got.module.ev), got.node  # type: ignore[return-value]
             return None
         if callee.type == "member_expression":
             mod = self._namespace(callee.child_by_field_name("object"))
@@ -295,7 +225,7 @@ class Evaluator:
             if mod is not None and prop is not None and self.program is not None:
                 got = self.program.function(self.program.export(mod, self.pf.node_text(prop)))
                 if got is not None and got.module.ev is not None:
-                    return got.module.ev, got.node  # type: ignore[return-value]
+                    return cast(Evaluator, got.module.ev), got.node  # type: ignore[return-value]
         return None
 
     def bind(self, binder: Node, values: dict[str, Value]) -> None:
@@ -590,7 +520,7 @@ class Evaluator:
                 if base.kind == "object":
                     member = base.get(pf.node_text(prop))
                     if member is not None:
-                        return _not_literal(member)
+                        return not_literal(member)
             return self._unknown(node, "ref")
         if t == "subscript_expression":
             obj = node.child_by_field_name("object")
@@ -601,7 +531,7 @@ class Evaluator:
                 if base.kind == "object" and key.kind == "string":
                     item = base.get(str(key.value))
                     if item is not None:
-                        return _not_literal(item)
+                        return not_literal(item)
             return self._unknown(node, "ref")
         if t == "call_expression" and self.program is not None:
             return self._call(node, depth)
@@ -747,7 +677,7 @@ class Evaluator:
         the lookups the initialiser's evaluation makes)."""
         if self._bound_spans and any(s <= target.start_byte < e for s, e in self._bound_spans):
             # A declaration inside a function or loop being evaluated with bindings.
-            return _not_literal(self.value(target, depth + 1))
+            return not_literal(self.value(target, depth + 1))
         key = target.id
         if key in self._memo:
             got = self._memo[key]
@@ -764,7 +694,7 @@ class Evaluator:
         op0 = self.opaque
         self._frames.append((target.start_byte, target.end_byte, rec.children))
         try:
-            v = _not_literal(self.value(target, depth + 1))
+            v = not_literal(self.value(target, depth + 1))
         finally:
             self._frames.pop()
         if v.kind == "unknown" and depth + 1 > MAX_DEPTH:
@@ -818,23 +748,8 @@ def _str(v: Value) -> str:
     return str(v.value)
 
 
-def _not_literal(v: Value) -> Value:
-    if not v.literal:
-        return v
-    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial, path=v.path)
-
-
 def ev_path(ev: Evaluator) -> Path | None:
     return ev.module.path if ev.module is not None else None
-
-
-def tag(v: Value, path: Path | None) -> Value:
-    """`v` with every range that has no file yet placed in `path` (a value crossing files)."""
-    if path is None or v.path is not None:
-        return v
-    entries = tuple(Entry(e.key, e.key_range, tag(e.value, path), e.path or path) for e in v.entries)
-    items = tuple(tag(i, path) for i in v.items)
-    return Value(v.kind, v.range, v.value, entries, items, v.text, v.literal, v.partial, path)
 
 
 def _pattern_names(node: Node) -> list[Node]:

@@ -15,9 +15,10 @@ from pathlib import Path
 from tree_sitter import Node
 
 from sst_lsp.model import constructs, interp, stacks
-from sst_lsp.model.evaluate import Evaluator, tag
+from sst_lsp.model.evaluate import Evaluator
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext
 from sst_lsp.model.extract_query import captures_in
+from sst_lsp.model.js_values import tag
 from sst_lsp.model.types import Construct, ImportFact, Value
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 

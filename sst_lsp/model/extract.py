@@ -36,10 +36,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sst_lsp.model import constructs, expand, interp, stacks
-from sst_lsp.model.evaluate import string_content
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext, new_program
 from sst_lsp.model.extract_memo import MEMO_MIN_ENTRIES, ExtractMemo
 from sst_lsp.model.extract_query import captures
+from sst_lsp.model.js_values import string_content
 from sst_lsp.model.modules import Program
 from sst_lsp.model.origins import cdk_module, is_sst_module
 from sst_lsp.model.types import FileFacts, ImportFact, StackDef

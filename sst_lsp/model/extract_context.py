@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from tree_sitter import Node
 
-from sst_lsp.model.evaluate import Evaluator, unwrap
+from sst_lsp.model.evaluate import Evaluator
 from sst_lsp.model.files import FileSource
+from sst_lsp.model.js_values import unwrap
 from sst_lsp.model.modules import Module, Program
 from sst_lsp.model.types import (
     ConfigFacts,
@@ -80,7 +81,8 @@ class FileContext:
         if module is not None and module.ev is not None:
             # A sub-extractor of another module, run for the bodies its functions have when a
             # call of the extracted file evaluates them.
-            self.ev = module.ev
+            # The program's modules hold the evaluators extraction made (`evaluate.Evaluator`).
+            self.ev = cast(Evaluator, module.ev)
             self.mod = module
         else:
             self.ev = Evaluator(pf, self.program)

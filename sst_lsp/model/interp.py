@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from tree_sitter import Node
 
-from sst_lsp.model.evaluate import Evaluator, unwrap
+from sst_lsp.model.evaluate import Evaluator
+from sst_lsp.model.js_values import unwrap
 from sst_lsp.model.types import Value
 
 #: Items of one statically known iteration at most (larger loops stay unresolved).

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tree_sitter import Node
 
@@ -29,11 +29,11 @@ from sst_lsp.model.js_module import (
     pattern_imports,
     require_arguments,
 )
+from sst_lsp.model.js_values import not_literal, string_content, tag, unwrap
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path
 from sst_lsp.syntax.ts_nodes import variable_declarators
 
 if TYPE_CHECKING:
-    from sst_lsp.model.evaluate import Evaluator
     from sst_lsp.model.types import Value
 
 #: JS/TS source extensions, TypeScript's first: the order SST tries for a Node handler (its
@@ -52,6 +52,18 @@ MAX_MODULES = 200
 
 _FUNCTION_TYPES = frozenset({"function_declaration", "generator_function_declaration", "function_expression",
                              "arrow_function", "function"})
+
+
+class ModuleEvaluator(Protocol):
+    """What the module graph asks of a module's evaluator (`evaluate.Evaluator` is one): the
+    value of a node, and whether that value depended on anything but the modules."""
+
+    #: Evaluations cut short (depth or call limits) so far.
+    cutoffs: int
+    #: Names bound by calls and loops being evaluated (non-empty: the value depends on them).
+    env: dict[tuple[int, str], Value]
+
+    def value(self, node: Node | None, depth: int = 0) -> Value: ...
 
 
 def is_relative_specifier(spec: str) -> bool:
@@ -100,7 +112,7 @@ class Module:
     def __init__(self, path: Path, pf: ParsedFile) -> None:
         self.path = path
         self.pf = pf
-        self.ev: Evaluator | None = None
+        self.ev: ModuleEvaluator | None = None
         #: What extraction reads from the module's top level once (its SST and CDK names, ...),
         #: kept for the sub-extractions of other files' calls into it.
         self.scan: object = None
@@ -204,7 +216,6 @@ def _read_top_level(m: Module) -> None:
 def _string(pf: ParsedFile, node: Node | None) -> str | None:
     if node is None or node.type != "string":
         return None
-    from sst_lsp.model.evaluate import string_content
 
     got = string_content(pf, node)
     return got[0] if got is not None else None
@@ -274,7 +285,6 @@ def _read_export(m: Module, st: Node) -> None:
         return
     value = st.child_by_field_name("value")
     if is_default and value is not None:
-        from sst_lsp.model.evaluate import unwrap
 
         v = unwrap(value) or value
         if v.type == "identifier":
@@ -289,7 +299,6 @@ def _read_export(m: Module, st: Node) -> None:
 
 def _read_commonjs(m: Module, st: Node) -> None:
     """`module.exports = ...`, `module.exports.x = ...`, `exports.x = ...`."""
-    from sst_lsp.model.evaluate import unwrap
 
     pf = m.pf
     expr = st.named_children[0] if st.named_children else None
@@ -340,7 +349,7 @@ class Program:
     """
 
     def __init__(self, fs: FileSource, load: Callable[[Path], ParsedFile | None],
-                 make_ev: Callable[[Module], Evaluator] | None = None) -> None:
+                 make_ev: Callable[[Module], ModuleEvaluator] | None = None) -> None:
         self.fs = fs
         self._load = load
         self._make_ev = make_ev
@@ -421,7 +430,7 @@ class Program:
         mod.closure = tuple(out)
         return mod.closure
 
-    def begin(self, path: Path, pf: ParsedFile, ev: Evaluator) -> Module:
+    def begin(self, path: Path, pf: ParsedFile, ev: ModuleEvaluator) -> Module:
         """Starts the extraction of `path` with its own evaluator: what it reads from other
         modules is recorded afresh in `deps`, `dirs` and `missing`."""
         self.home = path
@@ -526,7 +535,6 @@ class Program:
     def value(self, target: Target, user: Module, depth: int) -> Value:
         """The value of a module's top-level node as `user` sees it (its ranges placed in the
         module's file), remembered for the program's other readers."""
-        from sst_lsp.model.evaluate import _not_literal, tag
 
         assert target.node is not None and target.module.ev is not None
         key = (target.module.path, target.node.id)
@@ -534,7 +542,7 @@ class Program:
         if got is None:
             ev = target.module.ev
             cut0 = ev.cutoffs
-            got = tag(_not_literal(ev.value(target.node, depth)), target.module.path)
+            got = tag(not_literal(ev.value(target.node, depth)), target.module.path)
             if ev.cutoffs == cut0 and not ev.env:
                 self._values[key] = got
         return got

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from sst_lsp.model.evaluate import unwrap
 from sst_lsp.model.extract_context import FileContext
+from sst_lsp.model.js_values import unwrap
 
 
 def is_sst_module(spec: str) -> bool:

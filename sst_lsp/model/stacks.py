@@ -15,7 +15,6 @@ import functools
 from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp.model import app_config, origins
-from sst_lsp.model.evaluate import string_content, unwrap
 from sst_lsp.model.extract_context import FileContext, object_member
 from sst_lsp.model.js_module import (
     export_clause,
@@ -24,6 +23,7 @@ from sst_lsp.model.js_module import (
     pattern_imports,
     require_arguments,
 )
+from sst_lsp.model.js_values import string_content, unwrap
 from sst_lsp.model.modules import Module
 from sst_lsp.model.types import (
     APP_TOKEN,
