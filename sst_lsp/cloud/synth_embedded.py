@@ -1467,13 +1467,15 @@ def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     for r in c.get("rules", []):
         key = str(r["key"])
         label = f"{c['id']}/{key}"
+        # Rules from the props sit in the bus, `addRules(stack, ...)` ones in the stack.
+        rule_scope = _scope(stack, b, r.get("scope"))
         try:
             if r.get("cdk_rule"):
                 raise SpecError("`cdk.rule` options are not modeled")
-            rule = events.Rule(b.node, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
+            rule = events.Rule(rule_scope, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
                                event_pattern=_event_pattern(r.get("pattern")))
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
-            _remove(b.node, key)
+            _remove(rule_scope, key)
             ctx.skip("EventBus rule", label, b.stack, _reason(e))
             continue
         # Targets in the order the rule lists them (CloudFormation numbers them so).
@@ -1493,7 +1495,7 @@ def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             fs = fns.get((key, name))
             if fs is None:
                 continue  # Skipped by the spec with its reason.
-            fn = _maybe_function(ctx, b.node, fs, "EventBus", c["id"], b.stack, "target")
+            fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope")), fs, "EventBus", c["id"], b.stack, "target")
             if fn is not None:
                 rule.add_target(targets.LambdaFunction(fn))
     _parameter(ctx, b, b.attr("eventBusName"))

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from sst_lsp.syntax.parser import ParsedFile
+    from sst_lsp.syntax.text import TextRange
 
 SPEC_VERSION = 1
 
@@ -104,6 +105,11 @@ class _SpecBuilder:
             self.handlers_by_construct.setdefault((h.construct_kind, h.construct_id, h.stack), []).append(h)
         #: (stack, Api id) -> the authorizers its routes use.
         self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
+        #: (stack, variable) -> its EventBus method calls (`_StackCalls.bus_calls`).
+        self.bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = {}
+        #: The EventBus being read: where each target value of its method calls sits, as
+        #: (file, range of the value) -> (function id, scope, extra spec fields).
+        self.bus_places: list[tuple[Path, TextRange, str, str, dict[str, Any]]] = []
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -122,6 +128,7 @@ class _SpecBuilder:
             else:
                 by_stack[c.stack].append(c)
         calls = _stack_calls(app, self.stage)
+        self.bus_calls = calls.bus_calls
         outputs = calls.outputs
         self.warnings.extend(calls.warnings)
         seen_names: set[str] = set()
@@ -246,8 +253,13 @@ class _SpecBuilder:
             return spec
         functions: list[dict[str, Any]] = []
         names: set[str] = set()
+        bus_ops: list[dict[str, Any]] = []
+        self.bus_places = []
+        if builder == "eventbus":
+            bus_ops = self.bus_method_ops(c, props)
         for h in handlers:
             fid, where, extra = self.function_id(c, props, h)
+            fn_defaults = None if extra.pop("no_defaults", False) else cdefaults
             if fid is None:
                 self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
                 continue
@@ -258,7 +270,7 @@ class _SpecBuilder:
             if reason is not None:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, reason)
                 continue
-            fs = self.function(h, fid, where, cdefaults, stack_defaults, c)
+            fs = self.function(h, fid, where, fn_defaults, stack_defaults, c)
             if fs is not None:
                 fs.update(extra)
                 fs.update(options)
@@ -269,6 +281,7 @@ class _SpecBuilder:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
         if builder == "eventbus":
             spec["rules"] = self.bus_rules(c, props, functions)
+            self.apply_bus_ops(c, spec["rules"], bus_ops, functions)
         if builder in _REF_FIELDS:
             refs = self.construct_refs(c, props, functions)
             if refs:
@@ -331,6 +344,9 @@ class _SpecBuilder:
         if builder == "cognito":
             return name, "construct", {"trigger": name}
         if builder == "eventbus":
+            for path, rng, fid, where, extra in self.bus_places:
+                if path == h.path and rng.contains_range(h.range):
+                    return fid, where, dict(extra)
             m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
             if m is None or _get(_get(props, "rules"), m.group(1)) is None:
                 return None, "", {}
@@ -838,6 +854,164 @@ class _SpecBuilder:
             out.append(rule)
         return out
 
+    def bus_method_ops(self, c: Construct, props: Value | None) -> list[dict[str, Any]]:
+        """An EventBus's `addRules(scope, rules)`, `addTargets(scope, ruleKey, targets)` and v2's
+        `subscribe(type, target[, { retries }])` calls (in its stack's file, on the variable that
+        holds it), as SST applies them (v2 EventBus.ts addRule, addTarget, subscribe); records
+        where each target's function sits (`bus_places`) for the handlers found in them."""
+        ops: list[dict[str, Any]] = []
+        if c.stack is None or not c.var_name:
+            return ops
+        defaults_fn = _get(_get(props, "defaults"), "function") is not None
+        for method, args, path in self.bus_calls.get((c.stack, c.var_name), []):
+            if method == "subscribe":
+                ops.append(self._bus_subscribe(c, props, args, path, defaults_fn))
+                continue
+            want = 2 if method == "addRules" else 3
+            where = _call_scope(args[0]) if args else None
+            if len(args) != want or where is None:
+                ops.append({"skip": (f"EventBus {method}", f"{c.id}: {method}(...)",
+                                     "its scope or arguments cannot be evaluated statically")})
+                continue
+            if method == "addRules":
+                rules = args[1]
+                if rules.kind != "object":
+                    ops.append({"skip": ("EventBus addRules", f"{c.id}: addRules(...)",
+                                         "its rules cannot be evaluated statically")})
+                    continue
+                for e in rules.entries:
+                    if e.value.kind != "object":
+                        ops.append({"skip": ("EventBus rule", f"{c.id}/{e.key}",
+                                             "its props cannot be evaluated statically")})
+                        continue
+                    pattern = e.value.get("pattern")
+                    ops.append({"op": "rule", "key": e.key, "scope": where,
+                                "pattern": pattern.to_python() if pattern is not None else None,
+                                "cdk_rule": _get(e.value.get("cdk"), "rule") is not None,
+                                "targets": self._bus_targets(c, e.key, e.value.get("targets"), where, path,
+                                                             defaults_fn)})
+            else:
+                key = _str(args[1])
+                if key is None or args[2].kind != "object":
+                    ops.append({"skip": ("EventBus addTargets", f"{c.id}: addTargets(...)",
+                                         "its rule key or targets cannot be evaluated statically")})
+                    continue
+                ops.append({"op": "targets", "key": key,
+                            "targets": self._bus_targets(c, key, args[2], where, path, defaults_fn)})
+        return ops
+
+    def _bus_targets(self, c: Construct, rule: str, targets: Value | None, where: str, path: Path,
+                     defaults_fn: bool) -> list[dict[str, Any]]:
+        """One rule's targets as SST's addTarget reads each: a Queue (or `{ queue }`), a
+        `cdk.function`/`cdk.logGroup`, else a function definition (`Target_{id}_{rule}_{name}`)."""
+        out: list[dict[str, Any]] = []
+        for t in targets.entries if targets is not None and targets.kind == "object" else ():
+            tv = t.value
+            label = f"{c.id}/{rule}/{t.key}"
+            if tv.kind == "object" and tv.get("queue") is not None:
+                if tv.get("cdk") is not None:
+                    out.append({"name": t.key, "skip": "`cdk.target` options are not modeled", "label": label})
+                    continue
+                var = self.var_of(tv.get("queue"), c.path)
+                out.append({"name": t.key, "fn_ref": var} if var is not None else
+                           {"name": t.key, "skip": "its queue cannot be evaluated statically", "label": label})
+                continue
+            if tv.kind == "object" and (tv.get("cdk") is not None or tv.get("retries") is not None):
+                what = "`retries`" if tv.get("cdk") is None else "`cdk.target`/`cdk.function` options"
+                out.append({"name": t.key, "skip": f"{what} are not modeled", "label": label})
+                continue
+            fn = tv.get("function") if tv.kind == "object" and tv.get("handler") is None else tv
+            var = self.var_of(fn, c.path) if fn is not None and fn.kind in ("ref", "unknown") else None
+            if var is not None:
+                if defaults_fn:
+                    out.append({"name": t.key, "label": label, "skip": _BUS_DEFAULTS_ERROR})
+                else:
+                    out.append({"name": t.key, "fn_ref": var})
+                continue
+            fid = f"Target_{c.id}_{rule}_{t.key}"
+            self.bus_places.append((path, tv.range, fid, where, {"rule": rule, "target": t.key}))
+            out.append({"name": t.key, "fid": fid, "label": label})
+        return out
+
+    def _bus_subscribe(self, c: Construct, props: Value | None, args: list[Value], path: Path,
+                       defaults_fn: bool) -> dict[str, Any]:
+        """v2's `subscribe(type, target)`: function `{type}_1` in the bus (`type` with every
+        character other than a letter or `_` turned into `_`), rule `{name}_rule` matching
+        `detailType: [type]`, target `{name}_target` (SST's `count` is always 1: a second
+        subscribe to one type fails there with "A rule already exists")."""
+        label = f"{c.id}: subscribe(...)"
+        if self.app.generation != "v2":
+            return {"skip": ("EventBus subscribe", label, "`subscribe` is SST v2's (this app's SST has none)")}
+        etype = _str(args[0]) if args else None
+        if etype is None or len(args) < 2:
+            reason = ("a list of event types differs across SST v2 versions: not modeled"
+                      if args and args[0].kind == "array" else "its event type cannot be evaluated statically")
+            return {"skip": ("EventBus subscribe", label, reason)}
+        opts = args[2] if len(args) > 2 else None
+        if _get(opts, "retries") is not None or _get(_get(props, "defaults"), "retries") is not None:
+            return {"skip": ("EventBus subscribe", f"{c.id}: subscribe({etype})",
+                             "retries go through SST's retrier function (its bundled code): not modeled")}
+        name = re.sub(r"[^a-zA-Z_]", "_", etype) + "_1"
+        target: dict[str, Any] = {"name": f"{name}_target", "label": f"{c.id}/{name}"}
+        var = self.var_of(args[1], c.path) if args[1].kind in ("ref", "unknown") else None
+        if var is not None:
+            if defaults_fn:
+                target["skip"] = _BUS_DEFAULTS_ERROR
+            else:
+                target["fn_ref"] = var
+        else:
+            target["fid"] = name
+            self.bus_places.append((path, args[1].range, name, "construct",
+                                    {"rule": f"{name}_rule", "target": f"{name}_target", "no_defaults": True}))
+        return {"op": "rule", "key": f"{name}_rule", "scope": "construct", "pattern": {"detailType": [etype]},
+                "cdk_rule": False, "targets": [target]}
+
+    def apply_bus_ops(self, c: Construct, rules: list[dict[str, Any]], ops: list[dict[str, Any]],
+                      functions: list[dict[str, Any]]) -> None:
+        """Adds the method calls' rules and targets to `rules` in call order; what SST would
+        reject, or what has no function, is listed with its reason."""
+        built = {(f.get("rule"), f.get("target")) for f in functions}
+        by_key = {str(r["key"]): r for r in rules}
+        for op in ops:
+            if "skip" in op:
+                kind, label, reason = op["skip"]
+                self.skip(kind, label, c.stack, reason)
+                continue
+            key = op["key"]
+            if op["op"] == "rule":
+                if key in by_key:
+                    self.skip("EventBus rule", f"{c.id}/{key}", c.stack, f'A rule already exists for "{key}"')
+                    fids = {t.get("fid") for t in op["targets"]}
+                    functions[:] = [f for f in functions if not (f.get("rule") == key and f["id"] in fids)]
+                    continue
+                rule = {"key": key, "pattern": op["pattern"], "cdk_rule": op["cdk_rule"], "targets": [],
+                        "scope": op["scope"]}
+                rules.append(rule)
+                by_key[key] = rule
+            elif key not in by_key:
+                self.skip("EventBus addTargets", f"{c.id}/{key}", c.stack,
+                          f'Cannot find the rule "{key}" in the "{c.id}" EventBus.')
+                fids = {t.get("fid") for t in op["targets"]}
+                functions[:] = [f for f in functions if not (f.get("rule") == key and f["id"] in fids)]
+                continue
+            rule = by_key[key]
+            names = {t["name"] for t in rule["targets"]}
+            for t in op["targets"]:
+                if t["name"] in names:
+                    self.skip("EventBus target", f"{c.id}/{key}/{t['name']}", c.stack,
+                              f'A target with name "{t["name"]}" already exists in rule "{key}"')
+                    continue
+                if "skip" in t:
+                    self.skip("EventBus target", t["label"], c.stack, t["skip"])
+                    continue
+                if "fn_ref" in t:
+                    rule["targets"].append({"name": t["name"], "fn_ref": t["fn_ref"]})
+                elif (key, t["name"]) in built:
+                    rule["targets"].append({"name": t["name"]})
+                elif not any(s["id"] in (t["label"], f"{c.id}/{t['fid']}") for s in self.skipped):
+                    self.skip("EventBus target", t["label"], c.stack, "its function cannot be evaluated statically")
+                names.add(t["name"])
+
     def queue_subscribers(self, props: Value, path: Path, c: Construct | None = None,
                           functions: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
@@ -1125,6 +1299,18 @@ def _layer_arn(v: Value) -> str | None:
     return pf.node_text(last)[1:-1]
 
 
+_BUS_DEFAULTS_ERROR = ('The "defaults.function" cannot be applied if an instance of a Function construct is '
+                       "passed in (SST's EventBus refuses it)")
+
+
+def _call_scope(v: Value) -> str | None:
+    """Where an `add*(scope, ...)` call creates things: the stack (SST's `stack`/`this` in a
+    stack), or None when the scope is something else."""
+    if v.kind == "ref" and v.text in ("stack", "this", "ctx.stack", "props.stack"):
+        return "stack"
+    return None
+
+
 def _unplaced(builder: str | None, position: str) -> str:
     """Why a function the model found in a construct has no place in the construct tree."""
     if builder == "eventbus" and position.startswith("rule target"):
@@ -1244,7 +1430,7 @@ _OUTPUTS_QUERY = """
 (call_expression
   function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding)$")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding|addRules|addTargets|subscribe)$")) @call
 """
 
 
@@ -1279,6 +1465,9 @@ class _StackCalls:
     stack_extra: dict[str, list[Value]] = field(default_factory=dict)
     #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
     auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: (stack, receiver variable) -> its EventBus `addRules`/`addTargets`/`subscribe` calls in
+    #: source order, as (method, evaluated arguments, file).
+    bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -1345,6 +1534,11 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                     found.app_defaults.append(layer)
                 continue
             if owner is None or not named:
+                continue
+            if method in ("addRules", "addTargets", "subscribe"):
+                if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
+                    found.bus_calls.setdefault((owner, recv), []).append(
+                        (method, [ev.value(a) for a in named], path))
                 continue
             v = ev.value(named[-1])
             if method.startswith("attachPermissionsFor"):
