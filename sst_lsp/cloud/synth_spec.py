@@ -107,9 +107,9 @@ class _SpecBuilder:
         self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
         #: (stack, variable) -> its EventBus method calls (`_StackCalls.bus_calls`).
         self.bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = {}
-        #: The EventBus being read: where each target value of its method calls sits, as
-        #: (file, range of the value) -> (function id, scope, extra spec fields).
-        self.bus_places: list[tuple[Path, TextRange, str, str, dict[str, Any]]] = []
+        #: The EventBus being read: each function target of its method calls, as (file, range of
+        #: the value, the model's position label for it, function id, scope, extra spec fields).
+        self.bus_places: list[tuple[Path, TextRange, str, str, str, dict[str, Any]]] = []
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -261,7 +261,8 @@ class _SpecBuilder:
             fid, where, extra = self.function_id(c, props, h)
             fn_defaults = None if extra.pop("no_defaults", False) else cdefaults
             if fid is None:
-                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
+                if where != "left out":
+                    self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
                 continue
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
@@ -344,9 +345,16 @@ class _SpecBuilder:
         if builder == "cognito":
             return name, "construct", {"trigger": name}
         if builder == "eventbus":
-            for path, rng, fid, where, extra in self.bus_places:
-                if path == h.path and rng.contains_range(h.range):
-                    return fid, where, dict(extra)
+            # The handler inside a call's target value; a handler from a helper in another file
+            # keeps its own range there, so it is then matched by its position label, in order.
+            place = next((p for p in self.bus_places if p[0] == h.path and p[1].contains_range(h.range)), None) \
+                or next((p for p in self.bus_places if p[2] == h.position), None)
+            if place is not None:
+                self.bus_places.remove(place)
+                if not place[3]:
+                    # A call left out as a whole: the call's reason covers its handler.
+                    return None, "left out", {}
+                return place[3], place[4], dict(place[5])
             m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
             if m is None or _get(_get(props, "rules"), m.group(1)) is None:
                 return None, "", {}
@@ -862,7 +870,9 @@ class _SpecBuilder:
         ops: list[dict[str, Any]] = []
         if c.stack is None or not c.var_name:
             return ops
-        defaults_fn = _get(_get(props, "defaults"), "function") is not None
+        # SST's Fn.fromDefinition refuses a Function construct when these are not empty.
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
         for method, args, path in self.bus_calls.get((c.stack, c.var_name), []):
             if method == "subscribe":
                 ops.append(self._bus_subscribe(c, props, args, path, defaults_fn))
@@ -897,11 +907,11 @@ class _SpecBuilder:
                                          "its rule key or targets cannot be evaluated statically")})
                     continue
                 ops.append({"op": "targets", "key": key,
-                            "targets": self._bus_targets(c, key, args[2], where, path, defaults_fn)})
+                            "targets": self._bus_targets(c, key, args[2], where, path, defaults_fn, added=True)})
         return ops
 
     def _bus_targets(self, c: Construct, rule: str, targets: Value | None, where: str, path: Path,
-                     defaults_fn: bool) -> list[dict[str, Any]]:
+                     defaults_fn: bool, *, added: bool = False) -> list[dict[str, Any]]:
         """One rule's targets as SST's addTarget reads each: a Queue (or `{ queue }`), a
         `cdk.function`/`cdk.logGroup`, else a function definition (`Target_{id}_{rule}_{name}`)."""
         out: list[dict[str, Any]] = []
@@ -929,7 +939,8 @@ class _SpecBuilder:
                     out.append({"name": t.key, "fn_ref": var})
                 continue
             fid = f"Target_{c.id}_{rule}_{t.key}"
-            self.bus_places.append((path, tv.range, fid, where, {"rule": rule, "target": t.key}))
+            label_pos = f'rule target "{t.key}"' if added else f'rule "{rule}" target "{t.key}"'
+            self.bus_places.append((path, tv.range, label_pos, fid, where, {"rule": rule, "target": t.key}))
             out.append({"name": t.key, "fid": fid, "label": label})
         return out
 
@@ -939,29 +950,37 @@ class _SpecBuilder:
         character other than a letter or `_` turned into `_`), rule `{name}_rule` matching
         `detailType: [type]`, target `{name}_target` (SST's `count` is always 1: a second
         subscribe to one type fails there with "A rule already exists")."""
-        label = f"{c.id}: subscribe(...)"
-        if self.app.generation != "v2":
-            return {"skip": ("EventBus subscribe", label, "`subscribe` is SST v2's (this app's SST has none)")}
         etype = _str(args[0]) if args else None
-        if etype is None or len(args) < 2:
+        label = f"{c.id}: subscribe({etype or '...'})"
+        reason: str | None = None
+        if self.app.generation != "v2":
+            reason = "`subscribe` is SST v2's (this app's SST has none)"
+        elif etype is None or len(args) < 2:
             reason = ("a list of event types differs across SST v2 versions: not modeled"
                       if args and args[0].kind == "array" else "its event type cannot be evaluated statically")
-            return {"skip": ("EventBus subscribe", label, reason)}
-        opts = args[2] if len(args) > 2 else None
-        if _get(opts, "retries") is not None or _get(_get(props, "defaults"), "retries") is not None:
-            return {"skip": ("EventBus subscribe", f"{c.id}: subscribe({etype})",
-                             "retries go through SST's retrier function (its bundled code): not modeled")}
+        elif _get(args[2] if len(args) > 2 else None, "retries") is not None or \
+                _get(_get(props, "defaults"), "retries") is not None:
+            reason = "retries go through SST's retrier function (its bundled code): not modeled"
+        elif defaults_fn:
+            # subscribe hands the Function it made to addFunctionTarget with the defaults.
+            reason = _BUS_DEFAULTS_ERROR
+        if reason is not None:
+            op: dict[str, Any] = {"skip": ("EventBus subscribe", label, reason)}
+            if len(args) > 1:
+                # Its handler, if the model found one, is listed by this reason (once).
+                position = "subscriber " + (f'"{etype}"' if etype is not None else
+                                            '"' + ", ".join(str(i.value) for i in args[0].items) + '"')
+                self.bus_places.append((path, args[1].range, position, "", "", {}))
+            return op
+        assert etype is not None
         name = re.sub(r"[^a-zA-Z_]", "_", etype) + "_1"
         target: dict[str, Any] = {"name": f"{name}_target", "label": f"{c.id}/{name}"}
         var = self.var_of(args[1], c.path) if args[1].kind in ("ref", "unknown") else None
         if var is not None:
-            if defaults_fn:
-                target["skip"] = _BUS_DEFAULTS_ERROR
-            else:
-                target["fn_ref"] = var
+            target["fn_ref"] = var
         else:
             target["fid"] = name
-            self.bus_places.append((path, args[1].range, name, "construct",
+            self.bus_places.append((path, args[1].range, f'subscriber "{etype}"', name, "construct",
                                     {"rule": f"{name}_rule", "target": f"{name}_target", "no_defaults": True}))
         return {"op": "rule", "key": f"{name}_rule", "scope": "construct", "pattern": {"detailType": [etype]},
                 "cdk_rule": False, "targets": [target]}
@@ -1313,12 +1332,16 @@ def _call_scope(v: Value) -> str | None:
 
 def _unplaced(builder: str | None, position: str) -> str:
     """Why a function the model found in a construct has no place in the construct tree."""
+    # The calls that are read sit in the stack's own file, on the variable holding the bus.
+    where = ("is read only in the stack's own file, on the variable that holds the bus, with `stack` as "
+             "its scope")
     if builder == "eventbus" and position.startswith("rule target"):
-        return "targets added with `addTargets` are not modeled (declare them in `rules`)"
+        return f"this `addTargets` call cannot be evaluated statically (`addTargets` {where})"
     if builder == "eventbus" and position.startswith("rule "):
-        return "rules added with `addRules` are not modeled (declare them in the props)"
+        return f"this `addRules` call cannot be evaluated statically (`addRules` {where})"
     if builder == "eventbus" and position.startswith("subscriber"):
-        return "`EventBus.subscribe` is not modeled (declare the rule in `rules`)"
+        return "this `subscribe` call cannot be evaluated statically (`subscribe` is read only in the stack's " \
+               "own file, on the variable that holds the bus)"
     return f"unrecognized position ({position})"
 
 

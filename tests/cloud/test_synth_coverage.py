@@ -484,7 +484,7 @@ def test_left_out_forms_are_listed_with_reasons(tmp_path: Path) -> None:
   const bus = new sst.EventBus(stack, "Bus", {
     rules: { r: { pattern: { source: ["x"] }, targets: { t: { function: "src/fn.main", cdk: { target: {} } } } } },
   });
-  bus.addRules(stack, { later: { pattern: { source: ["y"] }, targets: { t: "src/fn.main" } } });
+  bus.addRules(props.scope, { later: { pattern: { source: ["y"] }, targets: { t: "src/fn.main" } } });
   new sst.Queue(stack, "Encrypted", { cdk: { queue: { encryption: QueueEncryption.KMS } } });
   new sst.Queue(stack, "Slow", { cdk: { queue: { visibilityTimeout: timeoutFor("slow") } } });
   new sst.Cron(stack, "Nightly", { schedule: "rate(1 day)", job: { function: "src/fn.main", cdk: { target: {} } } });
