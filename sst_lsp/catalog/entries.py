@@ -86,7 +86,7 @@ _SST: tuple[Spec, ...] = (
          route_function_ids=True, family="rest-api", naming=_ENDPOINT),
     Spec("sst", "WebSocketApi", props=_routes(), methods=_ADD_ROUTES, route_grammar="websocket",
          default_route=True, family="websocket-api", naming=_ENDPOINT,
-         synth_unsupported="it needs SST's custom resource handler (the API Gateway CloudWatch role)"),
+         builder="websocket", binding=Binding(("url", "url"), "execute-api:ManageConnections", bind_grants=True)),
     Spec("sst", "AppSyncApi", props=(Position("appsync"),),
          methods=(Position("resolvers", method="addResolvers"), Position("data_sources", method="addDataSources")),
          route_grammar="appsync", family="appsync-api", builder="appsync", binding=Binding(("url", "url"))),

@@ -245,6 +245,12 @@ class _SpecBuilder:
                     "method": "POST", "postfix": f"POST_{root}", "same_as": f"GET {root}"}
             spec["routes"] = [get, post]
             return spec
+        if builder == "websocket":
+            reason = self.websocket(c, props, spec, handlers, cdefaults, stack_defaults)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
         if builder == "api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
             auth = self.api_auth.get((c.stack, c.id))
@@ -458,6 +464,80 @@ class _SpecBuilder:
             if spec_auth:
                 self.api_auth[(c.stack, c.id)] = spec_auth
         return out
+
+    def websocket(self, c: Construct, props: Value | None, spec: dict[str, Any], handlers: list[HandlerRef],
+                  cdefaults: Value | None, stack_defaults: list[Value]) -> str | None:
+        """SST v2's WebSocketApi (WebSocketApi.ts): its routes in order (props, then `addRoutes`),
+        each a function `{routeKey}` built from its definition or a Function construct held in a
+        variable, the authorizer of `$connect`, and the access log; the reason when it cannot be
+        modeled."""
+        if self.app.generation != "v2":
+            return ("only SST v2's WebSocketApi is modeled by the embedded synth (v0/v1 build another tree: "
+                    "use synth mode `project`)")
+        if _get(props, "customDomain") is not None:
+            return ("custom domains need a Route 53 hosted-zone lookup (and a certificate) at synth time: not "
+                    "modeled (use synth mode `project`)")
+        cdk_v = _get(props, "cdk")
+        for key in ("webSocketApi", "webSocketStage"):
+            if _get(cdk_v, key) is not None:
+                return f"`cdk.{key}` is not modeled"
+        auth = _get(props, "authorizer")
+        auth_s = _str(auth) if auth is not None else "none"
+        if auth_s not in ("none", "iam"):
+            return "a Lambda authorizer on a WebSocketApi is not modeled" if auth is not None and \
+                auth.kind == "object" else "its authorizer cannot be evaluated statically"
+        spec["authorizer"] = auth_s
+        log = _get(props, "accessLog")
+        if log is not None:
+            if log.kind == "bool" or log.kind == "string":
+                spec["access_log"] = log.value
+            elif log.kind == "object" and log.get("destinationArn") is None and all(
+                    e.key in ("format", "retention") and e.value.kind == "string" for e in log.entries):
+                spec["access_log"] = {e.key: e.value.value for e in log.entries}
+            else:
+                return "its `accessLog` cannot be evaluated statically (or names a destinationArn: not modeled)"
+        routes_v = _get(props, "routes")
+        in_props = [(" ".join(e.key.split()), e.value) for e in routes_v.entries] \
+            if routes_v is not None and routes_v.kind == "object" else []
+        by_key: dict[str, HandlerRef] = {}
+        for h in handlers:
+            if h.route is not None:
+                by_key.setdefault(h.route.strip(), h)
+        keys = [k for k, _ in in_props] + [k for k in by_key if k not in {k for k, _ in in_props}]
+        values = dict(in_props)
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
+        routes: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for key in keys:
+            label = f"{c.id}/{key}"
+            if key in seen:
+                self.skip("WebSocketApi route", label, c.stack, f'A route already exists for "{key}"')
+                continue
+            seen.add(key)
+            r: dict[str, Any] = {"key": key, "scope": "construct" if key in values else "stack"}
+            hr = by_key.get(key)
+            if hr is not None:
+                fs = self.function(hr, key, r["scope"], cdefaults, stack_defaults, c)
+                if fs is None:
+                    continue
+                r["function"] = fs
+            else:
+                ref = values.get(key)
+                if ref is not None and ref.kind == "object":
+                    ref = ref.get("function")
+                var = self.var_of(ref, c.path)
+                if var is None:
+                    self.skip("WebSocketApi route", label, c.stack, "its function cannot be evaluated statically")
+                    continue
+                if defaults_fn:
+                    self.skip("WebSocketApi route", label, c.stack, 'The "defaults.function" cannot be applied if '
+                              "an instance of a Function construct is passed in (SST's WebSocketApi refuses it)")
+                    continue
+                r["fn_ref"] = var
+            routes.append(r)
+        spec["routes"] = routes
+        return None
 
     def api_authorizers(self, c: Construct, props: Value | None) -> dict[str, dict[str, Any] | str]:
         """An Api's `authorizers` (SST's Api.addAuthorizers): key -> what the engine builds, or

@@ -590,7 +590,7 @@ def test_function_layers_by_arn(tmp_path: Path) -> None:
     result = synth_app(app, "dev", tmp_path / "out")
     reasons = {s.id: s.reason for s in result.skipped}
     assert "layers other than ARNs" in reasons["Built"]
-    assert "SST's custom resource handler" in reasons["Chat"]
+    assert "only SST v2's WebSocketApi" in reasons["Chat"]
     fn = template(result, "S")["Resources"][cdk_logical_id("Thumbs/Resource")]["Properties"]
     # Stack defaults first, then the function's own (SST concatenates layers).
     assert fn["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:otel:7",
