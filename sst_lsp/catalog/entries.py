@@ -126,7 +126,7 @@ _SST: tuple[Spec, ...] = (
          builder="cognito"),
     Spec("sst", "Script", props=tuple(Position("function", f"Script {k}", prop=(k,))
                                       for k in ("onCreate", "onUpdate", "onDelete")),
-         synth_unsupported="it runs its functions through SST's script custom resource"),
+         builder="script"),
     Spec("sst", "Job", props=(Position("function", "Job", requires="handler"),)),
     Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True,
          synth_unsupported="its cluster goes into the account's default VPC, looked up at synth time (and its "

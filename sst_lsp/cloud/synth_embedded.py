@@ -27,6 +27,8 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
   CloudWatch role through `APIGatewayCloudWatchRole`/`APIGatewayCloudWatchRolePolicy` and the
   stack's `CustomResourceHandler`, a function `{routeKey}` per route with `Route_{routeKey}` and
   `Integration_{routeKey}`, `Parameter_url`.
+- Script (v2): `{type}Function` per onCreate/onUpdate/onDelete (timeout 900 s unless set), the
+  `ScriptHandler` function that invokes them, the `ScriptResource` (`Custom::SSTScript`).
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
 - `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
   App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
@@ -1478,6 +1480,109 @@ exports.handler = async (event) => {
 """
 
 
+#: The code of a Script's `ScriptHandler`. SST's own (support/script-function) is bundled in its
+#: package; this stand-in does what it does: on Create/Update/Delete it invokes the user function
+#: of that type (synchronously, with `{ params }`, without failing on the function's own error, as
+#: SST does) and answers SUCCESS with SST's physical id (the request id on Create).
+SCRIPT_HANDLER_CODE = """\
+const https = require("https");
+const { LambdaClient, InvokeCommand } = require("@aws-sdk/client-lambda");
+function respond(event, status, reason, physicalId) {
+  const body = JSON.stringify({ Status: status, Reason: reason || "", StackId: event.StackId,
+    PhysicalResourceId: physicalId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: {} });
+  const u = new URL(event.ResponseURL);
+  return new Promise((resolve, reject) => {
+    const req = https.request({ hostname: u.hostname, path: u.pathname + u.search, method: "PUT",
+      headers: { "content-type": "", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume(); res.on("end", resolve); });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+exports.handler = async (event) => {
+  const physicalId = event.RequestType === "Create" ? event.RequestId : event.PhysicalResourceId;
+  try {
+    const p = event.ResourceProperties;
+    const fn = { Create: p.UserCreateFunction, Update: p.UserUpdateFunction, Delete: p.UserDeleteFunction }[event.RequestType];
+    if (fn) {
+      const resp = await new LambdaClient({}).send(new InvokeCommand({ FunctionName: fn,
+        Payload: Buffer.from(JSON.stringify({ params: JSON.parse(p.UserParams) })) }));
+      console.log("response", resp.StatusCode, resp.FunctionError || "");
+    }
+    await respond(event, "SUCCESS", "", physicalId);
+  } catch (e) {
+    console.log(e);
+    await respond(event, "FAILED", String((e && e.message) || e), physicalId || event.LogicalResourceId);
+  }
+};
+"""
+
+
+def _script_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from constructs import Construct
+
+    b.node = Construct(stack, c["id"])
+
+
+def _script_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+
+    fns: dict[str, Any] = {}
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, b.node, fs, "Script", c["id"], b.stack, "function")
+        if fn is None:
+            return  # SST would not deploy a Script without the function it was given.
+        fns[str(fs["type"])] = fn
+    for r in c.get("fn_refs", []):
+        fb = ctx.lookup(str(r["fn_ref"]), b.stack)
+        if fb is None or fb.builder != "function":
+            ctx.skip("Script", c["id"], b.stack, f"`{r['fn_ref']}` is not a Function construct we could build")
+            _remove(stack, c["id"])
+            return
+        fns[str(r["type"])] = fb.function
+    handler = lambda_.Function(
+        b.node, "ScriptHandler", code=lambda_.Code.from_inline(SCRIPT_HANDLER_CODE), handler="index.handler",
+        runtime=lambda_.Runtime.NODEJS_22_X, timeout=cdk.Duration.minutes(15), memory_size=1024,
+        initial_policy=[iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])],
+    )
+    for kind in ("onCreate", "onUpdate", "onDelete"):
+        if kind in fns:
+            fns[kind].grant_invoke(handler)
+    params = c.get("params") or {}
+    properties: dict[str, Any] = {
+        "UserCreateFunction": fns["onCreate"].function_name if "onCreate" in fns else None,
+        "UserUpdateFunction": fns["onUpdate"].function_name if "onUpdate" in fns else None,
+        "UserDeleteFunction": fns["onDelete"].function_name if "onDelete" in fns else None,
+        # JSON.stringify's spelling: no spaces.
+        "UserParams": json.dumps(_js_numbers(params), separators=(",", ":"), ensure_ascii=False),
+        # SST stamps the build time; here the Script's own input stands for it (see the spec's warning).
+        "Version": str(c["version"]) if c.get("version") is not None else _script_version(c),
+    }
+    cdk.CustomResource(b.node, "ScriptResource", service_token=handler.function_arn, resource_type="Custom::SSTScript",
+                       properties={k: v for k, v in properties.items() if v is not None})
+
+
+def _js_numbers(v: Any) -> Any:
+    """`v` with whole floats as ints, as JavaScript prints them (`3`, not `3.0`)."""
+    if isinstance(v, dict):
+        return {k: _js_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_js_numbers(x) for x in v]
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _script_version(c: dict[str, Any]) -> str:
+    """A stand-in for SST's build-time `Version`: a digest of the Script's spec, so that onUpdate
+    runs whenever the Script's functions or params change."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(c, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def _custom_resource_handler(stack: Any) -> Any:
     """The stack's `CustomResourceHandler` (SST v2 Stack.createCustomResourceHandler: 900 s,
     1024 MB, `index.handler`), made once per stack. SST's runtime (nodejs16.x) is one Lambda no
@@ -1994,6 +2099,7 @@ BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "cognito": (_cognito_primary, _cognito_rest),
     "appsync": (_appsync_primary, _appsync_rest),
     "websocket": (_websocket_primary, _websocket_rest),
+    "script": (_script_primary, _script_rest),
 }
 _BUILD_PRIMARY: dict[str, _Builder] = {kind: BUILDERS[key][0] for kind, key in catalog.builders().items()}
 _BUILD_REST: dict[str, _Builder] = {kind: BUILDERS[key][1] for kind, key in catalog.builders().items()}

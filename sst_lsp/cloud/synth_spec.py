@@ -257,6 +257,13 @@ class _SpecBuilder:
             if auth:
                 spec["authorizers"] = auth
             return spec
+        if builder == "script":
+            if self.app.generation != "v2":
+                self.skip(c.kind, c.id, c.stack, "only SST v2's Script is modeled by the embedded synth (v0/v1's "
+                          "custom resource differs: use synth mode `project`)")
+                return None
+            # SST's createUserFunction: `{ timeout: 900, ...defaults.function }` under each function.
+            cdefaults = _with_default(cdefaults, "timeout", 900.0)
         functions: list[dict[str, Any]] = []
         names: set[str] = set()
         bus_ops: list[dict[str, Any]] = []
@@ -303,6 +310,12 @@ class _SpecBuilder:
                 if var is not None:
                     spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
                     return spec
+        if builder == "script":
+            reason = self.script(c, props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
         if builder == "appsync":
             reason = self.appsync(c, props, spec, functions)
             if reason is not None:
@@ -328,6 +341,9 @@ class _SpecBuilder:
             return c.id, "stack", {}
         if builder == "cron":
             return "Job", "construct", {}
+        if builder == "script":
+            kind = h.position.removeprefix("Script ")
+            return (f"{kind}Function", "construct", {"type": kind}) if kind in _SCRIPT_KINDS else (None, "", {})
         if builder == "queue":
             return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
         if name is None:
@@ -464,6 +480,51 @@ class _SpecBuilder:
             if spec_auth:
                 self.api_auth[(c.stack, c.id)] = spec_auth
         return out
+
+    def script(self, c: Construct, props: Value | None, spec: dict[str, Any],
+               functions: list[dict[str, Any]]) -> str | None:
+        """SST v2's Script (Script.ts): `{type}Function` per onCreate/onUpdate/onDelete (built here,
+        or a Function construct held in a variable), its `params` and `version`; the reason when it
+        cannot be modeled."""
+        built = {f["type"] for f in functions}
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
+        refs: list[dict[str, Any]] = []
+        for kind in _SCRIPT_KINDS:
+            v = _get(props, kind)
+            if v is None or kind in built:
+                continue
+            var = self.var_of(v, c.path)
+            if var is None:
+                if not any(s["id"] == f"{c.id}/{kind}Function" for s in self.skipped):
+                    return f"its {kind} function cannot be evaluated statically"
+                return f"its {kind} function is left out (listed above)"
+            if defaults_fn:
+                return (f'The "defaults.function" cannot be applied if an instance of a Function construct is '
+                        f'passed in ({kind}; SST\'s Script refuses it)')
+            refs.append({"type": kind, "fn_ref": var})
+        if not built and not refs:
+            return (f'Need to provide at least one of "onCreate", "onUpdate", or "onDelete" functions for the '
+                    f'"{c.id}" Script')
+        if refs:
+            spec["fn_refs"] = refs
+        params = _get(props, "params")
+        if params is not None:
+            plain = params.to_python() if params.kind == "object" and _is_json(params) else None
+            if not isinstance(plain, dict):
+                return "its `params` cannot be evaluated statically (they are sent as JSON)"
+            spec["params"] = plain
+        version = _get(props, "version")
+        if version is not None and version.kind != "string":
+            return "its `version` cannot be evaluated statically"
+        if version is not None:
+            spec["version"] = version.value
+        else:
+            self.warnings.append(
+                f"Script {c.id}: its onUpdate runs when the Script's input changes (SST stamps the build time, "
+                "so it runs on every deploy there); set `version` to choose when it runs"
+            )
+        return None
 
     def websocket(self, c: Construct, props: Value | None, spec: dict[str, Any], handlers: list[HandlerRef],
                   cdefaults: Value | None, stack_defaults: list[Value]) -> str | None:
@@ -1396,6 +1457,31 @@ def _layer_arn(v: Value) -> str | None:
     if last is None or last.type != "string":
         return None
     return pf.node_text(last)[1:-1]
+
+
+_SCRIPT_KINDS = ("onCreate", "onUpdate", "onDelete")
+
+
+def _with_default(layer: Value | None, key: str, value: float) -> Value:
+    """`layer` (a props object, or None) with `key` set when it has none: a default beneath it."""
+    from sst_lsp.syntax.text import Pos, TextRange
+
+    rng = layer.range if layer is not None else TextRange(Pos(0, 0), Pos(0, 0))
+    entries = tuple(layer.entries) if layer is not None and layer.kind == "object" else ()
+    if any(e.key == key for e in entries):
+        return layer if layer is not None else Value("object", rng)
+    return Value("object", rng, entries=(*entries, Entry(key, rng, Value("number", rng, value=value))))
+
+
+def _is_json(v: Value) -> bool:
+    """True for a value made of JSON's own types only (no expression or spread left in it)."""
+    if v.partial:
+        return False
+    if v.kind == "object":
+        return all(_is_json(e.value) for e in v.entries)
+    if v.kind == "array":
+        return all(_is_json(i) for i in v.items)
+    return v.kind in ("string", "number", "bool", "null")
 
 
 _BUS_DEFAULTS_ERROR = ('The "defaults.function" cannot be applied if an instance of a Function construct is '
