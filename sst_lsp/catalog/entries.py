@@ -86,7 +86,7 @@ _SST: tuple[Spec, ...] = (
          route_function_ids=True, family="rest-api", naming=_ENDPOINT),
     Spec("sst", "WebSocketApi", props=_routes(), methods=_ADD_ROUTES, route_grammar="websocket",
          default_route=True, family="websocket-api", naming=_ENDPOINT,
-         synth_unsupported="it needs SST's custom resource handler (the API Gateway CloudWatch role)"),
+         builder="websocket", binding=Binding(("url", "url"), "execute-api:ManageConnections", bind_grants=True)),
     Spec("sst", "AppSyncApi", props=(Position("appsync"),),
          methods=(Position("resolvers", method="addResolvers"), Position("data_sources", method="addDataSources")),
          route_grammar="appsync", family="appsync-api", builder="appsync", binding=Binding(("url", "url"))),
@@ -126,7 +126,7 @@ _SST: tuple[Spec, ...] = (
          builder="cognito"),
     Spec("sst", "Script", props=tuple(Position("function", f"Script {k}", prop=(k,))
                                       for k in ("onCreate", "onUpdate", "onDelete")),
-         synth_unsupported="it runs its functions through SST's script custom resource"),
+         builder="script"),
     Spec("sst", "Job", props=(Position("function", "Job", requires="handler"),)),
     Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True,
          synth_unsupported="its cluster goes into the account's default VPC, looked up at synth time (and its "

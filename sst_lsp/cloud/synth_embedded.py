@@ -23,6 +23,12 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 - AppSyncApi: `Api` (GraphqlApi), data sources `{key}` with `Lambda_{key}`, resolvers
   `{type}{field}Resolver` (an inline function: `Lambda_{type}_{field}`, `LambdaDS_{type}_{field}`).
 - GraphQLApi (v1): an Api whose `GET`/`POST {rootPath}` routes share one function.
+- WebSocketApi (v2): `Api`, `Stage` (named after the stage) with its `LogGroup`, the account's
+  CloudWatch role through `APIGatewayCloudWatchRole`/`APIGatewayCloudWatchRolePolicy` and the
+  stack's `CustomResourceHandler`, a function `{routeKey}` per route with `Route_{routeKey}` and
+  `Integration_{routeKey}`, `Parameter_url`.
+- Script (v2): `{type}Function` per onCreate/onUpdate/onDelete (timeout 900 s unless set), the
+  `ScriptHandler` function that invokes them, the `ScriptResource` (`Custom::SSTScript`).
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
 - `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
   App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
@@ -35,8 +41,9 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 `synthesize` rebuilds only the stacks whose input changed since this process last wrote the
 same folder, and swaps a complete new assembly into place (see `synth_cache.py`).
 
-SST's internal extras are not built: the `StackMetadata` custom resource and its
-`CustomResourceHandler` function (they need SST's own handler code).
+SST's internal extras are not built: the `StackMetadata` custom resource (it needs SST's own
+handler code). The stack's `CustomResourceHandler` is built only where a modeled construct uses
+it (a WebSocketApi), with sst-lsp's stand-in code (`CUSTOM_RESOURCE_HANDLER_CODE`).
 """
 
 from __future__ import annotations
@@ -178,6 +185,13 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
 }
 #: SST v1's GraphQLApi is an Api.
 _ATTRS["graphql"] = _ATTRS["api"]
+_ATTRS["websocket"] = {
+    "url": lambda b: b.extra["ws_stage"].url,
+    "cdk.webSocketApi.apiId": lambda b: b.extra["ws_api"].api_id,
+    "cdk.webSocketApi.apiEndpoint": lambda b: b.extra["ws_api"].api_endpoint,
+    "cdk.webSocketStage.url": lambda b: b.extra["ws_stage"].url,
+    "cdk.webSocketStage.stageName": lambda b: b.extra["ws_stage"].stage_name,
+}
 _ATTRS["appsync"] = {
     "url": lambda b: b.extra["api"].graphql_url,
     "apiId": lambda b: b.extra["api"].api_id,
@@ -234,7 +248,17 @@ _GRANT_RESOURCES: dict[str, Callable[[Any], list[Any]]] = {
     "function": lambda b: [b.attr("functionArn")],
     "eventbus": lambda b: [b.attr("eventBusArn")],
     "kinesis": lambda b: [b.attr("streamArn")],
+    "websocket": lambda b: [_connections_arn(b)],
 }
+
+
+def _connections_arn(b: Any) -> Any:
+    """SST's `_connectionsArn`: every connection of every stage (`{apiId}/*/*/@connections/*`)."""
+    import aws_cdk as cdk
+
+    api = b.extra["ws_api"]
+    return cdk.Stack.of(api).format_arn(service="execute-api", resource=api.api_id,
+                                        resource_name="*/*/@connections/*")
 
 
 def _grant(b: _Built) -> tuple[str, Callable[[Any], list[Any]]] | None:
@@ -1386,6 +1410,291 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     _parameter(ctx, b, b.attr("url"))
 
 
+#: SST v2's default WebSocket access log format (apiGatewayV2AccessLog.ts defaultWebSocketFields;
+#: `status` is a number, not quoted).
+_WEBSOCKET_LOG_FIELDS = (
+    '"requestTime":"$context.requestTime"', '"requestId":"$context.requestId"', '"eventType":"$context.eventType"',
+    '"routeKey":"$context.routeKey"', '"status":$context.status',
+    '"integrationRequestId":"$context.awsEndpointRequestId"', '"integrationStatus":"$context.integrationStatus"',
+    '"integrationLatency":"$context.integrationLatency"',
+    '"integrationServiceStatus":"$context.integration.integrationStatus"', '"ip":"$context.identity.sourceIp"',
+    '"userAgent":"$context.identity.userAgent"', '"cognitoIdentityId":"$context.identity.cognitoIdentityId"',
+    '"connectedAt":"$context.connectedAt"', '"connectionId":"$context.connectionId"',
+)
+WEBSOCKET_ACCESS_LOG_FORMAT = "{" + ",".join(list(_WEBSOCKET_LOG_FIELDS)) + "}"
+
+#: The code of the stack's `CustomResourceHandler`. SST's own handler is bundled in its package
+#: (support/custom-resources); this stand-in does what SST's does for the custom resources the
+#: embedded synth builds (`Custom::APIGatewayCloudWatchRole`: when the account has no API Gateway
+#: CloudWatch role, create `apigateway-cloudwatch-logs-role` and set it), and answers SUCCESS to
+#: every other request (SST's StackMetadata, whose delete runs when sst-lsp takes a stage over).
+CUSTOM_RESOURCE_HANDLER_CODE = """\
+const https = require("https");
+const { APIGatewayClient, GetAccountCommand, UpdateAccountCommand } = require("@aws-sdk/client-api-gateway");
+const { IAMClient, CreateRoleCommand, AttachRolePolicyCommand } = require("@aws-sdk/client-iam");
+function respond(event, status, reason) {
+  const body = JSON.stringify({ Status: status, Reason: reason || "", StackId: event.StackId,
+    PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId, RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId, Data: {} });
+  const u = new URL(event.ResponseURL);
+  return new Promise((resolve, reject) => {
+    const req = https.request({ hostname: u.hostname, path: u.pathname + u.search, method: "PUT",
+      headers: { "content-type": "", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume(); res.on("end", resolve); });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+async function cloudWatchRole({ roleName, roleArn }) {
+  const apig = new APIGatewayClient({});
+  if ((await apig.send(new GetAccountCommand({}))).cloudwatchRoleArn) return;
+  const iam = new IAMClient({});
+  try {
+    await iam.send(new CreateRoleCommand({ RoleName: roleName, Description: "Role for API Gateway to push logs to CloudWatch",
+      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow",
+        Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" }] }) }));
+  } catch (e) { if (e.name !== "EntityAlreadyExistsException") throw e; }
+  await iam.send(new AttachRolePolicyCommand({ RoleName: roleName,
+    PolicyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs" }));
+  for (let i = 0; ; i++) {
+    try {
+      await apig.send(new UpdateAccountCommand({ patchOperations: [{ op: "replace", path: "/cloudwatchRoleArn", value: roleArn }] }));
+      return;
+    } catch (e) {
+      if (e.name !== "BadRequestException" || i >= 60) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+exports.handler = async (event) => {
+  try {
+    if (event.ResourceType === "Custom::APIGatewayCloudWatchRole" && event.RequestType !== "Delete") {
+      await cloudWatchRole(event.ResourceProperties);
+    }
+    await respond(event, "SUCCESS");
+  } catch (e) {
+    console.log(e);
+    await respond(event, "FAILED", String((e && e.message) || e));
+  }
+};
+"""
+
+
+#: The code of a Script's `ScriptHandler`. SST's own (support/script-function) is bundled in its
+#: package; this stand-in does what it does: on Create/Update/Delete it invokes the user function
+#: of that type (synchronously, with `{ params }`, without failing on the function's own error, as
+#: SST does) and answers SUCCESS with SST's physical id (the request id on Create).
+SCRIPT_HANDLER_CODE = """\
+const https = require("https");
+const { LambdaClient, InvokeCommand } = require("@aws-sdk/client-lambda");
+function respond(event, status, reason, physicalId) {
+  const body = JSON.stringify({ Status: status, Reason: reason || "", StackId: event.StackId,
+    PhysicalResourceId: physicalId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: {} });
+  const u = new URL(event.ResponseURL);
+  return new Promise((resolve, reject) => {
+    const req = https.request({ hostname: u.hostname, path: u.pathname + u.search, method: "PUT",
+      headers: { "content-type": "", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume(); res.on("end", resolve); });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+exports.handler = async (event) => {
+  const physicalId = event.RequestType === "Create" ? event.RequestId : event.PhysicalResourceId;
+  try {
+    const p = event.ResourceProperties;
+    const fn = { Create: p.UserCreateFunction, Update: p.UserUpdateFunction, Delete: p.UserDeleteFunction }[event.RequestType];
+    if (fn) {
+      const resp = await new LambdaClient({}).send(new InvokeCommand({ FunctionName: fn,
+        Payload: Buffer.from(JSON.stringify({ params: JSON.parse(p.UserParams) })) }));
+      console.log("response", resp.StatusCode, resp.FunctionError || "");
+    }
+    await respond(event, "SUCCESS", "", physicalId);
+  } catch (e) {
+    console.log(e);
+    await respond(event, "FAILED", String((e && e.message) || e), physicalId || event.LogicalResourceId);
+  }
+};
+"""
+
+
+def _script_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from constructs import Construct
+
+    b.node = Construct(stack, c["id"])
+
+
+def _script_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+
+    fns: dict[str, Any] = {}
+    for fs in c.get("functions", []):
+        fn = _maybe_function(ctx, b.node, fs, "Script", c["id"], b.stack, "function")
+        if fn is None:
+            return  # SST would not deploy a Script without the function it was given.
+        fns[str(fs["type"])] = fn
+    for r in c.get("fn_refs", []):
+        fb = ctx.lookup(str(r["fn_ref"]), b.stack)
+        if fb is None or fb.builder != "function":
+            ctx.skip("Script", c["id"], b.stack, f"`{r['fn_ref']}` is not a Function construct we could build")
+            _remove(stack, c["id"])
+            return
+        fns[str(r["type"])] = fb.function
+    handler = lambda_.Function(
+        b.node, "ScriptHandler", code=lambda_.Code.from_inline(SCRIPT_HANDLER_CODE), handler="index.handler",
+        runtime=lambda_.Runtime.NODEJS_22_X, timeout=cdk.Duration.minutes(15), memory_size=1024,
+        initial_policy=[iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id])],
+    )
+    for kind in ("onCreate", "onUpdate", "onDelete"):
+        if kind in fns:
+            fns[kind].grant_invoke(handler)
+    params = c.get("params") or {}
+    properties: dict[str, Any] = {
+        "UserCreateFunction": fns["onCreate"].function_name if "onCreate" in fns else None,
+        "UserUpdateFunction": fns["onUpdate"].function_name if "onUpdate" in fns else None,
+        "UserDeleteFunction": fns["onDelete"].function_name if "onDelete" in fns else None,
+        # JSON.stringify's spelling: no spaces.
+        "UserParams": json.dumps(_js_numbers(params), separators=(",", ":"), ensure_ascii=False),
+        # SST stamps the build time; here the Script's own input stands for it (see the spec's warning).
+        "Version": str(c["version"]) if c.get("version") is not None else _script_version(c),
+    }
+    cdk.CustomResource(b.node, "ScriptResource", service_token=handler.function_arn, resource_type="Custom::SSTScript",
+                       properties={k: v for k, v in properties.items() if v is not None})
+
+
+def _js_numbers(v: Any) -> Any:
+    """`v` with whole floats as ints, as JavaScript prints them (`3`, not `3.0`)."""
+    if isinstance(v, dict):
+        return {k: _js_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_js_numbers(x) for x in v]
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def _script_version(c: dict[str, Any]) -> str:
+    """A stand-in for SST's build-time `Version`: a digest of the Script's spec, so that onUpdate
+    runs whenever the Script's functions or params change."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(c, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _custom_resource_handler(stack: Any) -> Any:
+    """The stack's `CustomResourceHandler` (SST v2 Stack.createCustomResourceHandler: 900 s,
+    1024 MB, `index.handler`), made once per stack. SST's runtime (nodejs16.x) is one Lambda no
+    longer accepts for new functions, so it runs on nodejs22.x with the code above."""
+    from aws_cdk import Duration
+    from aws_cdk import aws_lambda as lambda_
+
+    found = stack.node.try_find_child("CustomResourceHandler")
+    if found is not None:
+        return found
+    return lambda_.Function(stack, "CustomResourceHandler", code=lambda_.Code.from_inline(CUSTOM_RESOURCE_HANDLER_CODE),
+                            handler="index.handler", runtime=lambda_.Runtime.NODEJS_22_X,
+                            timeout=Duration.seconds(900), memory_size=1024)
+
+
+def _log_name(name: str) -> str:
+    """SST's cleanupLogGroupName: only the characters a log group name may hold."""
+    return re.sub(r"[^.\-_/#A-Za-z0-9]", "", name)
+
+
+def _websocket_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_apigatewayv2 as apig
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from constructs import Construct
+
+    p = _props(c)
+    access_log = p.get("accessLog")
+    retention = logs.RetentionDays.INFINITE
+    if isinstance(access_log, dict) and access_log.get("retention") is not None:
+        name = str(access_log["retention"]).upper()
+        if not hasattr(logs.RetentionDays, name):
+            raise SpecError(f'Invalid access log retention value "{access_log["retention"]}".')
+        retention = getattr(logs.RetentionDays, name)
+    b.node = Construct(stack, c["id"])
+    api = apig.WebSocketApi(b.node, "Api", api_name=ctx.prefixed(c["id"]))
+    b.extra["ws_api"] = api
+    # The account's API Gateway CloudWatch role, set before the stage (its access log needs it).
+    handler = _custom_resource_handler(stack)
+    role_name = "apigateway-cloudwatch-logs-role"
+    role_arn = f"arn:{stack.partition}:iam::{stack.account}:role/{role_name}"
+    policy = iam.Policy(b.node, "APIGatewayCloudWatchRolePolicy", statements=[
+        iam.PolicyStatement(effect=iam.Effect.ALLOW, actions=["apigateway:GET", "apigateway:PATCH"],
+                            resources=[f"arn:{stack.partition}:apigateway:{stack.region}::/account"]),
+        iam.PolicyStatement(effect=iam.Effect.ALLOW, actions=["iam:CreateRole", "iam:PassRole", "iam:AttachRolePolicy"],
+                            resources=[role_arn]),
+    ])
+    handler.role.attach_inline_policy(policy)
+    resource = cdk.CustomResource(b.node, "APIGatewayCloudWatchRole", service_token=handler.function_arn,
+                                  resource_type="Custom::APIGatewayCloudWatchRole",
+                                  properties={"roleName": role_name, "roleArn": role_arn})
+    resource.node.add_dependency(policy)
+    stage = apig.WebSocketStage(b.node, "Stage", web_socket_api=api, stage_name=ctx.stage, auto_deploy=True)
+    stage.node.add_dependency(resource)
+    b.extra["ws_stage"] = stage
+    if access_log is not False:
+        group = logs.LogGroup(
+            b.node, "LogGroup",
+            log_group_name=cdk.Fn.join("", [
+                f"/aws/vendedlogs/apis/{_log_name(ctx.prefixed(c['id']))}-", api.api_id, f"/{_log_name(ctx.stage)}",
+            ]),
+            retention=retention,
+        )
+        fmt = access_log if isinstance(access_log, str) else (
+            access_log.get("format") if isinstance(access_log, dict) and access_log.get("format") else
+            WEBSOCKET_ACCESS_LOG_FORMAT)
+        cfn_stage: Any = stage.node.default_child
+        cfn_stage.access_log_settings = apig.CfnStage.AccessLogSettingsProperty(
+            destination_arn=group.log_group_arn, format=fmt)
+
+
+def _websocket_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_apigatewayv2 as apig
+    from aws_cdk import aws_apigatewayv2_integrations as integ
+    from aws_cdk import aws_iam as iam
+
+    api = b.extra["ws_api"]
+    functions: list[Any] = []
+    for r in c.get("routes", []):
+        key = str(r["key"])
+        scope = _scope(stack, b, r.get("scope"))
+        if r.get("function") is not None:
+            fn = _maybe_function(ctx, scope, r["function"], "WebSocketApi", c["id"], b.stack, "route function")
+        else:
+            fb = ctx.lookup(str(r.get("fn_ref")), b.stack)
+            fn = fb.function if fb is not None and fb.builder == "function" else None
+            if fn is None:
+                ctx.skip("WebSocketApi route", f"{c['id']}/{key}", b.stack,
+                         f"`{r.get('fn_ref')}` is not a Function construct we could build")
+        if fn is None:
+            continue
+        try:
+            route = apig.WebSocketRoute(scope, f"Route_{key}", web_socket_api=api, route_key=key,
+                                        integration=integ.WebSocketLambdaIntegration(f"Integration_{key}", fn))
+        except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
+            _remove(scope, f"Route_{key}")
+            ctx.skip("WebSocketApi route", f"{c['id']}/{key}", b.stack, _reason(e))
+            continue
+        if key == "$connect":
+            # SST sets NONE explicitly so that removing IAM auth later really updates the route.
+            cfn_route: Any = route.node.default_child
+            cfn_route.authorization_type = "AWS_IAM" if c.get("authorizer") == "iam" else "NONE"
+        functions.append(fn)
+    # Every route function may post to connections (ApiGatewayManagementApi.postToConnection).
+    statement = iam.PolicyStatement(effect=iam.Effect.ALLOW, actions=["execute-api:ManageConnections"],
+                                    resources=[_connections_arn(b)])
+    for fn in functions:
+        fn.add_to_role_policy(statement)
+    _parameter(ctx, b, b.attr("url"))
+
+
 def _cdk_prop(c: dict[str, Any], name: str) -> Any:
     p = _props(c)
     cdk_props = p.get("cdk")
@@ -1467,13 +1776,15 @@ def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     for r in c.get("rules", []):
         key = str(r["key"])
         label = f"{c['id']}/{key}"
+        # Rules from the props sit in the bus, `addRules(stack, ...)` ones in the stack.
+        rule_scope = _scope(stack, b, r.get("scope"))
         try:
             if r.get("cdk_rule"):
                 raise SpecError("`cdk.rule` options are not modeled")
-            rule = events.Rule(b.node, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
+            rule = events.Rule(rule_scope, key, rule_name=ctx.prefixed(key), event_bus=b.extra["bus"],
                                event_pattern=_event_pattern(r.get("pattern")))
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
-            _remove(b.node, key)
+            _remove(rule_scope, key)
             ctx.skip("EventBus rule", label, b.stack, _reason(e))
             continue
         # Targets in the order the rule lists them (CloudFormation numbers them so).
@@ -1493,7 +1804,7 @@ def _eventbus_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
             fs = fns.get((key, name))
             if fs is None:
                 continue  # Skipped by the spec with its reason.
-            fn = _maybe_function(ctx, b.node, fs, "EventBus", c["id"], b.stack, "target")
+            fn = _maybe_function(ctx, _scope(stack, b, fs.get("scope")), fs, "EventBus", c["id"], b.stack, "target")
             if fn is not None:
                 rule.add_target(targets.LambdaFunction(fn))
     _parameter(ctx, b, b.attr("eventBusName"))
@@ -1787,6 +2098,8 @@ BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "kinesis": (_kinesis_primary, _kinesis_rest),
     "cognito": (_cognito_primary, _cognito_rest),
     "appsync": (_appsync_primary, _appsync_rest),
+    "websocket": (_websocket_primary, _websocket_rest),
+    "script": (_script_primary, _script_rest),
 }
 _BUILD_PRIMARY: dict[str, _Builder] = {kind: BUILDERS[key][0] for kind, key in catalog.builders().items()}
 _BUILD_REST: dict[str, _Builder] = {kind: BUILDERS[key][1] for kind, key in catalog.builders().items()}

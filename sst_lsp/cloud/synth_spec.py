@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
     from sst_lsp.syntax.parser import ParsedFile
+    from sst_lsp.syntax.text import TextRange
 
 SPEC_VERSION = 1
 
@@ -104,6 +105,11 @@ class _SpecBuilder:
             self.handlers_by_construct.setdefault((h.construct_kind, h.construct_id, h.stack), []).append(h)
         #: (stack, Api id) -> the authorizers its routes use.
         self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
+        #: (stack, variable) -> its EventBus method calls (`_StackCalls.bus_calls`).
+        self.bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = {}
+        #: The EventBus being read: each function target of its method calls, as (file, range of
+        #: the value, the model's position label for it, function id, scope, extra spec fields).
+        self.bus_places: list[tuple[Path, TextRange, str, str, str, dict[str, Any]]] = []
 
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
@@ -122,6 +128,7 @@ class _SpecBuilder:
             else:
                 by_stack[c.stack].append(c)
         calls = _stack_calls(app, self.stage)
+        self.bus_calls = calls.bus_calls
         outputs = calls.outputs
         self.warnings.extend(calls.warnings)
         seen_names: set[str] = set()
@@ -238,18 +245,37 @@ class _SpecBuilder:
                     "method": "POST", "postfix": f"POST_{root}", "same_as": f"GET {root}"}
             spec["routes"] = [get, post]
             return spec
+        if builder == "websocket":
+            reason = self.websocket(c, props, spec, handlers, cdefaults, stack_defaults)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
         if builder == "api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
             auth = self.api_auth.get((c.stack, c.id))
             if auth:
                 spec["authorizers"] = auth
             return spec
+        if builder == "script":
+            if self.app.generation != "v2":
+                self.skip(c.kind, c.id, c.stack, "only SST v2's Script is modeled by the embedded synth (v0/v1's "
+                          "custom resource differs: use synth mode `project`)")
+                return None
+            # SST's createUserFunction: `{ timeout: 900, ...defaults.function }` under each function.
+            cdefaults = _with_default(cdefaults, "timeout", 900.0)
         functions: list[dict[str, Any]] = []
         names: set[str] = set()
+        bus_ops: list[dict[str, Any]] = []
+        self.bus_places = []
+        if builder == "eventbus":
+            bus_ops = self.bus_method_ops(c, props)
         for h in handlers:
             fid, where, extra = self.function_id(c, props, h)
+            fn_defaults = None if extra.pop("no_defaults", False) else cdefaults
             if fid is None:
-                self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
+                if where != "left out":
+                    self.skip(f"{c.kind} function", f"{c.id}: {h.position}", c.stack, _unplaced(builder, h.position))
                 continue
             if fid in names:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, f"a second function with id {fid}")
@@ -258,7 +284,7 @@ class _SpecBuilder:
             if reason is not None:
                 self.skip(f"{c.kind} function", f"{c.id}/{fid}", c.stack, reason)
                 continue
-            fs = self.function(h, fid, where, cdefaults, stack_defaults, c)
+            fs = self.function(h, fid, where, fn_defaults, stack_defaults, c)
             if fs is not None:
                 fs.update(extra)
                 fs.update(options)
@@ -269,6 +295,7 @@ class _SpecBuilder:
             spec["queue_subscribers"] = self.queue_subscribers(props, c.path, c, functions)
         if builder == "eventbus":
             spec["rules"] = self.bus_rules(c, props, functions)
+            self.apply_bus_ops(c, spec["rules"], bus_ops, functions)
         if builder in _REF_FIELDS:
             refs = self.construct_refs(c, props, functions)
             if refs:
@@ -283,6 +310,12 @@ class _SpecBuilder:
                 if var is not None:
                     spec["fn_ref"] = var  # `job: fn`, a Function construct held in a variable.
                     return spec
+        if builder == "script":
+            reason = self.script(c, props, spec, functions)
+            if reason is not None:
+                self.skip(c.kind, c.id, c.stack, reason)
+                return None
+            return spec
         if builder == "appsync":
             reason = self.appsync(c, props, spec, functions)
             if reason is not None:
@@ -308,6 +341,9 @@ class _SpecBuilder:
             return c.id, "stack", {}
         if builder == "cron":
             return "Job", "construct", {}
+        if builder == "script":
+            kind = h.position.removeprefix("Script ")
+            return (f"{kind}Function", "construct", {"type": kind}) if kind in _SCRIPT_KINDS else (None, "", {})
         if builder == "queue":
             return f"Consumer_{c.id}", "construct" if _get(props, "consumer") is not None else "stack", {}
         if name is None:
@@ -331,6 +367,16 @@ class _SpecBuilder:
         if builder == "cognito":
             return name, "construct", {"trigger": name}
         if builder == "eventbus":
+            # The handler inside a call's target value; a handler from a helper in another file
+            # keeps its own range there, so it is then matched by its position label, in order.
+            place = next((p for p in self.bus_places if p[0] == h.path and p[1].contains_range(h.range)), None) \
+                or next((p for p in self.bus_places if p[2] == h.position), None)
+            if place is not None:
+                self.bus_places.remove(place)
+                if not place[3]:
+                    # A call left out as a whole: the call's reason covers its handler.
+                    return None, "left out", {}
+                return place[3], place[4], dict(place[5])
             m = re.fullmatch(r'rule "(.*)" target "(.*)"', h.position)
             if m is None or _get(_get(props, "rules"), m.group(1)) is None:
                 return None, "", {}
@@ -434,6 +480,125 @@ class _SpecBuilder:
             if spec_auth:
                 self.api_auth[(c.stack, c.id)] = spec_auth
         return out
+
+    def script(self, c: Construct, props: Value | None, spec: dict[str, Any],
+               functions: list[dict[str, Any]]) -> str | None:
+        """SST v2's Script (Script.ts): `{type}Function` per onCreate/onUpdate/onDelete (built here,
+        or a Function construct held in a variable), its `params` and `version`; the reason when it
+        cannot be modeled."""
+        built = {f["type"] for f in functions}
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
+        refs: list[dict[str, Any]] = []
+        for kind in _SCRIPT_KINDS:
+            v = _get(props, kind)
+            if v is None or kind in built:
+                continue
+            var = self.var_of(v, c.path)
+            if var is None:
+                if not any(s["id"] == f"{c.id}/{kind}Function" for s in self.skipped):
+                    return f"its {kind} function cannot be evaluated statically"
+                return f"its {kind} function is left out (listed above)"
+            if defaults_fn:
+                return (f'The "defaults.function" cannot be applied if an instance of a Function construct is '
+                        f'passed in ({kind}; SST\'s Script refuses it)')
+            refs.append({"type": kind, "fn_ref": var})
+        if not built and not refs:
+            return (f'Need to provide at least one of "onCreate", "onUpdate", or "onDelete" functions for the '
+                    f'"{c.id}" Script')
+        if refs:
+            spec["fn_refs"] = refs
+        params = _get(props, "params")
+        if params is not None:
+            plain = params.to_python() if params.kind == "object" and _is_json(params) else None
+            if not isinstance(plain, dict):
+                return "its `params` cannot be evaluated statically (they are sent as JSON)"
+            spec["params"] = plain
+        version = _get(props, "version")
+        if version is not None and version.kind != "string":
+            return "its `version` cannot be evaluated statically"
+        if version is not None:
+            spec["version"] = version.value
+        else:
+            self.warnings.append(
+                f"Script {c.id}: its onUpdate runs when the Script's input changes (SST stamps the build time, "
+                "so it runs on every deploy there); set `version` to choose when it runs"
+            )
+        return None
+
+    def websocket(self, c: Construct, props: Value | None, spec: dict[str, Any], handlers: list[HandlerRef],
+                  cdefaults: Value | None, stack_defaults: list[Value]) -> str | None:
+        """SST v2's WebSocketApi (WebSocketApi.ts): its routes in order (props, then `addRoutes`),
+        each a function `{routeKey}` built from its definition or a Function construct held in a
+        variable, the authorizer of `$connect`, and the access log; the reason when it cannot be
+        modeled."""
+        if self.app.generation != "v2":
+            return ("only SST v2's WebSocketApi is modeled by the embedded synth (v0/v1 build another tree: "
+                    "use synth mode `project`)")
+        if _get(props, "customDomain") is not None:
+            return ("custom domains need a Route 53 hosted-zone lookup (and a certificate) at synth time: not "
+                    "modeled (use synth mode `project`)")
+        cdk_v = _get(props, "cdk")
+        for key in ("webSocketApi", "webSocketStage"):
+            if _get(cdk_v, key) is not None:
+                return f"`cdk.{key}` is not modeled"
+        auth = _get(props, "authorizer")
+        auth_s = _str(auth) if auth is not None else "none"
+        if auth_s not in ("none", "iam"):
+            return "a Lambda authorizer on a WebSocketApi is not modeled" if auth is not None and \
+                auth.kind == "object" else "its authorizer cannot be evaluated statically"
+        spec["authorizer"] = auth_s
+        log = _get(props, "accessLog")
+        if log is not None:
+            if log.kind == "bool" or log.kind == "string":
+                spec["access_log"] = log.value
+            elif log.kind == "object" and log.get("destinationArn") is None and all(
+                    e.key in ("format", "retention") and e.value.kind == "string" for e in log.entries):
+                spec["access_log"] = {e.key: e.value.value for e in log.entries}
+            else:
+                return "its `accessLog` cannot be evaluated statically (or names a destinationArn: not modeled)"
+        routes_v = _get(props, "routes")
+        in_props = [(" ".join(e.key.split()), e.value) for e in routes_v.entries] \
+            if routes_v is not None and routes_v.kind == "object" else []
+        by_key: dict[str, HandlerRef] = {}
+        for h in handlers:
+            if h.route is not None:
+                by_key.setdefault(h.route.strip(), h)
+        keys = [k for k, _ in in_props] + [k for k in by_key if k not in {k for k, _ in in_props}]
+        values = dict(in_props)
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
+        routes: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for key in keys:
+            label = f"{c.id}/{key}"
+            if key in seen:
+                self.skip("WebSocketApi route", label, c.stack, f'A route already exists for "{key}"')
+                continue
+            seen.add(key)
+            r: dict[str, Any] = {"key": key, "scope": "construct" if key in values else "stack"}
+            hr = by_key.get(key)
+            if hr is not None:
+                fs = self.function(hr, key, r["scope"], cdefaults, stack_defaults, c)
+                if fs is None:
+                    continue
+                r["function"] = fs
+            else:
+                ref = values.get(key)
+                if ref is not None and ref.kind == "object":
+                    ref = ref.get("function")
+                var = self.var_of(ref, c.path)
+                if var is None:
+                    self.skip("WebSocketApi route", label, c.stack, "its function cannot be evaluated statically")
+                    continue
+                if defaults_fn:
+                    self.skip("WebSocketApi route", label, c.stack, 'The "defaults.function" cannot be applied if '
+                              "an instance of a Function construct is passed in (SST's WebSocketApi refuses it)")
+                    continue
+                r["fn_ref"] = var
+            routes.append(r)
+        spec["routes"] = routes
+        return None
 
     def api_authorizers(self, c: Construct, props: Value | None) -> dict[str, dict[str, Any] | str]:
         """An Api's `authorizers` (SST's Api.addAuthorizers): key -> what the engine builds, or
@@ -838,6 +1003,175 @@ class _SpecBuilder:
             out.append(rule)
         return out
 
+    def bus_method_ops(self, c: Construct, props: Value | None) -> list[dict[str, Any]]:
+        """An EventBus's `addRules(scope, rules)`, `addTargets(scope, ruleKey, targets)` and v2's
+        `subscribe(type, target[, { retries }])` calls (in its stack's file, on the variable that
+        holds it), as SST applies them (v2 EventBus.ts addRule, addTarget, subscribe); records
+        where each target's function sits (`bus_places`) for the handlers found in them."""
+        ops: list[dict[str, Any]] = []
+        if c.stack is None or not c.var_name:
+            return ops
+        # SST's Fn.fromDefinition refuses a Function construct when these are not empty.
+        dfn = _get(_get(props, "defaults"), "function")
+        defaults_fn = dfn is not None and not (dfn.kind == "object" and not dfn.entries)
+        for method, args, path in self.bus_calls.get((c.stack, c.var_name), []):
+            if method == "subscribe":
+                ops.append(self._bus_subscribe(c, props, args, path, defaults_fn))
+                continue
+            want = 2 if method == "addRules" else 3
+            where = _call_scope(args[0]) if args else None
+            if len(args) != want or where is None:
+                ops.append({"skip": (f"EventBus {method}", f"{c.id}: {method}(...)",
+                                     "its scope or arguments cannot be evaluated statically")})
+                continue
+            if method == "addRules":
+                rules = args[1]
+                if rules.kind != "object":
+                    ops.append({"skip": ("EventBus addRules", f"{c.id}: addRules(...)",
+                                         "its rules cannot be evaluated statically")})
+                    continue
+                for e in rules.entries:
+                    if e.value.kind != "object":
+                        ops.append({"skip": ("EventBus rule", f"{c.id}/{e.key}",
+                                             "its props cannot be evaluated statically")})
+                        continue
+                    pattern = e.value.get("pattern")
+                    ops.append({"op": "rule", "key": e.key, "scope": where,
+                                "pattern": pattern.to_python() if pattern is not None else None,
+                                "cdk_rule": _get(e.value.get("cdk"), "rule") is not None,
+                                "targets": self._bus_targets(c, e.key, e.value.get("targets"), where, path,
+                                                             defaults_fn)})
+            else:
+                key = _str(args[1])
+                if key is None or args[2].kind != "object":
+                    ops.append({"skip": ("EventBus addTargets", f"{c.id}: addTargets(...)",
+                                         "its rule key or targets cannot be evaluated statically")})
+                    continue
+                ops.append({"op": "targets", "key": key,
+                            "targets": self._bus_targets(c, key, args[2], where, path, defaults_fn, added=True)})
+        return ops
+
+    def _bus_targets(self, c: Construct, rule: str, targets: Value | None, where: str, path: Path,
+                     defaults_fn: bool, *, added: bool = False) -> list[dict[str, Any]]:
+        """One rule's targets as SST's addTarget reads each: a Queue (or `{ queue }`), a
+        `cdk.function`/`cdk.logGroup`, else a function definition (`Target_{id}_{rule}_{name}`)."""
+        out: list[dict[str, Any]] = []
+        for t in targets.entries if targets is not None and targets.kind == "object" else ():
+            tv = t.value
+            label = f"{c.id}/{rule}/{t.key}"
+            if tv.kind == "object" and tv.get("queue") is not None:
+                if tv.get("cdk") is not None:
+                    out.append({"name": t.key, "skip": "`cdk.target` options are not modeled", "label": label})
+                    continue
+                var = self.var_of(tv.get("queue"), c.path)
+                out.append({"name": t.key, "fn_ref": var} if var is not None else
+                           {"name": t.key, "skip": "its queue cannot be evaluated statically", "label": label})
+                continue
+            if tv.kind == "object" and (tv.get("cdk") is not None or tv.get("retries") is not None):
+                what = "`retries`" if tv.get("cdk") is None else "`cdk.target`/`cdk.function` options"
+                out.append({"name": t.key, "skip": f"{what} are not modeled", "label": label})
+                continue
+            fn = tv.get("function") if tv.kind == "object" and tv.get("handler") is None else tv
+            var = self.var_of(fn, c.path) if fn is not None and fn.kind in ("ref", "unknown") else None
+            if var is not None:
+                if defaults_fn:
+                    out.append({"name": t.key, "label": label, "skip": _BUS_DEFAULTS_ERROR})
+                else:
+                    out.append({"name": t.key, "fn_ref": var})
+                continue
+            fid = f"Target_{c.id}_{rule}_{t.key}"
+            label_pos = f'rule target "{t.key}"' if added else f'rule "{rule}" target "{t.key}"'
+            self.bus_places.append((path, tv.range, label_pos, fid, where, {"rule": rule, "target": t.key}))
+            out.append({"name": t.key, "fid": fid, "label": label})
+        return out
+
+    def _bus_subscribe(self, c: Construct, props: Value | None, args: list[Value], path: Path,
+                       defaults_fn: bool) -> dict[str, Any]:
+        """v2's `subscribe(type, target)`: function `{type}_1` in the bus (`type` with every
+        character other than a letter or `_` turned into `_`), rule `{name}_rule` matching
+        `detailType: [type]`, target `{name}_target` (SST's `count` is always 1: a second
+        subscribe to one type fails there with "A rule already exists")."""
+        etype = _str(args[0]) if args else None
+        label = f"{c.id}: subscribe({etype or '...'})"
+        reason: str | None = None
+        if self.app.generation != "v2":
+            reason = "`subscribe` is SST v2's (this app's SST has none)"
+        elif etype is None or len(args) < 2:
+            reason = ("a list of event types differs across SST v2 versions: not modeled"
+                      if args and args[0].kind == "array" else "its event type cannot be evaluated statically")
+        elif _get(args[2] if len(args) > 2 else None, "retries") is not None or \
+                _get(_get(props, "defaults"), "retries") is not None:
+            reason = "retries go through SST's retrier function (its bundled code): not modeled"
+        elif defaults_fn:
+            # subscribe hands the Function it made to addFunctionTarget with the defaults.
+            reason = _BUS_DEFAULTS_ERROR
+        if reason is not None:
+            op: dict[str, Any] = {"skip": ("EventBus subscribe", label, reason)}
+            if len(args) > 1:
+                # Its handler, if the model found one, is listed by this reason (once).
+                position = "subscriber " + (f'"{etype}"' if etype is not None else
+                                            '"' + ", ".join(str(i.value) for i in args[0].items) + '"')
+                self.bus_places.append((path, args[1].range, position, "", "", {}))
+            return op
+        assert etype is not None
+        name = re.sub(r"[^a-zA-Z_]", "_", etype) + "_1"
+        target: dict[str, Any] = {"name": f"{name}_target", "label": f"{c.id}/{name}"}
+        var = self.var_of(args[1], c.path) if args[1].kind in ("ref", "unknown") else None
+        if var is not None:
+            target["fn_ref"] = var
+        else:
+            target["fid"] = name
+            self.bus_places.append((path, args[1].range, f'subscriber "{etype}"', name, "construct",
+                                    {"rule": f"{name}_rule", "target": f"{name}_target", "no_defaults": True}))
+        return {"op": "rule", "key": f"{name}_rule", "scope": "construct", "pattern": {"detailType": [etype]},
+                "cdk_rule": False, "targets": [target]}
+
+    def apply_bus_ops(self, c: Construct, rules: list[dict[str, Any]], ops: list[dict[str, Any]],
+                      functions: list[dict[str, Any]]) -> None:
+        """Adds the method calls' rules and targets to `rules` in call order; what SST would
+        reject, or what has no function, is listed with its reason."""
+        built = {(f.get("rule"), f.get("target")) for f in functions}
+        by_key = {str(r["key"]): r for r in rules}
+        for op in ops:
+            if "skip" in op:
+                kind, label, reason = op["skip"]
+                self.skip(kind, label, c.stack, reason)
+                continue
+            key = op["key"]
+            if op["op"] == "rule":
+                if key in by_key:
+                    self.skip("EventBus rule", f"{c.id}/{key}", c.stack, f'A rule already exists for "{key}"')
+                    fids = {t.get("fid") for t in op["targets"]}
+                    functions[:] = [f for f in functions if not (f.get("rule") == key and f["id"] in fids)]
+                    continue
+                rule = {"key": key, "pattern": op["pattern"], "cdk_rule": op["cdk_rule"], "targets": [],
+                        "scope": op["scope"]}
+                rules.append(rule)
+                by_key[key] = rule
+            elif key not in by_key:
+                self.skip("EventBus addTargets", f"{c.id}/{key}", c.stack,
+                          f'Cannot find the rule "{key}" in the "{c.id}" EventBus.')
+                fids = {t.get("fid") for t in op["targets"]}
+                functions[:] = [f for f in functions if not (f.get("rule") == key and f["id"] in fids)]
+                continue
+            rule = by_key[key]
+            names = {t["name"] for t in rule["targets"]}
+            for t in op["targets"]:
+                if t["name"] in names:
+                    self.skip("EventBus target", f"{c.id}/{key}/{t['name']}", c.stack,
+                              f'A target with name "{t["name"]}" already exists in rule "{key}"')
+                    continue
+                if "skip" in t:
+                    self.skip("EventBus target", t["label"], c.stack, t["skip"])
+                    continue
+                if "fn_ref" in t:
+                    rule["targets"].append({"name": t["name"], "fn_ref": t["fn_ref"]})
+                elif (key, t["name"]) in built:
+                    rule["targets"].append({"name": t["name"]})
+                elif not any(s["id"] in (t["label"], f"{c.id}/{t['fid']}") for s in self.skipped):
+                    self.skip("EventBus target", t["label"], c.stack, "its function cannot be evaluated statically")
+                names.add(t["name"])
+
     def queue_subscribers(self, props: Value, path: Path, c: Construct | None = None,
                           functions: list[dict[str, Any]] | None = None) -> list[dict[str, str]]:
         """Topic subscribers that are Queue constructs (`{ q: queue }` or `{ q: { queue } }`)."""
@@ -1125,14 +1459,55 @@ def _layer_arn(v: Value) -> str | None:
     return pf.node_text(last)[1:-1]
 
 
+_SCRIPT_KINDS = ("onCreate", "onUpdate", "onDelete")
+
+
+def _with_default(layer: Value | None, key: str, value: float) -> Value:
+    """`layer` (a props object, or None) with `key` set when it has none: a default beneath it."""
+    from sst_lsp.syntax.text import Pos, TextRange
+
+    rng = layer.range if layer is not None else TextRange(Pos(0, 0), Pos(0, 0))
+    entries = tuple(layer.entries) if layer is not None and layer.kind == "object" else ()
+    if any(e.key == key for e in entries):
+        return layer if layer is not None else Value("object", rng)
+    return Value("object", rng, entries=(*entries, Entry(key, rng, Value("number", rng, value=value))))
+
+
+def _is_json(v: Value) -> bool:
+    """True for a value made of JSON's own types only (no expression or spread left in it)."""
+    if v.partial:
+        return False
+    if v.kind == "object":
+        return all(_is_json(e.value) for e in v.entries)
+    if v.kind == "array":
+        return all(_is_json(i) for i in v.items)
+    return v.kind in ("string", "number", "bool", "null")
+
+
+_BUS_DEFAULTS_ERROR = ('The "defaults.function" cannot be applied if an instance of a Function construct is '
+                       "passed in (SST's EventBus refuses it)")
+
+
+def _call_scope(v: Value) -> str | None:
+    """Where an `add*(scope, ...)` call creates things: the stack (SST's `stack`/`this` in a
+    stack), or None when the scope is something else."""
+    if v.kind == "ref" and v.text in ("stack", "this", "ctx.stack", "props.stack"):
+        return "stack"
+    return None
+
+
 def _unplaced(builder: str | None, position: str) -> str:
     """Why a function the model found in a construct has no place in the construct tree."""
+    # The calls that are read sit in the stack's own file, on the variable holding the bus.
+    where = ("is read only in the stack's own file, on the variable that holds the bus, with `stack` as "
+             "its scope")
     if builder == "eventbus" and position.startswith("rule target"):
-        return "targets added with `addTargets` are not modeled (declare them in `rules`)"
+        return f"this `addTargets` call cannot be evaluated statically (`addTargets` {where})"
     if builder == "eventbus" and position.startswith("rule "):
-        return "rules added with `addRules` are not modeled (declare them in the props)"
+        return f"this `addRules` call cannot be evaluated statically (`addRules` {where})"
     if builder == "eventbus" and position.startswith("subscriber"):
-        return "`EventBus.subscribe` is not modeled (declare the rule in `rules`)"
+        return "this `subscribe` call cannot be evaluated statically (`subscribe` is read only in the stack's " \
+               "own file, on the variable that holds the bus)"
     return f"unrecognized position ({position})"
 
 
@@ -1244,7 +1619,7 @@ _OUTPUTS_QUERY = """
 (call_expression
   function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding)$")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding|addRules|addTargets|subscribe)$")) @call
 """
 
 
@@ -1279,6 +1654,9 @@ class _StackCalls:
     stack_extra: dict[str, list[Value]] = field(default_factory=dict)
     #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
     auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: (stack, receiver variable) -> its EventBus `addRules`/`addTargets`/`subscribe` calls in
+    #: source order, as (method, evaluated arguments, file).
+    bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -1345,6 +1723,11 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                     found.app_defaults.append(layer)
                 continue
             if owner is None or not named:
+                continue
+            if method in ("addRules", "addTargets", "subscribe"):
+                if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
+                    found.bus_calls.setdefault((owner, recv), []).append(
+                        (method, [ev.value(a) for a in named], path))
                 continue
             v = ev.value(named[-1])
             if method.startswith("attachPermissionsFor"):

@@ -484,7 +484,7 @@ def test_left_out_forms_are_listed_with_reasons(tmp_path: Path) -> None:
   const bus = new sst.EventBus(stack, "Bus", {
     rules: { r: { pattern: { source: ["x"] }, targets: { t: { function: "src/fn.main", cdk: { target: {} } } } } },
   });
-  bus.addRules(stack, { later: { pattern: { source: ["y"] }, targets: { t: "src/fn.main" } } });
+  bus.addRules(props.scope, { later: { pattern: { source: ["y"] }, targets: { t: "src/fn.main" } } });
   new sst.Queue(stack, "Encrypted", { cdk: { queue: { encryption: QueueEncryption.KMS } } });
   new sst.Queue(stack, "Slow", { cdk: { queue: { visibilityTimeout: timeoutFor("slow") } } });
   new sst.Cron(stack, "Nightly", { schedule: "rate(1 day)", job: { function: "src/fn.main", cdk: { target: {} } } });
@@ -590,7 +590,7 @@ def test_function_layers_by_arn(tmp_path: Path) -> None:
     result = synth_app(app, "dev", tmp_path / "out")
     reasons = {s.id: s.reason for s in result.skipped}
     assert "layers other than ARNs" in reasons["Built"]
-    assert "SST's custom resource handler" in reasons["Chat"]
+    assert "only SST v2's WebSocketApi" in reasons["Chat"]
     fn = template(result, "S")["Resources"][cdk_logical_id("Thumbs/Resource")]["Properties"]
     # Stack defaults first, then the function's own (SST concatenates layers).
     assert fn["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:otel:7",
