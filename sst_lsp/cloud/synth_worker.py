@@ -261,6 +261,10 @@ def warm_spec(asset: str) -> dict[str, Any]:
          "resolvers": [{"key": "Query a", "type_name": "Query", "field": "a", "ds": "ds"},
                        {"key": "Query b", "type_name": "Query", "field": "b", "ds": "none",
                         "requestMapping": {"inline": "{}"}, "responseMapping": {"inline": "{}"}}]},
+        {"kind": "WebSocketApi", "id": "Ws", "var": "ws", "props": {}, "authorizer": "none",
+         "routes": [{"key": "$connect", "scope": "construct", "function": fn("$connect")}]},
+        {"kind": "Script", "id": "Script", "var": None, "props": {},
+         "functions": [{**fn("onCreateFunction"), "type": "onCreate"}], "version": "warm"},
     ]
     return {"app": "warm", "stage": "warm", "region": "us-east-1", "stacks": [
         {"id": "W", "name": "warm-W", "constructs": constructs, "outputs": [{"key": "Url", "value": {"$ref": "api.url"}}],
