@@ -279,8 +279,24 @@ def param_used_as_context(cx: FileContext, fn: Node, p: Node) -> bool:
     return False
 
 
+def _names_stack_context(cx: FileContext, ty: Node) -> bool:
+    """True when a parameter's type is the StackContext itself (`StackContext`,
+    `sst.StackContext`, `StackContext & {...}`), not a type read from it: a helper taking
+    `stack: StackContext["stack"]` is a function of the stack, not a stack."""
+    todo = [ty]
+    while todo:
+        n = todo.pop()
+        if n.type == "lookup_type":
+            continue
+        if n.type == "type_identifier" and cx.text(n) == "StackContext":
+            return True
+        todo.extend(n.named_children)
+    return False
+
+
 def is_stack_param(cx: FileContext, p: Node) -> bool:
     pattern = p
+    ty: Node | None = None
     type_text = ""
     if p.type in ("required_parameter", "optional_parameter"):
         pattern = p.child_by_field_name("pattern") or p
@@ -288,7 +304,7 @@ def is_stack_param(cx: FileContext, p: Node) -> bool:
         type_text = cx.text(ty) if ty is not None else ""
     elif p.type == "assignment_pattern":
         pattern = p.child_by_field_name("left") or p
-    if "StackContext" in type_text:
+    if "StackContext" in type_text and ty is not None and _names_stack_context(cx, ty):
         return True
     if pattern.type == "object_pattern":
         for c in pattern.named_children:

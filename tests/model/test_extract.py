@@ -386,6 +386,31 @@ def test_v1_and_v0_entries() -> None:
     assert [(r.target, r.explicit_id) for r in v0.registrations] == [("M", "m-id")]
 
 
+def test_a_factory_taking_the_stack_from_its_context_type_is_not_a_stack() -> None:
+    # `stack: StackContext["stack"]` is a type read from the context: the helper is a function
+    # of the stack (its calls are evaluated with their arguments), not a stack of its own.
+    src = V2 + (
+        'function worker(stack: StackContext["stack"], id: string, handler: string) {\n'
+        "  return new Function(stack, id, { handler, timeout: 30 });\n"
+        "}\n"
+        "export function Jobs({ stack }: StackContext) {\n"
+        '  const a = worker(stack, "Nightly", "src/nightly.main");\n'
+        '  worker(stack, "Hourly", "src/missing.main");\n'
+        '  new Cron(stack, "NightlyCron", { schedule: "rate(1 day)", job: a });\n'
+        "}\n"
+        "export function Typed(ctx: StackContext & { extra: 1 }) {\n"
+        '  new Function(ctx.stack, "F", { handler: "src/f.main" });\n'
+        "}\n"
+    )
+    f = facts(src)
+    assert sorted(sd.name for sd in f.stacks) == ["Jobs", "Typed"]
+    assert sorted((c.stack, c.kind, c.id) for c in f.constructs) == [
+        ("Jobs", "Cron", "NightlyCron"), ("Jobs", "Function", "Hourly"), ("Jobs", "Function", "Nightly"),
+        ("Typed", "Function", "F")]
+    assert sorted(handlers(f)) == [("src/f.main", "Function"), ("src/missing.main", "Function"),
+                                   ("src/nightly.main", "Function")]
+
+
 def test_v3_function_arns_are_existing_functions_not_handlers() -> None:
     # SST v3 takes `Input<string | FunctionArgs | FunctionArn>` at routes, subscribers,
     # notifications and Cron's function: an `arn:` string names a deployed function. The same
