@@ -136,6 +136,8 @@ class SstLanguageServer(LanguageServer):
         self.host.stage_reader = self.commands.stage_reader
         #: The stage of each app as last used (a change refreshes the code lenses).
         self._stages: dict[Path, str] = {}
+        #: The `.sst/stage` problems already logged, per app root.
+        self._stage_problems: set[tuple[Path, str]] = set()
         self._converter: Converter | None = None
         self._shown_settings_errors: tuple[str, ...] = ()
         self.index_task: asyncio.Task[None] | None = None
@@ -188,13 +190,18 @@ class SstLanguageServer(LanguageServer):
         setting = self.settings_for(path or app_root).stage
         if app_root is None:
             return setting or "dev"
-        from sst_lsp.ide.stage import current_stage
+        from sst_lsp.ide.stage import choose_stage
 
         try:
-            stage = current_stage(app_root, self.host.fs, setting)
+            choice = choose_stage(app_root, self.host.fs, setting)
         except Exception:
             log.exception("reading the stage of %s failed", app_root)
             return setting or "dev"
+        stage = choice.stage
+        if choice.problem is not None and (app_root, choice.problem) not in self._stage_problems:
+            # Once per app and problem: the stage is read for every request and analysis.
+            self._stage_problems.add((app_root, choice.problem))
+            log.warning("%s", choice.problem)
         old = self._stages.get(app_root)
         self._stages[app_root] = stage
         if old is not None and old != stage:

@@ -1,0 +1,51 @@
+"""didChange applies edits with LSP's line rules: "\r\n", "\n" and a lone "\r" end lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from sst_lsp.server.documents import apply_changes, change_offset
+from sst_lsp.server.factory import create_server
+
+
+def _edit(line: int, start: int, end: int, text: str) -> types.TextDocumentContentChangePartial:
+    rng = types.Range(start=types.Position(line=line, character=start), end=types.Position(line=line, character=end))
+    return types.TextDocumentContentChangePartial(range=rng, text=text)
+
+
+@pytest.mark.parametrize("eol", ["\r", "\n", "\r\n"])
+def test_change_offset_counts_every_line_ending(eol: str) -> None:
+    text = eol.join(["one", "two", "three"])
+    assert change_offset(text, types.Position(line=1, character=0), "utf-16") == text.index("two")
+    assert change_offset(text, types.Position(line=2, character=2), "utf-16") == text.index("three") + 2
+    # A column past the end of a line stops at its line ending.
+    assert change_offset(text, types.Position(line=0, character=99), "utf-16") == 3
+    assert change_offset(text, types.Position(line=9, character=0), "utf-16") == len(text)
+
+
+def test_mixed_line_endings() -> None:
+    text = "a\rb\r\nc\nd"
+    assert [change_offset(text, types.Position(line=n, character=0), "utf-8") for n in range(4)] == [0, 2, 5, 7]
+
+
+def test_did_change_on_a_lone_cr_document(tmp_path: Path) -> None:
+    path = tmp_path / "stacks" / "Api.ts"
+    path.parent.mkdir()
+    text = 'const a = "x";\rconst b = "y";\rconst c = "z";\r'
+    path.write_text(text, newline="")
+    ls = create_server()
+    ls.set_folders([tmp_path])
+    uri = path.as_uri()
+    fm = ls.protocol.fm
+    fm.features[types.TEXT_DOCUMENT_DID_OPEN](
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="typescript",
+                                                                             version=1, text=text)))
+    fm.features[types.TEXT_DOCUMENT_DID_CHANGE](
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[_edit(1, 11, 12, "Y")]))
+    assert ls.host.open_text(path) == 'const a = "x";\rconst b = "Y";\rconst c = "z";\r'
+    assert apply_changes(text, [_edit(2, 0, 5, "let")], "utf-16") == 'const a = "x";\rconst b = "y";\rlet c = "z";\r'
