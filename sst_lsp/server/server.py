@@ -85,6 +85,11 @@ class Commands(Protocol):
     def close(self) -> None: ...
 
 
+class RawResult(list[Any]):
+    """A request's result that is already LSP's JSON (dicts, lists, strings, numbers): sent
+    as it is, without cattrs (see `SstProtocol._send_response`)."""
+
+
 class SstProtocol(LanguageServerProtocol):
     """pygls' protocol, except that didChange leaves the text to sst-lsp.
 
@@ -103,6 +108,15 @@ class SstProtocol(LanguageServerProtocol):
             log.debug("didChange for %s: no pygls document", params.text_document.uri, exc_info=True)
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None
+
+    def _send_response(self, msg_id: Any, result: Any | None = None, error: Any = None) -> None:
+        if error is None and isinstance(result, RawResult):
+            # Already JSON: `json.dumps` writes it in C (an outline of 500,000 symbols through
+            # cattrs takes seconds).
+            self._result_types.pop(msg_id, None)
+            self._send_data({"id": msg_id, "jsonrpc": self.VERSION, "result": list(result)})
+            return
+        super()._send_response(msg_id, result, error)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # Clients cancel requests that were already answered all the time (a hover overtaken
@@ -136,6 +150,9 @@ class SstLanguageServer(LanguageServer):
         self.host.stage_reader = self.commands.stage_reader
         #: The stage of each app as last used (a change refreshes the code lenses).
         self._stages: dict[Path, str] = {}
+        #: The converted outline per path, with the (snapshot, text, encoding, hierarchical)
+        #: it was made for (see `features.on_document_symbol`).
+        self.outlines: dict[Path, tuple[tuple[Any, ...], Any]] = {}
         #: The `.sst/stage` problems already logged, per app root.
         self._stage_problems: set[tuple[Path, str]] = set()
         self._converter: Converter | None = None

@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from sst_lsp.server.documents import apply_changes, change_offset
 from sst_lsp.server.factory import create_server
+from tests.server.test_factory import FakeDiagnostics
 
 
 def _edit(line: int, start: int, end: int, text: str) -> types.TextDocumentContentChangePartial:
@@ -36,7 +37,7 @@ def test_did_change_on_a_lone_cr_document(tmp_path: Path) -> None:
     path.parent.mkdir()
     text = 'const a = "x";\rconst b = "y";\rconst c = "z";\r'
     path.write_text(text, newline="")
-    ls = create_server()
+    ls = create_server(diagnostics=FakeDiagnostics)
     ls.set_folders([tmp_path])
     uri = path.as_uri()
     fm = ls.protocol.fm
