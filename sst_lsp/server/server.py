@@ -14,6 +14,7 @@ folder. Handlers read one snapshot per request.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,10 @@ from sst_lsp.server.convert import Converter, UriMap, encoding_of, uri_to_path
 from sst_lsp.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: The garbage collector's first-generation threshold once the first index is built (700 by
+#: default; see `settle_heap`).
+GC_GEN0_THRESHOLD = 10_000
 
 #: Files whose creation, change or deletion the client reports (workspace/didChangeWatchedFiles):
 #: sources of every runtime SST resolves handlers for, the app configs, and what the resolver
@@ -83,6 +88,24 @@ class Commands(Protocol):
     def stage_reader(self) -> StageReader: ...
 
     def close(self) -> None: ...
+
+
+def settle_heap() -> None:
+    """Moves what the first index built out of the garbage collector's sight (`gc.freeze`).
+
+    The index of a large workspace is over a million tracked objects (parses, facts, apps)
+    that live as long as their files are unchanged. Every full collection walks all of them,
+    0.2-1.2 s on a 200,000-route file, holding the GIL: a hover waits that long, and so does
+    each documentSymbol that allocates enough to trigger one. Frozen objects are still freed
+    by reference counting when an edit replaces them; only a reference cycle among them would
+    stay, and the model's facts are acyclic values (29 edits of a 3,000-line stack left 25 objects in
+    cycles among the frozen ones). A collection first, so that the garbage of
+    indexing is not frozen with them. A larger first generation threshold makes the young
+    collections during an extraction (which allocates in bursts) fewer."""
+    gc.collect()
+    gc.freeze()
+    _, g1, g2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, g1, g2)
 
 
 class RawResult(list[Any]):
@@ -476,6 +499,7 @@ async def index_workspace(ls: SstLanguageServer) -> None:
     except Exception:
         log.exception("indexing failed")
     finally:
+        settle_heap()
         if ls.indexed is not None:
             ls.indexed.set()
         if token is not None:
