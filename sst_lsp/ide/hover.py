@@ -92,7 +92,7 @@ def _resource(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Pos
     """`Table.Notes` / `Resource.MyBucket` in handler code: the construct it reads."""
     if lang_for_path(path) not in JS_LANGS:
         return None
-    use = use_at(file_source(resolver), path, pos)
+    use = use_at(file_source(resolver), path, pos, cache=resolver.derived.code_facts)
     app = snap.app_for(path) if use is not None else None
     if use is None or app is None:
         return None

@@ -51,7 +51,7 @@ def find_references(
         found += [Location(f, u.range) for f, u in resource_uses(snap, resolver, c)]
         return found or None
     if hit is None and lang_for_path(path) in JS_LANGS:
-        use = use_at(file_source(resolver), path, pos)
+        use = use_at(file_source(resolver), path, pos, cache=resolver.derived.code_facts)
         app = snap.app_for(path) if use is not None else None
         if use is not None and app is not None:
             targets = sorted(targets_of(app, use), key=lambda t: (str(t.path), t.id_range.start))
@@ -78,6 +78,7 @@ def find_references(
 def resource_uses(snap: AppSnapshot, resolver: HandlerResolver, c: Construct) -> list[tuple[Path, ResourceUse]]:
     """Where the handler code of `c`'s app reads `c` by name, in file order."""
     fs = file_source(resolver)
+    cache = resolver.derived.code_facts
     out: list[tuple[Path, ResourceUse]] = []
     for app in snap.apps:
         if c not in app.constructs:
@@ -86,9 +87,9 @@ def resource_uses(snap: AppSnapshot, resolver: HandlerResolver, c: Construct) ->
         for h in app.handlers:
             res = resolver.resolve(app, h)
             if res.file is not None and res.runtime_family == "node" and res.status in ("ok", "export-missing"):
-                files.update(dict.fromkeys(reachable(fs, res.file, app.root)))
+                files.update(dict.fromkeys(reachable(fs, res.file, app.root, cache=cache)))
         for f in sorted(files):
-            out.extend((f, u) for u in code_facts_for(fs, f).resources if c in targets_of(app, u))
+            out.extend((f, u) for u in code_facts_for(fs, f, cache=cache).resources if c in targets_of(app, u))
     return out
 
 

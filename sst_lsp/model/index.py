@@ -16,6 +16,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
 __all__ = ["MAX_APP_FILES", "MAX_STACK_DIR_FILES", "WorkspaceIndex", "resolve_import"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds of the last (incremental) build above which a caller of `snapshot(wait=...)` takes
+#: the newest snapshot built rather than building the current one itself.
+SELF_BUILD_LIMIT = 0.5
 
 #: Files per app followed from the entry at most (a safety bound).
 MAX_APP_FILES = 5000
@@ -116,6 +121,8 @@ class WorkspaceIndex:
         self._stored: dict[Path, FileFacts] = {}
         #: The newest snapshot built, even if the revision moved since (`latest_snapshot`).
         self._last_snapshot: AppSnapshot | None = None
+        #: Seconds the last build after the first took (see `snapshot`'s `wait`).
+        self._rebuild_seconds = 0.0
         # The revision `_program` and `_dep_texts` belong to: inputs change under `_inputs`
         # only, so derived state is reset lazily, under `_lock`, by the next build.
         self._derived_rev = -1
@@ -330,7 +337,9 @@ class WorkspaceIndex:
 
         With `wait` (seconds), a caller that would wait longer for another thread's build gets
         the newest snapshot already built instead (requests answer at once, from facts at most
-        a few keystrokes old; rust-analyzer's editor stays "partially available" the same way).
+        a few keystrokes old; rust-analyzer's editor stays "partially available" the same way);
+        so does one that would build itself when the last build took over `SELF_BUILD_LIMIT`
+        (an edit always schedules the driver's analysis, which builds it).
         """
         snap = self._snapshot
         if snap is not None and snap.revision == self.revision:
@@ -339,11 +348,16 @@ class WorkspaceIndex:
             if not self._lock.acquire(timeout=wait):
                 return self._last_snapshot
             self._lock.release()
+            if self._rebuild_seconds > SELF_BUILD_LIMIT:
+                # Nobody is building, but a build would keep this caller for seconds (a
+                # 200,000-route file): the driver's own analysis of the edit builds it.
+                return self._last_snapshot
         with self._lock:
             snap = self._snapshot
             rev = self.revision
             if snap is not None and snap.revision == rev:
                 return snap
+            started = time.perf_counter()
             apps: list[App] = []
             all_facts: dict[Path, FileFacts] = {}
             for ar in self.app_roots():
@@ -356,6 +370,8 @@ class WorkspaceIndex:
                 all_facts.update(facts)
             snap = AppSnapshot(rev, tuple(apps), all_facts)
             with self._inputs:
+                if self._last_snapshot is not None:
+                    self._rebuild_seconds = time.perf_counter() - started
                 self._last_snapshot = snap
                 if self.revision == rev:
                     self._snapshot = snap

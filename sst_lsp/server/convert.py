@@ -283,6 +283,45 @@ class Converter:
             children=[self._document_symbol(c, path, li, ascii_text) for c in s.children] or None,
         )
 
+    def document_symbols_json(self, symbols: Iterable[Any]) -> list[dict[str, Any]]:
+        """`document_symbol` of each of `symbols`, as the JSON LSP sends (plain dicts and ints).
+
+        A generated stack file's outline has hundreds of thousands of symbols: lsprotocol
+        objects and their cattrs unstructuring cost several times the outline itself, so the
+        outline goes out as the structures `json.dumps` writes directly (see
+        `server.RawResult`)."""
+        out: list[dict[str, Any]] = []
+        for s in symbols:
+            li = self.line_index(s.path)
+            out.append(self._symbol_json(s, s.path, li, self._ascii(s.path, li)))
+        return out
+
+    def _symbol_json(self, s: Any, path: Path, li: LineIndex, ascii_text: bool) -> dict[str, Any]:
+        if s.path is not path:
+            if s.path != path:
+                li = self.line_index(s.path)
+                ascii_text = self._ascii(s.path, li)
+            path = s.path
+        got: dict[str, Any] = {"name": s.name or "?", "kind": _SYMBOL_KIND.get(s.kind, types.SymbolKind.Object).value}
+        if s.detail is not None:
+            got["detail"] = s.detail
+        got["range"] = self._range_json(li, ascii_text, s.range)
+        got["selectionRange"] = self._range_json(li, ascii_text, s.selection_range)
+        if s.children:
+            got["children"] = [self._symbol_json(c, path, li, ascii_text) for c in s.children]
+        return got
+
+    def _range_json(self, li: LineIndex, ascii_text: bool, rng: TextRange) -> dict[str, Any]:
+        """`_range` as LSP's JSON."""
+        start, end = _clamp(li, rng.start), _clamp(li, rng.end)
+        if (end.line, end.col) < (start.line, start.col):
+            end = start
+        if ascii_text:
+            return {"start": {"line": start.line, "character": start.col},
+                    "end": {"line": end.line, "character": end.col}}
+        a, b = to_lsp_position(li, start, self.encoding), to_lsp_position(li, end, self.encoding)
+        return {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
+
     def symbol_information(self, s: Any, container: str | None = None) -> list[types.SymbolInformation]:
         """A symbol and its children, flattened (for clients without hierarchical symbols)."""
         out = [

@@ -255,24 +255,32 @@ class DiagnosticsEngine:
 # ----------------------------------------------------------------------------------------------
 
 
+def _line_end(text: str, i: int) -> int:
+    """The index of the first `\\r` or `\\n` at or after `i`, or -1.
+
+    The `\\r` is looked for only before the next `\\n`, so a walk over a file without any
+    `\\r` stays linear."""
+    n = text.find("\n", i)
+    r = text.find("\r", i, n if n >= 0 else len(text))
+    return r if r >= 0 else n
+
+
 def change_offset(text: str, pos: types.Position, encoding: str) -> int:
     """The `str` offset of an LSP position in `text`, clamped into it.
 
-    Lines end at "\n" (a "\r" before it belongs to the line ending), as tree-sitter and
-    `LineIndex` count them; pygls' own document splits with `str.splitlines`, which also breaks
-    at form feeds, U+2028 and U+0085, so a client edit after one of those would land on
-    another line."""
+    Lines end where LSP ends them: at "\\r\\n", "\\n" or a lone "\\r", as `LineIndex` counts
+    them; pygls' own document splits with `str.splitlines`, which also breaks at form feeds,
+    U+2028 and U+0085, so a client edit after one of those would land on another line."""
     i = 0
     for _ in range(max(pos.line, 0)):
-        j = text.find("\n", i)
+        j = _line_end(text, i)
         if j < 0:
             return len(text)
-        i = j + 1
-    end = text.find("\n", i)
+        i = j + 2 if text.startswith("\r\n", j) else j + 1
+    end = _line_end(text, i)
     if end < 0:
         end = len(text)
     line = text[i:end]
-    line = line.removesuffix("\r")
     col = max(pos.character, 0)
     if encoding == "utf-32" or line.isascii():
         return i + min(col, len(line))

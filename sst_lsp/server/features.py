@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from sst_lsp.model.types import Finding
+from sst_lsp.server.server import RawResult
 from sst_lsp.syntax.text import Pos
 
 if TYPE_CHECKING:
@@ -37,6 +38,11 @@ CREATE_FOLDERS = "sst.createFolders"
 
 #: Characters that open completion: path segments, handler exports, a new string.
 TRIGGER_CHARACTERS = ["/", ".", '"', "'"]
+
+
+#: Outlines kept converted (per path, for one snapshot and text): an editor asks again for the
+#: outline of an unchanged document at every focus change, breadcrumb and sticky scroll.
+OUTLINES_KEPT = 4
 
 
 def _ide(module: str) -> Any:
@@ -243,14 +249,28 @@ def register(server: SstLanguageServer) -> None:
             return None
         hierarchical = ls.client_supports("text_document.document_symbol.hierarchical_document_symbol_support", False)
 
-        def run() -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+        def run() -> list[types.DocumentSymbol] | list[types.SymbolInformation] | RawResult | None:
             conv = ls.converter
-            got = mod.document_symbols(ls.request_snapshot(), path)
+            snap = ls.request_snapshot()
+            text = ls.host.read_text(path)
+            key = (snap, text, conv.encoding, hierarchical)
+            cached = ls.outlines.get(path)
+            if cached is not None and cached[0][0] is snap and cached[0][1] is text and cached[0][2:] == key[2:]:
+                hit: list[types.SymbolInformation] | RawResult | None = cached[1]
+                return hit
+            got = mod.document_symbols(snap, path)
+            out: list[types.SymbolInformation] | RawResult | None
             if not got:
-                return None
-            if hierarchical:
-                return [conv.document_symbol(s) for s in got]
-            return [info for s in got for info in conv.symbol_information(s)]
+                out = None
+            elif hierarchical:
+                out = RawResult(conv.document_symbols_json(got))
+            else:
+                out = [info for s in got for info in conv.symbol_information(s)]
+            ls.outlines.pop(path, None)
+            ls.outlines[path] = (key, out)
+            while len(ls.outlines) > OUTLINES_KEPT:  # Each entry keeps its snapshot alive.
+                ls.outlines.pop(next(iter(ls.outlines)))
+            return out
 
         return await _guarded(ls, "documentSymbol", run, None)
 

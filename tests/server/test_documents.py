@@ -1,0 +1,88 @@
+"""didChange applies edits with LSP's line rules: "\r\n", "\n" and a lone "\r" end lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from sst_lsp.server.documents import apply_changes, change_offset
+from sst_lsp.server.factory import create_server
+from tests.server.test_factory import FakeDiagnostics
+
+
+def _edit(line: int, start: int, end: int, text: str) -> types.TextDocumentContentChangePartial:
+    rng = types.Range(start=types.Position(line=line, character=start), end=types.Position(line=line, character=end))
+    return types.TextDocumentContentChangePartial(range=rng, text=text)
+
+
+@pytest.mark.parametrize("eol", ["\r", "\n", "\r\n"])
+def test_change_offset_counts_every_line_ending(eol: str) -> None:
+    text = eol.join(["one", "two", "three"])
+    assert change_offset(text, types.Position(line=1, character=0), "utf-16") == text.index("two")
+    assert change_offset(text, types.Position(line=2, character=2), "utf-16") == text.index("three") + 2
+    # A column past the end of a line stops at its line ending.
+    assert change_offset(text, types.Position(line=0, character=99), "utf-16") == 3
+    assert change_offset(text, types.Position(line=9, character=0), "utf-16") == len(text)
+
+
+def test_mixed_line_endings() -> None:
+    text = "a\rb\r\nc\nd"
+    assert [change_offset(text, types.Position(line=n, character=0), "utf-8") for n in range(4)] == [0, 2, 5, 7]
+
+
+def test_did_change_on_a_lone_cr_document(tmp_path: Path) -> None:
+    path = tmp_path / "stacks" / "Api.ts"
+    path.parent.mkdir()
+    text = 'const a = "x";\rconst b = "y";\rconst c = "z";\r'
+    path.write_text(text, newline="")
+    ls = create_server(diagnostics=FakeDiagnostics)
+    ls.set_folders([tmp_path])
+    uri = path.as_uri()
+    fm = ls.protocol.fm
+    fm.features[types.TEXT_DOCUMENT_DID_OPEN](
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(uri=uri, language_id="typescript",
+                                                                             version=1, text=text)))
+    fm.features[types.TEXT_DOCUMENT_DID_CHANGE](
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[_edit(1, 11, 12, "Y")]))
+    assert ls.host.open_text(path) == 'const a = "x";\rconst b = "Y";\rconst c = "z";\r'
+    assert apply_changes(text, [_edit(2, 0, 5, "let")], "utf-16") == 'const a = "x";\rconst b = "y";\rlet c = "z";\r'
+
+
+async def test_outline_is_plain_json_and_kept_for_its_snapshot(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from sst_lsp.server.server import RawResult
+    from tests.e2e.conftest import APPS
+
+    ws = tmp_path / "ws"
+    shutil.copytree(APPS, ws)
+    ls = create_server(diagnostics=FakeDiagnostics)
+    ls.set_folders([ws])
+    ls.settings_loaded.set()
+    stack = next(p for p in sorted(ws.rglob("stacks/*.ts")) if "new " in p.read_text(encoding="utf-8"))
+    uri = stack.as_uri()
+    fm = ls.protocol.fm
+    fm.features[types.TEXT_DOCUMENT_DID_OPEN](
+        types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri, language_id="typescript", version=1, text=stack.read_text(encoding="utf-8"))))
+    ls.client_supports = lambda field, default=False: True  # type: ignore[method-assign]
+    ask = fm.features[types.TEXT_DOCUMENT_DOCUMENT_SYMBOL]
+    params = types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    first = await ask(params)
+    assert isinstance(first, RawResult) and first
+    # The JSON is what lsprotocol's own conversion of the outline sends.
+    from sst_lsp.ide import symbols
+
+    conv = ls.converter
+    want = [conv.document_symbol(s) for s in symbols.document_symbols(ls.request_snapshot(), stack)]
+    assert json.loads(json.dumps(list(first))) == ls.protocol._converter.unstructure(want)
+    assert await ask(params) is first
+    fm.features[types.TEXT_DOCUMENT_DID_CHANGE](types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text="// empty\n")]))
+    assert await ask(params) is None
