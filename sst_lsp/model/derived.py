@@ -19,18 +19,27 @@ T = TypeVar("T")
 
 
 class TextMemo(Generic[T]):
-    """Values derived from (text, lang), the `maxsize` most recently used kept (thread-safe:
-    analyzers of several requests may read it at once)."""
+    """Values derived from (text, lang), the most recently used kept: at most `maxsize`
+    entries and `max_chars` characters of key text (an edited file leaves one entry per
+    keystroke's text: a count alone would keep hundreds of versions of a big file). Thread-safe:
+    analyzers of several requests may read it at once."""
 
-    __slots__ = ("_entries", "_lock", "maxsize")
+    __slots__ = ("_chars", "_entries", "_lock", "max_chars", "maxsize")
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, max_chars: int = 4_000_000) -> None:
         self.maxsize = maxsize
+        self.max_chars = max_chars
         self._entries: OrderedDict[tuple[str, str], T] = OrderedDict()
+        self._chars = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def chars(self) -> int:
+        """Characters of key text kept."""
+        return self._chars
 
     def get(self, text: str, lang: str, compute: Callable[[str, str], T]) -> T:
         """The value for (text, lang), computed by `compute(text, lang)` when not kept."""
@@ -41,16 +50,22 @@ class TextMemo(Generic[T]):
                 self._entries.move_to_end(key)
                 return got
         value = compute(text, lang)
+        if len(text) > self.max_chars:
+            return value  # Bigger than the whole memo: computed, not kept.
         with self._lock:
+            if key not in self._entries:
+                self._chars += len(text)
             self._entries[key] = value
             self._entries.move_to_end(key)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            while len(self._entries) > self.maxsize or self._chars > self.max_chars:
+                (old, _lang), _ = self._entries.popitem(last=False)
+                self._chars -= len(old)
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._chars = 0
 
 
 def cached(memo: TextMemo[T] | None, text: str, lang: str, compute: Callable[[str, str], T]) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -80,9 +81,45 @@ def language(lang: str) -> Language:
     raise ValueError(f"unknown grammar {lang!r}")
 
 
-@functools.cache
+#: Parsers per thread: a parse gives other threads the interpreter between the chunks it reads
+#: (see `_parse`), so two threads may parse at once, and a tree-sitter Parser is not thread-safe.
+_PARSERS = threading.local()
+
+#: Bytes handed to tree-sitter per read.
+_READ_CHUNK = 65536
+
+
 def _parser(lang: str) -> Parser:
-    return Parser(language(lang))
+    got: dict[str, Parser] | None = getattr(_PARSERS, "by_lang", None)
+    if got is None:
+        got = _PARSERS.by_lang = {}
+    p = got.get(lang)
+    if p is None:
+        p = got[lang] = Parser(language(lang))
+    return p
+
+
+def _no_cancel(*_: object) -> bool:
+    return False
+
+
+def _parse(lang: str, data: bytes, old: Tree | None = None) -> Tree:
+    """`data` parsed, read in chunks: tree-sitter holds the GIL for the whole parse of one bytes
+    object (a 6 MB stack file: over 3 s during which the server answers nothing), but returns
+    to Python for each chunk a reader gives it (with a progress callback set), which lets the
+    request threads run. Small texts are parsed in one call."""
+    parser = _parser(lang)
+    if len(data) <= _READ_CHUNK:
+        return parser.parse(data, old) if old is not None else parser.parse(data)
+    view = memoryview(data)
+
+    def read(offset: int, _point: object) -> bytes:
+        return bytes(view[offset : offset + _READ_CHUNK])
+
+    tree = (parser.parse(read, old, progress_callback=_no_cancel) if old is not None
+            else parser.parse(read, progress_callback=_no_cancel))
+    assert tree is not None  # Only a cancelled parse or a parser without a language gives None.
+    return tree
 
 
 #: Serial numbers of parses, so that a later parse can name the one it was made from.
@@ -153,7 +190,7 @@ class ParsedFile:
 def parse(text: str, lang: str) -> ParsedFile:
     """Parses `text` with the named grammar. Never raises on any text."""
     data = text.encode("utf-8", errors="surrogatepass")
-    tree = _parser(lang).parse(data)
+    tree = _parse(lang, data)
     return ParsedFile(lang, text, data, tree, LineIndex(text))
 
 
@@ -175,7 +212,7 @@ def reparse(old: ParsedFile, text: str) -> ParsedFile:
         old_end_point=_point(a, end_a),
         new_end_point=_point(b, end_b),
     )
-    new_tree = _parser(old.lang).parse(data, tree)
+    new_tree = _parse(old.lang, data, tree)
     changed = tuple((r.start_byte, r.end_byte) for r in tree.changed_ranges(new_tree))
     return ParsedFile(old.lang, text, data, new_tree, LineIndex(text), base=old.serial, edit=(start, end_a, end_b),
                       changed=changed)

@@ -72,3 +72,31 @@ def test_text_caches_belong_to_their_owner() -> None:
     calls: TextMemo[tuple[BindingCall, ...]] = TextMemo(1)
     assert binding_calls("api.bind([t]);", "typescript", calls) == binding_calls("api.bind([t]);", "typescript")
     assert len(calls) == 1
+
+
+def test_text_memo_is_bounded_by_the_text_it_keeps() -> None:
+    # One entry per keystroke's version of an edited file: the memo keeps the newest versions
+    # up to `max_chars` of text, whatever their count.
+    memo: TextMemo[int] = TextMemo(512, max_chars=1000)
+    calls: list[str] = []
+
+    def compute(text: str, lang: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    versions = [f"{i:03d}" + "x" * 297 for i in range(10)]  # 300 characters each
+    for v in versions:
+        assert memo.get(v, "typescript", compute) == 300
+    assert len(memo) == 3 and memo.chars == 900
+    # The newest three are kept; an older one is computed again.
+    memo.get(versions[-1], "typescript", compute)
+    assert calls.count(versions[-1]) == 1
+    memo.get(versions[0], "typescript", compute)
+    assert calls.count(versions[0]) == 2
+    # A text bigger than the whole memo is computed and not kept.
+    big = "y" * 1001
+    memo.get(big, "typescript", compute)
+    memo.get(big, "typescript", compute)
+    assert calls.count(big) == 2 and memo.chars <= 1000
+    memo.clear()
+    assert len(memo) == 0 and memo.chars == 0
