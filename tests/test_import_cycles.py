@@ -14,15 +14,9 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "sst_lsp"
 
-#: Cycles that remain in modules other sessions are reworking, one frozenset of module names
-#: per strongly connected component. The lead empties this after merging their work; a new
-#: cycle, or a listed one that changed shape, fails the test.
-ALLOWED_CYCLES: set[frozenset[str]] = {
-    # model/: the module reader, the evaluator and the interpreter import one another lazily
-    # (another session is splitting model/extract.py into a reader, scopes/evaluation and an
-    # orchestrator, which should leave them in one direction).
-    frozenset({"sst_lsp.model.evaluate", "sst_lsp.model.interp"}),
-}
+#: Cycles tolerated, one frozenset of module names per strongly connected component: none. A
+#: new cycle fails the test (a listed one that is gone must leave the list).
+ALLOWED_CYCLES: set[frozenset[str]] = set()
 
 
 def module_name(path: Path) -> str:

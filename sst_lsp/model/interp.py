@@ -10,12 +10,22 @@ extraction (model/extract.py) runs a body once per binding and collects what it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from tree_sitter import Node
 
-from sst_lsp.model.evaluate import Evaluator
 from sst_lsp.model.js_values import unwrap
 from sst_lsp.model.types import Value
+from sst_lsp.syntax.parser import ParsedFile
+
+
+class Evaluator(Protocol):
+    """What interpreting a call or a loop asks of the evaluator (`evaluate.Evaluator` is one,
+    and imports this module: the protocol keeps the imports one way)."""
+
+    pf: ParsedFile
+
+    def value(self, node: Node | None, depth: int = 0) -> Value: ...
 
 #: Items of one statically known iteration at most (larger loops stay unresolved).
 MAX_LOOP_ITEMS = 256
