@@ -91,7 +91,12 @@ _StatSig = tuple[int, int, int, int]
 _Digest = bytes
 
 
+#: Files whose text is longer than this keep no facts entry (see `CheckCache.put_facts`).
+MAX_CACHED_FACTS_TEXT = 2_000_000
+
+
 @functools.cache
+
 def tool_fingerprint() -> str:
     """A short digest of everything that shapes an entry: sst-lsp's version, `FORMAT`, the Python
     version, and the name, size and modification time of each module of the package (cheap: one
@@ -606,6 +611,11 @@ class CheckCache:
         return self._get("facts", path)
 
     def put_facts(self, path: Path, text: str, facts: object) -> None:
+        if len(text) > MAX_CACHED_FACTS_TEXT:
+            # A generated stack file of megabytes: pickling its facts costs about as much as
+            # extracting them again (and doubles the run's memory), for a file that rarely
+            # changes alone. The app's result is still cached.
+            return
         self._put("facts", path, text, facts)
 
     # ExportTable store.

@@ -410,3 +410,30 @@ def test_temporary_files_of_killed_runs_are_removed_once_old(
                                            encoding="utf-8")
     check(root, capsys)  # Writes the cache again.
     assert not old.exists() and fresh.exists()
+
+
+def test_a_huge_file_keeps_no_facts_entry_and_results_stay_equal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Facts of a file over the limit are not pickled (as costly as extracting them again); the
+    # app's result is still cached, and an edit elsewhere re-extracts the file: same findings.
+    root = copy_app(FIXTURE_APPS / "v2-monorepo", tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    sizes = sorted((len(p.read_text(encoding="utf-8")), p) for p in sources(root) if "stacks" in p.parts)
+    limit = sizes[-1][0] - 1  # Only the largest stack file is over it.
+    monkeypatch.setattr(cache, "MAX_CACHED_FACTS_TEXT", limit)
+    stored: list[str] = []
+    real_put = cache.CheckCache._put
+
+    def put(self: cache.CheckCache, kind: str, path: Path, text: str, value: object) -> None:
+        if kind == "facts":
+            stored.append(str(path))
+        real_put(self, kind, path, text, value)
+
+    monkeypatch.setattr(cache.CheckCache, "_put", put)
+    cold = check(root, capsys, "--no-cache")
+    assert check(root, capsys) == cold
+    assert str(sizes[-1][1]) not in stored and str(sizes[0][1]) in stored
+    assert check(root, capsys) == cold
+    other = sizes[0][1]
+    other.write_text(other.read_text(encoding="utf-8") + "\nexport const more = 1;\n", encoding="utf-8")
+    assert check(root, capsys) == check(root, capsys, "--no-cache")

@@ -11,6 +11,7 @@ beside them.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,18 @@ def _quick_init(cls: type[_T]) -> type[_T]:
     init = ns["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
     setattr(cls, "__init__", init)  # noqa: B010 (mypy refuses assigning to a method)
+    # Pickled as a constructor call with the fields in order (the dataclass's own state
+    # functions call `fields()` per object: the check cache of a big stack file pickles millions).
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    get = operator.attrgetter(*names)
+    if len(names) == 1:
+        def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+            return (cls, (get(self),))
+    else:
+        def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+            return (cls, get(self))
+    __reduce__.__qualname__ = f"{cls.__qualname__}.__reduce__"
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010
     return cls
 
 # ----------------------------------------------------------------------------------------------

@@ -37,6 +37,11 @@ class Pos:
         _set(self, "line", line)
         _set(self, "col", col)
 
+    def __reduce__(self) -> tuple[type[Pos], tuple[int, int]]:
+        # Pickled as a constructor call: the dataclass's own state functions read `fields()`
+        # per object, and the check cache pickles millions of positions for a big stack file.
+        return (Pos, (self.line, self.col))
+
 
 @dataclass(frozen=True, slots=True)
 class TextRange:
@@ -48,6 +53,9 @@ class TextRange:
     def __init__(self, start: Pos, end: Pos) -> None:
         _set(self, "start", start)
         _set(self, "end", end)
+
+    def __reduce__(self) -> tuple[type[TextRange], tuple[Pos, Pos]]:
+        return (TextRange, (self.start, self.end))
 
     @staticmethod
     def of(sl: int, sc: int, el: int, ec: int) -> TextRange:
