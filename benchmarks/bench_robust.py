@@ -23,6 +23,13 @@ left, in CPU seconds measured in-process: the parse 0.8, evaluating the routes 1
 a route, mostly the frozen `Value`/`TextRange`/`Pos` objects themselves), handler positions
 (handler_sites.py) 1.2, the analyzers 1.2, freeing the facts at exit 0.6. The tree of a 7 MB
 file takes about 150 MB of the peak.
+
+Later, on a quiet machine (2 cores): `check --no-cache` 5.0-6.1 s wall, 475 MB (the process ends
+without freeing its facts); the default `check`, which fills the cache, went from 10.7 s and
+768 MB to 5.6 s and 477 MB once a file over 2 MB keeps no facts entry (pickling them cost as
+much as extracting them); a warm `check` 0.18 s. In the server: open -> first diagnostics 7.8 s,
+edit -> diagnostics p50 977 ms, hover during that analysis p50 327 / max 1016 ms, definition
+and completion max about 105-121 ms, documentSymbol 4.0 s and documentLink 2.8 s on 7.5 MB.
 """
 
 from __future__ import annotations
