@@ -10,6 +10,7 @@ runs its body once per item. `model/interp.py` binds the values; `model/evaluate
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from tree_sitter import Node
@@ -169,18 +170,13 @@ def run_loop(cx: FileContext, loop: Node) -> None:
     if head is None or body is None or items is None:
         return
     pattern = head[0]
-    cx.active.append(loop.id)
-    try:
-        for item in items:
-            values: dict[str, Value] = {}
-            interp.bind_pattern(cx.ev, pattern, item, values)
-            cx.ev.bind(loop, values)
-            try:
-                run_region(cx, body)
-            finally:
-                cx.ev.unbind(loop, list(values))
-    finally:
-        cx.active.pop()
+
+    def bind(item: Value) -> dict[str, Value]:
+        values: dict[str, Value] = {}
+        interp.bind_pattern(cx.ev, pattern, item, values)
+        return values
+
+    run_for_each(cx, loop, loop, body, items, bind)
 
 
 def run_callback(cx: FileContext, call: Node) -> None:
@@ -192,15 +188,22 @@ def run_callback(cx: FileContext, call: Node) -> None:
     body = fn.child_by_field_name("body")
     if body is None:
         return
-    cx.active.append(call.id)
+    run_for_each(cx, call, fn, body, items, lambda item: interp.bind_params(cx.ev, fn, [item]))
+
+
+def run_for_each(cx: FileContext, node: Node, binder: Node, body: Node, items: list[Value],
+                 bind: Callable[[Value], dict[str, Value]]) -> None:
+    """Runs `body` once per item, with the names `bind(item)` gives bound on `binder` (a loop's
+    head or a callback's parameters); `node` is the loop or call being interpreted."""
+    cx.active.append(node.id)
     try:
         for item in items:
-            values = interp.bind_params(cx.ev, fn, [item])
-            cx.ev.bind(fn, values)
+            values = bind(item)
+            cx.ev.bind(binder, values)
             try:
                 run_region(cx, body)
             finally:
-                cx.ev.unbind(fn, list(values))
+                cx.ev.unbind(binder, list(values))
     finally:
         cx.active.pop()
 
