@@ -54,13 +54,13 @@ def _quick_init(cls: type[_T]) -> type[_T]:
     # Pickled as a constructor call with the fields in order (the dataclass's own state
     # functions call `fields()` per object: the check cache of a big stack file pickles millions).
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if len(names) < 2:
+        raise TypeError(f"{cls.__name__}: attrgetter gives a tuple for two fields or more")
     get = operator.attrgetter(*names)
-    if len(names) == 1:
-        def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
-            return (cls, (get(self),))
-    else:
-        def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
-            return (cls, get(self))
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return (cls, get(self))
+
     __reduce__.__qualname__ = f"{cls.__qualname__}.__reduce__"
     setattr(cls, "__reduce__", __reduce__)  # noqa: B010
     return cls
