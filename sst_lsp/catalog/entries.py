@@ -128,9 +128,10 @@ _SST: tuple[Spec, ...] = (
                                       for k in ("onCreate", "onUpdate", "onDelete")),
          builder="script"),
     Spec("sst", "Job", props=(Position("function", "Job", requires="handler"),)),
-    Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True,
-         synth_unsupported="its cluster goes into the account's default VPC, looked up at synth time (and its "
-                           "migrations run through SST's handler)"),
+    # SST's RDS: a ServerlessCluster in a VPC of its own (`new ec2.Vpc(this, "vpc")`, no lookup).
+    Spec("sst", "RDS", family="rds-cluster", outlives_deploy=True, builder="rds",
+         binding=Binding(("clusterArn", "clusterArn"), "rds-data:*", bind_grants=True,
+                         more_variables=(("secretArn", "secretArn"), ("defaultDatabaseName", "defaultDatabaseName")))),
     Spec("sst", "Config.Secret", builder="secret", binding=Binding(binding_class="Secret")),
     Spec("sst", "Config.Parameter", builder="config_parameter",
          binding=Binding(("value", "value"), binding_class="Parameter")),

@@ -134,6 +134,8 @@ class Binding:
     bind_grants: bool = False
     #: The class name bindings use (`SST_{class}_{prop}_{id}`): the kind, or e.g. "Secret".
     binding_class: str | None = None
+    #: Further (variable, attribute) pairs, for a construct that exposes several (an RDS cluster).
+    more_variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

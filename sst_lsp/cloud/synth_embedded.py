@@ -29,6 +29,9 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
   `Integration_{routeKey}`, `Parameter_url`.
 - Script (v2): `{type}Function` per onCreate/onUpdate/onDelete (timeout 900 s unless set), the
   `ScriptHandler` function that invokes them, the `ScriptResource` (`Custom::SSTScript`).
+- RDS: `Cluster` (a ServerlessCluster with the Data API, named `{stage}-{app}-{id}`) in the
+  construct's own `vpc` (no NAT gateways, isolated subnets), `Parameter_{clusterArn,secretArn,
+  defaultDatabaseName}`; `migrations` (SST's migrator code) is listed as left out.
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
 - `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
   App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
@@ -183,6 +186,19 @@ _ATTRS: dict[str, dict[str, Callable[[Any], Any]]] = {
         "cdk.unauthRole.roleName": lambda b: _role(b, "unauth").role_name,
     },
 }
+_ATTRS["rds"] = {
+    "clusterArn": lambda b: b.extra["cluster"].cluster_arn,
+    "clusterIdentifier": lambda b: b.extra["cluster"].cluster_identifier,
+    "secretArn": lambda b: b.extra["cluster"].secret.secret_arn,
+    "defaultDatabaseName": lambda b: b.extra["database"],
+    "clusterEndpoint.hostname": lambda b: b.extra["cluster"].cluster_endpoint.hostname,
+    "clusterEndpoint.port": lambda b: b.extra["cluster"].cluster_endpoint.port,
+    "clusterEndpoint.socketAddress": lambda b: b.extra["cluster"].cluster_endpoint.socket_address,
+    "id": lambda b: b.id,
+    "cdk.cluster.clusterArn": lambda b: b.extra["cluster"].cluster_arn,
+    "cdk.cluster.clusterIdentifier": lambda b: b.extra["cluster"].cluster_identifier,
+    "cdk.cluster.secret.secretArn": lambda b: b.extra["cluster"].secret.secret_arn,
+}
 #: SST v1's GraphQLApi is an Api.
 _ATTRS["graphql"] = _ATTRS["api"]
 _ATTRS["websocket"] = {
@@ -249,6 +265,7 @@ _GRANT_RESOURCES: dict[str, Callable[[Any], list[Any]]] = {
     "eventbus": lambda b: [b.attr("eventBusArn")],
     "kinesis": lambda b: [b.attr("streamArn")],
     "websocket": lambda b: [_connections_arn(b)],
+    "rds": lambda b: [b.attr("clusterArn")],
 }
 
 
@@ -261,10 +278,27 @@ def _connections_arn(b: Any) -> Any:
                                         resource_name="*/*/@connections/*")
 
 
-def _grant(b: _Built) -> tuple[str, Callable[[Any], list[Any]]] | None:
-    """(IAM action, resources) a `permissions` entry naming `b` grants, or None."""
+#: One IAM statement: its action (or actions) and its resources.
+_Statement = tuple[str | tuple[str, ...], list[Any]]
+
+
+def _grants(b: _Built, *, bound: bool) -> list[_Statement] | None:
+    """The IAM statements a `permissions` entry naming `b` grants (`bound`: those its binding
+    grants), or None when SST grants nothing on it."""
     action = b.spec.binding.grant_action
-    return (action, _GRANT_RESOURCES[b.builder]) if action is not None else None
+    if action is None:
+        return None
+    out: list[_Statement] = [(action, _GRANT_RESOURCES[b.builder](b))]
+    if b.builder == "rds":
+        # The Data API reads the cluster's secret: RDS.getFunctionBinding grants one statement
+        # per action on `secretFullArn`, permission.ts one with both on `secretArn`.
+        secret = b.extra["cluster"].secret
+        if bound:
+            out += [("secretsmanager:GetSecretValue", [secret.secret_full_arn]),
+                    ("secretsmanager:DescribeSecret", [secret.secret_full_arn])]
+        else:
+            out.append((("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"), [secret.secret_arn]))
+    return out
 
 
 #: What `app.X` / `stack.X` name in a stack function (SST's App and Stack getters).
@@ -691,7 +725,7 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, conne
     if code is None:
         code = ctx.codes[code_key] = lam.Code.from_asset(fs["asset"], exclude=fs.get("exclude") or None)
     env: dict[str, Any] = {"SST_APP": ctx.app_name, "SST_STAGE": ctx.stage}
-    statements: list[tuple[str, list[Any]]] = []
+    statements: list[_Statement] = []
     if connect:
         env.update(_connections(ctx, fs, stack_id, statements))
     fn = lam.Function(
@@ -727,21 +761,26 @@ def _function(ctx: _Ctx, scope: Any, fs: dict[str, Any], stack_id: str, *, conne
 
 def _connect(ctx: _Ctx, fn: Any, fs: dict[str, Any], stack_id: str) -> None:
     """Pass 2 for a function built with `connect=False`."""
-    statements: list[tuple[str, list[Any]]] = []
+    statements: list[_Statement] = []
     for k, v in _connections(ctx, fs, stack_id, statements).items():
         fn.add_environment(k, v)
     _add_statements(fn, statements)
 
 
-def _add_statements(fn: Any, statements: list[tuple[str, list[Any]]]) -> None:
+def _policy_statement(s: _Statement) -> Any:
     from aws_cdk import aws_iam as iam
 
-    for action, arns in statements:
-        fn.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=arns))
+    action, arns = s
+    return iam.PolicyStatement(actions=[action] if isinstance(action, str) else list(action), resources=arns)
+
+
+def _add_statements(fn: Any, statements: list[_Statement]) -> None:
+    for s in statements:
+        fn.add_to_role_policy(_policy_statement(s))
 
 
 def _connections(
-    ctx: _Ctx, fs: dict[str, Any], stack_id: str, statements: list[tuple[str, list[Any]]]
+    ctx: _Ctx, fs: dict[str, Any], stack_id: str, statements: list[_Statement]
 ) -> dict[str, Any]:
     """A function's environment values, `permissions` and `bind` (SST's permission.ts and
     functionBinding.ts): returns the environment to add and appends IAM statements. What
@@ -771,33 +810,33 @@ def _connections(
             ctx.warnings.append(f"function {fid}: {_label('bind', item)} left out: {why}")
             continue
         prop, attr = b.spec.binding.variable
-        env[f"SST_{_class(b.kind)}_{prop}_{b.id}"] = b.attr(attr)
+        for p, a in ((prop, attr), *b.spec.binding.more_variables):
+            env[f"SST_{_class(b.kind)}_{p}_{b.id}"] = b.attr(a)
         if b.builder == "function" and b.node.node.try_find_child(f"Parameter_{prop}") is None:
             # Other kinds always carry their parameter; SST adds a function's when it is bound.
             _parameter(ctx, b, b.attr(attr))
-        grant = _grant(b)
-        if b.spec.binding.bind_grants and grant is not None:
-            action, arns_of = grant
-            statements.append((action, arns_of(b)))
+        grants = _grants(b, bound=True)
+        if b.spec.binding.bind_grants and grants is not None:
+            statements.extend(grants)
     return env
 
 
-def _permission_statements(ctx: _Ctx, items: list[Any], stack_id: str, who: str) -> list[tuple[str, list[Any]]]:
+def _permission_statements(ctx: _Ctx, items: list[Any], stack_id: str, who: str) -> list[_Statement]:
     """SST's permission.ts for a `permissions` list: a service name or action on "*", a
     construct's own grant; what cannot be built is a warning naming `who`."""
-    out: list[tuple[str, list[Any]]] = []
+    out: list[_Statement] = []
     for item in items:
         if isinstance(item, str):
             out.append((item if ":" in item or item == "*" else f"{item}:*", ["*"]))
             continue
         b = ctx.construct(item, stack_id)
-        grant = _grant(b) if b is not None else None
+        grants = _grants(b, bound=False) if b is not None else None
         if b is None:
             ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: {_why(item)}")
-        elif grant is None:
+        elif grants is None:
             ctx.warnings.append(f"{who}: {_label('permissions', item)} left out: SST grants no permissions on a {b.kind}")
         else:
-            out.append((grant[0], grant[1](b)))
+            out.extend(grants)
     return out
 
 
@@ -856,13 +895,15 @@ def _scope(stack: Any, b: _Built, where: str | None) -> Any:
     return stack if where == "stack" else b.node
 
 
-def _parameter(ctx: _Ctx, b: _Built, value: Any) -> None:
-    """SST v1.18's `Parameter_{prop}` SSM parameter for a construct's binding."""
+def _parameter(ctx: _Ctx, b: _Built, value: Any, prop: str | None = None) -> None:
+    """SST v1.18's `Parameter_{prop}` SSM parameter for a construct's binding (`prop`: its
+    binding variable, else its first)."""
     from aws_cdk import aws_ssm as ssm
 
-    binding = b.spec.binding.variable
-    assert binding is not None
-    prop = binding[0]
+    if prop is None:
+        binding = b.spec.binding.variable
+        assert binding is not None
+        prop = binding[0]
     ssm.StringParameter(
         b.node,
         f"Parameter_{prop}",
@@ -1963,14 +2004,14 @@ def _auth_grants(ctx: _Ctx, stack: Any, st: dict[str, Any]) -> None:
             continue
         statements = _permission_statements(ctx, g.get("items", []), st["id"], label)
         if cb.stack == st["id"]:
-            for action, arns in statements:
-                role.add_to_policy(iam.PolicyStatement(actions=[action], resources=arns))
+            for s in statements:
+                role.add_to_policy(_policy_statement(s))
             continue
         pid = f"Auth-{cb.id}-{stack.node.id}-{'AuthRole' if g['role'] == 'auth' else 'UnauthRole'}"
         policy = stack.node.try_find_child(pid) or iam.Policy(stack, pid)
         role.attach_inline_policy(policy)
-        for action, arns in statements:
-            policy.add_statements(iam.PolicyStatement(actions=[action], resources=arns))
+        for s in statements:
+            policy.add_statements(_policy_statement(s))
 
 
 def _authorizer(ctx: _Ctx, b: _Built, key: str, a: dict[str, Any] | None) -> Any:
@@ -2079,6 +2120,110 @@ def _appsync_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
     _parameter(ctx, b, b.attr("url"))
 
 
+#: SST's RDS engines (RDS.ts getEngine, v1 and v2): (DatabaseClusterEngine factory, version class,
+#: version member).
+RDS_ENGINES: dict[str, tuple[str, str, str]] = {
+    "mysql5.6": ("aurora", "AuroraEngineVersion", "VER_10_A"),
+    "mysql5.7": ("aurora_mysql", "AuroraMysqlEngineVersion", "VER_2_07_1"),
+    "postgresql10.14": ("aurora_postgres", "AuroraPostgresEngineVersion", "VER_10_14"),
+    "postgresql11.13": ("aurora_postgres", "AuroraPostgresEngineVersion", "VER_11_13"),
+    "postgresql11.16": ("aurora_postgres", "AuroraPostgresEngineVersion", "VER_11_16"),
+    "postgresql13.9": ("aurora_postgres", "AuroraPostgresEngineVersion", "VER_13_9"),
+}
+#: `cdk.cluster` props the model passes on (literal values only).
+_RDS_CLUSTER_PROPS = {"clusterIdentifier": "cluster_identifier"}
+
+
+def _rds_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's RDS (RDS.ts createCluster): `ServerlessCluster(this, "Cluster")` named
+    `{stage}-{app}-{id}` with the Data API on, in a VPC of its own `ec2.Vpc(this, "vpc",
+    { natGateways: 0 })` (public and isolated subnets), in the isolated subnets.
+
+    SST's stacks know their account, so CDK gives that VPC the region's first three zones from
+    an availability-zone lookup. The spec carries those names when the app's `cdk.context.json`
+    has them (`azs`); otherwise the VPC takes the first three zones at deploy time
+    (`Fn::GetAZs`), which is the same tree and the same zones, and a warning says so."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_rds as rds
+    from constructs import Construct
+
+    p = _props(c)
+    engine_name = _plain(p.get("engine"), "engine")
+    database = _plain(p.get("defaultDatabaseName"), "defaultDatabaseName")
+    if not engine_name:
+        raise SpecError(f'Missing "engine" in the "{c["id"]}" RDS')
+    if not database:
+        raise SpecError(f'Missing "defaultDatabaseName" in the "{c["id"]}" RDS')
+    if engine_name not in RDS_ENGINES:
+        raise SpecError(f'engine "{engine_name}" is not one SST supports ({", ".join(RDS_ENGINES)})')
+    if not isinstance(database, str):
+        raise SpecError("defaultDatabaseName must be a string")
+    cdk_props = _plain(p.get("cdk"), "cdk") or {}
+    if not isinstance(cdk_props, dict):
+        raise SpecError("cdk must be an object")
+    unknown = sorted(set(cdk_props) - {"cluster"})
+    if unknown:
+        raise SpecError(f"`cdk.{unknown[0]}` is not modeled")
+    cluster_props = _plain(cdk_props.get("cluster"), "cdk.cluster") or {}
+    if not isinstance(cluster_props, dict):
+        raise SpecError("`cdk.cluster` as an existing cluster is not modeled")
+    extra: dict[str, Any] = {}
+    for k, v in cluster_props.items():
+        if k not in _RDS_CLUSTER_PROPS:
+            raise SpecError(f"`cdk.cluster.{k}` is not modeled")
+        if not isinstance(_plain(v, f"cdk.cluster.{k}"), str):
+            raise SpecError(f"`cdk.cluster.{k}` must be a string")
+        extra[_RDS_CLUSTER_PROPS[k]] = v
+    scaling = _plain(p.get("scaling"), "scaling") or {}
+    if not isinstance(scaling, dict) or set(scaling) - {"autoPause", "minCapacity", "maxCapacity"}:
+        raise SpecError("scaling takes autoPause, minCapacity and maxCapacity")
+    pause = _plain(scaling.get("autoPause", True), "scaling.autoPause")
+    minutes = 0 if pause is False else 5 if pause is True else pause
+    if not isinstance(minutes, (int, float)) or isinstance(minutes, bool):
+        raise SpecError("scaling.autoPause must be true, false or a number of minutes")
+    capacity = {}
+    for k, default in (("minCapacity", "ACU_2"), ("maxCapacity", "ACU_16")):
+        name = _plain(scaling.get(k, default), f"scaling.{k}")
+        if not isinstance(name, str) or not hasattr(rds.AuroraCapacityUnit, name):
+            raise SpecError(f"scaling.{k} must be one of AuroraCapacityUnit's names (ACU_1 ... ACU_384)")
+        capacity[k] = getattr(rds.AuroraCapacityUnit, name)
+    factory, version_class, member = RDS_ENGINES[str(engine_name)]
+    engine = getattr(rds.DatabaseClusterEngine, factory)(version=getattr(getattr(rds, version_class), member))
+    b.node = Construct(stack, c["id"])
+    azs = c.get("azs")
+    if not (isinstance(azs, list) and azs and all(isinstance(z, str) for z in azs)):
+        azs = [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(3)]
+        ctx.warnings.append(
+            f'RDS {c["id"]}: its VPC takes the region\'s first three availability zones at deploy time '
+            "(SST writes the names its lookup found; `cdk.context.json` has none for this region)")
+    vpc = ec2.Vpc(b.node, "vpc", nat_gateways=0, availability_zones=azs[:3])
+    b.extra["database"] = database
+    b.extra["cluster"] = rds.ServerlessCluster(
+        b.node, "Cluster",
+        **{"cluster_identifier": ctx.prefixed(c["id"]), **extra},
+        default_database_name=database,
+        enable_data_api=True,
+        engine=engine,
+        scaling=rds.ServerlessScalingOptions(auto_pause=cdk.Duration.minutes(minutes),
+                                             min_capacity=capacity["minCapacity"],
+                                             max_capacity=capacity["maxCapacity"]),
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+    )
+    if p.get("migrations") is not None:
+        ctx.skip("RDS migrations", c["id"], b.stack,
+                 "the migrator function and its custom resource run SST's own migrator code (kysely): not "
+                 "modeled by the embedded synth (use synth mode `project`)")
+
+
+def _rds_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    binding = b.spec.binding
+    assert binding.variable is not None
+    for prop, attr in (binding.variable, *binding.more_variables):
+        _parameter(ctx, b, b.attr(attr), prop)
+
+
 _Builder = Callable[[_Ctx, Any, dict[str, Any], _Built], None]
 
 #: Each builder key of the catalog (`Spec.builder`) -> (primary, rest): the primary pass makes
@@ -2100,6 +2245,7 @@ BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "appsync": (_appsync_primary, _appsync_rest),
     "websocket": (_websocket_primary, _websocket_rest),
     "script": (_script_primary, _script_rest),
+    "rds": (_rds_primary, _rds_rest),
 }
 _BUILD_PRIMARY: dict[str, _Builder] = {kind: BUILDERS[key][0] for kind, key in catalog.builders().items()}
 _BUILD_REST: dict[str, _Builder] = {kind: BUILDERS[key][1] for kind, key in catalog.builders().items()}

@@ -7,8 +7,7 @@ handler names, the asset folder and the `Handler` string of each function, the f
 merged the way SST merges them, the route keys and the `stack.addOutputs` calls.
 
 What the spec cannot describe is listed in `spec["skipped"]` (kind, id, stack, reason): a
-construct we do not model (frontend sites, WebSocketApi, Script, RDS, v2's Auth, raw CDK
-classes), a handler whose file is missing, a runtime that needs a build step, an option that
+construct we do not model (frontend sites, v2's Auth, raw CDK classes), a handler whose file is missing, a runtime that needs a build step, an option that
 cannot be evaluated statically. Nothing is dropped silently: a function prop that is not
 modeled is named in a warning.
 
@@ -23,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -257,6 +257,10 @@ class _SpecBuilder:
             if auth:
                 spec["authorizers"] = auth
             return spec
+        if builder == "rds":
+            azs = context_azs(self.app.root, self.app.region)
+            if azs:
+                spec["azs"] = azs
         if builder == "script":
             if self.app.generation != "v2":
                 self.skip(c.kind, c.id, c.stack, "only SST v2's Script is modeled by the embedded synth (v0/v1's "
@@ -1295,6 +1299,23 @@ class _SpecBuilder:
 # ----------------------------------------------------------------------------------------------
 # Helpers.
 # ----------------------------------------------------------------------------------------------
+
+
+def context_azs(root: Path, region: str | None) -> list[str]:
+    """The availability zones CDK's lookup wrote for `region` into the app's `cdk.context.json`
+    (`availability-zones:account=...:region=...`), when every account there agrees; else []."""
+    if not region:
+        return []
+    try:
+        data = json.loads((root / "cdk.context.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    found = {tuple(v) for k, v in data.items()
+             if isinstance(k, str) and k.startswith("availability-zones:") and k.endswith(f":region={region}")
+             and isinstance(v, list) and v and all(isinstance(z, str) for z in v)}
+    return list(found.pop()) if len(found) == 1 else []
 
 
 def _normal(p: Path) -> Path:

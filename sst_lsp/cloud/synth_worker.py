@@ -244,7 +244,7 @@ def warm_spec(asset: str) -> dict[str, Any]:
         {"kind": "Config.Parameter", "id": "PARAM", "var": "PARAM", "props": {"value": {"$ref": "table.tableName"}}},
         {"kind": "EventBus", "id": "Bus", "var": "bus", "props": {},
          "functions": [{**fn("Target_Bus_r_t"), "rule": "r", "target": "t",
-                        "bind": [{"$ref": "KEY"}, {"$ref": "PARAM"}, {"$ref": "bus"}]}],
+                        "bind": [{"$ref": "KEY"}, {"$ref": "PARAM"}, {"$ref": "bus"}, {"$ref": "db"}]}],
          "rules": [{"key": "r", "pattern": {"source": ["warm"]}, "targets": [{"name": "t"}, {"name": "q", "fn_ref": "queue"}]}]},
         {"kind": "KinesisStream", "id": "Stream", "var": "stream", "props": {}, "functions": [fn("Consumer_Stream_c")]},
         {"kind": "Cognito", "id": "Pool", "var": "pool", "props": {"login": ["email"]},
@@ -263,6 +263,8 @@ def warm_spec(asset: str) -> dict[str, Any]:
                         "requestMapping": {"inline": "{}"}, "responseMapping": {"inline": "{}"}}]},
         {"kind": "WebSocketApi", "id": "Ws", "var": "ws", "props": {}, "authorizer": "none",
          "routes": [{"key": "$connect", "scope": "construct", "function": fn("$connect")}]},
+        {"kind": "RDS", "id": "Db", "var": "db", "props": {"engine": "postgresql13.9", "defaultDatabaseName": "warm"},
+         "azs": ["us-east-1a", "us-east-1b", "us-east-1c"]},
         {"kind": "Script", "id": "Script", "var": None, "props": {},
          "functions": [{**fn("onCreateFunction"), "type": "onCreate"}], "version": "warm"},
     ]
