@@ -63,6 +63,7 @@ __all__ = [
     "Shape",
     "Spec",
     "api_families",
+    "builder_keys",
     "builders",
     "family",
     "family_for_type",
@@ -209,6 +210,12 @@ def family_for_type() -> dict[str, str]:
 def builders() -> dict[str, str]:
     """v0-v2 kind -> the embedded synth's builder key."""
     return {s.kind: s.builder for s in SPECS if s.origin == "sst" and s.builder is not None}
+
+
+@functools.cache
+def builder_keys() -> frozenset[str]:
+    """Every builder key the catalog names, generation-specific ones (`Spec.builder_in`) too."""
+    return frozenset(builders().values()) | frozenset(b for s in SPECS for _, b in s.builder_in)
 
 
 @functools.cache

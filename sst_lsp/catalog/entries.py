@@ -60,7 +60,6 @@ _TRIGGERS = (
     Position("functions", "trigger", prop=("triggers",)),
     Position("functions", "trigger", prop=("cognito", "triggers")),
 )
-_V2_AUTH = "SST v2's Auth (an authenticator function with its signing keys) is not modeled by the embedded synth"
 _TABLE_KEYS = (("partitionKey", "sortKey"),
                (("globalIndexes", ("partitionKey", "sortKey")), ("secondaryIndexes", ("partitionKey", "sortKey")),
                 ("localIndexes", ("sortKey",))))
@@ -120,8 +119,7 @@ _SST: tuple[Spec, ...] = (
     # v2's Cognito (a user pool).
     Spec("sst", "Auth", props=(Position("function", "Auth authenticator", prop=("authenticator",)), *_TRIGGERS),
          family="cognito-userpool", family_absent_in=("v2",), family_v0_requires="cognito",
-         outlives_deploy=True, naming=_USER_POOL, builder="cognito",
-         synth_unsupported_in=(("v2", _V2_AUTH),)),
+         outlives_deploy=True, naming=_USER_POOL, builder="cognito", builder_in=(("v2", "sst_auth"),)),
     Spec("sst", "Cognito", props=_TRIGGERS, family="cognito-userpool", outlives_deploy=True, naming=_USER_POOL,
          builder="cognito"),
     Spec("sst", "Script", props=tuple(Position("function", f"Script {k}", prop=(k,))

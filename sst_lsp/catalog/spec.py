@@ -169,6 +169,9 @@ class Spec:
     #: The embedded synth's builder (a key of `cloud/synth_embedded.py: _BUILDERS`); None: not
     #: built there.
     builder: str | None = None
+    #: (generation, builder) where that generation's class of this name is another construct
+    #: (v2's `Auth` is SST's own auth, v1's the user pool v2 calls `Cognito`).
+    builder_in: tuple[tuple[str, str], ...] = ()
     binding: Binding = Binding()
     #: Why the embedded synth cannot build it, in any generation ("it needs SST's custom resource
     #: handler ..."); None: built when it has a builder.

@@ -32,6 +32,10 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
 - RDS: `Cluster` (a ServerlessCluster with the Data API, named `{stage}-{app}-{id}`) in the
   construct's own `vpc` (no NAT gateways, isolated subnets), `Parameter_{clusterArn,secretArn,
   defaultDatabaseName}`; `migrations` (SST's migrator code) is listed as left out.
+- Auth (SST's own, v2): `StackMetadata` (`Custom::AuthKeys`, run by the stack's
+  `CustomResourceHandler`) under `CloudFrontInvalidatorPolicy`; `auth.attach(scope, { api })`
+  adds `ANY {prefix}/{proxy+}` and `GET {prefix}` routes with the authenticator, the `prefix`
+  parameter, and binds every route function of the Api to the Auth (its public key).
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
 - `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
   App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
@@ -46,7 +50,7 @@ same folder, and swaps a complete new assembly into place (see `synth_cache.py`)
 
 SST's internal extras are not built: the `StackMetadata` custom resource (it needs SST's own
 handler code). The stack's `CustomResourceHandler` is built only where a modeled construct uses
-it (a WebSocketApi), with sst-lsp's stand-in code (`CUSTOM_RESOURCE_HANDLER_CODE`).
+it (a WebSocketApi, an Auth), with sst-lsp's stand-in code (`CUSTOM_RESOURCE_HANDLER_CODE`).
 """
 
 from __future__ import annotations
@@ -383,6 +387,8 @@ class _Built:
     has_resources: bool = True
     #: Attribute tokens already fetched (each fetch is a round trip to the node process).
     tokens: dict[str, Any] = field(default_factory=dict)
+    #: The builder the spec asks for when it is not the kind's (v2's Auth is not v1's).
+    builder_key: str | None = None
 
     @property
     def spec(self) -> catalog.Spec:
@@ -393,8 +399,8 @@ class _Built:
 
     @property
     def builder(self) -> str:
-        """The builder key (`Spec.builder`): what the construct was built as."""
-        return catalog.builders()[self.kind]
+        """The builder key (`Spec.builder`, or the spec's own): what the construct was built as."""
+        return self.builder_key or catalog.builders()[self.kind]
 
     def attr(self, name: str) -> Any:
         if name not in self.tokens:
@@ -655,9 +661,9 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
         ordered = sorted(st.get("constructs", []), key=lambda c: {"function": 0, "config_parameter": 3}.get(
             catalog.builders().get(c["kind"], ""), 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
         for c in ordered:
-            b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"))
+            b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"), builder_key=c.get("builder"))
             try:
-                _BUILD_PRIMARY[c["kind"]](ctx, stack, c, b)
+                BUILDERS[b.builder][0](ctx, stack, c, b)
             except Exception as e:  # noqa: BLE001 - one construct's problem must not cost the others.
                 _remove(stack, c["id"])
                 ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
@@ -668,7 +674,7 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
     for st, c, b in plans:
         stack = ctx.stacks[st["id"]]
         try:
-            _BUILD_REST[c["kind"]](ctx, stack, c, b)
+            BUILDERS[b.builder][1](ctx, stack, c, b)
         except Exception as e:  # noqa: BLE001 - CDK's (jsii's) errors become skip reasons.
             ctx.skip(c["kind"], c["id"], st["id"], _reason(e))
     # Pass 3: grants to Cognito roles, outputs, and the app's default removal policy.
@@ -793,8 +799,18 @@ def _connections(
         except SpecError as e:
             ctx.warnings.append(f"function {fid}: environment variable {k} left out: {e}")
     statements.extend(_permission_statements(ctx, fs.get("permissions", []), stack_id, f"function {fid}"))
+    if fs.get("auth_keys") is not None:
+        # Auth.attach: the authenticator reads both keys and the prefix.
+        keys = _parameter_path(ctx, "Auth", str(fs["auth_keys"]), "*")
+        statements.append(("ssm:GetParameters", [_ssm_arn(ctx, ctx.stacks[stack_id]) + keys]))
     for item in fs.get("bind", []):
         b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
+        if b is not None and b.builder == "sst_auth":
+            # Auth.getFunctionBinding: the public key, read from SSM at run time.
+            env[f"SST_Auth_publicKey_{b.id}"] = SECRET_PLACEHOLDER
+            public = _parameter_path(ctx, "Auth", b.id, "publicKey")
+            statements.append(("ssm:GetParameters", [_ssm_arn(ctx, ctx.stacks[stack_id]) + public]))
+            continue
         if b is not None and b.builder == "secret":
             # SST's Secret binding: a placeholder, and read access to the value and its fallback.
             env[f"SST_Secret_value_{b.id}"] = SECRET_PLACEHOLDER
@@ -895,6 +911,16 @@ def _scope(stack: Any, b: _Built, where: str | None) -> Any:
     return stack if where == "stack" else b.node
 
 
+def _ssm_arn(ctx: _Ctx, stack: Any) -> str:
+    """`arn:{partition}:ssm:{region}:{account}:parameter` of a stack (a parameter path follows)."""
+    return f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter"
+
+
+def _parameter_path(ctx: _Ctx, cls: str, cid: str, prop: str) -> str:
+    """SST's getParameterPath: `/sst/{app}/{stage}/{class}/{id}/{prop}`."""
+    return f"/sst/{ctx.app_name}/{ctx.stage}/{cls}/{cid}/{prop}"
+
+
 def _parameter(ctx: _Ctx, b: _Built, value: Any, prop: str | None = None) -> None:
     """SST v1.18's `Parameter_{prop}` SSM parameter for a construct's binding (`prop`: its
     binding variable, else its first)."""
@@ -907,7 +933,7 @@ def _parameter(ctx: _Ctx, b: _Built, value: Any, prop: str | None = None) -> Non
     ssm.StringParameter(
         b.node,
         f"Parameter_{prop}",
-        parameter_name=f"/sst/{ctx.app_name}/{ctx.stage}/{_class(b.kind)}/{b.id}/{prop}",
+        parameter_name=_parameter_path(ctx, _class(b.kind), b.id, prop),
         string_value=value,
     )
 
@@ -1467,12 +1493,15 @@ WEBSOCKET_ACCESS_LOG_FORMAT = "{" + ",".join(list(_WEBSOCKET_LOG_FIELDS)) + "}"
 #: The code of the stack's `CustomResourceHandler`. SST's own handler is bundled in its package
 #: (support/custom-resources); this stand-in does what SST's does for the custom resources the
 #: embedded synth builds (`Custom::APIGatewayCloudWatchRole`: when the account has no API Gateway
-#: CloudWatch role, create `apigateway-cloudwatch-logs-role` and set it), and answers SUCCESS to
-#: every other request (SST's StackMetadata, whose delete runs when sst-lsp takes a stage over).
+#: CloudWatch role, create `apigateway-cloudwatch-logs-role` and set it; `Custom::AuthKeys`: unless
+#: the private key's parameter exists, an RSA key pair as two SecureString parameters, deleted with
+#: the resource; inline code stays under Lambda's 4 KB), and answers SUCCESS to every other request (SST's StackMetadata, whose delete runs when sst-lsp takes a stage over).
 CUSTOM_RESOURCE_HANDLER_CODE = """\
 const https = require("https");
 const { APIGatewayClient, GetAccountCommand, UpdateAccountCommand } = require("@aws-sdk/client-api-gateway");
 const { IAMClient, CreateRoleCommand, AttachRolePolicyCommand } = require("@aws-sdk/client-iam");
+const { SSMClient, GetParameterCommand, PutParameterCommand, DeleteParameterCommand } = require("@aws-sdk/client-ssm");
+const { generateKeyPairSync } = require("crypto");
 function respond(event, status, reason) {
   const body = JSON.stringify({ Status: status, Reason: reason || "", StackId: event.StackId,
     PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId, RequestId: event.RequestId,
@@ -1507,10 +1536,27 @@ async function cloudWatchRole({ roleName, roleArn }) {
     }
   }
 }
+async function authKeys(type, { publicPath, privatePath }) {
+  const ssm = new SSMClient({});
+  if (type === "Delete") {
+    for (const Name of [publicPath, privatePath]) {
+      try { await ssm.send(new DeleteParameterCommand({ Name })); } catch (e) { if (e.name !== "ParameterNotFound") throw e; }
+    }
+    return;
+  }
+  try { await ssm.send(new GetParameterCommand({ Name: privatePath })); return; } catch (e) { if (e.name !== "ParameterNotFound") throw e; }
+  const keys = generateKeyPairSync("rsa", { modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  await ssm.send(new PutParameterCommand({ Name: privatePath, Value: keys.privateKey, Type: "SecureString", Overwrite: true }));
+  await ssm.send(new PutParameterCommand({ Name: publicPath, Value: keys.publicKey, Type: "SecureString", Overwrite: true }));
+}
 exports.handler = async (event) => {
   try {
     if (event.ResourceType === "Custom::APIGatewayCloudWatchRole" && event.RequestType !== "Delete") {
       await cloudWatchRole(event.ResourceProperties);
+    }
+    if (event.ResourceType === "Custom::AuthKeys") {
+      await authKeys(event.RequestType, event.ResourceProperties);
     }
     await respond(event, "SUCCESS");
   } catch (e) {
@@ -2224,6 +2270,35 @@ def _rds_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         _parameter(ctx, b, b.attr(attr), prop)
 
 
+def _sst_auth_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """SST's own Auth (v2 Auth.ts): the stack's `CustomResourceHandler` makes the signing keys
+    (`StackMetadata`, a `Custom::AuthKeys` with the keys' SSM paths) under the policy
+    `CloudFrontInvalidatorPolicy` (SST's name) on SSM parameters."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from constructs import Construct
+
+    b.node = Construct(stack, c["id"])
+    handler = _custom_resource_handler(stack)
+    policy = iam.Policy(b.node, "CloudFrontInvalidatorPolicy", statements=[iam.PolicyStatement(
+        actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+        resources=[f"{_ssm_arn(ctx, stack)}/*"])])
+    handler.role.attach_inline_policy(policy)
+    keys = cdk.CustomResource(b.node, "StackMetadata", service_token=handler.function_arn,
+                              resource_type="Custom::AuthKeys",
+                              properties={"publicPath": _parameter_path(ctx, "Auth", c["id"], "publicKey"),
+                                          "privatePath": _parameter_path(ctx, "Auth", c["id"], "privateKey")})
+    keys.node.add_dependency(policy)
+
+
+def _sst_auth_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    from aws_cdk import aws_ssm as ssm
+
+    if isinstance(c.get("prefix"), str):
+        ssm.StringParameter(b.node, "prefix", parameter_name=_parameter_path(ctx, "Auth", c["id"], "prefix"),
+                            string_value=c["prefix"])
+
+
 _Builder = Callable[[_Ctx, Any, dict[str, Any], _Built], None]
 
 #: Each builder key of the catalog (`Spec.builder`) -> (primary, rest): the primary pass makes
@@ -2246,9 +2321,8 @@ BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "websocket": (_websocket_primary, _websocket_rest),
     "script": (_script_primary, _script_rest),
     "rds": (_rds_primary, _rds_rest),
+    "sst_auth": (_sst_auth_primary, _sst_auth_rest),
 }
-_BUILD_PRIMARY: dict[str, _Builder] = {kind: BUILDERS[key][0] for kind, key in catalog.builders().items()}
-_BUILD_REST: dict[str, _Builder] = {kind: BUILDERS[key][1] for kind, key in catalog.builders().items()}
 
 #: The kinds this engine builds (the catalog's kinds with a builder).
 MODELED_KINDS = catalog.modeled_kinds()

@@ -107,6 +107,8 @@ class _SpecBuilder:
         self.api_auth: dict[tuple[str | None, str], dict[str, Any]] = {}
         #: (stack, variable) -> its EventBus method calls (`_StackCalls.bus_calls`).
         self.bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = {}
+        #: Stack -> its `auth.attach(scope, { api })` calls (`_StackCalls.auth_attach`).
+        self.auth_attach: dict[str, list[dict[str, Any]]] = {}
         #: The EventBus being read: each function target of its method calls, as (file, range of
         #: the value, the model's position label for it, function id, scope, extra spec fields).
         self.bus_places: list[tuple[Path, TextRange, str, str, str, dict[str, Any]]] = []
@@ -129,6 +131,7 @@ class _SpecBuilder:
                 by_stack[c.stack].append(c)
         calls = _stack_calls(app, self.stage)
         self.bus_calls = calls.bus_calls
+        self.auth_attach = calls.auth_attach
         outputs = calls.outputs
         self.warnings.extend(calls.warnings)
         seen_names: set[str] = set()
@@ -188,6 +191,10 @@ class _SpecBuilder:
                       "embedded synth (use synth mode `project`)")
             return None
         cat = catalog.spec_for(c.origin, c.kind)
+        own = dict(cat.builder_in).get(self.app.generation or "") if cat is not None else None
+        if own == "sst_auth" or (c.kind == "Auth" and _get(c.props, "authenticator") is not None):
+            # SST's own Auth: v2's, or v1.16+'s (which takes an authenticator).
+            return self.sst_auth(c)
         unsupported_here = dict(cat.synth_unsupported_in).get(self.app.generation or "") if cat is not None else None
         if unsupported_here is not None:
             self.skip(c.kind, c.id, c.stack, f"{unsupported_here} (use synth mode `project`)")
@@ -221,7 +228,7 @@ class _SpecBuilder:
             root = _str(_get(props, "rootPath")) or "/"
             server = next((h for h in handlers if h.position == "GraphQL server"), None)
             if _get(props, "customDomain") is not None:
-                self.skip(c.kind, c.id, c.stack, "custom domains need a Route 53 lookup at synth time: not modeled")
+                self.skip(c.kind, c.id, c.stack, custom_domain_reason(_get(props, "customDomain")))
                 return None
             get: dict[str, Any] = {"key": f"GET {root}", "method": "GET", "path": root, "postfix": f"GET_{root}",
                                    "scope": "construct", "auth": "none", "payload": "2.0"}
@@ -251,8 +258,12 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, reason)
                 return None
             return spec
+        if builder == "api" and _get(props, "customDomain") is not None:
+            self.skip(c.kind, c.id, c.stack, custom_domain_reason(_get(props, "customDomain")))
+            return None
         if builder == "api":
             spec["routes"] = self.routes(c, props, handlers, cdefaults, stack_defaults)
+            self.auth_routes(c, spec["routes"], cdefaults, stack_defaults)
             auth = self.api_auth.get((c.stack, c.id))
             if auth:
                 spec["authorizers"] = auth
@@ -336,6 +347,72 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
             return None
         return spec
+
+    def sst_auth(self, c: Construct) -> dict[str, Any] | None:
+        """SST's own Auth (v1.16+, v2): the construct itself; its authenticator becomes the
+        routes `auth.attach(scope, { api })` adds to the Api (`auth_routes`)."""
+        if c.dynamic_id:
+            self.skip(c.kind, c.id, c.stack, "its id is computed at run time")
+            return None
+        props = c.props if c.props is not None and c.props.kind == "object" else None
+        if props is None or props.get("authenticator") is None or any(
+                props.get(k) is not None for k in ("defaults", "login", "triggers", "identityPoolFederation", "cdk")):
+            self.skip(c.kind, c.id, c.stack, "It looks like you may be passing in Cognito props to the Auth construct. "
+                      "The Auth construct was renamed to Cognito in version 1.10.0")
+            return None
+        spec: dict[str, Any] = {"kind": c.kind, "builder": "sst_auth", "id": c.id, "var": c.var_name, "props": {}}
+        attached = [a for calls in self.auth_attach.values() for a in calls
+                    if a["auth"] == c.var_name and a["stack"] == c.stack]
+        if attached and attached[0]["prefix"] is not False:
+            # SST writes the prefix parameter on the first attach.
+            spec["prefix"] = attached[0]["prefix"] or "/auth"
+        return spec
+
+    def auth_routes(self, api: Construct, routes: list[dict[str, Any]], cdefaults: Value | None,
+                    stack_defaults: list[Value]) -> None:
+        """`auth.attach(scope, { api, prefix })` (SST's Auth.attach): the routes
+        `ANY {prefix}/{proxy+}` and `GET {prefix}` with the authenticator, no authorizer, the
+        prefix and both keys in their environment; then (Auth.injectConfig) every function
+        route of the Api is bound to the Auth."""
+        attached = [at for at in self.auth_attach.get(api.stack or "", [])
+                    if api.var_name and self.var_of(at["api"], at["path"]) == api.var_name]
+        for at in attached[:1]:
+            auth = next((c for c in self.app.constructs if c.kind == "Auth" and c.var_name == at["auth"]
+                         and c.stack == at["stack"]), None)
+            label = f"{at['auth']}.attach"
+            h = next((h for h in self.handlers_by_construct.get(("Auth", auth.id, auth.stack), [])
+                      if h.position == "Auth authenticator"), None) if auth is not None else None
+            if auth is None or h is None:
+                self.skip("Auth routes", label, api.stack, f"`{at['auth']}` is not an Auth construct with an "
+                          "authenticator the embedded synth could read")
+                continue
+            prefix = "/auth" if at["prefix"] is None else at["prefix"]
+            if not isinstance(prefix, str):
+                self.skip("Auth routes", label, api.stack, "its prefix cannot be evaluated statically")
+                continue
+            for method, path in (("ANY", f"{prefix}/{{proxy+}}"), ("GET", prefix)):
+                key, postfix = f"{method} {path}", f"{method}_{path}"
+                if any(r["key"] == key for r in routes):
+                    self.skip("Api route", f"{api.id}/{key}", api.stack, f'A route already exists for "{key}"')
+                    continue
+                fs = self.function(h, f"Lambda_{postfix}", "stack", cdefaults, stack_defaults, api)
+                if fs is None:
+                    continue
+                fs["environment"].update({f"SST_Auth_prefix_{auth.id}": prefix,
+                                          f"SST_Auth_publicKey_{auth.id}": AUTH_PLACEHOLDER,
+                                          f"SST_Auth_privateKey_{auth.id}": AUTH_PLACEHOLDER})
+                fs["auth_keys"] = auth.id
+                routes.append({"key": key, "method": method, "path": path, "postfix": postfix, "scope": "stack",
+                               "auth": "none", "payload": "2.0", "function": fs})
+            for r in routes:
+                if "function" in r:
+                    r["function"]["bind"].append({"$ref": at["auth"]})
+                elif "fn_ref" in r:
+                    self.warnings.append(f'Api {api.id}: route "{r["key"]}" uses a Function construct: the '
+                                         f"binding {at['auth']}.attach gives it is left out")
+        for at in attached[1:]:
+            self.skip("Auth routes", f"{at['auth']}.attach", api.stack,
+                      "This Api construct already has an Auth construct attached.")
 
     def function_id(self, c: Construct, props: Value | None, h: HandlerRef) -> tuple[str | None, str, dict[str, Any]]:
         """SST's construct id for the function at `h`, and whether it sits in the construct."""
@@ -540,8 +617,7 @@ class _SpecBuilder:
             return ("only SST v2's WebSocketApi is modeled by the embedded synth (v0/v1 build another tree: "
                     "use synth mode `project`)")
         if _get(props, "customDomain") is not None:
-            return ("custom domains need a Route 53 hosted-zone lookup (and a certificate) at synth time: not "
-                    "modeled (use synth mode `project`)")
+            return custom_domain_reason(_get(props, "customDomain"))
         cdk_v = _get(props, "cdk")
         for key in ("webSocketApi", "webSocketStage"):
             if _get(cdk_v, key) is not None:
@@ -749,7 +825,7 @@ class _SpecBuilder:
         if _get(_get(props, "cdk"), "graphqlApi") is not None:
             return "`cdk.graphqlApi` is not modeled"
         if _get(props, "customDomain") is not None:
-            return "custom domains need a Route 53 lookup at synth time: not modeled"
+            return custom_domain_reason(_get(props, "customDomain"))
         schema = _get(props, "schema")
         if schema is None or schema.kind != "string":
             return (f'Missing "schema" in "{c.id}" AppSyncApi' if schema is None else
@@ -1301,6 +1377,31 @@ class _SpecBuilder:
 # ----------------------------------------------------------------------------------------------
 
 
+def custom_domain_reason(v: Value | None) -> str:
+    """Why a `customDomain` is left out. SST's apiDomain.ts looks the hosted zone up for a
+    domain given by name (`HostedZone.fromLookup`, the zone being `hostedZone` or the domain's
+    last two labels) and creates the certificate and DNS records in it; the other forms hand it
+    CDK constructs (`cdk.hostedZone`, `cdk.certificate`, `cdk.domainName`, `isExternalDomain`)."""
+    name = v.value if v is not None and v.kind == "string" else None
+    zone = None
+    if v is not None and v.kind == "object":
+        dn, hz = v.get("domainName"), v.get("hostedZone")
+        name = dn.value if dn is not None and dn.kind == "string" else None
+        zone = hz.value if hz is not None and hz.kind == "string" else None
+        cdk_v = v.get("cdk")
+        if (cdk_v is not None and cdk_v.kind == "object" and cdk_v.entries) or v.get("isExternalDomain") is not None:
+            return ("a custom domain built from CDK constructs (`cdk.hostedZone`, `cdk.certificate`, "
+                    "`cdk.domainName` or `isExternalDomain`) is not modeled by the embedded synth "
+                    "(use synth mode `project`)")
+    if isinstance(name, str) and zone is None:
+        zone = ".".join(name.split(".")[-2:])
+    where = f'custom domain "{name}"' if isinstance(name, str) else "a custom domain"
+    looked = f'the Route 53 hosted zone "{zone}"' if isinstance(zone, str) else "its Route 53 hosted zone"
+    return (f"{where}: SST looks up {looked} (`HostedZone.fromLookup`) when it synthesizes, which needs "
+            "the account's credentials: not modeled by the embedded synth (use synth mode `project`: SST's "
+            "own build does the lookup)")
+
+
 def context_azs(root: Path, region: str | None) -> list[str]:
     """The availability zones CDK's lookup wrote for `region` into the app's `cdk.context.json`
     (`availability-zones:account=...:region=...`), when every account there agrees; else []."""
@@ -1316,6 +1417,10 @@ def context_azs(root: Path, region: str | None) -> list[str]:
              if isinstance(k, str) and k.startswith("availability-zones:") and k.endswith(f":region={region}")
              and isinstance(v, list) and v and all(isinstance(z, str) for z in v)}
     return list(found.pop()) if len(found) == 1 else []
+
+
+#: What SST puts in an Auth key's environment variable (the function reads the value from SSM).
+AUTH_PLACEHOLDER = "__FETCH_FROM_SSM__"
 
 
 def _normal(p: Path) -> Path:
@@ -1640,7 +1745,7 @@ _OUTPUTS_QUERY = """
 (call_expression
   function: (member_expression object: (_) @recv property: (property_identifier) @method)
   arguments: (arguments) @args
-  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding|addRules|addTargets|subscribe)$")) @call
+  (#match? @method "^(addOutputs|setDefaultRemovalPolicy|attachPermissionsForAuthUsers|attachPermissionsForUnauthUsers|setDefaultFunctionProps|addDefaultFunctionEnv|addDefaultFunctionPermissions|addDefaultFunctionLayers|addDefaultFunctionBinding|addRules|addTargets|subscribe|attach)$")) @call
 """
 
 
@@ -1675,6 +1780,9 @@ class _StackCalls:
     stack_extra: dict[str, list[Value]] = field(default_factory=dict)
     #: `auth.attachPermissionsForAuthUsers([scope,] [...])` per stack that calls it.
     auth_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Stack -> its `auth.attach(scope, { api, prefix })` calls, as {auth, stack, api (the
+    #: value), path (of the file), prefix (None when not given, False when it cannot be evaluated)}.
+    auth_attach: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: (stack, receiver variable) -> its EventBus `addRules`/`addTargets`/`subscribe` calls in
     #: source order, as (method, evaluated arguments, file).
     bus_calls: dict[tuple[str, str], list[tuple[str, list[Value], Path]]] = field(default_factory=dict)
@@ -1751,6 +1859,14 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                         (method, [ev.value(a) for a in named], path))
                 continue
             v = ev.value(named[-1])
+            if method == "attach":
+                api = v.get("api") if v.kind == "object" else None
+                prefix = v.get("prefix") if v.kind == "object" else None
+                if len(named) == 2 and api is not None and re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
+                    found.auth_attach.setdefault(owner, []).append({
+                        "auth": recv, "stack": owner, "api": api, "path": path,
+                        "prefix": None if prefix is None else prefix.value if prefix.kind == "string" else False})
+                continue
             if method.startswith("attachPermissionsFor"):
                 if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
                     found.auth_grants.setdefault(owner, []).append({

@@ -505,7 +505,7 @@ def test_left_out_forms_are_listed_with_reasons(tmp_path: Path) -> None:
     assert lint_errors(result.stacks[0].template_path) == []
 
 
-def test_v2_auth_is_listed_as_not_modeled(tmp_path: Path) -> None:
+def test_v2_auth_is_built_beside_cognito(tmp_path: Path) -> None:
     root = tmp_path / "app"
     shutil.copytree(APPS / "shop-v2", root)
     stack = root / "stacks" / "AuthStack.ts"
@@ -514,9 +514,10 @@ def test_v2_auth_is_listed_as_not_modeled(tmp_path: Path) -> None:
                      .replace("  stack.addOutputs({", '  new Auth(stack, "Login", { authenticator: { handler: '
                               '"packages/functions/src/auth/preSignUp.handler" } });\n  stack.addOutputs({'))
     spec = app_to_spec(load(root), "dev")
-    [skip] = [s for s in spec["skipped"] if s["id"] == "Login"]
-    assert skip["kind"] == "Auth" and "SST v2's Auth" in skip["reason"]
-    assert not any(s["id"] == "Auth" for s in spec["skipped"])  # the Cognito construct is built
+    assert not any(s["id"] in ("Login", "Auth") for s in spec["skipped"])
+    built = {c["id"]: c.get("builder") for st in spec["stacks"] for c in st["constructs"] if c["kind"] == "Auth"}
+    # v2's Auth is SST's own auth (test_synth_auth.py), never a user pool; `Cognito` stays one.
+    assert built == {"Login": "sst_auth"}
 
 
 def test_consumer_options_and_notification_filters(tmp_path: Path) -> None:
