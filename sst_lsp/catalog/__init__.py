@@ -215,7 +215,8 @@ def builders() -> dict[str, str]:
 @functools.cache
 def builder_keys() -> frozenset[str]:
     """Every builder key the catalog names, generation-specific ones (`Spec.builder_in`) too."""
-    return frozenset(builders().values()) | frozenset(b for s in SPECS for _, b in s.builder_in)
+    return (frozenset(s.builder for s in SPECS if s.builder is not None)
+            | frozenset(b for s in SPECS for _, b in s.builder_in))
 
 
 @functools.cache

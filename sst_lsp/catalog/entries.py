@@ -199,18 +199,20 @@ _SST3_ANY = Spec("sst3", ANY_KIND, methods=(Position("subscriber", method="subsc
 
 
 def _cdk(module: str, kind: str, family: str | None, *, named: tuple[str, str] | None = None,
-         outlives: bool = False, resource_type: str | None = None) -> Spec:
+         outlives: bool = False, resource_type: str | None = None, built: bool = False) -> Spec:
+    """A raw CDK class; `built`: the embedded synth builds it from its literal props (builder "cdk")."""
     naming = Naming("prop", named[0], name_prop=named[1]) if named is not None else Naming()
-    return Spec(module, kind, family=family, naming=naming, outlives_deploy=outlives, resource_type=resource_type)
+    return Spec(module, kind, family=family, naming=naming, outlives_deploy=outlives, resource_type=resource_type,
+                builder="cdk" if built else None)
 
 
 _CDK: tuple[Spec, ...] = (
-    _cdk("aws-dynamodb", "Table", "dynamodb-table", named=("Table name", "tableName"), outlives=True),
+    _cdk("aws-dynamodb", "Table", "dynamodb-table", named=("Table name", "tableName"), outlives=True, built=True),
     _cdk("aws-dynamodb", "TableV2", "dynamodb-table", named=("Table name", "tableName"),
          resource_type="AWS::DynamoDB::GlobalTable"),
     _cdk("aws-dynamodb", "CfnTable", "dynamodb-table", outlives=True),
     _cdk("aws-dynamodb", "CfnGlobalTable", "dynamodb-table", resource_type="AWS::DynamoDB::GlobalTable"),
-    _cdk("aws-s3", "Bucket", "s3-bucket", named=("Bucket name", "bucketName"), outlives=True),
+    _cdk("aws-s3", "Bucket", "s3-bucket", named=("Bucket name", "bucketName"), outlives=True, built=True),
     _cdk("aws-s3", "CfnBucket", "s3-bucket", outlives=True),
     _cdk("aws-rds", "DatabaseCluster", "rds-cluster", outlives=True),
     _cdk("aws-rds", "DatabaseClusterFromSnapshot", "rds-cluster"),
@@ -225,8 +227,8 @@ _CDK: tuple[Spec, ...] = (
     _cdk("aws-cognito", "CfnUserPool", "cognito-userpool"),
     _cdk("aws-kinesis", "Stream", "kinesis-stream", named=("Stream name", "streamName"), outlives=True),
     _cdk("aws-kinesis", "CfnStream", "kinesis-stream"),
-    _cdk("aws-sqs", "Queue", None, named=("Queue name", "queueName")),
-    _cdk("aws-sns", "Topic", None, named=("Topic name", "topicName")),
+    _cdk("aws-sqs", "Queue", None, named=("Queue name", "queueName"), built=True),
+    _cdk("aws-sns", "Topic", None, named=("Topic name", "topicName"), built=True),
     _cdk("aws-lambda", "Function", None, named=("Function name", "functionName")),
 )
 

@@ -36,6 +36,9 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
   `CustomResourceHandler`) under `CloudFrontInvalidatorPolicy`; `auth.attach(scope, { api })`
   adds `ANY {prefix}/{proxy+}` and `GET {prefix}` routes with the authenticator, the `prefix`
   parameter, and binds every route function of the Api to the Auth (its public key).
+- Raw CDK classes in a stack (`new dynamodb.Table(stack, ...)`, s3.Bucket, sqs.Queue, sns.Topic)
+  built by aws-cdk-lib from their literal props (`RAW_CDK`); `permissions` on them as SST's
+  permission.ts grants on CDK constructs.
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
 - `app.setDefaultRemovalPolicy` is applied to every resource of every stack (SST's
   App.applyRemovalPolicy), with the auto-delete custom resource for buckets under "destroy".
@@ -203,6 +206,17 @@ _ATTRS["rds"] = {
     "cdk.cluster.clusterIdentifier": lambda b: b.extra["cluster"].cluster_identifier,
     "cdk.cluster.secret.secretArn": lambda b: b.extra["cluster"].secret.secret_arn,
 }
+#: A raw CDK construct's attributes, by their CDK names (`table.tableArn` is `table_arn`).
+def _cdk_attr(name: str) -> Callable[[Any], Any]:
+    attr = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    return lambda b: getattr(b.node, attr)
+
+
+_ATTRS["cdk"] = {
+    name: _cdk_attr(name)
+    for name in ("tableName", "tableArn", "tableStreamArn", "bucketName", "bucketArn", "bucketDomainName",
+                 "bucketRegionalDomainName", "queueUrl", "queueArn", "queueName", "topicArn", "topicName")
+}
 #: SST v1's GraphQLApi is an Api.
 _ATTRS["graphql"] = _ATTRS["api"]
 _ATTRS["websocket"] = {
@@ -289,6 +303,14 @@ _Statement = tuple[str | tuple[str, ...], list[Any]]
 def _grants(b: _Built, *, bound: bool) -> list[_Statement] | None:
     """The IAM statements a `permissions` entry naming `b` grants (`bound`: those its binding
     grants), or None when SST grants nothing on it."""
+    if b.builder == "cdk":
+        # permission.ts's "CDK constructs" cases: by the attributes the construct has.
+        arn_of = {"Table": ("dynamodb:*", "table_arn", True), "Bucket": ("s3:*", "bucket_arn", True),
+                  "Queue": ("sqs:*", "queue_arn", False), "Topic": ("sns:*", "topic_arn", False)}.get(b.kind)
+        if arn_of is None:
+            return None
+        arn = getattr(b.node, arn_of[1])
+        return [(arn_of[0], [arn, f"{arn}/*"] if arn_of[2] else [arn])]
     action = b.spec.binding.grant_action
     if action is None:
         return None
@@ -389,11 +411,13 @@ class _Built:
     tokens: dict[str, Any] = field(default_factory=dict)
     #: The builder the spec asks for when it is not the kind's (v2's Auth is not v1's).
     builder_key: str | None = None
+    #: The catalog origin: "sst", or a raw CDK class's module ("aws-dynamodb").
+    origin: str = "sst"
 
     @property
     def spec(self) -> catalog.Spec:
         """The catalog's entry for the kind (every built kind has one)."""
-        spec = catalog.spec_for("sst", self.kind)
+        spec = catalog.spec_for(self.origin, self.kind)
         assert spec is not None
         return spec
 
@@ -661,7 +685,8 @@ def _build_constructs(ctx: _Ctx, stacks: list[dict[str, Any]]) -> None:
         ordered = sorted(st.get("constructs", []), key=lambda c: {"function": 0, "config_parameter": 3}.get(
             catalog.builders().get(c["kind"], ""), 2 if (c.get("queue_options") or {}).get("deadLetterQueue") else 1))
         for c in ordered:
-            b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"), builder_key=c.get("builder"))
+            b = _Built(kind=c["kind"], id=c["id"], stack=st["id"], var=c.get("var"), builder_key=c.get("builder"),
+                       origin=c.get("origin", "sst"))
             try:
                 BUILDERS[b.builder][0](ctx, stack, c, b)
             except Exception as e:  # noqa: BLE001 - one construct's problem must not cost the others.
@@ -2299,6 +2324,85 @@ def _sst_auth_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                             string_value=c["prefix"])
 
 
+def _cdk_value(v: Any, what: str, want: str) -> Any:
+    """One literal prop of a raw CDK class, as aws-cdk-lib takes it: "str", "bool", "num",
+    "seconds" (a CDK Duration), "removal" (RemovalPolicy), or "enum:Module.Enum" / "static:..."
+    (a member named in the source as `x.Enum.MEMBER` or `Enum.MEMBER`)."""
+    import importlib
+
+    import aws_cdk as cdk
+
+    ok: dict[str, type | tuple[type, ...]] = {"str": str, "bool": bool, "num": (int, float)}
+    if want in ok:
+        if not isinstance(v, ok[want]) or (want == "num" and isinstance(v, bool)):
+            raise SpecError(f"{what} cannot be evaluated statically (`{_source_text(v)}`)")
+        return v
+    if want == "seconds":
+        if not (isinstance(v, dict) and isinstance(v.get("$seconds"), int)):
+            raise SpecError(f"{what} cannot be evaluated statically (`{_source_text(v)}`)")
+        return _value(("seconds", v["$seconds"]), lambda: cdk.Duration.seconds(v["$seconds"]))
+    text = v.get("$ref") if isinstance(v, dict) else None
+    parts = text.split(".") if isinstance(text, str) else []
+    module, _, enum = ("aws_cdk.RemovalPolicy" if want == "removal" else want.split(":", 1)[1]).rpartition(".")
+    if len(parts) < 2 or parts[-2] != enum:
+        raise SpecError(f"{what} must be a member of {enum} (`{_source_text(v)}`)")
+    found = getattr(getattr(importlib.import_module(module), enum), parts[-1], None)
+    if found is None:
+        raise SpecError(f"{what}: {enum} has no member {parts[-1]}")
+    return found
+
+
+def _cdk_attribute(v: Any, what: str) -> Any:
+    from aws_cdk import aws_dynamodb as ddb
+
+    if not isinstance(v, dict) or set(v) != {"name", "type"}:
+        raise SpecError(f"{what} must be {{ name, type }}")
+    return ddb.Attribute(name=_cdk_value(v["name"], f"{what}.name", "str"),
+                         type=_cdk_value(v["type"], f"{what}.type", "enum:aws_cdk.aws_dynamodb.AttributeType"))
+
+
+#: The raw CDK classes built from their literal props: (origin, kind) -> (module, props the
+#: model passes on and how each is read). Any other prop leaves the construct out.
+RAW_CDK: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
+    ("aws-dynamodb", "Table"): ("aws_cdk.aws_dynamodb", {
+        "tableName": "str", "partitionKey": "attribute", "sortKey": "attribute",
+        "billingMode": "enum:aws_cdk.aws_dynamodb.BillingMode", "stream": "enum:aws_cdk.aws_dynamodb.StreamViewType",
+        "timeToLiveAttribute": "str", "pointInTimeRecovery": "bool", "readCapacity": "num", "writeCapacity": "num",
+        "encryption": "enum:aws_cdk.aws_dynamodb.TableEncryption", "deletionProtection": "bool",
+        "removalPolicy": "removal"}),
+    ("aws-s3", "Bucket"): ("aws_cdk.aws_s3", {
+        "bucketName": "str", "versioned": "bool", "publicReadAccess": "bool", "enforceSSL": "bool",
+        "eventBridgeEnabled": "bool", "transferAcceleration": "bool", "autoDeleteObjects": "bool",
+        "encryption": "enum:aws_cdk.aws_s3.BucketEncryption", "blockPublicAccess": "enum:aws_cdk.aws_s3.BlockPublicAccess",
+        "objectOwnership": "enum:aws_cdk.aws_s3.ObjectOwnership", "removalPolicy": "removal"}),
+    ("aws-sqs", "Queue"): ("aws_cdk.aws_sqs", {
+        "queueName": "str", "fifo": "bool", "contentBasedDeduplication": "bool", "visibilityTimeout": "seconds",
+        "retentionPeriod": "seconds", "deliveryDelay": "seconds", "receiveMessageWaitTime": "seconds",
+        "maxMessageSizeBytes": "num", "encryption": "enum:aws_cdk.aws_sqs.QueueEncryption", "removalPolicy": "removal"}),
+    ("aws-sns", "Topic"): ("aws_cdk.aws_sns", {
+        "topicName": "str", "displayName": "str", "fifo": "bool", "contentBasedDeduplication": "bool"}),
+}
+
+
+def _cdk_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
+    """A raw CDK class in a stack, built by aws-cdk-lib itself from its literal props (so its
+    construct path, logical id and defaults are CDK's own)."""
+    import importlib
+
+    found = RAW_CDK.get((str(c.get("origin")), c["kind"]))
+    if found is None:
+        raise SpecError(f"a raw CDK {c['kind']} ({c.get('origin')}) is not modeled by the embedded synth")
+    module, known = found
+    kwargs: dict[str, Any] = {}
+    for k, v in _props(c).items():
+        want = known.get(k)
+        if want is None:
+            raise SpecError(f"`{k}` of a raw CDK {c['kind']} is not modeled by the embedded synth")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower().replace("enforce_s_s_l", "enforce_ssl")
+        kwargs[snake] = _cdk_attribute(v, k) if want == "attribute" else _cdk_value(v, k, want)
+    b.node = getattr(importlib.import_module(module), c["kind"])(stack, c["id"], **kwargs)
+
+
 _Builder = Callable[[_Ctx, Any, dict[str, Any], _Built], None]
 
 #: Each builder key of the catalog (`Spec.builder`) -> (primary, rest): the primary pass makes
@@ -2322,6 +2426,7 @@ BUILDERS: dict[str, tuple[_Builder, _Builder]] = {
     "script": (_script_primary, _script_rest),
     "rds": (_rds_primary, _rds_rest),
     "sst_auth": (_sst_auth_primary, _sst_auth_rest),
+    "cdk": (_cdk_primary, _nothing),
 }
 
 #: The kinds this engine builds (the catalog's kinds with a builder).

@@ -183,6 +183,9 @@ class _SpecBuilder:
 
     # ------------------------------------------------------------------------------------------
     def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
+        raw = catalog.spec_for(c.origin, c.kind) if c.origin not in ("sst", "sst3") else None
+        if raw is not None and raw.builder == "cdk":
+            return self.raw_cdk(c)
         if c.origin != "sst":
             self.skip(c.kind, c.id, c.stack, f"a raw CDK construct ({c.origin}): not modeled by the embedded synth")
             return None
@@ -347,6 +350,27 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, "no handler could be evaluated statically")
             return None
         return spec
+
+    def raw_cdk(self, c: Construct) -> dict[str, Any] | None:
+        """A raw CDK class created in a stack (`new dynamodb.Table(stack, "Notes", {...})`): its
+        literal props, for aws-cdk-lib to build as it is (CDK durations as `{"$seconds": n}`)."""
+        label = f"a raw CDK construct ({c.origin})"
+        if c.dynamic_id:
+            self.skip(c.kind, c.id, c.stack, "its id is computed at run time")
+            return None
+        if c.scope not in ("stack", "this", "props.stack", "ctx.stack"):
+            self.skip(c.kind, c.id, c.stack, f"{label} created in `{c.scope}`, not in the stack: not modeled by the "
+                      "embedded synth (use synth mode `project`)")
+            return None
+        props = c.props if c.props is not None and c.props.kind == "object" else None
+        if c.props is not None and props is None:
+            self.skip(c.kind, c.id, c.stack, f"its props cannot be evaluated statically (`{c.props.text[:60]}`)")
+            return None
+        data: dict[str, Any] = {}
+        for e in props.entries if props is not None else ():
+            secs = _duration_seconds(e.value) if e.value.kind == "unknown" else None
+            data[e.key] = {"$seconds": secs} if secs is not None else e.value.to_python()
+        return {"kind": c.kind, "origin": c.origin, "builder": "cdk", "id": c.id, "var": c.var_name, "props": data}
 
     def sst_auth(self, c: Construct) -> dict[str, Any] | None:
         """SST's own Auth (v1.16+, v2): the construct itself; its authenticator becomes the

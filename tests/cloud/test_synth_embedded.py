@@ -188,7 +188,6 @@ def test_kitchen_resources_and_references(kitchen: SynthResult) -> None:
 def test_kitchen_lists_what_it_did_not_build(kitchen: SynthResult) -> None:
     assert {(s.kind, s.id, s.stack) for s in kitchen.skipped} == {
         ("StaticSite", "Site", "StorageStack"),
-        ("Bucket", "RawBucket", "StorageStack"),
         ("Function", "GoWorker", "ApiStack"),
     }
     data = kitchen.to_json()
