@@ -150,6 +150,14 @@ PLACEHOLDER_PREFIX = "sst-lsp-placeholder-"
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+#: Types moto lacks whose `Ref` is an ARN, and the service of that ARN: their placeholder is
+#: ARN-shaped, as IAM policies take only ARNs (an RDS cluster's secret granted to a function).
+ARN_REF_TYPES: dict[str, tuple[str, str]] = {
+    "AWS::SecretsManager::Secret": ("secretsmanager", "secret:"),
+    "AWS::SecretsManager::SecretTargetAttachment": ("secretsmanager", "secret:"),
+}
+
+
 def placeholder(logical_id: str, attribute: str | None = None) -> str:
     """The stand-in value for a reference to a resource the local endpoint does not create."""
     suffix = f"-{attribute.replace('.', '-')}" if attribute else ""
@@ -177,10 +185,19 @@ def _getatt_parts(value: Any) -> tuple[str, str] | None:
     return None
 
 
+#: Types whose `Ref` moto's server answers with its model object instead of the physical id
+#: (moto 5.2's EventBus has no `physical_resource_id`: a rule's `EventBusName: {Ref: Bus}` then
+#: fails with HTTP 500); `Fn::GetAtt [X, Name]` gives the same value on AWS and on moto.
+REF_AS_NAME_TYPES = frozenset({"AWS::Events::EventBus"})
+
+
 class _Adapter:
-    def __init__(self, missing: Mapping[str, str], exports: Mapping[str, str]) -> None:
+    def __init__(self, missing: Mapping[str, str], exports: Mapping[str, str],
+                 ref_as_name: frozenset[str] = frozenset()) -> None:
         #: Logical id -> type, for the resources the endpoint does not create.
         self.missing = missing
+        #: Logical ids whose `Ref` becomes `Fn::GetAtt [X, Name]` (`REF_AS_NAME_TYPES`).
+        self.ref_as_name = ref_as_name
         self.exports = exports
         self.used: set[str] = set()
         self.unknown_imports: list[str] = []
@@ -194,7 +211,13 @@ class _Adapter:
             (key, arg), = node.items()
             if key == "Ref" and isinstance(arg, str) and arg in self.missing:
                 self.used.add(arg)
+                arn = ARN_REF_TYPES.get(self.missing[arg])
+                if arn is not None:
+                    return {"Fn::Sub": f"arn:${{AWS::Partition}}:{arn[0]}:${{AWS::Region}}:${{AWS::AccountId}}:"
+                                       f"{arn[1]}{placeholder(arg)}"}
                 return placeholder(arg)
+            if key == "Ref" and isinstance(arg, str) and arg in self.ref_as_name:
+                return {"Fn::GetAtt": [arg, "Name"]}
             if key == "Fn::GetAtt":
                 parts = _getatt_parts(arg)
                 if parts and parts[0] in self.missing:
@@ -222,7 +245,11 @@ class _Adapter:
         def repl(m: re.Match[str]) -> str:
             name = m.group(1).strip()
             lid, _, attr = name.partition(".")
-            if name in local_vars or lid not in self.missing:
+            if name in local_vars:
+                return m.group(0)
+            if lid in self.ref_as_name and not attr:
+                return "${" + lid + ".Name}"
+            if lid not in self.missing:
                 return m.group(0)
             self.used.add(lid)
             return placeholder(lid, attr or None)
@@ -248,7 +275,9 @@ def adapt_for_local(
         for lid, r in resources.items()
         if str(r.get("Type")) not in supported_types
     }
-    adapter = _Adapter(missing, exports)
+    ref_as_name = frozenset(lid for lid, r in resources.items()
+                            if str(r.get("Type")) in REF_AS_NAME_TYPES and lid not in missing)
+    adapter = _Adapter(missing, exports, ref_as_name)
     for key in list(out):
         if key in ("Resources", "Outputs", "Conditions"):
             out[key] = adapter.walk(out[key])

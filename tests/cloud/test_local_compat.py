@@ -396,3 +396,40 @@ def test_sst_lsps_own_placeholder_resource_is_not_a_moto_gap() -> None:
     users = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
     _, notes = adapt(users)
     assert notes == ["moto does not create AWS::CloudFormation::WaitConditionHandle (references to them are placeholders)"]
+
+
+def test_event_bus_refs_ask_for_its_name() -> None:
+    # moto answers `Ref` of an EventBus with its model object (a rule's EventBusName is then an
+    # HTTP 500); `Fn::GetAtt [Bus, Name]` is the same value on AWS and works on moto.
+    bus = "BusEventBus016AB1B4"
+    tpl = {"Resources": {
+        bus: {"Type": "AWS::Events::EventBus", "Properties": {"Name": "dev-orders-Bus"}},
+        "Rule": {"Type": "AWS::Events::Rule", "Properties": {"EventBusName": {"Ref": bus}}},
+        "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": {"Ref": bus},
+                                                               "Description": {"Fn::Sub": "bus ${" + bus + "}"}}},
+        "Other": {"Type": "AWS::SQS::Queue", "Properties": {"Tags": [{"Key": "q", "Value": {"Ref": "Rule"}}]}},
+    }, "Outputs": {"BusName": {"Value": {"Ref": bus}}, "BusArn": {"Value": {"Fn::GetAtt": [bus, "Arn"]}}}}
+    out, notes = adapt(copy.deepcopy(tpl))
+    assert notes == []
+    name = {"Fn::GetAtt": [bus, "Name"]}
+    assert out["Resources"]["Rule"]["Properties"]["EventBusName"] == name
+    assert out["Resources"]["Param"]["Properties"]["Value"] == name
+    assert out["Resources"]["Param"]["Properties"]["Description"] == {"Fn::Sub": "bus ${" + bus + ".Name}"}
+    assert out["Resources"]["Other"] == tpl["Resources"]["Other"]  # other refs stay as they are
+    assert out["Outputs"] == {"BusName": {"Value": name}, "BusArn": {"Value": {"Fn::GetAtt": [bus, "Arn"]}}}
+
+
+def test_refs_to_missing_secrets_stay_arns() -> None:
+    # An RDS cluster's secret (moto creates no SecretTargetAttachment) granted to a function: IAM
+    # takes only ARNs, so the placeholder is one.
+    tpl = {"Resources": {
+        "Att": {"Type": "AWS::SecretsManager::SecretTargetAttachment", "Properties": {}},
+        "Policy": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyDocument": {"Statement": [
+            {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": {"Ref": "Att"}}]}}},
+    }}
+    out, notes = adapt(tpl)
+    [statement] = out["Resources"]["Policy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:"
+                                                "${AWS::AccountId}:secret:" + placeholder("Att")}
+    [note] = notes
+    assert note == "moto does not create AWS::SecretsManager::SecretTargetAttachment (references to them are placeholders)"

@@ -1,10 +1,11 @@
-"""The apps of the WebSocketApi and Script synth tests, synthesized by the embedded synth and
-deployed to a moto server on 127.0.0.1 with `--local` semantics: their templates deploy (custom
-resources, which moto cannot run, are set aside by the local adaptations and noted).
+"""The apps of the WebSocketApi, Script, EventBus, RDS and Auth synth tests, synthesized by the
+embedded synth and deployed to a moto server on 127.0.0.1 with `--local` semantics: their
+templates deploy (custom resources, which moto cannot run, are set aside by the local
+adaptations and noted).
 
-The EventBus app is not deployed here: moto's AWS::Events::Rule fails on an `EventBusName` that
-refers to a bus of the same template (it takes the bus object for its name: an HTTP 500), which is
-moto's gap and not the template's (cfn-lint checks that app)."""
+The EventBus app deploys because of one adaptation: moto answers `Ref` of an EventBus with its
+model object (an HTTP 500 on a rule's `EventBusName`), so the local template asks for
+`Fn::GetAtt [Bus, Name]`, the same value on AWS (`local_compat.REF_AS_NAME_TYPES`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize(("name", "app", "stacks"), [
     ("chat-v2", "chat", ["Storage", "Chat"]),
     ("migrate-v2", "migrate", ["Database", "Setup"]),
+    ("orders-bus-v2", "orders", ["Jobs", "Orders"]),
+    ("ledger-rds-v2", "ledger", ["Database", "Ledger"]),
+    ("login-auth-v2", "login", ["Web"]),
 ])
 def test_app_deploys_to_the_local_endpoint(moto: LocalEndpoint, tmp_path: Path, name: str, app: str,
                                            stacks: list[str]) -> None:
