@@ -454,7 +454,9 @@ def merge_into(stage: Path, previous: Path, pieces: Sequence[Piece], reused: set
         artifacts.update(p.artifacts)
     artifacts.update(cache.base_manifest.get("artifacts") or {})
     manifest = {**cache.base_manifest, "artifacts": artifacts}
-    (stage / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    # Compact: `indent` makes json use its pure-Python encoder, which cost most of a warm
+    # re-synth of one stack (tree.json holds every construct of every stack).
+    (stage / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     if cache.base_tree is not None:
         root = dict(cache.base_tree.get("tree") or {})
         children = root.get("children")
@@ -464,7 +466,7 @@ def merge_into(stage: Path, previous: Path, pieces: Sequence[Piece], reused: set
                 nodes.update(p.tree)
             root["children"] = {**nodes, **children}
         tree = {**cache.base_tree, "tree": root}
-        (stage / "tree.json").write_text(json.dumps(tree, indent=2), encoding="utf-8")
+        (stage / "tree.json").write_text(json.dumps(tree), encoding="utf-8")
     if cache.version_file and not (stage / "cdk.out").exists():
         (stage / "cdk.out").write_text(cache.version_file, encoding="utf-8")
 
