@@ -831,10 +831,9 @@ def _connections(
     for item in fs.get("bind", []):
         b = ctx.construct(item, stack_id) if not isinstance(item, str) else None
         if b is not None and b.builder == "sst_auth":
-            # Auth.getFunctionBinding: the public key, read from SSM at run time.
-            env[f"SST_Auth_publicKey_{b.id}"] = SECRET_PLACEHOLDER
-            public = _parameter_path(ctx, "Auth", b.id, "publicKey")
-            statements.append(("ssm:GetParameters", [_ssm_arn(ctx, ctx.stacks[stack_id]) + public]))
+            key, value, statement = _auth_binding(ctx, b, ctx.stacks[stack_id])
+            env[key] = value
+            statements.append(statement)
             continue
         if b is not None and b.builder == "secret":
             # SST's Secret binding: a placeholder, and read access to the value and its fallback.
@@ -934,6 +933,13 @@ def _maybe_function(
 def _scope(stack: Any, b: _Built, where: str | None) -> Any:
     """SST creates inline functions inside the construct, `add*(scope, ...)` ones in `scope`."""
     return stack if where == "stack" else b.node
+
+
+def _auth_binding(ctx: _Ctx, auth: _Built, stack: Any) -> tuple[str, str, _Statement]:
+    """Auth.getFunctionBinding for a function in `stack`: the public key's variable (read from
+    SSM at run time) and the statement that reads it."""
+    public = _parameter_path(ctx, "Auth", auth.id, "publicKey")
+    return f"SST_Auth_publicKey_{auth.id}", SECRET_PLACEHOLDER, ("ssm:GetParameters", [_ssm_arn(ctx, stack) + public])
 
 
 def _ssm_arn(ctx: _Ctx, stack: Any) -> str:
@@ -1460,6 +1466,12 @@ def _api_rest(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
                     b.stack,
                     f"`{r.get('fn_ref')}` is not a Function construct we could build",
                 )
+            keys = ctx.lookup(str(r["auth_bind"]), b.stack) if r.get("auth_bind") else None
+            if fn is not None and keys is not None and keys.builder == "sst_auth":
+                # Auth.injectConfig binds the Function construct itself, wherever it is used.
+                env_key, value, statement = _auth_binding(ctx, keys, ctx.stacks[fb.stack] if fb else stack)
+                fn.add_environment(env_key, value)
+                _add_statements(fn, [statement])
         if fn is None:
             continue
         version = (

@@ -432,8 +432,7 @@ class _SpecBuilder:
                 if "function" in r:
                     r["function"]["bind"].append({"$ref": at["auth"]})
                 elif "fn_ref" in r:
-                    self.warnings.append(f'Api {api.id}: route "{r["key"]}" uses a Function construct: the '
-                                         f"binding {at['auth']}.attach gives it is left out")
+                    r["auth_bind"] = at["auth"]
         for at in attached[1:]:
             self.skip("Auth routes", f"{at['auth']}.attach", api.stack,
                       "This Api construct already has an Auth construct attached.")
