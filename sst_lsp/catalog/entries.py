@@ -229,7 +229,7 @@ _CDK: tuple[Spec, ...] = (
     _cdk("aws-kinesis", "CfnStream", "kinesis-stream"),
     _cdk("aws-sqs", "Queue", None, named=("Queue name", "queueName"), built=True),
     _cdk("aws-sns", "Topic", None, named=("Topic name", "topicName"), built=True),
-    _cdk("aws-lambda", "Function", None, named=("Function name", "functionName")),
+    _cdk("aws-lambda", "Function", None, named=("Function name", "functionName"), built=True),
 )
 
 SPECS: tuple[Spec, ...] = (*_SST, *_SST3, _SST3_ANY, *_CDK)

@@ -36,7 +36,8 @@ ids, which CDK derives from construct paths, equal the ones SST's `sst build` pr
   `CustomResourceHandler`) under `CloudFrontInvalidatorPolicy`; `auth.attach(scope, { api })`
   adds `ANY {prefix}/{proxy+}` and `GET {prefix}` routes with the authenticator, the `prefix`
   parameter, and binds every route function of the Api to the Auth (its public key).
-- Raw CDK classes in a stack (`new dynamodb.Table(stack, ...)`, s3.Bucket, sqs.Queue, sns.Topic)
+- Raw CDK classes in a stack (`new dynamodb.Table(stack, ...)`, s3.Bucket, sqs.Queue, sns.Topic,
+  lambda.Function with `Code.fromAsset`/`fromInline`)
   built by aws-cdk-lib from their literal props (`RAW_CDK`); `permissions` on them as SST's
   permission.ts grants on CDK constructs.
 - Api authorizers (user_pool, jwt, lambda) as SST's addAuthorizers builds them.
@@ -215,7 +216,8 @@ def _cdk_attr(name: str) -> Callable[[Any], Any]:
 _ATTRS["cdk"] = {
     name: _cdk_attr(name)
     for name in ("tableName", "tableArn", "tableStreamArn", "bucketName", "bucketArn", "bucketDomainName",
-                 "bucketRegionalDomainName", "queueUrl", "queueArn", "queueName", "topicArn", "topicName")
+                 "bucketRegionalDomainName", "queueUrl", "queueArn", "queueName", "topicArn", "topicName",
+                 "functionName", "functionArn")
 }
 #: SST v1's GraphQLApi is an Api.
 _ATTRS["graphql"] = _ATTRS["api"]
@@ -2364,6 +2366,24 @@ def _cdk_value(v: Any, what: str, want: str) -> Any:
     return found
 
 
+def _cdk_code(v: Any) -> Any:
+    """A raw lambda.Function's `code`: a folder of the app (`Code.fromAsset`) or inline code."""
+    from aws_cdk import aws_lambda as lambda_
+
+    if isinstance(v, dict) and isinstance(v.get("$asset"), str):
+        return lambda_.Code.from_asset(v["$asset"])
+    if isinstance(v, dict) and isinstance(v.get("$inline"), str):
+        return lambda_.Code.from_inline(v["$inline"])
+    raise SpecError(f"code other than `Code.fromAsset(\"folder of the app\")` or `Code.fromInline(...)` is not "
+                    f"modeled (`{_source_text(v)}`)")
+
+
+def _cdk_env(v: Any) -> dict[str, str]:
+    if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
+        raise SpecError(f"environment values other than strings are not modeled (`{_source_text(v)}`)")
+    return dict(v)
+
+
 def _cdk_attribute(v: Any, what: str) -> Any:
     from aws_cdk import aws_dynamodb as ddb
 
@@ -2393,6 +2413,11 @@ RAW_CDK: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
         "maxMessageSizeBytes": "num", "encryption": "enum:aws_cdk.aws_sqs.QueueEncryption", "removalPolicy": "removal"}),
     ("aws-sns", "Topic"): ("aws_cdk.aws_sns", {
         "topicName": "str", "displayName": "str", "fifo": "bool", "contentBasedDeduplication": "bool"}),
+    ("aws-lambda", "Function"): ("aws_cdk.aws_lambda", {
+        "runtime": "enum:aws_cdk.aws_lambda.Runtime", "handler": "str", "code": "code", "functionName": "str",
+        "description": "str", "memorySize": "num", "timeout": "seconds", "environment": "env",
+        "architecture": "enum:aws_cdk.aws_lambda.Architecture", "tracing": "enum:aws_cdk.aws_lambda.Tracing",
+        "reservedConcurrentExecutions": "num"}),
 }
 
 
@@ -2411,7 +2436,8 @@ def _cdk_primary(ctx: _Ctx, stack: Any, c: dict[str, Any], b: _Built) -> None:
         if want is None:
             raise SpecError(f"`{k}` of a raw CDK {c['kind']} is not modeled by the embedded synth")
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower().replace("enforce_s_s_l", "enforce_ssl")
-        kwargs[snake] = _cdk_attribute(v, k) if want == "attribute" else _cdk_value(v, k, want)
+        kwargs[snake] = (_cdk_attribute(v, k) if want == "attribute" else _cdk_code(v) if want == "code"
+                         else _cdk_env(v) if want == "env" else _cdk_value(v, k, want))
     b.node = getattr(importlib.import_module(module), c["kind"])(stack, c["id"], **kwargs)
 
 

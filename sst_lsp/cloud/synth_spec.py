@@ -369,7 +369,8 @@ class _SpecBuilder:
         data: dict[str, Any] = {}
         for e in props.entries if props is not None else ():
             secs = _duration_seconds(e.value) if e.value.kind == "unknown" else None
-            data[e.key] = {"$seconds": secs} if secs is not None else e.value.to_python()
+            code = _lambda_code(e.value, self.app.root) if e.key == "code" else None
+            data[e.key] = {"$seconds": secs} if secs is not None else code or e.value.to_python()
         return {"kind": c.kind, "origin": c.origin, "builder": "cdk", "id": c.id, "var": c.var_name, "props": data}
 
     def sst_auth(self, c: Construct) -> dict[str, Any] | None:
@@ -1524,6 +1525,30 @@ def _member_call(v: Value, limit: int) -> tuple[ParsedFile, Node, Node] | None:
 
 
 _DURATION_UNITS = {"millis": 0.001, "seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+def _lambda_code(v: Value, root: Path) -> dict[str, Any] | None:
+    """`lambda.Code.fromAsset("dir")` (a folder of the app, which is where the CDK app runs:
+    `{"$asset": absolute path}`) or `Code.fromInline("...")` (`{"$inline": text}`); else None."""
+    got = _member_call(v, 400)
+    if got is None:
+        return None
+    pf, fn, args = got
+    obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+    method = pf.node_text(prop) if prop is not None else ""
+    named = [a for a in args.named_children if a.type != "comment"]
+    if obj is None or pf.node_text(obj).split(".")[-1] != "Code" or len(named) != 1 or named[0].type != "string":
+        return None
+    frag = [c for c in named[0].named_children if c.type == "string_fragment"]
+    text = pf.node_text(frag[0]) if len(frag) == 1 and len(named[0].named_children) == 1 else None
+    if text is None:
+        return None
+    if method == "fromInline":
+        return {"$inline": text}
+    folder = _normal(root / text)
+    if method == "fromAsset" and folder.is_dir() and folder.is_relative_to(_normal(root)):
+        return {"$asset": str(folder)}
+    return None
 
 
 def _duration_seconds(v: Value) -> int | None:

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 _IMPORTS = (
     'import * as dynamodb from "aws-cdk-lib/aws-dynamodb";\nimport * as s3 from "aws-cdk-lib/aws-s3";\n'
     'import * as sqs from "aws-cdk-lib/aws-sqs";\nimport { Topic } from "aws-cdk-lib/aws-sns";\n'
-    'import { RemovalPolicy } from "aws-cdk-lib";\n'
+    'import * as lambda from "aws-cdk-lib/aws-lambda";\nimport { RemovalPolicy } from "aws-cdk-lib";\n'
 )
 
 
@@ -58,7 +58,14 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> SynthResult:
     permissions: [notes, uploads, jobs, alerts],
     environment: { TABLE: notes.tableName, BUCKET: uploads.bucketName },
   });
-  stack.addOutputs({ JobsUrl: jobs.queueUrl, AlertsArn: alerts.topicArn });
+  const resize = new lambda.Function(stack, "Resize", {
+    runtime: lambda.Runtime.NODEJS_20_X, handler: "fn.main", code: lambda.Code.fromAsset("src"),
+    timeout: Duration.seconds(30), environment: { MODE: "fast" },
+  });
+  new lambda.Function(stack, "Stored", {
+    runtime: lambda.Runtime.NODEJS_20_X, handler: "index.main", code: lambda.Code.fromBucket(uploads, "fn.zip"),
+  });
+  stack.addOutputs({ JobsUrl: jobs.queueUrl, AlertsArn: alerts.topicArn, ResizeName: resize.functionName });
 """)
     stack = root / "stacks" / "S.ts"
     stack.write_text(_IMPORTS + stack.read_text())
@@ -71,8 +78,12 @@ def _res(raw: SynthResult) -> dict[str, Any]:
 
 
 def test_raw_classes_keep_cdks_own_tree_and_defaults(raw: SynthResult) -> None:
-    assert [(s.kind, s.id, s.reason) for s in raw.skipped] == [
-        ("Queue", "Retried", "`deadLetterQueue` of a raw CDK Queue is not modeled by the embedded synth")]
+    reasons = {(s.kind, s.id): s.reason for s in raw.skipped}
+    assert reasons == {
+        ("Queue", "Retried"): "`deadLetterQueue` of a raw CDK Queue is not modeled by the embedded synth",
+        ("Function", "Stored"): "code other than `Code.fromAsset(\"folder of the app\")` or `Code.fromInline(...)` "
+                                'is not modeled (`lambda.Code.fromBucket(uploads, "fn.zip…`)',
+    }
     assert raw.warnings == []
     assert lint_errors(raw.stacks[0].template_path) == []
     tpl = template(raw, "S")
@@ -82,6 +93,8 @@ def test_raw_classes_keep_cdks_own_tree_and_defaults(raw: SynthResult) -> None:
         "Uploads/Policy/Resource": "AWS::S3::BucketPolicy",
         "Jobs/Resource": "AWS::SQS::Queue",
         "Alerts/Resource": "AWS::SNS::Topic",
+        "Resize/Resource": "AWS::Lambda::Function",
+        "Resize/ServiceRole/Resource": "AWS::IAM::Role",
     })
     res = tpl["Resources"]
     notes = res[cdk_logical_id("Notes/Resource")]
@@ -95,6 +108,14 @@ def test_raw_classes_keep_cdks_own_tree_and_defaults(raw: SynthResult) -> None:
     assert (jobs["Properties"]["FifoQueue"], jobs["Properties"]["VisibilityTimeout"]) == (True, 60)
     assert not any("Retried" in lid for lid in res)
     assert tpl["Outputs"]["JobsUrl"]["Value"] == {"Ref": cdk_logical_id("Jobs/Resource")}
+    assert tpl["Outputs"]["ResizeName"]["Value"] == {"Ref": cdk_logical_id("Resize/Resource")}
+    resize = res[cdk_logical_id("Resize/Resource")]
+    props = resize["Properties"]
+    assert (props["Runtime"], props["Handler"], props["Timeout"]) == ("nodejs20.x", "fn.main", 30)
+    assert props["Environment"] == {"Variables": {"MODE": "fast"}}
+    # Its code is an asset staged from the app's `src` folder, as the CDK app would stage it.
+    assert resize["Metadata"]["aws:asset:property"] == "Code"
+    assert (raw.stacks[0].template_path.parent / resize["Metadata"]["aws:asset:path"] / "fn.ts").is_file()
 
 
 def test_permissions_and_attributes_on_raw_classes(raw: SynthResult) -> None:
