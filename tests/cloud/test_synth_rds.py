@@ -89,8 +89,9 @@ def test_cluster_and_vpc_follow_sst_paths(ledger: SynthResult) -> None:
     assert group["SubnetIds"] == [{"Ref": cdk_logical_id(f"Db/vpc/IsolatedSubnet{i}/Subnet")} for i in (1, 2, 3)]
     subnet = tpl["Resources"][cdk_logical_id("Db/vpc/IsolatedSubnet3/Subnet")]["Properties"]
     assert subnet["AvailabilityZone"] == {"Fn::Select": [2, {"Fn::GetAZs": ""}]}
-    assert {"ClusterArn", "DatabaseName", "SecretArn"} <= set(tpl["Outputs"])
+    assert {"ClusterArn", "DatabaseName", "SecretArn", "Host"} <= set(tpl["Outputs"])
     assert tpl["Outputs"]["DatabaseName"]["Value"] == "ledger"
+    assert tpl["Outputs"]["Host"]["Value"] == {"Fn::GetAtt": [cdk_logical_id("Db/Cluster/Resource"), "Endpoint.Address"]}
 
 
 def _statements(tpl: dict[str, Any], fn_path: str) -> list[Any]:

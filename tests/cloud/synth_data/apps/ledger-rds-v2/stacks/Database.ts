@@ -11,6 +11,7 @@ export function Database({ stack }: StackContext) {
     ClusterArn: db.clusterArn,
     SecretArn: db.secretArn,
     DatabaseName: db.defaultDatabaseName,
+    Host: db.clusterEndpoint.hostname,
   });
 
   return { db };
