@@ -22,6 +22,10 @@ With `--wide` the app is an SST v2 app whose stacks also hold a Config.Secret, a
 with a target function, a KinesisStream consumer and a Cognito pool with a trigger (67 resources
 per stack).
 
+Measured (2 cores shared, load 3.7-4.1, 7 runs): one stack edited, median 216 ms wall and
+120 ms CPU before the merged manifest.json/tree.json were written compact, 81 ms wall and 82 ms
+CPU after (json's `indent` runs its pure-Python encoder over every stack's tree).
+
 Usage: python benchmarks/bench_synth.py [--stacks N] [--runs N] [--esbuild PATH] [--wide] [--keep]
 """
 
