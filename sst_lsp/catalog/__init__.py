@@ -31,7 +31,9 @@ applies; every consumer reads it from there:
 - `outlives_deploy`: renaming it warns (`ide/rename.py`, `ide/hover.py`).
 - `naming`: the physical-name rule hovers and inlay hints show (`ide/naming.py`); SST's
   `{stage}-{app}-{id}` is `prefixed_name` here, used by ide, baseline and synth alike.
-- `builder`, `binding`, `synth_unsupported`(`_in`), `site`: the embedded synth's builder key
+- `builder` (`builder_in` where one generation's class of that name is another construct; "cdk"
+  on a raw CDK class that aws-cdk-lib builds from its literal props), `binding`,
+  `synth_unsupported`(`_in`), `site`: the embedded synth's builder key
   (`cloud/synth_embedded.py: BUILDERS` maps each key to its primary and rest functions, and
   `cloud/synth_spec.py` prepares each key's input; `tests/cloud/test_synth_builders.py` checks
   both sides), what a binding exposes and grants, and why a construct cannot be built there.
