@@ -195,7 +195,7 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         print(f"sst-lsp: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    from sst_lsp.settings import stage_name_problem
+    from sst_lsp.stage_name import stage_name_problem
 
     problem = stage_name_problem(args.stage)
     if problem is not None:

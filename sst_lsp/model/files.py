@@ -23,12 +23,18 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 class FileSource:
-    """Reads texts: open buffers first, then the disk. Thread-safe for reads."""
+    """Reads texts: open buffers first, then the disk. Thread-safe for reads.
 
-    def __init__(self) -> None:
+    With `texts` (a dict, possibly shared by several sources), each file is read from the disk
+    once and its text (or None) remembered there until `invalidate`: for a one-shot run over
+    files that do not change under it (`sst-lsp check`), where extraction, resolution and the
+    analyzers would otherwise each read the same file. The server reads the disk every time."""
+
+    def __init__(self, texts: dict[Path, str | None] | None = None) -> None:
         self._overlay: dict[Path, str] = {}
         self._listing: dict[Path, dict[str, str] | None] = {}
         self._lock = threading.Lock()
+        self._texts = texts
 
     # Overlay (open buffers).
     def set_overlay(self, path: Path, text: str | None) -> None:
@@ -51,13 +57,18 @@ class FileSource:
         return self._overlay.get(path)
 
     def invalidate(self, path: Path | None = None) -> None:
-        """Forgets cached directory listings (all, or the one holding `path`)."""
+        """Forgets cached directory listings (all, or the one holding `path`) and remembered
+        texts (all, or `path`'s)."""
         with self._lock:
             if path is None:
                 self._listing.clear()
+                if self._texts is not None:
+                    self._texts.clear()
             else:
                 self._listing.pop(path.parent, None)
                 self._listing.pop(path, None)
+                if self._texts is not None:
+                    self._texts.pop(path, None)
 
     # Reads.
     def read_text(self, path: Path) -> str | None:
@@ -65,6 +76,16 @@ class FileSource:
         text = self._overlay.get(path)
         if text is not None:
             return text
+        texts = self._texts
+        if texts is None:
+            return self._read_disk(path)
+        if path in texts:
+            return texts[path]
+        got = texts[path] = self._read_disk(path)
+        return got
+
+    @staticmethod
+    def _read_disk(path: Path) -> str | None:
         try:
             st = os.stat(path)
             if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:

@@ -49,8 +49,9 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from sst_lsp.model.derived_facts import DerivedFacts
-from sst_lsp.model.exports import ExportTable, exports_of
+from sst_lsp.model.exports import ExportTable
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.handler_code import CodeFacts, handler_file_facts
 from sst_lsp.model.modules import IMPORT_SUFFIXES, SOURCE_EXTENSIONS, resolve_import
 from sst_lsp.model.types import App, HandlerRef
 from sst_lsp.syntax.parser import lang_for_path
@@ -179,16 +180,17 @@ class _Split:
 class ResolutionStore(Protocol):
     """Resolutions and export tables remembered across runs (the CLI's on-disk cache,
     `sst_lsp/cache.py`). `get_resolution` answers only when every path the resolution read (file
-    contents, directory listings) is as it was; `get_exports` only for the same content."""
+    contents, directory listings) is as it was; `get_exports` (a file's export table and, for
+    JS/TS, its code facts) only for the same content."""
 
     def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Resolution, frozenset[Path]] | None: ...
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: Resolution,
                        deps: frozenset[Path]) -> None: ...
 
-    def get_exports(self, path: Path) -> ExportTable | None: ...
+    def get_exports(self, path: Path) -> tuple[ExportTable, CodeFacts | None] | None: ...
 
-    def put_exports(self, path: Path, text: str, table: ExportTable) -> None: ...
+    def put_exports(self, path: Path, text: str, table: ExportTable, facts: CodeFacts | None) -> None: ...
 
 
 class HandlerResolver:
@@ -360,22 +362,37 @@ class HandlerResolver:
 
     def _read_exports(self, path: Path) -> ExportTable | None:
         store = self.store
+        lang = lang_for_path(path)
         if store is not None and path not in self._fs.overlay_paths():
             stored = store.get_exports(path)
             if stored is not None:
-                return stored
+                table, stored_facts = stored
+                if stored_facts is not None and lang is not None:
+                    # The links analyzer reads this file's code facts next: its text keys them.
+                    text = self._fs.read_text(path)
+                    if text is not None:
+                        self.derived.code_facts.get(text, lang, lambda _t, _l: stored_facts)
+                return table
         text = self._fs.read_text(path)
         if text is None:
             return None
         cached = self._exports.get(path)
         if cached is not None and (cached[0] is text or cached[0] == text):
             return cached[1]
-        lang = lang_for_path(path)
-        table = exports_of(text, lang) if lang else ExportTable()
+        facts = None
+        if lang is None:
+            table = ExportTable()
+        else:
+            # One parse for the export table and the code facts the links analyzer reads of
+            # the same file (kept in the driver's memo, keyed by this text).
+            table, facts = handler_file_facts(text, lang)
+            if facts is not None:
+                got = facts
+                self.derived.code_facts.get(text, lang, lambda _t, _l: got)
         with self._lock:
             self._exports[path] = (text, table)
         if store is not None:
-            store.put_exports(path, text, table)
+            store.put_exports(path, text, table, facts)
         return table
 
     # ------------------------------------------------------------------------------------------
