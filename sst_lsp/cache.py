@@ -51,7 +51,6 @@ from __future__ import annotations
 import _pickle  # The C pickler alone: `pickle` (its Python module) costs start-up and adds nothing here.
 import functools
 import io
-import logging
 import os
 import pathlib
 import stat
@@ -61,7 +60,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sst_lsp import __version__
+from sst_lsp import __version__, logs
 from sst_lsp.model.files import MAX_FILE_BYTES, FileSource
 
 try:  # BLAKE2 without loading OpenSSL's hashlib backend (a few ms of start-up).
@@ -69,7 +68,6 @@ try:  # BLAKE2 without loading OpenSSL's hashlib backend (a few ms of start-up).
 except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
-log = logging.getLogger(__name__)
 
 #: Bumped when the layout of the payload changes.
 FORMAT = 2
@@ -327,7 +325,7 @@ class _Section:
         except Exception as e:  # noqa: BLE001 - see below.
             # A read-only checkout, a full disk, a value that cannot be pickled: the check
             # itself is done, only the next one will not be faster.
-            log.debug("cannot write the cache in %s: %s", self.dir, e)
+            logs.debug(__name__, "cannot write the cache in %s: %s", self.dir, e)
 
     def _write(self, file: Path, data: bytes) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -354,7 +352,7 @@ def _read(file: Path) -> dict[str, Any] | None:
         return None
     got = decode(data)
     if got is None:
-        log.debug("ignoring the unreadable cache file %s", file)
+        logs.debug(__name__, "ignoring the unreadable cache file %s", file)
     return got
 
 
@@ -658,8 +656,8 @@ class CheckCache:
             d = self._digests[key] = content_digest(text)
         try:
             blob = _dumps(value)
-        except Exception:  # Not picklable (a bug): simply not cached.
-            log.debug("cannot cache %s of %s", kind, key, exc_info=True)
+        except Exception:  # noqa: BLE001 - not picklable (a bug): simply not cached.
+            logs.debug(__name__, "cannot cache %s of %s", kind, key, exc_info=True)
             return
         sec.table(kind)[key] = (d, blob)
         sec.used[kind].add(key)

@@ -7,7 +7,6 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 from __future__ import annotations
 
 import gc
-import logging
 import os
 import sys
 from collections.abc import Iterable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sst_lsp import __version__
+from sst_lsp import __version__, logs
 from sst_lsp.model.finding import Finding
 from sst_lsp.syntax.text import LineIndex, TextRange
 
@@ -26,8 +25,6 @@ if TYPE_CHECKING:
 
 # The analyzers and the index (with tree-sitter) are imported where they are used: a check whose
 # apps all come from the cache never loads them.
-
-log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -95,6 +92,7 @@ def _run_check(
             roots.append(p)
     if use_cache and (not baseline or baseline == "off"):
         return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
+    logs.ensure()
     from sst_lsp.host.host import AnalysisHost, AnalysisOptions
     from sst_lsp.model.files import FileSource
 
@@ -168,9 +166,10 @@ def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Pat
     derived: DerivedFacts | None = None
     for ar in app_roots:
         got = store.result(ar.root, key)
-        log.debug("%s: %s", ar.root, "result from the cache" if got is not None else "checking")
+        logs.debug(__name__, "%s: %s", ar.root, "result from the cache" if got is not None else "checking")
         if got is None:
             if derived is None:
+                logs.ensure()  # What is built may log (a cached result logs nothing).
                 from sst_lsp.model.derived_facts import DerivedFacts
 
                 derived = _unbounded_memos(DerivedFacts())

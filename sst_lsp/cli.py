@@ -8,16 +8,13 @@ user: unexpected errors print one line (the traceback goes to the log with --ver
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sst_lsp import __version__
-
-log = logging.getLogger("sst_lsp")
+from sst_lsp import __version__, logs
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -186,11 +183,8 @@ def entry() -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # `check` loads `logging` only when it builds an app (see sst_lsp/logs.py).
+    logs.configure(args.verbose, defer=args.command == "check")
     if args.command is None:
         parser.print_help()
         return 2
@@ -214,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # The last guard: one line, no traceback (unless --verbose).
-        log.debug("internal error", exc_info=True)
+        import logging
+
+        logging.getLogger("sst_lsp").debug("internal error", exc_info=True)
         print(f"sst-lsp: internal error: {e.__class__.__name__}: {e}", file=sys.stderr)
         return 2
 

@@ -47,8 +47,11 @@ def discover_apps(top: Path, exclude: tuple[str, ...] = ()) -> list[AppRoot]:
     """Every SST app root at or below `top` (sorted by path)."""
     found: list[AppRoot] = []
     seen: set[tuple[int, int]] = set()
-    stack = [top]
+    # Folders as strings, made `Path`s only for the app roots: a monorepo has hundreds of
+    # folders, and this walk is most of what a cached check does besides its stats.
+    stack: list[str] = [str(top)]
     count = 0
+    skip = SKIP_DIRS
     while stack and count < MAX_DIRS:
         d = stack.pop()
         count += 1
@@ -61,24 +64,27 @@ def discover_apps(top: Path, exclude: tuple[str, ...] = ()) -> list[AppRoot]:
             continue
         seen.add(key)
         try:
-            entries = list(os.scandir(d))
+            with os.scandir(d) as it:
+                entries = list(it)
         except OSError:
             continue
         names = {e.name for e in entries}
         cfg = next((n for n in CONFIG_NAMES if n in names), None)
-        if cfg is not None:
-            found.append(AppRoot(d, d / cfg, "sst.config"))
-        elif "sst.json" in names:
-            found.append(AppRoot(d, d / "sst.json", "sst.json"))
+        if cfg is not None or "sst.json" in names:
+            root = top if d == str(top) else Path(d)
+            if cfg is not None:
+                found.append(AppRoot(root, root / cfg, "sst.config"))
+            else:
+                found.append(AppRoot(root, root / "sst.json", "sst.json"))
         for e in entries:
-            if e.name in SKIP_DIRS or e.name.startswith("."):
+            name = e.name
+            if name in skip or name.startswith("."):
                 continue
             try:
                 if e.is_dir():
-                    p = Path(e.path)
-                    if exclude and _excluded(p, top, exclude):
+                    if exclude and _excluded(Path(e.path), top, exclude):
                         continue
-                    stack.append(p)
+                    stack.append(e.path)
             except OSError:
                 continue
     found.sort(key=lambda a: str(a.root))
