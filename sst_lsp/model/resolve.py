@@ -150,6 +150,13 @@ def _inside(p: Path, root: Path) -> bool:
     return ps == rs or ps.startswith(rs.rstrip(os.sep) + os.sep)
 
 
+def _target_str(base: Path, path_part: str, v1: bool) -> str:
+    """`HandlerResolver._target` as a string (string operations: this runs once per handler,
+    and pathlib's joins are slow)."""
+    part = path_part.lstrip("/") if v1 else path_part
+    return os.path.normpath(os.path.join(str(base), part))
+
+
 def _paths(candidates: list[tuple[Path, str]]) -> tuple[Path, ...]:
     return tuple(d / n for d, n in candidates)
 
@@ -206,6 +213,7 @@ class HandlerResolver:
         #: Directory listings (name -> "f"/"d", open buffers included) and their lower-case
         #: index, read once per directory: checking a candidate is then a dict lookup.
         self._listings: dict[Path, dict[str, str]] = {}
+        self._folders: dict[str, Path] = {}
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
         #: Results remembered across runs, for files without an open buffer (None: off).
         self.store: ResolutionStore | None = None
@@ -483,16 +491,24 @@ class HandlerResolver:
         v0/v1 join with `path.join(srcPath, handler)`, which treats a leading "/" as relative;
         v2/v3 resolve the handler on its own (an absolute path stays absolute).
         """
-        # String operations: this runs once per handler, and pathlib's joins are slow.
-        part = path_part.lstrip("/") if v1 else path_part
-        return Path(os.path.normpath(os.path.join(str(base), part)))
+        return Path(_target_str(base, path_part, v1))
+
+    def _folder(self, path: str) -> Path:
+        """One `Path` object per folder (handlers share their folders: the listing lookups and
+        dependency sets of each then hash and compare the same object, which pathlib caches)."""
+        got = self._folders.get(path)
+        if got is None:
+            got = self._folders[path] = Path(path)
+        return got
 
     def _resolve_node(self, app: App, handler: str, v1: bool, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_node(handler, v1)
-        target = self._target(res.base, split.path_part, v1)
+        where = _target_str(res.base, split.path_part, v1)
+        target = Path(where)
         if not _inside(target, app.root):
             return res.make("outside-app", target=target, export=split.export)
-        parent, stem = target.parent, target.name
+        folder, stem = os.path.split(where)
+        parent = self._folder(folder)
         candidates = [(parent, stem + ext) for ext in NODE_EXTENSIONS]
         if not split.path_part or split.path_part.endswith("/"):
             return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
@@ -503,7 +519,10 @@ class HandlerResolver:
         if not exact:
             ext = next((e for e in NODE_EXTENSIONS if found.name.lower().endswith(e)), "")
             real_target = found.parent / found.name[: len(found.name) - len(ext)]
-        tried = (found,) if n == 1 and exact else _paths(candidates[:n])
+        if exact:  # `found` is the last candidate tried.
+            tried = (found,) if n == 1 else (*_paths(candidates[:n - 1]), found)
+        else:
+            tried = _paths(candidates[:n])
         return self._check_export(app, handler, split, target, real_target, found, exact, res, tried, deps)
 
     def _resolve_python(self, app: App, handler: str, res: _Builder, deps: _Deps) -> Resolution:
