@@ -238,7 +238,9 @@ class HandlerResolver:
         container_file = _container_file(ref)
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
-        key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        # The root as a string: the key is hashed several times per handler, and a `Path`'s
+        # hash is a Python call even once cached.
+        key = ("resolve", str(app.root), app.generation, ref.handler, runtime, src_path, container_file, bundle)
         got = self._memo.get(key)
         if got is not None:
             # The common case (every analyzer asks for every handler): one lookup, no closure.
@@ -463,10 +465,12 @@ class HandlerResolver:
                  container_file: str | None, deps: _Deps, bundle: str | None = None) -> Resolution:
         family = runtime_family(runtime)
         root = app.root
-        if bundle is not None:
-            base = _norm(root / bundle)
+        sub = bundle if bundle is not None else src_path
+        if sub is None:
+            base = root
         else:
-            base = root if src_path is None else _norm(root / src_path)
+            # Most handlers of an app share their srcPath: one base folder object for them all.
+            base = self._folder(os.path.normpath(os.path.join(str(root), sub)))
         res = _Builder(family, base, runtime, src_path)
         if family in ("rust", "unknown"):
             return res.make("unchecked", message=f'handlers of runtime "{runtime}" are not checked')
