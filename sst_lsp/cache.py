@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from sst_lsp import __version__, logs
-from sst_lsp.model.files import MAX_FILE_BYTES, FileSource
+from sst_lsp.model.files import FileSource, read_bytes
 
 try:  # BLAKE2 without loading OpenSSL's hashlib backend (a few ms of start-up).
     from _blake2 import blake2b
@@ -472,12 +472,8 @@ class CheckCache:
         if key in self._digests:
             return self._digests[key]
         d: _Digest | None = None
-        try:
-            with open(key, "rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
-        except (OSError, ValueError):
-            data = None
-        if data is not None and len(data) <= MAX_FILE_BYTES and b"\x00" not in data[:8192]:
+        data = read_bytes(key)
+        if data is not None and b"\x00" not in data[:8192]:
             d = blake2b(data, digest_size=16).digest()
         self._digests[key] = d
         return d

@@ -22,6 +22,34 @@ SKIP_DIRS = frozenset(
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
+#: Opening never blocks (a FIFO named like a source file), never leaks into child processes.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, else None (missing, a folder, a
+    device, too large, unreadable). One open, one fstat and the reads (a stat by path and a
+    buffered file object cost as much again, for every file a check reads)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1]:  # Until the end of the file (it may have grown since the fstat).
+            chunks.append(os.read(fd, 1 << 20))
+            if sum(map(len, chunks)) > limit:
+                return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
+
+
 class FileSource:
     """Reads texts: open buffers first, then the disk. Thread-safe for reads.
 
@@ -86,15 +114,8 @@ class FileSource:
 
     @staticmethod
     def _read_disk(path: Path) -> str | None:
-        try:
-            st = os.stat(path)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                return None
-            with open(path, "rb") as f:
-                data = f.read()
-        except (OSError, ValueError):
-            return None
-        if b"\x00" in data[:8192]:
+        data = read_bytes(path)
+        if data is None or b"\x00" in data[:8192]:
             return None
         return data.decode("utf-8", errors="replace")
 

@@ -34,3 +34,22 @@ def test_a_text_memo_reads_each_file_once_until_invalidated(tmp_path: Path) -> N
     # An open buffer still wins over what was read.
     fs.set_overlay(f, "buffer")
     assert fs.read_text(f) == "buffer" and other.read_text(f) == "two"
+
+
+def test_read_bytes_reads_regular_files_only(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    from sst_lsp.model.files import read_bytes
+
+    (tmp_path / "empty.ts").write_bytes(b"")
+    (tmp_path / "big.ts").write_bytes(b"x" * 3000)
+    assert read_bytes(tmp_path / "empty.ts") == b""
+    assert read_bytes(tmp_path / "big.ts") == b"x" * 3000
+    assert read_bytes(tmp_path / "big.ts", limit=2999) is None
+    assert read_bytes(tmp_path) is None  # A folder.
+    assert read_bytes(tmp_path / "missing.ts") is None
+    if sys.platform != "win32":
+        os.mkfifo(tmp_path / "pipe.ts")  # Nobody writes to it: reading must not wait.
+        assert read_bytes(tmp_path / "pipe.ts") is None
+        assert FileSource().read_text(tmp_path / "pipe.ts") is None
