@@ -570,7 +570,10 @@ class HandlerResolver:
         rng: TextRange | None = None
         available: tuple[str, ...] = ()
         present = False
-        if export:
+        if export and export in table.names and not table.reexports:
+            # The common case, as `_find_export` would find it: defined in the file itself.
+            present, rng = True, table.names[export]
+        elif export:
             hit = self._find_export(found, export, deps, set())
             if isinstance(hit, tuple):
                 # A definition in another file (a re-export) leaves the range of the name in
