@@ -17,9 +17,9 @@ What, in two files per app:
   parser, the index and the analyzers are not even imported).
 - `check-<fp>.pickle`, read only when a result is stale: the entries a result is rebuilt from,
   each keyed by the content digest (BLAKE2b) of its file: the `FileFacts` of each stack and
-  config file, the `ExportTable` of each handler file, and each handler resolution with the
-  fingerprints of the files and listings it read (a listing or a file that changed invalidates
-  exactly the resolutions that read it).
+  config file, the `ExportTable` of each handler file (with its `CodeFacts` for JS/TS: both come
+  from one parse), and each handler resolution with the fingerprints of the files and listings
+  it read (a listing or a file that changed invalidates exactly the resolutions that read it).
 
 Both record stat signatures (mtime, ctime, size, inode), so that a warm run stats its inputs
 instead of reading them. A signature is recorded only for a file or folder last changed more than
@@ -48,13 +48,11 @@ complete file, and the last writer wins.
 
 from __future__ import annotations
 
-import dataclasses
+import _pickle  # The C pickler alone: `pickle` (its Python module) costs start-up and adds nothing here.
 import functools
 import io
-import logging
 import os
 import pathlib
-import pickle
 import stat
 import sys
 import time
@@ -62,18 +60,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sst_lsp import __version__
-from sst_lsp.model.files import MAX_FILE_BYTES, FileSource
+from sst_lsp import __version__, logs
+from sst_lsp.model.files import FileSource, read_bytes
 
 try:  # BLAKE2 without loading OpenSSL's hashlib backend (a few ms of start-up).
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b
 
-log = logging.getLogger(__name__)
 
 #: Bumped when the layout of the payload changes.
-FORMAT = 1
+FORMAT = 2
 #: The cache folder, relative to an app root.
 CACHE_DIR = Path(".sst-lsp") / "cache"
 MAGIC = b"SSTLSPC\x01"
@@ -84,6 +81,7 @@ STAT_MARGIN_NS = 2_000_000_000
 #: Modules whose classes an entry may hold (our own frozen dataclasses).
 _ALLOWED_MODULES = frozenset({
     "sst_lsp.model.types", "sst_lsp.syntax.text", "sst_lsp.model.exports", "sst_lsp.model.resolve",
+    "sst_lsp.model.handler_code", "sst_lsp.model.finding",
 })
 _ALLOWED_PATHS = frozenset({"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"})
 
@@ -164,6 +162,8 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
     got = _FIELDS.get(cls, False)
     if got is not False:
         return got  # type: ignore[return-value]
+    import dataclasses  # Here: only writing entries needs it.
+
     names: tuple[str, ...] | None = None
     fields = getattr(cls, "__dataclass_fields__", None)
     if fields is not None and cls.__module__ in _ALLOWED_MODULES and not hasattr(cls, "__post_init__"):
@@ -215,7 +215,7 @@ def _dispatch_table() -> dict[type, Any]:
 _DISPATCH: dict[type, Any] | None = None
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(_pickle.Unpickler):
     """Resolves only our model's dataclasses, pathlib's path classes and `_path`."""
 
     def find_class(self, module: str, name: str) -> Any:
@@ -232,7 +232,7 @@ class _Unpickler(pickle.Unpickler):
             return getattr(pathlib, name)
         elif module == __name__ and name == "_path":
             return _path
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
+        raise _pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache entry")
 
 
 def decode(data: bytes) -> dict[str, Any] | None:
@@ -325,7 +325,7 @@ class _Section:
         except Exception as e:  # noqa: BLE001 - see below.
             # A read-only checkout, a full disk, a value that cannot be pickled: the check
             # itself is done, only the next one will not be faster.
-            log.debug("cannot write the cache in %s: %s", self.dir, e)
+            logs.debug(__name__, "cannot write the cache in %s: %s", self.dir, e)
 
     def _write(self, file: Path, data: bytes) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -352,7 +352,7 @@ def _read(file: Path) -> dict[str, Any] | None:
         return None
     got = decode(data)
     if got is None:
-        log.debug("ignoring the unreadable cache file %s", file)
+        logs.debug(__name__, "ignoring the unreadable cache file %s", file)
     return got
 
 
@@ -366,7 +366,7 @@ def _loads(blob: bytes) -> Any:
 
 def _dumps(value: object) -> bytes:
     buf = io.BytesIO()
-    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = _pickle.Pickler(buf, protocol=5)  # pickle.HIGHEST_PROTOCOL
     pickler.dispatch_table = _dispatch_table()
     pickler.dump(value)
     return buf.getvalue()
@@ -393,7 +393,7 @@ class RecordingFileSource(FileSource):
     of one app's result), and the digest of each text it reads."""
 
     def __init__(self, cache: CheckCache, inputs: set[str]) -> None:
-        super().__init__()
+        super().__init__(texts=cache.texts)
         self._cache = cache
         self.inputs = inputs
 
@@ -421,6 +421,9 @@ class CheckCache:
     def __init__(self, app_roots: Iterable[Path]) -> None:
         #: The cache's own reads (not recorded as inputs).
         self.fs = FileSource()
+        #: The texts read while building apps, shared by their recorders (an app's inputs are
+        #: still recorded per app; a file two apps read is read once).
+        self.texts: dict[Path, str | None] = {}
         self._sections: dict[Path, _Section | None] = {Path(r): None for r in app_roots}
         self._roots = {str(r): Path(r) for r in self._sections}
         self._section_of_dir: dict[str, _Section | None] = {}
@@ -469,12 +472,8 @@ class CheckCache:
         if key in self._digests:
             return self._digests[key]
         d: _Digest | None = None
-        try:
-            with open(key, "rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
-        except (OSError, ValueError):
-            data = None
-        if data is not None and len(data) <= MAX_FILE_BYTES and b"\x00" not in data[:8192]:
+        data = read_bytes(key)
+        if data is not None and b"\x00" not in data[:8192]:
             d = blake2b(data, digest_size=16).digest()
         self._digests[key] = d
         return d
@@ -618,12 +617,13 @@ class CheckCache:
             return
         self._put("facts", path, text, facts)
 
-    # ExportTable store.
+    # Export tables (with the code facts of JS/TS files, read from the same parse).
     def get_exports(self, path: Path) -> Any:
-        return self._get("exports", path)
+        got = self._get("exports", path)
+        return got if isinstance(got, tuple) and len(got) == 2 else None
 
-    def put_exports(self, path: Path, text: str, table: object) -> None:
-        self._put("exports", path, text, table)
+    def put_exports(self, path: Path, text: str, table: object, facts: object) -> None:
+        self._put("exports", path, text, (table, facts))
 
     def _get(self, kind: str, path: Path) -> Any:
         sec = self._section(path)
@@ -652,8 +652,8 @@ class CheckCache:
             d = self._digests[key] = content_digest(text)
         try:
             blob = _dumps(value)
-        except Exception:  # Not picklable (a bug): simply not cached.
-            log.debug("cannot cache %s of %s", kind, key, exc_info=True)
+        except Exception:  # noqa: BLE001 - not picklable (a bug): simply not cached.
+            logs.debug(__name__, "cannot cache %s of %s", kind, key, exc_info=True)
             return
         sec.table(kind)[key] = (d, blob)
         sec.used[kind].add(key)

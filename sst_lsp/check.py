@@ -6,27 +6,25 @@ relative to the current directory; columns in JSON and SARIF are UTF-16 code uni
 
 from __future__ import annotations
 
-import dataclasses
 import gc
-import logging
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sst_lsp import __version__
-from sst_lsp.model.types import Finding
+from sst_lsp import __version__, logs
+from sst_lsp.model.finding import Finding
 from sst_lsp.syntax.text import LineIndex, TextRange
 
 if TYPE_CHECKING:
     from sst_lsp.cache import CheckCache
+    from sst_lsp.model.derived_facts import DerivedFacts
     from sst_lsp.model.discover import AppRoot
 
 # The analyzers and the index (with tree-sitter) are imported where they are used: a check whose
 # apps all come from the cache never loads them.
-
-log = logging.getLogger(__name__)
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
 
@@ -94,11 +92,14 @@ def _run_check(
             roots.append(p)
     if use_cache and (not baseline or baseline == "off"):
         return _run_cached(roots, tuple(exclude), only_files, severity_overrides, stage)
+    logs.ensure()
     from sst_lsp.host.host import AnalysisHost, AnalysisOptions
+    from sst_lsp.model.files import FileSource
 
     # The same host the language server drives: baselines and severity overrides are applied
     # there, so the checker and the editor cannot disagree.
-    host = AnalysisHost(roots, exclude=exclude)
+    host = AnalysisHost(roots, exclude=exclude, fs=FileSource(texts={}))
+    _unbounded_memos(host.resolver.derived)
     store = None
     if use_cache:
         from sst_lsp.cache import CheckCache
@@ -162,11 +163,17 @@ def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Pat
     findings: list[Finding] = []
     counts = [0, 0, 0, 0, 0]  # apps, stacks, constructs, handlers, unresolved
     files: set[str] = set()
+    derived: DerivedFacts | None = None
     for ar in app_roots:
         got = store.result(ar.root, key)
-        log.debug("%s: %s", ar.root, "result from the cache" if got is not None else "checking")
+        logs.debug(__name__, "%s: %s", ar.root, "result from the cache" if got is not None else "checking")
         if got is None:
-            got = _check_app(ar, store, exclude, stage)
+            if derived is None:
+                logs.ensure()  # What is built may log (a cached result logs nothing).
+                from sst_lsp.model.derived_facts import DerivedFacts
+
+                derived = _unbounded_memos(DerivedFacts())
+            got = _check_app(ar, store, exclude, stage, derived)
             store.put_result(ar.root, key, got)
         app_findings, app_counts, app_files = got
         findings.extend(app_findings)
@@ -181,12 +188,17 @@ def _run_cached(roots: list[Path], exclude: tuple[str, ...], only_files: set[Pat
                        handlers=counts[3], unresolved=counts[4], files=len(files))
 
 
-def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str) -> tuple[object, ...]:
+def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: str,
+               derived: DerivedFacts) -> tuple[object, ...]:
     """One app's findings and counts, built in an index of its own that records its inputs."""
+    import dataclasses
+
     from sst_lsp.host.host import AnalysisHost, AnalysisOptions
 
     sub = AnalysisHost([ar.root], fs=store.recorder(), exclude=exclude)
     sub.index.store = sub.resolver.store = store
+    # The text-derived facts are shared by the apps of one run (a monorepo's shared packages).
+    sub.resolver.derived = derived
     analysis = sub.analysis()
     snap = analysis.snapshot
     apps = tuple(a for a in snap.apps if a.root == ar.root)
@@ -197,6 +209,14 @@ def _check_app(ar: AppRoot, store: CheckCache, exclude: tuple[str, ...], stage: 
          sum(len(a.handlers) for a in apps), sum(a.unresolved for a in apps)),
         tuple(sorted(map(str, snap.facts))),
     )
+
+
+def _unbounded_memos(derived: DerivedFacts) -> DerivedFacts:
+    """A check reads each file once and keeps its text anyway (`FileSource(texts=...)`): its
+    text-derived memos need no bound (the server's keep theirs)."""
+    for memo in (derived.code_facts, derived.binding_calls):
+        memo.maxsize = memo.max_chars = sys.maxsize
+    return derived
 
 
 def apply_severity(findings: list[Finding], overrides: dict[str, str]) -> list[Finding]:
@@ -277,21 +297,42 @@ def render_stats(res: CheckResult) -> str:
 
 
 def render_json(res: CheckResult) -> str:
-    """A JSON list of diagnostics (ranges 0-based, characters in UTF-16 code units, as in LSP)."""
-    import json
+    """A JSON list of diagnostics (ranges 0-based, characters in UTF-16 code units, as in LSP).
+
+    The text is what `json.dumps(items, indent=2, ensure_ascii=False)` writes, built from one
+    template per item with its strings escaped by json's own (C) encoder: json's indenting
+    encoder is written in Python and took a tenth of a cached check's time."""
+    from json.encoder import encode_basestring as q
+
     li = _Lines()
-    items = [
-        {
-            "path": _rel(f.path),
-            "range": li.utf16(f.path, f.range),
-            "severity": f.severity,
-            "code": f.code,
-            "message": f.message,
-            "source": "sst-lsp",
-        }
-        for f in res.findings
-    ]
-    return json.dumps(items, indent=2, ensure_ascii=False)
+    items = []
+    for f in res.findings:
+        r = li.utf16(f.path, f.range)
+        start, end = r["start"], r["end"]
+        items.append(_JSON_ITEM.format(
+            path=q(_rel(f.path)), sl=int(start["line"]), sc=int(start["character"]), el=int(end["line"]),
+            ec=int(end["character"]), severity=q(f.severity), code=q(f.code), message=q(f.message)))
+    return "[\n" + ",\n".join(items) + "\n]" if items else "[]"
+
+
+#: One diagnostic of `render_json`, indented as an item of the list.
+_JSON_ITEM = """  {{
+    "path": {path},
+    "range": {{
+      "start": {{
+        "line": {sl},
+        "character": {sc}
+      }},
+      "end": {{
+        "line": {el},
+        "character": {ec}
+      }}
+    }},
+    "severity": {severity},
+    "code": {code},
+    "message": {message},
+    "source": "sst-lsp"
+  }}"""
 
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "information": "note", "hint": "note"}

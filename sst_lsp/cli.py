@@ -8,16 +8,13 @@ user: unexpected errors print one line (the traceback goes to the log with --ver
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sst_lsp import __version__
-
-log = logging.getLogger("sst_lsp")
+from sst_lsp import __version__, logs
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -50,12 +47,15 @@ def _terminal_columns() -> int:
 
 
 class _Parser(argparse.ArgumentParser):
+    #: Set on a top-level parser built with one command only: its usage names them all.
+    partial = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
+        (build_parser() if self.partial else self).print_usage(sys.stderr)
         print(f"sst-lsp: error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
@@ -81,17 +81,12 @@ def _add_cloud_args(p: argparse.ArgumentParser, deploy: bool = False) -> None:
                        help="deploy even when the synth left constructs out (what of them is deployed is deleted)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sst-lsp", description="Language server, checker and deploy tool for SST apps.")
-    parser.add_argument("--version", action="version", version=f"sst-lsp {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    s = sub.add_parser("serve", help="run the language server (stdio by default)")
+def _serve_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
 
-    c = sub.add_parser("check", help="report problems in SST apps (exit 1 when errors are found)")
+
+def _check_args(c: argparse.ArgumentParser) -> None:
     c.add_argument("paths", nargs="*", default=["."], help="directories or files (default: .)")
     c.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     c.add_argument("--stats", action="store_true", help="print counts, including unresolvable handlers")
@@ -104,32 +99,66 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the cache in each app's .sst-lsp/cache/")
 
-    ca = sub.add_parser("cache", help="manage the check cache (.sst-lsp/cache/ in each app)")
+
+def _cache_args(ca: argparse.ArgumentParser) -> None:
     ca_sub = ca.add_subparsers(dest="cache_command", parser_class=_Parser)
     cc = ca_sub.add_parser("clean", help="delete the cache of every SST app under the paths")
     cc.add_argument("paths", nargs="*", default=["."], help="directories (default: .)")
 
-    sy = sub.add_parser("synth", help="synthesize CloudFormation templates (a cloud assembly)")
+
+def _synth_args(sy: argparse.ArgumentParser) -> None:
     sy.add_argument("app", nargs="?", default=".")
     sy.add_argument("--stage", required=True)
     sy.add_argument("--out", help="output directory (default: <app>/.sst-lsp/cdk.out/<stage>)")
     sy.add_argument("--synth-mode", choices=["embedded", "project"], default=None)
     sy.add_argument("--format", choices=["text", "json"], default="text")
 
-    d = sub.add_parser("diff", help="compare the synthesized app with a deployed stage")
-    _add_cloud_args(d)
-    dp = sub.add_parser("deploy", help="deploy a stage (change sets, data-loss gate)")
-    _add_cloud_args(dp, deploy=True)
-    rm = sub.add_parser("remove", help="remove a stage's stacks")
+
+def _remove_args(rm: argparse.ArgumentParser) -> None:
     _add_cloud_args(rm)
     rm.add_argument("--yes", action="store_true", help="do not ask (protected stages included)")
 
-    lo = sub.add_parser("local", help="keep one local AWS endpoint (moto) running for a stage")
+
+def _local_args(lo: argparse.ArgumentParser) -> None:
     lo.add_argument("action", choices=["start", "stop", "status"])
     lo.add_argument("app", nargs="?", default=".", help="the app directory (default: current directory)")
     lo.add_argument("--stage", help="the stage (status without it: every stage of the app)")
     lo.add_argument("--format", choices=["text", "json"], default="text")
+
+
+#: The commands, in the order help lists them: (name, help, what adds its arguments).
+COMMANDS: tuple[tuple[str, str, Any], ...] = (
+    ("serve", "run the language server (stdio by default)", _serve_args),
+    ("check", "report problems in SST apps (exit 1 when errors are found)", _check_args),
+    ("cache", "manage the check cache (.sst-lsp/cache/ in each app)", _cache_args),
+    ("synth", "synthesize CloudFormation templates (a cloud assembly)", _synth_args),
+    ("diff", "compare the synthesized app with a deployed stage", _add_cloud_args),
+    ("deploy", "deploy a stage (change sets, data-loss gate)", lambda p: _add_cloud_args(p, deploy=True)),
+    ("remove", "remove a stage's stacks", _remove_args),
+    ("local", "keep one local AWS endpoint (moto) running for a stage", _local_args),
+)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only` (a command's name), just the parser of that command
+    under the top-level options (what parsing `sst-lsp only ...` needs: building every
+    command's arguments is a tenth of a warm check's time)."""
+    parser = _Parser(prog="sst-lsp", description="Language server, checker and deploy tool for SST apps.")
+    parser.add_argument("--version", action="version", version=f"sst-lsp {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.partial = only is not None
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for name, help_text, add_args in COMMANDS:
+        if only is None or name == only:
+            add_args(sub.add_parser(name, help=help_text))
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, when it is the first argument (after `-v`): only then do the
+    top-level parser's messages (which list every command) stay out of the way."""
+    args = list(argv[1:] if argv[:1] in (["-v"], ["--verbose"]) else argv)
+    return args[0] if args and any(args[0] == name for name, _, _ in COMMANDS) else None
 
 
 #: The last `check` result, kept alive past `_check` so that `entry` can end the process without
@@ -152,13 +181,10 @@ def entry() -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # `check` loads `logging` only when it builds an app (see sst_lsp/logs.py).
+    logs.configure(args.verbose, defer=args.command == "check")
     if args.command is None:
         parser.print_help()
         return 2
@@ -182,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # The last guard: one line, no traceback (unless --verbose).
-        log.debug("internal error", exc_info=True)
+        import logging
+
+        logging.getLogger("sst_lsp").debug("internal error", exc_info=True)
         print(f"sst-lsp: internal error: {e.__class__.__name__}: {e}", file=sys.stderr)
         return 2
 
@@ -195,7 +223,7 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         print(f"sst-lsp: error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
-    from sst_lsp.settings import stage_name_problem
+    from sst_lsp.stage_name import stage_name_problem
 
     problem = stage_name_problem(args.stage)
     if problem is not None:

@@ -25,29 +25,13 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from sst_lsp.stage_name import STACK_NAME_MAX, stage_name_problem
+
 Severity = Literal["error", "warning", "information", "hint", "off"]
 SynthMode = Literal["embedded", "project"]
 
 #: Spellings accepted for a severity besides the canonical ones.
 SEVERITY_ALIASES = {"warn": "warning", "info": "information", "none": "off", "disabled": "off"}
-
-#: CloudFormation's longest stack name; a stage name is part of every stack name.
-STACK_NAME_MAX = 128
-
-
-def stage_name_problem(stage: str) -> str | None:
-    """Why `stage` is not a valid stage name, or None: the one rule for the `sst.stage`
-    setting and every CLI `--stage` (SST names stacks `{stage}-{app}-{stack}`, and
-    CloudFormation allows letters, digits and hyphens, starting with a letter)."""
-    if not stage:
-        return "The stage name is empty"
-    if not (stage[0].isascii() and stage[0].isalpha()) or not all(
-        c.isascii() and (c.isalnum() or c == "-") for c in stage
-    ):
-        return f"Invalid stage name '{stage}': use letters, digits and hyphens, starting with a letter"
-    if len(stage) > STACK_NAME_MAX:
-        return f"Invalid stage name '{stage}': longer than {STACK_NAME_MAX} characters"
-    return None
 
 
 def _valid_stage_setting(_: object, __: object, value: str) -> None:
@@ -411,6 +395,7 @@ def split_initialization_options(opts: object) -> InitializationOptions:
 __all__ = [
     "CONVERTER",
     "DEFAULTS",
+    "STACK_NAME_MAX",
     "AwsSettings",
     "DiagnosticsSettings",
     "InitializationOptions",

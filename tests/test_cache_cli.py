@@ -437,3 +437,26 @@ def test_a_huge_file_keeps_no_facts_entry_and_results_stay_equal(
     other = sizes[0][1]
     other.write_text(other.read_text(encoding="utf-8") + "\nexport const more = 1;\n", encoding="utf-8")
     assert check(root, capsys) == check(root, capsys, "--no-cache")
+
+
+def test_a_cached_check_loads_neither_the_parser_nor_the_model(tmp_path: Path) -> None:
+    """Start-up is most of a cached check: with every app's result in the cache it imports no
+    tree-sitter, analyzer, index, settings (attrs/cattrs), logging or pickle module."""
+    root = copy_app(REPO / "examples" / "notes-app", tmp_path / "notes-app")
+    probe = ("import sys, json\nfrom sst_lsp.cli import main\n"
+             "code = main(['check', sys.argv[1], '--format', 'json'])\n"
+             "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def loaded() -> set[str]:
+        proc = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, check=False)
+        assert proc.returncode in (0, 1), proc.stderr
+        return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+    first = loaded()  # Fills the cache.
+    assert "tree_sitter" in first and "sst_lsp.analyzers" in first
+    warm = loaded()
+    heavy = {"tree_sitter", "sst_lsp.analyzers", "sst_lsp.model.index", "sst_lsp.model.types", "sst_lsp.settings",
+             "sst_lsp.host.host", "attrs", "cattrs", "logging", "pickle"}
+    assert not heavy & warm, sorted(heavy & warm)

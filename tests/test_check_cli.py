@@ -71,6 +71,28 @@ def test_json_format_uses_utf16_columns(capsys: pytest.CaptureFixture[str], monk
     }
 
 
+def test_json_text_is_what_json_dumps_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`render_json` writes its items from a template: byte for byte json's own indented text,
+    for messages with quotes, backslashes, control characters and characters beyond the BMP."""
+    from sst_lsp.check import CheckResult, render_json
+    from sst_lsp.model.types import Finding
+    from sst_lsp.syntax.text import Pos, TextRange
+
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path, {"a b/ü.ts": 'const s = "😀";\nnew Function(stack, "F", { handler: "x" });\n'}) / "a b/ü.ts"
+    messages = ['plain', 'say "hi"\\ and \u00e9 \U0001f600', "tab\tnew\nline\x01\x7f\u2028", ""]
+    findings = [Finding(src, TextRange(Pos(i % 2, i * 7), Pos(1, 10 + i)), "warning" if i else "error", f"code-{i}", m)
+                for i, m in enumerate(messages)]
+    got = render_json(CheckResult(findings=findings))
+    li = [{"path": os.path.relpath(src),
+           "range": {"start": {"line": f.range.start.line,
+                               "character": f.range.start.col + (1 if f.range.start.line == 0 and f.range.start.col > 11 else 0)},
+                     "end": {"line": f.range.end.line, "character": f.range.end.col}},
+           "severity": f.severity, "code": f.code, "message": f.message, "source": "sst-lsp"} for f in findings]
+    assert got == json.dumps(li, indent=2, ensure_ascii=False)
+    assert render_json(CheckResult(findings=[])) == json.dumps([], indent=2, ensure_ascii=False)
+
+
 def test_sarif_format(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(V2)
     code, out, _err = run([".", "--format", "sarif"], capsys)

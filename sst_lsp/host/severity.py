@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from sst_lsp.model.types import Finding
+from sst_lsp.model.finding import Finding
 
 __all__ = ["SEVERITIES", "SeverityOverrides", "apply_severity"]
 

@@ -8,15 +8,20 @@ a symlinked directory twice (loops end). Config reading never raises: problems b
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sst_lsp.model.files import SKIP_DIRS, FileSource
-from sst_lsp.model.types import ConfigError, ConfigFacts
+from sst_lsp.model.files import SKIP_DIRS
 from sst_lsp.syntax.text import Pos, TextRange
+
+if TYPE_CHECKING:
+    from sst_lsp.model.files import FileSource
+    from sst_lsp.model.types import ConfigError, ConfigFacts
+
+# `json`, `re` and the model's types are imported where config is read: a cached check only
+# finds the app roots (`discover_apps`) and loads none of them.
 
 CONFIG_NAMES = ("sst.config.ts", "sst.config.js", "sst.config.mjs")
 #: The entry SST v0/v1 load when `sst.json` has no `main` (`getDefaultMainPath` in SST's
@@ -42,8 +47,11 @@ def discover_apps(top: Path, exclude: tuple[str, ...] = ()) -> list[AppRoot]:
     """Every SST app root at or below `top` (sorted by path)."""
     found: list[AppRoot] = []
     seen: set[tuple[int, int]] = set()
-    stack = [top]
+    # Folders as strings, made `Path`s only for the app roots: a monorepo has hundreds of
+    # folders, and this walk is most of what a cached check does besides its stats.
+    stack: list[str] = [str(top)]
     count = 0
+    skip = SKIP_DIRS
     while stack and count < MAX_DIRS:
         d = stack.pop()
         count += 1
@@ -56,24 +64,27 @@ def discover_apps(top: Path, exclude: tuple[str, ...] = ()) -> list[AppRoot]:
             continue
         seen.add(key)
         try:
-            entries = list(os.scandir(d))
+            with os.scandir(d) as it:
+                entries = list(it)
         except OSError:
             continue
         names = {e.name for e in entries}
         cfg = next((n for n in CONFIG_NAMES if n in names), None)
-        if cfg is not None:
-            found.append(AppRoot(d, d / cfg, "sst.config"))
-        elif "sst.json" in names:
-            found.append(AppRoot(d, d / "sst.json", "sst.json"))
+        if cfg is not None or "sst.json" in names:
+            root = top if d == str(top) else Path(d)
+            if cfg is not None:
+                found.append(AppRoot(root, root / cfg, "sst.config"))
+            else:
+                found.append(AppRoot(root, root / "sst.json", "sst.json"))
         for e in entries:
-            if e.name in SKIP_DIRS or e.name.startswith("."):
+            name = e.name
+            if name in skip or name.startswith("."):
                 continue
             try:
                 if e.is_dir():
-                    p = Path(e.path)
-                    if exclude and _excluded(p, top, exclude):
+                    if exclude and _excluded(Path(e.path), top, exclude):
                         continue
-                    stack.append(p)
+                    stack.append(e.path)
             except OSError:
                 continue
     found.sort(key=lambda a: str(a.root))
@@ -105,6 +116,10 @@ def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
     Without `main` and without either default file, SST fails to build. A `stacks/index.*` is
     then still read as the entry (so its stacks are analyzed), and the error says to add `main`.
     """
+    import json
+
+    from sst_lsp.model.types import ConfigError
+
     path = app.config_path
     text = fs.read_text(path)
     errors: list[ConfigError] = []
@@ -159,16 +174,20 @@ def read_sst_json(app: AppRoot, fs: FileSource) -> SstJson:
 
 #: v3 rejects an app name that does not start with a letter or holds anything but letters,
 #: digits and hyphens (`InvalidAppRegex` in SST's pkg/project/project.go).
-_V3_APP_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+_V3_APP_NAME = r"^[A-Za-z][A-Za-z0-9-]*$"
 #: v2 names its stacks `{stage}-{name}-{id}`, which CloudFormation (and CDK's synth) only accept
 #: made of letters, digits and hyphens.
-_V2_APP_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+_V2_APP_NAME = r"^[A-Za-z0-9-]+$"
 
 
 def config_name_errors(path: Path, config: ConfigFacts) -> list[ConfigError]:
     """Problems with the app name of an `sst.config.*`: only what is certain. A name SST computes
     when it runs (`process.env.X || "notes"`, `${input.stage}`) is not checked beyond what is
     known (the fallback is the name when the variable is unset, so it is not an error either)."""
+    import re  # Its compiled patterns are cached by `re` itself.
+
+    from sst_lsp.model.types import ConfigError
+
     where = "config()" if config.generation == "v2" else "app()"
     name = config.name
     if name is None:
@@ -181,10 +200,10 @@ def config_name_errors(path: Path, config: ConfigFacts) -> list[ConfigError]:
     rng = config.name_range or config.anchor or _ZERO
     if not name.strip():
         return [ConfigError(path, rng, f"{path.name}: the app name is empty; {where} must return a name")]
-    if config.generation == "v3" and not _V3_APP_NAME.match(name):
+    if config.generation == "v3" and not re.match(_V3_APP_NAME, name):
         return [ConfigError(path, rng, f'Invalid app name "{name}": SST takes letters, digits and hyphens, '
                                        "starting with a letter")]
-    if config.generation == "v2" and not _V2_APP_NAME.match(name):
+    if config.generation == "v2" and not re.match(_V2_APP_NAME, name):
         return [ConfigError(path, rng, f'Invalid app name "{name}": stacks are named "{{stage}}-{name}-{{stack}}", '
                                        "and CloudFormation takes only letters, digits and hyphens")]
     return []

@@ -28,7 +28,7 @@ Name formats by language:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -38,7 +38,7 @@ from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse
 from sst_lsp.syntax.text import TextRange
 from sst_lsp.syntax.ts_nodes import variable_declarators
 
-__all__ = ["EMPTY", "ExportTable", "exports_of"]
+__all__ = ["EMPTY", "ExportTable", "exports_of", "exports_of_parse"]
 
 
 @dataclass(frozen=True)
@@ -74,22 +74,23 @@ def exports_of(text: str, lang: str) -> ExportTable:
 
     Returns an empty table for a grammar we do not know. Never raises on any text.
     """
+    if lang not in _READERS:
+        return EMPTY
+    return exports_of_parse(parse(text, lang))
+
+
+def exports_of_parse(pf: ParsedFile) -> ExportTable:
+    """`exports_of` for a text already parsed (a caller that reads more from the same tree, as
+    `handler_code.handler_file_facts` does, parses once)."""
+    reader = _READERS.get(pf.lang)
+    if reader is None:
+        return EMPTY
     try:
-        if lang in JS_LANGS:
-            return _JsExports(parse(text, lang)).table()
-        if lang == "python":
-            return _python_exports(parse(text, lang))
-        if lang == "go":
-            return _go_exports(parse(text, lang))
-        if lang == "csharp":
-            return _csharp_exports(parse(text, lang))
-        if lang == "java":
-            return _java_exports(parse(text, lang))
+        return reader(pf)
     except RecursionError:
         # Pathological nesting (thousands of levels) in user code: say "unknown" rather than
         # report names as missing.
         return ExportTable(dynamic=True)
-    return EMPTY
 
 
 # ----------------------------------------------------------------------------------------------
@@ -738,3 +739,17 @@ def _java_exports(pf: ParsedFile) -> ExportTable:
         if s.type in _JAVA_TYPES:
             _type_members(pf, names, s, f"{package}." if package else "", _JAVA_TYPES, "$")
     return ExportTable(names=names)
+
+
+def _js_exports(pf: ParsedFile) -> ExportTable:
+    return _JsExports(pf).table()
+
+
+#: The export reader of each grammar.
+_READERS: dict[str, Callable[[ParsedFile], ExportTable]] = {
+    **dict.fromkeys(JS_LANGS, _js_exports),
+    "python": _python_exports,
+    "go": _go_exports,
+    "csharp": _csharp_exports,
+    "java": _java_exports,
+}

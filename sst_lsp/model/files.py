@@ -22,13 +22,47 @@ SKIP_DIRS = frozenset(
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-class FileSource:
-    """Reads texts: open buffers first, then the disk. Thread-safe for reads."""
+#: Opening never blocks (a FIFO named like a source file), never leaks into child processes.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
-    def __init__(self) -> None:
+
+def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of a regular file of at most `limit` bytes, else None (missing, a folder, a
+    device, too large, unreadable). One open, one fstat and the reads (a stat by path and a
+    buffered file object cost as much again, for every file a check reads)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        chunks = [os.read(fd, st.st_size + 1)]
+        while chunks[-1]:  # Until the end of the file (it may have grown since the fstat).
+            chunks.append(os.read(fd, 1 << 20))
+            if sum(map(len, chunks)) > limit:
+                return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
+
+
+class FileSource:
+    """Reads texts: open buffers first, then the disk. Thread-safe for reads.
+
+    With `texts` (a dict, possibly shared by several sources), each file is read from the disk
+    once and its text (or None) remembered there until `invalidate`: for a one-shot run over
+    files that do not change under it (`sst-lsp check`), where extraction, resolution and the
+    analyzers would otherwise each read the same file. The server reads the disk every time."""
+
+    def __init__(self, texts: dict[Path, str | None] | None = None) -> None:
         self._overlay: dict[Path, str] = {}
         self._listing: dict[Path, dict[str, str] | None] = {}
         self._lock = threading.Lock()
+        self._texts = texts
 
     # Overlay (open buffers).
     def set_overlay(self, path: Path, text: str | None) -> None:
@@ -51,13 +85,18 @@ class FileSource:
         return self._overlay.get(path)
 
     def invalidate(self, path: Path | None = None) -> None:
-        """Forgets cached directory listings (all, or the one holding `path`)."""
+        """Forgets cached directory listings (all, or the one holding `path`) and remembered
+        texts (all, or `path`'s)."""
         with self._lock:
             if path is None:
                 self._listing.clear()
+                if self._texts is not None:
+                    self._texts.clear()
             else:
                 self._listing.pop(path.parent, None)
                 self._listing.pop(path, None)
+                if self._texts is not None:
+                    self._texts.pop(path, None)
 
     # Reads.
     def read_text(self, path: Path) -> str | None:
@@ -65,15 +104,18 @@ class FileSource:
         text = self._overlay.get(path)
         if text is not None:
             return text
-        try:
-            st = os.stat(path)
-            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
-                return None
-            with open(path, "rb") as f:
-                data = f.read()
-        except (OSError, ValueError):
-            return None
-        if b"\x00" in data[:8192]:
+        texts = self._texts
+        if texts is None:
+            return self._read_disk(path)
+        if path in texts:
+            return texts[path]
+        got = texts[path] = self._read_disk(path)
+        return got
+
+    @staticmethod
+    def _read_disk(path: Path) -> str | None:
+        data = read_bytes(path)
+        if data is None or b"\x00" in data[:8192]:
             return None
         return data.decode("utf-8", errors="replace")
 

@@ -22,18 +22,20 @@ so `functions_of` in analyzers/links.py follows them). Results are memoized per 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp import catalog
 from sst_lsp.model.derived import TextMemo, cached
+from sst_lsp.model.exports import ExportTable, exports_of_parse
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.js_module import export_clause, export_specifiers, import_bindings
 from sst_lsp.model.modules import resolve_import
 from sst_lsp.model.types import App, Construct
-from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, language, parse
 from sst_lsp.syntax.text import Pos, TextRange
 
 #: v2 proxies exported by `sst/node/*` (the construct kinds each one reads: `catalog.node_proxy_kinds`).
@@ -114,7 +116,47 @@ def code_facts(text: str, lang: str, cache: TextMemo[CodeFacts] | None = None) -
 def _code_facts(text: str, lang: str) -> CodeFacts:
     if lang not in JS_LANGS:
         return EMPTY
+    return code_facts_of_parse(parse(text, lang))
+
+
+def handler_file_facts(text: str, lang: str) -> tuple[ExportTable, CodeFacts | None]:
+    """What the resolver and the links analyzer read from a handler file, from one parse: its
+    export table and, for JS/TS, its code facts (None for other languages)."""
     pf = parse(text, lang)
+    return exports_of_parse(pf), code_facts_of_parse(pf) if lang in JS_LANGS else None
+
+
+#: The expressions that may read a v2/v3 proxy (`Table.Notes`, `Resource["my-bucket"]`): a
+#: member or subscript of an identifier, which is then looked up among the file's proxies.
+_PROXY_QUERY = """
+(member_expression object: (identifier) @obj property: (property_identifier)) @use
+(subscript_expression object: (identifier) @obj index: (string)) @use
+"""
+#: `process.env.NAME` and `process.env["NAME"]`.
+_ENV_QUERY = """
+(member_expression
+  object: (member_expression object: (identifier) @p property: (_) @e (#eq? @p "process") (#eq? @e "env"))
+  property: (property_identifier)) @use
+(subscript_expression
+  object: (member_expression object: (identifier) @p property: (_) @e (#eq? @p "process") (#eq? @e "env"))
+  index: (string)) @use
+"""
+
+
+@functools.cache
+def _query(lang: str, source: str) -> Query:
+    return Query(language(lang), source)
+
+
+def _uses(pf: ParsedFile, source: str) -> list[Node]:
+    """The `@use` nodes of a query, in document (pre-)order, as a walk of the tree meets them."""
+    nodes = QueryCursor(_query(pf.lang, source)).captures(pf.root).get("use", [])
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    return nodes
+
+
+def code_facts_of_parse(pf: ParsedFile) -> CodeFacts:
+    """The code facts of a parsed JS/TS file (see `code_facts`)."""
     proxies: dict[str, tuple[str, str]] = {}  # local name -> (generation, proxy)
     rel: list[str] = []
     names: dict[str, set[str] | None] = {}
@@ -139,20 +181,23 @@ def _code_facts(text: str, lang: str) -> CodeFacts:
                 proxies[local] = ("v3", "Resource")
     resources: list[ResourceUse] = []
     env: list[EnvRead] = []
-    for n in walk(pf.root):
-        if n.type not in ("member_expression", "subscript_expression"):
-            continue
-        obj = n.child_by_field_name("object")
-        if obj is None:
-            continue
-        name, name_node = _member_name(pf, n)
-        if name is None or name_node is None:
-            continue
-        if obj.type == "identifier" and pf.node_text(obj) in proxies:
-            gen, proxy = proxies[pf.node_text(obj)]
-            resources.append(ResourceUse(gen, proxy, name, pf.node_range(n), pf.node_range(name_node), _scope(pf, n)))
-        elif obj.type == "member_expression" and _is_process_env(pf, obj):
-            env.append(EnvRead(name, pf.node_range(n), _scope(pf, n)))
+    # Two queries (in C) rather than a walk over every node; each runs only when the file can
+    # hold what it finds (the substring test is a shortcut, the query decides).
+    if proxies:
+        for n in _uses(pf, _PROXY_QUERY):
+            obj = n.child_by_field_name("object")
+            gp = proxies.get(pf.node_text(obj)) if obj is not None else None
+            if gp is None:
+                continue
+            name, name_node = _member_name(pf, n)
+            if name is not None and name_node is not None:
+                resources.append(ResourceUse(gp[0], gp[1], name, pf.node_range(n), pf.node_range(name_node),
+                                             _scope(pf, n)))
+    if b"process" in pf.data:
+        for n in _uses(pf, _ENV_QUERY):
+            name, name_node = _member_name(pf, n)
+            if name is not None and name_node is not None:
+                env.append(EnvRead(name, pf.node_range(n), _scope(pf, n)))
     by_spec = tuple((spec, None if got is None else tuple(sorted(got))) for spec, got in names.items())
     return CodeFacts(tuple(resources), tuple(env), tuple(dict.fromkeys(rel)), by_spec)
 
@@ -290,10 +335,3 @@ def _member_name(pf: ParsedFile, n: Node) -> tuple[str | None, Node | None]:
     return None, None
 
 
-def _is_process_env(pf: ParsedFile, n: Node) -> bool:
-    obj = n.child_by_field_name("object")
-    prop = n.child_by_field_name("property")
-    return (
-        obj is not None and prop is not None and obj.type == "identifier" and pf.node_text(obj) == "process"
-        and pf.node_text(prop) == "env"
-    )

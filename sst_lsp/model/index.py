@@ -758,4 +758,16 @@ def _with_defaults(h: HandlerRef, stack_id: str | None, stack_defaults: list[Val
                         src_path = sp.str_value
     if stack_id == h.stack and runtime == h.runtime and src_path == h.src_path:
         return h
-    return dataclasses.replace(h, stack=stack_id, runtime=runtime, src_path=src_path, runtime_range=runtime_range)
+    # `dataclasses.replace`, by hand: it walks the fields in Python, once per handler of the app.
+    fields = list(_REF_FIELDS(h))
+    fields[_REF_STACK], fields[_REF_RUNTIME], fields[_REF_SRC_PATH], fields[_REF_RUNTIME_RANGE] = (
+        stack_id, runtime, src_path, runtime_range)
+    return HandlerRef(*fields)
+
+
+_REF_NAMES = [f.name for f in dataclasses.fields(HandlerRef) if f.init]
+assert len(_REF_NAMES) == len(dataclasses.fields(HandlerRef))  # All of them: `HandlerRef(*fields)` rebuilds one.
+#: A HandlerRef's fields in order, read in C.
+_REF_FIELDS = attrgetter(*_REF_NAMES)
+_REF_STACK, _REF_RUNTIME, _REF_SRC_PATH, _REF_RUNTIME_RANGE = (
+    _REF_NAMES.index(n) for n in ("stack", "runtime", "src_path", "runtime_range"))

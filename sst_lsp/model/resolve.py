@@ -49,8 +49,9 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from sst_lsp.model.derived_facts import DerivedFacts
-from sst_lsp.model.exports import ExportTable, exports_of
+from sst_lsp.model.exports import ExportTable
 from sst_lsp.model.files import SKIP_DIRS, FileSource
+from sst_lsp.model.handler_code import CodeFacts, handler_file_facts
 from sst_lsp.model.modules import IMPORT_SUFFIXES, SOURCE_EXTENSIONS, resolve_import
 from sst_lsp.model.types import App, HandlerRef
 from sst_lsp.syntax.parser import lang_for_path
@@ -149,6 +150,13 @@ def _inside(p: Path, root: Path) -> bool:
     return ps == rs or ps.startswith(rs.rstrip(os.sep) + os.sep)
 
 
+def _target_str(base: Path, path_part: str, v1: bool) -> str:
+    """`HandlerResolver._target` as a string (string operations: this runs once per handler,
+    and pathlib's joins are slow)."""
+    part = path_part.lstrip("/") if v1 else path_part
+    return os.path.normpath(os.path.join(str(base), part))
+
+
 def _paths(candidates: list[tuple[Path, str]]) -> tuple[Path, ...]:
     return tuple(d / n for d, n in candidates)
 
@@ -179,16 +187,17 @@ class _Split:
 class ResolutionStore(Protocol):
     """Resolutions and export tables remembered across runs (the CLI's on-disk cache,
     `sst_lsp/cache.py`). `get_resolution` answers only when every path the resolution read (file
-    contents, directory listings) is as it was; `get_exports` only for the same content."""
+    contents, directory listings) is as it was; `get_exports` (a file's export table and, for
+    JS/TS, its code facts) only for the same content."""
 
     def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Resolution, frozenset[Path]] | None: ...
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: Resolution,
                        deps: frozenset[Path]) -> None: ...
 
-    def get_exports(self, path: Path) -> ExportTable | None: ...
+    def get_exports(self, path: Path) -> tuple[ExportTable, CodeFacts | None] | None: ...
 
-    def put_exports(self, path: Path, text: str, table: ExportTable) -> None: ...
+    def put_exports(self, path: Path, text: str, table: ExportTable, facts: CodeFacts | None) -> None: ...
 
 
 class HandlerResolver:
@@ -204,6 +213,7 @@ class HandlerResolver:
         #: Directory listings (name -> "f"/"d", open buffers included) and their lower-case
         #: index, read once per directory: checking a candidate is then a dict lookup.
         self._listings: dict[Path, dict[str, str]] = {}
+        self._folders: dict[str, Path] = {}
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
         #: Results remembered across runs, for files without an open buffer (None: off).
         self.store: ResolutionStore | None = None
@@ -228,7 +238,9 @@ class HandlerResolver:
         container_file = _container_file(ref)
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
-        key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        # The root as a string: the key is hashed several times per handler, and a `Path`'s
+        # hash is a Python call even once cached.
+        key = ("resolve", str(app.root), app.generation, ref.handler, runtime, src_path, container_file, bundle)
         got = self._memo.get(key)
         if got is not None:
             # The common case (every analyzer asks for every handler): one lookup, no closure.
@@ -360,22 +372,37 @@ class HandlerResolver:
 
     def _read_exports(self, path: Path) -> ExportTable | None:
         store = self.store
+        lang = lang_for_path(path)
         if store is not None and path not in self._fs.overlay_paths():
             stored = store.get_exports(path)
             if stored is not None:
-                return stored
+                table, stored_facts = stored
+                if stored_facts is not None and lang is not None:
+                    # The links analyzer reads this file's code facts next: its text keys them.
+                    text = self._fs.read_text(path)
+                    if text is not None:
+                        self.derived.code_facts.get(text, lang, lambda _t, _l: stored_facts)
+                return table
         text = self._fs.read_text(path)
         if text is None:
             return None
         cached = self._exports.get(path)
         if cached is not None and (cached[0] is text or cached[0] == text):
             return cached[1]
-        lang = lang_for_path(path)
-        table = exports_of(text, lang) if lang else ExportTable()
+        facts = None
+        if lang is None:
+            table = ExportTable()
+        else:
+            # One parse for the export table and the code facts the links analyzer reads of
+            # the same file (kept in the driver's memo, keyed by this text).
+            table, facts = handler_file_facts(text, lang)
+            if facts is not None:
+                got = facts
+                self.derived.code_facts.get(text, lang, lambda _t, _l: got)
         with self._lock:
             self._exports[path] = (text, table)
         if store is not None:
-            store.put_exports(path, text, table)
+            store.put_exports(path, text, table, facts)
         return table
 
     # ------------------------------------------------------------------------------------------
@@ -438,10 +465,12 @@ class HandlerResolver:
                  container_file: str | None, deps: _Deps, bundle: str | None = None) -> Resolution:
         family = runtime_family(runtime)
         root = app.root
-        if bundle is not None:
-            base = _norm(root / bundle)
+        sub = bundle if bundle is not None else src_path
+        if sub is None:
+            base = root
         else:
-            base = root if src_path is None else _norm(root / src_path)
+            # Most handlers of an app share their srcPath: one base folder object for them all.
+            base = self._folder(os.path.normpath(os.path.join(str(root), sub)))
         res = _Builder(family, base, runtime, src_path)
         if family in ("rust", "unknown"):
             return res.make("unchecked", message=f'handlers of runtime "{runtime}" are not checked')
@@ -466,16 +495,24 @@ class HandlerResolver:
         v0/v1 join with `path.join(srcPath, handler)`, which treats a leading "/" as relative;
         v2/v3 resolve the handler on its own (an absolute path stays absolute).
         """
-        # String operations: this runs once per handler, and pathlib's joins are slow.
-        part = path_part.lstrip("/") if v1 else path_part
-        return Path(os.path.normpath(os.path.join(str(base), part)))
+        return Path(_target_str(base, path_part, v1))
+
+    def _folder(self, path: str) -> Path:
+        """One `Path` object per folder (handlers share their folders: the listing lookups and
+        dependency sets of each then hash and compare the same object, which pathlib caches)."""
+        got = self._folders.get(path)
+        if got is None:
+            got = self._folders[path] = Path(path)
+        return got
 
     def _resolve_node(self, app: App, handler: str, v1: bool, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_node(handler, v1)
-        target = self._target(res.base, split.path_part, v1)
+        where = _target_str(res.base, split.path_part, v1)
+        target = Path(where)
         if not _inside(target, app.root):
             return res.make("outside-app", target=target, export=split.export)
-        parent, stem = target.parent, target.name
+        folder, stem = os.path.split(where)
+        parent = self._folder(folder)
         candidates = [(parent, stem + ext) for ext in NODE_EXTENSIONS]
         if not split.path_part or split.path_part.endswith("/"):
             return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
@@ -486,7 +523,10 @@ class HandlerResolver:
         if not exact:
             ext = next((e for e in NODE_EXTENSIONS if found.name.lower().endswith(e)), "")
             real_target = found.parent / found.name[: len(found.name) - len(ext)]
-        tried = (found,) if n == 1 and exact else _paths(candidates[:n])
+        if exact:  # `found` is the last candidate tried.
+            tried = (found,) if n == 1 else (*_paths(candidates[:n - 1]), found)
+        else:
+            tried = _paths(candidates[:n])
         return self._check_export(app, handler, split, target, real_target, found, exact, res, tried, deps)
 
     def _resolve_python(self, app: App, handler: str, res: _Builder, deps: _Deps) -> Resolution:
@@ -530,7 +570,10 @@ class HandlerResolver:
         rng: TextRange | None = None
         available: tuple[str, ...] = ()
         present = False
-        if export:
+        if export and export in table.names and not table.reexports:
+            # The common case, as `_find_export` would find it: defined in the file itself.
+            present, rng = True, table.names[export]
+        elif export:
             hit = self._find_export(found, export, deps, set())
             if isinstance(hit, tuple):
                 # A definition in another file (a re-export) leaves the range of the name in

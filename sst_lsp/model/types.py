@@ -18,15 +18,20 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from sst_lsp import catalog
-from sst_lsp.syntax.text import Pos, TextRange
+from sst_lsp.model import finding as _finding
+from sst_lsp.syntax.text import TextRange
 
 Generation = Literal["v0", "v1", "v2", "v3"]
+
+# Findings live in a leaf module (a cached check reads them without this one); named here too.
+Finding = _finding.Finding
+Related = _finding.Related
+Severity = _finding.Severity
 
 #: Placeholders in a stack name template (v2 ``stackName: `${app.stage}-db` ``): the stage
 #: (the same token baseline/state.py substitutes) and the app name.
 STAGE_TOKEN = "${stage}"
 APP_TOKEN = "${app}"
-Severity = Literal["error", "warning", "information", "hint"]
 
 _T = TypeVar("_T")
 
@@ -423,26 +428,3 @@ class AppSnapshot:
         for app in self.apps:
             for h in app.handlers:
                 yield app, h
-
-
-@dataclass(frozen=True, slots=True)
-class Related:
-    path: Path
-    range: TextRange
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A diagnostic in editor terms (no LSP types). `data` carries what quick fixes need."""
-
-    path: Path
-    range: TextRange
-    severity: Severity
-    code: str
-    message: str
-    related: tuple[Related, ...] = ()
-    data: dict[str, object] | None = None
-
-    def sort_key(self) -> tuple[str, Pos, str]:
-        return (str(self.path), self.range.start, self.code)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sst_lsp.model.exports import ExportTable, exports_of
+from sst_lsp.model.handler_code import code_facts, handler_file_facts
+from sst_lsp.syntax.parser import lang_for_path, parse
 from sst_lsp.syntax.text import LineIndex, TextRange
 
 
@@ -316,3 +320,80 @@ def test_python_first_binding_wins() -> None:
     assert exports_of(src, "python").names["main"] == TextRange.of(0, 0, 0, 4)
     src = "if DEBUG:\n    def main(): pass\nmain = wrap(main)\n"
     assert exports_of(src, "python").names["main"] == TextRange.of(1, 8, 1, 12)
+
+
+# ----------------------------------------------------------------------------------------------
+# One parse for a handler file: its export table and its code facts (model/handler_code.py).
+
+REPO = Path(__file__).resolve().parents[2]
+_JS_SOURCES = sorted(p for d in (REPO / "tests" / "fixtures", REPO / "examples") for p in d.rglob("*")
+                     if p.suffix in (".ts", ".tsx", ".js", ".mjs") and "node_modules" not in p.parts
+                     and ".sst-lsp" not in p.parts)
+_USES = (
+    'import { Table as T, Config } from "sst/node/table";\nimport { Resource } from "sst";\n'
+    'export const main = () => { T.Notes.x; T["my-t"]; Resource.A; Resource["b"]; Config[""];\n'
+    '  process.env.X; process.env["Y"]; process?.env.Z; (process.env).W; process.env[""]; };\n'
+    'export default () => process.env.D + T.Other;\nfunction local() { return Resource.C; }\n'
+)
+
+
+def _walked_uses(text: str, lang: str) -> tuple[list[tuple[str, str, TextRange]], list[tuple[str, TextRange]]]:
+    """The oracle: every member or subscript expression of the tree, visited one by one, kept
+    when it reads a proxy the file imports or `process.env`."""
+    pf = parse(text, lang)
+    proxies = {use.proxy for use in code_facts(text, lang).resources}
+    locals_ = {"T": "Table", "Config": "Config", "Resource": "Resource"} if "sst/node" in text else {}
+    resources: list[tuple[str, str, TextRange]] = []
+    env: list[tuple[str, TextRange]] = []
+    stack = [pf.root]
+    while stack:
+        n = stack.pop()
+        stack.extend(reversed(n.children))
+        if n.type not in ("member_expression", "subscript_expression"):
+            continue
+        obj = n.child_by_field_name("object")
+        prop = n.child_by_field_name("property")
+        index = n.child_by_field_name("index")
+        if prop is not None and prop.type == "property_identifier":
+            name = pf.node_text(prop)
+        elif index is not None and index.type == "string" and len(pf.node_text(index)) > 2:
+            name = pf.node_text(index)[1:-1]
+        else:
+            continue
+        if obj is None:
+            continue
+        if obj.type == "identifier" and pf.node_text(obj) in locals_ and locals_[pf.node_text(obj)] in proxies:
+            resources.append((locals_[pf.node_text(obj)], name, pf.node_range(n)))
+        elif obj.type == "member_expression" and pf.node_text(obj).replace("?", "") == "process.env":
+            env.append((name, pf.node_range(n)))
+    return resources, env
+
+
+@pytest.mark.parametrize("lang", ["typescript", "tsx", "javascript"])
+def test_code_facts_find_what_a_walk_of_every_node_finds(lang: str) -> None:
+    facts = code_facts(_USES, lang)
+    resources, env = _walked_uses(_USES, lang)
+    assert [(u.proxy, u.name, u.range) for u in facts.resources] == resources
+    assert [(e.name, e.range) for e in facts.env_reads] == env
+    assert [u.name for u in facts.resources] == ["Notes", "my-t", "A", "b", "Other", "C"]
+    assert [e.name for e in facts.env_reads] == ["X", "Y", "Z", "D"]
+    assert [u.scope for u in facts.resources] == ["main", "main", "main", "main", "default", None]
+
+
+@pytest.mark.parametrize("path", _JS_SOURCES, ids=lambda p: str(p.relative_to(REPO)))
+def test_one_parse_gives_the_export_table_and_the_code_facts(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lang = lang_for_path(path)
+    assert lang is not None
+    # Broken copies too (tree-sitter's ERROR nodes): cut the text in the middle of a line.
+    for t in (text, text[: len(text) // 2], text[: len(text) // 3] + "(" + text[len(text) // 2 :]):
+        table, facts = handler_file_facts(t, lang)
+        assert table == exports_of(t, lang)
+        assert facts == code_facts(t, lang)
+        if "sst/node" not in t:
+            assert [(e.name, e.range) for e in facts.env_reads] == _walked_uses(t, lang)[1]
+
+
+def test_non_js_files_have_no_code_facts() -> None:
+    table, facts = handler_file_facts("def main(event, context):\n    return os.environ['X']\n", "python")
+    assert facts is None and table.has("main")
