@@ -22,7 +22,7 @@ resource whose construct the app does not define under that id (a loop, a helper
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +129,7 @@ def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Fin
     if not by_file:
         return
     given_cache: dict[HandlerRef, Given] = {}
-    calls = _calls(app, fs, ctx.resolver.derived.binding_calls)
+    calls = _calls(app, fs, ctx.resolver.derived.binding_calls, ctx.parsed)
     defaults = app_defaults(ctx.snapshot, app)
 
     def given(ref: HandlerRef) -> Given:
@@ -186,14 +186,18 @@ class _Calls:
     by_var: dict[tuple[Path, str], list[BindingCall]] = field(default_factory=dict)
 
 
-def _calls(app: App, fs: FileSource, cache: TextMemo[tuple[BindingCall, ...]] | None = None) -> _Calls:
+def _calls(app: App, fs: FileSource, cache: TextMemo[tuple[BindingCall, ...]] | None = None,
+           parsed: Callable[[Path], ParsedFile | None] | None = None) -> _Calls:
     out = _Calls()
     for path in app.files:
         lang = lang_for_path(path)
-        text = fs.read_text(path) if lang in JS_LANGS else None
-        if text is None or lang is None:
+        if lang not in JS_LANGS or lang is None:
             continue
-        calls = binding_calls(text, lang, cache)
+        pf = parsed(path) if parsed is not None else None
+        text = pf.text if pf is not None else fs.read_text(path)
+        if text is None:
+            continue
+        calls = binding_calls(text, lang, cache, pf)
         if not calls:
             continue
         vars_here = {c.var_name for c in app.constructs if c.path == path and c.var_name}

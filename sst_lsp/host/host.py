@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from sst_lsp.analyzers import AnalysisContext, run_all
+from sst_lsp.analyzers.memo import AnalysisMemo
 from sst_lsp.baseline import Baseline, BaselineCache, StageReader, load_baselines
 from sst_lsp.baseline.kinds import TrackCache
 from sst_lsp.host.severity import SeverityOverrides, apply_severity
@@ -161,7 +162,8 @@ class Analysis:
                 on_baseline(loaded, sub)
             ctx = AnalysisContext(snapshot=sub, resolver=self.resolver, stage=opts.stage, baseline=loaded.base,
                                   baselines=dict(loaded.per_app.items()), cancelled=cancelled,
-                                  track_cache=self.host.track_cache)
+                                  track_cache=self.host.track_cache, parsed=self.host.index.parsed,
+                                  memo=self.host.analysis_memo)
             out.extend(run_all(ctx))  # run_all guards each analyzer.
         return apply_severity(out, severity)
 
@@ -191,6 +193,8 @@ class AnalysisHost:
         else:
             self.track_cache = TrackCache()
             self.baselines = _Baselines()
+        #: Per-reference analyzer results kept between runs (valid for this host's resolver).
+        self.analysis_memo = AnalysisMemo()
         # Versions of the open buffers (their texts are the file source's overlay).
         self._versions: dict[Path, int | None] = {}
         self._lock = threading.Lock()

@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, cast
 
 from sst_lsp.model.derived_facts import DerivedFacts
 from sst_lsp.model.exports import ExportTable, exports_of
@@ -220,19 +220,30 @@ class HandlerResolver:
         """The file source the resolver reads through (open buffers over the disk)."""
         return self._fs
 
-    def resolve(self, app: App, ref: HandlerRef) -> Resolution:
-        """Where `ref`'s handler leads in `app` (memoized; see `invalidate`)."""
+    def resolve_key(self, app: App, ref: HandlerRef) -> tuple[object, ...]:
+        """What `ref`'s resolution in `app` depends on besides the files: the key `resolve`
+        memoizes it under (see `memoized`)."""
         runtime = ref.runtime or app.default_runtime or "nodejs"
-        v2plus = app.generation in ("v2", "v3")
-        src_path = None if v2plus else (ref.src_path or ".")
-        container_file = _container_file(ref)
+        src_path = None if app.generation in ("v2", "v3") else (ref.src_path or ".")
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
-        key = ("resolve", app.root, app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        return ("resolve", app.root, app.generation, ref.handler, runtime, src_path, _container_file(ref), bundle)
+
+    def memoized(self, key: tuple[object, ...]) -> Resolution | None:
+        """The resolution memoized under `key` (a `resolve_key`), None when none is (or no
+        longer is, after `invalidate`): one lookup, for callers that keep results per reference."""
+        got = self._memo.get(key)
+        return got[0] if got is not None else None  # type: ignore[return-value]
+
+    def resolve(self, app: App, ref: HandlerRef) -> Resolution:
+        """Where `ref`'s handler leads in `app` (memoized; see `invalidate`)."""
+        key = self.resolve_key(app, ref)
         got = self._memo.get(key)
         if got is not None:
             # The common case (every analyzer asks for every handler): one lookup, no closure.
             return got[0]  # type: ignore[return-value]
+        runtime, src_path = cast(str, key[4]), cast("str | None", key[5])
+        container_file, bundle = cast("str | None", key[6]), cast("str | None", key[7])
 
         def compute(deps: _Deps) -> Resolution:
             try:
