@@ -14,12 +14,13 @@ app root, and puts in `Finding.data` what the quick fixes need:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
-from sst_lsp.analyzers.memo import Missing, RefResults, resolutions
+from sst_lsp.analyzers.memo import handler_table, per_ref
 from sst_lsp.model.resolve import NODE_EXTENSIONS, Resolution
 from sst_lsp.model.types import App, Finding, HandlerRef, Related
 from sst_lsp.syntax.text import TextRange
@@ -99,23 +100,14 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
     """One finding per handler that does not lead to its code."""
     memo = ctx.memo
     for app in ctx.snapshot.apps:
-        res_of = resolutions(memo, ctx.resolver, ctx.snapshot, app)
-        results: RefResults[Finding | None] = memo.begin("handlers", app) if memo is not None else RefResults()
-        # What a finding reads of its app besides its reference and resolution.
-        app_sig = (app.root, _stack_files_ts(app))
-        for ref in app.handlers:
-            res = res_of[id(ref)]
-            sig = (app_sig, res)
-            got = results.get(ref, sig)
-            if isinstance(got, Missing):
-                got = results.put(ref, sig, _finding(app, ref, res, app_sig[1]))
-            if got is not None:
-                yield got
-        if memo is not None:
-            memo.end("handlers", app, results)
+        table = handler_table(memo, ctx.resolver, ctx.snapshot, app)
+        ts = _stack_files_ts(app)
+        # A finding reads its reference, its resolution and, of its app, these (`sig`).
+        results = per_ref(memo, "handlers", app, table, (app.root, ts), functools.partial(_finding, app, ts=ts))
+        yield from (f for f in results if f is not None)
 
 
-def _finding(app: App, ref: HandlerRef, res: Resolution, ts: bool) -> Finding | None:
+def _finding(app: App, ref: HandlerRef, res: Resolution, *, ts: bool) -> Finding | None:
     code = _STATUS_CODE.get(res.status)
     if code is None:
         return None

@@ -28,11 +28,12 @@ from pathlib import Path
 
 from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
+from sst_lsp.analyzers.memo import handler_table, per_ref
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.derived import TextMemo
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reached_exports, targets_of
-from sst_lsp.model.resolve import runtime_family
+from sst_lsp.model.resolve import Resolution, runtime_family
 from sst_lsp.model.types import App, AppSnapshot, Construct, Finding, HandlerRef, Related, Value
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
 
@@ -102,30 +103,53 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
         yield from _analyze_app(ctx, app, fs)
 
 
-def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None
+def _reach_key(app: App, ref: HandlerRef, res: Resolution) -> tuple[Path, str | None] | None:
+    """The handler file and export a Node function runs (None: not Node, or no file)."""
+    if runtime_family(ref.runtime or app.default_runtime) != "node":
+        return None
+    if res.file is None or res.status not in ("ok", "export-missing"):
+        return None
+    return (res.file, res.export if res.status == "ok" else None)
+
+
+def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None,
+                 wanted: Callable[[Path], bool] | None = None
                  ) -> dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]]:
     """File -> the handlers whose function runs it (the handler file and what its imports
-    name), each with the exports of the file it uses (None: all of them)."""
+    name), each with the exports of the file it uses (None: all of them); only the files
+    `wanted` accepts, when given."""
     fs = ctx.resolver.fs
-    by_file: dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]] = {}
+    table = handler_table(ctx.memo, ctx.resolver, ctx.snapshot, app)
+    # What `_reach_key` reads of the app (`sig`) besides the reference and its resolution.
+    keys = per_ref(ctx.memo, "links", app, table, (app.default_runtime,), functools.partial(_reach_key, app))
     reached: dict[tuple[Path, str | None], dict[Path, frozenset[str] | None]] = {}
-    for ref in app.handlers:
-        if runtime_family(ref.runtime or app.default_runtime) != "node":
-            continue
-        res = ctx.resolver.resolve(app, ref)
-        if res.file is None or res.status not in ("ok", "export-missing"):
-            continue
-        key = (res.file, res.export if res.status == "ok" else None)
-        if key not in reached:
-            reached[key] = reached_exports(fs, res.file, key[1], app.root, memo=memo, cache=ctx.resolver.derived.code_facts)
-        for f, names in reached[key].items():
-            by_file.setdefault(f, []).append((ref, names))
+    for key in dict.fromkeys(keys):
+        if key is not None:
+            got = reached_exports(fs, key[0], key[1], app.root, memo=memo, cache=ctx.resolver.derived.code_facts)
+            if wanted is not None:
+                got = {f: names for f, names in got.items() if wanted(f)}
+            if got:
+                reached[key] = got
+    by_file: dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]] = {}
+    if not reached:
+        return by_file
+    for ref, key in zip(table.refs, keys, strict=True):
+        files = reached.get(key) if key is not None else None
+        if files is not None:
+            for f, names in files.items():
+                by_file.setdefault(f, []).append((ref, names))
     return by_file
 
 
 def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Finding]:
     memo: dict[Path, CodeFacts] = {}
-    by_file = functions_of(ctx, app, memo)
+
+    def used(f: Path) -> bool:
+        facts = code_facts_for(fs, f, memo, ctx.resolver.derived.code_facts)
+        return bool(facts.resources or facts.env_reads)
+
+    # Only the files that read resources or the environment have findings to give.
+    by_file = functions_of(ctx, app, memo, wanted=used)
     if not by_file:
         return
     given_cache: dict[HandlerRef, Given] = {}

@@ -1,26 +1,30 @@
 """Analyzer results kept between runs, per handler reference (layer 3: analyzers).
 
 An edit in a large stack file leaves almost every `HandlerRef` of the snapshot as it was: the
-index reuses the facts of what the edit did not touch, so the same reference is the same object
-from one snapshot to the next. `AnalysisMemo`, owned by the analysis host, keeps per reference:
+index reuses the facts of what the edit did not touch, so the app's handlers are the same
+objects, in the same order, before and after the edited span. `AnalysisMemo`, owned by the
+analysis host, keeps per app:
 
-- its resolution (the resolver's memo key and the `Resolution` found), valid while the resolver
-  still holds that key (a file or folder event drops what read it);
-- each analyzer's result for it, valid while the reference is the same object and the facts
-  the analyzer read beside it (its resolution, the app's root, generation, ...) compare equal.
+- a `HandlerTable`: the app's handlers with their resolutions, and how they line up with the
+  last run's (the common prefix and suffix of the two handler tuples, compared in C); only the
+  handlers between them are resolved again, and, when the resolver dropped resolutions since
+  (`HandlerResolver.generation`: a file or folder event), every other one is checked too;
+- each analyzer's per-reference results (`per_ref`), aligned with the table: carried over
+  where the table says nothing changed and the facts the analyzer reads beside the reference
+  (`sig`: the app's root, ...) are equal, computed for the rest.
 
-So an edit that touches one route re-analyzes that route, and an analyzer that is handed no memo
-(`AnalysisContext.memo` None: tests, a one-off run) computes the same results afresh, through
-the same code. Each run keeps only the entries of the references it saw: nothing outlives the
-snapshots that hold it.
+So an edit that touches one route re-analyzes the handlers it touched. An analyzer handed no
+memo (`AnalysisContext.memo` None: tests, a one-off run) computes the same results afresh
+through the same code. Each app keeps one table and one result list per analyzer: nothing
+outlives the next run.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef
 
@@ -30,81 +34,55 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class Missing:
-    """What `RefResults.get` returns for a reference it has no valid result for."""
+class HandlerTable:
+    """An app's handlers with their resolutions (aligned), and what changed since the table
+    of the last run (`prev`): `changed` lists the indices whose reference or resolution is not
+    the one `prev` had at the matching place (`old_index`)."""
 
-    __slots__ = ()
+    __slots__ = ("app_key", "changed", "generation", "prefix", "prev", "refs", "res", "suffix")
 
+    def __init__(self, refs: tuple[HandlerRef, ...], res: list[Resolution], app_key: Hashable, generation: int,
+                 prev: HandlerTable | None, prefix: int, suffix: int, changed: Sequence[int]) -> None:
+        self.refs = refs
+        self.res = res
+        self.app_key = app_key
+        #: The resolver's generation read before resolving (see `HandlerResolver.generation`).
+        self.generation = generation
+        self.prev = prev
+        self.prefix = prefix
+        self.suffix = suffix
+        self.changed = changed
 
-MISSING = Missing()
-
-
-class RefResults(Generic[T]):
-    """One run's per-reference results of one analyzer over one app: the last run's entries
-    to reuse (`get`) and this run's (`put`, and every entry `get` reused), kept for the next."""
-
-    __slots__ = ("_new", "_old")
-
-    def __init__(self, old: dict[int, tuple[HandlerRef, Hashable, T]] | None = None) -> None:
-        self._old = old or {}
-        self._new: dict[int, tuple[HandlerRef, Hashable, T]] = {}
-
-    def get(self, ref: HandlerRef, sig: Hashable) -> T | Missing:
-        """The result kept for `ref` when it was computed from the same `sig` (the facts read
-        beside the reference), else `MISSING`."""
-        got = self._old.get(id(ref))
-        if got is not None and got[0] is ref and (got[1] is sig or got[1] == sig):
-            self._new[id(ref)] = got
-            return got[2]
-        return MISSING
-
-    def put(self, ref: HandlerRef, sig: Hashable, value: T) -> T:
-        # Keyed by identity, and the entry holds the reference: its id is not reused meanwhile.
-        self._new[id(ref)] = (ref, sig, value)
-        return value
+    def carry(self, old: list[T], fill: T) -> list[T]:
+        """`old` (results aligned with `prev.refs`) moved onto this table's references: the
+        common prefix and suffix kept, `fill` between them."""
+        assert self.prev is not None and len(old) == len(self.prev.refs)
+        n, s = len(self.refs), self.suffix
+        tail = old[len(old) - s:] if s else []
+        return old[: self.prefix] + [fill] * (n - self.prefix - s) + tail
 
 
-class AnalysisMemo:
-    """Per-reference resolutions and analyzer results kept between runs (see the module).
-    One per analysis driver: its entries are valid for that driver's resolver only."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._results: dict[tuple[str, Path], dict[int, tuple[HandlerRef, Hashable, object]]] = {}
-        #: The resolutions of the last revision resolved, per app root: (revision, app, id -> res).
-        self._runs: dict[Path, tuple[int, App, dict[int, Resolution]]] = {}
-
-    def begin(self, analyzer: str, app: App) -> RefResults[T]:
-        """The per-reference results `analyzer` kept for `app` in its last run."""
-        with self._lock:
-            old = self._results.get((analyzer, app.root))
-        return RefResults(old)  # type: ignore[arg-type]
-
-    def end(self, analyzer: str, app: App, results: RefResults[T]) -> None:
-        """Keeps this run's results (only the references it saw) for the next run."""
-        with self._lock:
-            self._results[(analyzer, app.root)] = results._new  # type: ignore[assignment]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._results.clear()
-            self._runs.clear()
-
-    def resolutions(self, resolver: HandlerResolver, snapshot: AppSnapshot, app: App) -> dict[int, Resolution]:
-        """id(ref) -> its resolution, for every handler of `app`: computed once per revision
-        (the analyzers of a run share it; an app may stay the same object across revisions
-        while its resolutions change) and, between revisions, per reference only for those
-        that are new or whose resolution the resolver dropped."""
-        with self._lock:
-            run = self._runs.get(app.root)
-        if run is not None and run[0] == snapshot.revision and run[1] is app:
-            return run[2]
-        keys: RefResults[tuple[tuple[object, ...], Resolution]] = self.begin("resolve", app)
-        out = resolve_all(resolver, app, keys)
-        self.end("resolve", app, keys)
-        with self._lock:
-            self._runs[app.root] = (snapshot.revision, app, out)
-        return out
+def common_ends(a: Sequence[object], b: Sequence[object]) -> tuple[int, int]:
+    """The lengths of the longest common prefix and suffix of `a` and `b` (not overlapping),
+    found by bisection over slice comparisons (done in C, identical items compared first)."""
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = lo
+    la, lb = len(a), len(b)
+    lo, hi = 0, n - prefix
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return prefix, lo
 
 
 def _app_key(app: App) -> Hashable:
@@ -112,30 +90,91 @@ def _app_key(app: App) -> Hashable:
     return (app.root, app.generation, app.default_runtime)
 
 
-def resolve_all(resolver: HandlerResolver, app: App,
-                keys: RefResults[tuple[tuple[object, ...], Resolution]] | None = None) -> dict[int, Resolution]:
-    """id(ref) -> resolution for every handler of `app`, reusing the resolver keys of `keys`
-    (a reference kept with its key costs one lookup; one whose resolution the resolver no
-    longer holds is resolved again)."""
-    keys = keys if keys is not None else RefResults()
+def build_table(resolver: HandlerResolver, app: App, prev: HandlerTable | None = None) -> HandlerTable:
+    """The handler table of `app`, resolving only what `prev` (the last run's) does not hold."""
+    refs = app.handlers
     app_key = _app_key(app)
-    memoized = resolver.memoized
-    out: dict[int, Resolution] = {}
-    for ref in app.handlers:
-        got = keys.get(ref, app_key)
-        res = memoized(got[0]) if not isinstance(got, Missing) else None
-        if res is None:
-            res = resolver.resolve(app, ref)
-            keys.put(ref, app_key, (resolver.resolve_key(app, ref), res))
-        elif res is not got[1]:  # type: ignore[index]
-            keys.put(ref, app_key, (got[0], res))  # type: ignore[index]
-        out[id(ref)] = res
-    return out
+    generation = resolver.generation
+    resolve = resolver.resolve
+    if prev is None or prev.app_key != app_key:
+        return HandlerTable(refs, [resolve(app, r) for r in refs], app_key, generation, None, 0, 0, range(len(refs)))
+    prev.prev = None  # One level is kept: a chain of tables would keep every snapshot's refs.
+    p, s = common_ends(prev.refs, refs)
+    n = len(refs)
+    res = prev.res[:p] + [resolve(app, r) for r in refs[p : n - s]] + (prev.res[len(prev.res) - s:] if s else [])
+    changed: list[int] = list(range(p, n - s))
+    if generation != prev.generation:
+        # The resolver dropped resolutions since: those kept are checked (memoized, one lookup).
+        for i in (*range(p), *range(n - s, n)):
+            got = resolve(app, refs[i])
+            if got is not res[i]:
+                res[i] = got
+                changed.append(i)
+        changed.sort()
+    return HandlerTable(refs, res, app_key, generation, prev, p, s, changed)
 
 
-def resolutions(ctx_memo: AnalysisMemo | None, resolver: HandlerResolver, snapshot: AppSnapshot,
-                app: App) -> dict[int, Resolution]:
-    """id(ref) -> resolution for every handler of `app`, through the memo when there is one."""
-    if ctx_memo is None:
-        return resolve_all(resolver, app)
-    return ctx_memo.resolutions(resolver, snapshot, app)
+class AnalysisMemo:
+    """Handler tables and per-reference analyzer results kept between runs (see the module).
+    One per analysis driver: its entries are valid for that driver's resolver only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        #: Per app root: (revision, app, table) of the last run.
+        self._tables: dict[Path, tuple[int, App, HandlerTable]] = {}
+        #: Per (analyzer, app root): (table, sig, results aligned with the table's refs).
+        self._results: dict[tuple[str, Path], tuple[HandlerTable, Hashable, list[object]]] = {}
+
+    def table(self, resolver: HandlerResolver, snapshot: AppSnapshot, app: App) -> HandlerTable:
+        """The handler table of `app` at the snapshot's revision: built once per revision
+        (the analyzers of a run share it; an app may stay the same object across revisions
+        while its resolutions change), from the last one."""
+        with self._lock:
+            last = self._tables.get(app.root)
+        if last is not None and last[0] == snapshot.revision and last[1] is app:
+            return last[2]
+        table = build_table(resolver, app, last[2] if last is not None else None)
+        with self._lock:
+            self._tables[app.root] = (snapshot.revision, app, table)
+        return table
+
+    def per_ref(self, analyzer: str, app: App, table: HandlerTable, sig: Hashable,
+                compute: Callable[[HandlerRef, Resolution], T]) -> list[T]:
+        """`compute(ref, res)` for every handler of the table, aligned with it: carried over
+        from `analyzer`'s last results where they were made on the table's `prev` with an equal
+        `sig` and the table says nothing changed, computed for the rest."""
+        key = (analyzer, app.root)
+        with self._lock:
+            last = self._results.get(key)
+        out: list[T]
+        if last is not None and last[0] is table and last[1] == sig:
+            return last[2]  # type: ignore[return-value]
+        if last is not None and table.prev is not None and last[0] is table.prev and last[1] == sig:
+            out = table.carry(last[2], None)  # type: ignore[arg-type]
+            refs, res = table.refs, table.res
+            for i in table.changed:
+                out[i] = compute(refs[i], res[i])
+        else:
+            out = list(map(compute, table.refs, table.res))
+        with self._lock:
+            self._results[key] = (table, sig, out)  # type: ignore[assignment]
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tables.clear()
+            self._results.clear()
+
+
+def handler_table(memo: AnalysisMemo | None, resolver: HandlerResolver, snapshot: AppSnapshot,
+                  app: App) -> HandlerTable:
+    """The handler table of `app`, through the memo when there is one."""
+    return build_table(resolver, app) if memo is None else memo.table(resolver, snapshot, app)
+
+
+def per_ref(memo: AnalysisMemo | None, analyzer: str, app: App, table: HandlerTable, sig: Hashable,
+            compute: Callable[[HandlerRef, Resolution], T]) -> list[T]:
+    """`AnalysisMemo.per_ref` through the memo when there is one, else every result computed."""
+    if memo is None:
+        return list(map(compute, table.refs, table.res))
+    return memo.per_ref(analyzer, app, table, sig, compute)

@@ -148,8 +148,10 @@ class WorkspaceIndex:
                 # imports may resolve differently now.
                 self._resolutions.clear()
                 self._disk_epoch += 1
+            # An open buffer's new text: no folder listing moved (open buffers are listed).
+            content_only = text is not None and self.fs.overlay_text(path) is not None
             self.fs.set_overlay(path, text)
-            self._changed(path)
+            self._changed(path, content_only)
 
     def file_changed(self, path: Path) -> None:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
@@ -159,11 +161,11 @@ class WorkspaceIndex:
             self._resolutions.clear()
             self._changed(path)
 
-    def _changed(self, path: Path) -> None:
+    def _changed(self, path: Path, content_only: bool = False) -> None:
         # The cached facts stay: `facts()` compares texts, and when the new text yields equal
         # facts it keeps the old object, so the apps built from it stay valid. The resolver
         # and the file source have locks of their own.
-        self.resolver.invalidate(path)
+        self.resolver.invalidate(path, content_only)
         self._stored.pop(path, None)
         self._skipped_logged.discard(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":

@@ -210,6 +210,9 @@ class HandlerResolver:
         #: Facts derived from file texts (handler code, binding calls), kept across runs by the
         #: resolver's owner (the server or `check`) instead of module-level caches.
         self.derived = DerivedFacts()
+        #: Bumped whenever `invalidate` drops a memoized result: a caller that kept resolutions
+        #: (per reference) knows they all still hold while it has not moved.
+        self.generation = 0
 
     # ------------------------------------------------------------------------------------------
     # Public API.
@@ -277,15 +280,18 @@ class HandlerResolver:
         found = self._find_export(path, name, _Deps(), set())
         return found if isinstance(found, tuple) else None
 
-    def invalidate(self, path: Path | None = None) -> None:
+    def invalidate(self, path: Path | None = None, content_only: bool = False) -> None:
         """Forgets what depends on `path` (a file changed, was created or deleted; None: all).
 
         Also drops the `FileSource`'s cached listings of its directory and the one above (a
-        renamed folder shows in its parent's listing, which case-insensitive lookups read).
+        renamed folder shows in its parent's listing, which case-insensitive lookups read),
+        unless `content_only` says only the file's text changed (an open buffer's edit): no
+        listing can have moved then. `generation` counts the calls that dropped a resolution.
         """
-        self._fs.invalidate(path)
-        if path is not None:
-            self._fs.invalidate(path.parent)
+        if not content_only:
+            self._fs.invalidate(path)
+            if path is not None:
+                self._fs.invalidate(path.parent)
         with self._lock:
             if path is None:
                 self._exports.clear()
@@ -293,15 +299,19 @@ class HandlerResolver:
                 self._rdeps.clear()
                 self._listings.clear()
                 self._lowers.clear()
+                self.generation += 1
                 return
             self._exports.pop(path, None)
             keys: set[tuple[object, ...]] = set()
-            for d in (path, path.parent, path.parent.parent):
-                self._listings.pop(d, None)
-                self._lowers.pop(d, None)
+            for d in (path,) if content_only else (path, path.parent, path.parent.parent):
+                if not content_only:
+                    self._listings.pop(d, None)
+                    self._lowers.pop(d, None)
                 keys |= self._rdeps.pop(d, set())
             for k in keys:
                 self._memo.pop(k, None)
+            if keys:
+                self.generation += 1
 
     # ------------------------------------------------------------------------------------------
     # Memo with dependencies.
