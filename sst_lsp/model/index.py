@@ -631,7 +631,10 @@ def _assemble(
         if p in superseded:
             f = _without(f, superseded[p])
             unresolved -= sum(n for r, n in f.unresolved_at if any(sp.contains_range(r) for sp in superseded[p]))
-        if f.expanded or any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
+        # Identity first: the extraction hands its file's path object to what it makes (a
+        # Path compared by value costs a Python call, thousands per keystroke).
+        if f.expanded or any(h.path is not p and h.path != p for h in f.handlers) \
+                or any(rk.path is not p and rk.path != p for rk in f.routes):
             f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):
             # The common case, and a large stack file's thousands of routes are then copied, not
