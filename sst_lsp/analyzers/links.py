@@ -25,6 +25,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
@@ -125,7 +126,7 @@ def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | N
     reached: dict[tuple[Path, str | None], dict[Path, frozenset[str] | None]] = {}
     for key in dict.fromkeys(keys):
         if key is not None:
-            got = reached_exports(fs, key[0], key[1], app.root, memo=memo, cache=ctx.resolver.derived.code_facts)
+            got = _reached(ctx, app, key, memo)
             if wanted is not None:
                 got = {f: names for f, names in got.items() if wanted(f)}
             if got:
@@ -139,6 +140,28 @@ def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | N
             for f, names in files.items():
                 by_file.setdefault(f, []).append((ref, names))
     return by_file
+
+
+def _reached(ctx: AnalysisContext, app: App, key: tuple[Path, str | None], memo: dict[Path, CodeFacts] | None
+             ) -> dict[Path, frozenset[str] | None]:
+    """`reached_exports` of a handler file and export, kept in the run's memo with the code
+    facts of the files it read (the run's `memo` gets those), until one of them is edited."""
+    kept = ctx.memo
+    mkey = ("reached", app.root, key)
+    got = kept.read(mkey) if kept is not None else None
+    if got is not None:
+        kept_reached, kept_facts = cast("tuple[dict[Path, frozenset[str] | None], dict[Path, CodeFacts]]", got)
+        if memo is not None:
+            for f, cf in kept_facts.items():
+                memo.setdefault(f, cf)
+        return kept_reached
+    serial = kept.serial if kept is not None else 0
+    run: dict[Path, CodeFacts] = memo if memo is not None else {}
+    reached = reached_exports(ctx.resolver.fs, key[0], key[1], app.root, memo=run, cache=ctx.resolver.derived.code_facts)
+    if kept is not None:
+        facts = {f: run[f] for f in reached if f in run}
+        kept.keep(mkey, serial, list(reached), (reached, facts))
+    return reached
 
 
 def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Finding]:

@@ -115,11 +115,20 @@ def build_table(resolver: HandlerResolver, app: App, prev: HandlerTable | None =
 
 
 class AnalysisMemo:
-    """Handler tables and per-reference analyzer results kept between runs (see the module).
-    One per analysis driver: its entries are valid for that driver's resolver only."""
+    """Handler tables and per-reference analyzer results kept between runs (see the module),
+    and results read from files (`read`/`keep`), valid until the driver reports an edit of
+    one of those files (`edited`) or any other change of the inputs (`moved`). One per
+    analysis driver: its entries are valid for that driver's resolver and inputs only."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        #: Bumped by every change the driver reports; `_edits`: the serial of each file's last
+        #: edit; `_epoch`: the serial of the last change that may have moved anything.
+        self._serial = 0
+        self._epoch = 0
+        self._edits: dict[Path, int] = {}
+        #: Results read from files: key -> (serial when reading began, files read, value).
+        self._reads: dict[Hashable, tuple[int, tuple[Path, ...], object]] = {}
         #: Per app root: (revision, app, table) of the last run.
         self._tables: dict[Path, tuple[int, App, HandlerTable]] = {}
         #: Per (analyzer, app root): (table, sig, results aligned with the table's refs).
@@ -160,10 +169,51 @@ class AnalysisMemo:
             self._results[key] = (table, sig, out)  # type: ignore[assignment]
         return out
 
+    # Results read from files.
+    def edited(self, path: Path) -> None:
+        """The text of `path` changed, and nothing else did (an open buffer's edit: no folder
+        listing moved, no import resolves elsewhere)."""
+        with self._lock:
+            self._serial += 1
+            self._edits[path] = self._serial
+
+    def moved(self) -> None:
+        """Anything may have changed (a file on disk, a buffer opened or closed, the roots):
+        every result read from files is read again."""
+        with self._lock:
+            self._serial += 1
+            self._epoch = self._serial
+            self._edits.clear()
+            self._reads.clear()
+
+    @property
+    def serial(self) -> int:
+        """Taken before reading the files of a result, and handed to `keep` with it."""
+        return self._serial
+
+    def read(self, key: Hashable) -> object | None:
+        """The result kept under `key`, when none of the files it read was edited since."""
+        with self._lock:
+            got = self._reads.get(key)
+            if got is None:
+                return None
+            serial, files, value = got
+            if serial < self._epoch or any(self._edits.get(f, -1) > serial for f in files):
+                del self._reads[key]
+                return None
+            return value
+
+    def keep(self, key: Hashable, serial: int, files: Sequence[Path], value: object) -> None:
+        """Keeps a result read from `files`, reading having begun at `serial`."""
+        with self._lock:
+            if serial >= self._epoch:
+                self._reads[key] = (serial, tuple(files), value)
+
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
             self._results.clear()
+            self._reads.clear()
 
 
 def handler_table(memo: AnalysisMemo | None, resolver: HandlerResolver, snapshot: AppSnapshot,

@@ -48,10 +48,17 @@ def _stack() -> str:
 
 
 def _handler(i: int) -> str:
+    if i % 3 == 2:
+        # Its resource use is in a module it imports.
+        return f'import {{ db }} from "./lib/db";\n\nexport async function main() {{\n  return db("h{i}");\n}}\n'
     uses = "  Table.Notes.tableName;\n" if i % 3 == 0 else ""
     env = "  process.env.STRIPE_KEY;\n" if i % 3 == 1 else ""
     return (f'import {{ Table }} from "sst/node/table";\n\nexport async function main() {{\n{uses}{env}'
             f'  return "h{i}";\n}}\n')
+
+
+LIB = 'import { Table } from "sst/node/table";\n\nexport function db(x: string) {\n  return Table.Notes.tableName + x;\n}\n'
+LIB_UNUSED = 'export function db(x: string) {\n  return x;\n}\n'
 
 
 def _app(tmp_path: Path) -> Path:
@@ -63,6 +70,8 @@ def _app(tmp_path: Path) -> Path:
     (root / "stacks" / "Big.ts").write_text(_stack(), encoding="utf-8")
     for i in range(HANDLERS):
         (src / f"h{i}.ts").write_text(_handler(i), encoding="utf-8")
+    (src / "lib").mkdir()
+    (src / "lib" / "db.ts").write_text(LIB, encoding="utf-8")
     return root
 
 
@@ -112,11 +121,11 @@ def test_random_edits_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
     for step in range(70):
         r = rng.random()
         what = "stack"
-        if r < 0.6:
+        if r < 0.55:
             lines = _edit_stack(rng, lines)
             open_texts[stack] = "\n".join(lines)
             host.apply_change(stack, open_texts[stack], step + 2)
-        elif r < 0.75:
+        elif r < 0.7:
             # A handler file's open buffer: its export renamed, or its resource use dropped.
             i = rng.randrange(HANDLERS)
             p = src / f"h{i}.ts"
@@ -126,7 +135,21 @@ def test_random_edits_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
             open_texts[p] = text
             host.apply_change(p, text, step + 2)
             what = p.name
-        elif r < 0.87:
+        elif r < 0.8:
+            # A module the handlers import, changed on disk (closed) or in its buffer (open).
+            lib = src / "lib" / "db.ts"
+            if rng.random() < 0.5:
+                if lib in open_texts:
+                    del open_texts[lib]
+                    host.apply_change(lib, None)
+                lib.write_text(LIB_UNUSED if lib.read_text(encoding="utf-8") == LIB else LIB, encoding="utf-8")
+                host.file_changed(lib)
+                what = "disk lib/db.ts"
+            else:
+                open_texts[lib] = LIB_UNUSED if open_texts.get(lib, LIB) == LIB else LIB
+                host.apply_change(lib, open_texts[lib], step + 2)
+                what = "buffer lib/db.ts"
+        elif r < 0.9:
             # A handler file created or deleted on disk (its buffer closed first).
             i = rng.randrange(HANDLERS)
             p = src / f"h{i}.ts"
