@@ -119,7 +119,6 @@ def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | N
     """File -> the handlers whose function runs it (the handler file and what its imports
     name), each with the exports of the file it uses (None: all of them); only the files
     `wanted` accepts, when given."""
-    fs = ctx.resolver.fs
     table = handler_table(ctx.memo, ctx.resolver, ctx.snapshot, app)
     # What `_reach_key` reads of the app (`sig`) besides the reference and its resolution.
     keys = per_ref(ctx.memo, "links", app, table, (app.default_runtime,), functools.partial(_reach_key, app))
