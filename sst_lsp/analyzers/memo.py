@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver, Resolution
 
 T = TypeVar("T")
+I = TypeVar("I")
 
 
 class HandlerTable:
@@ -133,6 +134,8 @@ class AnalysisMemo:
         self._tables: dict[Path, tuple[int, App, HandlerTable]] = {}
         #: Per (analyzer, app root): (table, sig, results aligned with the table's refs).
         self._results: dict[tuple[str, Path], tuple[HandlerTable, Hashable, list[object]]] = {}
+        #: Per (analyzer, app root): (items, results aligned with them) of `aligned`.
+        self._aligned: dict[tuple[str, Path], tuple[Sequence[object], list[object]]] = {}
 
     def table(self, resolver: HandlerResolver, snapshot: AppSnapshot, app: App) -> HandlerTable:
         """The handler table of `app` at the snapshot's revision: built once per revision
@@ -167,6 +170,26 @@ class AnalysisMemo:
             out = list(map(compute, table.refs, table.res))
         with self._lock:
             self._results[key] = (table, sig, out)  # type: ignore[assignment]
+        return out
+
+    def aligned(self, analyzer: str, app: App, items: Sequence[I], compute: Callable[[I], T]) -> list[T]:
+        """`compute(item)` for each of `items` (an app's routes, its constructs), carried over
+        from `analyzer`'s last call for the app where the items are those of then (the common
+        prefix and suffix): `compute` must read nothing but its item."""
+        key = (analyzer, app.root)
+        with self._lock:
+            last = self._aligned.get(key)
+        if last is not None and last[0] is items:
+            return last[1]  # type: ignore[return-value]
+        if last is None:
+            out = list(map(compute, items))
+        else:
+            old_items, old = cast("tuple[Sequence[I], list[T]]", last)
+            p, s = common_ends(old_items, items)
+            n = len(items)
+            out = old[:p] + [compute(x) for x in items[p : n - s]] + (old[len(old) - s:] if s else [])
+        with self._lock:
+            self._aligned[key] = (items, out)  # type: ignore[assignment]
         return out
 
     # Results read from files.
@@ -213,6 +236,7 @@ class AnalysisMemo:
         with self._lock:
             self._tables.clear()
             self._results.clear()
+            self._aligned.clear()
             self._reads.clear()
 
 
@@ -228,3 +252,10 @@ def per_ref(memo: AnalysisMemo | None, analyzer: str, app: App, table: HandlerTa
     if memo is None:
         return list(map(compute, table.refs, table.res))
     return memo.per_ref(analyzer, app, table, sig, compute)
+
+
+def aligned(memo: AnalysisMemo | None, analyzer: str, app: App, items: Sequence[I], compute: Callable[[I], T]) -> list[T]:
+    """`AnalysisMemo.aligned` through the memo when there is one, else every result computed."""
+    if memo is None:
+        return list(map(compute, items))
+    return memo.aligned(analyzer, app, items, compute)
