@@ -81,9 +81,19 @@ def _key(findings: list[Finding]) -> list[tuple[object, ...]]:
 
 def _edit_stack(rng: random.Random, lines: list[str]) -> list[str]:
     """A line-level edit that keeps the file parsing."""
-    routes = [i for i, ln in enumerate(lines) if ".main" in ln and ln.lstrip().startswith('"GET')]
+    routes = [i for i, ln in enumerate(lines) if ".main" in ln and ln.lstrip().startswith(('"GET', '"GOT', '"POST'))]
     r = rng.random()
-    if r < 0.35 and routes:
+    if r < 0.1 and routes:
+        # route-invalid: an unknown method, and back.
+        i = rng.choice(routes)
+        ln = lines[i]
+        lines[i] = ln.replace('"GOT ', '"GET ') if '"GOT ' in ln else ln.replace('"GET ', '"GOT ')
+    elif r < 0.15:
+        # table-index-field-missing: the Table's partition key is not a declared field, and back.
+        i = next(k for k, ln in enumerate(lines) if "new Table(" in ln)
+        ln = lines[i]
+        lines[i] = ln.replace('partitionKey: "id"', 'partitionKey: "pk"') if '"id"' in ln else ln.replace('partitionKey: "pk"', 'partitionKey: "id"')
+    elif r < 0.35 and routes:
         i = rng.choice(routes)
         ln = lines[i]
         lines[i] = ln.replace(".mainx", ".main") if ".mainx" in ln else ln.replace(".main", ".mainx")
