@@ -8,7 +8,8 @@ analysis host, keeps per app:
 - a `HandlerTable`: the app's handlers with their resolutions, and how they line up with the
   last run's (the common prefix and suffix of the two handler tuples, compared in C); only the
   handlers between them are resolved again, and, when the resolver dropped resolutions since
-  (`HandlerResolver.generation`: a file or folder event), every other one is checked too;
+  (`HandlerResolver.generation`: a file or folder event), every other one is checked too
+  (items are compared by identity: the old tuple holds its items, so their ids stay theirs);
 - each analyzer's per-reference results (`per_ref`), aligned with the table: carried over
   where the table says nothing changed and the facts the analyzer reads beside the reference
   (`sig`: the app's root, ...) are equal, computed for the rest.
@@ -64,8 +65,11 @@ class HandlerTable:
 
 
 def common_ends(a: Sequence[object], b: Sequence[object]) -> tuple[int, int]:
-    """The lengths of the longest common prefix and suffix of `a` and `b` (not overlapping),
-    found by bisection over slice comparisons (done in C, identical items compared first)."""
+    """The lengths of the longest prefix and suffix (not overlapping) that `a` and `b` share
+    item for item, by identity: found by bisection over slices of the items' ids, compared in C
+    (comparing the items themselves would compare equal but distinct ones deeply: after an edit
+    of a helper module, every stack's facts are new objects)."""
+    a, b = list(map(id, a)), list(map(id, b))
     n = min(len(a), len(b))
     lo, hi = 0, n
     while lo < hi:
