@@ -222,3 +222,22 @@ def test_an_edit_resolves_only_the_references_it_touched(tmp_path: Path) -> None
     assert table2.res == build_table(host.resolver, snap2.apps[0]).res
     # The same revision: the same table (the analyzers of one run share it).
     assert memo.table(host.resolver, snap2, snap2.apps[0]) is table2
+
+
+def test_a_buffer_edit_drops_only_the_resolutions_that_read_it(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    stack = root / "stacks" / "Big.ts"
+    h0 = root / "packages" / "functions" / "src" / "h0.ts"
+    host = AnalysisHost([root])
+    host.apply_change(stack, _stack(), 1)
+    host.apply_change(h0, _handler(0), 1)
+    host.analysis().findings()
+    gen = host.resolver.generation
+    # The stack file's own edit: no handler reads it, no listing moved.
+    host.apply_change(stack, _stack() + "\n// edited\n", 2)
+    assert host.analysis().findings() and host.resolver.generation == gen
+    # The handler file's edit: the resolutions that read its exports are dropped.
+    host.apply_change(h0, _handler(0).replace("function main", "function mian"), 2)
+    found = host.analysis().findings()
+    assert host.resolver.generation > gen
+    assert any(f.code == "handler-export-missing" and f.data and f.data.get("file") == str(h0) for f in found)
