@@ -12,12 +12,17 @@ analysis host, keeps per app:
   (items are compared by identity: the old tuple holds its items, so their ids stay theirs);
 - each analyzer's per-reference results (`per_ref`), aligned with the table: carried over
   where the table says nothing changed and the facts the analyzer reads beside the reference
-  (`sig`: the app's root, ...) are equal, computed for the rest.
+  (`sig`: the app's root, ...) are equal, computed for the rest;
+- per-item results over other tuples of an app (`aligned`: its routes, its constructs), for
+  results that read nothing but their item;
+- results read from files (`read`/`keep`: what a handler's code reaches), until the driver
+  reports an edit of one of those files (`edited`) or a change that may move anything
+  (`moved`: a file on disk, a buffer opened or closed).
 
 So an edit that touches one route re-analyzes the handlers it touched. An analyzer handed no
 memo (`AnalysisContext.memo` None: tests, a one-off run) computes the same results afresh
-through the same code. Each app keeps one table and one result list per analyzer: nothing
-outlives the next run.
+through the same code. Each app keeps one table (and the one before) and one result list per
+analyzer: nothing outlives the next run.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ I = TypeVar("I")
 
 class HandlerTable:
     """An app's handlers with their resolutions (aligned), and what changed since the table
-    of the last run (`prev`): `changed` lists the indices whose reference or resolution is not
-    the one `prev` had at the matching place (`old_index`)."""
+    of the last run (`prev`): the first `prefix` and the last `suffix` references are those of
+    `prev` (at the same index from the start, and from the end), and `changed` lists the
+    indices whose reference or resolution is not the one `prev` had there."""
 
     __slots__ = ("app_key", "changed", "generation", "prefix", "prev", "refs", "res", "suffix")
 
