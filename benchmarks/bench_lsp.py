@@ -192,7 +192,9 @@ async def start(folder: Path, settings: dict[str, Any]) -> Any:
     def on_register(params: types.RegistrationParams) -> None:
         return None
 
-    await client.start_io(sys.executable, "-m", "sst_lsp", "serve", env=server_env())
+    # From the repository: `python -m` puts the working directory first on the path, so a run
+    # started in another checkout would measure that checkout's server.
+    await client.start_io(sys.executable, "-m", "sst_lsp", "serve", env=server_env(), cwd=str(REPO))
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
