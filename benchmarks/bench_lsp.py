@@ -6,12 +6,13 @@ outside pytest, with VS Code's client capabilities and `sst.diagnostics.debounce
 1. keystroke -> publishDiagnostics in a 3,000-line stack file: 200 edits, each of which
    toggles one handler string between broken and fixed (so every edit changes the file's
    findings and the server publishes), timed from didChange to the publish carrying that
-   document version: p50/p95/max;
+   document version: p50/p95/max, and the server process's CPU time per keystroke (from /proc);
 2. textDocument/definition and textDocument/hover on handler strings: p50/p95 over 200 each;
 3. full index of the synthetic monorepo (benchmarks/gen_monorepo.py): from `initialized` to the
    end of the indexing work-done progress (every app indexed, every diagnostic published);
-4. an in-process profile of one analysis of the 3,000-line file (index update, snapshot,
-   analyzers, conversion), to show where edit latency goes;
+4. an in-process profile of one analysis of the 3,000-line file through the analysis host, as
+   the server drives it (index update, snapshot, analyzers, conversion; wall and CPU), to show
+   where edit latency goes;
 5. keystroke in a helper module -> publishDiagnostics: an app of 50 stacks that all import one
    helper module (a route map and a function taking `(stack, api)` that adds routes); each
    edit toggles a handler string of the helper between broken and fixed, so the helper's own
@@ -21,6 +22,7 @@ Targets from the issues: p95 under 10 ms edit->diagnostics, under 5 ms definitio
 under 50 ms edit in a helper module used by 50 stacks -> diagnostics.
 
 Usage: python benchmarks/bench_lsp.py [--edits N] [--requests N] [--apps N --stacks N --routes N]
+       [--skip-index] [--skip-helper | --only-helper]
 """
 
 from __future__ import annotations
@@ -190,7 +192,9 @@ async def start(folder: Path, settings: dict[str, Any]) -> Any:
     def on_register(params: types.RegistrationParams) -> None:
         return None
 
-    await client.start_io(sys.executable, "-m", "sst_lsp", "serve", env=server_env())
+    # From the repository: `python -m` puts the working directory first on the path, so a run
+    # started in another checkout would measure that checkout's server.
+    await client.start_io(sys.executable, "-m", "sst_lsp", "serve", env=server_env(), cwd=str(REPO))
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
@@ -198,6 +202,17 @@ async def start(folder: Path, settings: dict[str, Any]) -> Any:
         )
     )
     return client
+
+
+def server_cpu(client: Any) -> float | None:
+    """Seconds of CPU the server process used so far (user + system, from /proc; None where
+    there is no /proc)."""
+    try:
+        with open(f"/proc/{client._server.pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, AttributeError, ValueError, IndexError):
+        return None
 
 
 async def stop(client: Any) -> None:
@@ -269,9 +284,12 @@ async def bench_edits(stack: Path, route_lines: list[int], edits: int, requests:
     # Each edit renames one route's export `.main` <-> `.mainx`: every edit changes findings.
     latencies: list[float] = []
     broken: set[int] = set()
+    cpu0 = server_cpu(client)
     for i in range(edits):
         ln = route_lines[(i // 2 * 7) % len(route_lines)]
         latencies.append(await toggle_main(client, uri, lines, ln, broken, i + 2, arrived))
+    cpu1 = server_cpu(client)
+    cpu = [(cpu1 - cpu0) * 1000 / max(edits, 1)] if cpu0 is not None and cpu1 is not None else []
 
     # Requests on handler strings (the file is back to its original text when `edits` is even).
     definition: list[float] = []
@@ -289,7 +307,7 @@ async def bench_edits(stack: Path, route_lines: list[int], edits: int, requests:
         hover.append((time.perf_counter() - t) * 1000)
         assert h is not None, "hover found nothing"
     await stop(client)
-    return {"open": [first], "edit": latencies, "definition": definition, "hover": hover}
+    return {"open": [first], "edit": latencies, "definition": definition, "hover": hover, "cpu": cpu}
 
 
 async def bench_index(root: Path) -> tuple[float, int]:
@@ -312,20 +330,22 @@ async def bench_index(root: Path) -> tuple[float, int]:
 
 
 def profile_analysis(stack: Path, route_lines: list[int], rounds: int = 30) -> dict[str, list[float]]:
-    from sst_lsp.analyzers import AnalysisContext, run_all
+    """One analysis after each of `rounds` one-character edits, through the analysis host as
+    the server drives it (its caches kept between edits), in parts; then the file's parse,
+    reparse and extraction measured alone."""
+    from sst_lsp.host.host import AnalysisHost
     from sst_lsp.model.extract import ExtractMemo, extract
-    from sst_lsp.model.index import WorkspaceIndex
     from sst_lsp.server.convert import Converter
     from sst_lsp.syntax.parser import lang_for_path, parse, reparse
 
     root = stack.parents[1]
-    index = WorkspaceIndex([root])
+    host = AnalysisHost([root])
     text = stack.read_text(encoding="utf-8")
-    index.set_text(stack, text)
-    index.snapshot()
-    conv = Converter(index.fs.read_text)
+    host.apply_change(stack, text, 1)
+    host.analysis().findings()
+    conv = Converter(host.read_text)
     times: dict[str, list[float]] = {k: [] for k in ("set_text", "snapshot", "analyzers", "convert", "total",
-                                                       "reparse", "parse", "extract")}
+                                                       "total CPU", "reparse", "parse", "extract")}
     lines = text.split("\n")
     pf = parse(text, lang_for_path(stack) or "typescript")
     # As the index does: one memo per file, so unchanged constructs are reused between edits.
@@ -337,16 +357,18 @@ def profile_analysis(stack: Path, route_lines: list[int], rounds: int = 30) -> d
         new_lines = list(lines)
         new_lines[ln] = lines[ln][:col] + "x" + lines[ln][col:]
         new_text = "\n".join(new_lines)
+        c0 = time.process_time()
         t0 = time.perf_counter()
-        index.set_text(stack, new_text)
+        host.apply_change(stack, new_text, i + 2)
         t1 = time.perf_counter()
-        snap = index.snapshot()
+        analysis = host.analysis()
         t2 = time.perf_counter()
-        findings = run_all(AnalysisContext(snapshot=snap, resolver=index.resolver))
+        findings = analysis.findings()
         t3 = time.perf_counter()
         for f in findings:
             conv.diagnostic(f)
         t4 = time.perf_counter()
+        times["total CPU"].append((time.process_time() - c0) * 1000)
         for k, a, b in (("set_text", t0, t1), ("snapshot", t1, t2), ("analyzers", t2, t3), ("convert", t3, t4),
                         ("total", t0, t4)):
             times[k].append((b - a) * 1000)
@@ -376,12 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-index", action="store_true", help="skip the monorepo indexing figure")
     p.add_argument("--helper-stacks", type=int, default=50, help="stacks using the edited helper module")
     p.add_argument("--only-helper", action="store_true", help="run the helper-module edit figure only")
+    p.add_argument("--skip-helper", action="store_true", help="skip the helper-module edit figure")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-lsp-"))
     try:
-        helper, helper_lines = helper_app(tmp / "helpers", args.helper_stacks)
-        got_helper = asyncio.run(bench_helper_edits(helper, helper_lines, args.edits))
-        print(f"keystroke in a helper used by {args.helper_stacks} stacks -> publishDiagnostics: {fmt(got_helper)}")
+        if not args.skip_helper:
+            helper, helper_lines = helper_app(tmp / "helpers", args.helper_stacks)
+            got_helper = asyncio.run(bench_helper_edits(helper, helper_lines, args.edits))
+            print(f"keystroke in a helper used by {args.helper_stacks} stacks -> publishDiagnostics: {fmt(got_helper)}")
         if args.only_helper:
             return 0
         stack, route_lines = big_app(tmp / "big")
@@ -390,10 +414,13 @@ def main(argv: list[str] | None = None) -> int:
         got = asyncio.run(bench_edits(stack, route_lines, args.edits, args.requests))
         print(f"open -> first publishDiagnostics:        {got['open'][0]:8.1f} ms")
         print(f"keystroke -> publishDiagnostics (debounce 0): {fmt(got['edit'])}")
+        if got["cpu"]:
+            print(f"  server CPU per keystroke (mean):       {got['cpu'][0]:8.2f} ms  (load {os.getloadavg()[0]:.2f})")
         print(f"textDocument/definition:                 {fmt(got['definition'])}")
         print(f"textDocument/hover:                      {fmt(got['hover'])}")
         prof = profile_analysis(stack, route_lines)
-        print("in-process, one analysis after a one-character edit (p50 / p95 ms):")
+        print("in-process (the analysis host, as the server drives it), one analysis after a one-character edit "
+              "(p50 / p95 ms):")
         for k, v in prof.items():
             print(f"  {k:10s} {pct(v, 50):7.2f} / {pct(v, 95):7.2f}")
         if not args.skip_index:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sst_lsp.model.types import AppSnapshot, Finding, Severity
 
 if TYPE_CHECKING:
+    from sst_lsp.analyzers.memo import AnalysisMemo
     from sst_lsp.baseline import Baseline
     from sst_lsp.baseline.kinds import TrackCache
     from sst_lsp.model.resolve import HandlerResolver
+    from sst_lsp.syntax.parser import ParsedFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,12 @@ class AnalysisContext:
     cancelled: Callable[[], bool] | None = None
     #: Per-construct results of the stateful analyzer kept between runs (the analysis host's).
     track_cache: TrackCache | None = None
+    #: The parse of a file's current text that the driver holds (the index's, kept up to date
+    #: incrementally), so that analyzers reading syntax do not parse a stack file again.
+    parsed: Callable[[Path], ParsedFile | None] | None = None
+    #: Per-reference resolutions and results kept between runs (the analysis host's; None:
+    #: computed afresh, through the same code).
+    memo: AnalysisMemo | None = None
 
 
 Analyzer = Callable[[AnalysisContext], Iterable[Finding]]

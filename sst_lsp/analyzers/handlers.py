@@ -14,11 +14,13 @@ app root, and puts in `Finding.data` what the quick fixes need:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
+from sst_lsp.analyzers.memo import handler_table, per_ref
 from sst_lsp.model.resolve import NODE_EXTENSIONS, Resolution
 from sst_lsp.model.types import App, Finding, HandlerRef, Related
 from sst_lsp.syntax.text import TextRange
@@ -96,20 +98,28 @@ _STATUS_CODE = {
 
 def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
     """One finding per handler that does not lead to its code."""
-    for app, ref in ctx.snapshot.handlers():
-        res = ctx.resolver.resolve(app, ref)
-        code = _STATUS_CODE.get(res.status)
-        if code is None:
-            continue
-        yield Finding(
-            path=ref.path,
-            range=ref.range,
-            severity=CODES[code].severity,
-            code=code,
-            message=_message(app, ref, res),
-            related=_related(app, res),
-            data=_data(app, ref, res),
-        )
+    memo = ctx.memo
+    for app in ctx.snapshot.apps:
+        table = handler_table(memo, ctx.resolver, ctx.snapshot, app)
+        ts = _stack_files_ts(app)
+        # A finding reads its reference, its resolution and, of its app, these (`sig`).
+        results = per_ref(memo, "handlers", app, table, (app.root, ts), functools.partial(_finding, app, ts=ts))
+        yield from (f for f in results if f is not None)
+
+
+def _finding(app: App, ref: HandlerRef, res: Resolution, *, ts: bool) -> Finding | None:
+    code = _STATUS_CODE.get(res.status)
+    if code is None:
+        return None
+    return Finding(
+        path=ref.path,
+        range=ref.range,
+        severity=CODES[code].severity,
+        code=code,
+        message=_message(app, ref, res),
+        related=_related(app, res),
+        data=_data(app, ref, res, ts),
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -243,13 +253,21 @@ def _related(app: App, res: Resolution) -> tuple[Related, ...]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _language(app: App, res: Resolution) -> str | None:
+_TS_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+
+
+def _stack_files_ts(app: App) -> bool:
+    """True when the app's stack files are TypeScript (a Node handler to create is, too)."""
+    files = list(app.files) or ([app.entry] if app.entry else [])
+    return any(p.suffix in _TS_SUFFIXES for p in files)
+
+
+def _language(res: Resolution, ts: bool) -> str | None:
     fam = res.runtime_family
     if fam == "node":
         if res.file is not None and res.file.suffix:
-            return "ts" if res.file.suffix in (".ts", ".tsx", ".mts", ".cts") else "js"
-        files = list(app.files) or ([app.entry] if app.entry else [])
-        return "ts" if any(p.suffix in (".ts", ".tsx", ".mts", ".cts") for p in files) else "js"
+            return "ts" if res.file.suffix in _TS_SUFFIXES else "js"
+        return "ts" if ts else "js"
     return {"python": "python", "go": "go", "dotnet": "csharp", "java": "java"}.get(fam)
 
 
@@ -264,8 +282,8 @@ def _file_for_data(app: App, res: Resolution, language: str | None) -> Path | No
     return res.tried[0] if res.tried else res.target
 
 
-def _data(app: App, ref: HandlerRef, res: Resolution) -> dict[str, object]:
-    language = _language(app, res)
+def _data(app: App, ref: HandlerRef, res: Resolution, ts: bool) -> dict[str, object]:
+    language = _language(res, ts)
     file = _file_for_data(app, res, language)
     return {
         "file": str(file) if file is not None else None,

@@ -22,17 +22,19 @@ resource whose construct the app does not define under that id (a loop, a helper
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
+from sst_lsp.analyzers.memo import handler_table, per_ref
 from sst_lsp.model.bindings import BindingCall, binding_calls, item_name
 from sst_lsp.model.derived import TextMemo
 from sst_lsp.model.files import FileSource
 from sst_lsp.model.handler_code import CodeFacts, ResourceUse, code_facts_for, reached_exports, targets_of
-from sst_lsp.model.resolve import runtime_family
+from sst_lsp.model.resolve import Resolution, runtime_family
 from sst_lsp.model.types import App, AppSnapshot, Construct, Finding, HandlerRef, Related, Value
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, walk
 
@@ -102,34 +104,78 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
         yield from _analyze_app(ctx, app, fs)
 
 
-def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None
+def _reach_key(app: App, ref: HandlerRef, res: Resolution) -> tuple[Path, str | None] | None:
+    """The handler file and export a Node function runs (None: not Node, or no file)."""
+    if runtime_family(ref.runtime or app.default_runtime) != "node":
+        return None
+    if res.file is None or res.status not in ("ok", "export-missing"):
+        return None
+    return (res.file, res.export if res.status == "ok" else None)
+
+
+def functions_of(ctx: AnalysisContext, app: App, memo: dict[Path, CodeFacts] | None = None,
+                 wanted: Callable[[Path], bool] | None = None
                  ) -> dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]]:
     """File -> the handlers whose function runs it (the handler file and what its imports
-    name), each with the exports of the file it uses (None: all of them)."""
-    fs = ctx.resolver.fs
-    by_file: dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]] = {}
+    name), each with the exports of the file it uses (None: all of them); only the files
+    `wanted` accepts, when given."""
+    table = handler_table(ctx.memo, ctx.resolver, ctx.snapshot, app)
+    # What `_reach_key` reads of the app (`sig`) besides the reference and its resolution.
+    keys = per_ref(ctx.memo, "links", app, table, (app.default_runtime,), functools.partial(_reach_key, app))
     reached: dict[tuple[Path, str | None], dict[Path, frozenset[str] | None]] = {}
-    for ref in app.handlers:
-        if runtime_family(ref.runtime or app.default_runtime) != "node":
-            continue
-        res = ctx.resolver.resolve(app, ref)
-        if res.file is None or res.status not in ("ok", "export-missing"):
-            continue
-        key = (res.file, res.export if res.status == "ok" else None)
-        if key not in reached:
-            reached[key] = reached_exports(fs, res.file, key[1], app.root, memo=memo, cache=ctx.resolver.derived.code_facts)
-        for f, names in reached[key].items():
-            by_file.setdefault(f, []).append((ref, names))
+    for key in dict.fromkeys(keys):
+        if key is not None:
+            got = _reached(ctx, app, key, memo)
+            if wanted is not None:
+                got = {f: names for f, names in got.items() if wanted(f)}
+            if got:
+                reached[key] = got
+    by_file: dict[Path, list[tuple[HandlerRef, frozenset[str] | None]]] = {}
+    if not reached:
+        return by_file
+    for ref, key in zip(table.refs, keys, strict=True):
+        files = reached.get(key) if key is not None else None
+        if files is not None:
+            for f, names in files.items():
+                by_file.setdefault(f, []).append((ref, names))
     return by_file
+
+
+def _reached(ctx: AnalysisContext, app: App, key: tuple[Path, str | None], memo: dict[Path, CodeFacts] | None
+             ) -> dict[Path, frozenset[str] | None]:
+    """`reached_exports` of a handler file and export, kept in the run's memo with the code
+    facts of the files it read (the run's `memo` gets those), until one of them is edited."""
+    kept = ctx.memo
+    mkey = ("reached", app.root, key)
+    got = kept.read(mkey) if kept is not None else None
+    if got is not None:
+        kept_reached, kept_facts = cast("tuple[dict[Path, frozenset[str] | None], dict[Path, CodeFacts]]", got)
+        if memo is not None:
+            for f, cf in kept_facts.items():
+                memo.setdefault(f, cf)
+        return kept_reached
+    serial = kept.serial if kept is not None else 0
+    run: dict[Path, CodeFacts] = memo if memo is not None else {}
+    reached = reached_exports(ctx.resolver.fs, key[0], key[1], app.root, memo=run, cache=ctx.resolver.derived.code_facts)
+    if kept is not None:
+        facts = {f: run[f] for f in reached if f in run}
+        kept.keep(mkey, serial, list(reached), (reached, facts))
+    return reached
 
 
 def _analyze_app(ctx: AnalysisContext, app: App, fs: FileSource) -> Iterator[Finding]:
     memo: dict[Path, CodeFacts] = {}
-    by_file = functions_of(ctx, app, memo)
+
+    def used(f: Path) -> bool:
+        facts = code_facts_for(fs, f, memo, ctx.resolver.derived.code_facts)
+        return bool(facts.resources or facts.env_reads)
+
+    # Only the files that read resources or the environment have findings to give.
+    by_file = functions_of(ctx, app, memo, wanted=used)
     if not by_file:
         return
     given_cache: dict[HandlerRef, Given] = {}
-    calls = _calls(app, fs, ctx.resolver.derived.binding_calls)
+    calls = _calls(app, fs, ctx.resolver.derived.binding_calls, ctx.parsed)
     defaults = app_defaults(ctx.snapshot, app)
 
     def given(ref: HandlerRef) -> Given:
@@ -186,14 +232,18 @@ class _Calls:
     by_var: dict[tuple[Path, str], list[BindingCall]] = field(default_factory=dict)
 
 
-def _calls(app: App, fs: FileSource, cache: TextMemo[tuple[BindingCall, ...]] | None = None) -> _Calls:
+def _calls(app: App, fs: FileSource, cache: TextMemo[tuple[BindingCall, ...]] | None = None,
+           parsed: Callable[[Path], ParsedFile | None] | None = None) -> _Calls:
     out = _Calls()
     for path in app.files:
         lang = lang_for_path(path)
-        text = fs.read_text(path) if lang in JS_LANGS else None
-        if text is None or lang is None:
+        if lang not in JS_LANGS or lang is None:
             continue
-        calls = binding_calls(text, lang, cache)
+        pf = parsed(path) if parsed is not None else None
+        text = pf.text if pf is not None else fs.read_text(path)
+        if text is None:
+            continue
+        calls = binding_calls(text, lang, cache, pf)
         if not calls:
             continue
         vars_here = {c.var_name for c in app.constructs if c.path == path and c.var_name}

@@ -26,12 +26,14 @@ from pathlib import Path
 
 from sst_lsp import catalog
 from sst_lsp.analyzers.base import AnalysisContext, CodeInfo
+from sst_lsp.analyzers.memo import aligned
 from sst_lsp.model.types import (
     App,
     AppSnapshot,
     Construct,
     Finding,
     Related,
+    RouteKey,
     Stack,
     Value,
 )
@@ -122,11 +124,15 @@ def analyze(ctx: AnalysisContext) -> Iterable[Finding]:
     snap = ctx.snapshot
     for app in snap.apps:
         yield from _config(app)
-        yield from _routes(app)
+        # Per route and per construct, kept between runs for those an edit left alone.
+        for found in aligned(ctx.memo, "structure.routes", app, app.routes, _route):
+            if found is not None:
+                yield found
         yield from _duplicate_constructs(app)
         yield from _duplicate_stacks(app)
         yield from _unregistered(app, snap)
-        yield from _tables(app)
+        for table in aligned(ctx.memo, "structure.tables", app, app.constructs, _table):
+            yield from table
 
 
 def _finding(path: Path, rng: TextRange, code: str, message: str,
@@ -150,11 +156,9 @@ def _config(app: App) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _routes(app: App) -> Iterator[Finding]:
-    for rk in app.routes:
-        problem = route_problem(rk.key, rk.construct_kind)
-        if problem is not None:
-            yield _finding(rk.path, rk.range, "route-invalid", problem)
+def _route(rk: RouteKey) -> Finding | None:
+    problem = route_problem(rk.key, rk.construct_kind)
+    return _finding(rk.path, rk.range, "route-invalid", problem) if problem is not None else None
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -450,37 +454,41 @@ def _from_package(s: Stack, snap: AppSnapshot) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def _tables(app: App) -> Iterator[Finding]:
-    for c in app.constructs:
-        props = c.props
-        if props is None or props.kind != "object":
+def _table(c: Construct) -> tuple[Finding, ...]:
+    """The findings of one construct (those of a Table; none for the others)."""
+    return tuple(_table_findings(c))
+
+
+def _table_findings(c: Construct) -> Iterator[Finding]:
+    props = c.props
+    if props is None or props.kind != "object":
+        return
+    spec = catalog.spec_for(c.origin, c.kind)
+    if spec is None or spec.table_keys is None:
+        return
+    keys, index_props = spec.table_keys
+    fields = props.get("fields")
+    if fields is None or fields.kind != "object" or fields.partial:
+        return
+    declared = {e.key for e in fields.entries}
+    where: list[tuple[str, Value | None, tuple[str, ...]]] = [("primary index", props.get("primaryIndex"), keys)]
+    for prop, index_keys in index_props:
+        idx = props.get(prop)
+        if idx is None or idx.kind != "object":
             continue
-        spec = catalog.spec_for(c.origin, c.kind)
-        if spec is None or spec.table_keys is None:
+        for e in idx.entries:
+            where.append((f'index "{e.key}"', e.value, index_keys))
+    for label, index, wanted in where:
+        if index is None or index.kind != "object":
             continue
-        keys, index_props = spec.table_keys
-        fields = props.get("fields")
-        if fields is None or fields.kind != "object" or fields.partial:
-            continue
-        declared = {e.key for e in fields.entries}
-        where: list[tuple[str, Value | None, tuple[str, ...]]] = [("primary index", props.get("primaryIndex"), keys)]
-        for prop, index_keys in index_props:
-            idx = props.get(prop)
-            if idx is None or idx.kind != "object":
+        for k in wanted:
+            v = index.get(k)
+            if v is None or v.kind != "string" or v.str_value in declared:
                 continue
-            for e in idx.entries:
-                where.append((f'index "{e.key}"', e.value, index_keys))
-        for label, index, wanted in where:
-            if index is None or index.kind != "object":
-                continue
-            for k in wanted:
-                v = index.get(k)
-                if v is None or v.kind != "string" or v.str_value in declared:
-                    continue
-                listed = ", ".join(sorted(declared)) or "none"
-                yield _finding(
-                    c.path, v.range, "table-index-field-missing",
-                    f'{k} "{v.str_value}" of the {label} of Table "{c.id}" is not declared in `fields` '
-                    f"(declared: {listed}).",
-                    (Related(c.path, fields.range, "the Table's fields"),),
-                )
+            listed = ", ".join(sorted(declared)) or "none"
+            yield _finding(
+                c.path, v.range, "table-index-field-missing",
+                f'{k} "{v.str_value}" of the {label} of Table "{c.id}" is not declared in `fields` '
+                f"(declared: {listed}).",
+                (Related(c.path, fields.range, "the Table's fields"),),
+            )

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from sst_lsp.analyzers import AnalysisContext, run_all
+from sst_lsp.analyzers.memo import AnalysisMemo
 from sst_lsp.baseline import Baseline, BaselineCache, StageReader, load_baselines
 from sst_lsp.baseline.kinds import TrackCache
 from sst_lsp.host.severity import SeverityOverrides, apply_severity
@@ -161,7 +162,8 @@ class Analysis:
                 on_baseline(loaded, sub)
             ctx = AnalysisContext(snapshot=sub, resolver=self.resolver, stage=opts.stage, baseline=loaded.base,
                                   baselines=dict(loaded.per_app.items()), cancelled=cancelled,
-                                  track_cache=self.host.track_cache)
+                                  track_cache=self.host.track_cache, parsed=self.host.index.parsed,
+                                  memo=self.host.analysis_memo)
             out.extend(run_all(ctx))  # run_all guards each analyzer.
         return apply_severity(out, severity)
 
@@ -191,6 +193,8 @@ class AnalysisHost:
         else:
             self.track_cache = TrackCache()
             self.baselines = _Baselines()
+        #: Per-reference analyzer results kept between runs (valid for this host's resolver).
+        self.analysis_memo = AnalysisMemo()
         # Versions of the open buffers (their texts are the file source's overlay).
         self._versions: dict[Path, int | None] = {}
         self._lock = threading.Lock()
@@ -214,20 +218,29 @@ class AnalysisHost:
         return self.index.resolver
 
     def set_roots(self, roots: Iterable[Path], exclude: Iterable[str] | None = None) -> None:
+        self.analysis_memo.moved()
         self.index.set_roots(roots, exclude)
 
     def apply_change(self, path: Path, text: str | None, version: int | None = None) -> None:
         """An open buffer's new text (and version); None: the buffer closed, the disk's text
         counts again."""
         with self._lock:
+            content_only = text is not None and path in self._versions
             if text is None:
                 self._versions.pop(path, None)
             else:
                 self._versions[path] = version
+        # An open buffer's edit changes its text alone; opening or closing one may change
+        # what is listed and where imports lead.
+        if content_only:
+            self.analysis_memo.edited(path)
+        else:
+            self.analysis_memo.moved()
         self.index.set_text(path, text)
 
     def file_changed(self, path: Path) -> None:
         """A file (or folder) changed, appeared or went away on disk."""
+        self.analysis_memo.moved()
         self.index.file_changed(path)
         if lang_for_path(path) is None:
             # A folder (or a file the resolver lists rather than parses: Dockerfile, *.csproj):
@@ -239,6 +252,7 @@ class AnalysisHost:
         """A buffer was saved: the disk now agrees with it. Listings may have changed (a first
         save creates the file) and a commit may follow: both are read again."""
         self.fs.invalidate(path)
+        self.analysis_memo.moved()
         self.baselines.clear()
 
     def stage_changed(self) -> None:

@@ -17,12 +17,13 @@ assume anything may be bound.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp.model.derived import TextMemo, cached
-from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, parse, walk
+from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, language, parse, walk
 from sst_lsp.syntax.text import TextRange
 
 
@@ -39,53 +40,81 @@ class BindingCall:
     env: tuple[str, ...] | None = ()
 
 
-def binding_calls(text: str, lang: str, cache: TextMemo[tuple[BindingCall, ...]] | None = None
-                  ) -> tuple[BindingCall, ...]:
+def binding_calls(text: str, lang: str, cache: TextMemo[tuple[BindingCall, ...]] | None = None,
+                  parsed: ParsedFile | None = None) -> tuple[BindingCall, ...]:
     """The binding and environment calls of a stack or config file, in source order (through
-    `cache`, the driver's `DerivedFacts.binding_calls`, when given)."""
-    return cached(cache, text, lang, _binding_calls)
+    `cache`, the driver's `DerivedFacts.binding_calls`, when given). `parsed`, a parse of
+    `text` the caller holds (the index's), saves parsing it again."""
+    if parsed is not None and (parsed.text is not text or parsed.lang != lang):
+        parsed = None
+    return cached(cache, text, lang, _binding_calls if parsed is None else lambda _t, _l: _calls_in(parsed))
 
 
 #: Each call read here names one of these: a text without them has none (and is not parsed).
 _NAMES = ("addDefaultFunctionBinding", "bind", "addDefaultFunctionEnv", "addEnvironment", "$transform")
+#: The calls read, found by a query (in C: a large stack file's other nodes are never visited
+#: in Python).
+_QUERY_SRC = """
+(call_expression
+  function: (member_expression property: (_) @method
+    (#any-of? @method "addDefaultFunctionBinding" "bind" "addDefaultFunctionEnv" "addEnvironment"))) @call
+(call_expression function: (identifier) @fn (#eq? @fn "$transform")) @call
+"""
+
+
+@functools.cache
+def _query(lang: str) -> Query:
+    return Query(language(lang), _QUERY_SRC)
 
 
 def _binding_calls(text: str, lang: str) -> tuple[BindingCall, ...]:
     if lang not in JS_LANGS or not any(name in text for name in _NAMES):
         return ()
-    pf = parse(text, lang)
+    return _calls_in(parse(text, lang))
+
+
+def _calls_in(pf: ParsedFile) -> tuple[BindingCall, ...]:
+    if pf.lang not in JS_LANGS or not any(name in pf.text for name in _NAMES):
+        return ()
+    found: dict[tuple[int, int], Node] = {}
+    for _, caps in QueryCursor(_query(pf.lang)).matches(pf.root):
+        for n in caps.get("call", ()):
+            found[(n.start_byte, -n.end_byte)] = n
     out: list[BindingCall] = []
-    for n in walk(pf.root):
-        if n.type != "call_expression":
-            continue
-        fn = n.child_by_field_name("function")
-        args = n.child_by_field_name("arguments")
-        if fn is None or args is None:
-            continue
-        argv = [a for a in args.named_children if a.type != "comment"]
-        if fn.type == "identifier" and pf.node_text(fn) == "$transform":
-            call = _transform(pf, n, argv)
-            if call is not None:
-                out.append(call)
-            continue
-        if fn.type != "member_expression":
-            continue
-        obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
-        if obj is None or prop is None:
-            continue
-        method, receiver, rng = pf.node_text(prop), pf.node_text(obj), pf.node_range(n)
-        first = argv[0] if argv else None
-        if method in ("addDefaultFunctionBinding", "bind"):
-            if method == "bind" and (first is None or first.type != "array"):
-                continue  # `handler.bind(this)`: a JS function's bind, not SST's.
-            kind = "default-binding" if method == "addDefaultFunctionBinding" else "bind"
-            out.append(BindingCall(kind, receiver, rng, items=_items(pf, first)))
-        elif method == "addDefaultFunctionEnv":
-            out.append(BindingCall("default-env", receiver, rng, items=(), env=_env_names(pf, first)))
-        elif method == "addEnvironment" and first is not None:
-            name = _string(pf, first)
-            out.append(BindingCall("env", receiver, rng, items=(), env=(name,) if name else None))
+    # Pre-order (an outer call before the calls inside it), as a walk of the tree meets them.
+    for key in sorted(found):
+        call = _call(pf, found[key])
+        if call is not None:
+            out.append(call)
     return tuple(out)
+
+
+def _call(pf: ParsedFile, n: Node) -> BindingCall | None:
+    fn = n.child_by_field_name("function")
+    args = n.child_by_field_name("arguments")
+    if fn is None or args is None:
+        return None
+    argv = [a for a in args.named_children if a.type != "comment"]
+    if fn.type == "identifier" and pf.node_text(fn) == "$transform":
+        return _transform(pf, n, argv)
+    if fn.type != "member_expression":
+        return None
+    obj, prop = fn.child_by_field_name("object"), fn.child_by_field_name("property")
+    if obj is None or prop is None:
+        return None
+    method, receiver, rng = pf.node_text(prop), pf.node_text(obj), pf.node_range(n)
+    first = argv[0] if argv else None
+    if method in ("addDefaultFunctionBinding", "bind"):
+        if method == "bind" and (first is None or first.type != "array"):
+            return None  # `handler.bind(this)`: a JS function's bind, not SST's.
+        kind = "default-binding" if method == "addDefaultFunctionBinding" else "bind"
+        return BindingCall(kind, receiver, rng, items=_items(pf, first))
+    if method == "addDefaultFunctionEnv":
+        return BindingCall("default-env", receiver, rng, items=(), env=_env_names(pf, first))
+    if method == "addEnvironment" and first is not None:
+        name = _string(pf, first)
+        return BindingCall("env", receiver, rng, items=(), env=(name,) if name else None)
+    return None
 
 
 def _transform(pf: ParsedFile, call: Node, argv: list[Node]) -> BindingCall | None:

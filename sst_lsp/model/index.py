@@ -148,8 +148,10 @@ class WorkspaceIndex:
                 # imports may resolve differently now.
                 self._resolutions.clear()
                 self._disk_epoch += 1
+            # An open buffer's new text: no folder listing moved (open buffers are listed).
+            content_only = text is not None and self.fs.overlay_text(path) is not None
             self.fs.set_overlay(path, text)
-            self._changed(path)
+            self._changed(path, content_only)
 
     def file_changed(self, path: Path) -> None:
         """A file changed, appeared or went away on disk (watched files, saves, renames)."""
@@ -159,11 +161,11 @@ class WorkspaceIndex:
             self._resolutions.clear()
             self._changed(path)
 
-    def _changed(self, path: Path) -> None:
+    def _changed(self, path: Path, content_only: bool = False) -> None:
         # The cached facts stay: `facts()` compares texts, and when the new text yields equal
         # facts it keeps the old object, so the apps built from it stay valid. The resolver
         # and the file source have locks of their own.
-        self.resolver.invalidate(path)
+        self.resolver.invalidate(path, content_only)
         self._stored.pop(path, None)
         self._skipped_logged.discard(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
@@ -629,7 +631,10 @@ def _assemble(
         if p in superseded:
             f = _without(f, superseded[p])
             unresolved -= sum(n for r, n in f.unresolved_at if any(sp.contains_range(r) for sp in superseded[p]))
-        if f.expanded or any(h.path != p for h in f.handlers) or any(rk.path != p for rk in f.routes):
+        # Identity first: the extraction hands its file's path object to what it makes (a
+        # Path compared by value costs a Python call, thousands per keystroke).
+        if f.expanded or any(h.path is not p and h.path != p for h in f.handlers) \
+                or any(rk.path is not p and rk.path != p for rk in f.routes):
             f = _first_refs(f, seen_refs)
         if not app_defaults and _as_is(f, def_to_id, stack_defaults):
             # The common case, and a large stack file's thousands of routes are then copied, not

@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar, cast
 
 from sst_lsp.model.derived_facts import DerivedFacts
 from sst_lsp.model.exports import ExportTable
@@ -220,6 +220,9 @@ class HandlerResolver:
         #: Facts derived from file texts (handler code, binding calls), kept across runs by the
         #: resolver's owner (the server or `check`) instead of module-level caches.
         self.derived = DerivedFacts()
+        #: Bumped whenever `invalidate` drops a memoized result: a caller that kept resolutions
+        #: (per reference) knows they all still hold while it has not moved.
+        self.generation = 0
 
     # ------------------------------------------------------------------------------------------
     # Public API.
@@ -230,21 +233,32 @@ class HandlerResolver:
         """The file source the resolver reads through (open buffers over the disk)."""
         return self._fs
 
-    def resolve(self, app: App, ref: HandlerRef) -> Resolution:
-        """Where `ref`'s handler leads in `app` (memoized; see `invalidate`)."""
+    def resolve_key(self, app: App, ref: HandlerRef) -> tuple[object, ...]:
+        """What `ref`'s resolution in `app` depends on besides the files: the key `resolve`
+        memoizes it under (see `memoized`)."""
         runtime = ref.runtime or app.default_runtime or "nodejs"
-        v2plus = app.generation in ("v2", "v3")
-        src_path = None if v2plus else (ref.src_path or ".")
-        container_file = _container_file(ref)
+        src_path = None if app.generation in ("v2", "v3") else (ref.src_path or ".")
         # v3 `bundle`: the handler names a file of that prebuilt folder.
         bundle = ref.bundle if app.generation == "v3" else None
         # The root as a string: the key is hashed several times per handler, and a `Path`'s
         # hash is a Python call even once cached.
-        key = ("resolve", str(app.root), app.generation, ref.handler, runtime, src_path, container_file, bundle)
+        return ("resolve", str(app.root), app.generation, ref.handler, runtime, src_path, _container_file(ref), bundle)
+
+    def memoized(self, key: tuple[object, ...]) -> Resolution | None:
+        """The resolution memoized under `key` (a `resolve_key`), None when none is (or no
+        longer is, after `invalidate`): one lookup, for callers that keep results per reference."""
+        got = self._memo.get(key)
+        return got[0] if got is not None else None  # type: ignore[return-value]
+
+    def resolve(self, app: App, ref: HandlerRef) -> Resolution:
+        """Where `ref`'s handler leads in `app` (memoized; see `invalidate`)."""
+        key = self.resolve_key(app, ref)
         got = self._memo.get(key)
         if got is not None:
             # The common case (every analyzer asks for every handler): one lookup, no closure.
             return got[0]  # type: ignore[return-value]
+        runtime, src_path = cast(str, key[4]), cast("str | None", key[5])
+        container_file, bundle = cast("str | None", key[6]), cast("str | None", key[7])
 
         def compute(deps: _Deps) -> Resolution:
             try:
@@ -278,15 +292,18 @@ class HandlerResolver:
         found = self._find_export(path, name, _Deps(), set())
         return found if isinstance(found, tuple) else None
 
-    def invalidate(self, path: Path | None = None) -> None:
+    def invalidate(self, path: Path | None = None, content_only: bool = False) -> None:
         """Forgets what depends on `path` (a file changed, was created or deleted; None: all).
 
         Also drops the `FileSource`'s cached listings of its directory and the one above (a
-        renamed folder shows in its parent's listing, which case-insensitive lookups read).
+        renamed folder shows in its parent's listing, which case-insensitive lookups read),
+        unless `content_only` says only the file's text changed (an open buffer's edit): no
+        listing can have moved then. `generation` counts the calls that dropped a resolution.
         """
-        self._fs.invalidate(path)
-        if path is not None:
-            self._fs.invalidate(path.parent)
+        if not content_only:
+            self._fs.invalidate(path)
+            if path is not None:
+                self._fs.invalidate(path.parent)
         with self._lock:
             if path is None:
                 self._exports.clear()
@@ -294,15 +311,19 @@ class HandlerResolver:
                 self._rdeps.clear()
                 self._listings.clear()
                 self._lowers.clear()
+                self.generation += 1
                 return
             self._exports.pop(path, None)
             keys: set[tuple[object, ...]] = set()
-            for d in (path, path.parent, path.parent.parent):
-                self._listings.pop(d, None)
-                self._lowers.pop(d, None)
+            for d in (path,) if content_only else (path, path.parent, path.parent.parent):
+                if not content_only:
+                    self._listings.pop(d, None)
+                    self._lowers.pop(d, None)
                 keys |= self._rdeps.pop(d, set())
             for k in keys:
                 self._memo.pop(k, None)
+            if keys:
+                self.generation += 1
 
     # ------------------------------------------------------------------------------------------
     # Memo with dependencies.
