@@ -40,6 +40,7 @@ from sst_lsp.model.types import (
     StackDef,
     StackRegistration,
     Value,
+    stack_name_problem,
 )
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
 from sst_lsp.syntax.text import Pos, TextRange
@@ -412,6 +413,9 @@ class WorkspaceIndex:
                 generation = config_facts.config.generation
                 errors.extend(config_name_errors(ar.config_path, config_facts.config))
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
+        check_names = config_facts is None or config_facts.config is None or config_facts.config.stack_name_check
+        if generation != "v3" and check_names:
+            errors.extend(_stack_name_errors(files, facts, name))
         # Stack files not reached from the entry (nothing imports them) still count: their stacks
         # for `stack-not-registered`, and their handlers and route keys are checked like any other
         # (one import and one `app.stack` away from a deploy). Their constructs stay out: nothing
@@ -516,6 +520,20 @@ def unreadable_reason(path: Path) -> str:
     if not os.access(path, os.R_OK):
         return "it cannot be read (permission denied)"
     return "it is not text (binary content)"
+
+
+def _stack_name_errors(files: list[Path], facts: dict[Path, FileFacts], app_name: str | None) -> list[ConfigError]:
+    """`stackName`s SST refuses on every stage (see `stack_name_problem`), where they are written."""
+    out: list[ConfigError] = []
+    for p in files:
+        for r in facts[p].registrations:
+            if r.stack_name is None:
+                continue
+            template = r.stack_name.replace(APP_TOKEN, app_name) if app_name else r.stack_name
+            problem = stack_name_problem(template)
+            if problem is not None:
+                out.append(ConfigError(r.path, r.stack_name_range or r.range, problem))
+    return out
 
 
 def _is_test_file(name: str) -> bool:
