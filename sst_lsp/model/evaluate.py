@@ -213,6 +213,16 @@ class Evaluator:
                 fn = self._functions.get((where.id, name))
                 if fn is not None:
                     return self, fn
+                if target is None and self.program is not None:
+                    # `const { addRoutes } = await import("./routes")`.
+                    got_dyn = self._destructured_import(where, name)
+                    if got_dyn is not None:
+                        spec, key = got_dyn
+                        mod = self._module_of_spec(spec)
+                        if mod is not None:
+                            got = self.program.function(self.program.export(mod, key))
+                            if got is not None and got.module.ev is not None:
+                                return cast(Evaluator, got.module.ev), got.node  # type: ignore[return-value]
             if (where is None or where.type == "program") and self.program is not None and (
                     self.module is not None and name in self.module.imports):
                 got = self.program.function(self.program.local(self.module, name))
@@ -365,14 +375,60 @@ class Evaluator:
             return None
         name = self.pf.node_text(node)
         got = mod.imports.get(name)
-        if got is None or got[1] != "*" or not got[0].startswith("."):
+        target, where = self._resolve(name, node.parent)
+        if got is None or got[1] != "*" or not got[0].startswith(".") or (
+                where is not None and where.type != "program"):
+            # `const routes = await import("./routes")` (inside a helper, a v3 `run()`).
+            spec = dynamic_import_spec(self.pf, target)
+            if spec is None or not spec.startswith("."):
+                return None
+        else:
+            spec = got[0]
+        return self._module_of_spec(spec)
+
+    def _module_of_spec(self, spec: str) -> Module | None:
+        """The module of the app a relative specifier of this file names."""
+        program, mod = self.program, self.module
+        if program is None or mod is None or not spec.startswith("."):
             return None
         self.opaque += 1
-        where = self._resolve(name, node.parent)[1]
-        if where is not None and where.type != "program":
-            return None
-        path = program.resolve(mod.path, got[0])
+        path = program.resolve(mod.path, spec)
         return program.module(path) if path is not None else None
+
+    def _destructured_import(self, scope: Node, name: str) -> tuple[str, str] | None:
+        """(specifier, exported name) when `scope` binds `name` by destructuring a literal
+        dynamic import: `const { add } = await import("./routes")`, `{ add: f }` too."""
+        for st in scope.named_children:
+            if st.type not in _DECLS:
+                continue
+            for d, target in variable_declarators(st):
+                if target.type != "object_pattern":
+                    continue
+                spec = dynamic_import_spec(self.pf, d.child_by_field_name("value"))
+                if spec is None:
+                    continue
+                for c in target.named_children:
+                    if c.type == "shorthand_property_identifier_pattern" and self.pf.node_text(c) == name:
+                        return spec, name
+                    if c.type == "pair_pattern":
+                        k, v = c.child_by_field_name("key"), c.child_by_field_name("value")
+                        if k is not None and v is not None and v.type == "identifier" and self.pf.node_text(v) == name:
+                            return spec, self.pf.node_text(k).strip("\"'")
+        return None
+
+    def names_module(self, node: Node) -> bool:
+        """True when an identifier may name a module of the app as a namespace (an `import *`
+        or `require` of a relative module, or a constant holding a literal dynamic `import()`):
+        cheap, without resolving the module."""
+        mod = self.module
+        if mod is None or node.type != "identifier":
+            return False
+        name = self.pf.node_text(node)
+        got = mod.imports.get(name)
+        if got is not None and got[1] == "*" and got[0].startswith("."):
+            return True
+        target = self._resolve(name, node.parent)[0]
+        return dynamic_import_spec(self.pf, target) is not None
 
     def _unknown(self, node: Node, kind: str = "unknown") -> Value:
         text = self.pf.node_text(node)
@@ -513,8 +569,10 @@ class Evaluator:
                 ns = self._namespace(obj) if self.program is not None else None
                 if ns is not None and self.program is not None:
                     tgt = self.program.export(ns, pf.node_text(prop))
-                    if tgt is not None and tgt.node is not None and tgt.module.ev is not None and self.module is not None:
+                    if (tgt is not None and tgt.node is not None and tgt.node.type != "new_expression"
+                            and tgt.module.ev is not None and self.module is not None):
                         return self.program.value(tgt, self.module, depth + 1)
+                    # An instance (`storage.table`, a `new` of that module) is known by its name.
                     return self._unknown(node, "ref")
                 base = self.value(obj, depth + 1)
                 if base.kind == "object":
@@ -734,6 +792,20 @@ _ASSIGN_QUERY = """
 @functools.cache
 def _assign_query(lang: str) -> Query:
     return Query(language(lang), _ASSIGN_QUERY)
+
+
+def dynamic_import_spec(pf: ParsedFile, node: Node | None) -> str | None:
+    """The specifier of `import("./x")` / `await import("./x")` when it is a literal."""
+    node = unwrap(node)
+    if node is None or node.type != "call_expression":
+        return None
+    fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+    if fn is None or fn.type != "import" or args is None:
+        return None
+    first = next((a for a in args.named_children if a.type != "comment"), None)
+    if first is None or first.type != "string":
+        return None
+    return _string_content(pf, first)[0]
 
 
 def _is_const(decl: Node) -> bool:

@@ -39,8 +39,8 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
         if interp.callback_of(call) is not None and items_of(cx, call) is not None:
             regions.append(call)
     fcalls: list[Node] = []
-    for ident in caps["callee"]:
-        parent = ident.parent
+    for fn_node in namespace_callees(cx, caps):
+        parent = fn_node.parent
         if parent is None or parent.type != "call_expression":
             continue
         call = parent
@@ -56,6 +56,23 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
         if body is not None:
             cx.skip.append(interp.span(body))
     return regions, fcalls
+
+
+def namespace_callees(cx: FileContext, caps: dict[str, list[Node]]) -> list[Node]:
+    """The callee nodes of calls that may name an app function: identifiers (`add(...)`) and
+    members of a namespace (`routes.add(...)` after `import * as routes`, or after
+    `const routes = await import("./routes")`), in document order."""
+    members = caps.get("nscallee", ())
+    if not members:
+        return caps["callee"]
+    out = list(caps["callee"])
+    ev = cx.ev
+    for m in members:
+        obj = m.child_by_field_name("object")
+        if obj is not None and ev.names_module(obj):
+            out.append(m)
+    out.sort(key=lambda n: n.start_byte)
+    return out
 
 
 def in_order(cx: FileContext, regions: list[Node], fcalls: list[Node]) -> list[Node]:

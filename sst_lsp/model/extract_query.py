@@ -1,7 +1,7 @@
 """The extraction query and its captures (layer 2: model).
 
 One tree-sitter query finds the nodes extraction reads (`new` expressions, method calls, `use()`,
-dynamic imports, calls of identifiers, callbacks and loops); `captures` runs it on a file, over
+dynamic imports, calls of identifiers and of `ns.f` members, callbacks and loops); `captures` runs it on a file, over
 only the ranges an edit touched when the file's `ExtractMemo` holds the last parse's spans.
 """
 
@@ -30,6 +30,7 @@ _QUERY_SRC = f"""
 (call_expression function: (import) arguments: (arguments . (string) @dynimport))
 (call_expression function: (import) arguments: (arguments . (_) @dynexpr))
 (call_expression function: (identifier) @callee)
+(call_expression function: (member_expression object: (identifier)) @nscallee)
 (call_expression
   function: (member_expression property: (property_identifier) @cbm)
   (#match? @cbm "^(forEach|map|flatMap)$")) @cbcall
@@ -42,6 +43,7 @@ CAPTURE_TYPES = {
     "call": "call_expression",
     "use": "call_expression",
     "callee": "identifier",
+    "nscallee": "member_expression",
     "dynimport": "string",
     "dynexpr": "",
     "cbcall": "call_expression",
