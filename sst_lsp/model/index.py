@@ -108,11 +108,14 @@ class WorkspaceIndex:
         self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
-        # Per file: the text and facts of its last version without syntax errors (see
-        # model/recover.py: a file that does not parse keeps them for its unchanged lines).
-        self._good: dict[Path, tuple[str, FileFacts]] = {}
-        # Per file: (its facts, the good facts, their merge) for the last merge made.
-        self._recovered: dict[Path, tuple[FileFacts, FileFacts, FileFacts]] = {}
+        # Per file: the text and facts of its last version without syntax errors, and the texts
+        # of other files those facts were read from (see model/recover.py: a file that does not
+        # parse keeps them for its unchanged lines; they are extracted again when those texts
+        # changed, so what is kept never depends on the order of the edits).
+        self._good: dict[Path, tuple[str, FileFacts, tuple[tuple[Path, str], ...]]] = {}
+        # Per file: (its text, its facts, the good facts, their merge) for the last merge made
+        # (the text too: two broken texts may have equal facts, but keep different lines).
+        self._recovered: dict[Path, tuple[str, FileFacts, FileFacts, FileFacts]] = {}
         # Imported files already logged as left out (unreadable, too large, gone).
         self._skipped_logged: set[Path] = set()
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
@@ -264,7 +267,7 @@ class WorkspaceIndex:
                 facts = FileFacts(path=path, lang=pf.lang)
                 failed = True
             if not facts.syntax_errors:
-                self._good[path] = (text, facts)
+                self._good[path] = (text, facts, tuple(program.deps.items()))
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
             self._facts[path] = (text, facts)
@@ -319,19 +322,55 @@ class WorkspaceIndex:
             good = self._good.get(path)
             if good is None:
                 return facts
+            if not self._texts_hold(good[2]):
+                good = self._good_again(path, good[0])
+                if good is None:
+                    return facts
             text = self._facts[path][0]
             got = self._recovered.get(path)
-            if got is not None and got[0] is facts and got[1] is good[1]:
-                return got[2]
+            if got is not None and got[1] is facts and got[2] is good[1] and got[0] == text:
+                return got[3]
             try:
                 merged = keep_good_facts(good[0], good[1], text, facts)
             except Exception:  # A bug here must not cost the file's (new) facts.
                 log.exception("keeping the last good facts of %s failed", path)
                 return facts
-            if got is not None and got[2] == merged:
-                merged = got[2]  # Keep identity: apps built from it stay valid.
-            self._recovered[path] = (facts, good[1], merged)
+            if got is not None and got[3] == merged:
+                merged = got[3]  # Keep identity: apps built from it stay valid.
+            self._recovered[path] = (text, facts, good[1], merged)
             return merged
+
+    def _texts_hold(self, texts: tuple[tuple[Path, str], ...]) -> bool:
+        """True when every file in `texts` still has that text (read once per revision)."""
+        seen = self._dep_texts
+        for p, t in texts:
+            if p in seen:
+                now = seen[p]
+            else:
+                now = seen[p] = self.fs.read_text(p)
+            if now is not t and now != t:
+                return False
+        return True
+
+    def _good_again(self, path: Path, good_text: str) -> tuple[str, FileFacts, tuple[tuple[Path, str], ...]] | None:
+        """The last good text of `path` extracted again with the other files as they are now,
+        by a program of its own (the revision's program keeps the current text's module; the
+        current parse and memo of `path` stay as they are)."""
+        from sst_lsp.model.extract import extract, new_program
+
+        lang = lang_for_path(path)
+        if lang is None:
+            return None
+        program = new_program(self.fs, self.parsed)
+        program._resolved = self._resolutions
+        try:
+            facts = extract(parse(good_text, lang), path, program=program)
+        except Exception:  # A bug here must not cost the file's (new) facts.
+            log.exception("extracting the last good text of %s again failed", path)
+            self._good.pop(path, None)
+            return None
+        got = self._good[path] = (good_text, facts, tuple(program.deps.items()))
+        return got
 
     def snapshot(self, wait: float | None = None) -> AppSnapshot:
         """An immutable view of every app at the current revision.

@@ -162,13 +162,18 @@ def _fresh_after(root: Path, good: dict[Path, str], texts: dict[Path, str]) -> W
     return index
 
 
+@pytest.mark.parametrize("stacks_too", [False, True], ids=["helpers", "helpers-and-stacks"])
 @pytest.mark.parametrize("seed", range(4))
-def test_random_helper_edits_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
+def test_random_helper_edits_match_a_fresh_check(tmp_path: Path, seed: int, stacks_too: bool) -> None:
+    """Random edits of helper modules (and, with `stacks_too`, of the stack files that call them,
+    unparsable ones included): the model and findings equal a fresh index's."""
     root = _app(tmp_path)
     index = WorkspaceIndex([root])
     index.snapshot()
     rng = random.Random(seed)
     edited = {root / "stacks/shared/helpers.ts": HELPERS, root / "stacks/shared/routes.ts": ROUTES}
+    if stacks_too:
+        edited.update({root / "stacks/Api.ts": API, root / "stacks/Jobs.ts": JOBS})
     originals = dict(edited)
     changed = 0
     good = dict(edited)
@@ -346,3 +351,45 @@ def test_a_constant_computed_by_an_imported_function_is_not_reused_stale(tmp_pat
         assert sorted((h.construct_id or "", h.handler) for h in got.handlers if h.route == "GET /r") == [
             ("A", f"src/{name}.handler"), ("B", f"src/{name}.handler")]
         assert _model(index) == _model(_fresh(root, {root / "stacks/routes.ts": text}))
+
+
+def test_a_broken_stack_file_keeps_what_its_helpers_say_now(tmp_path: Path) -> None:
+    """A stack file left with a syntax error keeps its last good facts for the lines the edit
+    left alone; those that a call reached in a helper follow the helper's edits (the good text
+    is extracted again), and the helper's lines are never moved by the stack file's edit."""
+    root = _app(tmp_path)
+    api, helpers = root / "stacks/Api.ts", root / "stacks/shared/helpers.ts"
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    broken = API.replace("  makeFn(", "\n\n  makeFn((")  # Two lines more, and an unclosed call.
+    index.set_text(api, broken)
+    f = index.facts(api)
+    assert f is not None and f.syntax_errors
+
+    def admin() -> list[tuple[str, int]]:
+        return sorted((h.handler, h.range.start.line) for h in index.snapshot().apps[0].handlers
+                      if h.path == helpers and (h.route or "").endswith("/admin"))
+
+    assert admin() == [("src/admin.handler", 3), ("src/missing.handler", 3)]
+    fixed = HELPERS.replace("src/missing.handler", "src/admin.handler")
+    index.set_text(helpers, fixed)
+    assert admin() == [("src/admin.handler", 3), ("src/admin.handler", 3)]
+    assert _model(index) == _model(_fresh_after(root, {api: API, helpers: fixed}, {api: broken, helpers: fixed}))
+
+
+def test_two_broken_texts_with_equal_facts_keep_their_own_lines(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    jobs = root / "stacks/Jobs.ts"
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    # Both texts break the file the same way (equal facts: no construct, the same syntax
+    # errors); the first leaves the Cron's line alone (it is kept), the second edits that line
+    # too (the kept Cron must go).
+    first = JOBS.replace("import {", "im/*port {", 1).replace("export function", ",export function")
+    second = first.replace('"Nightly"', '"N${x}ightly"')
+    crons: list[list[str]] = []
+    for text in (first, second):
+        index.set_text(jobs, text)
+        crons.append([c.id for c in index.snapshot().apps[0].constructs if c.kind == "Cron"])
+        assert _model(index) == _model(_fresh_after(root, {jobs: JOBS}, {jobs: text}))
+    assert crons == [["Nightly"], []]
