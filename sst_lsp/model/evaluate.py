@@ -98,6 +98,9 @@ class Evaluator:
         #: How many results went through a call, a binding or another module: the lookups
         #: recorded for them do not describe everything they depend on.
         self.opaque = 0
+        #: How many of those were reads of bound parameters and loop variables (a call memo
+        #: keys on the arguments: such reads are described by them).
+        self.bound_reads = 0
         # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
         self._scopes: dict[int, dict[str, Node | None]] = {}
         # Values of declarator value nodes reached through identifiers, memoised: without it a
@@ -141,8 +144,16 @@ class Evaluator:
         self._frames.append((base.start_byte, base.end_byte, []))
 
     def end_recording(self) -> tuple[Lookup, ...]:
-        """Stops the recording `begin_recording` started and returns its lookups."""
-        return tuple(self._frames.pop()[2])
+        """Stops the recording `begin_recording` started and returns its lookups. An enclosing
+        recording (a call's body holding this `new` expression) gets them too, made relative to
+        its own base (and looked up again there: `inner`)."""
+        start, _end, records = self._frames.pop()
+        if self._frames:
+            outer_start, _e, outer = self._frames[-1]
+            for r in records:
+                outer.append(Lookup(r.rel + start - outer_start, r.size, r.name, r.target, True,
+                                    r.children, r.imported))
+        return tuple(records)
 
     def signature(self, node: Node | None) -> Signature | None:
         """What a lookup's target looked like (see `Signature`)."""
@@ -321,6 +332,7 @@ class Evaluator:
         got = self.env.get((where.id, name))
         if got is not None:
             self.opaque += 1
+            self.bound_reads += 1
         return got
 
     def _imported(self, name: str, use: Node, depth: int, rec: Lookup | None = None) -> Value | None:

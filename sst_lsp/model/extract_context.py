@@ -110,6 +110,13 @@ class FileContext:
         #: Where the main pass counted unresolved positions (range of the expression, count).
         self.unresolved_at: list[tuple[TextRange, int]] = []
         self.memo = memo
+        # Constructs found for expressions (`constructs.construct_of`), and how many of them
+        # were parameters bound by a call (see `expand.run_call`'s memo).
+        self.construct_reads = 0
+        self.bound_construct_reads = 0
+        # App function calls run, and those whose product the memo gave (see `expand.run_call`).
+        self.calls_run = 0
+        self.call_reused = 0
         # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
         self.reused = 0
         self.evaluated = 0

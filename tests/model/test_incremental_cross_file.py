@@ -393,3 +393,77 @@ def test_two_broken_texts_with_equal_facts_keep_their_own_lines(tmp_path: Path) 
         crons.append([c.id for c in index.snapshot().apps[0].constructs if c.kind == "Cron"])
         assert _model(index) == _model(_fresh_after(root, {jobs: JOBS}, {jobs: text}))
     assert crons == [["Nightly"], []]
+
+
+# ----------------------------------------------------------------------------------------------
+# Calls of another module's function are remembered across extractions (`expand.run_call`):
+# keyed on the callee's text, the call's arguments and what the body reads of the constructs
+# they bind.
+
+CONSTS = 'export const RUNTIME = "nodejs18.x";\nexport const SHARED = { "GET /s": "src/s.handler" };\n'
+ADD = ('import { Api, Stack } from "sst/constructs";\n'
+       'export function addCommon(stack: Stack, api: Api, prefix: string) {\n'
+       '  api.addRoutes(stack, { [`GET /${prefix}/c`]: "src/common.handler" });\n}\n')
+CALLER = ('import { Api, StackContext } from "sst/constructs";\nimport { RUNTIME, SHARED } from "./consts";\n'
+          'import { addCommon } from "./add";\nexport function S0({ stack }: StackContext) {\n'
+          '  const api = new Api(stack, "A", { defaults: { function: { runtime: RUNTIME } }, routes: { ...SHARED } });\n'
+          '  addCommon(stack, api, "x");\n}\n')
+
+
+def test_a_helper_call_is_reused_while_what_it_reads_holds(tmp_path: Path) -> None:
+    root, _shared, _stacks = _shared_app(tmp_path, 1)
+    consts, s0 = root / "stacks/consts.ts", root / "stacks/S0.ts"
+    consts.write_text(CONSTS, encoding="utf-8")
+    (root / "stacks/add.ts").write_text(ADD, encoding="utf-8")
+    s0.write_text(CALLER, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    memo = index._memos[s0]
+
+    def common() -> list[tuple[str, str | None]]:
+        return [(h.handler, h.runtime) for h in index.snapshot().apps[0].handlers if h.route == "GET /x/c"]
+
+    assert common() == [("src/common.handler", "nodejs18.x")]
+    # A route of the construct changes, not what the helper's body reads of it: the call's
+    # product is reused (the construct is evaluated again).
+    text = CONSTS.replace("src/s.handler", "src/t.handler")
+    index.set_text(consts, text)
+    assert common() == [("src/common.handler", "nodejs18.x")]
+    assert (memo.call_hits, memo.hits) == (1, 0)
+    assert _model(index) == _model(_fresh(root, {consts: text}))
+    # The construct's function defaults change: the handlers the helper adds have the new
+    # runtime (the call runs again).
+    text = text.replace("nodejs18.x", "python3.11")
+    index.set_text(consts, text)
+    assert common() == [("src/common.handler", "python3.11")]
+    assert memo.call_hits == 0
+    assert _model(index) == _model(_fresh(root, {consts: text}))
+    # The helper's body changes: it runs again; an edit back finds the earlier product.
+    add2 = ADD.replace("src/common.handler", "src/other.handler")
+    for body, handler, hits in ((add2, "src/other.handler", 0), (ADD, "src/common.handler", 1)):
+        index.set_text(root / "stacks/add.ts", body)
+        assert common() == [(handler, "python3.11")]
+        assert memo.call_hits == hits
+        assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": body}))
+
+
+def test_a_helper_call_that_reads_more_than_its_arguments_is_not_reused(tmp_path: Path) -> None:
+    """The body reads a constant of its own module with its parameters bound, and names a class
+    its module imports: an edit of either reaches the caller."""
+    root, _shared, _stacks = _shared_app(tmp_path, 1)
+    add, s0 = root / "stacks/add.ts", root / "stacks/S0.ts"
+    helper = ('import { Api, Function, Stack } from "sst/constructs";\nconst H = "src/common.handler";\n'
+              "export function addCommon(stack: Stack, api: Api, prefix: string) {\n"
+              "  api.addRoutes(stack, { [`GET /${prefix}/c`]: H });\n"
+              '  new Function(stack, `${prefix}Fn`, { handler: "src/fn.handler" });\n}\n')
+    (root / "stacks/consts.ts").write_text(CONSTS, encoding="utf-8")
+    add.write_text(helper, encoding="utf-8")
+    s0.write_text(CALLER, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    for text in (helper.replace('const H = "src/common.handler"', 'const H = "src/moved.handler"'),
+                 helper.replace('"sst/constructs"', '"./not-sst"')):
+        index.set_text(add, text)
+        assert _model(index) == _model(_fresh(root, {add: text}))
+    handlers = {h.handler for h in index.snapshot().apps[0].handlers}
+    assert "src/fn.handler" not in handlers, "a Function of another package is no SST Function"
