@@ -256,7 +256,7 @@ def outputs_of(cx: FileContext, node: Node | None, depth: int = 0) -> dict[str, 
         return None
     fn_expr = node.child_by_field_name("function")
     args = node.child_by_field_name("arguments")
-    if fn_expr is None or cx.text(fn_expr) != "use" or args is None or not args.named_children:
+    if not cx.is_use(fn_expr) or args is None or not args.named_children:
         return None
     got = cx.ev.function_of(args.named_children[0])
     if got is None or got[0].module is None:

@@ -664,6 +664,8 @@ class Evaluator:
         pf = self.pf
         parts: list[str] = []
         subs = False
+        # Substitutions of parameters a call bound (`${name}` in a helper's `${FN}/${name}.handler`).
+        bound: list[Value] = []
         for ch in node.named_children:
             if ch.type == "string_fragment":
                 parts.append(pf.node_text(ch))
@@ -676,10 +678,18 @@ class Evaluator:
                 if v.kind not in ("string", "number"):
                     return self._unknown(node)
                 parts.append(_str(v))
+                if self.env and inner is not None and inner.type == "identifier":
+                    where = self._resolve(pf.node_text(inner), inner.parent)[1]
+                    if where is not None and (where.id, pf.node_text(inner)) in self.env:
+                        bound.append(v)
         r = pf.node_range(node)
         if not subs:
             inner_r = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
             return Value("string", inner_r, value="".join(parts))
+        if len(bound) == 1 and bound[0].kind == "string":
+            # What varies between the calls is the argument: the string is where the caller wrote
+            # it (a helper `fn("orders/get")` is fixed at the call, not in the helper's template).
+            return Value("string", bound[0].range, value="".join(parts), literal=False, path=bound[0].path)
         return Value("string", r, value="".join(parts), literal=False)
 
     def _object(self, node: Node, depth: int) -> Value:

@@ -115,9 +115,17 @@ def list_dir(cx: FileContext, d: str) -> list[str] | None:
 
 def callee(cx: FileContext, call: Node) -> tuple[Evaluator, Node] | None:
     """The app function a call runs (None: not one, or a stack or entry function, which
-    SST runs itself)."""
+    SST runs itself). Asked once per call and context (finding the calls, then running them)."""
+    cache = cx.callees
+    if call.id in cache:
+        return cache[call.id]
+    got = cache[call.id] = _callee(cx, call)
+    return got
+
+
+def _callee(cx: FileContext, call: Node) -> tuple[Evaluator, Node] | None:
     fn_expr = call.child_by_field_name("function")
-    if fn_expr is None or cx.text(fn_expr) in ("use", "require", "$config"):
+    if fn_expr is None or cx.text(fn_expr) in ("require", "$config") or cx.is_use(fn_expr):
         return None
     got = cx.ev.function_of(fn_expr)
     if got is None:

@@ -27,6 +27,7 @@ _QUERY_SRC = f"""
   function: (member_expression property: (property_identifier) @method)
   (#match? @method "^({_METHODS})$")) @call
 (call_expression function: (identifier) @fn (#eq? @fn "use")) @use
+(call_expression function: (member_expression property: (property_identifier) @fnm (#eq? @fnm "use"))) @use
 (call_expression function: (import) arguments: (arguments . (string) @dynimport))
 (call_expression function: (import) arguments: (arguments . (_) @dynexpr))
 (call_expression function: (identifier) @callee)

@@ -592,9 +592,10 @@ def sub_context(cx: FileContext, module: Module) -> FileContext:
 
 
 def use_call(cx: FileContext, node: Node) -> None:
+    """`use(OtherStack)` (or `sst.use(...)`) in a stack: the stack depends on the other."""
     stack = cx.enclosing_stack(node)
     args = node.child_by_field_name("arguments")
-    if stack is None or args is None or not args.named_children:
+    if stack is None or args is None or not args.named_children or not cx.is_use(node.child_by_field_name("function")):
         return
     a = args.named_children[0]
     if a.type == "identifier":
