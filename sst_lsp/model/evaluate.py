@@ -731,13 +731,16 @@ class Evaluator:
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
                 if inner.kind == "unknown" and inner.items:
                     # `...(cond ? {...} : {})`: the entries of every branch (checks that need
-                    # a key see it whichever branch runs; handlers of each branch are real).
+                    # a key see it whichever branch runs; handlers of each branch are real). A
+                    # key that several branches set holds either value, like a ternary.
+                    branch_entries: list[Entry] = []
                     for opt in inner.items:
                         if opt.kind == "object":
-                            entries.extend(opt.entries)
+                            branch_entries.extend(opt.entries)
                             partial = partial or opt.partial
                         elif opt.kind not in ("null", "bool"):
                             partial = True
+                    entries.extend(_either(branch_entries))
                 elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
@@ -814,6 +817,26 @@ _ASSIGN_QUERY = """
 @functools.cache
 def _assign_query(lang: str) -> Query:
     return Query(language(lang), _ASSIGN_QUERY)
+
+
+def _either(entries: list[Entry]) -> list[Entry]:
+    """Entries of exclusive branches: one entry per key, whose value is an "unknown" holding
+    each branch's value when several branches set it (the first keeps its place)."""
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_key.setdefault(e.key, []).append(e)
+    if all(len(v) == 1 for v in by_key.values()):
+        return entries
+    out: list[Entry] = []
+    for key, group in by_key.items():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        values = tuple(e.value for e in group)
+        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text="", items=values,
+                                                     literal=False), first.path))
+    return out
 
 
 def dynamic_import_spec(pf: ParsedFile, node: Node | None) -> str | None:
