@@ -179,9 +179,11 @@ def test_a_dynamic_import_of_a_computed_path_is_no_namespace(tmp_path: Path) -> 
 def test_a_key_both_branches_of_a_conditional_spread_set_holds_either_handler(tmp_path: Path) -> None:
     f, _deps = program_facts(tmp_path, {
         "stacks/S.ts": f"{V2}export function S({{ stack, app }}: StackContext) {{\n"
+                       '  new Function(stack, "F", {\n'
+                       '    ...(app.stage === "prod" ? { handler: "src/prod.main" } : { handler: "src/dev.main" }),\n'
+                       '    timeout: 10,\n  });\n'
                        '  new Api(stack, "A", { routes: {\n'
-                       '    ...(app.stage === "prod" ? { "GET /x": "src/prod.main" } : { "GET /x": "src/dev.main" }),\n'
                        '    ...(app.local ? { "GET /y": "src/local.main" } : {}),\n  } });\n}\n',
     })
-    assert sorted((h.route, h.handler) for h in f.handlers) == [
-        ("GET /x", "src/dev.main"), ("GET /x", "src/prod.main"), ("GET /y", "src/local.main")]
+    assert sorted((h.construct_id, h.handler) for h in f.handlers) == [
+        ("A", "src/local.main"), ("F", "src/dev.main"), ("F", "src/prod.main")]
