@@ -197,11 +197,27 @@ class Evaluator:
         return True
 
     def _imported_holds(self, rec: Lookup, where: Node | None) -> bool:
-        """True when the imported name `rec` recorded evaluates to an equal value now."""
+        """True when the imported name `rec` recorded evaluates to an equal value now (each
+        earlier value is compared once per program: the readers of one constant share it)."""
         if rec.imported is None or self.env or (where is not None and where.type != "program"):
             return False
         got = self._imported_value(rec.name, 0)
-        return got is not None and got[1] and got[0] == rec.imported[0]
+        if got is None or not got[1]:
+            return False
+        new, old = got[0], rec.imported[0]
+        if new is old:
+            return True
+        program = self.program
+        if program is None:
+            return new == old
+        cache = program.equal_values
+        key = (id(new), id(old))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is new and hit[1] is old:
+            return hit[2]
+        same = new == old
+        cache[key] = (new, old, same)  # Holds both: their ids are not reused meanwhile.
+        return same
 
     def lookup(self, ident: Node) -> Node | None:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
