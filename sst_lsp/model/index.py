@@ -65,6 +65,11 @@ MAX_STACK_DIR_FILES = 2000
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__"})
 
 
+#: What the facts of a file were read from besides its text: (the other files' texts, the
+#: folders listed with their names, the disk epoch or -1 when no folder or missing import counts).
+_Deps = tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]
+
+
 class FactStore(Protocol):
     """Facts remembered across runs (the CLI's on-disk cache, `sst_lsp/cache.py`): `get_facts`
     answers only when the file's content is the one the facts were extracted from."""
@@ -97,7 +102,10 @@ class WorkspaceIndex:
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
         # Per file whose facts read other files: (texts read, folders listed, disk epoch).
-        self._deps: dict[Path, tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]] = {}
+        self._deps: dict[Path, _Deps] = {}
+        # Per such file: its text, facts and `_deps` one extraction before the latest (an edit
+        # undone, in the file or in what it read, finds them again without extracting).
+        self._earlier: dict[Path, tuple[str, FileFacts, _Deps]] = {}
         # Bumped by every change on disk: facts that followed imports which did not resolve,
         # or listed folders, may see other files now.
         self._disk_epoch = 0
@@ -243,6 +251,19 @@ class WorkspaceIndex:
             cached = self._facts.get(path)
             if cached is not None and cached[0] == text and self._deps_hold(path):
                 return cached[1]
+            earlier = self._earlier.get(path)
+            if earlier is not None and earlier[0] == text and self._deps_entry_holds(earlier[2]):
+                # The text and what it read are as they were one extraction ago (an undo, a
+                # toggle in a helper): those facts hold again. The latest ones become the earlier.
+                if cached is not None and path in self._deps:
+                    self._earlier[path] = (cached[0], cached[1], self._deps[path])
+                else:
+                    del self._earlier[path]
+                self._facts[path] = (text, earlier[1])
+                self._deps[path] = earlier[2]
+                if not earlier[1].syntax_errors:
+                    self._good[path] = (text, earlier[1], earlier[2][0])
+                return earlier[1]
             pf = self.parsed(path)
             if pf is None:
                 return None
@@ -270,6 +291,8 @@ class WorkspaceIndex:
                 self._good[path] = (text, facts, tuple(program.deps.items()))
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
+            elif cached is not None and path in self._deps:
+                self._earlier[path] = (cached[0], cached[1], self._deps[path])
             self._facts[path] = (text, facts)
             cross_file = bool(program.deps or program.dirs or program.missing)
             if cross_file:
@@ -287,8 +310,10 @@ class WorkspaceIndex:
         """True when the other files (and folders) the facts of `path` were read from are as
         they were: an edit of a helper module re-extracts the files that use it, and only those."""
         got = self._deps.get(path)
-        if got is None:
-            return True
+        return got is None or self._deps_entry_holds(got)
+
+    def _deps_entry_holds(self, got: _Deps) -> bool:
+        """`_deps_hold` of one record of what facts were read from."""
         texts, dirs, epoch = got
         if epoch >= 0 and epoch != self._disk_epoch:
             return False

@@ -438,13 +438,21 @@ def test_a_helper_call_is_reused_while_what_it_reads_holds(tmp_path: Path) -> No
     assert common() == [("src/common.handler", "python3.11")]
     assert memo.call_hits == 0
     assert _model(index) == _model(_fresh(root, {consts: text}))
-    # The helper's body changes: it runs again; an edit back finds the earlier product.
+    # The helper's body changes: it runs again. An edit back finds the stack's earlier facts
+    # (the texts it read are those of one extraction ago): no extraction at all.
+    before = index.facts(s0)
     add2 = ADD.replace("src/common.handler", "src/other.handler")
-    for body, handler, hits in ((add2, "src/other.handler", 0), (ADD, "src/common.handler", 1)):
-        index.set_text(root / "stacks/add.ts", body)
-        assert common() == [(handler, "python3.11")]
-        assert memo.call_hits == hits
-        assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": body}))
+    index.set_text(root / "stacks/add.ts", add2)
+    assert common() == [("src/other.handler", "python3.11")]
+    assert memo.call_hits == 0
+    assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": add2}))
+    index.set_text(root / "stacks/add.ts", ADD)
+    assert common() == [("src/common.handler", "python3.11")]
+    assert index.facts(s0) is before
+    assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": ADD}))
+    # And a third text is extracted (its call runs again: its product is not the earlier one).
+    index.set_text(root / "stacks/add.ts", ADD.replace("src/common.handler", "src/third.handler"))
+    assert common() == [("src/third.handler", "python3.11")]
 
 
 def test_a_helper_call_that_reads_more_than_its_arguments_is_not_reused(tmp_path: Path) -> None:
