@@ -50,6 +50,19 @@ CAPTURE_TYPES = {
     "cbcall": "call_expression",
     "loop": "for_in_statement",
 }
+#: Captures that the query matches by their call around them (a callee, an import's argument):
+#: an edit of the call may make or unmake them without touching their own span.
+_IN_CALL = frozenset({"callee", "nscallee", "dynimport", "dynexpr"})
+
+
+def _call_of(kind: str, node: Node) -> Node | None:
+    """The call a capture of `_IN_CALL` belongs to."""
+    p = node.parent
+    if kind in ("dynimport", "dynexpr") and p is not None:
+        p = p.parent
+    return p
+
+
 #: Beyond this many edited regions, an incremental query costs more than a full one.
 _MAX_REQUERY_RANGES = 16
 
@@ -130,6 +143,11 @@ def captures_incremental(cx: FileContext, old: dict[str, list[tuple[int, int]]])
             node = root.descendant_for_byte_range(s, e)
             if node is None or node.start_byte != s or node.end_byte != e or (want and node.type != want):
                 return None
+            if kind in _IN_CALL:
+                # What makes it a capture is its call (`import(` edited into `importa(`).
+                anchor = _call_of(kind, node)
+                if anchor is None or touched(anchor.start_byte, anchor.end_byte):
+                    continue
             dest.append(node)
     seen: set[tuple[str, int, int]] = set()
     for a, b in ranges:
@@ -139,7 +157,11 @@ def captures_incremental(cx: FileContext, old: dict[str, list[tuple[int, int]]])
             for kind in CAPTURE_TYPES:
                 for node in caps.get(kind, ()):
                     key = (kind, node.start_byte, node.end_byte)
-                    if key not in seen and touched(node.start_byte, node.end_byte):
+                    if key in seen:
+                        continue
+                    anchor = _call_of(kind, node) if kind in _IN_CALL else node
+                    if anchor is not None and (touched(node.start_byte, node.end_byte)
+                                               or touched(anchor.start_byte, anchor.end_byte)):
                         seen.add(key)
                         out[kind].append(node)
     return out

@@ -475,3 +475,69 @@ def test_a_helper_call_that_reads_more_than_its_arguments_is_not_reused(tmp_path
         assert _model(index) == _model(_fresh(root, {add: text}))
     handlers = {h.handler for h in index.snapshot().apps[0].handlers}
     assert "src/fn.handler" not in handlers, "a Function of another package is no SST Function"
+
+
+# ----------------------------------------------------------------------------------------------
+# The same property on an app whose stack calls its helpers through a namespace import and a
+# literal dynamic import inside a helper (issue 10 item 2).
+
+NS_STACK = """import { Api, StackContext } from "sst/constructs";
+import * as routes from "../lib/routes";
+export async function Ns({ stack }: StackContext) {
+  const api = new Api(stack, "Api", { routes: { ...routes.BASE } });
+  routes.add(stack, api, "notes");
+  await routes.lazy(stack, api);
+}
+"""
+NS_ROUTES = """import { SRC } from "./paths";
+export const BASE = { "GET /": `${SRC}/list.handler` };
+export function add(stack, api, name) {
+  api.addRoutes(stack, { [`GET /${name}`]: `${SRC}/${name}.handler`, "POST /x": "src/x.handler" });
+}
+export async function lazy(stack, api) {
+  const more = await import("./more");
+  more.extra(stack, api);
+}
+"""
+NS_MORE = """export function extra(stack, api) {
+  api.addRoutes(stack, { "GET /more": "src/more.handler", "GET /gone": "src/gone.handler" });
+}
+"""
+NS_FILES = {
+    "sst.config.ts": 'import { Ns } from "./stacks/Ns";\nexport default {\n  config() { return { name: "ns" }; },\n'
+                     "  stacks(app) { app.stack(Ns); },\n};\n",
+    "stacks/Ns.ts": NS_STACK,
+    "lib/routes.ts": NS_ROUTES,
+    "lib/more.ts": NS_MORE,
+    "lib/paths.ts": 'export const SRC = "src";\n',
+    "src/list.ts": "export const handler = 1;\n",
+    "src/notes.ts": "export const handler = 1;\n",
+    "src/more.ts": "export const handler = 1;\n",
+}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_edits_with_namespace_and_dynamic_imports_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
+    root = tmp_path / "app"
+    for rel, text in NS_FILES.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    first = _model(index)
+    assert {h.handler for h in index.snapshot().apps[0].handlers} >= {"src/notes.handler", "src/more.handler"}
+    rng = random.Random(seed)
+    edited = {root / rel: NS_FILES[rel] for rel in ("stacks/Ns.ts", "lib/routes.ts", "lib/more.ts", "lib/paths.ts")}
+    originals, good = dict(edited), dict(edited)
+    changed = 0
+    for step in range(50):
+        path = rng.choice(sorted(edited))
+        edited[path] = _edit(rng, edited[path], originals[path])
+        index.set_text(path, edited[path])
+        got = _model(index)
+        f = index.facts(path)
+        if f is not None and not f.syntax_errors:
+            good[path] = edited[path]
+        assert got == _model(_fresh_after(root, good, edited)), f"step {step}: {path.name}:\n{edited[path]}"
+        changed += got != first
+    assert changed > 0
