@@ -98,6 +98,8 @@ class Evaluator:
         #: How many results went through a call, a binding or another module: the lookups
         #: recorded for them do not describe everything they depend on.
         self.opaque = 0
+        # Whether the file may call through a namespace (see `may_call_through_namespace`).
+        self._dynamic_imports: bool | None = None
         #: How many of those were reads of bound parameters and loop variables (a call memo
         #: keys on the arguments: such reads are described by them).
         self.bound_reads = 0
@@ -444,6 +446,17 @@ class Evaluator:
                             return spec, self.pf.node_text(k).strip("\"'")
         return None
 
+    def may_call_through_namespace(self) -> bool:
+        """True when the file imports a relative module as a namespace, or its text may hold a
+        dynamic `import(` (a prefilter on the bytes: a comment may hold the word too)."""
+        if self._dynamic_imports is None:
+            mod = self.module
+            data = self.pf.data
+            self._dynamic_imports = mod is not None and (
+                any(form == "*" and spec.startswith(".") for spec, form in mod.imports.values())
+                or b"import(" in data or b"import (" in data)
+        return self._dynamic_imports
+
     def names_module(self, node: Node) -> bool:
         """True when an identifier may name a module of the app as a namespace (an `import *`
         or `require` of a relative module, or a constant holding a literal dynamic `import()`):
@@ -455,6 +468,8 @@ class Evaluator:
         got = mod.imports.get(name)
         if got is not None and got[1] == "*" and got[0].startswith("."):
             return True
+        if not self.may_call_through_namespace():
+            return False
         target = self._resolve(name, node.parent)[0]
         return dynamic_import_spec(self.pf, target) is not None
 

@@ -19,7 +19,7 @@ from sst_lsp.model import constructs, handler_sites, interp, stacks
 from sst_lsp.model.evaluate import Evaluator, Lookup
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext, get_prop
 from sst_lsp.model.extract_memo import CallKey, CallProduct
-from sst_lsp.model.extract_query import captures_in
+from sst_lsp.model.extract_query import captures_in, member_callees
 from sst_lsp.model.js_values import tag
 from sst_lsp.model.types import Construct, ImportFact, Value
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
@@ -29,9 +29,10 @@ from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 # Calls of app functions and loops over known items: their bodies run once per call (with
 # the call's arguments) or per item (model/interp.py binds the values), in this file or in
 # the module that defines the function (a sub-context of it, see `stacks.sub_context`).
-def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Node], list[Node]]:
+def find_regions(cx: FileContext, caps: dict[str, list[Node]], within: Node) -> tuple[list[Node], list[Node]]:
     """The loops and callbacks over known items and the calls of app functions among
-    `caps`; the spans the main pass leaves to them go to `cx.skip`."""
+    `caps` (the captures inside `within`); the spans the main pass leaves to them go to
+    `cx.skip`."""
     regions: list[Node] = []
     for loop in caps["loop"]:
         if interp.loop_head(loop) is not None and items_of(cx, loop) is not None:
@@ -40,7 +41,7 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
         if interp.callback_of(call) is not None and items_of(cx, call) is not None:
             regions.append(call)
     fcalls: list[Node] = []
-    for fn_node in namespace_callees(cx, caps):
+    for fn_node in namespace_callees(cx, caps, within):
         parent = fn_node.parent
         if parent is None or parent.type != "call_expression":
             continue
@@ -59,16 +60,16 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
     return regions, fcalls
 
 
-def namespace_callees(cx: FileContext, caps: dict[str, list[Node]]) -> list[Node]:
+def namespace_callees(cx: FileContext, caps: dict[str, list[Node]], within: Node) -> list[Node]:
     """The callee nodes of calls that may name an app function: identifiers (`add(...)`) and
     members of a namespace (`routes.add(...)` after `import * as routes`, or after
-    `const routes = await import("./routes")`), in document order."""
-    members = caps.get("nscallee", ())
-    if not members:
+    `const routes = await import("./routes")`), in document order. Only a file that imports a
+    relative module as a namespace, or may hold a dynamic import, is queried for the latter."""
+    ev = cx.ev
+    if not ev.may_call_through_namespace():
         return caps["callee"]
     out = list(caps["callee"])
-    ev = cx.ev
-    for m in members:
+    for m in member_callees(cx.pf, within):
         obj = m.child_by_field_name("object")
         if obj is not None and ev.names_module(obj):
             out.append(m)
@@ -160,7 +161,7 @@ def run_region(cx: FileContext, body: Node) -> None:
     saved = cx.skip
     cx.skip = []
     try:
-        regions, fcalls = find_regions(cx, caps)
+        regions, fcalls = find_regions(cx, caps, body)
         skip = cx.skip
         for n in caps["new"]:
             if not interp.inside(n, skip):

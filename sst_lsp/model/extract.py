@@ -121,7 +121,7 @@ def run(cx: FileContext) -> FileFacts:
         cx.guard(constructs.method_call, c)
     # Loops over known items and bodies of this file's functions that its calls evaluate
     # are left to that evaluation (below), which runs them with their bindings.
-    regions, fcalls = expand.find_regions(cx, caps)
+    regions, fcalls = expand.find_regions(cx, caps, root)
     skip = cx.skip
     if skip:
         news = [n for n in news if not interp.inside(n, skip)]

@@ -1,7 +1,7 @@
 """The extraction query and its captures (layer 2: model).
 
 One tree-sitter query finds the nodes extraction reads (`new` expressions, method calls, `use()`,
-dynamic imports, calls of identifiers and of `ns.f` members, callbacks and loops); `captures` runs it on a file, over
+dynamic imports, calls of identifiers, callbacks and loops); `captures` runs it on a file, over
 only the ranges an edit touched when the file's `ExtractMemo` holds the last parse's spans.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp import catalog
-from sst_lsp.syntax.parser import language
+from sst_lsp.syntax.parser import ParsedFile, language
 
 if TYPE_CHECKING:
     from sst_lsp.model.extract_context import FileContext
@@ -31,7 +31,6 @@ _QUERY_SRC = f"""
 (call_expression function: (import) arguments: (arguments . (string) @dynimport))
 (call_expression function: (import) arguments: (arguments . (_) @dynexpr))
 (call_expression function: (identifier) @callee)
-(call_expression function: (member_expression object: (identifier)) @nscallee)
 (call_expression
   function: (member_expression property: (property_identifier) @cbm)
   (#match? @cbm "^(forEach|map|flatMap)$")) @cbcall
@@ -44,7 +43,6 @@ CAPTURE_TYPES = {
     "call": "call_expression",
     "use": "call_expression",
     "callee": "identifier",
-    "nscallee": "member_expression",
     "dynimport": "string",
     "dynexpr": "",
     "cbcall": "call_expression",
@@ -52,7 +50,7 @@ CAPTURE_TYPES = {
 }
 #: Captures that the query matches by their call around them (a callee, an import's argument):
 #: an edit of the call may make or unmake them without touching their own span.
-_IN_CALL = frozenset({"callee", "nscallee", "dynimport", "dynexpr"})
+_IN_CALL = frozenset({"callee", "dynimport", "dynexpr"})
 
 
 def _call_of(kind: str, node: Node) -> Node | None:
@@ -65,6 +63,26 @@ def _call_of(kind: str, node: Node) -> Node | None:
 
 #: Beyond this many edited regions, an incremental query costs more than a full one.
 _MAX_REQUERY_RANGES = 16
+
+
+#: Calls of a member of an identifier (`routes.add(...)`): asked only of files that may call
+#: through a namespace (see `expand.namespace_callees`), every other file skips them.
+_MEMBER_CALLS_SRC = "(call_expression function: (member_expression object: (identifier)) @callee)"
+
+
+@functools.cache
+def _member_calls_query(lang: str) -> Query:
+    return Query(language(lang), _MEMBER_CALLS_SRC)
+
+
+def member_callees(pf: ParsedFile, within: Node) -> list[Node]:
+    """The `x.f` callees of the calls inside `within`, in document order."""
+    cursor = QueryCursor(_member_calls_query(pf.lang))
+    cursor.set_byte_range(within.start_byte, within.end_byte)
+    out = [n for nodes in cursor.captures(within).values() for n in nodes
+           if within.start_byte <= n.start_byte and n.end_byte <= within.end_byte]
+    out.sort(key=lambda n: n.start_byte)
+    return out
 
 
 @functools.cache
