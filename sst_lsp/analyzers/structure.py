@@ -103,9 +103,14 @@ CODES: dict[str, CodeInfo] = {
         "`{ config, stacks }` object or a v3 `$config({...})` whose config()/app() returns a "
         "name SST accepts (v3: letters, digits and hyphens, starting with a letter; v2: letters, "
         "digits and hyphens, as its stack names are made of it). A name computed when SST runs "
-        "(`process.env.APP || \"notes\"`) is not reported.\n\n"
-        'Example: sst.json `{ "region": "us-east-1" }` (no name).\n\n'
-        "Fix: add the missing setting or file.",
+        "(`process.env.APP || \"notes\"`) is not reported. A v1/v2 `stackName` must hold the "
+        "stage (start with `${stage}-`, end in `-${stage}` or contain `-${stage}-`), as SST "
+        "checks at synth, unless v2's `advanced.disableParameterizedStackNameCheck` is true; a "
+        "name computed when SST runs, or a fixed name that spells a stage (`prod-db`), is not "
+        "reported.\n\n"
+        'Example: sst.json `{ "region": "us-east-1" }` (no name); '
+        '`app.stack(Db, { stackName: "database" })`.\n\n'
+        "Fix: add the missing setting or file; build the stack name from `app.stage`.",
     ),
 }
 

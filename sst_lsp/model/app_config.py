@@ -39,6 +39,7 @@ def config_call(cx: FileContext, call: Node) -> None:
 def v2_config(cx: FileContext, obj: Node) -> None:
     name = region = name_note = None
     name_range: TextRange | None = None
+    check_names = True
     anchor = cx.default_anchor
     for key, key_node, ch in config_members(cx, obj):
         if key == "config":
@@ -49,13 +50,17 @@ def v2_config(cx: FileContext, obj: Node) -> None:
                 r = string_value(v.get("region"))
                 if r is not None:
                     region = r.str_value
+                off = get_prop(get_prop(v, "advanced"), "disableParameterizedStackNameCheck")
+                # SST compares with `!== true`: only a literal `true` turns the check off, but
+                # a value we cannot read may be true when SST runs (no false alarm then).
+                check_names = off is None or off.kind == "null" or (off.kind == "bool" and off.value is not True)
         elif key == "stacks":
             fn = member_function(ch)
             if fn is not None:
                 cx.entry_params.add(fn.id)
                 cx.is_entry = True
     cx.config = ConfigFacts(name=name, name_range=name_range, region=region, generation="v2", anchor=anchor,
-                              name_note=name_note)
+                              name_note=name_note, stack_name_check=check_names)
 
 
 def v3_config(cx: FileContext, obj: Node) -> None:

@@ -170,7 +170,15 @@ def method_call(cx: FileContext, node: Node) -> None:
 # ------------------------------------------------------------------------------------------
 # Constructs reached from elsewhere: parameters, `use(OtherStack)`, other modules.
 def construct_of(cx: FileContext, node: Node | None, depth: int = 0) -> Construct | None:
-    """The construct an expression stands for, if one is known."""
+    """The construct an expression stands for, if one is known (counted in the root
+    context's `construct_reads`: see `expand.run_call`'s memo)."""
+    got = _construct_of(cx, node, depth)
+    if got is not None and depth == 0:
+        cx.root().construct_reads += 1
+    return got
+
+
+def _construct_of(cx: FileContext, node: Node | None, depth: int = 0) -> Construct | None:
     node = unwrap(node)
     if node is None or depth > MAX_INTERPRET_DEPTH:
         return None
@@ -193,15 +201,15 @@ def construct_of(cx: FileContext, node: Node | None, depth: int = 0) -> Construc
     target, where = cx.ev.binding(node)
     if where is not None and where.type not in ("program", "statement_block", "class_body", "switch_body"):
         c = cx.bound.get((where.id, name))
+        if c is None and where.type in interp.FUNCTION_TYPES:
+            c = typed_param(cx, where, name)
         if c is not None:
-            return c
-        if where.type in interp.FUNCTION_TYPES:
-            return typed_param(cx, where, name)
-        return None
+            cx.root().bound_construct_reads += 1  # Described by the call's arguments and text.
+        return c
     if target is not None:
         if target.type == "new_expression":
             return cx.by_node.get(target.id) or construct_at(cx, cx.mod, target, stack)
-        return construct_of(cx, target, depth + 1)  # `const t = use(S).table`.
+        return _construct_of(cx, target, depth + 1)  # `const t = use(S).table`.
     if where is not None:
         got = destructured(cx, node, where)
         if got is not None:
@@ -248,7 +256,7 @@ def outputs_of(cx: FileContext, node: Node | None, depth: int = 0) -> dict[str, 
         return None
     fn_expr = node.child_by_field_name("function")
     args = node.child_by_field_name("arguments")
-    if fn_expr is None or cx.text(fn_expr) != "use" or args is None or not args.named_children:
+    if not cx.is_use(fn_expr) or args is None or not args.named_children:
         return None
     got = cx.ev.function_of(args.named_children[0])
     if got is None or got[0].module is None:

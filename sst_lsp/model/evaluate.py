@@ -98,6 +98,11 @@ class Evaluator:
         #: How many results went through a call, a binding or another module: the lookups
         #: recorded for them do not describe everything they depend on.
         self.opaque = 0
+        # Whether the file may call through a namespace (see `may_call_through_namespace`).
+        self._dynamic_imports: bool | None = None
+        #: How many of those were reads of bound parameters and loop variables (a call memo
+        #: keys on the arguments: such reads are described by them).
+        self.bound_reads = 0
         # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
         self._scopes: dict[int, dict[str, Node | None]] = {}
         # Values of declarator value nodes reached through identifiers, memoised: without it a
@@ -141,8 +146,16 @@ class Evaluator:
         self._frames.append((base.start_byte, base.end_byte, []))
 
     def end_recording(self) -> tuple[Lookup, ...]:
-        """Stops the recording `begin_recording` started and returns its lookups."""
-        return tuple(self._frames.pop()[2])
+        """Stops the recording `begin_recording` started and returns its lookups. An enclosing
+        recording (a call's body holding this `new` expression) gets them too, made relative to
+        its own base (and looked up again there: `inner`)."""
+        start, _end, records = self._frames.pop()
+        if self._frames:
+            outer_start, _e, outer = self._frames[-1]
+            for r in records:
+                outer.append(Lookup(r.rel + start - outer_start, r.size, r.name, r.target, True,
+                                    r.children, r.imported))
+        return tuple(records)
 
     def signature(self, node: Node | None) -> Signature | None:
         """What a lookup's target looked like (see `Signature`)."""
@@ -186,11 +199,27 @@ class Evaluator:
         return True
 
     def _imported_holds(self, rec: Lookup, where: Node | None) -> bool:
-        """True when the imported name `rec` recorded evaluates to an equal value now."""
+        """True when the imported name `rec` recorded evaluates to an equal value now (each
+        earlier value is compared once per program: the readers of one constant share it)."""
         if rec.imported is None or self.env or (where is not None and where.type != "program"):
             return False
         got = self._imported_value(rec.name, 0)
-        return got is not None and got[1] and got[0] == rec.imported[0]
+        if got is None or not got[1]:
+            return False
+        new, old = got[0], rec.imported[0]
+        if new is old:
+            return True
+        program = self.program
+        if program is None:
+            return new == old
+        cache = program.equal_values
+        key = (id(new), id(old))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is new and hit[1] is old:
+            return hit[2]
+        same = new == old
+        cache[key] = (new, old, same)  # Holds both: their ids are not reused meanwhile.
+        return same
 
     def lookup(self, ident: Node) -> Node | None:
         """The value node a same-file `const`/`let`/`var` binds the identifier to, if any."""
@@ -213,6 +242,16 @@ class Evaluator:
                 fn = self._functions.get((where.id, name))
                 if fn is not None:
                     return self, fn
+                if target is None and self.program is not None:
+                    # `const { addRoutes } = await import("./routes")`.
+                    got_dyn = self._destructured_import(where, name)
+                    if got_dyn is not None:
+                        spec, key = got_dyn
+                        mod = self._module_of_spec(spec)
+                        if mod is not None:
+                            got = self.program.function(self.program.export(mod, key))
+                            if got is not None and got.module.ev is not None:
+                                return cast(Evaluator, got.module.ev), got.node  # type: ignore[return-value]
             if (where is None or where.type == "program") and self.program is not None and (
                     self.module is not None and name in self.module.imports):
                 got = self.program.function(self.program.local(self.module, name))
@@ -311,6 +350,7 @@ class Evaluator:
         got = self.env.get((where.id, name))
         if got is not None:
             self.opaque += 1
+            self.bound_reads += 1
         return got
 
     def _imported(self, name: str, use: Node, depth: int, rec: Lookup | None = None) -> Value | None:
@@ -365,14 +405,73 @@ class Evaluator:
             return None
         name = self.pf.node_text(node)
         got = mod.imports.get(name)
-        if got is None or got[1] != "*" or not got[0].startswith("."):
+        target, where = self._resolve(name, node.parent)
+        if got is None or got[1] != "*" or not got[0].startswith(".") or (
+                where is not None and where.type != "program"):
+            # `const routes = await import("./routes")` (inside a helper, a v3 `run()`).
+            spec = dynamic_import_spec(self.pf, target)
+            if spec is None or not spec.startswith("."):
+                return None
+        else:
+            spec = got[0]
+        return self._module_of_spec(spec)
+
+    def _module_of_spec(self, spec: str) -> Module | None:
+        """The module of the app a relative specifier of this file names."""
+        program, mod = self.program, self.module
+        if program is None or mod is None or not spec.startswith("."):
             return None
         self.opaque += 1
-        where = self._resolve(name, node.parent)[1]
-        if where is not None and where.type != "program":
-            return None
-        path = program.resolve(mod.path, got[0])
+        path = program.resolve(mod.path, spec)
         return program.module(path) if path is not None else None
+
+    def _destructured_import(self, scope: Node, name: str) -> tuple[str, str] | None:
+        """(specifier, exported name) when `scope` binds `name` by destructuring a literal
+        dynamic import: `const { add } = await import("./routes")`, `{ add: f }` too."""
+        for st in scope.named_children:
+            if st.type not in _DECLS:
+                continue
+            for d, target in variable_declarators(st):
+                if target.type != "object_pattern":
+                    continue
+                spec = dynamic_import_spec(self.pf, d.child_by_field_name("value"))
+                if spec is None:
+                    continue
+                for c in target.named_children:
+                    if c.type == "shorthand_property_identifier_pattern" and self.pf.node_text(c) == name:
+                        return spec, name
+                    if c.type == "pair_pattern":
+                        k, v = c.child_by_field_name("key"), c.child_by_field_name("value")
+                        if k is not None and v is not None and v.type == "identifier" and self.pf.node_text(v) == name:
+                            return spec, self.pf.node_text(k).strip("\"'")
+        return None
+
+    def may_call_through_namespace(self) -> bool:
+        """True when the file imports a relative module as a namespace, or its text may hold a
+        dynamic `import(` (a prefilter on the bytes: a comment may hold the word too)."""
+        if self._dynamic_imports is None:
+            mod = self.module
+            data = self.pf.data
+            self._dynamic_imports = mod is not None and (
+                any(form == "*" and spec.startswith(".") for spec, form in mod.imports.values())
+                or b"import(" in data or b"import (" in data)
+        return self._dynamic_imports
+
+    def names_module(self, node: Node) -> bool:
+        """True when an identifier may name a module of the app as a namespace (an `import *`
+        or `require` of a relative module, or a constant holding a literal dynamic `import()`):
+        cheap, without resolving the module."""
+        mod = self.module
+        if mod is None or node.type != "identifier":
+            return False
+        name = self.pf.node_text(node)
+        got = mod.imports.get(name)
+        if got is not None and got[1] == "*" and got[0].startswith("."):
+            return True
+        if not self.may_call_through_namespace():
+            return False
+        target = self._resolve(name, node.parent)[0]
+        return dynamic_import_spec(self.pf, target) is not None
 
     def _unknown(self, node: Node, kind: str = "unknown") -> Value:
         text = self.pf.node_text(node)
@@ -513,8 +612,10 @@ class Evaluator:
                 ns = self._namespace(obj) if self.program is not None else None
                 if ns is not None and self.program is not None:
                     tgt = self.program.export(ns, pf.node_text(prop))
-                    if tgt is not None and tgt.node is not None and tgt.module.ev is not None and self.module is not None:
+                    if (tgt is not None and tgt.node is not None and tgt.node.type != "new_expression"
+                            and tgt.module.ev is not None and self.module is not None):
                         return self.program.value(tgt, self.module, depth + 1)
+                    # An instance (`storage.table`, a `new` of that module) is known by its name.
                     return self._unknown(node, "ref")
                 base = self.value(obj, depth + 1)
                 if base.kind == "object":
@@ -594,6 +695,8 @@ class Evaluator:
         pf = self.pf
         parts: list[str] = []
         subs = False
+        # Substitutions of parameters a call bound (`${name}` in a helper's `${FN}/${name}.handler`).
+        bound: list[Value] = []
         for ch in node.named_children:
             if ch.type == "string_fragment":
                 parts.append(pf.node_text(ch))
@@ -606,10 +709,18 @@ class Evaluator:
                 if v.kind not in ("string", "number"):
                     return self._unknown(node)
                 parts.append(_str(v))
+                if self.env and inner is not None and inner.type == "identifier":
+                    where = self._resolve(pf.node_text(inner), inner.parent)[1]
+                    if where is not None and (where.id, pf.node_text(inner)) in self.env:
+                        bound.append(v)
         r = pf.node_range(node)
         if not subs:
             inner_r = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
             return Value("string", inner_r, value="".join(parts))
+        if len(bound) == 1 and bound[0].kind == "string":
+            # What varies between the calls is the argument: the string is where the caller wrote
+            # it (a helper `fn("orders/get")` is fixed at the call, not in the helper's template).
+            return Value("string", bound[0].range, value="".join(parts), literal=False, path=bound[0].path)
         return Value("string", r, value="".join(parts), literal=False)
 
     def _object(self, node: Node, depth: int) -> Value:
@@ -651,13 +762,16 @@ class Evaluator:
                 inner = self.value(ch.named_children[0] if ch.named_children else None, depth + 1)
                 if inner.kind == "unknown" and inner.items:
                     # `...(cond ? {...} : {})`: the entries of every branch (checks that need
-                    # a key see it whichever branch runs; handlers of each branch are real).
+                    # a key see it whichever branch runs; handlers of each branch are real). A
+                    # key that several branches set holds either value, like a ternary.
+                    branch_entries: list[Entry] = []
                     for opt in inner.items:
                         if opt.kind == "object":
-                            entries.extend(opt.entries)
+                            branch_entries.extend(opt.entries)
                             partial = partial or opt.partial
                         elif opt.kind not in ("null", "bool"):
                             partial = True
+                    entries.extend(_either(branch_entries))
                 elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
@@ -734,6 +848,40 @@ _ASSIGN_QUERY = """
 @functools.cache
 def _assign_query(lang: str) -> Query:
     return Query(language(lang), _ASSIGN_QUERY)
+
+
+def _either(entries: list[Entry]) -> list[Entry]:
+    """Entries of exclusive branches: one entry per key, whose value is an "unknown" holding
+    each branch's value when several branches set it (the first keeps its place)."""
+    by_key: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_key.setdefault(e.key, []).append(e)
+    if all(len(v) == 1 for v in by_key.values()):
+        return entries
+    out: list[Entry] = []
+    for key, group in by_key.items():
+        first = group[0]
+        if len(group) == 1:
+            out.append(first)
+            continue
+        values = tuple(e.value for e in group)
+        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text="", items=values,
+                                                     literal=False), first.path))
+    return out
+
+
+def dynamic_import_spec(pf: ParsedFile, node: Node | None) -> str | None:
+    """The specifier of `import("./x")` / `await import("./x")` when it is a literal."""
+    node = unwrap(node)
+    if node is None or node.type != "call_expression":
+        return None
+    fn, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+    if fn is None or fn.type != "import" or args is None:
+        return None
+    first = next((a for a in args.named_children if a.type != "comment"), None)
+    if first is None or first.type != "string":
+        return None
+    return _string_content(pf, first)[0]
 
 
 def _is_const(decl: Node) -> bool:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from sst_lsp.model import constructs, interp, stacks
-from sst_lsp.model.evaluate import Evaluator
-from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext
-from sst_lsp.model.extract_query import captures_in
+from sst_lsp.model import constructs, handler_sites, interp, stacks
+from sst_lsp.model.evaluate import Evaluator, Lookup
+from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext, get_prop
+from sst_lsp.model.extract_memo import CallKey, CallProduct
+from sst_lsp.model.extract_query import captures_in, member_callees
 from sst_lsp.model.js_values import tag
 from sst_lsp.model.types import Construct, ImportFact, Value
 from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
@@ -28,9 +29,10 @@ from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 # Calls of app functions and loops over known items: their bodies run once per call (with
 # the call's arguments) or per item (model/interp.py binds the values), in this file or in
 # the module that defines the function (a sub-context of it, see `stacks.sub_context`).
-def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Node], list[Node]]:
+def find_regions(cx: FileContext, caps: dict[str, list[Node]], within: Node) -> tuple[list[Node], list[Node]]:
     """The loops and callbacks over known items and the calls of app functions among
-    `caps`; the spans the main pass leaves to them go to `cx.skip`."""
+    `caps` (the captures inside `within`); the spans the main pass leaves to them go to
+    `cx.skip`."""
     regions: list[Node] = []
     for loop in caps["loop"]:
         if interp.loop_head(loop) is not None and items_of(cx, loop) is not None:
@@ -39,8 +41,8 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
         if interp.callback_of(call) is not None and items_of(cx, call) is not None:
             regions.append(call)
     fcalls: list[Node] = []
-    for ident in caps["callee"]:
-        parent = ident.parent
+    for fn_node in namespace_callees(cx, caps, within):
+        parent = fn_node.parent
         if parent is None or parent.type != "call_expression":
             continue
         call = parent
@@ -56,6 +58,23 @@ def find_regions(cx: FileContext, caps: dict[str, list[Node]]) -> tuple[list[Nod
         if body is not None:
             cx.skip.append(interp.span(body))
     return regions, fcalls
+
+
+def namespace_callees(cx: FileContext, caps: dict[str, list[Node]], within: Node) -> list[Node]:
+    """The callee nodes of calls that may name an app function: identifiers (`add(...)`) and
+    members of a namespace (`routes.add(...)` after `import * as routes`, or after
+    `const routes = await import("./routes")`), in document order. Only a file that imports a
+    relative module as a namespace, or may hold a dynamic import, is queried for the latter."""
+    ev = cx.ev
+    if not ev.may_call_through_namespace():
+        return caps["callee"]
+    out = list(caps["callee"])
+    for m in member_callees(cx.pf, within):
+        obj = m.child_by_field_name("object")
+        if obj is not None and ev.names_module(obj):
+            out.append(m)
+    out.sort(key=lambda n: n.start_byte)
+    return out
 
 
 def in_order(cx: FileContext, regions: list[Node], fcalls: list[Node]) -> list[Node]:
@@ -97,9 +116,17 @@ def list_dir(cx: FileContext, d: str) -> list[str] | None:
 
 def callee(cx: FileContext, call: Node) -> tuple[Evaluator, Node] | None:
     """The app function a call runs (None: not one, or a stack or entry function, which
-    SST runs itself)."""
+    SST runs itself). Asked once per call and context (finding the calls, then running them)."""
+    cache = cx.callees
+    if call.id in cache:
+        return cache[call.id]
+    got = cache[call.id] = _callee(cx, call)
+    return got
+
+
+def _callee(cx: FileContext, call: Node) -> tuple[Evaluator, Node] | None:
     fn_expr = call.child_by_field_name("function")
-    if fn_expr is None or cx.text(fn_expr) in ("use", "require", "$config"):
+    if fn_expr is None or cx.text(fn_expr) in ("require", "$config") or cx.is_use(fn_expr):
         return None
     got = cx.ev.function_of(fn_expr)
     if got is None:
@@ -134,7 +161,7 @@ def run_region(cx: FileContext, body: Node) -> None:
     saved = cx.skip
     cx.skip = []
     try:
-        regions, fcalls = find_regions(cx, caps)
+        regions, fcalls = find_regions(cx, caps, body)
         skip = cx.skip
         for n in caps["new"]:
             if not interp.inside(n, skip):
@@ -209,7 +236,17 @@ def run_for_each(cx: FileContext, node: Node, binder: Node, body: Node, items: l
 
 
 def run_call(cx: FileContext, call: Node) -> None:
-    """Runs the body of the app function a call names with the call's arguments."""
+    """Runs the body of the app function a call names with the call's arguments.
+
+    A call of another module's function at the top of an extraction is remembered in the file's
+    memo, keyed on the callee's text and position, its module's imports (which classes its `new`
+    expressions name), the call's place, its argument values and
+    what the body can read of the constructs they bind (`bound_signature`); the next extraction
+    reuses the product while every identifier the body resolved still resolves alike in the
+    callee's module. A body that read anything else (another call, a namespace, a constant of
+    another module with its parameters bound, a construct not bound by the call) is not
+    remembered: its lookups would not say what it read.
+    """
     got = callee(cx, call)
     args_node = call.child_by_field_name("arguments")
     if got is None or args_node is None:
@@ -217,6 +254,8 @@ def run_call(cx: FileContext, call: Node) -> None:
     ev, fn = got
     if fn.id in cx.active:
         return  # Recursion: the body is being run already.
+    root = cx.root()
+    root.calls_run += 1
     ctx = cx if ev is cx.ev else stacks.sub_context(cx, ev.module)  # type: ignore[arg-type]
     arg_nodes = [a for a in args_node.named_children if a.type != "comment"]
     args: list[Value | None] = []
@@ -225,7 +264,6 @@ def run_call(cx: FileContext, call: Node) -> None:
             break
         v = cx.ev.value(a)
         args.append(tag(v, cx.path) if ctx is not cx else v)
-    values = interp.bind_params(ev, fn, args)
     bound: dict[tuple[int, str], Construct] = {}
     for (name, _ident, _ty), a in zip(interp.param_names(fn), arg_nodes, strict=False):
         if name:
@@ -233,6 +271,23 @@ def run_call(cx: FileContext, call: Node) -> None:
             if c is not None:
                 bound[(fn.id, name)] = c
     place = cx.place(call)
+    memo = root.memo
+    key: CallKey | None = None
+    if memo is not None and ctx is not cx and not cx.active and not call.has_error and not fn.has_error:
+        start = ctx.pf.node_start(fn)
+        key = (ctx.path, start.line, start.col, ctx.text(fn), ctx.imports_key(), place, tuple(args),
+               tuple((name, bound_signature(c)) for (_id, name), c in bound.items()))
+        prod = memo._get_call(key)
+        if prod is not None and ev.still_valid(fn, prod.lookups):
+            root.constructs.extend(prod.constructs)
+            root.handlers.extend(prod.handlers)
+            root.routes.extend(prod.routes)
+            cx.unresolved += prod.unresolved
+            root.interpreted.append(prod.interpreted)
+            root.call_reused += 1
+            memo._put_call(key, prod)
+            return
+    values = interp.bind_params(ev, fn, args)
     saved_forced, saved_vars = ctx.forced, ctx.by_var
     ctx.forced = place
     if ctx is not cx:
@@ -241,19 +296,44 @@ def run_call(cx: FileContext, call: Node) -> None:
     ev.bind(fn, values)
     cx.active.append(fn.id)
     body = fn.child_by_field_name("body")
+    n_c, n_h, n_r = len(root.constructs), len(root.handlers), len(root.routes)
+    counts = (ev.opaque - ev.bound_reads, ev.cutoffs, root.calls_run,
+              root.construct_reads - root.bound_construct_reads, root.recursion_errors)
+    if key is not None:
+        ev.begin_recording(fn)
+    lookups: tuple[Lookup, ...] = ()
     try:
         if body is not None:
             run_region(ctx, body)
     finally:
+        if key is not None:
+            lookups = ev.end_recording()
         cx.active.pop()
         ev.unbind(fn, list(values))
         for k in bound:
             ctx.bound.pop(k, None)
         ctx.forced, ctx.by_var = saved_forced, saved_vars
     if ctx is not cx:
-        cx.unresolved += ctx.unresolved
+        unresolved = ctx.unresolved
+        cx.unresolved += unresolved
         ctx.unresolved = 0
-        cx.root().interpreted.append((ctx.path, ctx.pf.node_range(fn)))
+        where = (ctx.path, ctx.pf.node_range(fn))
+        root.interpreted.append(where)
+        if key is not None and memo is not None and counts == (
+                ev.opaque - ev.bound_reads, ev.cutoffs, root.calls_run,
+                root.construct_reads - root.bound_construct_reads, root.recursion_errors):
+            memo._put_call(key, CallProduct(tuple(root.constructs[n_c:]), tuple(root.handlers[n_h:]),
+                                            tuple(root.routes[n_r:]), unresolved, where, lookups))
+
+
+def bound_signature(c: Construct) -> tuple[object, ...]:
+    """What a helper's body can read of a construct a call binds to a parameter: what it is,
+    where it is, and the props `handler_sites` reads of a receiver (the function defaults, an
+    AppSync API's data sources), not its routes or other props."""
+    props = c.props
+    d = handler_sites.defaults_of(c, props)
+    return (c.kind, c.origin, c.id, c.path, c.range, c.stack, c.var_name, c.dynamic_id, c.branch,
+            d.runtime, d.src_path, get_prop(props, "dataSources"))
 
 
 def dynamic_import(cx: FileContext, expr: Node) -> None:

@@ -84,11 +84,12 @@ def extract(pf: ParsedFile, path: Path, memo: ExtractMemo | None = None,
         # from a fresh extraction. Extract afresh and remember no products from this file (the
         # query's captures do not depend on evaluation: they stay).
         memo._entries.clear()
-        memo.hits = memo.misses = 0
+        memo._calls.clear()
+        memo.hits = memo.misses = memo.call_hits = 0
         if ex.reused:
             facts = run(FileContext(pf, path, program=program))
         return facts
-    memo.hits, memo.misses = ex.reused, ex.evaluated
+    memo.hits, memo.misses, memo.call_hits = ex.reused, ex.evaluated, ex.call_reused
     memo._trim(ex.reused + ex.evaluated)
     return facts
 
@@ -120,7 +121,7 @@ def run(cx: FileContext) -> FileFacts:
         cx.guard(constructs.method_call, c)
     # Loops over known items and bodies of this file's functions that its calls evaluate
     # are left to that evaluation (below), which runs them with their bindings.
-    regions, fcalls = expand.find_regions(cx, caps)
+    regions, fcalls = expand.find_regions(cx, caps, root)
     skip = cx.skip
     if skip:
         news = [n for n in news if not interp.inside(n, skip)]

@@ -110,6 +110,15 @@ class FileContext:
         #: Where the main pass counted unresolved positions (range of the expression, count).
         self.unresolved_at: list[tuple[TextRange, int]] = []
         self.memo = memo
+        # Constructs found for expressions (`constructs.construct_of`), and how many of them
+        # were parameters bound by a call (see `expand.run_call`'s memo).
+        self.construct_reads = 0
+        self.bound_construct_reads = 0
+        # What `expand.callee` found for each call node (by id) in this context.
+        self.callees: dict[int, tuple[Evaluator, Node] | None] = {}
+        # App function calls run, and those whose product the memo gave (see `expand.run_call`).
+        self.calls_run = 0
+        self.call_reused = 0
         # `new` expressions reused from / evaluated into the memo, and RecursionErrors caught.
         self.reused = 0
         self.evaluated = 0
@@ -147,6 +156,18 @@ class FileContext:
         self.loose: list[tuple[str, int, int, TextRange, TextRange]] = []
         # Constructs by the id of their `new` node (for chained calls on `new X(...)`).
         self.by_node: dict[int, Construct] = {}
+
+    def is_use(self, fn_expr: Node | None) -> bool:
+        """True for the callee of SST's `use(Stack)`: `use`, or `sst.use` on an SST namespace."""
+        if fn_expr is None:
+            return False
+        if fn_expr.type == "identifier":
+            return self.text(fn_expr) == "use"
+        if fn_expr.type != "member_expression":
+            return False
+        obj, prop = fn_expr.child_by_field_name("object"), fn_expr.child_by_field_name("property")
+        return (obj is not None and prop is not None and obj.type == "identifier" and self.text(prop) == "use"
+                and self.text(obj) in self.sst_ns)
 
     def method_name(self, call: Node) -> str:
         fn = call.child_by_field_name("function")

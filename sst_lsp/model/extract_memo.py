@@ -1,8 +1,9 @@
 """What one extraction of a file carries to the next (layer 2: model).
 
 An `ExtractMemo` keeps, per file, the byte spans of the last parse's captures (a `reparse` then
-queries only the ranges its edit touched: `extract_query.captures`) and the products of each
-`new X(...)` (see `constructs.new_construct`).
+queries only the ranges its edit touched: `extract_query.captures`), the products of each
+`new X(...)` (see `constructs.new_construct`) and of each call of another module's function
+(see `expand.run_call`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from sst_lsp.model.evaluate import Lookup
 from sst_lsp.model.types import Construct, HandlerRef, RouteKey
+from sst_lsp.syntax.text import TextRange
 
 #: Memo entries kept at least (beyond the current extraction's): edits that go back and forth
 #: (undo, toggling a character) find the earlier products still there.
@@ -32,6 +34,25 @@ class Product:
     var_checks: tuple[tuple[tuple[str | None, str], bool], ...]
 
 
+@dataclass(slots=True, eq=False)
+class CallProduct:
+    """What running one call of another module's function contributed, and the lookups the
+    callee's evaluator made in its body (relative to the function)."""
+
+    constructs: tuple[Construct, ...]
+    handlers: tuple[HandlerRef, ...]
+    routes: tuple[RouteKey, ...]
+    unresolved: int
+    interpreted: tuple[Path, TextRange]
+    lookups: tuple[Lookup, ...]
+
+
+#: (callee module, function start row and code-point column, function text, the module's
+#: imports, the call's place (stack, branch), its argument values, the bound constructs as the
+#: body can read them).
+CallKey = tuple[object, ...]
+
+
 #: (text, start row, start byte column, start code-point column, the file's imports (see
 #: `FileContext.imports_key`), enclosing stack, variable name) of a `new` expression. Not its branch, which
 #: holds byte offsets that any edit above shifts: a remembered product gets the current branch
@@ -49,12 +70,15 @@ class ExtractMemo:
     twice the latest extraction's, whichever is more. Not thread-safe: one extraction at a time.
     """
 
-    __slots__ = ("_entries", "_spans", "hits", "lang", "misses", "path", "queried", "serial")
+    __slots__ = ("_calls", "_entries", "_spans", "call_hits", "hits", "lang", "misses", "path", "queried", "serial")
 
     def __init__(self) -> None:
         self.path: Path | None = None
         self.lang: str | None = None
         self._entries: OrderedDict[MemoKey, Product] = OrderedDict()
+        self._calls: OrderedDict[CallKey, CallProduct] = OrderedDict()
+        #: Calls whose product the latest extraction reused (for measurements and tests).
+        self.call_hits = 0
         # The serial of the parse last extracted, and the byte spans of its query captures.
         self.serial: int | None = None
         self._spans: dict[str, list[tuple[int, int]]] | None = None
@@ -69,14 +93,15 @@ class ExtractMemo:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._calls.clear()
         self.serial = self._spans = None
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.call_hits = 0
 
     def _bind(self, path: Path, lang: str) -> None:
         if self.path != path or self.lang != lang:
             self.clear()
             self.path, self.lang = path, lang
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.call_hits = 0
 
     def _get(self, key: MemoKey) -> Product | None:
         return self._entries.get(key)
@@ -85,7 +110,16 @@ class ExtractMemo:
         self._entries[key] = product
         self._entries.move_to_end(key)
 
+    def _get_call(self, key: CallKey) -> CallProduct | None:
+        return self._calls.get(key)
+
+    def _put_call(self, key: CallKey, product: CallProduct) -> None:
+        self._calls[key] = product
+        self._calls.move_to_end(key)
+
     def _trim(self, used: int) -> None:
         limit = max(MEMO_MIN_ENTRIES, 2 * used)
         while len(self._entries) > limit:
             self._entries.popitem(last=False)
+        while len(self._calls) > MEMO_MIN_ENTRIES:
+            self._calls.popitem(last=False)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tree_sitter import Node, Query, QueryCursor
 
 from sst_lsp import catalog
-from sst_lsp.syntax.parser import language
+from sst_lsp.syntax.parser import ParsedFile, language
 
 if TYPE_CHECKING:
     from sst_lsp.model.extract_context import FileContext
@@ -27,6 +27,7 @@ _QUERY_SRC = f"""
   function: (member_expression property: (property_identifier) @method)
   (#match? @method "^({_METHODS})$")) @call
 (call_expression function: (identifier) @fn (#eq? @fn "use")) @use
+(call_expression function: (member_expression property: (property_identifier) @fnm (#eq? @fnm "use"))) @use
 (call_expression function: (import) arguments: (arguments . (string) @dynimport))
 (call_expression function: (import) arguments: (arguments . (_) @dynexpr))
 (call_expression function: (identifier) @callee)
@@ -47,8 +48,41 @@ CAPTURE_TYPES = {
     "cbcall": "call_expression",
     "loop": "for_in_statement",
 }
+#: Captures that the query matches by their call around them (a callee, an import's argument):
+#: an edit of the call may make or unmake them without touching their own span.
+_IN_CALL = frozenset({"callee", "dynimport", "dynexpr"})
+
+
+def _call_of(kind: str, node: Node) -> Node | None:
+    """The call a capture of `_IN_CALL` belongs to."""
+    p = node.parent
+    if kind in ("dynimport", "dynexpr") and p is not None:
+        p = p.parent
+    return p
+
+
 #: Beyond this many edited regions, an incremental query costs more than a full one.
 _MAX_REQUERY_RANGES = 16
+
+
+#: Calls of a member of an identifier (`routes.add(...)`): asked only of files that may call
+#: through a namespace (see `expand.namespace_callees`), every other file skips them.
+_MEMBER_CALLS_SRC = "(call_expression function: (member_expression object: (identifier)) @callee)"
+
+
+@functools.cache
+def _member_calls_query(lang: str) -> Query:
+    return Query(language(lang), _MEMBER_CALLS_SRC)
+
+
+def member_callees(pf: ParsedFile, within: Node) -> list[Node]:
+    """The `x.f` callees of the calls inside `within`, in document order."""
+    cursor = QueryCursor(_member_calls_query(pf.lang))
+    cursor.set_byte_range(within.start_byte, within.end_byte)
+    out = [n for nodes in cursor.captures(within).values() for n in nodes
+           if within.start_byte <= n.start_byte and n.end_byte <= within.end_byte]
+    out.sort(key=lambda n: n.start_byte)
+    return out
 
 
 @functools.cache
@@ -127,6 +161,11 @@ def captures_incremental(cx: FileContext, old: dict[str, list[tuple[int, int]]])
             node = root.descendant_for_byte_range(s, e)
             if node is None or node.start_byte != s or node.end_byte != e or (want and node.type != want):
                 return None
+            if kind in _IN_CALL:
+                # What makes it a capture is its call (`import(` edited into `importa(`).
+                anchor = _call_of(kind, node)
+                if anchor is None or touched(anchor.start_byte, anchor.end_byte):
+                    continue
             dest.append(node)
     seen: set[tuple[str, int, int]] = set()
     for a, b in ranges:
@@ -136,7 +175,11 @@ def captures_incremental(cx: FileContext, old: dict[str, list[tuple[int, int]]])
             for kind in CAPTURE_TYPES:
                 for node in caps.get(kind, ()):
                     key = (kind, node.start_byte, node.end_byte)
-                    if key not in seen and touched(node.start_byte, node.end_byte):
+                    if key in seen:
+                        continue
+                    anchor = _call_of(kind, node) if kind in _IN_CALL else node
+                    if anchor is not None and (touched(node.start_byte, node.end_byte)
+                                               or touched(anchor.start_byte, anchor.end_byte)):
                         seen.add(key)
                         out[kind].append(node)
     return out

@@ -40,6 +40,7 @@ from sst_lsp.model.types import (
     StackDef,
     StackRegistration,
     Value,
+    stack_name_problem,
 )
 from sst_lsp.syntax.parser import JS_LANGS, ParsedFile, lang_for_path, parse, reparse
 from sst_lsp.syntax.text import Pos, TextRange
@@ -62,6 +63,11 @@ MAX_APP_FILES = 5000
 MAX_STACK_DIR_FILES = 2000
 #: Folders of tests inside stack folders (tests build stacks too; they are not the app's).
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__"})
+
+
+#: What the facts of a file were read from besides its text: (the other files' texts, the
+#: folders listed with their names, the disk epoch or -1 when no folder or missing import counts).
+_Deps = tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]
 
 
 class FactStore(Protocol):
@@ -96,7 +102,10 @@ class WorkspaceIndex:
         self._parsed: dict[Path, ParsedFile] = {}
         self._facts: dict[Path, tuple[str, FileFacts]] = {}
         # Per file whose facts read other files: (texts read, folders listed, disk epoch).
-        self._deps: dict[Path, tuple[tuple[tuple[Path, str], ...], tuple[tuple[Path, tuple[str, ...]], ...], int]] = {}
+        self._deps: dict[Path, _Deps] = {}
+        # Per such file: its text, facts and `_deps` one extraction before the latest (an edit
+        # undone, in the file or in what it read, finds them again without extracting).
+        self._earlier: dict[Path, tuple[str, FileFacts, _Deps]] = {}
         # Bumped by every change on disk: facts that followed imports which did not resolve,
         # or listed folders, may see other files now.
         self._disk_epoch = 0
@@ -107,11 +116,14 @@ class WorkspaceIndex:
         self._resolutions: dict[tuple[Path, str], Path | None] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
-        # Per file: the text and facts of its last version without syntax errors (see
-        # model/recover.py: a file that does not parse keeps them for its unchanged lines).
-        self._good: dict[Path, tuple[str, FileFacts]] = {}
-        # Per file: (its facts, the good facts, their merge) for the last merge made.
-        self._recovered: dict[Path, tuple[FileFacts, FileFacts, FileFacts]] = {}
+        # Per file: the text and facts of its last version without syntax errors, and the texts
+        # of other files those facts were read from (see model/recover.py: a file that does not
+        # parse keeps them for its unchanged lines; they are extracted again when those texts
+        # changed, so what is kept never depends on the order of the edits).
+        self._good: dict[Path, tuple[str, FileFacts, tuple[tuple[Path, str], ...]]] = {}
+        # Per file: (its text, its facts, the good facts, their merge) for the last merge made
+        # (the text too: two broken texts may have equal facts, but keep different lines).
+        self._recovered: dict[Path, tuple[str, FileFacts, FileFacts, FileFacts]] = {}
         # Imported files already logged as left out (unreadable, too large, gone).
         self._skipped_logged: set[Path] = set()
         self._apps: dict[Path, tuple[tuple[object, ...], App]] = {}
@@ -241,6 +253,19 @@ class WorkspaceIndex:
             cached = self._facts.get(path)
             if cached is not None and cached[0] == text and self._deps_hold(path):
                 return cached[1]
+            earlier = self._earlier.get(path)
+            if earlier is not None and earlier[0] == text and self._deps_entry_holds(earlier[2]):
+                # The text and what it read are as they were one extraction ago (an undo, a
+                # toggle in a helper): those facts hold again. The latest ones become the earlier.
+                if cached is not None and path in self._deps:
+                    self._earlier[path] = (cached[0], cached[1], self._deps[path])
+                else:
+                    del self._earlier[path]
+                self._facts[path] = (text, earlier[1])
+                self._deps[path] = earlier[2]
+                if not earlier[1].syntax_errors:
+                    self._good[path] = (text, earlier[1], earlier[2][0])
+                return earlier[1]
             pf = self.parsed(path)
             if pf is None:
                 return None
@@ -265,9 +290,11 @@ class WorkspaceIndex:
                 facts = FileFacts(path=path, lang=pf.lang)
                 failed = True
             if not facts.syntax_errors:
-                self._good[path] = (text, facts)
+                self._good[path] = (text, facts, tuple(program.deps.items()))
             if cached is not None and cached[1] == facts:
                 facts = cached[1]  # Keep identity: apps built from it stay valid.
+            elif cached is not None and path in self._deps:
+                self._earlier[path] = (cached[0], cached[1], self._deps[path])
             self._facts[path] = (text, facts)
             cross_file = bool(program.deps or program.dirs or program.missing)
             if cross_file:
@@ -285,8 +312,10 @@ class WorkspaceIndex:
         """True when the other files (and folders) the facts of `path` were read from are as
         they were: an edit of a helper module re-extracts the files that use it, and only those."""
         got = self._deps.get(path)
-        if got is None:
-            return True
+        return got is None or self._deps_entry_holds(got)
+
+    def _deps_entry_holds(self, got: _Deps) -> bool:
+        """`_deps_hold` of one record of what facts were read from."""
         texts, dirs, epoch = got
         if epoch >= 0 and epoch != self._disk_epoch:
             return False
@@ -320,19 +349,55 @@ class WorkspaceIndex:
             good = self._good.get(path)
             if good is None:
                 return facts
+            if not self._texts_hold(good[2]):
+                good = self._good_again(path, good[0])
+                if good is None:
+                    return facts
             text = self._facts[path][0]
             got = self._recovered.get(path)
-            if got is not None and got[0] is facts and got[1] is good[1]:
-                return got[2]
+            if got is not None and got[1] is facts and got[2] is good[1] and got[0] == text:
+                return got[3]
             try:
                 merged = keep_good_facts(good[0], good[1], text, facts)
             except Exception:  # A bug here must not cost the file's (new) facts.
                 log.exception("keeping the last good facts of %s failed", path)
                 return facts
-            if got is not None and got[2] == merged:
-                merged = got[2]  # Keep identity: apps built from it stay valid.
-            self._recovered[path] = (facts, good[1], merged)
+            if got is not None and got[3] == merged:
+                merged = got[3]  # Keep identity: apps built from it stay valid.
+            self._recovered[path] = (text, facts, good[1], merged)
             return merged
+
+    def _texts_hold(self, texts: tuple[tuple[Path, str], ...]) -> bool:
+        """True when every file in `texts` still has that text (read once per revision)."""
+        seen = self._dep_texts
+        for p, t in texts:
+            if p in seen:
+                now = seen[p]
+            else:
+                now = seen[p] = self.fs.read_text(p)
+            if now is not t and now != t:
+                return False
+        return True
+
+    def _good_again(self, path: Path, good_text: str) -> tuple[str, FileFacts, tuple[tuple[Path, str], ...]] | None:
+        """The last good text of `path` extracted again with the other files as they are now,
+        by a program of its own (the revision's program keeps the current text's module; the
+        current parse and memo of `path` stay as they are)."""
+        from sst_lsp.model.extract import extract, new_program
+
+        lang = lang_for_path(path)
+        if lang is None:
+            return None
+        program = new_program(self.fs, self.parsed)
+        program._resolved = self._resolutions
+        try:
+            facts = extract(parse(good_text, lang), path, program=program)
+        except Exception:  # A bug here must not cost the file's (new) facts.
+            log.exception("extracting the last good text of %s again failed", path)
+            self._good.pop(path, None)
+            return None
+        got = self._good[path] = (good_text, facts, tuple(program.deps.items()))
+        return got
 
     def snapshot(self, wait: float | None = None) -> AppSnapshot:
         """An immutable view of every app at the current revision.
@@ -414,6 +479,9 @@ class WorkspaceIndex:
                 generation = config_facts.config.generation
                 errors.extend(config_name_errors(ar.config_path, config_facts.config))
         files, facts = self._follow(entry, ar.root) if entry is not None else ([], {})
+        check_names = config_facts is None or config_facts.config is None or config_facts.config.stack_name_check
+        if generation != "v3" and check_names:
+            errors.extend(_stack_name_errors(files, facts, name))
         # Stack files not reached from the entry (nothing imports them) still count: their stacks
         # for `stack-not-registered`, and their handlers and route keys are checked like any other
         # (one import and one `app.stack` away from a deploy). Their constructs stay out: nothing
@@ -518,6 +586,20 @@ def unreadable_reason(path: Path) -> str:
     if not os.access(path, os.R_OK):
         return "it cannot be read (permission denied)"
     return "it is not text (binary content)"
+
+
+def _stack_name_errors(files: list[Path], facts: dict[Path, FileFacts], app_name: str | None) -> list[ConfigError]:
+    """`stackName`s SST refuses on every stage (see `stack_name_problem`), where they are written."""
+    out: list[ConfigError] = []
+    for p in files:
+        for r in facts[p].registrations:
+            if r.stack_name is None:
+                continue
+            template = r.stack_name.replace(APP_TOKEN, app_name) if app_name else r.stack_name
+            problem = stack_name_problem(template)
+            if problem is not None:
+                out.append(ConfigError(r.path, r.stack_name_range or r.range, problem))
+    return out
 
 
 def _is_test_file(name: str) -> bool:

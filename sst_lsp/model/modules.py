@@ -357,6 +357,9 @@ class Program:
         self._resolved: dict[tuple[Path, str], Path | None] = {}
         self._values: dict[tuple[Path, int], Value] = {}
         self._local_cache: dict[tuple[Path, str], Target | None] = {}
+        #: Comparisons of a value of this program with one an earlier extraction remembered:
+        #: (id of the new, id of the old) -> (new, old, equal) (see `Evaluator._imported_holds`).
+        self.equal_values: dict[tuple[int, int], tuple[Value, Value, bool]] = {}
         #: Files read (path -> the text seen) and folders listed (path -> the names seen).
         self.deps: dict[Path, str] = {}
         self.dirs: dict[Path, tuple[str, ...]] = {}

@@ -12,6 +12,12 @@ The texts are compared by lines (common prefix and suffix): what the old facts s
 outside the changed middle still holds, moved by the number of lines the edit added or removed;
 what sits entirely inside the changed middle comes from the new parse (the user may be typing a
 new route there). Syntax errors, the unresolved count and the calls are the new text's.
+
+What a call of the file reached in another file (a helper's literals) has no line of this file:
+the good facts' are kept as they are, never moved, and the new text's are added. The good facts
+must then be those of the good text read with the other files as they are now (the index
+extracts the good text again when a file it read changed), or the result would depend on the
+order of the edits.
 """
 
 from __future__ import annotations
@@ -72,10 +78,17 @@ def keep_good_facts(good_text: str, good: FileFacts, text: str, new: FileFacts) 
     lm = LineMap.between(good_text, text)
     # As many lines as before: every kept position is where it was.
     shift: Any = _Shifter(lm) if lm.delta else (lambda x: x)
+    path = new.path
 
     def merge(old_items: tuple[Any, ...], new_items: tuple[Any, ...]) -> tuple[Any, ...]:
-        kept = [shift(x) for x in old_items if not _inside(x, lm.old_in_middle)]
-        fresh = [x for x in new_items if _inside(x, lm.new_in_middle)]
+        # What sits in another file (a helper's literal that a call of this file reached) has
+        # no line of this file: the good facts' are kept (the caller must have extracted them
+        # with the other files as they are now), and the new text's that differ are added.
+        kept = [x if _elsewhere(x, path) else shift(x) for x in old_items
+                if _elsewhere(x, path) or not _inside(x, lm.old_in_middle)]
+        fresh = [x for x in new_items if not _elsewhere(x, path) and _inside(x, lm.new_in_middle)]
+        foreign = {x for x in kept if _elsewhere(x, path)}
+        fresh.extend(x for x in new_items if _elsewhere(x, path) and x not in foreign)
         if not fresh:
             return tuple(kept)
         out = kept + fresh
@@ -96,7 +109,15 @@ def keep_good_facts(good_text: str, good: FileFacts, text: str, new: FileFacts) 
         default_export=good.default_export or new.default_export,
         export_aliases=tuple(dict.fromkeys(good.export_aliases + new.export_aliases)),
         called=tuple(sorted(set(good.called) | set(new.called))),
+        interpreted=tuple(dict.fromkeys(good.interpreted + new.interpreted)),
+        expanded=good.expanded or new.expanded,
     )
+
+
+def _elsewhere(x: Any, path: Any) -> bool:
+    """True for a fact written in another file than `path` (it has a `path` of its own)."""
+    p = getattr(x, "path", None)
+    return p is not None and p != path
 
 
 def _range_of(x: Any) -> TextRange | None:

@@ -368,8 +368,9 @@ def maybe_v0_registration(cx: FileContext, node: Node, ctor: Node, args: list[No
     idv = cx.ev.value(args[1])
     # `new ApiStack(app, "api", { stackName: ... })`: v0 stacks pass their props to cdk.Stack.
     stack_name = stack_name_expr = None
+    stack_name_range = None
     if len(args) > 2 and object_member(unwrap(args[2]), "stackName", cx.pf) is not None:
-        stack_name, stack_name_expr = stack_name_option(cx, args[2], {param, "app"})
+        stack_name, stack_name_expr, stack_name_range = stack_name_option(cx, args[2], {param, "app"})
     cx.registrations.append(
         StackRegistration(
             target=cx.text(ctor),
@@ -379,6 +380,7 @@ def maybe_v0_registration(cx: FileContext, node: Node, ctor: Node, args: list[No
             id_range=idv.range if idv.kind == "string" else None,
             stack_name=stack_name,
             stack_name_expr=stack_name_expr,
+            stack_name_range=stack_name_range,
             branch=cx.branch(node),
         )
     )
@@ -442,13 +444,13 @@ def registration(cx: FileContext, node: Node, recv: Node, args: list[Node]) -> N
     target = unwrap(args[0]) or args[0]
     opts = cx.ev.value(args[1]) if len(args) > 1 else None
     explicit_id = stack_name = stack_name_expr = None
-    id_range = None
+    id_range = stack_name_range = None
     if opts is not None and opts.kind == "object":
         idv = opts.get("id")
         if idv is not None and idv.kind == "string":
             explicit_id, id_range = idv.str_value, idv.range
         if opts.get("stackName") is not None:
-            stack_name, stack_name_expr = stack_name_option(cx, args[1], {root_name, "app"})
+            stack_name, stack_name_expr, stack_name_range = stack_name_option(cx, args[1], {root_name, "app"})
     wrapped = None
     target_name = ""
     if target.type == "identifier":
@@ -478,25 +480,29 @@ def registration(cx: FileContext, node: Node, recv: Node, args: list[Node]) -> N
             id_range=id_range,
             stack_name=stack_name,
             stack_name_expr=stack_name_expr,
+            stack_name_range=stack_name_range,
             wrapped=wrapped,
             branch=cx.branch(node),
         )
     )
 
 
-def stack_name_option(cx: FileContext, opts: Node, app_names: set[str]) -> tuple[str | None, str | None]:
-    """(template, None) for the `stackName` of a registration's options, or (None, its
-    source) when it cannot be evaluated: SST deploys a name we cannot know, which hover and
-    synth then say, never putting the default name in its place."""
+def stack_name_option(cx: FileContext, opts: Node,
+                      app_names: set[str]) -> tuple[str | None, str | None, TextRange | None]:
+    """(template, None, range) for the `stackName` of a registration's options, or (None, its
+    source, range) when it cannot be evaluated: SST deploys a name we cannot know, which hover
+    and synth then say, never putting the default name in its place. The range is None when
+    the name is reached through a spread."""
     obj = unwrap(opts)
     if obj is not None and obj.type == "identifier":
         obj = unwrap(cx.ev.lookup(obj))  # `const opts = { stackName: ... }`.
     node = object_member(obj, "stackName", cx.pf)
     if node is None:
         # Reached through a spread: present, not readable.
-        return None, f"{cx.text(opts)}.stackName"
+        return None, f"{cx.text(opts)}.stackName", None
     got = name_template(cx, node, app_names)
-    return (got, None) if got is not None else (None, cx.text(node))
+    rng = cx.pf.node_range(node)
+    return (got, None, rng) if got is not None else (None, cx.text(node), rng)
 
 
 def name_template(cx: FileContext, node: Node, app_names: set[str], depth: int = 0) -> str | None:
@@ -586,9 +592,10 @@ def sub_context(cx: FileContext, module: Module) -> FileContext:
 
 
 def use_call(cx: FileContext, node: Node) -> None:
+    """`use(OtherStack)` (or `sst.use(...)`) in a stack: the stack depends on the other."""
     stack = cx.enclosing_stack(node)
     args = node.child_by_field_name("arguments")
-    if stack is None or args is None or not args.named_children:
+    if stack is None or args is None or not args.named_children or not cx.is_use(node.child_by_field_name("function")):
         return
     a = args.named_children[0]
     if a.type == "identifier":

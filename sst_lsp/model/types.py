@@ -33,6 +33,25 @@ Severity = _finding.Severity
 STAGE_TOKEN = "${stage}"
 APP_TOKEN = "${app}"
 
+
+def stack_name_problem(template: str) -> str | None:
+    """Why SST refuses a stack name on every stage (a template holding `STAGE_TOKEN`, see
+    `model/stacks.name_template`), or None.
+
+    SST's `App` (v1 `@serverless-stack/resources`, v2 `sst/constructs`) throws at synth for a
+    stack whose name neither starts with `${stage}-`, ends in `-${stage}` nor contains
+    `-${stage}-` (v2 unless `advanced.disableParameterizedStackNameCheck` is set). A fixed name
+    with a hyphen passes on a stage it spells (`prod-db` on `prod`): not refused here."""
+    t = STAGE_TOKEN
+    if template.startswith(t + "-") or template.endswith("-" + t) or f"-{t}-" in template:
+        return None
+    if t not in template and "-" in template:
+        return None
+    shown = template.replace(APP_TOKEN, "${app.name}").replace(t, "${app.stage}")
+    return (f'stack name "{shown}" is not parameterized with the stage name: SST refuses it on every '
+            'stage; it must start with "${stage}-", end in "-${stage}" or contain "-${stage}-"')
+
+
 _T = TypeVar("_T")
 
 
@@ -197,6 +216,8 @@ class StackRegistration:
     stack_name: str | None = None  # v2's `{ stackName }`, a template (see `Stack.physical_name`)
     #: The source of a `stackName` that could not be evaluated (then `stack_name` is None).
     stack_name_expr: str | None = None
+    #: Where the `stackName` value is written (None: reached through a spread).
+    stack_name_range: TextRange | None = None
     #: For inline wrappers `.stack((ctx) => ApiStack({...ctx}))`, the wrapped function's name.
     wrapped: str | None = None
     #: Where the registration sits among conditionals: see `Construct.branch`.
@@ -293,6 +314,9 @@ class ConfigFacts:
     #: Set when the name is not certain: `process.env.APP || "notes"` (then `name` is the fallback)
     #: or a name computed when SST runs (then `name` is None). Says how the name is made.
     name_note: str | None = None
+    #: False when `config()` sets `advanced.disableParameterizedStackNameCheck: true` (v2): SST
+    #: then deploys stack names that do not hold the stage.
+    stack_name_check: bool = True
 
 
 @dataclass(frozen=True, slots=True)

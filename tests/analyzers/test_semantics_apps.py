@@ -324,3 +324,67 @@ def test_v0_class_stack_name(tmp_path: Path) -> None:
     by_id = {s.id: s for s in app.stacks}
     assert by_id["db"].physical_name("prod", "legacy") == "prod-legacy-db"
     assert by_id["other"].stack_name_expr == "tableStackName(app)"
+
+
+# ----------------------------------------------------------------------------------------------
+# SST refuses a stack name that does not hold the stage (v1/v2 `App`, unless v2's
+# `advanced.disableParameterizedStackNameCheck`).
+# ----------------------------------------------------------------------------------------------
+
+STACK_NAME_V2 = ('import {{ SSTConfig }} from "sst";\nimport {{ Db }} from "./stacks/Db";\nexport default {{\n'
+                 '  config() {{ return {{ name: "notes", region: "us-east-1"{extra} }}; }},\n'
+                 "  stacks(app) {{\n    app.stack(Db, {{ stackName: {stack_name} }});\n  }},\n}} satisfies SSTConfig;\n")
+DB_STACK = 'import { StackContext } from "sst/constructs";\nexport function Db({ stack }: StackContext) {}\n'
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "extra", "refused"),
+    [
+        pytest.param('"database"', "", True, id="fixed-without-stage"),
+        pytest.param("`db${app.stage}`", "", True, id="stage-glued-to-a-word"),
+        pytest.param("`${app.stage}db`", "", True, id="stage-glued-at-the-start"),
+        pytest.param("`${app.name}`", "", True, id="app-name-only"),
+        pytest.param("`${app.stage}-db`", "", False, id="starts-with-stage"),
+        pytest.param("`db-${app.stage}`", "", False, id="ends-with-stage"),
+        pytest.param("`${app.name}-${app.stage}-db`", "", False, id="contains-stage"),
+        pytest.param('app.stage + "-db"', "", False, id="concatenation"),
+        # False-positive traps: a fixed name deploys on the stage it spells; a computed name
+        # is SST's to judge; the check turned off.
+        pytest.param('"prod-db"', "", False, id="fixed-name-of-one-stage"),
+        pytest.param("dbName(app.stage)", "", False, id="computed"),
+        pytest.param('"database"', ", advanced: { disableParameterizedStackNameCheck: true }", False, id="check-off"),
+        pytest.param('"database"', ", advanced: { disableParameterizedStackNameCheck: false }", True,
+                     id="check-explicitly-on"),
+    ],
+)
+def test_stack_name_must_hold_the_stage(tmp_path: Path, stack_name: str, extra: str, refused: bool) -> None:
+    root = write(tmp_path, {"sst.config.ts": STACK_NAME_V2.format(stack_name=stack_name, extra=extra),
+                            "stacks/Db.ts": DB_STACK})
+    index = WorkspaceIndex([root])
+    (app,) = index.snapshot().apps
+    found = [f for f in analyzers.run_all(analyzers.AnalysisContext(snapshot=index.snapshot(), resolver=index.resolver))
+             if f.code == "config-invalid"]
+    assert [e.message for e in app.config_errors] == [f.message for f in found]
+    if not refused:
+        assert found == []
+        return
+    (f,) = found
+    assert "is not parameterized with the stage name" in f.message
+    # The diagnostic sits on the stackName value, where the user fixes it.
+    line = (root / "sst.config.ts").read_text().split("\n")[f.range.start.line]
+    assert line[f.range.start.col:f.range.end.col] == stack_name
+
+
+def test_v1_stack_names_are_checked_too(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "sst.json": '{ "name": "legacy", "region": "us-east-1", "main": "stacks/index.ts" }',
+        "stacks/index.ts": ('import { App } from "@serverless-stack/resources";\nimport { Db } from "./Db";\n\n'
+                            'export default function main(app: App) {\n'
+                            '  app.stack(Db, { stackName: "legacy-database" });\n'
+                            '  app.stack(Db, { id: "other", stackName: "database" });\n}\n'),
+        "stacks/Db.ts": ('import { StackContext } from "@serverless-stack/resources";\n'
+                         "export function Db({ stack }: StackContext) {}\n"),
+    })
+    errors = [e for e in app_of(root).config_errors if "parameterized" in e.message]
+    assert [(e.path.name, e.range.start.line, e.message.split('"')[1]) for e in errors] == [
+        ("index.ts", 5, "database")]

@@ -28,7 +28,7 @@ async def test_editing_a_helper_module_updates_its_diagnostics(client: LanguageC
     # Nothing is open: the helper's literal is reported by the indexing of the app that calls it.
     await wait_until(client, lambda: len(at_purge()) == 1, "the helper's broken route")
     assert at_purge()[0].code == "handler-not-found" and "purge" in at_purge()[0].message
-    await wait_until(client, lambda: len(diags(client, api)) == 6, "the stack's own diagnostics")
+    await wait_until(client, lambda: len(diags(client, api)) == 7, "the stack's own diagnostics")
 
     text = helpers.read_text(encoding="utf-8")
     open_doc(client, helpers, text)
@@ -37,4 +37,4 @@ async def test_editing_a_helper_module_updates_its_diagnostics(client: LanguageC
     # Break it another way: the file exists, the export does not.
     replace_in_doc(client, helpers, text, "admin/list.handler\",\n", "admin/list.handlr\",\n", version=3)
     await wait_until(client, lambda: [d.code for d in at_purge()] == ["handler-export-missing"], "broken again")
-    assert len(diags(client, api)) == 6, "the stacks' own diagnostics stay"
+    assert len(diags(client, api)) == 7, "the stacks' own diagnostics stay"

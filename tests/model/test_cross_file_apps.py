@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import FIXTURE_APPS, check_fixture_app
 
-APPS = ["v1-commonjs-js", "v2-esm-js", "v2-helpers-ts", "v3-infra-dynamic"]
+APPS = ["v1-commonjs-js", "v1-lib-js", "v2-esm-js", "v2-helpers-ts", "v2-lib-routes-ts", "v3-infra-dynamic", "v3-lib-routes-ts"]
 
 
 @pytest.mark.parametrize("app", APPS)

@@ -162,13 +162,18 @@ def _fresh_after(root: Path, good: dict[Path, str], texts: dict[Path, str]) -> W
     return index
 
 
+@pytest.mark.parametrize("stacks_too", [False, True], ids=["helpers", "helpers-and-stacks"])
 @pytest.mark.parametrize("seed", range(4))
-def test_random_helper_edits_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
+def test_random_helper_edits_match_a_fresh_check(tmp_path: Path, seed: int, stacks_too: bool) -> None:
+    """Random edits of helper modules (and, with `stacks_too`, of the stack files that call them,
+    unparsable ones included): the model and findings equal a fresh index's."""
     root = _app(tmp_path)
     index = WorkspaceIndex([root])
     index.snapshot()
     rng = random.Random(seed)
     edited = {root / "stacks/shared/helpers.ts": HELPERS, root / "stacks/shared/routes.ts": ROUTES}
+    if stacks_too:
+        edited.update({root / "stacks/Api.ts": API, root / "stacks/Jobs.ts": JOBS})
     originals = dict(edited)
     changed = 0
     good = dict(edited)
@@ -346,3 +351,193 @@ def test_a_constant_computed_by_an_imported_function_is_not_reused_stale(tmp_pat
         assert sorted((h.construct_id or "", h.handler) for h in got.handlers if h.route == "GET /r") == [
             ("A", f"src/{name}.handler"), ("B", f"src/{name}.handler")]
         assert _model(index) == _model(_fresh(root, {root / "stacks/routes.ts": text}))
+
+
+def test_a_broken_stack_file_keeps_what_its_helpers_say_now(tmp_path: Path) -> None:
+    """A stack file left with a syntax error keeps its last good facts for the lines the edit
+    left alone; those that a call reached in a helper follow the helper's edits (the good text
+    is extracted again), and the helper's lines are never moved by the stack file's edit."""
+    root = _app(tmp_path)
+    api, helpers = root / "stacks/Api.ts", root / "stacks/shared/helpers.ts"
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    broken = API.replace("  makeFn(", "\n\n  makeFn((")  # Two lines more, and an unclosed call.
+    index.set_text(api, broken)
+    f = index.facts(api)
+    assert f is not None and f.syntax_errors
+
+    def admin() -> list[tuple[str, int]]:
+        return sorted((h.handler, h.range.start.line) for h in index.snapshot().apps[0].handlers
+                      if h.path == helpers and (h.route or "").endswith("/admin"))
+
+    assert admin() == [("src/admin.handler", 3), ("src/missing.handler", 3)]
+    fixed = HELPERS.replace("src/missing.handler", "src/admin.handler")
+    index.set_text(helpers, fixed)
+    assert admin() == [("src/admin.handler", 3), ("src/admin.handler", 3)]
+    assert _model(index) == _model(_fresh_after(root, {api: API, helpers: fixed}, {api: broken, helpers: fixed}))
+
+
+def test_two_broken_texts_with_equal_facts_keep_their_own_lines(tmp_path: Path) -> None:
+    root = _app(tmp_path)
+    jobs = root / "stacks/Jobs.ts"
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    # Both texts break the file the same way (equal facts: no construct, the same syntax
+    # errors); the first leaves the Cron's line alone (it is kept), the second edits that line
+    # too (the kept Cron must go).
+    first = JOBS.replace("import {", "im/*port {", 1).replace("export function", ",export function")
+    second = first.replace('"Nightly"', '"N${x}ightly"')
+    crons: list[list[str]] = []
+    for text in (first, second):
+        index.set_text(jobs, text)
+        crons.append([c.id for c in index.snapshot().apps[0].constructs if c.kind == "Cron"])
+        assert _model(index) == _model(_fresh_after(root, {jobs: JOBS}, {jobs: text}))
+    assert crons == [["Nightly"], []]
+
+
+# ----------------------------------------------------------------------------------------------
+# Calls of another module's function are remembered across extractions (`expand.run_call`):
+# keyed on the callee's text, the call's arguments and what the body reads of the constructs
+# they bind.
+
+CONSTS = 'export const RUNTIME = "nodejs18.x";\nexport const SHARED = { "GET /s": "src/s.handler" };\n'
+ADD = ('import { Api, Stack } from "sst/constructs";\n'
+       'export function addCommon(stack: Stack, api: Api, prefix: string) {\n'
+       '  api.addRoutes(stack, { [`GET /${prefix}/c`]: "src/common.handler" });\n}\n')
+CALLER = ('import { Api, StackContext } from "sst/constructs";\nimport { RUNTIME, SHARED } from "./consts";\n'
+          'import { addCommon } from "./add";\nexport function S0({ stack }: StackContext) {\n'
+          '  const api = new Api(stack, "A", { defaults: { function: { runtime: RUNTIME } }, routes: { ...SHARED } });\n'
+          '  addCommon(stack, api, "x");\n}\n')
+
+
+def test_a_helper_call_is_reused_while_what_it_reads_holds(tmp_path: Path) -> None:
+    root, _shared, _stacks = _shared_app(tmp_path, 1)
+    consts, s0 = root / "stacks/consts.ts", root / "stacks/S0.ts"
+    consts.write_text(CONSTS, encoding="utf-8")
+    (root / "stacks/add.ts").write_text(ADD, encoding="utf-8")
+    s0.write_text(CALLER, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    memo = index._memos[s0]
+
+    def common() -> list[tuple[str, str | None]]:
+        return [(h.handler, h.runtime) for h in index.snapshot().apps[0].handlers if h.route == "GET /x/c"]
+
+    assert common() == [("src/common.handler", "nodejs18.x")]
+    # A route of the construct changes, not what the helper's body reads of it: the call's
+    # product is reused (the construct is evaluated again).
+    text = CONSTS.replace("src/s.handler", "src/t.handler")
+    index.set_text(consts, text)
+    assert common() == [("src/common.handler", "nodejs18.x")]
+    assert (memo.call_hits, memo.hits) == (1, 0)
+    assert _model(index) == _model(_fresh(root, {consts: text}))
+    # The construct's function defaults change: the handlers the helper adds have the new
+    # runtime (the call runs again).
+    text = text.replace("nodejs18.x", "python3.11")
+    index.set_text(consts, text)
+    assert common() == [("src/common.handler", "python3.11")]
+    assert memo.call_hits == 0
+    assert _model(index) == _model(_fresh(root, {consts: text}))
+    # The helper's body changes: it runs again. An edit back finds the stack's earlier facts
+    # (the texts it read are those of one extraction ago): no extraction at all.
+    before = index.facts(s0)
+    add2 = ADD.replace("src/common.handler", "src/other.handler")
+    index.set_text(root / "stacks/add.ts", add2)
+    assert common() == [("src/other.handler", "python3.11")]
+    assert memo.call_hits == 0
+    assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": add2}))
+    index.set_text(root / "stacks/add.ts", ADD)
+    assert common() == [("src/common.handler", "python3.11")]
+    assert index.facts(s0) is before
+    assert _model(index) == _model(_fresh(root, {consts: text, root / "stacks/add.ts": ADD}))
+    # And a third text is extracted (its call runs again: its product is not the earlier one).
+    index.set_text(root / "stacks/add.ts", ADD.replace("src/common.handler", "src/third.handler"))
+    assert common() == [("src/third.handler", "python3.11")]
+
+
+def test_a_helper_call_that_reads_more_than_its_arguments_is_not_reused(tmp_path: Path) -> None:
+    """The body reads a constant of its own module with its parameters bound, and names a class
+    its module imports: an edit of either reaches the caller."""
+    root, _shared, _stacks = _shared_app(tmp_path, 1)
+    add, s0 = root / "stacks/add.ts", root / "stacks/S0.ts"
+    helper = ('import { Api, Function, Stack } from "sst/constructs";\nconst H = "src/common.handler";\n'
+              "export function addCommon(stack: Stack, api: Api, prefix: string) {\n"
+              "  api.addRoutes(stack, { [`GET /${prefix}/c`]: H });\n"
+              '  new Function(stack, `${prefix}Fn`, { handler: "src/fn.handler" });\n}\n')
+    (root / "stacks/consts.ts").write_text(CONSTS, encoding="utf-8")
+    add.write_text(helper, encoding="utf-8")
+    s0.write_text(CALLER, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    for text in (helper.replace('const H = "src/common.handler"', 'const H = "src/moved.handler"'),
+                 helper.replace('"sst/constructs"', '"./not-sst"')):
+        index.set_text(add, text)
+        assert _model(index) == _model(_fresh(root, {add: text}))
+    handlers = {h.handler for h in index.snapshot().apps[0].handlers}
+    assert "src/fn.handler" not in handlers, "a Function of another package is no SST Function"
+
+
+# ----------------------------------------------------------------------------------------------
+# The same property on an app whose stack calls its helpers through a namespace import and a
+# literal dynamic import inside a helper (issue 10 item 2).
+
+NS_STACK = """import { Api, StackContext } from "sst/constructs";
+import * as routes from "../lib/routes";
+export async function Ns({ stack }: StackContext) {
+  const api = new Api(stack, "Api", { routes: { ...routes.BASE } });
+  routes.add(stack, api, "notes");
+  await routes.lazy(stack, api);
+}
+"""
+NS_ROUTES = """import { SRC } from "./paths";
+export const BASE = { "GET /": `${SRC}/list.handler` };
+export function add(stack, api, name) {
+  api.addRoutes(stack, { [`GET /${name}`]: `${SRC}/${name}.handler`, "POST /x": "src/x.handler" });
+}
+export async function lazy(stack, api) {
+  const more = await import("./more");
+  more.extra(stack, api);
+}
+"""
+NS_MORE = """export function extra(stack, api) {
+  api.addRoutes(stack, { "GET /more": "src/more.handler", "GET /gone": "src/gone.handler" });
+}
+"""
+NS_FILES = {
+    "sst.config.ts": 'import { Ns } from "./stacks/Ns";\nexport default {\n  config() { return { name: "ns" }; },\n'
+                     "  stacks(app) { app.stack(Ns); },\n};\n",
+    "stacks/Ns.ts": NS_STACK,
+    "lib/routes.ts": NS_ROUTES,
+    "lib/more.ts": NS_MORE,
+    "lib/paths.ts": 'export const SRC = "src";\n',
+    "src/list.ts": "export const handler = 1;\n",
+    "src/notes.ts": "export const handler = 1;\n",
+    "src/more.ts": "export const handler = 1;\n",
+}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_edits_with_namespace_and_dynamic_imports_match_a_fresh_check(tmp_path: Path, seed: int) -> None:
+    root = tmp_path / "app"
+    for rel, text in NS_FILES.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    index = WorkspaceIndex([root])
+    first = _model(index)
+    assert {h.handler for h in index.snapshot().apps[0].handlers} >= {"src/notes.handler", "src/more.handler"}
+    rng = random.Random(seed)
+    edited = {root / rel: NS_FILES[rel] for rel in ("stacks/Ns.ts", "lib/routes.ts", "lib/more.ts", "lib/paths.ts")}
+    originals, good = dict(edited), dict(edited)
+    changed = 0
+    for step in range(50):
+        path = rng.choice(sorted(edited))
+        edited[path] = _edit(rng, edited[path], originals[path])
+        index.set_text(path, edited[path])
+        got = _model(index)
+        f = index.facts(path)
+        if f is not None and not f.syntax_errors:
+            good[path] = edited[path]
+        assert got == _model(_fresh_after(root, good, edited)), f"step {step}: {path.name}:\n{edited[path]}"
+        changed += got != first
+    assert changed > 0

@@ -285,3 +285,22 @@ def test_index_facts_equal_fresh_extraction(tmp_path: Path) -> None:
         pf = index.parsed(path)
         assert pf is not None and pf.text == text
         assert index.facts(path) == extract(pf, path)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param('await import("./infra/api");', 'await importa("./infra/api");', id="import-unmade"),
+        pytest.param('await importa("./infra/api");', 'await import("./infra/api");', id="import-made"),
+        pytest.param("addRoutes(stack, api);", "addRoutes.x(stack, api);", id="callee-unmade"),
+        pytest.param("routes.add(stack, api);", "(routes.add)(stack, api);", id="member-callee-wrapped"),
+    ],
+)
+def test_an_edit_of_the_call_around_a_capture_is_seen(before: str, after: str) -> None:
+    """The query matches a dynamic import's argument and a callee by the call around them: an
+    edit of the call alone (not of the capture's own text) makes or unmakes the capture."""
+    text = f"async function run(stack, api) {{\n  {before}\n}}\n"
+    pf = parse(text, "typescript")
+    memo = ExtractMemo()
+    _check(pf, memo)
+    _check(reparse(pf, text.replace(before, after)), memo)

@@ -140,3 +140,50 @@ def test_loops_over_values_known_only_at_run_time_stay_unresolved(tmp_path: Path
     })
     assert [h for h, _p, _l in handlers(f, tmp_path)] == ["src/a.main", "src/b.main"]
     assert f.unresolved == 1
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [
+        pytest.param('import * as routes from "./routes";', "routes.add(stack, api);", id="import-namespace"),
+        pytest.param('const routes = require("./routes");', "routes.add(stack, api);", id="require-namespace"),
+        pytest.param("", 'const routes = await import("./routes");\n  routes.add(stack, api);', id="dynamic-namespace"),
+        pytest.param("", 'const { add } = await import("./routes");\n  add(stack, api);', id="dynamic-destructured"),
+        pytest.param("", 'const { add: addAll } = await import("./routes");\n  addAll(stack, api);',
+                     id="dynamic-renamed"),
+    ],
+)
+def test_helper_calls_through_a_namespace_run_like_named_calls(tmp_path: Path, imports: str, call: str) -> None:
+    # Untyped parameters: only the call binds `api`, so the handler is found only by running it.
+    f, _deps = program_facts(tmp_path, {
+        "stacks/routes.ts": 'export function add(stack, api) {\n'
+                            '  api.addRoutes(stack, { "GET /notes": "src/notes.main" });\n}\n',
+        "stacks/S.ts": f"{V2}{imports}\nexport async function S({{ stack }}: StackContext) {{\n"
+                       f'  const api = new Api(stack, "A");\n  {call}\n}}\n',
+    })
+    assert handlers(f, tmp_path) == [("src/notes.main", "stacks/routes.ts", 1)]
+    assert [(h.stack, h.construct_id) for h in f.handlers] == [("S", "A")]
+
+
+def test_a_dynamic_import_of_a_computed_path_is_no_namespace(tmp_path: Path) -> None:
+    f, _deps = program_facts(tmp_path, {
+        "stacks/routes.ts": 'export function add(stack, api) {\n'
+                            '  api.addRoutes(stack, { "GET /notes": "src/notes.main" });\n}\n',
+        "stacks/S.ts": f"{V2}export async function S({{ stack }}: StackContext) {{\n"
+                       '  const api = new Api(stack, "A");\n  const routes = await import(process.env.ROUTES);\n'
+                       "  routes.add(stack, api);\n}\n",
+    })
+    assert f.handlers == ()
+
+
+def test_a_key_both_branches_of_a_conditional_spread_set_holds_either_handler(tmp_path: Path) -> None:
+    f, _deps = program_facts(tmp_path, {
+        "stacks/S.ts": f"{V2}export function S({{ stack, app }}: StackContext) {{\n"
+                       '  new Function(stack, "F", {\n'
+                       '    ...(app.stage === "prod" ? { handler: "src/prod.main" } : { handler: "src/dev.main" }),\n'
+                       '    timeout: 10,\n  });\n'
+                       '  new Api(stack, "A", { routes: {\n'
+                       '    ...(app.local ? { "GET /y": "src/local.main" } : {}),\n  } });\n}\n',
+    })
+    assert sorted((h.construct_id, h.handler) for h in f.handlers) == [
+        ("A", "src/local.main"), ("F", "src/dev.main"), ("F", "src/prod.main")]
