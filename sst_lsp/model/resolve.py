@@ -103,11 +103,17 @@ class Resolution:
     runtime: str = "nodejs"
     #: The effective srcPath (None where SST ignores it: v2/v3).
     src_path: str | None = None
-    #: The path the handler names after normalisation (without extension for node/python), for
-    #: messages about "outside-app" and "file-missing".
-    target: Path | None = None
+    #: `target` as a string (a `Path` is made only when a message asks for it).
+    target_at: str | None = None
     #: For "export-missing" in .NET/Java: True when the class itself is missing.
     class_missing: bool = False
+
+    @property
+    def target(self) -> Path | None:
+        """The path the handler names after normalisation (without extension for node/python),
+        for messages about "outside-app" and "file-missing"."""
+        at = self.target_at
+        return None if at is None else Path(at)
 
     @property
     def tried(self) -> tuple[Path, ...]:
@@ -521,12 +527,11 @@ class HandlerResolver:
         split = _split_node(handler, v1)
         where = _target_str(res.base, split.path_part, v1)
         if not _inside_str(where, str(app.root)):
-            return res.make("outside-app", target=Path(where), export=split.export)
+            return res.make("outside-app", target=where, export=split.export)
         folder, stem = os.path.split(where)
         parent = self._folder(folder)
-        target = parent / stem
         if not split.path_part or split.path_part.endswith("/"):
-            return res.make("file-missing", target=target, export=split.export,
+            return res.make("file-missing", target=where, export=split.export,
                             tried=Candidates(folder, stem, NODE_EXTENSIONS))
         # The common case: the file is there, spelled as written (one listing, one lookup per
         # extension, no path made for the names that are not there).
@@ -535,47 +540,47 @@ class HandlerResolver:
             if listing.get(stem + ext) == "f":
                 found = parent / (stem + ext)
                 tried = Candidates(folder, stem, NODE_EXTENSIONS[:i + 1])
-                return self._check_export(app, handler, split, target, target, found, True, res, tried, deps)
+                return self._check_export(app, handler, split, where, None, found, res, tried, deps)
         every = Candidates(folder, stem, NODE_EXTENSIONS)
         hit = self._find_ci([(parent, stem + ext) for ext in NODE_EXTENSIONS], app.root, deps)
         if hit is None:
-            return res.make("file-missing", target=target, export=split.export, tried=every)
+            return res.make("file-missing", target=where, export=split.export, tried=every)
         ext = next((e for e in NODE_EXTENSIONS if hit.name.lower().endswith(e)), "")
         real_target = hit.parent / hit.name[: len(hit.name) - len(ext)]
-        return self._check_export(app, handler, split, target, real_target, hit, False, res, every, deps)
+        return self._check_export(app, handler, split, where, real_target, hit, res, every, deps)
 
     def _resolve_python(self, app: App, handler: str, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_last(handler)
         v1 = res.src_path is not None
         where = _target_str(res.base, split.path_part, v1)
         if not _inside_str(where, str(app.root)):
-            return res.make("outside-app", target=Path(where), export=split.export)
+            return res.make("outside-app", target=where, export=split.export)
         folder, stem = os.path.split(where)
         parent = self._folder(folder)
-        target = parent / stem
+        target = parent / stem  # Listed when there is no `stem.py`.
         every = Candidates(folder, stem, (".py", "/__init__.py"))
         if not split.path_part or split.path_part.endswith("/"):
             return res.make("file-missing", target=target, export=split.export, tried=every)
         if self._list(parent, deps).get(stem + ".py") == "f":
             found = parent / (stem + ".py")
-            return self._check_export(app, handler, split, target, parent / stem, found, True, res,
+            return self._check_export(app, handler, split, where, None, found, res,
                                       Candidates(folder, stem, (".py",)), deps)
         if self._list(target, deps).get("__init__.py") == "f":
-            return self._check_export(app, handler, split, target, target, target / "__init__.py", True, res,
-                                      every, deps)
+            return self._check_export(app, handler, split, where, None, target / "__init__.py", res, every, deps)
         hit = self._find_ci([(parent, stem + ".py"), (target, "__init__.py")], app.root, deps)
         if hit is None:
             return res.make("file-missing", target=target, export=split.export, tried=every)
         real_target = hit.parent if hit.name.lower() == "__init__.py" else hit.parent / hit.name[: -len(".py")]
-        return self._check_export(app, handler, split, target, real_target, hit, False, res, every, deps)
+        return self._check_export(app, handler, split, where, real_target, hit, res, every, deps)
 
-    def _check_export(self, app: App, handler: str, split: _Split, target: Path, real_target: Path,
-                      found: Path, exact: bool, res: _Builder, tried: Candidates,
-                      deps: _Deps) -> Resolution:
-        """The export part of a node/python resolution, once the file is found."""
+    def _check_export(self, app: App, handler: str, split: _Split, target: str, real_target: Path | None,
+                      found: Path, res: _Builder, tried: Candidates, deps: _Deps) -> Resolution:
+        """The export part of a node/python resolution, once the file is found: as written
+        (`real_target` None) or in another letter case (`real_target` the target as on disk)."""
         table = self._exports_tracked(found, deps)
         export = split.export
-        fixed = None if exact else _fix_handler(split, target, real_target, res.base, app.root)
+        exact = real_target is None
+        fixed = None if real_target is None else _fix_handler(split, Path(target), real_target, res.base, app.root)
 
         def make(status: Status, rng: TextRange | None = None, available: tuple[str, ...] = (),
                  message: str | None = None) -> Resolution:
@@ -871,12 +876,12 @@ class _Builder:
              export_range: TextRange | None = None, tried: tuple[Path, ...] | Candidates = (),
              available: tuple[str, ...] = (), case_match: Path | None = None,
              case_fixed_handler: str | None = None, message: str | None = None,
-             target: Path | None = None, class_missing: bool = False) -> Resolution:
+             target: Path | str | None = None, class_missing: bool = False) -> Resolution:
         return Resolution(
             status=status, runtime_family=self.family, base_dir=self.base, file=file, export=export,
             export_range=export_range, tried_spec=tried, available=available, case_match=case_match,
             case_fixed_handler=case_fixed_handler, message=message, runtime=self.runtime,
-            src_path=self.src_path, target=target, class_missing=class_missing,
+            src_path=self.src_path, target_at=None if target is None else str(target), class_missing=class_missing,
         )
 
 
