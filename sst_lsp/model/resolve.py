@@ -37,6 +37,11 @@ report nothing rather than guess.
 Caching: export tables are cached per (path, text); results are memoized per
 (app root, generation, handler, runtime, srcPath), each remembering the files and directory
 listings it looked at, so `invalidate(path)` drops exactly the results that could change.
+
+Cost: a cold check resolves every handler once, so node and python resolutions work on strings
+(`os.path`), look each candidate name up in one cached listing of its folder, and keep the
+candidates tried (`Candidates`) and the target as strings: `Resolution.tried` and `.target`
+make their `Path`s only when a message, hover or fix asks.
 """
 
 from __future__ import annotations
@@ -492,7 +497,7 @@ class HandlerResolver:
         res = _Builder(family, base, runtime, src_path)
         if family in ("rust", "unknown"):
             return res.make("unchecked", message=f'handlers of runtime "{runtime}" are not checked')
-        if not _inside(base, root):
+        if sub is not None and not _inside(base, root):
             return res.make("outside-app", target=base)
         v1 = src_path is not None
         if family == "node":
