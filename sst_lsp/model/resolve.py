@@ -37,6 +37,11 @@ report nothing rather than guess.
 Caching: export tables are cached per (path, text); results are memoized per
 (app root, generation, handler, runtime, srcPath), each remembering the files and directory
 listings it looked at, so `invalidate(path)` drops exactly the results that could change.
+
+Cost: a cold check resolves every handler once, so node and python resolutions work on strings
+(`os.path`), look each candidate name up in one cached listing of its folder, and keep the
+candidates tried (`Candidates`) and the target as strings: `Resolution.tried` and `.target`
+make their `Path`s only when a message, hover or fix asks.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ from sst_lsp.model.types import App, HandlerRef
 from sst_lsp.syntax.parser import lang_for_path
 from sst_lsp.syntax.text import TextRange
 
-__all__ = ["NODE_EXTENSIONS", "HandlerResolver", "Resolution", "Status", "runtime_family"]
+__all__ = ["NODE_EXTENSIONS", "Candidates", "HandlerResolver", "Resolution", "Status", "runtime_family"]
 
 Status = Literal["ok", "file-missing", "export-missing", "case-mismatch", "outside-app", "unchecked"]
 
@@ -93,7 +98,8 @@ class Resolution:
     file: Path | None  # the target file (or folder for a go package / container)
     export: str | None  # the export / function / method name the handler asks for
     export_range: TextRange | None  # its definition in `file`
-    tried: tuple[Path, ...]  # candidate paths tried, in order
+    #: The candidate paths tried, in order: see `tried` (kept as strings until a message asks).
+    tried_spec: tuple[Path, ...] | Candidates
     available: tuple[str, ...]  # exports that do exist, closest to `export` first
     case_match: Path | None  # for case-mismatch: the path as it exists on disk
     case_fixed_handler: str | None  # for case-mismatch: the handler with the case fixed
@@ -102,11 +108,24 @@ class Resolution:
     runtime: str = "nodejs"
     #: The effective srcPath (None where SST ignores it: v2/v3).
     src_path: str | None = None
-    #: The path the handler names after normalisation (without extension for node/python), for
-    #: messages about "outside-app" and "file-missing".
-    target: Path | None = None
+    #: `target` as a string (a `Path` is made only when a message asks for it).
+    target_at: str | None = None
     #: For "export-missing" in .NET/Java: True when the class itself is missing.
     class_missing: bool = False
+
+    @property
+    def target(self) -> Path | None:
+        """The path the handler names after normalisation (without extension for node/python),
+        for messages about "outside-app" and "file-missing"."""
+        at = self.target_at
+        return None if at is None else Path(at)
+
+    @property
+    def tried(self) -> tuple[Path, ...]:
+        """The candidate paths tried, in order (built on demand: only findings and hovers
+        about a missing file name them)."""
+        spec = self.tried_spec
+        return spec.paths() if isinstance(spec, Candidates) else spec
 
     @property
     def closest(self) -> str | None:
@@ -118,6 +137,21 @@ class Resolution:
         best = self.available[0]
         ratio = difflib.SequenceMatcher(None, self.export.lower(), best.lower()).ratio()
         return best if ratio >= 0.6 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Candidate paths `folder/stem+suffix` for each of `suffixes`, in order, as strings: a
+    resolve keeps them this way and `paths()` makes the `Path`s when a message needs them
+    (making them for every handler was a good part of a cold check)."""
+
+    folder: str
+    stem: str
+    #: Each appended to the stem; may hold a "/" (python's "/__init__.py").
+    suffixes: tuple[str, ...]
+
+    def paths(self) -> tuple[Path, ...]:
+        return tuple(Path(self.folder, self.stem + s) for s in self.suffixes)
 
 
 class _Deps:
@@ -146,7 +180,10 @@ def _norm(p: Path) -> Path:
 
 
 def _inside(p: Path, root: Path) -> bool:
-    ps, rs = str(p), str(root)
+    return _inside_str(str(p), str(root))
+
+
+def _inside_str(ps: str, rs: str) -> bool:
     return ps == rs or ps.startswith(rs.rstrip(os.sep) + os.sep)
 
 
@@ -155,10 +192,6 @@ def _target_str(base: Path, path_part: str, v1: bool) -> str:
     and pathlib's joins are slow)."""
     part = path_part.lstrip("/") if v1 else path_part
     return os.path.normpath(os.path.join(str(base), part))
-
-
-def _paths(candidates: list[tuple[Path, str]]) -> tuple[Path, ...]:
-    return tuple(d / n for d, n in candidates)
 
 
 def _rank(wanted: str | None, names: set[str] | list[str]) -> tuple[str, ...]:
@@ -453,19 +486,9 @@ class HandlerResolver:
             cur = cur / match
         return cur
 
-    def _find_candidates(self, candidates: list[tuple[Path, str]], root: Path,
-                         deps: _Deps) -> tuple[Path | None, bool, int]:
-        """Among files `(directory, name)`: the first that exists (exact: True), else the first
-        that exists in another letter case (its real path, False), else None; and how many
-        candidates were tried."""
-        listing: dict[str, str] = {}
-        last: Path | None = None
-        for i, (d, name) in enumerate(candidates):
-            if d is not last:  # Candidates share their directory: list it once, not per name.
-                listing, last = self._list(d, deps), d
-            if listing.get(name) == "f":
-                return d / name, True, i + 1
-        # Letter case: find each distinct directory once, then the names in its listing.
+    def _find_ci(self, candidates: list[tuple[Path, str]], root: Path, deps: _Deps) -> Path | None:
+        """Among files `(directory, name)` none of which exists as spelled: the real path of
+        the first that exists in another letter case, else None."""
         real_dirs: dict[Path, Path | None] = {}
         for d, name in candidates:
             if d not in real_dirs:
@@ -475,8 +498,8 @@ class HandlerResolver:
                 continue
             match = next((n for n, k in self._lower(real_d, deps).get(name.lower(), ()) if k == "f"), None)
             if match is not None:
-                return real_d / match, False, len(candidates)
-        return None, False, len(candidates)
+                return real_d / match
+        return None
 
     # ------------------------------------------------------------------------------------------
     # Resolution per runtime.
@@ -495,7 +518,7 @@ class HandlerResolver:
         res = _Builder(family, base, runtime, src_path)
         if family in ("rust", "unknown"):
             return res.make("unchecked", message=f'handlers of runtime "{runtime}" are not checked')
-        if not _inside(base, root):
+        if sub is not None and not _inside(base, root):
             return res.make("outside-app", target=base)
         v1 = src_path is not None
         if family == "node":
@@ -529,53 +552,61 @@ class HandlerResolver:
     def _resolve_node(self, app: App, handler: str, v1: bool, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_node(handler, v1)
         where = _target_str(res.base, split.path_part, v1)
-        target = Path(where)
-        if not _inside(target, app.root):
-            return res.make("outside-app", target=target, export=split.export)
+        if not _inside_str(where, str(app.root)):
+            return res.make("outside-app", target=where, export=split.export)
         folder, stem = os.path.split(where)
         parent = self._folder(folder)
-        candidates = [(parent, stem + ext) for ext in NODE_EXTENSIONS]
         if not split.path_part or split.path_part.endswith("/"):
-            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
-        found, exact, n = self._find_candidates(candidates, app.root, deps)
-        if found is None:
-            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
-        real_target = target
-        if not exact:
-            ext = next((e for e in NODE_EXTENSIONS if found.name.lower().endswith(e)), "")
-            real_target = found.parent / found.name[: len(found.name) - len(ext)]
-        if exact:  # `found` is the last candidate tried.
-            tried = (found,) if n == 1 else (*_paths(candidates[:n - 1]), found)
-        else:
-            tried = _paths(candidates[:n])
-        return self._check_export(app, handler, split, target, real_target, found, exact, res, tried, deps)
+            return res.make("file-missing", target=where, export=split.export,
+                            tried=Candidates(folder, stem, NODE_EXTENSIONS))
+        # The common case: the file is there, spelled as written (one listing, one lookup per
+        # extension, no path made for the names that are not there).
+        listing = self._list(parent, deps)
+        for i, ext in enumerate(NODE_EXTENSIONS):
+            if listing.get(stem + ext) == "f":
+                found = parent / (stem + ext)
+                tried = Candidates(folder, stem, NODE_EXTENSIONS[:i + 1])
+                return self._check_export(app, handler, split, where, None, found, res, tried, deps)
+        every = Candidates(folder, stem, NODE_EXTENSIONS)
+        hit = self._find_ci([(parent, stem + ext) for ext in NODE_EXTENSIONS], app.root, deps)
+        if hit is None:
+            return res.make("file-missing", target=where, export=split.export, tried=every)
+        ext = next((e for e in NODE_EXTENSIONS if hit.name.lower().endswith(e)), "")
+        real_target = hit.parent / hit.name[: len(hit.name) - len(ext)]
+        return self._check_export(app, handler, split, where, real_target, hit, res, every, deps)
 
     def _resolve_python(self, app: App, handler: str, res: _Builder, deps: _Deps) -> Resolution:
         split = _split_last(handler)
         v1 = res.src_path is not None
-        target = self._target(res.base, split.path_part, v1)
-        if not _inside(target, app.root):
-            return res.make("outside-app", target=target, export=split.export)
-        candidates = [(target.parent, target.name + ".py"), (target, "__init__.py")]
+        where = _target_str(res.base, split.path_part, v1)
+        if not _inside_str(where, str(app.root)):
+            return res.make("outside-app", target=where, export=split.export)
+        folder, stem = os.path.split(where)
+        parent = self._folder(folder)
+        target = parent / stem  # Listed when there is no `stem.py`.
+        every = Candidates(folder, stem, (".py", "/__init__.py"))
         if not split.path_part or split.path_part.endswith("/"):
-            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
-        found, exact, n = self._find_candidates(candidates, app.root, deps)
-        if found is None:
-            return res.make("file-missing", target=target, export=split.export, tried=_paths(candidates))
-        if found.name == "__init__.py" or (not exact and found.name.lower() == "__init__.py"):
-            real_target = found.parent
-        else:
-            real_target = found.parent / found.name[: -len(".py")]
-        return self._check_export(app, handler, split, target, real_target, found, exact, res,
-                                  _paths(candidates[:n]), deps)
+            return res.make("file-missing", target=target, export=split.export, tried=every)
+        if self._list(parent, deps).get(stem + ".py") == "f":
+            found = parent / (stem + ".py")
+            return self._check_export(app, handler, split, where, None, found, res,
+                                      Candidates(folder, stem, (".py",)), deps)
+        if self._list(target, deps).get("__init__.py") == "f":
+            return self._check_export(app, handler, split, where, None, target / "__init__.py", res, every, deps)
+        hit = self._find_ci([(parent, stem + ".py"), (target, "__init__.py")], app.root, deps)
+        if hit is None:
+            return res.make("file-missing", target=target, export=split.export, tried=every)
+        real_target = hit.parent if hit.name.lower() == "__init__.py" else hit.parent / hit.name[: -len(".py")]
+        return self._check_export(app, handler, split, where, real_target, hit, res, every, deps)
 
-    def _check_export(self, app: App, handler: str, split: _Split, target: Path, real_target: Path,
-                      found: Path, exact: bool, res: _Builder, tried: tuple[Path, ...],
-                      deps: _Deps) -> Resolution:
-        """The export part of a node/python resolution, once the file is found."""
+    def _check_export(self, app: App, handler: str, split: _Split, target: str, real_target: Path | None,
+                      found: Path, res: _Builder, tried: Candidates, deps: _Deps) -> Resolution:
+        """The export part of a node/python resolution, once the file is found: as written
+        (`real_target` None) or in another letter case (`real_target` the target as on disk)."""
         table = self._exports_tracked(found, deps)
         export = split.export
-        fixed = None if exact else _fix_handler(split, target, real_target, res.base, app.root)
+        exact = real_target is None
+        fixed = None if real_target is None else _fix_handler(split, Path(target), real_target, res.base, app.root)
 
         def make(status: Status, rng: TextRange | None = None, available: tuple[str, ...] = (),
                  message: str | None = None) -> Resolution:
@@ -868,15 +899,15 @@ class _Builder:
         self.family, self.base, self.runtime, self.src_path = family, base, runtime, src_path
 
     def make(self, status: Status, *, file: Path | None = None, export: str | None = None,
-             export_range: TextRange | None = None, tried: tuple[Path, ...] = (),
+             export_range: TextRange | None = None, tried: tuple[Path, ...] | Candidates = (),
              available: tuple[str, ...] = (), case_match: Path | None = None,
              case_fixed_handler: str | None = None, message: str | None = None,
-             target: Path | None = None, class_missing: bool = False) -> Resolution:
+             target: Path | str | None = None, class_missing: bool = False) -> Resolution:
         return Resolution(
             status=status, runtime_family=self.family, base_dir=self.base, file=file, export=export,
-            export_range=export_range, tried=tried, available=available, case_match=case_match,
+            export_range=export_range, tried_spec=tried, available=available, case_match=case_match,
             case_fixed_handler=case_fixed_handler, message=message, runtime=self.runtime,
-            src_path=self.src_path, target=target, class_missing=class_missing,
+            src_path=self.src_path, target_at=None if target is None else str(target), class_missing=class_missing,
         )
 
 

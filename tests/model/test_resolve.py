@@ -447,6 +447,62 @@ def test_python_missing_file(tmp_path: Path) -> None:
     assert r.tried == (tmp_path / "src/functions/get.py", tmp_path / "src/functions/get/__init__.py")
 
 
+def test_node_tried_ends_at_the_file_found(tmp_path: Path) -> None:
+    # The hover of an ok handler and the go-to-definition of a file read `tried`: the candidates
+    # before the file found, then the file itself.
+    write(tmp_path, {"src/list.js": "export const main = 1;"})
+    r = resolve(tmp_path, "src/list.main")
+    assert r.status == "ok"
+    assert r.tried == tuple(tmp_path / "src" / f"list{e}" for e in (".ts", ".tsx", ".mts", ".cts", ".js"))
+    assert r.target == tmp_path / "src" / "list"
+
+
+def test_node_case_mismatch_tried_every_extension_as_written(tmp_path: Path) -> None:
+    write(tmp_path, {"src/Notes/List.ts": "export const main = 1;"})
+    r = resolve(tmp_path, "src/notes/list.main")
+    assert r.status == "case-mismatch"
+    assert r.tried == tuple(tmp_path / "src" / "notes" / f"list{e}" for e in NODE_EXTENSIONS)
+    assert r.target == tmp_path / "src" / "notes" / "list"
+
+
+def test_node_outside_app_and_folder_handler_targets(tmp_path: Path) -> None:
+    out = resolve(tmp_path, "../other/list.main")
+    assert (out.status, out.target, out.tried) == ("outside-app", tmp_path.parent / "other" / "list", ())
+    folder = resolve(tmp_path, "src/")
+    assert folder.status == "file-missing"
+    assert folder.target == tmp_path / "src"
+    assert folder.tried == tuple(tmp_path / f"src{e}" for e in NODE_EXTENSIONS)
+
+
+@pytest.mark.parametrize(
+    ("files", "tried"),
+    [
+        pytest.param({"src/get.py": "def main(): pass\n"}, ("get.py",), id="module"),
+        pytest.param({"src/get/__init__.py": "def main(): pass\n"}, ("get.py", "get/__init__.py"), id="package"),
+        pytest.param({"src/Get.py": "def main(): pass\n"}, ("get.py", "get/__init__.py"), id="case-mismatch"),
+    ],
+)
+def test_python_tried_and_target(tmp_path: Path, files: dict[str, str], tried: tuple[str, ...]) -> None:
+    write(tmp_path, files)
+    r = resolve(tmp_path, "get.main", runtime="python3.9", src_path="src", generation="v1")
+    assert r.status == ("case-mismatch" if "src/Get.py" in files else "ok")
+    assert r.tried == tuple(tmp_path / "src" / t for t in tried)
+    assert r.target == tmp_path / "src" / "get"
+    assert r.file == tmp_path / next(iter(files))
+
+
+def test_resolutions_survive_the_check_cache_pickle(tmp_path: Path) -> None:
+    # The lazily kept candidates (`Candidates`) are among the classes a cache entry may hold.
+    from sst_lsp import cache
+
+    write(tmp_path, {"src/list.js": "export const main = 1;", "fns/get.py": "def main(): pass\n"})
+    for r in (resolve(tmp_path, "src/list.main"), resolve(tmp_path, "src/lis.main"),
+              resolve(tmp_path, "fns/get.main", runtime="python3.9")):
+        back = cache._loads(cache._dumps(r))
+        assert back == r
+        assert back.tried == r.tried and back.target == r.target
+
+
 def test_python_relative_star_import(tmp_path: Path) -> None:
     write(tmp_path, {"src/pkg/get.py": "from .impl import *\n", "src/pkg/impl.py": "def main(e, c): pass\n"})
     assert resolve(tmp_path, "pkg/get.main", runtime="python3.9", src_path="src", generation="v1").status == "ok"
