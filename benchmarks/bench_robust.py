@@ -14,7 +14,14 @@ Modes (all by default, or pick with --only):
   diagnostics equal a cold `check` of the final text; then 10,000 edits and the server's RSS
   after the first index and after the edits.
 
-Usage: python benchmarks/bench_robust.py [--only big|fuzz|load] [--routes N] [--sequences N]
+Usage: python benchmarks/bench_robust.py [--only big|fuzz|load] [--parts check,server,symbols,fuzz,load,memory]
+[--routes N] [--sequences N]
+
+`--parts` runs only some parts: `check` (the CLI on the big file), `server` (open, edits and
+requests during their analysis), `symbols` (documentSymbol/documentLink on a 5 MB file), `fuzz`,
+`load` (the 50/s didChange run) and `memory` (RSS after the first index and after 10,000 edits).
+`--only big` is `check,server,symbols`, `--only load` is `load,memory`. Server figures give
+wall time and the server process's CPU seconds (user + system, from /proc) over the same span.
 
 Figures (`check --no-cache` on the 200,000-route file, 2 cores at a load average of 3-5, best
 CPU of 3 runs interleaved with the code before): 8.4 s CPU and 607 MB peak RSS before the
@@ -37,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import shutil
@@ -54,6 +62,7 @@ sys.path.insert(0, str(REPO))
 
 from bench_lsp import big_app, pct, publishes, server_env, start, stop, wait_for
 from lsprotocol import types
+from pytest_lsp import checks
 
 CONFIG = (
     'import { SSTConfig } from "sst";\nimport { Big } from "./stacks/Big";\n\n'
@@ -106,6 +115,18 @@ def run_check(root: Path, *extra: str) -> tuple[float, float, subprocess.Complet
     return took, max(rss, before) / 1024, proc
 
 
+def server_cpu(client: Any) -> float:
+    """CPU seconds (user + system) the server process has used so far (from /proc)."""
+    pid = client._server.pid
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_avg() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def server_rss_mb(client: Any) -> float:
     """The resident set of the server process (from /proc), in MB."""
     pid = client._server.pid
@@ -128,20 +149,22 @@ async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> N
     arrived = publishes(client, uri)
     text = stack.read_text(encoding="utf-8")
     lines = text.split("\n")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), server_cpu(client)
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
     await wait_for(client, lambda: 1 in arrived)
-    print(f"  server: open -> first publishDiagnostics        {(arrived[1] - t0):8.2f} s")
+    print(f"  server: open -> first publishDiagnostics        {(arrived[1] - t0):8.2f} s "
+          f"(server CPU {server_cpu(client) - c0:.2f} s; {load_avg()})")
     doc = types.TextDocumentIdentifier(uri=uri)
     edit_lat: list[float] = []
+    edit_cpu: list[float] = []
     during: dict[str, list[float]] = {"hover": [], "definition": [], "completion": []}
     for i in range(edits):
         ln = route_lines[(i * 7919) % len(route_lines)]
         col = lines[ln].index(".main") + len(".main")
         version = i + 2
         rng = types.Range(start=types.Position(line=ln, character=col), end=types.Position(line=ln, character=col))
-        sent = time.perf_counter()
+        sent, cpu = time.perf_counter(), server_cpu(client)
         client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[types.TextDocumentContentChangePartial(range=rng, text="x")]))
@@ -161,13 +184,20 @@ async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> N
             during[name].append((time.perf_counter() - t) * 1000)
         await wait_for(client, lambda v=version: v in arrived)
         edit_lat.append((arrived[version] - sent) * 1000)
+        edit_cpu.append((server_cpu(client) - cpu) * 1000)
     print(f"  server: edit -> publishDiagnostics              {fmt(edit_lat)}")
+    print(f"  server: its server CPU (with the requests)      {fmt(edit_cpu)}  ({load_avg()})")
     for name, vals in during.items():
         print(f"  server: {name:10s} during that analysis       {fmt(vals)}")
     await stop(client)
 
 
 async def bench_symbols(stack: Path) -> None:
+    """documentSymbol and documentLink on `stack`: the first request after the open (the
+    outline is computed) and repeats (the same snapshot), each timed twice: `answered` is the
+    reply received and parsed as JSON, `structured` adds the pygls client turning it into
+    lsprotocol objects (cattrs; for 300,000 nested symbols that is the client's own cost,
+    larger than the server's: an editor's client does its own)."""
     root = stack.parents[1]
     client = await start(root, {"diagnostics": {"debounceMs": 0}})
     uri = stack.as_uri()
@@ -177,34 +207,68 @@ async def bench_symbols(stack: Path) -> None:
         text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text=text)))
     await wait_for(client, lambda: 1 in arrived)
     doc = types.TextDocumentIdentifier(uri=uri)
-    for name, call in (
-        ("documentSymbol", lambda: client.text_document_document_symbol_async(
-            types.DocumentSymbolParams(text_document=doc))),
-        ("documentLink", lambda: client.text_document_document_link_async(types.DocumentLinkParams(text_document=doc))),
+    proto = client.protocol
+    typed = proto.get_result_type
+
+    def count(got: Any) -> int:
+        def walk(items: Any) -> int:
+            n = 0
+            for it in items or []:
+                n += 1
+                kids = it.get("children") if isinstance(it, dict) else getattr(it, "children", None)
+                n += walk(kids)
+            return n
+        return walk(got)
+
+    for method, params in (
+        (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, types.DocumentSymbolParams(text_document=doc)),
+        (types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkParams(text_document=doc)),
     ):
-        times = []
+        rows = []
         n = 0
-        for _ in range(3):
-            t = time.perf_counter()
-            got = await call()
-            times.append(time.perf_counter() - t)
-            n = len(got or [])
-        print(f"  server: {name:14s} on {len(text) / 1e6:.1f} MB: {min(times):6.2f} s (best of 3; {n} items)")
+        for structured in (False, True, False, True):
+            # Untyped, the reply stays the JSON's dicts (pygls structures a response by the
+            # result type registered for its request).
+            # pytest-lsp's result checks want the structured objects.
+            proto.get_result_type = typed if structured else (lambda _m: None)
+            check = None if structured else checks.RESULT_CHECKS.pop(method, None)
+            try:
+                t, c = time.perf_counter(), server_cpu(client)
+                got = await proto.send_request_async(method, params)
+                rows.append((time.perf_counter() - t, server_cpu(client) - c))
+            finally:
+                proto.get_result_type = typed
+                if check is not None:
+                    checks.RESULT_CHECKS[method] = check
+            n = count(got)
+        name = method.split("/")[1]
+        print(f"  server: {name:14s} on {len(text.encode()) / 1e6:.1f} MB ({n} items): "
+              f"first answered {rows[0][0]:5.2f} s (server CPU {rows[0][1]:5.2f} s), "
+              f"structured {rows[1][0]:5.2f} s; repeat answered {rows[2][0]:5.2f} s "
+              f"(CPU {rows[2][1]:5.2f} s), structured {rows[3][0]:5.2f} s  ({load_avg()})")
     await stop(client)
 
 
-def bench_big(routes: int, edits: int) -> None:
+def bench_big(routes: int, edits: int, parts: set[str], symbol_lines: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-robust-"))
     try:
-        stack, route_lines = routes_app(tmp / "big", routes)
-        size = stack.stat().st_size
-        print(f"big: {routes} routes, {size / 1e6:.1f} MB, {len(route_lines) + 6} lines")
-        took, rss, proc = run_check(tmp / "big")
-        print(f"  check: {took:6.2f} s, peak RSS {rss:6.0f} MB, exit {proc.returncode}")
-        asyncio.run(bench_big_server(stack, route_lines, edits))
-        five = tmp / "five"
-        stack5, _ = big_app(five, lines=130_000)  # About 5 MB of Tables, Buckets, Functions and Apis.
-        asyncio.run(bench_symbols(stack5))
+        if parts & {"check", "server"}:
+            stack, route_lines = routes_app(tmp / "big", routes)
+            size = stack.stat().st_size
+            print(f"big: {routes} routes, {size / 1e6:.1f} MB, {len(route_lines) + 6} lines")
+        if "check" in parts:
+            cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            took, rss, proc = run_check(tmp / "big")
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+            print(f"  check: {took:6.2f} s wall, {cpu:6.2f} s CPU, peak RSS {rss:6.0f} MB, exit {proc.returncode} "
+                  f"({load_avg()})")
+        if "server" in parts:
+            asyncio.run(bench_big_server(stack, route_lines, edits))
+        if "symbols" in parts:
+            five = tmp / "five"
+            stack5, _ = big_app(five, lines=symbol_lines)  # Tables, Buckets, Functions and Apis.
+            asyncio.run(bench_symbols(stack5))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -255,7 +319,8 @@ def bench_fuzz(sequences: int, seed: int) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-async def bench_load_server(stack: Path, route_lines: list[int], rate: float, seconds: float, edits: int) -> None:
+async def bench_load_server(stack: Path, route_lines: list[int], rate: float, seconds: float, edits: int,
+                            parts: set[str]) -> None:
     root = stack.parents[1]
     client = await start(root, {})
     uri = stack.as_uri()
@@ -286,12 +351,39 @@ async def bench_load_server(stack: Path, route_lines: list[int], rate: float, se
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[types.TextDocumentContentChangePartial(range=rng, text=new)]))
 
+    print(f"memory: RSS after the first index {rss_first:.0f} MB")
+    if "load" in parts:
+        await load_run(client, stack, root, lines, uri, arrived, edit, lambda: version, rate, seconds)
+    if "memory" not in parts:
+        await stop(client)
+        return
+    marks: list[str] = []
+    t0, c0 = time.perf_counter(), server_cpu(client)
+    for i in range(edits):
+        edit()
+        if version % 500 == 0:
+            await wait_for(client, lambda v=version: v in arrived)
+        if (i + 1) in (100, 1000, 2000, 5000):
+            await wait_for(client, lambda v=version: v in arrived)
+            marks.append(f"{i + 1}: {server_rss_mb(client):.0f} MB")
+    await wait_for(client, lambda: version in arrived)
+    rss_after = server_rss_mb(client)
+    print(f"memory: RSS after first index {rss_first:.0f} MB, after {edits} more edits {rss_after:.0f} MB "
+          f"({rss_after / rss_first:.2f}x); on the way: {', '.join(marks)}; the edits took "
+          f"{time.perf_counter() - t0:.0f} s wall, {server_cpu(client) - c0:.0f} s server CPU ({load_avg()})")
+    await stop(client)
+
+
+async def load_run(client: Any, stack: Path, root: Path, lines: list[str], uri: str, arrived: dict[int, float],
+                   edit: Any, current: Any, rate: float, seconds: float) -> None:
+    """50 didChange/s, then whether the final diagnostics equal a cold `check`."""
     n = int(rate * seconds)
     t0 = time.perf_counter()
     for i in range(n):
         edit()
         await asyncio.sleep(max(0.0, t0 + (i + 1) / rate - time.perf_counter()))
     sent_all = time.perf_counter()
+    version = current()
     await wait_for(client, lambda: version in arrived)
     published = sum(1 for v in arrived if v > 1)
     print(f"load: {n} didChange at {rate:.0f}/s over {sent_all - t0:.1f} s: {published} publishes "
@@ -305,45 +397,45 @@ async def bench_load_server(stack: Path, route_lines: list[int], rate: float, se
     cold = sorted((d["range"]["start"]["line"], d["code"]) for d in json.loads(proc.stdout)
                   if d["path"].endswith("Big.ts"))
     print(f"  final diagnostics equal a cold check: {got == cold} ({len(got)} vs {len(cold)})")
-    marks: list[str] = []
-    for i in range(edits):
-        edit()
-        if version % 500 == 0:
-            await wait_for(client, lambda v=version: v in arrived)
-        if (i + 1) in (100, 1000, 5000):
-            await wait_for(client, lambda v=version: v in arrived)
-            marks.append(f"{i + 1}: {server_rss_mb(client):.0f} MB")
-    await wait_for(client, lambda: version in arrived)
-    rss_after = server_rss_mb(client)
-    print(f"memory: RSS after first index {rss_first:.0f} MB, after {edits} more edits {rss_after:.0f} MB "
-          f"({rss_after / rss_first:.2f}x); on the way: {', '.join(marks)}")
-    await stop(client)
 
 
-def bench_load(rate: float, seconds: float, edits: int) -> None:
+def bench_load(rate: float, seconds: float, edits: int, parts: set[str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sst-lsp-bench-load-"))
     try:
         stack, route_lines = big_app(tmp / "big")
-        asyncio.run(bench_load_server(stack, route_lines, rate, seconds, edits))
+        asyncio.run(bench_load_server(stack, route_lines, rate, seconds, edits, parts))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+PARTS = ("check", "server", "symbols", "fuzz", "load", "memory")
+ONLY = {"big": {"check", "server", "symbols"}, "fuzz": {"fuzz"}, "load": {"load", "memory"}}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="sst-lsp robustness figures")
-    p.add_argument("--only", choices=["big", "fuzz", "load"])
+    p.add_argument("--only", choices=sorted(ONLY))
+    p.add_argument("--parts", help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")
     p.add_argument("--routes", type=int, default=200_000)
     p.add_argument("--edits", type=int, default=10, help="edits timed on the big file")
+    p.add_argument("--symbol-lines", type=int, default=87_000,
+                   help="lines of the documentSymbol/documentLink file (87,000: about 5 MB)")
     p.add_argument("--sequences", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--load-edits", type=int, default=10_000)
     args = p.parse_args(argv)
-    if args.only in (None, "big"):
-        bench_big(args.routes, args.edits)
-    if args.only in (None, "fuzz"):
+    parts = set(PARTS) if not args.only else set(ONLY[args.only])
+    if args.parts:
+        parts = {x.strip() for x in args.parts.split(",") if x.strip()}
+        unknown = parts - set(PARTS)
+        if unknown:
+            p.error(f"unknown parts: {', '.join(sorted(unknown))} (known: {', '.join(PARTS)})")
+    if parts & {"check", "server", "symbols"}:
+        bench_big(args.routes, args.edits, parts, args.symbol_lines)
+    if "fuzz" in parts:
         bench_fuzz(args.sequences, args.seed)
-    if args.only in (None, "load"):
-        bench_load(50, 10, args.load_edits)
+    if parts & {"load", "memory"}:
+        bench_load(50, 10, args.load_edits, parts)
     return 0
 
 

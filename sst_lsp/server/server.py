@@ -41,6 +41,13 @@ log = logging.getLogger(__name__)
 #: default; see `settle_heap`).
 GC_GEN0_THRESHOLD = 10_000
 
+#: Analyses between two full collections (see `settle_heap`).
+FULL_COLLECT_EVERY = 500
+
+#: Seconds a thread holds the GIL before another may take it (5 ms by default): the event loop's
+#: thread gets it back sooner while an analysis runs (see `factory.run_server`).
+SWITCH_INTERVAL = 0.001
+
 #: Files whose creation, change or deletion the client reports (workspace/didChangeWatchedFiles):
 #: sources of every runtime SST resolves handlers for, the app configs, and what the resolver
 #: and the stage lookup read besides sources.
@@ -90,8 +97,8 @@ class Commands(Protocol):
     def close(self) -> None: ...
 
 
-def settle_heap() -> None:
-    """Moves what the first index built out of the garbage collector's sight (`gc.freeze`).
+def settle_heap(full: bool = True) -> None:
+    """Moves what the index holds out of the garbage collector's sight (`gc.freeze`).
 
     The index of a large workspace is over a million tracked objects (parses, facts, apps)
     that live as long as their files are unchanged. Every full collection walks all of them,
@@ -100,9 +107,17 @@ def settle_heap() -> None:
     by reference counting when an edit replaces them; only a reference cycle among them would
     stay, and the model's facts are acyclic values (29 edits of a 3,000-line stack left 25 objects in
     cycles among the frozen ones). A collection first, so that the garbage of
-    indexing is not frozen with them. A larger first generation threshold makes the young
-    collections during an extraction (which allocates in bursts) fewer."""
-    gc.collect()
+    indexing is not frozen with them: a full one after the first index (`full`), the young
+    generations only after each analysis (what the analysis built is frozen in turn, so
+    the collections of the next one walk only what it allocates; the frozen set is brought
+    back and collected in full every `FULL_COLLECT_EVERY` analyses by the caller). A larger
+    first generation threshold makes the young collections during an extraction (which
+    allocates in bursts) fewer."""
+    if full:
+        gc.unfreeze()
+        gc.collect()
+    else:
+        gc.collect(1)
     gc.freeze()
     _, g1, g2 = gc.get_threshold()
     gc.set_threshold(GC_GEN0_THRESHOLD, g1, g2)

@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from sst_lsp.server.documents import apply_changes, change_offset
 from sst_lsp.server.factory import create_server
+from sst_lsp.syntax.text import LineIndex
 from tests.server.test_factory import FakeDiagnostics
 
 
@@ -86,3 +87,33 @@ async def test_outline_is_plain_json_and_kept_for_its_snapshot(tmp_path: Path) -
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text="// empty\n")]))
     assert await ask(params) is None
+
+
+def test_line_marks_kept_across_edits_match_a_walk_from_the_start() -> None:
+    """Thousands of seeded edits (line breaks of every kind inserted, joined and split) on a
+    text long enough for many marks: each edit lands where a walk from the first line puts
+    it, so the text kept with its marks equals the text edited from scratch."""
+    import random
+
+    from sst_lsp.server.documents import MARK_EVERY, LineMarks, apply_marked
+
+    rnd = random.Random(13)
+    eols = ["\n", "\r\n", "\r"]
+    text = "".join(f"line {i} é𝄞{rnd.choice(eols)}" for i in range(MARK_EVERY * 6))
+    plain = text
+    marks: LineMarks | None = None
+    lines = MARK_EVERY * 6
+    for _ in range(600):
+        a = types.Position(line=rnd.randrange(lines + 2), character=rnd.randrange(12))
+        b = types.Position(line=min(a.line + rnd.choice([0, 0, 1, 3, 40]), lines + 2), character=rnd.randrange(12))
+        new = rnd.choice(["", "x", "\n", "\r", "\r\n", "a\nb\rc", "\n" * 100, "é𝄞"])
+        change = types.TextDocumentContentChangePartial(range=types.Range(start=a, end=b), text=new)
+        enc = rnd.choice(["utf-16", "utf-8", "utf-32"])
+        marks = apply_marked(text, [change], enc, marks)
+        text = marks.text
+        plain = apply_changes(plain, [change], enc)
+        assert text == plain
+        lines = len(LineIndex(text).lines)
+        probe = types.Position(line=rnd.randrange(lines + 1), character=rnd.randrange(10))
+        assert marks.offset(probe, enc) == change_offset(text, probe, enc)
+    assert len(marks.marks) > 3  # The walks left marks behind, and the edits kept them.
