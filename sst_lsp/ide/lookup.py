@@ -101,57 +101,55 @@ class _FileIndex:
     `at(pos)` bisects to the entries starting at most `span` lines before `pos` (the longest
     range's line count) and picks, among those containing it, the first in `_in_app`'s
     precedence (handlers, route keys, construct ids, registrations, stack names; then the
-    app's order)."""
+    app's order), which is the order entries are collected in."""
 
-    __slots__ = ("entries", "span", "starts")
+    __slots__ = ("order", "ranges", "span", "starts", "targets")
 
     def __init__(self, app: App, path: Path) -> None:
-        found: list[tuple[int, int, TextRange, Target]] = []
-        order = 0
-
-        def add(rank: int, rng: TextRange, target: Target) -> None:
-            found.append((rank, order, rng, target))
-
+        ranges: list[TextRange] = []
+        targets: list[Target] = []
+        add_range, add_target = ranges.append, targets.append
         same = path.__eq__
         last: object = None  # The objects of one file share one Path object: `is` first.
-        for rank, items in ((0, app.handlers), (1, app.routes)):
+        for items in (app.handlers, app.routes):
             for obj in items:
                 p = obj.path
                 if p is not last:
                     if not same(p):
                         continue
                     last = p
-                found.append((rank, order, obj.range, obj))
-                order += 1
+                add_range(obj.range)
+                add_target(obj)
         for c in app.constructs:
             if c.path == path:
-                add(2, c.id_range, c)
-                order += 1
+                add_range(c.id_range)
+                add_target(c)
         for st in app.stacks:
             reg = st.registration
             if reg is not None and reg.path == path:
-                add(3, reg.range, reg)
-                if reg.id_range is not None:
-                    add(3, reg.id_range, reg)
-                order += 1
+                for rng in (reg.range, reg.id_range):
+                    if rng is not None:
+                        add_range(rng)
+                        add_target(reg)
         for sd in app.stack_defs:
             if sd.path == path:
-                add(4, sd.name_range, sd)
-                order += 1
-        found.sort(key=lambda e: e[2].start.line)
-        self.starts = [e[2].start.line for e in found]
-        self.span = max((e[2].end.line - e[2].start.line for e in found), default=0)
-        self.entries = found
+                add_range(sd.name_range)
+                add_target(sd)
+        firsts = [r.start.line for r in ranges]
+        #: Entry numbers (precedence) by first line.
+        self.order = sorted(range(len(firsts)), key=firsts.__getitem__)
+        self.starts = [firsts[i] for i in self.order]
+        self.span = max((r.end.line - r.start.line for r in ranges), default=0)
+        self.ranges = ranges
+        self.targets = targets
 
     def at(self, pos: Pos) -> Target | None:
         line = pos.line
         hi = bisect.bisect_right(self.starts, line)
         lo = bisect.bisect_left(self.starts, line - self.span, 0, hi)
-        best: tuple[int, int, TextRange, Target] | None = None
-        for e in self.entries[lo:hi]:
-            if e[2].contains(pos) and (best is None or (e[0], e[1]) < (best[0], best[1])):
-                best = e
-        return best[3] if best is not None else None
+        ranges = self.ranges
+        best = min((i for i in self.order[lo:hi] if ranges[i].contains(pos)), default=None)
+        return self.targets[best] if best is not None else None
 
 
 #: Apps whose indexes are kept (by `id`, with the app itself so the id stays its own): a

@@ -345,13 +345,13 @@ class WorkspaceIndex:
         if snap is not None and snap.revision == self.revision:
             return snap
         if wait is not None and self._last_snapshot is not None:
+            if self._rebuild_seconds > SELF_BUILD_LIMIT:
+                # A build would keep this caller for seconds (a 200,000-route file), and the
+                # driver's own analysis of the edit builds it: no wait.
+                return self._last_snapshot
             if not self._lock.acquire(timeout=wait):
                 return self._last_snapshot
             self._lock.release()
-            if self._rebuild_seconds > SELF_BUILD_LIMIT:
-                # Nobody is building, but a build would keep this caller for seconds (a
-                # 200,000-route file): the driver's own analysis of the edit builds it.
-                return self._last_snapshot
         with self._lock:
             snap = self._snapshot
             rev = self.revision

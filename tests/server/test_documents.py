@@ -54,7 +54,6 @@ def test_did_change_on_a_lone_cr_document(tmp_path: Path) -> None:
 
 
 async def test_outline_is_plain_json_and_kept_for_its_snapshot(tmp_path: Path) -> None:
-    import json
     import shutil
 
     from sst_lsp.server.server import RawResult
@@ -81,8 +80,16 @@ async def test_outline_is_plain_json_and_kept_for_its_snapshot(tmp_path: Path) -
 
     conv = ls.converter
     want = [conv.document_symbol(s) for s in symbols.document_symbols(ls.request_snapshot(), stack)]
-    assert json.loads(json.dumps(list(first))) == ls.protocol._converter.unstructure(want)
+    assert first.value() == ls.protocol._converter.unstructure(want)
     assert await ask(params) is first
+    # Links too: the JSON of lsprotocol's links, kept for the snapshot.
+    link = fm.features[types.TEXT_DOCUMENT_DOCUMENT_LINK]
+    link_params = types.DocumentLinkParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    links = await link(link_params)
+    assert isinstance(links, RawResult)
+    got = symbols.document_links(ls.request_snapshot(), ls.host.resolver, stack)
+    assert got and links.value() == ls.protocol._converter.unstructure(conv.document_links(stack, got, True))
+    assert await link(link_params) is links
     fm.features[types.TEXT_DOCUMENT_DID_CHANGE](types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
         content_changes=[types.TextDocumentContentChangeWholeDocument(text="// empty\n")]))
@@ -117,3 +124,34 @@ def test_line_marks_kept_across_edits_match_a_walk_from_the_start() -> None:
         probe = types.Position(line=rnd.randrange(lines + 1), character=rnd.randrange(10))
         assert marks.offset(probe, enc) == change_offset(text, probe, enc)
     assert len(marks.marks) > 3  # The walks left marks behind, and the edits kept them.
+
+
+def test_outline_and_link_json_text_equals_lsprotocol_conversion() -> None:
+    """The JSON text written for outlines and links is what lsprotocol's objects unstructure
+    to, for ASCII and non-ASCII texts (UTF-16 and UTF-8 columns), escaped names, a range past
+    its line (clamped) and a missing tooltip."""
+    import json
+
+    from lsprotocol.converters import get_converter
+
+    from sst_lsp.ide.types import Link, Symbol
+    from sst_lsp.server.convert import Converter
+    from sst_lsp.syntax.text import Pos, TextRange
+
+    unstructure = get_converter().unstructure
+    path, target = Path("/ws/stacks/Api.ts"), Path("/ws/src/h.ts")
+    for text in ('new Api(stack, "Api", { routes: { "GET /": "src/h.main" } });\n',
+                 'const é = "𝄞"; new Api(stack, "Äpi", {\n  routes: { "GET /ü": "src/h.main" } });\n'):
+        for enc in ("utf-16", "utf-8", "utf-32"):
+            conv = Converter({path: text, target: "export const main = 1;\n"}.get, encoding=enc)
+            route = Symbol('GET /"ü\\', "route", "src/h.main", path, TextRange(Pos(1, 12), Pos(1, 35)),
+                           TextRange(Pos(1, 12), Pos(1, 19)))
+            top = Symbol("Äpi", "construct", None, path, TextRange(Pos(0, 16), Pos(1, 99)),
+                         TextRange(Pos(0, 16), Pos(0, 21)), [route])
+            got = json.loads(conv.document_symbols_json([top, route]))
+            assert got == unstructure([conv.document_symbol(top), conv.document_symbol(route)])
+            links = [Link(TextRange(Pos(1, 22), Pos(1, 34)), target, TextRange(Pos(0, 13), Pos(0, 17)), "src/h.ts (main)"),
+                     Link(TextRange(Pos(0, 2), Pos(0, 5)), target, None, None)]
+            for tooltip in (True, False):
+                want = unstructure(conv.document_links(path, links, tooltip))
+                assert json.loads(conv.document_links_json(path, links, tooltip)) == want
