@@ -346,15 +346,26 @@ class Converter:
 
     def _range_text(self, li: LineIndex, ascii_text: bool, rng: TextRange) -> str:
         """`_range` as LSP's JSON text."""
-        start, end = _clamp(li, rng.start), _clamp(li, rng.end)
+        start, end = rng.start, rng.end
+        if ascii_text and start.line == end.line:
+            # The common case, without `_clamp`'s objects: a one-line range inside its line.
+            lines = li.lines
+            line, sc, ec = start.line, start.col, end.col
+            if 0 <= line < len(lines) and 0 <= sc <= ec:
+                text = lines[line]
+                n = len(text) - 1 if text.endswith("\r") else len(text)
+                if ec <= n:
+                    return (f'{{"start":{{"line":{line},"character":{sc}}},'
+                            f'"end":{{"line":{line},"character":{ec}}}}}')
+        start, end = _clamp(li, start), _clamp(li, end)
         if (end.line, end.col) < (start.line, start.col):
             end = start
         if ascii_text:
             return (f'{{"start":{{"line":{start.line},"character":{start.col}}},'
                     f'"end":{{"line":{end.line},"character":{end.col}}}}}')
-        a, b = to_lsp_position(li, start, self.encoding), to_lsp_position(li, end, self.encoding)
-        return (f'{{"start":{{"line":{a.line},"character":{a.character}}},'
-                f'"end":{{"line":{b.line},"character":{b.character}}}}}')
+        p, q = to_lsp_position(li, start, self.encoding), to_lsp_position(li, end, self.encoding)
+        return (f'{{"start":{{"line":{p.line},"character":{p.character}}},'
+                f'"end":{{"line":{q.line},"character":{q.character}}}}}')
 
     def symbol_information(self, s: Any, container: str | None = None) -> list[types.SymbolInformation]:
         """A symbol and its children, flattened (for clients without hierarchical symbols)."""
