@@ -88,6 +88,10 @@ _PARSERS = threading.local()
 #: Bytes handed to tree-sitter per read.
 _READ_CHUNK = 65536
 
+#: The size from which a full parse is read in chunks (see `_parse`): tree-sitter parses
+#: about 8 MB/s, so a smaller text holds the GIL for at most about 0.1 s.
+CHUNKED_PARSE_MIN = 1 << 20
+
 
 def _parser(lang: str) -> Parser:
     got: dict[str, Parser] | None = getattr(_PARSERS, "by_lang", None)
@@ -104,20 +108,26 @@ def _no_cancel(*_: object) -> bool:
 
 
 def _parse(lang: str, data: bytes, old: Tree | None = None) -> Tree:
-    """`data` parsed, read in chunks: tree-sitter holds the GIL for the whole parse of one bytes
-    object (a 6 MB stack file: over 3 s during which the server answers nothing), but returns
-    to Python for each chunk a reader gives it (with a progress callback set), which lets the
-    request threads run. Small texts are parsed in one call."""
+    """`data` parsed; a full parse of a large text is read in chunks: tree-sitter holds the
+    GIL for the whole parse of one bytes object (a 6 MB stack file: over 3 s during which the
+    server answers nothing), but returns to Python for each chunk a reader gives it (with a
+    progress callback set), which lets the request threads run.
+
+    Only there: py-tree-sitter 0.26 never frees what a reader returns (measured: about the
+    text's size per parse, `tests/syntax/test_parser.py`), so each keystroke's incremental
+    reparse, which takes under a millisecond even in a 7 MB file, and a full parse of a text
+    under `CHUNKED_PARSE_MIN` (at most about 0.1 s) get the bytes."""
     parser = _parser(lang)
-    if len(data) <= _READ_CHUNK:
-        return parser.parse(data, old) if old is not None else parser.parse(data)
+    if old is not None:
+        return parser.parse(data, old)
+    if len(data) < CHUNKED_PARSE_MIN:
+        return parser.parse(data)
     view = memoryview(data)
 
     def read(offset: int, _point: object) -> bytes:
         return bytes(view[offset : offset + _READ_CHUNK])
 
-    tree = (parser.parse(read, old, progress_callback=_no_cancel) if old is not None
-            else parser.parse(read, progress_callback=_no_cancel))
+    tree = parser.parse(read, progress_callback=_no_cancel)
     assert tree is not None  # Only a cancelled parse or a parser without a language gives None.
     return tree
 
