@@ -191,6 +191,20 @@ class SstProtocol(LanguageServerProtocol):
             log.exception("sending data failed")
             self._server._report_server_error(error, JsonRpcInternalError)
 
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        # pygls files the future of a notification run by a generator handler (its own text
+        # sync handlers, the didChange above) under a fresh id in `_request_futures` and never
+        # takes it out: one future, with its generator and the change, kept per keystroke.
+        before = set(self._request_futures)
+        super()._handle_notification(method_name, params)
+        for key in [k for k in self._request_futures if k not in before]:
+            future = self._request_futures[key]
+
+            def forget(_f: Any, key: Any = key) -> None:
+                self._request_futures.pop(key, None)
+
+            future.add_done_callback(forget)
+
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # Clients cancel requests that were already answered all the time (a hover overtaken
         # by the next keystroke): pygls logs each one as a warning. Only debug news for us.

@@ -155,3 +155,27 @@ def test_outline_and_link_json_text_equals_lsprotocol_conversion() -> None:
             for tooltip in (True, False):
                 want = unstructure(conv.document_links(path, links, tooltip))
                 assert json.loads(conv.document_links_json(path, links, tooltip)) == want
+
+
+def test_notifications_leave_no_future_behind(tmp_path: Path) -> None:
+    """pygls keeps the future of each notification its generator handlers run (didOpen,
+    didChange, ...) under a fresh id: the server takes them out, so 300 keystrokes keep no
+    future, and the edits still land."""
+    path = tmp_path / "stacks" / "Api.ts"
+    path.parent.mkdir()
+    path.write_text('const a = "x";\n', encoding="utf-8")
+    ls = create_server(diagnostics=FakeDiagnostics)
+    ls.set_folders([tmp_path])
+    proto = ls.protocol
+    proto._handle_request(1, types.INITIALIZE, types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=tmp_path.as_uri()))
+    uri = path.as_uri()
+    proto._handle_notification(types.TEXT_DOCUMENT_DID_OPEN, types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="typescript", version=1, text='const a = "x";\n')))
+    for v in range(2, 302):
+        proto._handle_notification(types.TEXT_DOCUMENT_DID_CHANGE, types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=v),
+            content_changes=[_edit(0, 11, 11, "y")]))
+    assert ls.host.open_text(path) == 'const a = "' + "y" * 300 + 'x";\n'
+    assert ls.host.versions()[path] == 301
+    assert not proto._request_futures
