@@ -104,3 +104,18 @@ def test_keystroke_reparses_keep_no_memory() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 2_000_000, grown
+
+
+def test_a_chain_of_reparses_ends_in_a_full_parse() -> None:
+    """Trees made by long chains of incremental reparses grow: every `REPARSE_CHAIN`-th
+    reparse of a small text is a fresh parse (no base), with the tree a one-call parse gives."""
+    text = _big_text()
+    pf = parse(text, "typescript")
+    bases = []
+    for i in range(1, parser.REPARSE_CHAIN + 1):
+        pf = reparse(pf, text.replace('"src/é😀/7.main"', f'"src/é😀/7.main{i}"'))
+        bases.append(pf.base)
+    assert all(b is not None for b in bases[:-1]) and bases[-1] is None and pf.chain == 0
+    assert str(pf.root) == str(Parser(language("typescript")).parse(pf.data).root_node)
+    again = reparse(pf, pf.text + "\n")
+    assert again.base == pf.serial and again.chain == 1
