@@ -106,9 +106,11 @@ def test_keystroke_reparses_keep_no_memory() -> None:
     assert grown < 2_000_000, grown
 
 
-def test_a_chain_of_reparses_ends_in_a_full_parse() -> None:
+def test_a_chain_of_reparses_ends_in_a_full_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     """Trees made by long chains of incremental reparses grow: every `REPARSE_CHAIN`-th
-    reparse of a small text is a fresh parse (no base), with the tree a one-call parse gives."""
+    reparse of a text under `CHUNKED_PARSE_MIN` is a fresh parse (no base), with the tree a
+    one-call parse gives."""
+    monkeypatch.setattr(parser, "CHUNKED_PARSE_MIN", 1 << 20)
     text = _big_text()
     pf = parse(text, "typescript")
     bases = []
