@@ -108,6 +108,10 @@ def _run_check(
         host.resolver.store = store
     analysis = host.analysis()
     snap = analysis.snapshot
+    # One run: the trees kept for incremental reparses would only add to the analyzers' peak.
+    # The revision's module program holds them in reference cycles: collected once here.
+    host.index.drop_parses()
+    gc.collect()
     notes: list[str] = []
     problems: list[str] = []
     spec = baseline if baseline and baseline != "off" else None
