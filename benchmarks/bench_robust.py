@@ -186,6 +186,8 @@ async def bench_big_server(stack: Path, route_lines: list[int], edits: int) -> N
         edit_lat.append((arrived[version] - sent) * 1000)
         edit_cpu.append((server_cpu(client) - cpu) * 1000)
     print(f"  server: edit -> publishDiagnostics              {fmt(edit_lat)}")
+    if os.environ.get("SST_BENCH_ALL"):
+        print("   ", {k: [round(x) for x in v] for k, v in during.items()})
     print(f"  server: its server CPU (with the requests)      {fmt(edit_cpu)}  ({load_avg()})")
     for name, vals in during.items():
         print(f"  server: {name:10s} during that analysis       {fmt(vals)}")

@@ -380,7 +380,9 @@ class WorkspaceIndex:
             snap = AppSnapshot(rev, tuple(apps), all_facts)
             with self._inputs:
                 if self._last_snapshot is not None:
-                    self._rebuild_seconds = time.perf_counter() - started
+                    # Decaying: one quick build (an edit whose facts the memo had) does not make
+                    # the requests of a file whose builds take seconds build the next one.
+                    self._rebuild_seconds = max(time.perf_counter() - started, self._rebuild_seconds / 2)
                 self._last_snapshot = snap
                 if self.revision == rev:
                     self._snapshot = snap

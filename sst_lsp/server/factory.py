@@ -26,6 +26,7 @@ from sst_lsp.server.server import (
     SstLanguageServer,
     _LspLogHandler,
     register_lifecycle,
+    set_gc_thresholds,
 )
 
 #: The handler groups a server registers by default (lifecycle always).
@@ -81,6 +82,7 @@ def run_server(tcp: str | None = None) -> int:
     # The analysis thread holds the GIL for up to the switch interval at a time; a request's
     # thread waits for it in turn (a hover would wait 5 ms per hand-over by default).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    set_gc_thresholds()
     handler = _LspLogHandler(server)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     pkg_log = logging.getLogger("sst_lsp")
