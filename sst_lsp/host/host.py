@@ -132,8 +132,7 @@ class Analysis:
 
     def baseline(self, spec: str | None, snapshot: AppSnapshot | None = None) -> LoadedBaseline:
         """The baselines of the snapshot's apps (or those of `snapshot`) for `spec`, cached."""
-        h = self.host
-        return h.baselines.get(spec, snapshot or self.snapshot, h.stage_reader, h.cwd)
+        return self.host.baseline(spec, snapshot or self.snapshot)
 
     def findings(
         self,
@@ -290,6 +289,10 @@ class AnalysisHost:
         texts = MappingProxyType(self.fs.overlay())
         snap = self.index.snapshot(wait=wait)
         return Analysis(snap, self.index.resolver, texts, self)
+
+    def baseline(self, spec: str | None, snapshot: AppSnapshot) -> LoadedBaseline:
+        """The baselines of `snapshot`'s apps for `spec`, cached (without building a snapshot)."""
+        return self.baselines.get(spec, snapshot, self.stage_reader, self.cwd)
 
     def snapshot(self, wait: float | None = None) -> AppSnapshot:
         """The app model of `analysis(wait)` alone."""

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING
 
 from sst_lsp import catalog
 from sst_lsp.ide.lookup import file_source, hit_at
-from sst_lsp.ide.targets import HandlerText, handler_text
+from sst_lsp.ide.targets import HandlerText, handler_text, line_index
 from sst_lsp.ide.types import CompletionItem, CompletionKind
 from sst_lsp.model.files import SKIP_DIRS, FileSource
 from sst_lsp.model.resolve import NODE_EXTENSIONS
 from sst_lsp.model.types import App, AppSnapshot, HandlerRef, RouteKey
 from sst_lsp.syntax.parser import parse
-from sst_lsp.syntax.text import LineIndex, Pos, TextRange
+from sst_lsp.syntax.text import Pos, TextRange
 
 if TYPE_CHECKING:
     from sst_lsp.model.resolve import HandlerResolver
@@ -79,7 +79,7 @@ def _recovered(snap: AppSnapshot, resolver: HandlerResolver, path: Path, pos: Po
     text = file_source(resolver).read_text(path)
     if text is None:
         return None
-    line = LineIndex(text).line_text(pos.line)
+    line = line_index(text).line_text(pos.line)
     refs = [h for h in app.handlers if h.path == path] or list(facts.handlers)
     for h in refs:
         r = h.range

@@ -16,6 +16,8 @@ from sst_lsp.syntax.text import Pos, TextRange
 CompletionKind = Literal["file", "folder", "function", "method", "value", "keyword"]
 SymbolKind = Literal["stack", "construct", "route", "function", "file"]
 
+_set = object.__setattr__
+
 #: The start of a file: where "go to definition" lands when there is no better place.
 FILE_START = TextRange(Pos(0, 0), Pos(0, 0))
 
@@ -110,7 +112,7 @@ class CodeAction:
     make_dirs: list[Path] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Symbol:
     """A document or workspace symbol; `selection_range` lies inside `range`."""
 
@@ -121,6 +123,18 @@ class Symbol:
     range: TextRange
     selection_range: TextRange
     children: list[Symbol] = field(default_factory=list)
+
+    def __init__(self, name: str, kind: SymbolKind, detail: str | None, path: Path, range: TextRange,
+                 selection_range: TextRange, children: list[Symbol] | None = None) -> None:
+        # An outline of a generated stack file has hundreds of thousands of symbols: the
+        # generated `__init__` of a frozen class looks `object.__setattr__` up per field.
+        _set(self, "name", name)
+        _set(self, "kind", kind)
+        _set(self, "detail", detail)
+        _set(self, "path", path)
+        _set(self, "range", range)
+        _set(self, "selection_range", selection_range)
+        _set(self, "children", [] if children is None else children)
 
 
 @dataclass(frozen=True, slots=True)

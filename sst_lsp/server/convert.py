@@ -11,6 +11,7 @@ over the disk) and caches one `LineIndex` per text.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -26,6 +27,9 @@ from sst_lsp.syntax.text import LineIndex, Pos, TextRange
 #: Where `Diagnostic.codeDescription` points (the README's table of codes).
 CODES_URL = "https://github.com/sst-lsp/sst-lsp#diagnostic-codes"
 SOURCE = "sst-lsp"
+
+#: The json module's string escaper (its C one where available), as `json.dumps` escapes.
+_escape: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -50,6 +54,24 @@ _SYMBOL_KIND = {
     "function": types.SymbolKind.Function,
     "file": types.SymbolKind.File,
 }
+
+
+_SYMBOL_KIND_VALUE = {k: v.value for k, v in _SYMBOL_KIND.items()}
+
+
+class _JsonStrings:
+    """JSON string literals (ASCII, as `json.dumps` writes them), each string escaped once."""
+
+    __slots__ = ("_done",)
+
+    def __init__(self) -> None:
+        self._done: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        got = self._done.get(text)
+        if got is None:
+            got = self._done[text] = _escape(text)
+        return got
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,44 +305,67 @@ class Converter:
             children=[self._document_symbol(c, path, li, ascii_text) for c in s.children] or None,
         )
 
-    def document_symbols_json(self, symbols: Iterable[Any]) -> list[dict[str, Any]]:
-        """`document_symbol` of each of `symbols`, as the JSON LSP sends (plain dicts and ints).
+    def document_symbols_json(self, symbols: Iterable[Any]) -> str:
+        """`document_symbol` of each of `symbols`, as the JSON text LSP sends.
 
         A generated stack file's outline has hundreds of thousands of symbols: lsprotocol
-        objects and their cattrs unstructuring cost several times the outline itself, so the
-        outline goes out as the structures `json.dumps` writes directly (see
-        `server.RawResult`)."""
-        out: list[dict[str, Any]] = []
-        for s in symbols:
+        objects and their cattrs unstructuring cost several times the outline itself, and so
+        do plain dicts written by `json.dumps`, so the text is written here (ASCII, strings
+        escaped by the json module's C escaper) and sent as it is (see `server.RawResult`)."""
+        out: list[str] = []
+        esc = _JsonStrings()
+        for i, s in enumerate(symbols):
+            if i:
+                out.append(",")
             li = self.line_index(s.path)
-            out.append(self._symbol_json(s, s.path, li, self._ascii(s.path, li)))
-        return out
+            self._symbol_text(s, s.path, li, self._ascii(s.path, li), out, esc)
+        return "[" + "".join(out) + "]"
 
-    def _symbol_json(self, s: Any, path: Path, li: LineIndex, ascii_text: bool) -> dict[str, Any]:
+    def _symbol_text(self, s: Any, path: Path, li: LineIndex, ascii_text: bool, out: list[str],
+                     esc: _JsonStrings) -> None:
         if s.path is not path:
             if s.path != path:
                 li = self.line_index(s.path)
                 ascii_text = self._ascii(s.path, li)
-            path = s.path
-        got: dict[str, Any] = {"name": s.name or "?", "kind": _SYMBOL_KIND.get(s.kind, types.SymbolKind.Object).value}
-        if s.detail is not None:
-            got["detail"] = s.detail
-        got["range"] = self._range_json(li, ascii_text, s.range)
-        got["selectionRange"] = self._range_json(li, ascii_text, s.selection_range)
-        if s.children:
-            got["children"] = [self._symbol_json(c, path, li, ascii_text) for c in s.children]
-        return got
+            path = s.path  # Children share their parent's Path object: `is` from here on.
+        kind = _SYMBOL_KIND_VALUE.get(s.kind, 19)
+        detail = "" if s.detail is None else f',"detail":{esc(s.detail)}'
+        out.append(f'{{"name":{esc(s.name or "?")},"kind":{kind}{detail},"range":{self._range_text(li, ascii_text, s.range)},'
+                   f'"selectionRange":{self._range_text(li, ascii_text, s.selection_range)}')
+        children = s.children
+        if children:
+            out.append(',"children":[')
+            first = True
+            for c in children:
+                if not first:
+                    out.append(",")
+                first = False
+                self._symbol_text(c, path, li, ascii_text, out, esc)
+            out.append("]")
+        out.append("}")
 
-    def _range_json(self, li: LineIndex, ascii_text: bool, rng: TextRange) -> dict[str, Any]:
-        """`_range` as LSP's JSON."""
-        start, end = _clamp(li, rng.start), _clamp(li, rng.end)
+    def _range_text(self, li: LineIndex, ascii_text: bool, rng: TextRange) -> str:
+        """`_range` as LSP's JSON text."""
+        start, end = rng.start, rng.end
+        if ascii_text and start.line == end.line:
+            # The common case, without `_clamp`'s objects: a one-line range inside its line.
+            lines = li.lines
+            line, sc, ec = start.line, start.col, end.col
+            if 0 <= line < len(lines) and 0 <= sc <= ec:
+                text = lines[line]
+                n = len(text) - 1 if text.endswith("\r") else len(text)
+                if ec <= n:
+                    return (f'{{"start":{{"line":{line},"character":{sc}}},'
+                            f'"end":{{"line":{line},"character":{ec}}}}}')
+        start, end = _clamp(li, start), _clamp(li, end)
         if (end.line, end.col) < (start.line, start.col):
             end = start
         if ascii_text:
-            return {"start": {"line": start.line, "character": start.col},
-                    "end": {"line": end.line, "character": end.col}}
-        a, b = to_lsp_position(li, start, self.encoding), to_lsp_position(li, end, self.encoding)
-        return {"start": {"line": a.line, "character": a.character}, "end": {"line": b.line, "character": b.character}}
+            return (f'{{"start":{{"line":{start.line},"character":{start.col}}},'
+                    f'"end":{{"line":{end.line},"character":{end.col}}}}}')
+        p, q = to_lsp_position(li, start, self.encoding), to_lsp_position(li, end, self.encoding)
+        return (f'{{"start":{{"line":{p.line},"character":{p.character}}},'
+                f'"end":{{"line":{q.line},"character":{q.character}}}}}')
 
     def symbol_information(self, s: Any, container: str | None = None) -> list[types.SymbolInformation]:
         """A symbol and its children, flattened (for clients without hierarchical symbols)."""
@@ -348,25 +393,39 @@ class Converter:
         return self.document_links(path, [link], tooltip)[0]
 
     def document_links(self, path: Path, links: Iterable[Any], tooltip: bool = True) -> list[types.DocumentLink]:
-        """The links of one document; each target (a handful of files, thousands of links) is
-        converted once."""
+        """The links of one document (see `document_links_json`)."""
         li = self.line_index(path)
         ascii_text = self._ascii(path, li)
         targets: dict[tuple[Path, Any], str] = {}
-        out: list[types.DocumentLink] = []
+        return [types.DocumentLink(range=self._range(li, ascii_text, link.range), target=self._link_target(link, targets),
+                                   tooltip=link.tooltip if tooltip else None) for link in links]
+
+    def document_links_json(self, path: Path, links: Iterable[Any], tooltip: bool = True) -> str:
+        """`document_links` as the JSON text LSP sends (a generated stack file has a link per
+        handler string: see `document_symbols_json`). Each target (a handful of files,
+        thousands of links) is converted once."""
+        li = self.line_index(path)
+        ascii_text = self._ascii(path, li)
+        targets: dict[tuple[Path, Any], str] = {}
+        esc = _JsonStrings()
+        out: list[str] = []
         for link in links:
-            key = (link.target, link.target_range)
-            target = targets.get(key)
-            if target is None:
-                target = self.uri_of(link.target)
-                if link.target_range is not None:
-                    # VS Code opens `file:///x.ts#L12,5` at line 12, column 5 (1-based); others ignore it.
-                    p = self.position(link.target, link.target_range.start)
-                    target += f"#L{p.line + 1},{p.character + 1}"
-                targets[key] = target
-            out.append(types.DocumentLink(range=self._range(li, ascii_text, link.range), target=target,
-                                          tooltip=link.tooltip if tooltip else None))
-        return out
+            tip = f',"tooltip":{esc(link.tooltip)}' if tooltip and link.tooltip is not None else ""
+            out.append(f'{{"range":{self._range_text(li, ascii_text, link.range)},'
+                       f'"target":{esc(self._link_target(link, targets))}{tip}}}')
+        return "[" + ",".join(out) + "]"
+
+    def _link_target(self, link: Any, targets: dict[tuple[Path, Any], str]) -> str:
+        key = (link.target, link.target_range)
+        target = targets.get(key)
+        if target is None:
+            target = self.uri_of(link.target)
+            if link.target_range is not None:
+                # VS Code opens `file:///x.ts#L12,5` at line 12, column 5 (1-based); others ignore it.
+                p = self.position(link.target, link.target_range.start)
+                target += f"#L{p.line + 1},{p.character + 1}"
+            targets[key] = target
+        return target
 
     def json_argument(self, path: Path, value: Any) -> Any:
         """Command arguments from ide/ (plain data with code-point columns) for the client:

@@ -19,7 +19,15 @@ from sst_lsp.host.host import AnalysisHost
 from sst_lsp.server import commands, documents, features
 from sst_lsp.server.config import SettingsStore
 from sst_lsp.server.convert import UriMap
-from sst_lsp.server.server import Commands, Diagnostics, SstLanguageServer, _LspLogHandler, register_lifecycle
+from sst_lsp.server.server import (
+    SWITCH_INTERVAL,
+    Commands,
+    Diagnostics,
+    SstLanguageServer,
+    _LspLogHandler,
+    register_lifecycle,
+    set_gc_thresholds,
+)
 
 #: The handler groups a server registers by default (lifecycle always).
 HANDLERS: tuple[Callable[[SstLanguageServer], None], ...] = (
@@ -71,6 +79,10 @@ def run_server(tcp: str | None = None) -> int:
             return 2
         host = host or "127.0.0.1"
     server = create_server()
+    # The analysis thread holds the GIL for up to the switch interval at a time; a request's
+    # thread waits for it in turn (a hover would wait 5 ms per hand-over by default).
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    set_gc_thresholds()
     handler = _LspLogHandler(server)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     pkg_log = logging.getLogger("sst_lsp")

@@ -242,7 +242,7 @@ def register(server: SstLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     async def on_document_symbol(
         ls: SstLanguageServer, params: types.DocumentSymbolParams
-    ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+    ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | RawResult | None:
         path = ls.path_of(params.text_document.uri)
         mod = _ide("symbols")
         if path is None or mod is None:
@@ -266,10 +266,7 @@ def register(server: SstLanguageServer) -> None:
                 out = RawResult(conv.document_symbols_json(got))
             else:
                 out = [info for s in got for info in conv.symbol_information(s)]
-            ls.outlines.pop(path, None)
-            ls.outlines[path] = (key, out)
-            while len(ls.outlines) > OUTLINES_KEPT:  # Each entry keeps its snapshot alive.
-                ls.outlines.pop(next(iter(ls.outlines)))
+            _keep(ls.outlines, path, key, out)
             return out
 
         return await _guarded(ls, "documentSymbol", run, None)
@@ -322,19 +319,37 @@ def register(server: SstLanguageServer) -> None:
         return await _guarded(ls, "inlayHint", run, None)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK, types.DocumentLinkOptions(resolve_provider=False))
-    async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink] | None:
+    async def on_document_link(ls: SstLanguageServer, params: types.DocumentLinkParams) -> RawResult | None:
         path = ls.path_of(params.text_document.uri)
         mod = _ide("symbols")
         if path is None or mod is None:
             return None
         tooltip = bool(ls.client_supports("text_document.document_link.tooltip_support", False))
 
-        def run() -> list[types.DocumentLink] | None:
+        def run() -> RawResult | None:
             conv = ls.converter
-            got = mod.document_links(ls.request_snapshot(), ls.host.resolver, path)
-            return conv.document_links(path, got, tooltip) or None
+            snap = ls.request_snapshot()
+            text = ls.host.read_text(path)
+            key = (snap, text, conv.encoding, tooltip)
+            cached = ls.links.get(path)
+            if cached is not None and cached[0][0] is snap and cached[0][1] is text and cached[0][2:] == key[2:]:
+                hit: RawResult | None = cached[1]
+                return hit
+            got = mod.document_links(snap, ls.host.resolver, path)
+            out = RawResult(conv.document_links_json(path, got, tooltip)) if got else None
+            _keep(ls.links, path, key, out)
+            return out
 
         return await _guarded(ls, "documentLink", run, None)
+
+
+def _keep(kept: dict[Path, tuple[tuple[Any, ...], Any]], path: Path, key: tuple[Any, ...], value: Any) -> None:
+    """Keeps a converted answer for `path` under `key` (the snapshot and text it was made
+    for), at most `OUTLINES_KEPT` of them (each keeps its snapshot alive)."""
+    kept.pop(path, None)
+    kept[path] = (key, value)
+    while len(kept) > OUTLINES_KEPT:
+        kept.pop(next(iter(kept)))
 
 
 class RequestFailed(JsonRpcException):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from typing import Any, ClassVar, Protocol
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
+from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -40,6 +43,19 @@ log = logging.getLogger(__name__)
 #: The garbage collector's first-generation threshold once the first index is built (700 by
 #: default; see `settle_heap`).
 GC_GEN0_THRESHOLD = 10_000
+
+#: The garbage collector's last-generation threshold in the server (10 by default): a full
+#: collection walks every object not frozen, and one during the extraction of a 200,000-route
+#: file (a million new objects) held the GIL for 0.1-0.35 s at a time, growing with the heap.
+#: The server collects in full itself every `FULL_COLLECT_EVERY` analyses (see `settle_heap`).
+GC_GEN2_THRESHOLD = 1_000
+
+#: Analyses between two full collections (see `settle_heap`).
+FULL_COLLECT_EVERY = 200
+
+#: Seconds a thread holds the GIL before another may take it (5 ms by default): the event loop's
+#: thread gets it back sooner while an analysis runs (see `factory.run_server`).
+SWITCH_INTERVAL = 0.001
 
 #: Files whose creation, change or deletion the client reports (workspace/didChangeWatchedFiles):
 #: sources of every runtime SST resolves handlers for, the app configs, and what the resolver
@@ -90,8 +106,8 @@ class Commands(Protocol):
     def close(self) -> None: ...
 
 
-def settle_heap() -> None:
-    """Moves what the first index built out of the garbage collector's sight (`gc.freeze`).
+def settle_heap(full: bool = True) -> None:
+    """Moves what the index holds out of the garbage collector's sight (`gc.freeze`).
 
     The index of a large workspace is over a million tracked objects (parses, facts, apps)
     that live as long as their files are unchanged. Every full collection walks all of them,
@@ -99,18 +115,43 @@ def settle_heap() -> None:
     each documentSymbol that allocates enough to trigger one. Frozen objects are still freed
     by reference counting when an edit replaces them; only a reference cycle among them would
     stay, and the model's facts are acyclic values (29 edits of a 3,000-line stack left 25 objects in
-    cycles among the frozen ones). A collection first, so that the garbage of
-    indexing is not frozen with them. A larger first generation threshold makes the young
-    collections during an extraction (which allocates in bursts) fewer."""
-    gc.collect()
+    cycles among the frozen ones). A collection of the young generations first, so that the
+    recent garbage is not frozen with them (a full one walks the whole heap: 0.6 s on the
+    event loop after the first index of a 200,000-route file); after each analysis too, so
+    what it built is frozen in turn and the collections of the next one walk only what that
+    one allocates. With `full`, the frozen set is brought back and collected in full (the
+    caller does that every `FULL_COLLECT_EVERY` analyses, for the cycles frozen meanwhile).
+    A larger first generation threshold makes the young collections during an extraction
+    (which allocates in bursts) fewer."""
+    if full:
+        gc.unfreeze()
+        gc.collect()
+    else:
+        gc.collect(1)
     gc.freeze()
-    _, g1, g2 = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, g1, g2)
+    set_gc_thresholds()
 
 
-class RawResult(list[Any]):
-    """A request's result that is already LSP's JSON (dicts, lists, strings, numbers): sent
-    as it is, without cattrs (see `SstProtocol._send_response`)."""
+def set_gc_thresholds() -> None:
+    """The server's collector thresholds (see `GC_GEN0_THRESHOLD`, `GC_GEN2_THRESHOLD`)."""
+    _, g1, _ = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, g1, GC_GEN2_THRESHOLD)
+
+
+class RawResult:
+    """A request's result already written as LSP's JSON text (ASCII): sent as it is, without
+    cattrs or `json.dumps` (see `SstProtocol._send_response`). Kept, it is sent again for the
+    cost of a write."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, text: str) -> None:
+        #: The JSON text, encoded.
+        self.data = text.encode("ascii")
+
+    def value(self) -> Any:
+        """The result as plain JSON values (for tests)."""
+        return json.loads(self.data)
 
 
 class SstProtocol(LanguageServerProtocol):
@@ -134,12 +175,46 @@ class SstProtocol(LanguageServerProtocol):
 
     def _send_response(self, msg_id: Any, result: Any | None = None, error: Any = None) -> None:
         if error is None and isinstance(result, RawResult):
-            # Already JSON: `json.dumps` writes it in C (an outline of 500,000 symbols through
-            # cattrs takes seconds).
+            # Already JSON: an outline of 500,000 symbols through cattrs takes seconds, and
+            # `json.dumps` of it a second more.
             self._result_types.pop(msg_id, None)
-            self._send_data({"id": msg_id, "jsonrpc": self.VERSION, "result": list(result)})
+            self._send_raw(b'{"id":%s,"jsonrpc":"%s","result":%s}' % (
+                json.dumps(msg_id).encode("ascii"), self.VERSION.encode("ascii"), result.data))
             return
         super()._send_response(msg_id, result, error)
+
+    def _send_raw(self, body: bytes) -> None:
+        """Writes one message whose body is already JSON (pygls' `_send_data` without the
+        `json.dumps`)."""
+        if self.writer is None:
+            log.error("unable to send data: no transport")
+            return
+        header = (f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; "
+                  f"charset={self.CHARSET}\r\n\r\n").encode("ascii")
+        try:
+            res = self.writer.write(header + body if self._include_headers else body)
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)
+        except BrokenPipeError:
+            log.exception("sending data failed: broken pipe")
+            raise
+        except Exception as error:
+            log.exception("sending data failed")
+            self._server._report_server_error(error, JsonRpcInternalError)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        # pygls files the future of a notification run by a generator handler (its own text
+        # sync handlers, the didChange above) under a fresh id in `_request_futures` and never
+        # takes it out: one future, with its generator and the change, kept per keystroke.
+        before = set(self._request_futures)
+        super()._handle_notification(method_name, params)
+        for key in [k for k in self._request_futures if k not in before]:
+            future = self._request_futures[key]
+
+            def forget(_f: Any, key: Any = key) -> None:
+                self._request_futures.pop(key, None)
+
+            future.add_done_callback(forget)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # Clients cancel requests that were already answered all the time (a hover overtaken
@@ -176,6 +251,8 @@ class SstLanguageServer(LanguageServer):
         #: The converted outline per path, with the (snapshot, text, encoding, hierarchical)
         #: it was made for (see `features.on_document_symbol`).
         self.outlines: dict[Path, tuple[tuple[Any, ...], Any]] = {}
+        #: The same for document links (see `features.on_document_link`).
+        self.links: dict[Path, tuple[tuple[Any, ...], Any]] = {}
         #: The `.sst/stage` problems already logged, per app root.
         self._stage_problems: set[tuple[Path, str]] = set()
         self._converter: Converter | None = None
@@ -499,7 +576,7 @@ async def index_workspace(ls: SstLanguageServer) -> None:
     except Exception:
         log.exception("indexing failed")
     finally:
-        settle_heap()
+        settle_heap(full=False)
         if ls.indexed is not None:
             ls.indexed.set()
         if token is not None:

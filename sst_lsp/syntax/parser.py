@@ -88,6 +88,16 @@ _PARSERS = threading.local()
 #: Bytes handed to tree-sitter per read.
 _READ_CHUNK = 65536
 
+#: Incremental reparses after which `reparse` parses in full (a text under
+#: `CHUNKED_PARSE_MIN` only): a tree built by a chain of incremental reparses keeps growing
+#: (measured: 3.5 MB more than a fresh parse after 4,000 one-character edits of a 180 KB
+#: text), a full parse of such a text takes milliseconds.
+REPARSE_CHAIN = 64
+
+#: The size from which a full parse is read in chunks (see `_parse`): tree-sitter parses
+#: about 8 MB/s, so a smaller text holds the GIL for at most about 0.1 s.
+CHUNKED_PARSE_MIN = 1 << 20
+
 
 def _parser(lang: str) -> Parser:
     got: dict[str, Parser] | None = getattr(_PARSERS, "by_lang", None)
@@ -104,20 +114,26 @@ def _no_cancel(*_: object) -> bool:
 
 
 def _parse(lang: str, data: bytes, old: Tree | None = None) -> Tree:
-    """`data` parsed, read in chunks: tree-sitter holds the GIL for the whole parse of one bytes
-    object (a 6 MB stack file: over 3 s during which the server answers nothing), but returns
-    to Python for each chunk a reader gives it (with a progress callback set), which lets the
-    request threads run. Small texts are parsed in one call."""
+    """`data` parsed; a full parse of a large text is read in chunks: tree-sitter holds the
+    GIL for the whole parse of one bytes object (a 6 MB stack file: over 3 s during which the
+    server answers nothing), but returns to Python for each chunk a reader gives it (with a
+    progress callback set), which lets the request threads run.
+
+    Only there: py-tree-sitter 0.26 never frees what a reader returns (measured: about the
+    text's size per parse, `tests/syntax/test_parser.py`), so each keystroke's incremental
+    reparse, which takes under a millisecond even in a 7 MB file, and a full parse of a text
+    under `CHUNKED_PARSE_MIN` (at most about 0.1 s) get the bytes."""
     parser = _parser(lang)
-    if len(data) <= _READ_CHUNK:
-        return parser.parse(data, old) if old is not None else parser.parse(data)
+    if old is not None:
+        return parser.parse(data, old)
+    if len(data) < CHUNKED_PARSE_MIN:
+        return parser.parse(data)
     view = memoryview(data)
 
     def read(offset: int, _point: object) -> bytes:
         return bytes(view[offset : offset + _READ_CHUNK])
 
-    tree = (parser.parse(read, old, progress_callback=_no_cancel) if old is not None
-            else parser.parse(read, progress_callback=_no_cancel))
+    tree = parser.parse(read, progress_callback=_no_cancel)
     assert tree is not None  # Only a cancelled parse or a parser without a language gives None.
     return tree
 
@@ -147,6 +163,8 @@ class ParsedFile:
     base: int | None = field(default=None, compare=False)
     edit: tuple[int, int, int] | None = field(default=None, compare=False)
     changed: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    #: Incremental reparses since the last full parse (see `REPARSE_CHAIN`).
+    chain: int = field(default=0, compare=False)
 
     @property
     def root(self) -> Node:
@@ -195,9 +213,12 @@ def parse(text: str, lang: str) -> ParsedFile:
 
 
 def reparse(old: ParsedFile, text: str) -> ParsedFile:
-    """Parses `text` incrementally from `old` (same grammar)."""
+    """Parses `text` incrementally from `old` (same grammar); every `REPARSE_CHAIN`-th time
+    in full, when that is quick."""
     if text == old.text:
         return old
+    if old.chain + 1 >= REPARSE_CHAIN and len(old.data) < CHUNKED_PARSE_MIN:
+        return parse(text, old.lang)
     data = text.encode("utf-8", errors="surrogatepass")
     a, b = old.data, data
     start, end_a, end_b = edit_span(a, b)
@@ -215,7 +236,7 @@ def reparse(old: ParsedFile, text: str) -> ParsedFile:
     new_tree = _parse(old.lang, data, tree)
     changed = tuple((r.start_byte, r.end_byte) for r in tree.changed_ranges(new_tree))
     return ParsedFile(old.lang, text, data, new_tree, LineIndex(text), base=old.serial, edit=(start, end_a, end_b),
-                      changed=changed)
+                      changed=changed, chain=old.chain + 1)
 
 
 #: Bytes compared at once when scanning for the common prefix and suffix.

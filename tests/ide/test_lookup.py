@@ -42,3 +42,31 @@ def test_file_facts_fallback_ignores_objects_written_in_another_file(fx) -> None
     # The construct id written in the stack file is still found.
     hit = hit_at(snap, stack, Pos(3, 24))
     assert hit is not None and isinstance(hit.target, Construct) and hit.target.id == "Fn"
+
+
+def test_line_index_answers_what_a_scan_of_the_app_answers() -> None:
+    """Every position of every file of the fixture apps (helpers, loops, several stacks,
+    registrations, multi-line ranges): the per-file index sorted by line finds the object the
+    scan of the app's handlers, routes, constructs, registrations and stacks finds first."""
+    from pathlib import Path
+
+    from sst_lsp.host.host import AnalysisHost
+    from sst_lsp.ide.lookup import _file_index, _in_app, prepare
+
+    apps_dir = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+    checked = found = 0
+    for root in sorted(p for p in apps_dir.iterdir() if p.is_dir()):
+        snap = AnalysisHost([root]).snapshot()
+        for app in snap.apps:
+            prepare(snap, list(app.files))
+            for path in app.files:
+                lines = (path.read_text(encoding="utf-8", errors="replace")).split("\n")
+                index = _file_index(app, path)
+                for ln, line in enumerate(lines):
+                    for col in range(len(line) + 2):
+                        pos = Pos(ln, col)
+                        want = _in_app(app, path, pos)
+                        assert index.at(pos) is want, (path, pos)
+                        checked += 1
+                        found += want is not None
+    assert checked > 10_000 and found > 500
