@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 from tree_sitter import Node, Query, QueryCursor
 
+from sst_lsp.model import stage_values
 from sst_lsp.model.js_values import _WRAPPERS, _string_content, _unescape, not_literal, tag, unwrap
 from sst_lsp.model.types import Entry, Value
 from sst_lsp.syntax.parser import ParsedFile, language
@@ -538,15 +539,37 @@ class Evaluator:
         if t == "ternary_expression":
             # Either branch may run: an "unknown" whose items are the branches' values (what
             # reads one value sees an unknown; handler positions check every branch).
+            # A condition on the stage is kept with them (`Value.cond`, decided per stage by
+            # model/stage_values.py).
             cons = self.value(node.child_by_field_name("consequence"), depth + 1)
             alt = self.value(node.child_by_field_name("alternative"), depth + 1)
-            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt))
+            cond = self._stage_cond(node.child_by_field_name("condition"), depth)
+            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt),
+                         cond=None if cond is None else ("if", cond))
+        if t == "unary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and op.type == "!":
+                cond = self._stage_cond(node.child_by_field_name("argument"), depth)
+                if cond is not None:
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text,
+                                 cond=("bool", stage_values.negate(cond)))
+            return self._unknown(node)
         if t == "binary_expression":
             op = node.child_by_field_name("operator")
-            if op is not None and op.type == "&&":
+            if op is not None and op.type in ("&&", "||"):
                 # `cond && {...}` (in spreads): the right side, when it runs.
+                cond = self._stage_cond(node.child_by_field_name("left"), depth)
+                if op.type == "||" and cond is None:
+                    return self._unknown(node)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
-                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,))
+                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,),
+                             cond=None if cond is None else (op.type, cond))
+            if op is not None and op.type in ("===", "==", "!==", "!="):
+                cmp = stage_values.compare(self.value(node.child_by_field_name("left"), depth + 1),
+                                           self.value(node.child_by_field_name("right"), depth + 1), op.type)
+                if stage_values.known(cmp):
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text, cond=("bool", cmp))
+                return self._unknown(node)
             if op is not None and pf.node_text(op) == "+":
                 left = self.value(node.child_by_field_name("left"), depth + 1)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
@@ -558,6 +581,13 @@ class Evaluator:
                     )
             return self._unknown(node)
         return self._unknown(node)
+
+    def _stage_cond(self, node: Node | None, depth: int) -> stage_values.Cond | None:
+        """The condition on the stage that `node` is, compiled; None when it reads something else."""
+        if node is None or depth + 1 > MAX_DEPTH:
+            return None
+        cond = stage_values.condition_of(self.value(node, depth + 1))
+        return cond if stage_values.known(cond) else None
 
     def _call(self, node: Node, depth: int) -> Value:
         """A call of an app function: the value its body returns for the call's arguments."""
