@@ -563,7 +563,7 @@ class Evaluator:
                     return self._unknown(node)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
                 return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,),
-                             cond=None if cond is None else (op.type, cond))
+                             cond=None if cond is None else ("and" if op.type == "&&" else "or", cond))
             if op is not None and op.type in ("===", "==", "!==", "!="):
                 cmp = stage_values.compare(self.value(node.child_by_field_name("left"), depth + 1),
                                            self.value(node.child_by_field_name("right"), depth + 1), op.type)
