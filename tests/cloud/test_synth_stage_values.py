@@ -153,3 +153,55 @@ def test_a_condition_on_something_else_stays_left_out(tmp_path: Path) -> None:
     assert ("Function", "Report") not in reasons["dev"]
     assert reasons["prod"][("Function", "Report")] == (
         'memorySize cannot be evaluated statically (`stack.stage === "prod" && process.env.BIG ? 2048 : 512`)')
+
+
+# ----------------------------------------------------------------------------------------------
+# The model's decision itself (model/stage_values.py), on values the evaluator read.
+
+
+def _props(tmp_path: Path, stack_body: str) -> tuple[App, Any]:
+    data = ('import { Queue, StackContext } from "sst/constructs";\n'
+            f"export function Data({{ stack, app }}: StackContext) {{\n{stack_body}\n  return {{}};\n}}\n")
+    app = _write(tmp_path / "app", data, "export function Jobs() {}\n")
+    [q] = [c for c in app.constructs if c.id == "Q"]
+    return app, q.props
+
+
+def test_stage_mode_and_local_are_decided_by_the_pure_function(tmp_path: Path) -> None:
+    from sst_lsp.model.stage_values import StageFacts, decide
+
+    _, props = _props(tmp_path, """
+  const { stage } = app;
+  const PROD = "prod";
+  const live = stage === PROD || stack.stage === "staging";
+  new Queue(stack, "Q", { cdk: { queue: {
+    fifo: live,
+    deliveryDelay: app.mode === "dev" ? 0 : 5,
+    queueName: !app.local ? `q-${PROD}` : "local",
+    maxMessageSizeBytes: live && process.env.BIG ? 1024 : 2048,
+  } } });""")
+
+    def read(stage: str | StageFacts) -> dict[str, Any]:
+        got = decide(props, stage)
+        assert got is not None
+        q = got.get("cdk").get("queue")  # type: ignore[union-attr]
+        return {e.key: e.value.value if e.value.kind != "unknown" else "?" for e in q.entries}
+
+    assert read("dev") == {"fifo": False, "deliveryDelay": 5.0, "queueName": "q-prod", "maxMessageSizeBytes": 2048.0}
+    assert read("staging") == {"fifo": True, "deliveryDelay": 5.0, "queueName": "q-prod", "maxMessageSizeBytes": "?"}
+    assert read(StageFacts("dev", mode="dev", local=True)) == {
+        "fifo": False, "deliveryDelay": 0.0, "queueName": "local", "maxMessageSizeBytes": 2048.0}
+    # Without a stage nothing on it is decided; the mode and `app.local` still are.
+    assert read(StageFacts(None)) == {"fifo": "?", "deliveryDelay": 5.0, "queueName": "q-prod",
+                                      "maxMessageSizeBytes": "?"}
+
+
+def test_removal_policy_under_a_constant_on_the_stage(tmp_path: Path) -> None:
+    config = _CONFIG.replace("app.stack(Data)", 'const isProd = app.stage === "prod";\n'
+                             '    if (!isProd) app.setDefaultRemovalPolicy("destroy");\n    app.stack(Data)')
+    app = _write(tmp_path / "app", "export function Data() {}\n", "export function Jobs() {}\n")
+    (app.root / "sst.config.ts").write_text(config)
+    app = load(app.root)
+    assert [s.get("removal_policy") for s in app_to_spec(app, "dev")["stacks"]] == ["destroy", "destroy"]
+    assert [s.get("removal_policy") for s in app_to_spec(app, "prod")["stacks"]] == [None, None]
+    assert not any("setDefaultRemovalPolicy" in w for w in app_to_spec(app, "prod")["warnings"])
