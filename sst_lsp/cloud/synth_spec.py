@@ -11,6 +11,11 @@ construct we do not model (frontend sites, v2's Auth, raw CDK classes), a handle
 cannot be evaluated statically. Nothing is dropped silently: a function prop that is not
 modeled is named in a warning.
 
+SST runs the stack code for one stage, so a prop that depends on it (`autoPause: stack.stage !==
+"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`) is decided
+for the spec's stage (model/stage_values.py) before it is read; one under a condition on
+anything else (`process.env.X ? ...`) stays unknown and leaves out what needs it.
+
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
 condition on `app.stage`; read and decided by model/removal.py, which the stateful warnings share),

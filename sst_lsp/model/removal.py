@@ -12,9 +12,10 @@ not hold the parse), so that a state read once from a commit can be decided for 
 * on the app (anywhere in the entry file, or on `app` inside a stack function) the policy
   applies to every stack, as SST applies it to every resource at the end of synth; on a stack's
   own receiver (`stack`, `this`) to that stack, over the app's; the last call wins;
-* a call under a condition on the stage (`if (app.stage !== "prod")`, `&&`, a ternary argument)
-  is decided for the stage; `app.local` and `app.mode === "dev"` are false (a deploy is neither
-  `sst start` nor `sst dev`);
+* a call under a condition on the stage (`if (app.stage !== "prod")`, `&&`, a ternary argument,
+  a constant holding such a comparison) is decided for the stage; `app.local` and `app.mode ===
+  "dev"` are false (a deploy is neither `sst start` nor `sst dev`). The conditions are compiled
+  and decided by model/stage_values.py, which the embedded synth uses for construct props too;
 * a call whose value or condition cannot be decided is left out (`undecided`): each resource
   keeps its own policy, the safe side for a production stage.
 """
