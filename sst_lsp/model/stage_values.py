@@ -108,20 +108,26 @@ def condition_of(v: Value) -> Cond:
     return UNKNOWN
 
 
+#: One side of a comparison: ("lit", string), ("stage", ""), ("mode", "").
+Side = tuple[str, str]
+
+
+def side_of(v: Value) -> Side | None:
+    if v.kind == "string" and isinstance(v.value, str):
+        return ("lit", v.value)
+    name = _ref_name(v)
+    return (name, "") if name in ("stage", "mode") else None
+
+
 def compare(left: Value, right: Value, op: str) -> Cond:
     """`left op right` for `===`, `==`, `!==`, `!=` when one side is the stage (or the mode) and
     the other a string (or both the same one); else unknown."""
-    if op not in ("===", "==", "!==", "!="):
-        return UNKNOWN
+    return compare_sides(side_of(left), side_of(right), op)
 
-    def side(v: Value) -> tuple[str, str] | None:
-        if v.kind == "string" and isinstance(v.value, str):
-            return ("lit", v.value)
-        name = _ref_name(v)
-        return (name, "") if name in ("stage", "mode") else None
 
-    a, b = side(left), side(right)
-    if a is None or b is None:
+def compare_sides(a: Side | None, b: Side | None, op: str) -> Cond:
+    """`compare` on the sides already read."""
+    if op not in ("===", "==", "!==", "!=") or a is None or b is None:
         return UNKNOWN
     if a[0] == "lit" and b[0] == "lit":
         eq: Cond = ("const", a[1] == b[1])
