@@ -119,14 +119,9 @@ def side_of(v: Value) -> Side | None:
     return (name, "") if name in ("stage", "mode") else None
 
 
-def compare(left: Value, right: Value, op: str) -> Cond:
-    """`left op right` for `===`, `==`, `!==`, `!=` when one side is the stage (or the mode) and
-    the other a string (or both the same one); else unknown."""
-    return compare_sides(side_of(left), side_of(right), op)
-
-
 def compare_sides(a: Side | None, b: Side | None, op: str) -> Cond:
-    """`compare` on the sides already read."""
+    """`a op b` for `===`, `==`, `!==`, `!=` when one side is the stage (or the mode) and the
+    other a string (or both the same one); else unknown."""
     if op not in ("===", "==", "!==", "!=") or a is None or b is None:
         return UNKNOWN
     if a[0] == "lit" and b[0] == "lit":
