@@ -11,6 +11,11 @@ construct we do not model (frontend sites, v2's Auth, raw CDK classes), a handle
 cannot be evaluated statically. Nothing is dropped silently: a function prop that is not
 modeled is named in a warning.
 
+SST runs the stack code for one stage, so a prop that depends on it (`autoPause: stack.stage !==
+"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`) is decided
+for the spec's stage (model/stage_values.py) before it is read; one under a condition on
+anything else (`process.env.X ? ...`) stays unknown and leaves out what needs it.
+
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
 condition on `app.stage`; read and decided by model/removal.py, which the stateful warnings share),
@@ -20,6 +25,7 @@ the app's default function props and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sst_lsp import catalog
+from sst_lsp.model import stage_values
 from sst_lsp.model.types import App, Construct, Entry, HandlerRef, StackDef, Value
 
 if TYPE_CHECKING:
@@ -113,6 +120,11 @@ class _SpecBuilder:
         #: the value, the model's position label for it, function id, scope, extra spec fields).
         self.bus_places: list[tuple[Path, TextRange, str, str, str, dict[str, Any]]] = []
 
+    def at_stage(self, v: Value) -> Value:
+        """`v` with its choices on the stage decided for the synth's stage (model/stage_values.py):
+        SST runs the stack code for one stage, so `stack.stage === "prod" ? 10 : 1` is one value."""
+        return stage_values.decide(v, self.stage) or v
+
     def skip(self, kind: str, cid: str, stack: str | None, reason: str) -> None:
         self.skipped.append({"kind": kind, "id": cid, "stack": stack, "reason": reason})
 
@@ -150,6 +162,7 @@ class _SpecBuilder:
             defaults = list(calls.app_defaults)
             defaults.extend(s.definition.default_function_props if s.definition is not None else ())
             defaults.extend(calls.stack_extra.get(s.id, []))
+            defaults = [self.at_stage(v) for v in defaults]
             constructs = []
             for c in by_stack[s.id]:
                 spec = self.construct(c, defaults)
@@ -183,6 +196,8 @@ class _SpecBuilder:
 
     # ------------------------------------------------------------------------------------------
     def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
+        if stage_values.depends_on_stage(c.props):
+            c = dataclasses.replace(c, props=stage_values.decide(c.props, self.stage))
         raw = catalog.spec_for(c.origin, c.kind) if c.origin not in ("sst", "sst3") else None
         if raw is not None and raw.builder == "cdk":
             return self.raw_cdk(c)
@@ -1346,8 +1361,15 @@ class _SpecBuilder:
             fail(f'handler "{h.handler}" resolves outside the app root ({_normal(src_dir / base)}): '
                  "move the code into the app (handler-outside-app)")
             return None
-        layers = [v for v in (_props_obj(h.function_props), cdefaults) if v is not None]
+        fprops = stage_values.decide(h.function_props, self.stage)
+        layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
         layers.extend(reversed(stack_defaults))
+        for key in ("memorySize", "timeout"):
+            sized = _first(layers, key)
+            if sized is not None and sized.kind == "unknown" and (sized.items or sized.cond is not None):
+                # A choice the stage does not decide (`process.env.BIG ? 2048 : 512`).
+                fail(f"{key} cannot be evaluated statically (`{sized.text[:60]}`)")
+                return None
         lambda_layers: list[str] = []
         for layer in reversed(layers):
             lv = layer.get("layers")
@@ -1861,6 +1883,12 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
     from sst_lsp.syntax.parser import JS_LANGS, lang_for_path
 
     found = _StackCalls()
+
+    def value(node: Any) -> Value:
+        """An argument's value, its choices on the stage decided for `stage`."""
+        v = ev.value(node)
+        return (stage_values.decide(v, stage) or v) if stage_values.depends_on_stage(v) else v
+
     defs: dict[Path, list[tuple[StackDef, str]]] = {}
     for s in app.stacks:
         if s.definition is not None:
@@ -1891,7 +1919,7 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
                 on_stack = owner is not None and recv in ("stack", "this", "ctx.stack", "props.stack")
                 if on_stack and method == "setDefaultFunctionProps":
                     continue  # in the model (StackDef.default_function_props)
-                arg = ev.value(named[-1])
+                arg = value(named[-1])
                 key = _DEFAULT_METHODS[method]
                 layer = arg if key is None else Value("object", arg.range, entries=(Entry(key, arg.range, arg),))
                 if on_stack and owner is not None:
@@ -1904,9 +1932,9 @@ def _stack_calls(app: App, stage: str | None) -> _StackCalls:
             if method in ("addRules", "addTargets", "subscribe"):
                 if re.fullmatch(r"[A-Za-z_$][\w$]*", recv):
                     found.bus_calls.setdefault((owner, recv), []).append(
-                        (method, [ev.value(a) for a in named], path))
+                        (method, [value(a) for a in named], path))
                 continue
-            v = ev.value(named[-1])
+            v = value(named[-1])
             if method == "attach":
                 api = v.get("api") if v.kind == "object" else None
                 prefix = v.get("prefix") if v.kind == "object" else None

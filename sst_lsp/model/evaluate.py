@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 
 from tree_sitter import Node, Query, QueryCursor
 
+from sst_lsp.model import stage_values
 from sst_lsp.model.js_values import _WRAPPERS, _string_content, _unescape, not_literal, tag, unwrap
 from sst_lsp.model.types import Entry, Value
 from sst_lsp.syntax.parser import ParsedFile, language
@@ -639,15 +640,36 @@ class Evaluator:
         if t == "ternary_expression":
             # Either branch may run: an "unknown" whose items are the branches' values (what
             # reads one value sees an unknown; handler positions check every branch).
+            # A condition on the stage is kept with them (`Value.cond`, decided per stage by
+            # model/stage_values.py).
             cons = self.value(node.child_by_field_name("consequence"), depth + 1)
             alt = self.value(node.child_by_field_name("alternative"), depth + 1)
-            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt))
+            cond = self._stage_cond(node.child_by_field_name("condition"), depth)
+            return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(cons, alt),
+                         cond=None if cond is None else ("if", cond))
+        if t == "unary_expression":
+            op = node.child_by_field_name("operator")
+            if op is not None and op.type == "!":
+                cond = self._stage_cond(node.child_by_field_name("argument"), depth)
+                if cond is not None:
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text,
+                                 cond=("bool", stage_values.negate(cond)))
+            return self._unknown(node)
         if t == "binary_expression":
             op = node.child_by_field_name("operator")
-            if op is not None and op.type == "&&":
+            if op is not None and op.type in ("&&", "||"):
                 # `cond && {...}` (in spreads): the right side, when it runs.
+                cond = self._stage_cond(node.child_by_field_name("left"), depth)
+                if op.type == "||" and cond is None:
+                    return self._unknown(node)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
-                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,))
+                return Value("unknown", pf.node_range(node), text=self._unknown(node).text, items=(right,),
+                             cond=None if cond is None else ("and" if op.type == "&&" else "or", cond))
+            if op is not None and op.type in ("===", "==", "!==", "!="):
+                cmp = self._stage_cond(node, depth)
+                if cmp is not None:
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text, cond=("bool", cmp))
+                return self._unknown(node)
             if op is not None and pf.node_text(op) == "+":
                 left = self.value(node.child_by_field_name("left"), depth + 1)
                 right = self.value(node.child_by_field_name("right"), depth + 1)
@@ -659,6 +681,56 @@ class Evaluator:
                     )
             return self._unknown(node)
         return self._unknown(node)
+
+    def _stage_cond(self, node: Node | None, depth: int) -> stage_values.Cond | None:
+        """The condition on the stage that `node` is, compiled; None when it reads something else."""
+        if node is None or depth + 1 > MAX_DEPTH:
+            return None
+        cond = self._cond(node, depth + 1)
+        return cond if stage_values.known(cond) else None
+
+    def _cond(self, node: Node, depth: int) -> stage_values.Cond:
+        """A condition read from the syntax (cheap: only identifiers are evaluated, for the
+        constants that hold a comparison or a string); model/stage_values.py decides it."""
+        node = unwrap(node) or node
+        t = node.type
+        if t in ("true", "false"):
+            return ("const", t == "true")
+        if t in ("identifier", "member_expression"):
+            fact = _fact(self.pf, node)
+            if fact == "local":
+                return ("local",)
+            if t == "identifier" and fact is None and depth < MAX_DEPTH:
+                return stage_values.condition_of(self.value(node, depth + 1))
+            return stage_values.UNKNOWN
+        if t == "unary_expression":
+            op, arg = node.child_by_field_name("operator"), node.child_by_field_name("argument")
+            if op is not None and op.type == "!" and arg is not None and depth < MAX_DEPTH:
+                return stage_values.negate(self._cond(arg, depth + 1))
+            return stage_values.UNKNOWN
+        if t != "binary_expression" or depth >= MAX_DEPTH:
+            return stage_values.UNKNOWN
+        op = node.child_by_field_name("operator")
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if op is None or left is None or right is None:
+            return stage_values.UNKNOWN
+        if op.type in ("&&", "||"):
+            return ("and" if op.type == "&&" else "or", self._cond(left, depth + 1), self._cond(right, depth + 1))
+        if op.type not in ("===", "==", "!==", "!="):
+            return stage_values.UNKNOWN
+        return stage_values.compare_sides(self._side(left, depth + 1), self._side(right, depth + 1), op.type)
+
+    def _side(self, node: Node, depth: int) -> stage_values.Side | None:
+        """One side of a comparison: a string, the stage or the mode, else None."""
+        node = unwrap(node) or node
+        if node.type == "string":
+            return ("lit", _string_content(self.pf, node)[0])
+        fact = _fact(self.pf, node) if node.type in ("identifier", "member_expression") else None
+        if fact is not None:
+            return (fact, "")
+        if node.type == "identifier" and depth < MAX_DEPTH:
+            return stage_values.side_of(self.value(node, depth + 1))
+        return None
 
     def _call(self, node: Node, depth: int) -> Value:
         """A call of an app function: the value its body returns for the call's arguments."""
@@ -888,6 +960,17 @@ def _is_const(decl: Node) -> bool:
     """True for `const` declarations (`let`/`var` may be reassigned)."""
     first = decl.children[0] if decl.children else None
     return first is not None and first.type == "const"
+
+
+def _fact(pf: ParsedFile, node: Node) -> str | None:
+    """`stage`, `mode` or `local` for `app.stage`, `stack.stage`, `props.app.mode`, a destructured
+    `stage`... (an identifier or a member expression named so), else None."""
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        name = pf.node_text(prop) if prop is not None and prop.type == "property_identifier" else ""
+    else:
+        name = pf.node_text(node)
+    return name if name in ("stage", "mode", "local") else None
 
 
 def _str(v: Value) -> str:

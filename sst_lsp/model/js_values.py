@@ -91,7 +91,8 @@ def _unescape(seq: str) -> str:
 def not_literal(v: Value) -> Value:
     if not v.literal:
         return v
-    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial, path=v.path)
+    return Value(v.kind, v.range, v.value, v.entries, v.items, v.text, literal=False, partial=v.partial, path=v.path,
+                 cond=v.cond)
 
 
 def tag(v: Value, path: Path | None) -> Value:
@@ -100,4 +101,4 @@ def tag(v: Value, path: Path | None) -> Value:
         return v
     entries = tuple(Entry(e.key, e.key_range, tag(e.value, path), e.path or path) for e in v.entries)
     items = tuple(tag(i, path) for i in v.items)
-    return Value(v.kind, v.range, v.value, entries, items, v.text, v.literal, v.partial, path)
+    return Value(v.kind, v.range, v.value, entries, items, v.text, v.literal, v.partial, path, v.cond)

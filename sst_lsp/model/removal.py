@@ -12,9 +12,10 @@ not hold the parse), so that a state read once from a commit can be decided for 
 * on the app (anywhere in the entry file, or on `app` inside a stack function) the policy
   applies to every stack, as SST applies it to every resource at the end of synth; on a stack's
   own receiver (`stack`, `this`) to that stack, over the app's; the last call wins;
-* a call under a condition on the stage (`if (app.stage !== "prod")`, `&&`, a ternary argument)
-  is decided for the stage; `app.local` and `app.mode === "dev"` are false (a deploy is neither
-  `sst start` nor `sst dev`);
+* a call under a condition on the stage (`if (app.stage !== "prod")`, `&&`, a ternary argument,
+  a constant holding such a comparison) is decided for the stage; `app.local` and `app.mode ===
+  "dev"` are false (a deploy is neither `sst start` nor `sst dev`). The conditions are compiled
+  and decided by model/stage_values.py, which the embedded synth uses for construct props too;
 * a call whose value or condition cannot be decided is left out (`undecided`): each resource
   keeps its own policy, the safe side for a production stage.
 """
@@ -26,19 +27,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sst_lsp.model.stage_values import UNKNOWN, Cond, condition_of, holds
 from sst_lsp.model.types import App
 from sst_lsp.syntax.parser import ParsedFile, walk
 from sst_lsp.syntax.text import TextRange
 
 POLICY_WORDS = frozenset({"destroy", "retain", "snapshot"})
 
-#: A compiled condition: ("const", bool), ("stage", literal) (the stage equals it), ("not", c),
-#: ("and", a, b), ("or", a, b), ("unknown",).
-Cond = tuple[Any, ...]
 #: A compiled argument: ("word", policy), ("ternary", cond, then, else), ("unknown",).
 Expr = tuple[Any, ...]
 
-_UNKNOWN: Cond = ("unknown",)
+_UNKNOWN: Cond = UNKNOWN
 _STACK_RECEIVERS = ("stack", "this", "ctx.stack", "props.stack")
 
 
@@ -164,7 +163,7 @@ def calls_in_file(pf: ParsedFile, path: Path, stacks: Sequence[tuple[TextRange, 
             continue
         on_stack = owner is not None and pf.node_text(recv) in _STACK_RECEIVERS
         ev = ev or Evaluator(pf)
-        guards, cond_text = _guards(node, pf)
+        guards, cond_text = _guards(node, pf, ev)
         arg = named[0]
         while arg.type == "parenthesized_expression" and arg.named_children:
             arg = arg.named_children[0]
@@ -187,21 +186,8 @@ def _expr_at(e: Expr, stage: str | None) -> str | None:
 
 
 def evaluate(c: Cond, stage: str | None) -> bool | None:
-    """A compiled condition at `stage` (None: the stage is not known)."""
-    kind = c[0]
-    if kind == "const":
-        return bool(c[1])
-    if kind == "stage":
-        return None if stage is None else stage == c[1]
-    if kind == "not":
-        got = evaluate(c[1], stage)
-        return None if got is None else not got
-    if kind in ("and", "or"):
-        a, b = evaluate(c[1], stage), evaluate(c[2], stage)
-        if kind == "and":
-            return False if a is False or b is False else (None if a is None or b is None else True)
-        return True if a is True or b is True else (None if a is None or b is None else False)
-    return None
+    """A compiled condition at `stage` (None: the stage is not known); model/stage_values.py."""
+    return holds(c, stage)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,7 +199,7 @@ _LOOPS = ("for_statement", "for_in_statement", "while_statement", "do_statement"
           "switch_default", "try_statement", "catch_clause")
 
 
-def _guards(call: Any, pf: ParsedFile) -> tuple[tuple[tuple[Cond, bool], ...], str]:
+def _guards(call: Any, pf: ParsedFile, ev: Any) -> tuple[tuple[tuple[Cond, bool], ...], str]:
     """The conditions around a call up to its function, innermost first."""
     out: list[tuple[Cond, bool]] = []
     text = ""
@@ -250,7 +236,7 @@ def _guards(call: Any, pf: ParsedFile) -> tuple[tuple[tuple[Cond, bool], ...], s
             out.append((_UNKNOWN, True))
             text = text or pf.node_text(parent).split("\n", 1)[0]
         if cond is not None:
-            out.append((_condition(cond, pf), taken))
+            out.append((_condition(cond, ev), taken))
             text = text or _source(cond, pf)
         node = parent
     return tuple(out), text
@@ -274,7 +260,7 @@ def _expr(arg: Any, ev: Any, pf: ParsedFile) -> Expr:
         alt = inner.child_by_field_name("alternative")
         if cond is None or cons is None or alt is None:
             return _UNKNOWN
-        return ("ternary", _condition(cond, pf), _expr(cons, ev, pf), _expr(alt, ev, pf))
+        return ("ternary", _condition(cond, ev), _expr(cons, ev, pf), _expr(alt, ev, pf))
     v = ev.value(inner)
     word: str | None = v.str_value
     if word is None and v.kind == "ref" and "." in v.text:
@@ -283,56 +269,11 @@ def _expr(arg: Any, ev: Any, pf: ParsedFile) -> Expr:
     return ("word", word) if word in POLICY_WORDS else _UNKNOWN
 
 
-def _condition(node: Any, pf: ParsedFile) -> Cond:
-    """A condition on the stage: `app.stage === "prod"`, `stage !== "dev"`, `!(...)`, `a && b`,
-    `a || b`, parentheses; `app.local` and `app.mode === "dev"` are false. Anything else is
-    unknown."""
-    t = node.type
-    if t == "parenthesized_expression" and node.named_children:
-        return _condition(node.named_children[0], pf)
-    if t == "unary_expression":
-        op = node.child_by_field_name("operator")
-        arg = node.child_by_field_name("argument")
-        if op is not None and op.type == "!" and arg is not None:
-            return ("not", _condition(arg, pf))
-        return _UNKNOWN
-    if t in ("member_expression", "identifier"):
-        text = pf.node_text(node)
-        return ("const", False) if text == "local" or text.endswith(".local") else _UNKNOWN
-    if t != "binary_expression":
-        return _UNKNOWN
-    op_node = node.child_by_field_name("operator")
-    left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-    if op_node is None or left is None or right is None:
-        return _UNKNOWN
-    op = op_node.type
-    if op in ("&&", "||"):
-        return ("and" if op == "&&" else "or", _condition(left, pf), _condition(right, pf))
-    if op not in ("===", "==", "!==", "!="):
-        return _UNKNOWN
-
-    def side(n: Any) -> tuple[str, str] | None:
-        text = pf.node_text(n)
-        if n.type == "string":
-            return ("lit", text[1:-1])
-        if n.type in ("member_expression", "identifier"):
-            last = text.rsplit(".", 1)[-1]
-            if last == "stage":
-                return ("stage", "")
-            if last == "mode":
-                return ("lit", "deploy")
-        return None
-
-    lhs, rhs = side(left), side(right)
-    if lhs is None or rhs is None:
-        return _UNKNOWN
-    if lhs[0] == "stage" and rhs[0] == "stage":
-        eq: Cond = ("const", True)
-    elif lhs[0] == "stage" or rhs[0] == "stage":
-        eq = ("stage", rhs[1] if lhs[0] == "stage" else lhs[1])
-    else:
-        eq = ("const", lhs[1] == rhs[1])
-    return eq if op in ("===", "==") else ("not", eq)
+def _condition(node: Any, ev: Any) -> Cond:
+    """A condition on the stage (`app.stage === "prod"`, `stage !== "dev"`, `!(...)`, `a && b`,
+    `a || b`, `app.local`, `app.mode === "dev"`, a constant holding one), compiled by the
+    evaluator (model/stage_values.py); anything else is unknown."""
+    return condition_of(ev.value(node))
 
 
 def describe(calls: Sequence[PolicyCall]) -> str:

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sst_lsp import catalog
 from sst_lsp.model import finding as _finding
@@ -128,6 +128,10 @@ class Value:
     path: Path | None = None
     """The file `range` is in when it is not the file being extracted (a constant imported
     from another module, an argument passed into a helper in another file)."""
+    cond: tuple[Any, ...] | None = None
+    """For an "unknown" that is a choice on the stage (`cond ? a : b`, `stage === "prod"`, ...):
+    the choice and its compiled condition (model/stage_values.py `Choice`); `items` hold the
+    branches. None for everything else."""
 
     def get(self, key: str) -> Value | None:
         """The value of `key` in an object (last one wins, as in JS), else None."""
