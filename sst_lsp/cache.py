@@ -418,7 +418,10 @@ class CheckCache:
     not: a `FactStore` for the index and a `ResolutionStore` for the resolver. Call `save()` at
     the end of the run."""
 
-    def __init__(self, app_roots: Iterable[Path]) -> None:
+    def __init__(self, app_roots: Iterable[Path], *, read_only: bool = False) -> None:
+        #: Reads entries but never adds, renews or writes any (the language server's first
+        #: index: it shares what `check` wrote, and leaves the files to `check`).
+        self.read_only = read_only
         #: The cache's own reads (not recorded as inputs).
         self.fs = FileSource()
         #: The texts read while building apps, shared by their recorders (an app's inputs are
@@ -610,7 +613,7 @@ class CheckCache:
         return self._get("facts", path)
 
     def put_facts(self, path: Path, text: str, facts: object) -> None:
-        if len(text) > MAX_CACHED_FACTS_TEXT:
+        if self.read_only or len(text) > MAX_CACHED_FACTS_TEXT:
             # A generated stack file of megabytes: pickling its facts costs about as much as
             # extracting them again (and doubles the run's memory), for a file that rarely
             # changes alone. The app's result is still cached.
@@ -643,7 +646,7 @@ class CheckCache:
         return value
 
     def _put(self, kind: str, path: Path, text: str, value: object) -> None:
-        sec = self._section(path)
+        sec = self._section(path) if not self.read_only else None
         if sec is None:
             return
         key = str(path)
@@ -685,7 +688,7 @@ class CheckCache:
         return value, frozenset(_local_path(p) for p, _, _ in deps)
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: object, deps: Iterable[Path]) -> None:
-        if root not in self._sections:
+        if self.read_only or root not in self._sections:
             return
         sec = self._section_at(root)
         rows = tuple((k, *self._probe(k)) for k in sorted(map(str, deps)))
@@ -697,7 +700,20 @@ class CheckCache:
         sec.used["resolutions"].add(key)
         sec.dirty = True
 
+    def forget(self, path: Path | None) -> None:
+        """What was probed of `path` (None: of every path) is read again on the next question:
+        a long-lived driver calls this when the disk moved."""
+        if path is None:
+            self._digests.clear()
+            self._probes.clear()
+            return
+        for key in (str(path), str(path.parent)):
+            self._digests.pop(key, None)
+            self._probes.pop(key, None)
+
     def save(self) -> None:
+        if self.read_only:
+            return
         for key in self._pending_stats:
             sec = self._section(key)
             if sec is None:

@@ -460,3 +460,77 @@ def test_a_cached_check_loads_neither_the_parser_nor_the_model(tmp_path: Path) -
     heavy = {"tree_sitter", "sst_lsp.analyzers", "sst_lsp.model.index", "sst_lsp.model.types", "sst_lsp.settings",
              "sst_lsp.host.host", "attrs", "cattrs", "logging", "pickle"}
     assert not heavy & warm, sorted(heavy & warm)
+
+
+def unsaved_edit(text: str) -> str:
+    """An edit of an open buffer that the disk (and so the cache) does not have."""
+    for a, b in (("main", "mian"), ("handler", "handlr"), ("export", "const")):
+        if a in text:
+            return text.replace(a, b, 1)
+    return text + "\nexport const unsaved = 1;\n"
+
+
+def first_index(root: Path, store: cache.CheckCache | None, open_file: Path | None = None) -> list[object]:
+    """The findings of a host indexed the way the language server's first index goes (the apps
+    warmed one by one, then one analysis), with `store` lent for it and an unsaved edit in an
+    open buffer at `open_file`."""
+    from sst_lsp.host.host import AnalysisHost
+    from sst_lsp.model.files import FileSource
+
+    host = AnalysisHost([root], fs=FileSource())
+    if open_file is not None:
+        host.apply_change(open_file, unsaved_edit(open_file.read_text(encoding="utf-8")), 1)
+    host.use_store(store)
+    for ar in host.app_roots():
+        host.warm(ar)
+    got: list[object] = sorted(host.analysis().findings(), key=lambda f: f.sort_key())
+    host.use_store(None)
+    return got
+
+
+@pytest.mark.parametrize("src", APPS, ids=lambda p: p.name)
+def test_the_servers_first_index_through_the_cache_finds_what_a_cold_one_does(
+        src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_app(src, tmp_path / src.name)
+    monkeypatch.chdir(tmp_path)
+    rng = random.Random(f"sst-lsp-first-index-{src.name}")
+    hits = 0
+    for step in range(5):
+        check(root, capsys)  # What the cache holds: the files as they were before this edit.
+        what = random_edit(rng, root) if step else "none"
+        files = sources(root)
+        open_file = rng.choice(files) if files and step % 2 else None
+        store = cache.CheckCache([root], read_only=True)
+        cold = first_index(root, None, open_file)
+        assert first_index(root, store, open_file) == cold, f"after edit {step}: {what}"
+        hits += store.hits
+        assert not any(f.name.endswith(".tmp") for f in (root / cache.CACHE_DIR).iterdir())
+    assert hits, "the first index took nothing from the cache"
+
+
+def test_the_first_index_ignores_a_corrupt_entry_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_app(FIXTURE_APPS / "v2-monorepo", tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    check(root, capsys)
+    cold = first_index(root, None)
+    entries = next(f for f in cache_files(root) if f.name.startswith("check-"))
+    payload = cache.decode(entries.read_bytes())
+    assert payload is not None and payload["facts"] and payload["exports"]
+    marker = tmp_path / "executed"
+    # One entry of each kind broken (garbage, a hostile pickle), under a valid file digest.
+    for kind in ("facts", "exports"):
+        k, (d, _blob) = next(iter(payload[kind].items()))
+        payload[kind][k] = (d, b"\x80\x05garbage")
+    k, (deps, _b) = next(iter(payload["resolutions"].items()))
+    payload["resolutions"][k] = (deps, pickle.dumps(_Boom(marker)))
+    entries.write_bytes(cache.encode(payload))
+    before = {f.name: f.read_bytes() for f in cache_files(root)}
+    store = cache.CheckCache([root], read_only=True)
+    assert first_index(root, store) == cold
+    assert store.hits and not marker.exists()
+    store.save()
+    assert {f.name: f.read_bytes() for f in cache_files(root)} == before  # Read-only.
+    # A cache file broken as a whole is ignored too.
+    entries.write_bytes(entries.read_bytes()[:100])
+    assert first_index(root, cache.CheckCache([root], read_only=True)) == cold

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Protocol
 
 from sst_lsp.analyzers import AnalysisContext, run_all
 from sst_lsp.analyzers.memo import AnalysisMemo
@@ -35,8 +36,8 @@ from sst_lsp.baseline.kinds import TrackCache
 from sst_lsp.host.severity import SeverityOverrides, apply_severity
 from sst_lsp.model.discover import AppRoot, read_sst_json
 from sst_lsp.model.files import FileSource
-from sst_lsp.model.index import WorkspaceIndex, resolve_import
-from sst_lsp.model.resolve import HandlerResolver
+from sst_lsp.model.index import FactStore, WorkspaceIndex, resolve_import
+from sst_lsp.model.resolve import HandlerResolver, ResolutionStore
 from sst_lsp.model.types import App, AppSnapshot, Finding
 from sst_lsp.syntax.parser import lang_for_path
 
@@ -64,6 +65,14 @@ class LoadedBaseline:
     notes: tuple[str, ...] = ()
     #: App roots that have stacks but got no baseline (v3 apps never have one).
     missing: tuple[Path, ...] = ()
+
+
+class IndexStore(FactStore, ResolutionStore, Protocol):
+    """What a driver may lend the host for its first index: entries remembered across runs
+    (`sst_lsp.cache.CheckCache`, read-only), consulted for files without an open buffer."""
+
+    def forget(self, path: Path | None) -> None:
+        """The disk moved at `path` (None: anywhere): what was probed there is stale."""
 
 
 _NO_BASELINE = LoadedBaseline(spec="off", base=None, per_app=MappingProxyType({}))
@@ -194,6 +203,10 @@ class AnalysisHost:
             self.baselines = _Baselines()
         #: Per-reference analyzer results kept between runs (valid for this host's resolver).
         self.analysis_memo = AnalysisMemo()
+        #: The store lent by `use_store` (None: none).
+        self.store: IndexStore | None = None
+        if _shared is not None and _shared.store is not None:
+            self.use_store(_shared.store)
         # Versions of the open buffers (their texts are the file source's overlay).
         self._versions: dict[Path, int | None] = {}
         self._lock = threading.Lock()
@@ -220,6 +233,16 @@ class AnalysisHost:
         self.analysis_memo.moved()
         self.index.set_roots(roots, exclude)
 
+    def use_store(self, store: IndexStore | None) -> None:
+        """Lends the index and the resolver a store of facts, export tables and resolutions
+        remembered across runs (the check cache; None: takes it back). A driver lends it for
+        its first index, so that a large workspace gets its first findings sooner, and takes it
+        back after: what was taken from it stays until its file changes; open buffers never
+        come from it. The findings are the same with it or without."""
+        self.store = store
+        self.index.store = store
+        self.index.resolver.store = store
+
     def apply_change(self, path: Path, text: str | None, version: int | None = None) -> None:
         """An open buffer's new text (and version); None: the buffer closed, the disk's text
         counts again."""
@@ -235,11 +258,13 @@ class AnalysisHost:
             self.analysis_memo.edited(path)
         else:
             self.analysis_memo.moved()
+            self._forget(path)  # A closed buffer's file may have been saved meanwhile.
         self.index.set_text(path, text)
 
     def file_changed(self, path: Path) -> None:
         """A file (or folder) changed, appeared or went away on disk."""
         self.analysis_memo.moved()
+        self._forget(None if lang_for_path(path) is None else path)
         self.index.file_changed(path)
         if lang_for_path(path) is None:
             # A folder (or a file the resolver lists rather than parses: Dockerfile, *.csproj):
@@ -251,8 +276,14 @@ class AnalysisHost:
         """A buffer was saved: the disk now agrees with it. Listings may have changed (a first
         save creates the file) and a commit may follow: both are read again."""
         self.fs.invalidate(path)
+        self._forget(path)
         self.analysis_memo.moved()
         self.baselines.clear()
+
+    def _forget(self, path: Path | None) -> None:
+        store = self.store
+        if store is not None:
+            store.forget(path)
 
     def stage_changed(self) -> None:
         """A deploy or remove changed what is deployed: `stage:` baselines are stale."""

@@ -178,7 +178,10 @@ class WorkspaceIndex:
         # facts it keeps the old object, so the apps built from it stay valid. The resolver
         # and the file source have locks of their own.
         self.resolver.invalidate(path, content_only)
-        self._stored.pop(path, None)
+        if not content_only and lang_for_path(path) is None:
+            self._stored.clear()  # A folder moved: what is below it may differ.
+        else:
+            self._stored.pop(path, None)
         self._skipped_logged.discard(path)
         if path.name in CONFIG_NAMES or path.name == "sst.json":
             self._forget_roots()
@@ -245,9 +248,11 @@ class WorkspaceIndex:
         if lang not in JS_LANGS:
             return None
         store = self.store
-        if store is not None and path not in self.fs.overlay_paths():
+        # Facts taken from the store stay after it is detached (a driver's first index), until
+        # their file changes.
+        if (store is not None or self._stored) and path not in self.fs.overlay_paths():
             got = self._stored.get(path)
-            if got is None:
+            if got is None and store is not None:
                 got = store.get_facts(path)
                 if got is not None:
                     self._stored[path] = got

@@ -250,6 +250,8 @@ class HandlerResolver:
         self._lowers: dict[Path, dict[str, list[tuple[str, str]]]] = {}
         #: Results remembered across runs, for files without an open buffer (None: off).
         self.store: ResolutionStore | None = None
+        #: The export tables taken from the store, kept once it is detached (until invalidated).
+        self._stored_exports: dict[Path, ExportTable] = {}
         #: Facts derived from file texts (handler code, binding calls), kept across runs by the
         #: resolver's owner (the server or `check`) instead of module-level caches.
         self.derived = DerivedFacts()
@@ -303,17 +305,22 @@ class HandlerResolver:
                     "unchecked", message="re-exports nest too deeply to follow")
 
         store = self.store
-        if store is None or key in self._memo or self._fs.overlay_paths():
+        if store is None or key in self._memo:
             return self._memoized(key, compute)
+        # An open buffer's text and the listing of its folder are not what the store saw.
+        overlay = self._fs.overlay_paths()
+        edited = set(overlay) | {p.parent for p in overlay} if overlay else None
         hit = store.get_resolution(app.root, key)
-        if hit is not None:
+        if hit is not None and (edited is None or edited.isdisjoint(hit[1])):
             with self._lock:
                 self._memo[key] = hit
                 for p in hit[1]:
                     self._rdeps.setdefault(p, set()).add(key)
             return hit[0]
         value = self._memoized(key, compute)
-        store.put_resolution(app.root, key, value, self._memo[key][1])
+        deps = self._memo[key][1]
+        if edited is None or edited.isdisjoint(deps):
+            store.put_resolution(app.root, key, value, deps)
         return value
 
     def exports(self, path: Path) -> ExportTable | None:
@@ -340,6 +347,7 @@ class HandlerResolver:
         with self._lock:
             if path is None:
                 self._exports.clear()
+                self._stored_exports.clear()
                 self._memo.clear()
                 self._rdeps.clear()
                 self._listings.clear()
@@ -347,6 +355,7 @@ class HandlerResolver:
                 self.generation += 1
                 return
             self._exports.pop(path, None)
+            self._stored_exports.pop(path, None)
             keys: set[tuple[object, ...]] = set()
             for d in (path,) if content_only else (path, path.parent, path.parent.parent):
                 if not content_only:
@@ -427,8 +436,11 @@ class HandlerResolver:
     def _read_exports(self, path: Path) -> ExportTable | None:
         store = self.store
         lang = lang_for_path(path)
-        if store is not None and path not in self._fs.overlay_paths():
-            stored = store.get_exports(path)
+        if (store is not None or self._stored_exports) and path not in self._fs.overlay_paths():
+            kept = self._stored_exports.get(path)
+            if kept is not None:
+                return kept
+            stored = store.get_exports(path) if store is not None else None
             if stored is not None:
                 table, stored_facts = stored
                 if stored_facts is not None and lang is not None:
@@ -436,6 +448,8 @@ class HandlerResolver:
                     text = self._fs.read_text(path)
                     if text is not None:
                         self.derived.code_facts.get(text, lang, lambda _t, _l: stored_facts)
+                with self._lock:
+                    self._stored_exports[path] = table
                 return table
         text = self._fs.read_text(path)
         if text is None:

@@ -31,6 +31,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from sst_lsp import __version__
 from sst_lsp.baseline import StageReader
+from sst_lsp.cache import CheckCache
 from sst_lsp.host.host import AnalysisHost, LoadedBaseline
 from sst_lsp.model.index import WorkspaceIndex
 from sst_lsp.model.types import AppSnapshot, Finding
@@ -557,6 +558,8 @@ async def index_workspace(ls: SstLanguageServer) -> None:
 
     try:
         roots = await asyncio.to_thread(ls.host.app_roots)
+        # The check cache's entries (read-only) for the files without an open buffer.
+        ls.host.use_store(CheckCache([ar.root for ar in roots], read_only=True))
         open_paths = ls.host.open_paths()
         first = [ar for ar in roots if any(p.is_relative_to(ar.root) for p in open_paths)]
         rest = [ar for ar in roots if ar not in first]
@@ -576,6 +579,7 @@ async def index_workspace(ls: SstLanguageServer) -> None:
     except Exception:
         log.exception("indexing failed")
     finally:
+        ls.host.use_store(None)
         settle_heap(full=False)
         if ls.indexed is not None:
             ls.indexed.set()
