@@ -86,6 +86,29 @@ for d, dirs, files in os.walk(sys.argv[1]):
 print(n)
 """.replace("SUFFIXES", repr(PARSE_SUFFIXES))
 
+#: The language server's first index (`index_workspace`: find the apps, warm each, one analysis)
+#: without a store or with the check cache lent read-only, as its own process (`python -c
+#: FIRST_INDEX DIR cold|cache`): prints the index's own wall and CPU seconds (the modules the
+#: server has loaded by then imported first) and a digest of the findings.
+FIRST_INDEX = """
+import hashlib, sys, time
+from pathlib import Path
+from sst_lsp.cache import CheckCache
+from sst_lsp.host.host import AnalysisHost
+import sst_lsp.model.extract, sst_lsp.analyzers
+root = Path(sys.argv[1])
+w0, c0 = time.perf_counter(), time.process_time()
+host = AnalysisHost([root])
+roots = host.app_roots()
+if sys.argv[2] == "cache":
+    host.use_store(CheckCache([ar.root for ar in roots], read_only=True))
+for ar in roots:
+    host.warm(ar)
+found = sorted(repr(f) for f in host.analysis().findings())
+host.use_store(None)
+print(time.perf_counter() - w0, time.process_time() - c0, hashlib.sha256("\\n".join(found).encode()).hexdigest())
+"""
+
 
 #: One process: wall seconds, CPU seconds (user + system), peak RSS in MB, stdout.
 Sample = tuple[float, float, float, str]
@@ -156,6 +179,10 @@ def bench_tree(runner: Runner, name: str, tree: Path, runs: int, edit: Path | No
 
     fill = _best(runs, fill_once)
     warm = _best(runs, lambda: runner.check(tree))
+    first: dict[str, tuple[float, float, str]] = {}
+    for mode in ("cold", "cache"):
+        outs = [runner.run(["-c", FIRST_INDEX, str(tree), mode], cwd=tree)[3].split() for _ in range(runs)]
+        first[mode] = (min(float(o[0]) for o in outs), min(float(o[1]) for o in outs), outs[-1][2])
     one_edit = None
     if edit is not None:
         original = edit.read_text(encoding="utf-8")
@@ -176,7 +203,7 @@ def bench_tree(runner: Runner, name: str, tree: Path, runs: int, edit: Path | No
     checkout = _best(runs, after_checkout)
     same = warm[3] == cold[3] and checkout[3] == cold[3] and fill[3] == cold[3]
     return {"name": name, "files": files, "parse": parse, "cold": cold, "fill": fill, "warm": warm,
-            "checkout": checkout, "one_edit": one_edit, "same": same}
+            "checkout": checkout, "one_edit": one_edit, "same": same, "first": first}
 
 
 def _fmt(res: Sample | None, base: Sample, i: int) -> str:
@@ -228,6 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("cached results identical to cold ones: "
               + ", ".join(f"{r['name']} {'yes' if r['same'] else 'NO'}" for r in rows))
+        print()
+        print("language server's first index (in-process, best of the runs): cold vs the check cache lent")
+        for r in rows:
+            f = r["first"]
+            cold_i, cached_i = f["cold"], f["cache"]  # type: ignore[index]
+            print(f"{r['name']:10} wall {cold_i[0] * 1000:.0f} -> {cached_i[0] * 1000:.0f} ms "
+                  f"({cached_i[0] / cold_i[0]:.2f}x), CPU {cold_i[1] * 1000:.0f} -> {cached_i[1] * 1000:.0f} ms "
+                  f"({cached_i[1] / cold_i[1]:.2f}x), same findings: {'yes' if cold_i[2] == cached_i[2] else 'NO'}")
         print()
         floor = [
             ("python -c pass", ["-c", "pass"]),
