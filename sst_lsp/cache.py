@@ -145,13 +145,6 @@ def _path(cls_name: str, text: str) -> pathlib.PurePath:
 
 
 _PATH_CLASSES: dict[str, type[pathlib.PurePath]] = {c.__name__: c for c in _PATH_TYPES}
-_LOCAL_PATH = type(Path()).__name__
-
-
-def _local_path(text: str) -> Path:
-    got = _path(_LOCAL_PATH, text)
-    assert isinstance(got, Path)
-    return got
 
 #: Per class: the names of its fields when it is one of our dataclasses that can be rebuilt by
 #: calling it with them in order (None when it cannot: it is then pickled the usual way).
@@ -665,7 +658,7 @@ class CheckCache:
         self._pending_stats.add(key)
 
     # ResolutionStore.
-    def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Any, frozenset[Path]] | None:
+    def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Any, frozenset[str]] | None:
         """A resolution of app `root` whose every input is as it was, with those inputs."""
         if root not in self._sections:
             return None
@@ -685,13 +678,13 @@ class CheckCache:
         sec.used["resolutions"].add(key)
         self._record(p for p, _, _ in deps)
         self.hits += 1
-        return value, frozenset(_local_path(p) for p, _, _ in deps)
+        return value, frozenset(p for p, _, _ in deps)
 
-    def put_resolution(self, root: Path, key: tuple[object, ...], value: object, deps: Iterable[Path]) -> None:
+    def put_resolution(self, root: Path, key: tuple[object, ...], value: object, deps: Iterable[str]) -> None:
         if self.read_only or root not in self._sections:
             return
         sec = self._section_at(root)
-        rows = tuple((k, *self._probe(k)) for k in sorted(map(str, deps)))
+        rows = tuple((k, *self._probe(k)) for k in sorted(deps))
         try:
             blob = _dumps(value)
         except Exception:  # noqa: BLE001 - a value that cannot be pickled is not cached.

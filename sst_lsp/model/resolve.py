@@ -155,13 +155,14 @@ class Candidates:
 
 
 class _Deps:
-    """The paths one computation looked at (files read, directories listed), and the export
+    """The paths one computation looked at (files read, directories listed), as strings (a
+    string's hash is kept by the string; a `Path`'s is a Python call each time), and the export
     tables it read (so one computation reads each file once)."""
 
     __slots__ = ("paths", "tables")
 
     def __init__(self) -> None:
-        self.paths: set[Path] = set()
+        self.paths: set[str] = set()
         self.tables: dict[Path, ExportTable | None] = {}
 
 
@@ -223,10 +224,10 @@ class ResolutionStore(Protocol):
     contents, directory listings) is as it was; `get_exports` (a file's export table and, for
     JS/TS, its code facts) only for the same content."""
 
-    def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Resolution, frozenset[Path]] | None: ...
+    def get_resolution(self, root: Path, key: tuple[object, ...]) -> tuple[Resolution, frozenset[str]] | None: ...
 
     def put_resolution(self, root: Path, key: tuple[object, ...], value: Resolution,
-                       deps: frozenset[Path]) -> None: ...
+                       deps: frozenset[str]) -> None: ...
 
     def get_exports(self, path: Path) -> tuple[ExportTable, CodeFacts | None] | None: ...
 
@@ -241,8 +242,9 @@ class HandlerResolver:
         self._lock = threading.RLock()
         self._exports: dict[Path, tuple[str, ExportTable]] = {}
         #: Memoized results (resolutions and directory walks) with the paths they depend on.
-        self._memo: dict[tuple[object, ...], tuple[object, frozenset[Path]]] = {}
-        self._rdeps: dict[Path, set[tuple[object, ...]]] = {}
+        #: (Paths as strings: see `_Deps`.)
+        self._memo: dict[tuple[object, ...], tuple[object, frozenset[str]]] = {}
+        self._rdeps: dict[str, set[tuple[object, ...]]] = {}
         #: Directory listings (name -> "f"/"d", open buffers included) and their lower-case
         #: index, read once per directory: checking a candidate is then a dict lookup.
         self._listings: dict[Path, dict[str, str]] = {}
@@ -309,7 +311,7 @@ class HandlerResolver:
             return self._memoized(key, compute)
         # An open buffer's text and the listing of its folder are not what the store saw.
         overlay = self._fs.overlay_paths()
-        edited = set(overlay) | {p.parent for p in overlay} if overlay else None
+        edited = {str(q) for p in overlay for q in (p, p.parent)} if overlay else None
         hit = store.get_resolution(app.root, key)
         if hit is not None and (edited is None or edited.isdisjoint(hit[1])):
             with self._lock:
@@ -361,7 +363,7 @@ class HandlerResolver:
                 if not content_only:
                     self._listings.pop(d, None)
                     self._lowers.pop(d, None)
-                keys |= self._rdeps.pop(d, set())
+                keys |= self._rdeps.pop(str(d), set())
             for k in keys:
                 self._memo.pop(k, None)
             if keys:
@@ -392,7 +394,7 @@ class HandlerResolver:
 
     # Tracked file system access.
     def _list(self, d: Path, deps: _Deps) -> dict[str, str]:
-        deps.paths.add(d)
+        deps.paths.add(str(d))
         got = self._listings.get(d)
         if got is None:
             got = self._fs.list_dir(d)
@@ -410,7 +412,7 @@ class HandlerResolver:
             with self._lock:
                 self._lowers[d] = got
         else:
-            deps.paths.add(d)
+            deps.paths.add(str(d))
         return got
 
     def _is_file(self, p: Path, deps: _Deps) -> bool:
@@ -420,14 +422,14 @@ class HandlerResolver:
         if self._list(p.parent, deps).get(p.name) == "d":
             return True
         # A folder that only holds open, unsaved buffers.
-        deps.paths.add(p)
+        deps.paths.add(str(p))
         return self._fs.is_dir(p)
 
     def _exports_tracked(self, path: Path, deps: _Deps | None) -> ExportTable | None:
         if deps is not None:
             if path in deps.tables:
                 return deps.tables[path]
-            deps.paths.add(path)
+            deps.paths.add(str(path))
         table = self._read_exports(path)
         if deps is not None:
             deps.tables[path] = table
