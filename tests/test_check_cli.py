@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,28 @@ V1 = FIXTURE_APPS / "v1-functional-ts"
 V2 = FIXTURE_APPS / "v2-monorepo"
 #: The diagnostics the v2 fixture app expects (its inline markers).
 V2_MARKED = fixture_markers(V2)
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture apps these tests check, copied: a cached check writes `.sst-lsp/cache/` into
+    each app it checks, which must not land in tests/fixtures."""
+    root = tmp_path_factory.mktemp("apps")
+    for src in (V1, V2):
+        shutil.copytree(src, root / src.name, ignore=shutil.ignore_patterns(".sst-lsp"))
+    return root
+
+
+@pytest.fixture(autouse=True)
+def use_copies(copies: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = sys.modules[__name__]
+    monkeypatch.setattr(here, "APPS", copies)
+    monkeypatch.setattr(here, "V1", copies / V1.name)
+    monkeypatch.setattr(here, "V2", copies / V2.name)
+
+
+#: Where the tests find the apps (their copies, see `use_copies`).
+APPS = FIXTURE_APPS
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -35,7 +58,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_text_format(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(FIXTURE_APPS)
+    monkeypatch.chdir(APPS)
     code, out, _err = run(["v2-monorepo"], capsys)
     assert code == 1
     lines = out.strip().split("\n")
