@@ -163,7 +163,11 @@ class _Deps:
 
     def __init__(self) -> None:
         self.paths: set[str] = set()
-        self.tables: dict[Path, ExportTable | None] = {}
+        self.tables: dict[str, ExportTable | None] = {}
+
+
+#: An export table not read yet (None is a file that cannot be read).
+_UNREAD: object = object()
 
 
 class _Unknown:
@@ -426,13 +430,14 @@ class HandlerResolver:
         return self._fs.is_dir(p)
 
     def _exports_tracked(self, path: Path, deps: _Deps | None) -> ExportTable | None:
-        if deps is not None:
-            if path in deps.tables:
-                return deps.tables[path]
-            deps.paths.add(str(path))
-        table = self._read_exports(path)
-        if deps is not None:
-            deps.tables[path] = table
+        if deps is None:
+            return self._read_exports(path)
+        key = str(path)  # One string for both lookups (see `_Deps`).
+        got = deps.tables.get(key, _UNREAD)
+        if got is not _UNREAD:
+            return got  # type: ignore[return-value]
+        deps.paths.add(key)
+        table = deps.tables[key] = self._read_exports(path)
         return table
 
     def _read_exports(self, path: Path) -> ExportTable | None:
