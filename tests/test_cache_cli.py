@@ -488,6 +488,11 @@ def first_index(root: Path, store: cache.CheckCache | None, open_file: Path | No
     return got
 
 
+def disk_state(root: Path) -> dict[Path, bytes | None]:
+    """Every file and folder below `root` (folders as None), the cache left out."""
+    return {p: None if p.is_dir() else p.read_bytes() for p in root.rglob("*") if ".sst-lsp" not in p.parts}
+
+
 @pytest.mark.parametrize("src", APPS, ids=lambda p: p.name)
 def test_the_servers_first_index_through_the_cache_finds_what_a_cold_one_does(
         src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -534,3 +539,38 @@ def test_the_first_index_ignores_a_corrupt_entry_and_writes_nothing(
     # A cache file broken as a whole is ignored too.
     entries.write_bytes(entries.read_bytes()[:100])
     assert first_index(root, cache.CheckCache([root], read_only=True)) == cold
+
+
+@pytest.mark.parametrize("src", APPS, ids=lambda p: p.name)
+def test_after_the_first_index_disk_edits_are_seen_as_without_the_cache(
+        src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the first index took from the cache stays once the store is taken back, until the
+    watcher says its file (or folder) changed: a host that had the store and one that never had
+    it, told of the same edits, find the same."""
+    from sst_lsp.host.host import AnalysisHost
+    from sst_lsp.model.files import FileSource
+
+    root = copy_app(src, tmp_path / src.name)
+    monkeypatch.chdir(tmp_path)
+    check(root, capsys)
+    rng = random.Random(f"sst-lsp-after-first-index-{src.name}")
+    store = cache.CheckCache([root], read_only=True)
+    hosts = [AnalysisHost([root], fs=FileSource()) for _ in range(2)]
+    hosts[0].use_store(store)
+    for host in hosts:
+        for ar in host.app_roots():
+            host.warm(ar)
+        host.analysis().findings()
+    hosts[0].use_store(None)
+    assert store.hits
+    for step in range(10):
+        before = disk_state(root)
+        what = random_edit(rng, root)
+        after = disk_state(root)
+        changed = [p for p in sorted(set(before) | set(after)) if before.get(p, b"") != after.get(p, b"")]
+        found = []
+        for host in hosts:
+            for p in changed:
+                host.file_changed(p)  # What a file watcher reports.
+            found.append(sorted(host.analysis().findings(), key=lambda f: f.sort_key()))
+        assert found[0] == found[1], f"after edit {step}: {what}"
