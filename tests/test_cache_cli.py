@@ -541,9 +541,11 @@ def test_the_first_index_ignores_a_corrupt_entry_and_writes_nothing(
     assert first_index(root, cache.CheckCache([root], read_only=True)) == cold
 
 
+@pytest.mark.parametrize("resolutions", [True, False], ids=["resolutions", "exports-only"])
 @pytest.mark.parametrize("src", APPS, ids=lambda p: p.name)
 def test_after_the_first_index_disk_edits_are_seen_as_without_the_cache(
-        src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        src: Path, resolutions: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """What the first index took from the cache stays once the store is taken back, until the
     watcher says its file (or folder) changed: a host that had the store and one that never had
     it, told of the same edits, find the same."""
@@ -553,6 +555,13 @@ def test_after_the_first_index_disk_edits_are_seen_as_without_the_cache(
     root = copy_app(src, tmp_path / src.name)
     monkeypatch.chdir(tmp_path)
     check(root, capsys)
+    if not resolutions:
+        # Without them the resolver resolves anew, reading the export tables from the cache.
+        entries = next(f for f in cache_files(root) if f.name.startswith("check-"))
+        payload = cache.decode(entries.read_bytes())
+        assert payload is not None
+        payload["resolutions"] = {}
+        entries.write_bytes(cache.encode(payload))
     rng = random.Random(f"sst-lsp-after-first-index-{src.name}")
     store = cache.CheckCache([root], read_only=True)
     hosts = [AnalysisHost([root], fs=FileSource()) for _ in range(2)]
@@ -563,9 +572,19 @@ def test_after_the_first_index_disk_edits_are_seen_as_without_the_cache(
         host.analysis().findings()
     hosts[0].use_store(None)
     assert store.hits
+    # First a handler file whose export a handler names: that export renamed.
+    snap = hosts[1].analysis().snapshot
+    named = [(r.file, r.export) for app in snap.apps for h in app.handlers
+             if (r := hosts[1].resolver.resolve(app, h)).status == "ok" and r.file and r.export
+             and r.file.suffix in SOURCE_SUFFIXES]
     for step in range(10):
         before = disk_state(root)
-        what = random_edit(rng, root)
+        if step == 0 and named:
+            file, export = named[0]
+            file.write_text(file.read_text(encoding="utf-8").replace(export, export + "Renamed"), encoding="utf-8")
+            what = f"renamed {export} in {file}"
+        else:
+            what = random_edit(rng, root)
         after = disk_state(root)
         changed = [p for p in sorted(set(before) | set(after)) if before.get(p, b"") != after.get(p, b"")]
         found = []
