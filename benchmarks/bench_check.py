@@ -38,15 +38,16 @@ py-tree-sitter cannot serialize a compiled query, and a check whose facts all co
 never compiles it), extracting the 220 stack and config files about 215 ms, the handlers and the
 analyzers about 365 ms: per handler file one read (about 30 ms for 5,000), one parse (60 ms), its
 export table (37 ms) and its code facts (12 ms), both from that parse; the rest is the resolver's
-own path logic and the analyzers. Whole processes, as the table prints them: cold about 705-770
+own path logic and the analyzers. Whole processes, as the table prints them: cold about 670-770
 ms CPU against a parse of every file of 146-156 ms (4.5-5.3x). A warm check (about 65 ms CPU) is
 mostly the interpreter's start-up (about 20 ms), imports (about 25 ms: argparse, dataclasses,
 pathlib, json, the cache), one stat per input (about 10 ms for 5,470) and the app discovery walk
 (about 5 ms).
 
-The language server's first index (`FIRST_INDEX`), measured the same way: 710 ms CPU cold,
-393 ms with the check cache lent (0.55x; the facts of the stack files, the export tables and
-the resolutions come from it; the analyzers still run), same findings; on the example 30 -> 8 ms.
+The language server's first index (`FIRST_INDEX`, at a load average of 2.5): 671 ms CPU cold,
+351 ms with the check cache lent (0.52x; the facts of the stack files, the export tables and
+the resolutions come from it; the analyzers still run, and read each handler file's text for
+its code facts), same findings; on the example 29 -> 7 ms.
 """
 
 from __future__ import annotations
