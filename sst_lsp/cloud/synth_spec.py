@@ -196,8 +196,15 @@ class _SpecBuilder:
 
     # ------------------------------------------------------------------------------------------
     def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
+        gone: list[tuple[Path | None, TextRange]] = []
         if stage_values.depends_on_stage(c.props):
+            gone = stage_values.dropped(c.props, self.stage)
             c = dataclasses.replace(c, props=stage_values.decide(c.props, self.stage))
+            spread = stage_values.undecided(c.props)
+            if spread is not None:
+                self.skip(c.kind, c.id, c.stack, f"its props spread a value under a condition that cannot be "
+                          f"evaluated statically (`{_short(spread)}`)")
+                return None
         raw = catalog.spec_for(c.origin, c.kind) if c.origin not in ("sst", "sst3") else None
         if raw is not None and raw.builder == "cdk":
             return self.raw_cdk(c)
@@ -238,6 +245,10 @@ class _SpecBuilder:
             "props": _plain_props(props),
         }
         handlers = self.handlers_by_construct.get((c.kind, c.id, c.stack), [])
+        if gone:
+            # A branch that does not run at this stage (`...(isProd ? { "GET /admin": ... } : {})`).
+            handlers = [h for h in handlers if not any((p or c.path) == h.path and r.contains_range(h.range)
+                                                       for p, r in gone)]
         cdefaults = _construct_defaults(props)
         builder = _builder(c)
         if builder == "graphql":
@@ -790,7 +801,7 @@ class _SpecBuilder:
                 ttl = _get(v, "resultsCacheTtl")
                 if ttl is not None:
                     secs = _first_duration([Value("object", ttl.range, entries=(Entry("t", ttl.range, ttl),))], "t", -1)
-                    if secs < 0:
+                    if isinstance(secs, str) or secs < 0:
                         reason = "resultsCacheTtl cannot be evaluated statically"
                     a["resultsCacheTtl"] = secs
             out[e.key] = reason if reason is not None else a
@@ -1364,11 +1375,20 @@ class _SpecBuilder:
         fprops = stage_values.decide(h.function_props, self.stage)
         layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
         layers.extend(reversed(stack_defaults))
-        for key in ("memorySize", "timeout"):
-            sized = _first(layers, key)
-            if sized is not None and sized.kind == "unknown" and (sized.items or sized.cond is not None):
-                # A choice the stage does not decide (`process.env.BIG ? 2048 : 512`).
-                fail(f"{key} cannot be evaluated statically (`{sized.text[:60]}`)")
+        for layer in layers:
+            spread = stage_values.undecided(layer)
+            if spread is not None:
+                fail(f"its props spread a value under a condition that cannot be evaluated statically "
+                     f"(`{_short(spread)}`)")
+                return None
+        # SST's defaults apply only where no layer gives a value; one that cannot be read (a
+        # choice the stage does not decide, `process.env.BIG ? 2048 : 512`, a CDK Duration where
+        # SST takes none) leaves the function out.
+        memory = _first_size(layers, "memorySize", 1024)
+        timeout = _first_duration(layers, "timeout", 10, self.app.generation)
+        for got in (memory, timeout):
+            if isinstance(got, str):
+                fail(got)
                 return None
         lambda_layers: list[str] = []
         for layer in reversed(layers):
@@ -1390,8 +1410,8 @@ class _SpecBuilder:
             "permissions": self.grant_items(layers, "permissions", c),
             # SST v1.x's `config` is the older name of `bind` (for Config.Secret/Parameter).
             "bind": self.grant_items(layers, "bind", c) + self.grant_items(layers, "config", c),
-            "memory": _first_size(layers, "memorySize", 1024),
-            "timeout": _first_duration(layers, "timeout", 10),
+            "memory": memory,
+            "timeout": timeout,
             "source": {"path": str(h.path), "handler": h.handler},
             "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
@@ -1399,7 +1419,11 @@ class _SpecBuilder:
         options, left_out = _function_options(layers)
         fs.update(options)
         if "diskSize" in options:
-            fs["disk"] = _first_size(layers, "diskSize", 512)
+            disk = _first_size(layers, "diskSize", 512)
+            if isinstance(disk, str):
+                fail(disk)
+                return None
+            fs["disk"] = disk
         for key in left_out:
             self.warnings.append(f"function {label}: `{key}` is not modeled by the embedded synth (left out)")
         if family == "python":
@@ -1707,6 +1731,12 @@ def _unplaced(builder: str | None, position: str) -> str:
     return f"unrecognized position ({position})"
 
 
+def _short(text: str) -> str:
+    """Source text for a message: one line, at most 60 characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= 60 else one[:57] + "..."
+
+
 def _get(v: Value | None, key: str) -> Value | None:
     return v.get(key) if v is not None and v.kind == "object" else None
 
@@ -1782,29 +1812,87 @@ def _first(layers: list[Value], key: str) -> Value | None:
     return None
 
 
-def _first_size(layers: list[Value], key: str, default: int) -> int:
+def _parse_int(text: str) -> int | None:
+    """JS `parseInt(text)` (base 10): the leading integer, None for NaN."""
+    t = text.lstrip()
+    sign = -1 if t.startswith("-") else 1
+    t = t[1:] if t[:1] in "+-" else t
+    digits = ""
+    for ch in t:
+        if not ch.isascii() or not ch.isdigit():
+            break
+        digits += ch
+    return sign * int(digits) if digits else None
+
+
+def _cdk_class_of(v: Value) -> str | None:
+    """`Size` for `Size.mebibytes(512)` / `cdk.Size.gibibytes(1)`, `Duration` for
+    `cdk.Duration.minutes(1)`: the class a static call is made on, else None."""
+    got = _member_call(v, 200)
+    if got is None:
+        return None
+    pf, fn, _ = got
+    obj = fn.child_by_field_name("object")
+    if obj is None:
+        return None
+    if obj.type == "member_expression":
+        obj = obj.child_by_field_name("property")
+    return pf.node_text(obj) if obj is not None else None
+
+
+def _first_size(layers: list[Value], key: str, default: int) -> int | str:
+    """`memorySize`/`diskSize` in MB as SST v1/v2 read it (Function.ts `normalizeMemorySize`:
+    a number, `|| default`; a string through util/size.ts `toCdkSize`: `"<n> MB"` or `"<n> GB"`,
+    split on one space, `parseInt` of the count). A reason (str) when it cannot be read or SST
+    rejects it: the function is left out rather than built with the default."""
     v = _first(layers, key)
-    if v is not None and v.kind == "number" and isinstance(v.value, float):
-        return int(v.value)
-    if v is not None and v.kind == "string":
-        m = re.fullmatch(r"\s*(\d+)\s*(MB|GB)\s*", str(v.value), re.IGNORECASE)
-        if m:
-            return int(m.group(1)) * (1024 if m.group(2).upper() == "GB" else 1)
-    return default
+    if v is None or v.kind == "null":
+        return default
+    if v.kind == "number" and isinstance(v.value, float):
+        return int(v.value) or default
+    if v.kind == "string":
+        parts = str(v.value).split(" ")
+        count = _parse_int(parts[0]) if len(parts) >= 2 else None
+        if count is None or parts[1] not in ("MB", "GB"):
+            return f'{key} "{v.value}" is not a size SST reads ("<n> MB" or "<n> GB"; SST fails on it)'
+        return count * (1024 if parts[1] == "GB" else 1)
+    if _cdk_class_of(v) == "Size":
+        return (f"{key} is a CDK Size (`{_short(v.text)}`): SST's Function takes a number of MB or a string "
+                'like "512 MB" (its synth fails on a Size)')
+    return f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
 
 
-_UNITS = {"second": 1, "seconds": 1, "minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}
+#: util/duration.ts `toCdkDuration`: the unit's prefix (lower-cased) and its length in seconds.
+_SST_UNITS = (("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400))
 
 
-def _first_duration(layers: list[Value], key: str, default: int) -> int:
+def _first_duration(layers: list[Value], key: str, default: int, generation: str | None = None) -> int | str:
+    """`timeout` in seconds as SST reads it (Function.ts `normalizeTimeout`): a number, `||
+    default`; a string through util/duration.ts `toCdkDuration` (`"<n> <unit>"`, split on one
+    space, `parseInt` of the count, the unit lower-cased by its prefix; any other unit is 0
+    seconds, which Lambda refuses). v0's Function also takes a CDK Duration (`timeout?: number |
+    cdk.Duration`); v1/v2 do not (their synth fails on one). A reason (str) when it cannot be
+    read: the function is left out rather than built with the default."""
     v = _first(layers, key)
-    if v is not None and v.kind == "number" and isinstance(v.value, float):
-        return int(v.value)
-    if v is not None and v.kind == "string":
-        m = re.fullmatch(r"\s*(\d+)\s*(\w+)\s*", str(v.value))
-        if m and m.group(2) in _UNITS:
-            return int(m.group(1)) * _UNITS[m.group(2)]
-    return default
+    if v is None or v.kind == "null":
+        return default
+    if v.kind == "number" and isinstance(v.value, float):
+        return int(v.value) or default
+    if v.kind == "string":
+        parts = str(v.value).split(" ")
+        count = _parse_int(parts[0]) if len(parts) >= 2 else None
+        unit = parts[1].lower() if len(parts) >= 2 else ""
+        factor = next((n for prefix, n in _SST_UNITS if unit.startswith(prefix)), None)
+        if count is None or factor is None:
+            return f'{key} "{v.value}" is not a duration SST reads ("<n> seconds", "<n> minutes", ...)'
+        return count * factor
+    secs = _duration_seconds(v) if v.kind == "unknown" else None
+    if secs is not None and generation == "v0":
+        return secs
+    if secs is not None or _cdk_class_of(v) == "Duration":
+        return (f"{key} is a CDK Duration (`{_short(v.text)}`): SST's Function takes a number of seconds or a "
+                'string like "30 seconds" (its synth fails on a Duration)')
+    return f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
 
 
 # ----------------------------------------------------------------------------------------------

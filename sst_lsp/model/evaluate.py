@@ -835,15 +835,18 @@ class Evaluator:
                 if inner.kind == "unknown" and inner.items:
                     # `...(cond ? {...} : {})`: the entries of every branch (checks that need
                     # a key see it whichever branch runs; handlers of each branch are real). A
-                    # key that several branches set holds either value, like a ternary.
-                    branch_entries: list[Entry] = []
-                    for opt in inner.items:
+                    # key that several branches set holds either value, like a ternary. Each
+                    # entry keeps the condition under which its branch runs (`Entry.cond`), so
+                    # that a stage decides it (model/stage_values.py).
+                    branch_entries: list[tuple[int, Entry]] = []
+                    whens = stage_values.branch_conds(inner.cond, len(inner.items), inner.text)
+                    for i, (opt, when) in enumerate(zip(inner.items, whens, strict=True)):
                         if opt.kind == "object":
-                            branch_entries.extend(opt.entries)
+                            branch_entries.extend((i, stage_values.when(e, when)) for e in opt.entries)
                             partial = partial or opt.partial
                         elif opt.kind not in ("null", "bool"):
                             partial = True
-                    entries.extend(_either(branch_entries))
+                    entries.extend(_either(branch_entries, whens, inner.text))
                 elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
@@ -922,23 +925,33 @@ def _assign_query(lang: str) -> Query:
     return Query(language(lang), _ASSIGN_QUERY)
 
 
-def _either(entries: list[Entry]) -> list[Entry]:
-    """Entries of exclusive branches: one entry per key, whose value is an "unknown" holding
-    each branch's value when several branches set it (the first keeps its place)."""
-    by_key: dict[str, list[Entry]] = {}
-    for e in entries:
-        by_key.setdefault(e.key, []).append(e)
+def _either(branched: list[tuple[int, Entry]], whens: list[stage_values.EntryCond], text: str) -> list[Entry]:
+    """Entries of exclusive branches (with the index of the branch that sets each): one entry per
+    key, whose value is an "unknown" holding each branch's value when several branches set it
+    (the first keeps its place). Two branches of a condition on the stage that both set a key
+    make a choice like a ternary (`Value.cond`), set whichever runs."""
+    branches = len(whens)
+    entries = [e for _, e in branched]
+    by_key: dict[str, list[tuple[int, Entry]]] = {}
+    for i, e in branched:
+        by_key.setdefault(e.key, []).append((i, e))
     if all(len(v) == 1 for v in by_key.values()):
         return entries
     out: list[Entry] = []
     for key, group in by_key.items():
-        first = group[0]
+        first = group[0][1]
         if len(group) == 1:
             out.append(first)
             continue
-        values = tuple(e.value for e in group)
-        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text="", items=values,
-                                                     literal=False), first.path))
+        values = tuple(e.value for _, e in group)
+        conds = [e.cond for _, e in group]
+        # A ternary's two branches that both set the key: a choice on the condition, set always.
+        choice = stage_values.merged_choice(conds)
+        every = len({i for i, _ in group}) == branches and all(
+            e.cond is None or e.cond == whens[i] for i, e in group)
+        cond = None if every else stage_values.any_of(conds, text)
+        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text=text, items=values,
+                                                     literal=False, cond=choice), first.path, cond))
     return out
 
 
