@@ -679,8 +679,22 @@ class Evaluator:
                     return Value(
                         "string", pf.node_range(node), value=_str(left) + _str(right), literal=False
                     )
+                # `app.stage + "-notes"`: a string per stage, like a template.
+                lp = self._pieces(left, node.child_by_field_name("left"))
+                rp = self._pieces(right, node.child_by_field_name("right"))
+                if lp is not None and rp is not None and any(p[0] == "stage" for p in (*lp, *rp)):
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text, literal=False,
+                                 cond=("template", (*lp, *rp)))
             return self._unknown(node)
         return self._unknown(node)
+
+    def _pieces(self, v: Value, node: Node | None) -> list[tuple[str, str]] | None:
+        """A concatenation operand as pieces of a string per stage (`stage_values.template_pieces`)."""
+        if v.kind in ("string", "number"):
+            return [("lit", _str(v))]
+        inner = unwrap(node) if node is not None else None
+        fact = _fact(self.pf, inner) if inner is not None and inner.type in ("identifier", "member_expression") else None
+        return stage_values.template_pieces(v, fact)
 
     def _stage_cond(self, node: Node | None, depth: int) -> stage_values.Cond | None:
         """The condition on the stage that `node` is, compiled; None when it reads something else."""
@@ -769,6 +783,8 @@ class Evaluator:
         subs = False
         # Substitutions of parameters a call bound (`${name}` in a helper's `${FN}/${name}.handler`).
         bound: list[Value] = []
+        #: The pieces of a string that depends on the stage (`stage_values.template_pieces`).
+        pieces: list[tuple[str, str]] = []
         for ch in node.named_children:
             if ch.type == "string_fragment":
                 parts.append(pf.node_text(ch))
@@ -779,13 +795,25 @@ class Evaluator:
                 inner = ch.named_children[0] if ch.named_children else None
                 v = self.value(inner, depth + 1)
                 if v.kind not in ("string", "number"):
-                    return self._unknown(node)
+                    # `${app.stage}-notes`: a string per stage (model/stage_values.py).
+                    got = stage_values.template_pieces(v, _fact(pf, inner) if inner is not None and inner.type in (
+                        "identifier", "member_expression") else None)
+                    if got is None:
+                        return self._unknown(node)
+                    pieces.extend((("lit", "".join(parts)),) if parts else ())
+                    pieces.extend(got)
+                    parts = []
+                    continue
                 parts.append(_str(v))
                 if self.env and inner is not None and inner.type == "identifier":
                     where = self._resolve(pf.node_text(inner), inner.parent)[1]
                     if where is not None and (where.id, pf.node_text(inner)) in self.env:
                         bound.append(v)
         r = pf.node_range(node)
+        if pieces:
+            pieces.extend((("lit", "".join(parts)),) if parts else ())
+            return Value("unknown", r, text=self._unknown(node).text, literal=False,
+                         cond=("template", tuple(pieces)))
         if not subs:
             inner_r = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
             return Value("string", inner_r, value="".join(parts))

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 Cond = tuple[Any, ...]
 #: What a `Value` with a condition (`Value.cond`) stands for:
 #: ("if", c): `c ? items[0] : items[1]`; ("and", c): `c && items[0]` (false when c does not hold);
-#: ("or", c): `c || items[0]` (true when c holds); ("bool", c): the condition's own truth value.
+#: ("or", c): `c || items[0]` (true when c holds); ("bool", c): the condition's own truth value;
+#: ("template", pieces): a string made of ("lit", text) and ("stage", "") pieces (``
+#: `${app.stage}-notes` ``), one per stage.
 Choice = tuple[str, Cond]
 
 UNKNOWN: Cond = ("unknown",)
@@ -176,6 +178,17 @@ def branch_conds(choice: Choice | None, n: int, text: str) -> list[EntryCond]:
     return [(UNKNOWN, text)] * n
 
 
+def template_pieces(v: Value, fact: str | None) -> list[tuple[str, str]] | None:
+    """The pieces a template substitution adds to a string that depends on the stage: the stage
+    itself (`fact` is "stage": `${app.stage}`, `${stack.stage}`, a destructured `stage`), or a
+    constant that is such a string; None for anything else."""
+    if fact == "stage" or _ref_name(v) == "stage":
+        return [("stage", "")]
+    if v.cond is not None and v.cond[0] == "template":
+        return [(str(p[0]), str(p[1])) for p in v.cond[1]]
+    return None
+
+
 def when(e: Entry, cond: EntryCond) -> Entry:
     """`e` set only when `cond` holds (and its own condition, from a spread nested in the
     branch, too)."""
@@ -259,6 +272,11 @@ def _decide(v: Value, f: StageFacts) -> Value:
     if v.cond is None:
         return v
     kind, c = v.cond[0], v.cond[1]
+    if kind == "template":
+        if f.stage is None:
+            return v
+        text = "".join(f.stage if p[0] == "stage" else str(p[1]) for p in c)
+        return Value("string", v.range, text, literal=False, path=v.path)
     got = holds(c, f)
     if got is None:
         return v
@@ -318,8 +336,10 @@ def _dropped(v: Value, f: StageFacts, out: list[tuple[Path | None, TextRange]]) 
     if v.cond is None:
         return
     kind, c = v.cond[0], v.cond[1]
+    if kind not in ("if", "and", "or") or not v.items:
+        return
     got = holds(c, f)
-    if got is None or kind not in ("if", "and", "or") or not v.items:
+    if got is None:
         return
     if kind == "if" and len(v.items) == 2:
         run, skip = (v.items[0], v.items[1]) if got else (v.items[1], v.items[0])
