@@ -205,6 +205,10 @@ class _SpecBuilder:
                 self.skip(c.kind, c.id, c.stack, f"its props spread a value under a condition that cannot be "
                           f"evaluated statically (`{_short(spread)}`)")
                 return None
+        hidden = _hidden_keys(c.props, "props")
+        if hidden is not None and c.kind not in SITE_KINDS:
+            self.skip(c.kind, c.id, c.stack, hidden)
+            return None
         raw = catalog.spec_for(c.origin, c.kind) if c.origin not in ("sst", "sst3") else None
         if raw is not None and raw.builder == "cdk":
             return self.raw_cdk(c)
@@ -254,14 +258,19 @@ class _SpecBuilder:
         if builder == "graphql":
             # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
             # one function and integration (GraphQLApi.ts createFunctionIntegration).
-            root = _str(_get(props, "rootPath")) or "/"
+            root_s, unread = _string_prop([_get(props, "rootPath")], "rootPath")
+            gauth, unread_auth = _string_prop([_get(_get(props, "defaults"), "authorizer"),
+                                               _get(props, "defaultAuthorizationType")], "authorizer")
+            if (unread or unread_auth) is not None:
+                self.skip(c.kind, c.id, c.stack, str(unread or unread_auth))
+                return None
+            root = root_s or "/"
             server = next((h for h in handlers if h.position == "GraphQL server"), None)
             if _get(props, "customDomain") is not None:
                 self.skip(c.kind, c.id, c.stack, custom_domain_reason(_get(props, "customDomain")))
                 return None
             get: dict[str, Any] = {"key": f"GET {root}", "method": "GET", "path": root, "postfix": f"GET_{root}",
                                    "scope": "construct", "auth": "none", "payload": "2.0"}
-            gauth = _str(_get(_get(props, "defaults"), "authorizer")) or _str(_get(props, "defaultAuthorizationType"))
             if gauth is not None and gauth.lower() not in ("none", "iam", "aws_iam"):
                 self.skip(c.kind, c.id, c.stack, f'authorizer "{gauth}" on a GraphQLApi is not modeled')
                 return None
@@ -555,12 +564,20 @@ class _SpecBuilder:
                 postfix = f"{method}_{path}"
             entry = _entry_value(routes_v, key)
             route_obj = entry if entry is not None and entry.kind == "object" else None
-            rtype = _str(_get(route_obj, "type"))
+            rtype, unread = _string_prop([_get(route_obj, "type")], "type")
+            auth_s, unread_auth = _string_prop([_get(route_obj, "authorizer"), _get(defaults, "authorizer"),
+                                                _get(props, "defaultAuthorizationType")], "authorizer")
+            payload_s, unread_payload = _string_prop([_get(route_obj, "payloadFormatVersion"),
+                                                      _get(defaults, "payloadFormatVersion")], "payloadFormatVersion")
+            unread = unread or unread_auth or unread_payload
+            if unread is not None:
+                # Not SST's default in its place: an authorizer read as "none" opens the route.
+                self.skip("Api route", label, c.stack, unread)
+                continue
             if rtype in ("url", "alb", "graphql", "pothos"):
                 self.skip("Api route", label, c.stack, f'"{rtype}" routes are not modeled')
                 continue
-            auth = _str(_get(route_obj, "authorizer")) or _str(_get(defaults, "authorizer")) \
-                or _str(_get(props, "defaultAuthorizationType")) or "none"
+            auth = auth_s or "none"
             auth = {"aws_iam": "iam", "iam": "iam", "none": "none"}.get(auth.lower(), auth)
             scopes: list[str] | None = None
             if auth not in ("iam", "none"):
@@ -581,7 +598,7 @@ class _SpecBuilder:
                             self.skip("Api route", label, c.stack, "authorizationScopes cannot be evaluated statically")
                             continue
                         scopes = [str(i.value) for i in sv.items]
-            payload = _str(_get(route_obj, "payloadFormatVersion")) or _str(_get(defaults, "payloadFormatVersion")) or "2.0"
+            payload = payload_s or "2.0"
             r: dict[str, Any] = {
                 "key": key, "method": method, "path": path, "postfix": postfix,
                 "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
@@ -1381,6 +1398,10 @@ class _SpecBuilder:
                 fail(f"its props spread a value under a condition that cannot be evaluated statically "
                      f"(`{_short(spread)}`)")
                 return None
+            hidden = _hidden_keys(layer, "its function props")
+            if hidden is not None:
+                fail(hidden)
+                return None
         # SST's defaults apply only where no layer gives a value; one that cannot be read (a
         # choice the stage does not decide, `process.env.BIG ? 2048 : 512`, a CDK Duration where
         # SST takes none) leaves the function out.
@@ -1735,6 +1756,41 @@ def _short(text: str) -> str:
     """Source text for a message: one line, at most 60 characters."""
     one = " ".join(text.split())
     return one if len(one) <= 60 else one[:57] + "..."
+
+
+def _hidden_keys(v: Value | None, where: str) -> str | None:
+    """Why `v` cannot be read in full: an object or array in it spreads a value (or has a
+    computed key) that cannot be evaluated statically, so a key or item may be missing and
+    SST's default would take its place. None when every key is there."""
+    if v is None:
+        return None
+    if v.partial:
+        what = "object" if v.kind == "object" else "list"
+        return f"{where}: this {what} spreads a value (or has a computed key) that cannot be evaluated statically"
+    if v.kind == "object":
+        for e in v.entries:
+            got = _hidden_keys(e.value, f"{where}.{e.key}")
+            if got is not None:
+                return got
+    elif v.kind == "array":
+        for i, item in enumerate(v.items):
+            got = _hidden_keys(item, f"{where}[{i}]")
+            if got is not None:
+                return got
+    return None
+
+
+def _string_prop(values: Iterable[Value | None], what: str) -> tuple[str | None, str | None]:
+    """SST's `a || b || c` over props that take a string: (the first one given, None) or, when
+    the first one given is not a string we can read, (None, the reason) rather than the next
+    one or SST's default."""
+    for v in values:
+        if v is None or v.kind == "null" or (v.kind == "string" and not v.value):
+            continue
+        if v.kind == "string":
+            return str(v.value), None
+        return None, f"{what} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
+    return None, None
 
 
 def _get(v: Value | None, key: str) -> Value | None:

@@ -181,19 +181,18 @@ def _reasons(app: App, stage: str, out: Path) -> dict[tuple[str, str], str]:
     return {(s.kind, s.id): s.reason for s in result.skipped}
 
 
+_SPREAD = "its props spread a value under a condition that cannot be evaluated statically"
+_DURATION = ("timeout is a CDK Duration (`cdk.Duration.minutes(1)`): SST's Function takes a number of seconds or a "
+             'string like "30 seconds" (its synth fails on a Duration)')
+_SIZE = ("memorySize is a CDK Size (`Size.mebibytes(512)`): SST's Function takes a number of MB or a string like "
+         '"512 MB" (its synth fails on a Size)')
+
+
 @pytest.mark.parametrize(("prop", "reason"), [
-    ('...(process.env.BIG ? { memorySize: 2048 } : {})',
-     "its props spread a value under a condition that cannot be evaluated statically "
-     "(`process.env.BIG ? { memorySize: 2048 } : {}`)"),
-    ('...(process.env.CI === "1" && { timeout: 60 })',
-     'its props spread a value under a condition that cannot be evaluated statically (`process.env.CI === "1" '
-     '&& { timeout: 60 }`)'),
-    ("timeout: cdk.Duration.minutes(1)",
-     'timeout is a CDK Duration (`cdk.Duration.minutes(1)`): SST\'s Function takes a number of seconds or a '
-     'string like "30 seconds" (its synth fails on a Duration)'),
-    ("memorySize: Size.mebibytes(512)",
-     "memorySize is a CDK Size (`Size.mebibytes(512)`): SST's Function takes a number of MB or a string like "
-     '"512 MB" (its synth fails on a Size)'),
+    ("...(process.env.BIG ? { memorySize: 2048 } : {})", f"{_SPREAD} (`process.env.BIG ? {{ memorySize: 2048 }} : {{}}`)"),
+    ('...(process.env.CI === "1" && { timeout: 60 })', f'{_SPREAD} (`process.env.CI === "1" && {{ timeout: 60 }}`)'),
+    ("timeout: cdk.Duration.minutes(1)", _DURATION),
+    ("memorySize: Size.mebibytes(512)", _SIZE),
     ('memorySize: "512MB"', 'memorySize "512MB" is not a size SST reads ("<n> MB" or "<n> GB"; SST fails on it)'),
     ('timeout: "30 secs"', 'timeout "30 secs" is not a duration SST reads ("<n> seconds", "<n> minutes", ...)'),
     ("timeout: settings.timeout", "timeout cannot be evaluated statically (`settings.timeout`)"),
@@ -231,7 +230,5 @@ def test_a_construct_spread_under_an_unknown_condition_is_left_out(tmp_path: Pat
     app = _write(tmp_path / "app", data=data)
     for stage in ("dev", "prod"):
         reasons = _reasons(app, stage, tmp_path / f"out-{stage}")
-        assert reasons[("Table", "Ledger")] == (
-            "its props spread a value under a condition that cannot be evaluated statically "
-            "(`process.env.PITR ? { pointInTimeRecovery: true } : {}`)")
+        assert reasons[("Table", "Ledger")] == f"{_SPREAD} (`process.env.PITR ? {{ pointInTimeRecovery: true }} : {{}}`)"
         assert ("Queue", "Work") not in reasons
