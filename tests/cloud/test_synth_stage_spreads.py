@@ -232,3 +232,48 @@ def test_a_construct_spread_under_an_unknown_condition_is_left_out(tmp_path: Pat
         reasons = _reasons(app, stage, tmp_path / f"out-{stage}")
         assert reasons[("Table", "Ledger")] == f"{_SPREAD} (`process.env.PITR ? {{ pointInTimeRecovery: true }} : {{}}`)"
         assert ("Queue", "Work") not in reasons
+
+
+def test_a_conditional_spread_a_helper_returns_is_left_out_not_defaulted(tmp_path: Path) -> None:
+    # The evaluator keeps what a helper returns only when it is one value (a choice it returns
+    # stays unknown, so that handler checks are unchanged): the function is left out, not
+    # built with SST's 1024 MB.
+    jobs = ('import { Function, StackContext } from "sst/constructs";\nimport { sized } from "./sizes";\n'
+            "export function Jobs({ stack, app }: StackContext) {\n"
+            '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler", ...sized(app) });\n}\n')
+    app = _write(tmp_path / "app", jobs=jobs)
+    (app.root / "stacks" / "sizes.ts").write_text(
+        'export function sized(app) {\n  return app.stage === "prod" ? { memorySize: 2048 } : { memorySize: 128 };\n}\n')
+    app = load(app.root)
+    for stage in ("dev", "prod"):
+        assert _reasons(app, stage, tmp_path / f"out-{stage}") == {("Function", "Report"): (
+            "props: this object spreads a value (or has a computed key) that cannot be evaluated statically")}
+
+
+def test_an_unreadable_authorizer_leaves_the_route_out_not_open(tmp_path: Path) -> None:
+    # Read as SST's default ("none"), the route would be open to everyone.
+    jobs = ('import { Api, StackContext } from "sst/constructs";\n'
+            "export function Jobs({ stack }: StackContext) {\n"
+            '  new Api(stack, "Api", { routes: {\n'
+            '    "GET /": "packages/functions/src/report.handler",\n'
+            '    "GET /admin": { function: "packages/functions/src/debug.handler", authorizer: process.env.AUTH },\n'
+            "  } });\n}\n")
+    app = _write(tmp_path / "app", jobs=jobs)
+    result = synth_app(app, "dev", tmp_path / "out")
+    assert {(s.kind, s.id): s.reason for s in result.skipped} == {
+        ("Api route", "Api/GET /admin"): "authorizer cannot be evaluated statically (`process.env.AUTH`)"}
+    routes = [r["Properties"]["RouteKey"] for r in _of_type(result, "Jobs", "AWS::ApiGatewayV2::Route")]
+    assert routes == ["GET /"]
+
+
+def test_props_with_keys_hidden_behind_a_spread_are_left_out(tmp_path: Path) -> None:
+    # `...tuning` may set memorySize, timeout, anything: SST's defaults are not what the code says.
+    jobs = ('import { Function, StackContext } from "sst/constructs";\n'
+            "const tuning = JSON.parse(process.env.TUNING ?? '{}');\n"
+            "export function Jobs({ stack }: StackContext) {\n"
+            '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler", ...tuning });\n'
+            '  new Function(stack, "Other", { handler: "packages/functions/src/report.handler", timeout: 5 });\n}\n')
+    app = _write(tmp_path / "app", jobs=jobs)
+    reasons = _reasons(app, "prod", tmp_path / "out")
+    assert reasons == {("Function", "Report"): "props: this object spreads a value (or has a computed key) that "
+                                               "cannot be evaluated statically"}
