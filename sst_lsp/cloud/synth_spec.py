@@ -1355,7 +1355,17 @@ class _SpecBuilder:
         def fail(reason: str) -> None:
             self.skip(kind, label, c.stack, reason)
 
+        fprops = stage_values.decide(h.function_props, self.stage)
+        layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
+        layers.extend(reversed(stack_defaults))
         runtime = h.runtime
+        given = _first(layers, "runtime")
+        if given is not None and given.kind == "string" and stage_values.depends_on_stage(h.function_props):
+            runtime = str(given.value)  # `...(isProd ? { runtime: "nodejs20.x" } : {})`, decided.
+        elif given is not None and given.kind not in ("string", "null"):
+            # Not the default runtime in its place.
+            fail(f"runtime cannot be evaluated statically (`{_short(given.text or given.kind)}`)")
+            return None
         if runtime is None:
             runtime = DEFAULT_NODE_RUNTIME
             self.default_runtime_used = True
@@ -1389,9 +1399,6 @@ class _SpecBuilder:
             fail(f'handler "{h.handler}" resolves outside the app root ({_normal(src_dir / base)}): '
                  "move the code into the app (handler-outside-app)")
             return None
-        fprops = stage_values.decide(h.function_props, self.stage)
-        layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
-        layers.extend(reversed(stack_defaults))
         for layer in layers:
             spread = stage_values.undecided(layer)
             if spread is not None:

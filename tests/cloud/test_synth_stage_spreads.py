@@ -72,7 +72,7 @@ export function Jobs({ stack, app }: StackContext) {
   });
   new Function(stack, "Admin", {
     handler: "packages/functions/src/report.handler",
-    ...(isProd ? { memorySize: "2 GB", timeout: 120 } : { memorySize: 256, timeout: "15 Seconds" }),
+    ...(isProd ? { memorySize: "2 GB", timeout: 120, runtime: "nodejs20.x" } : { memorySize: 256, timeout: "15 Seconds" }),
   });
   new Api(stack, "Api", {
     routes: {
@@ -146,6 +146,10 @@ def test_a_ternary_spread_setting_the_same_keys_in_both_branches(both: dict[str,
     # Admin: "2 GB" / 120 at prod, 256 / "15 Seconds" (toCdkDuration lower-cases the unit) at dev;
     # the Api's "GET /" function keeps SST's defaults (1024 MB, 10 s).
     assert sizes == {"dev": [(256, 15), (1024, 10)], "prod": [(1024, 10), (2048, 120)]}
+    runtimes = {stage: sorted(r["Properties"]["Runtime"] for r in _of_type(result, "Jobs", "AWS::Lambda::Function"))
+                for stage, result in both.items()}
+    # The runtime a prod-only spread sets; the app's default elsewhere.
+    assert runtimes == {"dev": ["nodejs18.x"] * 4, "prod": ["nodejs18.x", "nodejs18.x", "nodejs20.x"]}
 
 
 def test_a_route_in_a_spread_exists_only_at_the_stages_that_run_it(both: dict[str, SynthResult]) -> None:
@@ -277,3 +281,12 @@ def test_props_with_keys_hidden_behind_a_spread_are_left_out(tmp_path: Path) -> 
     reasons = _reasons(app, "prod", tmp_path / "out")
     assert reasons == {("Function", "Report"): "props: this object spreads a value (or has a computed key) that "
                                                "cannot be evaluated statically"}
+
+
+def test_an_unreadable_default_runtime_is_not_replaced_by_the_default_one(tmp_path: Path) -> None:
+    app = _write(tmp_path / "app", jobs='import { Function, StackContext } from "sst/constructs";\n'
+                 "export function Jobs({ stack }: StackContext) {\n"
+                 '  stack.setDefaultFunctionProps({ runtime: process.env.RUNTIME });\n'
+                 '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler" });\n}\n')
+    assert _reasons(app, "dev", tmp_path / "out") == {
+        ("Function", "Report"): "runtime cannot be evaluated statically (`process.env.RUNTIME`)"}
