@@ -1400,6 +1400,11 @@ class _SpecBuilder:
                  "move the code into the app (handler-outside-app)")
             return None
         for layer in layers:
+            if layer.kind != "object":
+                # `app.setDefaultFunctionProps((stack) => ({ ... }))`, a variable we cannot see
+                # into: its props would be missing, not SST's.
+                fail(f"the default function props cannot be evaluated statically (`{_short(layer.text or layer.kind)}`)")
+                return None
             spread = stage_values.undecided(layer)
             if spread is not None:
                 fail(f"its props spread a value under a condition that cannot be evaluated statically "

@@ -290,3 +290,18 @@ def test_an_unreadable_default_runtime_is_not_replaced_by_the_default_one(tmp_pa
                  '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler" });\n}\n')
     assert _reasons(app, "dev", tmp_path / "out") == {
         ("Function", "Report"): "runtime cannot be evaluated statically (`process.env.RUNTIME`)"}
+
+
+def test_default_function_props_it_cannot_read_leave_the_functions_out(tmp_path: Path) -> None:
+    # SST v1/v2 take a callback too (`typeof per === "function"`): its props are not SST's defaults.
+    app = _write(tmp_path / "app", jobs='import { Function, StackContext } from "sst/constructs";\n'
+                 "export function Jobs({ stack }: StackContext) {\n"
+                 '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler" });\n}\n')
+    (app.root / "sst.config.ts").write_text(_CONFIG.replace(
+        'app.setDefaultFunctionProps({ runtime: "nodejs18.x" });',
+        'app.setDefaultFunctionProps({ runtime: "nodejs18.x" });\n'
+        '    app.setDefaultFunctionProps((stack) => ({ timeout: stack.stage === "prod" ? 30 : 5 }));'))
+    app = load(app.root)
+    assert _reasons(app, "dev", tmp_path / "out") == {("Function", "Report"): (
+        'the default function props cannot be evaluated statically (`(stack) => ({ timeout: stack.stage === "prod" ? '
+        '30 : 5 })`)')}
