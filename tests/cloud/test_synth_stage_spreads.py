@@ -305,3 +305,23 @@ def test_default_function_props_it_cannot_read_leave_the_functions_out(tmp_path:
     assert _reasons(app, "dev", tmp_path / "out") == {("Function", "Report"): (
         'the default function props cannot be evaluated statically (`(stack) => ({ timeout: stack.stage === "prod" ? '
         '30 : 5 })`)')}
+
+
+def test_a_route_whose_handler_is_a_choice_on_the_stage_ships_that_stages_handler(tmp_path: Path) -> None:
+    jobs = ('import { Api, StackContext } from "sst/constructs";\n'
+            "export function Jobs({ stack, app }: StackContext) {\n"
+            '  new Api(stack, "Api", { routes: {\n'
+            '    "GET /v": stack.stage === "prod" ? "packages/functions/src/report.handler" : '
+            '"packages/functions/src/debug.handler",\n'
+            '    "GET /l": app.local ? "packages/functions/src/debug.handler" : "packages/functions/src/report.handler",\n'
+            "  } });\n}\n")
+    app = _write(tmp_path / "app", jobs=jobs)
+    got = {}
+    for stage in ("dev", "prod"):
+        result = synth_app(app, stage, tmp_path / f"out-{stage}")
+        assert result.skipped == [], stage
+        got[stage] = sorted(r["Properties"]["Handler"] for r in _of_type(result, "Jobs", "AWS::Lambda::Function"))
+    # A deploy is not `sst start`: `app.local` is false.
+    # (v2's `Handler` is relative to the handler's package.)
+    assert got == {"dev": ["functions/src/debug.handler", "functions/src/report.handler"],
+                   "prod": ["functions/src/report.handler", "functions/src/report.handler"]}
