@@ -12,9 +12,16 @@ cannot be evaluated statically. Nothing is dropped silently: a function prop tha
 modeled is named in a warning.
 
 SST runs the stack code for one stage, so a prop that depends on it (`autoPause: stack.stage !==
-"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`) is decided
-for the spec's stage (model/stage_values.py) before it is read; one under a condition on
-anything else (`process.env.X ? ...`) stays unknown and leaves out what needs it.
+"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`, a
+conditional spread `...(isProd ? { memorySize: 2048 } : {})`, `` `${app.stage}-notes` ``) is
+decided for the spec's stage (model/stage_values.py) before it is read, and the handlers of a
+branch that does not run at that stage are not built; one under a condition on anything else
+(`process.env.X ? ...`) stays unknown and leaves out what needs it.
+
+A value that cannot be read is never replaced by SST's default: `timeout`/`memorySize` are read
+as SST's Function reads them (`_first_duration`, `_first_size`), and an unreadable one, a
+runtime, authorizer or route type that cannot be read, or props whose keys hide behind a spread
+of something unknown (`_hidden_keys`) leave the construct or function out with the reason.
 
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a

@@ -6,7 +6,11 @@ SST runs an app's stack code for one stage at a time, so a prop written
 !== "prod"` or `memorySize: isProd ? 1024 : 256` has one value per stage. The evaluator
 (model/evaluate.py) keeps such a choice in the `Value` (`Value.cond`, see `Choice`) with the
 condition compiled to a small tree (`Cond`) that holds no parse; `decide` picks the branch for a
-stage, and `holds` decides a condition. model/removal.py (`setDefaultRemovalPolicy` under an
+stage, and `holds` decides a condition. An entry set by a conditional spread (`...(isProd ? {
+memorySize: 2048 } : {})`, `...(cond && {...})`) keeps its branch's condition (`Entry.cond`),
+which `decide` applies (the entry is there or not); a string built from the stage (``
+`${app.stage}-notes` ``, `stage + "-q"`) is a ("template", pieces) choice. Readers that check
+every branch (handler references) see the entries and branches as before and ignore both. model/removal.py (`setDefaultRemovalPolicy` under an
 `if`) and the embedded synth (cloud/synth_spec.py, construct props) both decide here.
 
 What a condition may read: the stage (`app.stage`, `stack.stage`, `stage` destructured from
