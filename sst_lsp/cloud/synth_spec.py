@@ -1456,7 +1456,10 @@ class _SpecBuilder:
             "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
         }
-        options, left_out = _function_options(layers)
+        options, left_out, unread = _function_options(layers)
+        if unread is not None:
+            fail(unread)
+            return None
         fs.update(options)
         if "diskSize" in options:
             disk = _first_size(layers, "diskSize", 512)
@@ -1677,9 +1680,11 @@ _FUNCTION_OPTIONS = {
 }
 
 
-def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
+def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str], str | None]:
     """The function options the engine sets (first layer that gives one wins, as SST's
-    mergeProps spreads them) and the keys left out."""
+    mergeProps spreads them), the keys left out (not modeled), and the reason when an option
+    the engine sets has a value it cannot read (`functionName: process.env.X`: built without it,
+    the function would get another name)."""
     out: dict[str, Any] = {}
     left_out: list[str] = []
     for layer in layers:
@@ -1698,9 +1703,11 @@ def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
                 out[key] = True
             elif isinstance(kind, tuple) and v.kind == "string" and str(v.value).lower() in kind:
                 out[key] = str(v.value).lower()
+            elif kind is not None and v.kind in ("unknown", "ref"):
+                return out, left_out, f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
             else:
                 left_out.append(key)
-    return out, left_out
+    return out, left_out, None
 
 
 def _layer_arn(v: Value) -> str | None:

@@ -325,3 +325,19 @@ def test_a_route_whose_handler_is_a_choice_on_the_stage_ships_that_stages_handle
     # (v2's `Handler` is relative to the handler's package.)
     assert got == {"dev": ["functions/src/debug.handler", "functions/src/report.handler"],
                    "prod": ["functions/src/report.handler", "functions/src/report.handler"]}
+
+
+def test_function_options_it_cannot_read_leave_the_function_out(tmp_path: Path) -> None:
+    # Built without its functionName, the function would get another name (a replacement).
+    jobs = ('import { Function, StackContext } from "sst/constructs";\n'
+            "export function Jobs({ stack, app }: StackContext) {\n"
+            '  new Function(stack, "Report", { handler: "packages/functions/src/report.handler",\n'
+            "    functionName: process.env.FN_NAME });\n"
+            '  new Function(stack, "Named", { handler: "packages/functions/src/report.handler",\n'
+            "    functionName: `${app.stage}-named` });\n}\n")
+    app = _write(tmp_path / "app", jobs=jobs)
+    result = synth_app(app, "prod", tmp_path / "out")
+    assert {(s.kind, s.id): s.reason for s in result.skipped} == {
+        ("Function", "Report"): "functionName cannot be evaluated statically (`process.env.FN_NAME`)"}
+    [fn] = _of_type(result, "Jobs", "AWS::Lambda::Function")
+    assert fn["Properties"]["FunctionName"] == "prod-named"
