@@ -12,9 +12,16 @@ cannot be evaluated statically. Nothing is dropped silently: a function prop tha
 modeled is named in a warning.
 
 SST runs the stack code for one stage, so a prop that depends on it (`autoPause: stack.stage !==
-"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`) is decided
-for the spec's stage (model/stage_values.py) before it is read; one under a condition on
-anything else (`process.env.X ? ...`) stays unknown and leaves out what needs it.
+"prod"`, `isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY`, `app.local && ...`, a
+conditional spread `...(isProd ? { memorySize: 2048 } : {})`, `` `${app.stage}-notes` ``) is
+decided for the spec's stage (model/stage_values.py) before it is read, and the handlers of a
+branch that does not run at that stage are not built; one under a condition on anything else
+(`process.env.X ? ...`) stays unknown and leaves out what needs it.
+
+A value that cannot be read is never replaced by SST's default: `timeout`/`memorySize` are read
+as SST's Function reads them (`_first_duration`, `_first_size`), and an unreadable one, a
+runtime, authorizer or route type that cannot be read, or props whose keys hide behind a spread
+of something unknown (`_hidden_keys`) leave the construct or function out with the reason.
 
 The stack and entry files are also read here (tree-sitter) for what the model does not record:
 `stack.addOutputs`, `app.setDefaultRemovalPolicy` (evaluated for the stage when it sits under a
@@ -196,8 +203,19 @@ class _SpecBuilder:
 
     # ------------------------------------------------------------------------------------------
     def construct(self, c: Construct, stack_defaults: list[Value]) -> dict[str, Any] | None:
+        gone: list[tuple[Path | None, TextRange]] = []
         if stage_values.depends_on_stage(c.props):
+            gone = stage_values.dropped(c.props, self.stage)
             c = dataclasses.replace(c, props=stage_values.decide(c.props, self.stage))
+            spread = stage_values.undecided(c.props)
+            if spread is not None:
+                self.skip(c.kind, c.id, c.stack, f"its props spread a value under a condition that cannot be "
+                          f"evaluated statically (`{_short(spread)}`)")
+                return None
+        hidden = _hidden_keys(c.props, "props")
+        if hidden is not None and c.kind not in SITE_KINDS:
+            self.skip(c.kind, c.id, c.stack, hidden)
+            return None
         raw = catalog.spec_for(c.origin, c.kind) if c.origin not in ("sst", "sst3") else None
         if raw is not None and raw.builder == "cdk":
             return self.raw_cdk(c)
@@ -238,19 +256,28 @@ class _SpecBuilder:
             "props": _plain_props(props),
         }
         handlers = self.handlers_by_construct.get((c.kind, c.id, c.stack), [])
+        if gone:
+            # A branch that does not run at this stage (`...(isProd ? { "GET /admin": ... } : {})`).
+            handlers = [h for h in handlers if not any((p or c.path) == h.path and r.contains_range(h.range)
+                                                       for p, r in gone)]
         cdefaults = _construct_defaults(props)
         builder = _builder(c)
         if builder == "graphql":
             # SST v1's GraphQLApi: an Api whose `GET {rootPath}` and `POST {rootPath}` routes share
             # one function and integration (GraphQLApi.ts createFunctionIntegration).
-            root = _str(_get(props, "rootPath")) or "/"
+            root_s, unread = _string_prop([_get(props, "rootPath")], "rootPath")
+            gauth, unread_auth = _string_prop([_get(_get(props, "defaults"), "authorizer"),
+                                               _get(props, "defaultAuthorizationType")], "authorizer")
+            if (unread or unread_auth) is not None:
+                self.skip(c.kind, c.id, c.stack, str(unread or unread_auth))
+                return None
+            root = root_s or "/"
             server = next((h for h in handlers if h.position == "GraphQL server"), None)
             if _get(props, "customDomain") is not None:
                 self.skip(c.kind, c.id, c.stack, custom_domain_reason(_get(props, "customDomain")))
                 return None
             get: dict[str, Any] = {"key": f"GET {root}", "method": "GET", "path": root, "postfix": f"GET_{root}",
                                    "scope": "construct", "auth": "none", "payload": "2.0"}
-            gauth = _str(_get(_get(props, "defaults"), "authorizer")) or _str(_get(props, "defaultAuthorizationType"))
             if gauth is not None and gauth.lower() not in ("none", "iam", "aws_iam"):
                 self.skip(c.kind, c.id, c.stack, f'authorizer "{gauth}" on a GraphQLApi is not modeled')
                 return None
@@ -544,12 +571,20 @@ class _SpecBuilder:
                 postfix = f"{method}_{path}"
             entry = _entry_value(routes_v, key)
             route_obj = entry if entry is not None and entry.kind == "object" else None
-            rtype = _str(_get(route_obj, "type"))
+            rtype, unread = _string_prop([_get(route_obj, "type")], "type")
+            auth_s, unread_auth = _string_prop([_get(route_obj, "authorizer"), _get(defaults, "authorizer"),
+                                                _get(props, "defaultAuthorizationType")], "authorizer")
+            payload_s, unread_payload = _string_prop([_get(route_obj, "payloadFormatVersion"),
+                                                      _get(defaults, "payloadFormatVersion")], "payloadFormatVersion")
+            unread = unread or unread_auth or unread_payload
+            if unread is not None:
+                # Not SST's default in its place: an authorizer read as "none" opens the route.
+                self.skip("Api route", label, c.stack, unread)
+                continue
             if rtype in ("url", "alb", "graphql", "pothos"):
                 self.skip("Api route", label, c.stack, f'"{rtype}" routes are not modeled')
                 continue
-            auth = _str(_get(route_obj, "authorizer")) or _str(_get(defaults, "authorizer")) \
-                or _str(_get(props, "defaultAuthorizationType")) or "none"
+            auth = auth_s or "none"
             auth = {"aws_iam": "iam", "iam": "iam", "none": "none"}.get(auth.lower(), auth)
             scopes: list[str] | None = None
             if auth not in ("iam", "none"):
@@ -570,7 +605,7 @@ class _SpecBuilder:
                             self.skip("Api route", label, c.stack, "authorizationScopes cannot be evaluated statically")
                             continue
                         scopes = [str(i.value) for i in sv.items]
-            payload = _str(_get(route_obj, "payloadFormatVersion")) or _str(_get(defaults, "payloadFormatVersion")) or "2.0"
+            payload = payload_s or "2.0"
             r: dict[str, Any] = {
                 "key": key, "method": method, "path": path, "postfix": postfix,
                 "scope": "construct" if key in in_props else "stack", "auth": auth, "payload": payload,
@@ -790,7 +825,7 @@ class _SpecBuilder:
                 ttl = _get(v, "resultsCacheTtl")
                 if ttl is not None:
                     secs = _first_duration([Value("object", ttl.range, entries=(Entry("t", ttl.range, ttl),))], "t", -1)
-                    if secs < 0:
+                    if isinstance(secs, str) or secs < 0:
                         reason = "resultsCacheTtl cannot be evaluated statically"
                     a["resultsCacheTtl"] = secs
             out[e.key] = reason if reason is not None else a
@@ -1327,7 +1362,17 @@ class _SpecBuilder:
         def fail(reason: str) -> None:
             self.skip(kind, label, c.stack, reason)
 
+        fprops = stage_values.decide(h.function_props, self.stage)
+        layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
+        layers.extend(reversed(stack_defaults))
         runtime = h.runtime
+        given = _first(layers, "runtime")
+        if given is not None and given.kind == "string" and stage_values.depends_on_stage(h.function_props):
+            runtime = str(given.value)  # `...(isProd ? { runtime: "nodejs20.x" } : {})`, decided.
+        elif given is not None and given.kind not in ("string", "null"):
+            # Not the default runtime in its place.
+            fail(f"runtime cannot be evaluated statically (`{_short(given.text or given.kind)}`)")
+            return None
         if runtime is None:
             runtime = DEFAULT_NODE_RUNTIME
             self.default_runtime_used = True
@@ -1361,14 +1406,29 @@ class _SpecBuilder:
             fail(f'handler "{h.handler}" resolves outside the app root ({_normal(src_dir / base)}): '
                  "move the code into the app (handler-outside-app)")
             return None
-        fprops = stage_values.decide(h.function_props, self.stage)
-        layers = [v for v in (_props_obj(fprops), cdefaults) if v is not None]
-        layers.extend(reversed(stack_defaults))
-        for key in ("memorySize", "timeout"):
-            sized = _first(layers, key)
-            if sized is not None and sized.kind == "unknown" and (sized.items or sized.cond is not None):
-                # A choice the stage does not decide (`process.env.BIG ? 2048 : 512`).
-                fail(f"{key} cannot be evaluated statically (`{sized.text[:60]}`)")
+        for layer in layers:
+            if layer.kind != "object":
+                # `app.setDefaultFunctionProps((stack) => ({ ... }))`, a variable we cannot see
+                # into: its props would be missing, not SST's.
+                fail(f"the default function props cannot be evaluated statically (`{_short(layer.text or layer.kind)}`)")
+                return None
+            spread = stage_values.undecided(layer)
+            if spread is not None:
+                fail(f"its props spread a value under a condition that cannot be evaluated statically "
+                     f"(`{_short(spread)}`)")
+                return None
+            hidden = _hidden_keys(layer, "its function props")
+            if hidden is not None:
+                fail(hidden)
+                return None
+        # SST's defaults apply only where no layer gives a value; one that cannot be read (a
+        # choice the stage does not decide, `process.env.BIG ? 2048 : 512`, a CDK Duration where
+        # SST takes none) leaves the function out.
+        memory = _first_size(layers, "memorySize", 1024)
+        timeout = _first_duration(layers, "timeout", 10, self.app.generation)
+        for got in (memory, timeout):
+            if isinstance(got, str):
+                fail(got)
                 return None
         lambda_layers: list[str] = []
         for layer in reversed(layers):
@@ -1390,16 +1450,23 @@ class _SpecBuilder:
             "permissions": self.grant_items(layers, "permissions", c),
             # SST v1.x's `config` is the older name of `bind` (for Config.Secret/Parameter).
             "bind": self.grant_items(layers, "bind", c) + self.grant_items(layers, "config", c),
-            "memory": _first_size(layers, "memorySize", 1024),
-            "timeout": _first_duration(layers, "timeout", 10),
+            "memory": memory,
+            "timeout": timeout,
             "source": {"path": str(h.path), "handler": h.handler},
             "layers": lambda_layers,
             "exclude": list(ASSET_EXCLUDES),
         }
-        options, left_out = _function_options(layers)
+        options, left_out, unread = _function_options(layers)
+        if unread is not None:
+            fail(unread)
+            return None
         fs.update(options)
         if "diskSize" in options:
-            fs["disk"] = _first_size(layers, "diskSize", 512)
+            disk = _first_size(layers, "diskSize", 512)
+            if isinstance(disk, str):
+                fail(disk)
+                return None
+            fs["disk"] = disk
         for key in left_out:
             self.warnings.append(f"function {label}: `{key}` is not modeled by the embedded synth (left out)")
         if family == "python":
@@ -1613,9 +1680,11 @@ _FUNCTION_OPTIONS = {
 }
 
 
-def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
+def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str], str | None]:
     """The function options the engine sets (first layer that gives one wins, as SST's
-    mergeProps spreads them) and the keys left out."""
+    mergeProps spreads them), the keys left out (not modeled), and the reason when an option
+    the engine sets has a value it cannot read (`functionName: process.env.X`: built without it,
+    the function would get another name)."""
     out: dict[str, Any] = {}
     left_out: list[str] = []
     for layer in layers:
@@ -1634,9 +1703,11 @@ def _function_options(layers: list[Value]) -> tuple[dict[str, Any], list[str]]:
                 out[key] = True
             elif isinstance(kind, tuple) and v.kind == "string" and str(v.value).lower() in kind:
                 out[key] = str(v.value).lower()
+            elif kind is not None and v.kind in ("unknown", "ref"):
+                return out, left_out, f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
             else:
                 left_out.append(key)
-    return out, left_out
+    return out, left_out, None
 
 
 def _layer_arn(v: Value) -> str | None:
@@ -1705,6 +1776,47 @@ def _unplaced(builder: str | None, position: str) -> str:
         return "this `subscribe` call cannot be evaluated statically (`subscribe` is read only in the stack's " \
                "own file, on the variable that holds the bus)"
     return f"unrecognized position ({position})"
+
+
+def _short(text: str) -> str:
+    """Source text for a message: one line, at most 60 characters."""
+    one = " ".join(text.split())
+    return one if len(one) <= 60 else one[:57] + "..."
+
+
+def _hidden_keys(v: Value | None, where: str) -> str | None:
+    """Why `v` cannot be read in full: an object or array in it spreads a value (or has a
+    computed key) that cannot be evaluated statically, so a key or item may be missing and
+    SST's default would take its place. None when every key is there."""
+    if v is None:
+        return None
+    if v.partial:
+        what = "object" if v.kind == "object" else "list"
+        return f"{where}: this {what} spreads a value (or has a computed key) that cannot be evaluated statically"
+    if v.kind == "object":
+        for e in v.entries:
+            got = _hidden_keys(e.value, f"{where}.{e.key}")
+            if got is not None:
+                return got
+    elif v.kind == "array":
+        for i, item in enumerate(v.items):
+            got = _hidden_keys(item, f"{where}[{i}]")
+            if got is not None:
+                return got
+    return None
+
+
+def _string_prop(values: Iterable[Value | None], what: str) -> tuple[str | None, str | None]:
+    """SST's `a || b || c` over props that take a string: (the first one given, None) or, when
+    the first one given is not a string we can read, (None, the reason) rather than the next
+    one or SST's default."""
+    for v in values:
+        if v is None or v.kind == "null" or (v.kind == "string" and not v.value):
+            continue
+        if v.kind == "string":
+            return str(v.value), None
+        return None, f"{what} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
+    return None, None
 
 
 def _get(v: Value | None, key: str) -> Value | None:
@@ -1782,29 +1894,87 @@ def _first(layers: list[Value], key: str) -> Value | None:
     return None
 
 
-def _first_size(layers: list[Value], key: str, default: int) -> int:
+def _parse_int(text: str) -> int | None:
+    """JS `parseInt(text)` (base 10): the leading integer, None for NaN."""
+    t = text.lstrip()
+    sign = -1 if t.startswith("-") else 1
+    t = t[1:] if t[:1] in "+-" else t
+    digits = ""
+    for ch in t:
+        if not ch.isascii() or not ch.isdigit():
+            break
+        digits += ch
+    return sign * int(digits) if digits else None
+
+
+def _cdk_class_of(v: Value) -> str | None:
+    """`Size` for `Size.mebibytes(512)` / `cdk.Size.gibibytes(1)`, `Duration` for
+    `cdk.Duration.minutes(1)`: the class a static call is made on, else None."""
+    got = _member_call(v, 200)
+    if got is None:
+        return None
+    pf, fn, _ = got
+    obj = fn.child_by_field_name("object")
+    if obj is None:
+        return None
+    if obj.type == "member_expression":
+        obj = obj.child_by_field_name("property")
+    return pf.node_text(obj) if obj is not None else None
+
+
+def _first_size(layers: list[Value], key: str, default: int) -> int | str:
+    """`memorySize`/`diskSize` in MB as SST v1/v2 read it (Function.ts `normalizeMemorySize`:
+    a number, `|| default`; a string through util/size.ts `toCdkSize`: `"<n> MB"` or `"<n> GB"`,
+    split on one space, `parseInt` of the count). A reason (str) when it cannot be read or SST
+    rejects it: the function is left out rather than built with the default."""
     v = _first(layers, key)
-    if v is not None and v.kind == "number" and isinstance(v.value, float):
-        return int(v.value)
-    if v is not None and v.kind == "string":
-        m = re.fullmatch(r"\s*(\d+)\s*(MB|GB)\s*", str(v.value), re.IGNORECASE)
-        if m:
-            return int(m.group(1)) * (1024 if m.group(2).upper() == "GB" else 1)
-    return default
+    if v is None or v.kind == "null":
+        return default
+    if v.kind == "number" and isinstance(v.value, float):
+        return int(v.value) or default
+    if v.kind == "string":
+        parts = str(v.value).split(" ")
+        count = _parse_int(parts[0]) if len(parts) >= 2 else None
+        if count is None or parts[1] not in ("MB", "GB"):
+            return f'{key} "{v.value}" is not a size SST reads ("<n> MB" or "<n> GB"; SST fails on it)'
+        return count * (1024 if parts[1] == "GB" else 1)
+    if _cdk_class_of(v) == "Size":
+        return (f"{key} is a CDK Size (`{_short(v.text)}`): SST's Function takes a number of MB or a string "
+                'like "512 MB" (its synth fails on a Size)')
+    return f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
 
 
-_UNITS = {"second": 1, "seconds": 1, "minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}
+#: util/duration.ts `toCdkDuration`: the unit's prefix (lower-cased) and its length in seconds.
+_SST_UNITS = (("second", 1), ("minute", 60), ("hour", 3600), ("day", 86400))
 
 
-def _first_duration(layers: list[Value], key: str, default: int) -> int:
+def _first_duration(layers: list[Value], key: str, default: int, generation: str | None = None) -> int | str:
+    """`timeout` in seconds as SST reads it (Function.ts `normalizeTimeout`): a number, `||
+    default`; a string through util/duration.ts `toCdkDuration` (`"<n> <unit>"`, split on one
+    space, `parseInt` of the count, the unit lower-cased by its prefix; any other unit is 0
+    seconds, which Lambda refuses). v0's Function also takes a CDK Duration (`timeout?: number |
+    cdk.Duration`); v1/v2 do not (their synth fails on one). A reason (str) when it cannot be
+    read: the function is left out rather than built with the default."""
     v = _first(layers, key)
-    if v is not None and v.kind == "number" and isinstance(v.value, float):
-        return int(v.value)
-    if v is not None and v.kind == "string":
-        m = re.fullmatch(r"\s*(\d+)\s*(\w+)\s*", str(v.value))
-        if m and m.group(2) in _UNITS:
-            return int(m.group(1)) * _UNITS[m.group(2)]
-    return default
+    if v is None or v.kind == "null":
+        return default
+    if v.kind == "number" and isinstance(v.value, float):
+        return int(v.value) or default
+    if v.kind == "string":
+        parts = str(v.value).split(" ")
+        count = _parse_int(parts[0]) if len(parts) >= 2 else None
+        unit = parts[1].lower() if len(parts) >= 2 else ""
+        factor = next((n for prefix, n in _SST_UNITS if unit.startswith(prefix)), None)
+        if count is None or factor is None:
+            return f'{key} "{v.value}" is not a duration SST reads ("<n> seconds", "<n> minutes", ...)'
+        return count * factor
+    secs = _duration_seconds(v) if v.kind == "unknown" else None
+    if secs is not None and generation == "v0":
+        return secs
+    if secs is not None or _cdk_class_of(v) == "Duration":
+        return (f"{key} is a CDK Duration (`{_short(v.text)}`): SST's Function takes a number of seconds or a "
+                'string like "30 seconds" (its synth fails on a Duration)')
+    return f"{key} cannot be evaluated statically (`{_short(v.text or v.kind)}`)"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -679,8 +679,22 @@ class Evaluator:
                     return Value(
                         "string", pf.node_range(node), value=_str(left) + _str(right), literal=False
                     )
+                # `app.stage + "-notes"`: a string per stage, like a template.
+                lp = self._pieces(left, node.child_by_field_name("left"))
+                rp = self._pieces(right, node.child_by_field_name("right"))
+                if lp is not None and rp is not None and any(p[0] == "stage" for p in (*lp, *rp)):
+                    return Value("unknown", pf.node_range(node), text=self._unknown(node).text, literal=False,
+                                 cond=("template", (*lp, *rp)))
             return self._unknown(node)
         return self._unknown(node)
+
+    def _pieces(self, v: Value, node: Node | None) -> list[tuple[str, str]] | None:
+        """A concatenation operand as pieces of a string per stage (`stage_values.template_pieces`)."""
+        if v.kind in ("string", "number"):
+            return [("lit", _str(v))]
+        inner = unwrap(node) if node is not None else None
+        fact = _fact(self.pf, inner) if inner is not None and inner.type in ("identifier", "member_expression") else None
+        return stage_values.template_pieces(v, fact)
 
     def _stage_cond(self, node: Node | None, depth: int) -> stage_values.Cond | None:
         """The condition on the stage that `node` is, compiled; None when it reads something else."""
@@ -769,6 +783,8 @@ class Evaluator:
         subs = False
         # Substitutions of parameters a call bound (`${name}` in a helper's `${FN}/${name}.handler`).
         bound: list[Value] = []
+        #: The pieces of a string that depends on the stage (`stage_values.template_pieces`).
+        pieces: list[tuple[str, str]] = []
         for ch in node.named_children:
             if ch.type == "string_fragment":
                 parts.append(pf.node_text(ch))
@@ -779,13 +795,25 @@ class Evaluator:
                 inner = ch.named_children[0] if ch.named_children else None
                 v = self.value(inner, depth + 1)
                 if v.kind not in ("string", "number"):
-                    return self._unknown(node)
+                    # `${app.stage}-notes`: a string per stage (model/stage_values.py).
+                    got = stage_values.template_pieces(v, _fact(pf, inner) if inner is not None and inner.type in (
+                        "identifier", "member_expression") else None)
+                    if got is None:
+                        return self._unknown(node)
+                    pieces.extend((("lit", "".join(parts)),) if parts else ())
+                    pieces.extend(got)
+                    parts = []
+                    continue
                 parts.append(_str(v))
                 if self.env and inner is not None and inner.type == "identifier":
                     where = self._resolve(pf.node_text(inner), inner.parent)[1]
                     if where is not None and (where.id, pf.node_text(inner)) in self.env:
                         bound.append(v)
         r = pf.node_range(node)
+        if pieces:
+            pieces.extend((("lit", "".join(parts)),) if parts else ())
+            return Value("unknown", r, text=self._unknown(node).text, literal=False,
+                         cond=("template", tuple(pieces)))
         if not subs:
             inner_r = TextRange(Pos(r.start.line, r.start.col + 1), Pos(r.end.line, max(r.end.col - 1, 0)))
             return Value("string", inner_r, value="".join(parts))
@@ -835,15 +863,18 @@ class Evaluator:
                 if inner.kind == "unknown" and inner.items:
                     # `...(cond ? {...} : {})`: the entries of every branch (checks that need
                     # a key see it whichever branch runs; handlers of each branch are real). A
-                    # key that several branches set holds either value, like a ternary.
-                    branch_entries: list[Entry] = []
-                    for opt in inner.items:
+                    # key that several branches set holds either value, like a ternary. Each
+                    # entry keeps the condition under which its branch runs (`Entry.cond`), so
+                    # that a stage decides it (model/stage_values.py).
+                    branch_entries: list[tuple[int, Entry]] = []
+                    whens = stage_values.branch_conds(inner.cond, len(inner.items), inner.text)
+                    for i, (opt, when) in enumerate(zip(inner.items, whens, strict=True)):
                         if opt.kind == "object":
-                            branch_entries.extend(opt.entries)
+                            branch_entries.extend((i, stage_values.when(e, when)) for e in opt.entries)
                             partial = partial or opt.partial
                         elif opt.kind not in ("null", "bool"):
                             partial = True
-                    entries.extend(_either(branch_entries))
+                    entries.extend(_either(branch_entries, whens, inner.text))
                 elif inner.kind == "object":
                     entries.extend(inner.entries)
                     partial = partial or inner.partial
@@ -922,23 +953,33 @@ def _assign_query(lang: str) -> Query:
     return Query(language(lang), _ASSIGN_QUERY)
 
 
-def _either(entries: list[Entry]) -> list[Entry]:
-    """Entries of exclusive branches: one entry per key, whose value is an "unknown" holding
-    each branch's value when several branches set it (the first keeps its place)."""
-    by_key: dict[str, list[Entry]] = {}
-    for e in entries:
-        by_key.setdefault(e.key, []).append(e)
+def _either(branched: list[tuple[int, Entry]], whens: list[stage_values.EntryCond], text: str) -> list[Entry]:
+    """Entries of exclusive branches (with the index of the branch that sets each): one entry per
+    key, whose value is an "unknown" holding each branch's value when several branches set it
+    (the first keeps its place). Two branches of a condition on the stage that both set a key
+    make a choice like a ternary (`Value.cond`), set whichever runs."""
+    branches = len(whens)
+    entries = [e for _, e in branched]
+    by_key: dict[str, list[tuple[int, Entry]]] = {}
+    for i, e in branched:
+        by_key.setdefault(e.key, []).append((i, e))
     if all(len(v) == 1 for v in by_key.values()):
         return entries
     out: list[Entry] = []
     for key, group in by_key.items():
-        first = group[0]
+        first = group[0][1]
         if len(group) == 1:
             out.append(first)
             continue
-        values = tuple(e.value for e in group)
-        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text="", items=values,
-                                                     literal=False), first.path))
+        values = tuple(e.value for _, e in group)
+        conds = [e.cond for _, e in group]
+        # A ternary's two branches that both set the key: a choice on the condition, set always.
+        choice = stage_values.merged_choice(conds)
+        every = len({i for i, _ in group}) == branches and all(
+            e.cond is None or e.cond == whens[i] for i, e in group)
+        cond = None if every else stage_values.any_of(conds, text)
+        out.append(Entry(key, first.key_range, Value("unknown", first.value.range, text=text, items=values,
+                                                     literal=False, cond=choice), first.path, cond))
     return out
 
 

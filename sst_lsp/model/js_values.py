@@ -99,6 +99,6 @@ def tag(v: Value, path: Path | None) -> Value:
     """`v` with every range that has no file yet placed in `path` (a value crossing files)."""
     if path is None or v.path is not None:
         return v
-    entries = tuple(Entry(e.key, e.key_range, tag(e.value, path), e.path or path) for e in v.entries)
+    entries = tuple(Entry(e.key, e.key_range, tag(e.value, path), e.path or path, e.cond) for e in v.entries)
     items = tuple(tag(i, path) for i in v.items)
     return Value(v.kind, v.range, v.value, entries, items, v.text, v.literal, v.partial, path, v.cond)

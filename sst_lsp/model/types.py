@@ -173,6 +173,11 @@ class Entry:
     value: Value
     path: Path | None = None
     """The file `key_range` is in, when it is not the file being extracted (see `Value.path`)."""
+    cond: tuple[Any, ...] | None = None
+    """For an entry that a conditional spread sets (`...(isProd ? { memorySize: 2048 } : {})`,
+    `...(cond && {...})`): (the condition under which it is set, compiled as
+    model/stage_values.py `Cond`, "unknown" when it reads something else; the spread's source
+    text). None for an entry that is always set. Readers that check every branch ignore it."""
 
 
 # ----------------------------------------------------------------------------------------------

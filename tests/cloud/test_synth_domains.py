@@ -40,8 +40,9 @@ def test_custom_domain_reasons_name_the_lookup_and_the_way_out(tmp_path: Path) -
                                 f'"example.co.uk" {lookup}')
     assert reasons["Imported"].startswith("a custom domain built from CDK constructs (`cdk.hostedZone`")
     assert reasons["Imported"].endswith("(use synth mode `project`)")
-    # A name computed when SST runs: the lookup is still named.
-    assert reasons["Graph"] == f"a custom domain: SST looks up its Route 53 hosted zone {lookup}"
+    # A name built from the stage is the stage's name.
+    assert reasons["Graph"] == (f'custom domain "gql.dev.example.com": SST looks up the Route 53 hosted zone '
+                                f'"example.com" {lookup}')
     assert reasons["Sync"] == f'custom domain "sync.example.com": SST looks up the Route 53 hosted zone "example.com" {lookup}'
     built = {c["id"] for st in spec["stacks"] for c in st["constructs"]}
     assert built.isdisjoint({"Plain", "Zoned", "Imported", "Graph", "Sync"})

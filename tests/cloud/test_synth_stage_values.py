@@ -203,3 +203,30 @@ def test_removal_policy_under_a_constant_on_the_stage(tmp_path: Path) -> None:
     assert [s.get("removal_policy") for s in app_to_spec(app, "dev")["stacks"]] == ["destroy", "destroy"]
     assert [s.get("removal_policy") for s in app_to_spec(app, "prod")["stacks"]] == [None, None]
     assert not any("setDefaultRemovalPolicy" in w for w in app_to_spec(app, "prod")["warnings"])
+
+
+def test_spreads_and_names_on_the_stage_are_decided_by_the_pure_function(tmp_path: Path) -> None:
+    from sst_lsp.model.stage_values import StageFacts, decide, dropped, undecided
+
+    _, props = _props(tmp_path, """
+  const { stage } = app;
+  new Queue(stack, "Q", { cdk: { queue: {
+    queueName: stage + "-q",
+    ...(app.stage === "prod" || { fifo: true }),
+    ...(stage === "prod" ? { ...(app.local ? {} : { deliveryDelay: 5 }) } : {}),
+  } } });""")
+
+    def read(stage: str | StageFacts) -> dict[str, Any]:
+        got = decide(props, stage)
+        assert got is not None
+        q = got.get("cdk").get("queue")  # type: ignore[union-attr]
+        return {e.key: e.value.value if e.value.kind != "unknown" else "?" for e in q.entries}
+
+    assert read("dev") == {"queueName": "dev-q", "fifo": True}
+    assert read("prod") == {"queueName": "prod-q", "deliveryDelay": 5.0}
+    assert read(StageFacts("prod", local=True)) == {"queueName": "prod-q"}
+    # Without a stage the spreads stay undecided, and say where they are.
+    assert undecided(decide(props, StageFacts(None))) == 'app.stage === "prod" || { fifo: true }'
+    assert undecided(decide(props, "dev")) is None
+    # What a stage drops is where the values were written (the handlers found there are not built).
+    assert len(dropped(props, "dev")) == 1 and len(dropped(props, "prod")) == 1
