@@ -37,13 +37,13 @@ def new_construct(cx: FileContext, node: Node) -> None:
         start = cx.pf.node_start(node)
         key = (cx.text(node), start.line, start.col, node.start_point[1], cx.imports_key(),
                stack, var_name)
-        got = memo._get(key)
-        if got is not None and reusable(cx, got, node):
-            if got.construct.branch != branch:
-                got.construct = dataclasses.replace(got.construct, branch=branch)
-            reuse(cx, got, node)
-            memo._put(key, got)
-            return
+        for got in memo._get(key):
+            if reusable(cx, got, node):
+                if got.construct.branch != branch:
+                    got.construct = dataclasses.replace(got.construct, branch=branch)
+                reuse(cx, got, node)
+                memo._put(key, got)
+                return
     ctor = node.child_by_field_name("constructor")
     args_node = node.child_by_field_name("arguments")
     if ctor is None or args_node is None:

@@ -20,6 +20,12 @@ from sst_lsp.syntax.text import TextRange
 #: (undo, toggling a character) find the earlier products still there.
 MEMO_MIN_ENTRIES = 256
 
+#: Products kept per `new` expression (its key), for different values of what they read: the
+#: first one remembered (the state before an edit began: an undo, a toggle back, finds it) and
+#: the latest others. An edit of a constant other modules read, then of something else, then
+#: finds the product for the constant's value as it is again.
+MEMO_ALTERNATIVES = 3
+
 
 @dataclass(slots=True, eq=False)
 class Product:
@@ -75,7 +81,7 @@ class ExtractMemo:
     def __init__(self) -> None:
         self.path: Path | None = None
         self.lang: str | None = None
-        self._entries: OrderedDict[MemoKey, Product] = OrderedDict()
+        self._entries: OrderedDict[MemoKey, tuple[Product, ...]] = OrderedDict()
         self._calls: OrderedDict[CallKey, CallProduct] = OrderedDict()
         #: Calls whose product the latest extraction reused (for measurements and tests).
         self.call_hits = 0
@@ -103,11 +109,19 @@ class ExtractMemo:
             self.path, self.lang = path, lang
         self.hits = self.misses = self.call_hits = 0
 
-    def _get(self, key: MemoKey) -> Product | None:
-        return self._entries.get(key)
+    def _get(self, key: MemoKey) -> tuple[Product, ...]:
+        """The products remembered for `key`: the first one remembered, then the most recently
+        used first."""
+        return self._entries.get(key, ())
 
     def _put(self, key: MemoKey, product: Product) -> None:
-        self._entries[key] = product
+        """Remembers `product` for `key` as the most recently used (see `MEMO_ALTERNATIVES`)."""
+        old = self._entries.get(key)
+        if not old:
+            self._entries[key] = (product,)
+        elif product is not old[0]:
+            recent = (product, *(p for p in old[1:] if p is not product))
+            self._entries[key] = (old[0], *recent[:MEMO_ALTERNATIVES - 1])
         self._entries.move_to_end(key)
 
     def _get_call(self, key: CallKey) -> CallProduct | None:
