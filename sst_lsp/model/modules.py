@@ -368,6 +368,11 @@ class Program:
         #: The file being extracted (never a dependency of itself), and its module.
         self.home: Path | None = None
         self._home_mod: Module | None = None
+        #: What evaluators derived from a parse alone (scope tables, resolutions), by file:
+        #: (the parse's serial, the tables). A caller that keeps one across programs (the
+        #: index, one program per revision) lets the evaluators of unchanged files start from
+        #: what earlier ones found; None: each evaluator finds them afresh.
+        self.syntax: dict[Path, tuple[int, object]] | None = None
 
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
