@@ -16,7 +16,7 @@ from tree_sitter import Node
 
 from sst_lsp.model import handler_sites, interp, origins, stacks
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext
-from sst_lsp.model.extract_memo import MemoKey, Product
+from sst_lsp.model.extract_memo import Keyed, Product
 from sst_lsp.model.js_values import tag, unwrap
 from sst_lsp.model.modules import Module
 from sst_lsp.model.types import Construct
@@ -27,7 +27,7 @@ def new_construct(cx: FileContext, node: Node) -> None:
     memo = cx.memo
     stack, branch = cx.place(node)
     var_name = cx.var_name(node)
-    key: MemoKey | None = None
+    key: Keyed | None = None
     if memo is not None and not node.has_error and not cx.active:
         # Everything the products depend on besides the identifiers resolved (checked by
         # `still_valid`) and the `by_var` checks: the text fixes every range inside relative
@@ -35,15 +35,15 @@ def new_construct(cx: FileContext, node: Node) -> None:
         # with the file's imports the construct's class. The start is a position, not
         # tree-sitter's point: with a lone CR its rows are not the file's lines.
         start = cx.pf.node_start(node)
-        key = (cx.text(node), start.line, start.col, node.start_point[1], cx.imports_key(),
-               stack, var_name)
-        got = memo._get(key)
-        if got is not None and reusable(cx, got, node):
-            if got.construct.branch != branch:
-                got.construct = dataclasses.replace(got.construct, branch=branch)
-            reuse(cx, got, node)
-            memo._put(key, got)
-            return
+        key = Keyed((cx.text(node), start.line, start.col, node.start_point[1], cx.imports_key(),
+                     stack, var_name))
+        for got in memo._get(key):
+            if reusable(cx, got, node):
+                if got.construct.branch != branch:
+                    got.construct = dataclasses.replace(got.construct, branch=branch)
+                reuse(cx, got, node)
+                memo._put(key, got)
+                return
     ctor = node.child_by_field_name("constructor")
     args_node = node.child_by_field_name("arguments")
     if ctor is None or args_node is None:

@@ -81,11 +81,43 @@ class Lookup:
     imported: tuple[Value] | None = None
 
 
+class SyntaxTables:
+    """What an evaluator finds in its parse alone, shared by the evaluators of one parse (see
+    `Program.syntax`): scope tables, function declarations by scope, parameter names, name
+    resolutions and the names assigned anywhere."""
+
+    __slots__ = ("assigned", "functions", "params", "resolutions", "scopes")
+
+    def __init__(self) -> None:
+        self.scopes: dict[int, dict[str, Node | None]] = {}
+        self.functions: dict[tuple[int, str], Node] = {}
+        self.params: dict[int, frozenset[str]] = {}
+        self.resolutions: dict[tuple[str, int], tuple[Node | None, Node | None]] = {}
+        self.assigned: frozenset[str] | None = None
+
+
+def syntax_tables(pf: ParsedFile, program: Program | None, path: Path | None) -> SyntaxTables:
+    """The tables of `pf`: those `program.syntax` keeps for `path` when they are of this very
+    parse, else new ones (kept there for the next evaluator of it)."""
+    store = program.syntax if program is not None else None
+    if store is None or path is None:
+        return SyntaxTables()
+    got = store.get(path)
+    if got is not None and got[0] == pf.serial and isinstance(got[1], SyntaxTables):
+        return got[1]
+    tables = SyntaxTables()
+    store[path] = (pf.serial, tables)
+    return tables
+
+
 class Evaluator:
     """Evaluates expressions of one parsed file, resolving same-file constants by scope."""
 
-    def __init__(self, pf: ParsedFile, program: Program | None = None, module: Module | None = None) -> None:
+    def __init__(self, pf: ParsedFile, program: Program | None = None, module: Module | None = None,
+                 path: Path | None = None) -> None:
         self.pf = pf
+        tables = syntax_tables(pf, program, path if path is not None else module.path if module is not None else None)
+        self._tables = tables
         #: The app's other modules (imports are followed through it), and this file's module.
         self.program = program
         self.module = module
@@ -105,7 +137,7 @@ class Evaluator:
         #: keys on the arguments: such reads are described by them).
         self.bound_reads = 0
         # Scope node id -> {name: declarator value node | None (bound but not evaluable)}.
-        self._scopes: dict[int, dict[str, Node | None]] = {}
+        self._scopes: dict[int, dict[str, Node | None]] = tables.scopes
         # Values of declarator value nodes reached through identifiers, memoised: without it a
         # chain of constants that each use the previous one twice costs 2^depth evaluations.
         # `None` marks a value being computed (a reference cycle such as `const a = {...a}`).
@@ -114,13 +146,12 @@ class Evaluator:
         self._children: dict[int, list[Lookup]] = {}
         # Memoised declarator values whose evaluation was opaque (see `opaque`).
         self._opaque_memo: set[int] = set()
-        self._assigned: frozenset[str] | None = None
         # (scope node id, name) -> function declaration (filled with the scope tables).
-        self._functions: dict[tuple[int, str], Node] = {}
+        self._functions: dict[tuple[int, str], Node] = tables.functions
         # Names bound by each function's parameters (by node id), and resolutions by (name,
         # scope node id) (a parse's scopes do not change).
-        self._params: dict[int, frozenset[str]] = {}
-        self._resolutions: dict[tuple[str, int], tuple[Node | None, Node | None]] = {}
+        self._params: dict[int, frozenset[str]] = tables.params
+        self._resolutions: dict[tuple[str, int], tuple[Node | None, Node | None]] = tables.resolutions
         # Recording: (base start and end bytes, records) of the expressions being evaluated,
         # innermost last.
         self._frames: list[tuple[int, int, list[Lookup]]] = []
@@ -512,13 +543,14 @@ class Evaluator:
 
     def _reassigned(self) -> frozenset[str]:
         """Names assigned anywhere in the file (`x = `, `x += `, `x++`), found once by a query."""
-        if self._assigned is None:
+        tables = self._tables
+        if tables.assigned is None:
             names: set[str] = set()
             cursor = QueryCursor(_assign_query(self.pf.lang))
             for nodes in cursor.captures(self.pf.root).values():
                 names.update(self.pf.node_text(n) for n in nodes)
-            self._assigned = frozenset(names)
-        return self._assigned
+            tables.assigned = frozenset(names)
+        return tables.assigned
 
     def _binds_param(self, fn: Node, name: str) -> bool:
         names = self._params.get(fn.id)

@@ -18,7 +18,7 @@ from tree_sitter import Node
 from sst_lsp.model import constructs, handler_sites, interp, stacks
 from sst_lsp.model.evaluate import Evaluator, Lookup
 from sst_lsp.model.extract_context import MAX_INTERPRET_DEPTH, FileContext, get_prop
-from sst_lsp.model.extract_memo import CallKey, CallProduct
+from sst_lsp.model.extract_memo import CallProduct, Keyed
 from sst_lsp.model.extract_query import captures_in, member_callees
 from sst_lsp.model.js_values import tag
 from sst_lsp.model.types import Construct, ImportFact, Value
@@ -272,11 +272,11 @@ def run_call(cx: FileContext, call: Node) -> None:
                 bound[(fn.id, name)] = c
     place = cx.place(call)
     memo = root.memo
-    key: CallKey | None = None
+    key: Keyed | None = None
     if memo is not None and ctx is not cx and not cx.active and not call.has_error and not fn.has_error:
         start = ctx.pf.node_start(fn)
-        key = (ctx.path, start.line, start.col, ctx.text(fn), ctx.imports_key(), place, tuple(args),
-               tuple((name, bound_signature(c)) for (_id, name), c in bound.items()))
+        key = Keyed((ctx.path, start.line, start.col, ctx.text(fn), ctx.imports_key(), place, tuple(args),
+                     tuple((name, bound_signature(c)) for (_id, name), c in bound.items())))
         prod = memo._get_call(key)
         if prod is not None and ev.still_valid(fn, prod.lookups):
             root.constructs.extend(prod.constructs)

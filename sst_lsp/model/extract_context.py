@@ -85,7 +85,7 @@ class FileContext:
             self.ev = cast(Evaluator, module.ev)
             self.mod = module
         else:
-            self.ev = Evaluator(pf, self.program)
+            self.ev = Evaluator(pf, self.program, path=path)
             self.mod = self.program.set_home(path, pf, self.ev)
             self.ev.module = self.mod
         self.parent = parent

@@ -20,6 +20,12 @@ from sst_lsp.syntax.text import TextRange
 #: (undo, toggling a character) find the earlier products still there.
 MEMO_MIN_ENTRIES = 256
 
+#: Products kept per `new` expression (its key), for different values of what they read: the
+#: first one remembered (the state before an edit began: an undo, a toggle back, finds it) and
+#: the latest others. An edit of a constant other modules read, then of something else, then
+#: finds the product for the constant's value as it is again.
+MEMO_ALTERNATIVES = 3
+
 
 @dataclass(slots=True, eq=False)
 class Product:
@@ -60,6 +66,24 @@ CallKey = tuple[object, ...]
 MemoKey = tuple[str, int, int, int, str, "str | None", "str | None"]
 
 
+class Keyed:
+    """A memo key (a `MemoKey` or `CallKey`) with its hash computed once: a key holds the text of a construct or function
+    (kilobytes in a large stack), and a hit looks it up, then moves it to the end."""
+
+    __slots__ = ("_hash", "key")
+
+    def __init__(self, key: tuple[object, ...]) -> None:
+        self.key = key
+        self._hash = hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Keyed) and self._hash == other._hash and (
+            self.key is other.key or self.key == other.key)
+
+
 class ExtractMemo:
     """The products of one file's `new` expressions, carried from one extraction to the next,
     and the query's captures of the parse last extracted: when the next parse is a `reparse` of
@@ -75,8 +99,8 @@ class ExtractMemo:
     def __init__(self) -> None:
         self.path: Path | None = None
         self.lang: str | None = None
-        self._entries: OrderedDict[MemoKey, Product] = OrderedDict()
-        self._calls: OrderedDict[CallKey, CallProduct] = OrderedDict()
+        self._entries: OrderedDict[Keyed, tuple[Product, ...]] = OrderedDict()
+        self._calls: OrderedDict[Keyed, CallProduct] = OrderedDict()
         #: Calls whose product the latest extraction reused (for measurements and tests).
         self.call_hits = 0
         # The serial of the parse last extracted, and the byte spans of its query captures.
@@ -103,18 +127,27 @@ class ExtractMemo:
             self.path, self.lang = path, lang
         self.hits = self.misses = self.call_hits = 0
 
-    def _get(self, key: MemoKey) -> Product | None:
-        return self._entries.get(key)
+    def _get(self, key: Keyed) -> tuple[Product, ...]:
+        """The products remembered for `key`: the first one remembered, then the most recently
+        used first."""
+        return self._entries.get(key, ())
 
-    def _put(self, key: MemoKey, product: Product) -> None:
-        self._entries[key] = product
+    def _put(self, key: Keyed, product: Product) -> None:
+        """Remembers `product` for `key` as the most recently used (see `MEMO_ALTERNATIVES`)."""
+        old = self._entries.get(key)
+        if not old:
+            self._entries[key] = (product,)
+        elif product is not old[0]:
+            recent = (product, *(p for p in old[1:] if p is not product))
+            self._entries[key] = (old[0], *recent[:MEMO_ALTERNATIVES - 1])
         self._entries.move_to_end(key)
 
-    def _get_call(self, key: CallKey) -> CallProduct | None:
+    def _get_call(self, key: Keyed) -> CallProduct | None:
         return self._calls.get(key)
 
-    def _put_call(self, key: CallKey, product: CallProduct) -> None:
-        self._calls[key] = product
+    def _put_call(self, key: Keyed, product: CallProduct) -> None:
+        if self._calls.get(key) is not product:
+            self._calls[key] = product
         self._calls.move_to_end(key)
 
     def _trim(self, used: int) -> None:

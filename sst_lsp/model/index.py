@@ -114,6 +114,9 @@ class WorkspaceIndex:
         self._dep_texts: dict[Path, str | None] = {}
         # Import resolutions, kept until a file changes on disk (which may add or remove one).
         self._resolutions: dict[tuple[Path, str], Path | None] = {}
+        # What evaluators found in each file's parse alone, for the programs of later revisions
+        # (see `Program.syntax`): an edit of a helper re-extracts its users, whose parses stay.
+        self._syntax: dict[Path, tuple[int, object]] = {}
         # Per file: the products of its `new` expressions, reused by its next extraction.
         self._memos: dict[Path, ExtractMemo] = {}
         # Per file: the text and facts of its last version without syntax errors, and the texts
@@ -239,6 +242,7 @@ class WorkspaceIndex:
         with self._lock:
             size = sum(len(pf.text) for pf in self._parsed.values())
             self._parsed.clear()
+            self._syntax.clear()
             self._program = None
         return size
 
@@ -299,6 +303,7 @@ class WorkspaceIndex:
                 # are shared by every file extracted at that revision.
                 program = self._program = new_program(self.fs, self.parsed)
                 program._resolved = self._resolutions
+                program.syntax = self._syntax
             try:
                 facts = extract(pf, path, memo=memo, program=program)
             except Exception:  # A bug must not cost the whole index: log, return empty facts.

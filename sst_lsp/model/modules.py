@@ -356,7 +356,8 @@ class Program:
         self._modules: dict[Path, Module | None] = {}
         self._resolved: dict[tuple[Path, str], Path | None] = {}
         self._values: dict[tuple[Path, int], Value] = {}
-        self._local_cache: dict[tuple[Path, str], Target | None] = {}
+        # `local` answers by module path, then name (an extraction's start drops its file's).
+        self._local_cache: dict[Path, dict[str, Target | None]] = {}
         #: Comparisons of a value of this program with one an earlier extraction remembered:
         #: (id of the new, id of the old) -> (new, old, equal) (see `Evaluator._imported_holds`).
         self.equal_values: dict[tuple[int, int], tuple[Value, Value, bool]] = {}
@@ -368,6 +369,11 @@ class Program:
         #: The file being extracted (never a dependency of itself), and its module.
         self.home: Path | None = None
         self._home_mod: Module | None = None
+        #: What evaluators derived from a parse alone (scope tables, resolutions), by file:
+        #: (the parse's serial, the tables). A caller that keeps one across programs (the
+        #: index, one program per revision) lets the evaluators of unchanged files start from
+        #: what earlier ones found; None: each evaluator finds them afresh.
+        self.syntax: dict[Path, tuple[int, object]] | None = None
 
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
@@ -444,8 +450,7 @@ class Program:
         mod.ev = ev
         self._modules[path] = mod
         self._home_mod = mod
-        for key in [k for k in self._local_cache if k[0] == path]:
-            del self._local_cache[key]
+        self._local_cache.pop(path, None)
         return mod
 
     set_home = begin
@@ -507,14 +512,16 @@ class Program:
     def local(self, mod: Module, name: str, depth: int = 0, seen: set[tuple[Path, str]] | None = None) -> Target | None:
         """What a top-level name of `mod` is bound to: a local definition or an import."""
         if depth == 0 and seen is None:
-            key = (mod.path, name)
-            if key in self._local_cache:
-                got = self._local_cache[key]
+            names = self._local_cache.get(mod.path)
+            if names is None:
+                names = self._local_cache[mod.path] = {}
+            elif name in names:
+                got = names[name]
                 if got is not None:
                     self.module(got.module.path)  # Recorded as read by this extraction too.
                 return got
             got = self._local(mod, name, 0, None)
-            self._local_cache[key] = got
+            names[name] = got
             return got
         return self._local(mod, name, depth, seen)
 

@@ -330,6 +330,63 @@ def test_an_edit_of_a_constant_reaches_every_stack_that_reads_it(tmp_path: Path)
     assert _model(index) == _model(_fresh(root, {shared: text}))
 
 
+def test_a_constant_toggled_back_keeps_the_products_for_its_value(tmp_path: Path) -> None:
+    """A constant every stack reads is edited and put back (an undo: the earlier facts hold
+    again, nothing is extracted); then the helper function is edited: every stack's `new Api`
+    is the product remembered for the constant's value as it is again (not the latest one,
+    made for the edit undone), and the model equals a fresh check."""
+    root, shared, stacks = _shared_app(tmp_path, 4)
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    for handler in ("src/a.handler", "src/shared.handler"):
+        index.set_text(shared, SHARED.replace('"src/shared.handler"', f'"{handler}"'))
+        index.snapshot()
+    text = SHARED.replace("src/common.handler", "src/common2.handler")
+    index.set_text(shared, text)
+    index.snapshot()
+    assert [(index._memos[p].hits, index._memos[p].misses) for p in stacks] == [(1, 0)] * len(stacks)
+    assert _model(index) == _model(_fresh(root, {shared: text}))
+    # Other values, then one seen before but neither the first nor among the latest products:
+    # evaluated afresh, and right.
+    for handler in ("src/b.handler", "src/c.handler", "src/d.handler"):
+        index.set_text(shared, text.replace('"src/shared.handler"', f'"{handler}"'))
+        index.snapshot()
+    text = text.replace('"src/shared.handler"', '"src/a.handler"')
+    index.set_text(shared, text)
+    index.snapshot()
+    assert _model(index) == _model(_fresh(root, {shared: text}))
+    for p in stacks:
+        got = index.facts(p)
+        assert got is not None
+        assert [h.handler for h in got.handlers if h.route == "GET /shared"] == ["src/a.handler"]
+
+
+def test_the_scope_tables_of_an_unchanged_parse_outlive_a_revision(tmp_path: Path) -> None:
+    """An edit of the helper re-extracts the stacks with the scope tables of their parses (kept
+    by the index across revisions); an edit of a stack gives it new tables, which see the edit."""
+    root, shared, stacks = _shared_app(tmp_path, 2)
+    index = WorkspaceIndex([root])
+    index.snapshot()
+    before = {p: index._syntax[p] for p in stacks}
+    text = SHARED.replace("src/common.handler", "src/common2.handler")
+    index.set_text(shared, text)
+    index.snapshot()
+    assert all(index._syntax[p] is before[p] for p in stacks)
+    assert _model(index) == _model(_fresh(root, {shared: text}))
+    stack_text = stacks[0].read_text(encoding="utf-8").replace(
+        "}: StackContext) {\n", '}: StackContext) {\n  const SRC = "src/other";\n')
+    index.set_text(stacks[0], stack_text)
+    index.snapshot()
+    assert index._syntax[stacks[0]][0] != before[stacks[0]][0]
+    assert index._syntax[stacks[1]] is before[stacks[1]]
+    assert _model(index) == _model(_fresh(root, {shared: text, stacks[0]: stack_text}))
+    got = index.facts(stacks[0])
+    assert got is not None
+    assert [h.handler for h in got.handlers if h.route == "GET /S0"] == ["src/other/own.handler"]
+    index.drop_parses()
+    assert index._syntax == {}
+
+
 def test_a_constant_computed_by_an_imported_function_is_not_reused_stale(tmp_path: Path) -> None:
     """Two constructs read one same-file constant whose value a call into a helper module
     computes: an edit of the helper's body reaches both (a call's result is never remembered)."""
