@@ -233,6 +233,13 @@ class WorkspaceIndex:
             self._parsed[path] = pf
             return pf
 
+    def _drop_program(self) -> None:
+        """Forgets the revision's module program, breaking its reference cycles (see
+        `Program.release`) so that the parses only it holds are freed now."""
+        if self._program is not None:
+            self._program.release()
+            self._program = None
+
     def drop_parses(self) -> int:
         """Forgets the parses kept for incremental reparsing (and the revision's module
         program, which holds some); returns the characters of the texts they parsed. A one-shot
@@ -243,7 +250,7 @@ class WorkspaceIndex:
             size = sum(len(pf.text) for pf in self._parsed.values())
             self._parsed.clear()
             self._syntax.clear()
-            self._program = None
+            self._drop_program()
         return size
 
     def facts(self, path: Path) -> FileFacts | None:
@@ -269,7 +276,7 @@ class WorkspaceIndex:
             if self._derived_rev != self.revision:
                 # A new revision: modules and dependency texts are read afresh.
                 self._derived_rev = self.revision
-                self._program = None
+                self._drop_program()
                 self._dep_texts.clear()
             cached = self._facts.get(path)
             if cached is not None and cached[0] == text and self._deps_hold(path):
@@ -417,8 +424,10 @@ class WorkspaceIndex:
         except Exception:  # A bug here must not cost the file's (new) facts.
             log.exception("extracting the last good text of %s again failed", path)
             self._good.pop(path, None)
+            program.release()
             return None
         got = self._good[path] = (good_text, facts, tuple(program.deps.items()))
+        program.release()
         return got
 
     def snapshot(self, wait: float | None = None) -> AppSnapshot:

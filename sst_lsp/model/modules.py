@@ -375,6 +375,19 @@ class Program:
         #: what earlier ones found; None: each evaluator finds them afresh.
         self.syntax: dict[Path, tuple[int, object]] | None = None
 
+    def release(self) -> None:
+        """Breaks the program's reference cycles (program -> module -> evaluator -> program,
+        and the evaluator factory's closure): called by its owner when it drops the program, so
+        reference counting frees its parses at once. Left to the cycle collector, they would
+        wait for a full collection; a server that freezes its heap after each analysis
+        (`gc.freeze`) froze them too, and the syntax tree of every replaced parse stayed."""
+        for mod in [*self._modules.values(), self._home_mod]:
+            if mod is not None:
+                mod.ev = None
+        self._modules.clear()
+        self._home_mod = None
+        self._make_ev = None
+
     def resolve(self, importer: Path, spec: str) -> Path | None:
         key = (importer, spec)
         if key not in self._resolved:

@@ -102,10 +102,13 @@ def register(server: SstLanguageServer) -> None:
     @server.command(CREATE_FOLDERS)
     async def on_create_folders(ls: Any, *args: Any) -> list[str]:  # pygls reads the hints at run time
         try:
-            return await asyncio.to_thread(create_folders, ls, list(args))
+            made = await asyncio.to_thread(create_folders, ls, list(args))
         except Exception:
             log.exception("%s failed", CREATE_FOLDERS)
             return []
+        if made:  # A new folder may be a handler's `srcPath` or hold what an import names.
+            ls.diagnostics.schedule(immediate=True)
+        return made
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def on_definition(ls: SstLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
@@ -547,7 +550,8 @@ def create_folders(ls: SstLanguageServer, uris: Sequence[object]) -> list[str]:
             continue
         if not path.is_dir():
             path.mkdir(parents=True, exist_ok=True)
-            ls.host.resolver.invalidate(path)
+            # As a watched folder change: the resolver's listings and the analyses' memo.
+            ls.host.file_changed(path)
             made.append(str(uri))
     return made
 

@@ -179,3 +179,33 @@ def test_notifications_leave_no_future_behind(tmp_path: Path) -> None:
     assert ls.host.open_text(path) == 'const a = "' + "y" * 300 + 'x";\n'
     assert ls.host.versions()[path] == 301
     assert not proto._request_futures
+
+
+def test_an_edit_with_kept_marks_walks_only_from_the_nearest_mark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server keeps each open document's line marks across didChanges: after the first
+    edit deep in a long text, later edits near it walk at most about `MARK_EVERY` lines, not
+    every line from the start of the text (counted as the line ends looked up)."""
+    from sst_lsp.server import documents
+
+    text = "".join(f'      "GET /r{i}": "src/h.main",\n' for i in range(20_000))
+    walked = 0
+    real = documents._line_end
+
+    def counting(t: str, i: int) -> int:
+        nonlocal walked
+        walked += 1
+        return real(t, i)
+
+    monkeypatch.setattr(documents, "_line_end", counting)
+
+    def edit(line: int) -> types.TextDocumentContentChangePartial:
+        at = types.Position(line=line, character=30)
+        return types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="x")
+
+    marks = documents.apply_marked(text, [edit(19_000)], "utf-16")
+    assert walked > 19_000  # The first one walks from the start (no marks yet).
+    for k in range(50):
+        walked = 0
+        marks = documents.apply_marked(marks.text, [edit(19_000 - 37 * k)], "utf-16", marks)
+        assert walked <= 2 * documents.MARK_EVERY + 4
+    assert marks.text.count("x") == 51
